@@ -1,0 +1,50 @@
+# switchboard — hotel front-office edge gateway.
+#   make run    build and start the gateway on its embedded default, showing its events
+#   make test   install what the tests need (Debian packages) and run every test
+#   make bench  run the benchmarks that docs/performance.md records
+#   make lint   gofmt + go vet
+
+GO       ?= go
+BIN      := bin/switchboard
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X switchboard/internal/gateway.Version=$(VERSION)
+FUZZTIME ?= 5s
+
+.PHONY: all build run demo test unit fuzz bench lint deps clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchboard
+
+run: build
+	$(BIN) demo
+
+deps:
+	@test/install-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	 if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps lint build unit fuzz
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Every fuzz target, briefly; run longer by hand: make fuzz FUZZTIME=5m
+fuzz:
+	@set -e; for f in $$(grep -rlE '^func Fuzz' --include='*_test.go' .); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(grep -hoE '^func Fuzz[A-Za-z0-9_]+' $$f | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/switchboard-fuzz.log 2>&1 || { cat /tmp/switchboard-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./... | tee bench.txt
+
+clean:
+	rm -rf bin bench.txt

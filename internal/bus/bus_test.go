@@ -1,0 +1,293 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+	"switchboard/test/peers"
+)
+
+var topics = events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// consumer is a back office: it records every event and acknowledges the
+// highest seq up to which it has everything.
+type consumer struct {
+	cl     *Client
+	mu     sync.Mutex
+	seen   map[int64]int
+	order  []int64
+	acked  int64
+	noAck  bool
+	gotAll chan struct{}
+	want   int64
+}
+
+func newConsumer(t *testing.T, url string, want int64) *consumer {
+	t.Helper()
+	cl, err := NewClient(ClientOptions{URLs: []string{url}, ClientID: fmt.Sprintf("backoffice-%d", time.Now().UnixNano()), Ordered: true, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &consumer{cl: cl, seen: map[int64]int{}, gotAll: make(chan struct{}), want: want}
+	cl.Subscribe("hotel/acme/h042/+/+/event/#", c.onEvent)
+	cl.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Disconnect(100 * time.Millisecond) })
+	return c
+}
+
+func (c *consumer) onEvent(m Message) {
+	var env events.Envelope
+	if err := json.Unmarshal(m.Payload, &env); err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen[env.Seq]++
+	c.order = append(c.order, env.Seq)
+	next := c.acked
+	for c.seen[next+1] > 0 {
+		next++
+	}
+	if next > c.acked {
+		c.acked = next
+		if !c.noAck {
+			c.cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d}`, next))
+		}
+		if next >= c.want {
+			select {
+			case <-c.gotAll:
+			default:
+				close(c.gotAll)
+			}
+		}
+	}
+}
+
+// check asserts seq 1..want arrived. Arrivals go up in seq order except
+// where the gateway starts again from the consumer's acknowledged cursor
+// (after a reconnect, or when acks stall because this consumer missed
+// events while its own session was down); those restarts must be few, and
+// the consumer, reading in seq order, must have had everything.
+func (c *consumer) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for s := int64(1); s <= c.want; s++ {
+		if c.seen[s] == 0 {
+			t.Fatalf("seq %d never arrived", s)
+		}
+	}
+	restarts := 0
+	for i := 1; i < len(c.order); i++ {
+		if c.order[i] <= c.order[i-1] {
+			restarts++
+		}
+	}
+	if restarts > 20 {
+		t.Fatalf("%d restarts for %d events: the stream is not in order", restarts, c.want)
+	}
+	t.Logf("%d arrivals for %d events, %d restarts from the ack cursor", len(c.order), c.want, restarts)
+}
+
+type rig struct {
+	st     *store.Store
+	cl     *Client
+	outbox *Outbox
+	ackSub func(Message)
+}
+
+// newRig is the gateway's publishing side against a broker at url.
+func newRig(t *testing.T, url string) *rig {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cl, err := NewClient(ClientOptions{URLs: []string{url}, ClientID: "gw-under-test", Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{st: st, cl: cl, outbox: NewOutbox(st, cl, quiet)}
+	cl.Subscribe(topics.Ack(), func(m Message) {
+		var a struct{ Seq int64 }
+		if json.Unmarshal(m.Payload, &a) == nil {
+			r.outbox.Ack(context.Background(), a.Seq)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.outbox.Run(ctx); close(done) }()
+	cl.Start()
+	t.Cleanup(func() { cancel(); <-done; cl.Disconnect(100 * time.Millisecond) })
+	return r
+}
+
+func (r *rig) produce(t *testing.T, from, to int) {
+	t.Helper()
+	for i := from; i <= to; i++ {
+		_, _, err := r.st.Enqueue(context.Background(), store.Event{
+			Type: "hotel.pbx.call.recorded", Topic: topics.Event("pbx", "pbx1", "hotel.pbx.call.recorded"),
+			Source: topics.Source("pbx", "pbx1"), IdemKey: fmt.Sprintf("call-%d", i), Data: map[string]int{"n": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.outbox.Notify()
+	}
+}
+
+func waitAll(t *testing.T, c *consumer, d time.Duration) {
+	t.Helper()
+	select {
+	case <-c.gotAll:
+	case <-time.After(d):
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		t.Fatalf("only up to seq %d of %d arrived within %s", c.acked, c.want, d)
+	}
+	c.check(t)
+}
+
+func TestOutboxDrainsInOrderToEmbeddedBroker(t *testing.T) {
+	br, err := StartBroker("127.0.0.1:0", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	c := newConsumer(t, br.URL(), 2000)
+	r := newRig(t, br.URL())
+	r.produce(t, 1, 2000)
+	waitAll(t, c, 30*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, _ := r.st.Stats(context.Background())
+		if st.AckedSeq == 2000 && st.Backlog == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("acks did not reach the store: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The broker (real Mosquitto) is killed for 30 s while events are produced;
+// once it is back every event arrives, first arrivals in seq order.
+func TestOutboxSurvivesMosquittoOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 s broker outage")
+	}
+	mq := peers.StartMosquitto(t)
+	c := newConsumer(t, mq.URL(), 3000)
+	r := newRig(t, mq.URL())
+	r.outbox.RedeliverAfter = 2 * time.Second
+	r.produce(t, 1, 1000)
+	mq.Kill()
+	outage := time.Now()
+	// Events keep coming while the broker is down.
+	r.produce(t, 1001, 2000)
+	select {
+	case <-r.cl.Up():
+		t.Fatal("gateway still connected with the broker killed")
+	default:
+	}
+	time.Sleep(30*time.Second - time.Since(outage))
+	mq.Restart()
+	r.produce(t, 2001, 3000)
+	waitAll(t, c, 60*time.Second)
+}
+
+func TestAuthLoopbackAnonymousAndCredentials(t *testing.T) {
+	br, err := StartBroker("127.0.0.1:0", []Credential{{"backoffice", "s3cret"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	for _, tc := range []struct {
+		user, pass string
+		ok         bool
+	}{{"", "", true}, {"backoffice", "s3cret", true}, {"backoffice", "wrong", false}, {"nobody", "s3cret", false}} {
+		cl, err := NewClient(ClientOptions{URLs: []string{br.URL()}, ClientID: "auth-" + tc.user + tc.pass, Username: tc.user, Password: tc.pass, Log: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Start()
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		err = cl.WaitConnected(ctx)
+		cancel()
+		cl.Disconnect(0)
+		if (err == nil) != tc.ok {
+			t.Errorf("user %q pass %q: connected=%v, want %v", tc.user, tc.pass, err == nil, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		remote string
+		want   bool
+	}{{"127.0.0.1:5555", true}, {"[::1]:5555", true}, {"192.0.2.7:5555", false}, {"garbage", false}} {
+		if got := isLoopback(tc.remote); got != tc.want {
+			t.Errorf("isLoopback(%q) = %v", tc.remote, got)
+		}
+	}
+}
+
+func BenchmarkOutboxDrainMosquitto(b *testing.B) {
+	mq := peers.StartMosquitto(b)
+	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "sb.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const n = 20000
+	for i := 0; i < n; i += 500 {
+		st.InTx(context.Background(), func(tx *store.Tx) error {
+			for j := i; j < i+500; j++ {
+				if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.recorded", Topic: "hotel/acme/h042/pbx/pbx1/event/call.recorded",
+					Source: "/x", IdemKey: fmt.Sprint(j), Data: map[string]any{"dialed": "00815551234", "duration_s": j}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	cl, err := NewClient(ClientOptions{URLs: []string{mq.URL()}, ClientID: "bench", Log: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl.Start()
+	defer cl.Disconnect(0)
+	cl.WaitConnected(context.Background())
+	o := NewOutbox(st, cl, quiet)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rows, err := st.Pending(context.Background(), 0, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k := 0; k < len(rows); k += o.batch {
+			end := min(k+o.batch, len(rows))
+			if err := o.publish(context.Background(), rows[k:end]); err != nil {
+				b.Fatal(err)
+			}
+			if err := st.MarkPublished(context.Background(), rows[k].Seq, rows[end-1].Seq); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+}

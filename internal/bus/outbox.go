@@ -1,0 +1,200 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"switchboard/internal/store"
+)
+
+// Outbox drains the store's outbox to the broker in seq order at QoS 1.
+//
+// A PUBACK is not durability (DESIGN.md §5): a broker may lose what it
+// acknowledged, and paho reports success for tokens that spanned a
+// reconnect. So rows stay until the back office acknowledges up to a seq on
+// the ack topic, and after every reconnect publishing restarts from the
+// acknowledged cursor. Delivery is at-least-once; consumers dedupe on id.
+type Outbox struct {
+	st    *store.Store
+	cl    *Client
+	log   *slog.Logger
+	batch int
+	wait  time.Duration // PUBACK wait before the session is considered broken
+
+	// RedeliverAfter: once a consumer has acknowledged anything, events it
+	// has not acknowledged this long after they were sent are sent again
+	// (it may have missed them while its own session was down). 0 = never.
+	RedeliverAfter time.Duration
+
+	kick      chan struct{}
+	mu        sync.Mutex
+	replay    int64 // >0: restart from this seq-1 at the next turn
+	ackedSeen bool  // a consumer acknowledged something in this process
+	lastAck   time.Time
+}
+
+// NewOutbox makes a publisher for st over cl.
+func NewOutbox(st *store.Store, cl *Client, log *slog.Logger) *Outbox {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Outbox{st: st, cl: cl, log: log.With("component", "outbox"), batch: 500, wait: 15 * time.Second,
+		RedeliverAfter: 30 * time.Second, kick: make(chan struct{}, 1)}
+}
+
+// Notify wakes the publisher after new rows were committed.
+func (o *Outbox) Notify() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Replay re-publishes every stored event from seq on (acknowledged ones
+// included, while they are kept).
+func (o *Outbox) Replay(from int64) {
+	o.mu.Lock()
+	if from < 1 {
+		from = 1
+	}
+	o.replay = from
+	o.mu.Unlock()
+	o.Notify()
+}
+
+// Ack moves the back office's cursor.
+func (o *Outbox) Ack(ctx context.Context, upto int64) (int64, error) {
+	prev, err := o.st.AckedSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := o.st.Ack(ctx, upto)
+	if err == nil && n > prev {
+		o.mu.Lock()
+		o.ackedSeen, o.lastAck = true, time.Now()
+		o.mu.Unlock()
+	}
+	return n, err
+}
+
+// redeliverFrom says where to restart when the consumer stalled: acked+1
+// when events were sent and none was acknowledged for RedeliverAfter.
+func (o *Outbox) redeliverFrom(ctx context.Context, cursor int64, sentAt time.Time) (int64, bool) {
+	o.mu.Lock()
+	seen, last := o.ackedSeen, o.lastAck
+	o.mu.Unlock()
+	if o.RedeliverAfter <= 0 || !seen || time.Since(sentAt) < o.RedeliverAfter || time.Since(last) < o.RedeliverAfter {
+		return 0, false
+	}
+	acked, err := o.st.AckedSeq(ctx)
+	if err != nil || acked >= cursor {
+		return 0, false
+	}
+	return acked, true
+}
+
+// Run publishes until ctx ends.
+func (o *Outbox) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.cl.Up():
+		}
+		gen := o.cl.Generation()
+		err := o.session(ctx, gen)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			o.log.Warn("publishing interrupted; resuming from the acknowledged seq after reconnect", "err", err)
+		}
+		// Wait for the broken session to be noticed, or back off a little
+		// when the broker refused a publish while still connected.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.cl.Down():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// session publishes on one connection generation.
+func (o *Outbox) session(ctx context.Context, gen uint64) error {
+	cursor, err := o.st.AckedSeq(ctx)
+	if err != nil {
+		return err
+	}
+	idle := time.NewTimer(time.Second)
+	defer idle.Stop()
+	var sentAt time.Time
+	for {
+		if o.cl.Generation() != gen {
+			return errors.New("session changed")
+		}
+		o.mu.Lock()
+		if o.replay > 0 {
+			cursor = o.replay - 1
+			o.replay = 0
+		}
+		o.mu.Unlock()
+		rows, err := o.st.Pending(ctx, cursor, o.batch)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			if from, ok := o.redeliverFrom(ctx, cursor, sentAt); ok {
+				o.log.Info("consumer has not acknowledged; sending again", "from_seq", from+1, "to_seq", cursor)
+				cursor = from
+				continue
+			}
+			idle.Reset(time.Second)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-o.kick:
+			case <-o.cl.Down():
+				return errors.New("disconnected")
+			case <-idle.C:
+			}
+			continue
+		}
+		if err := o.publish(ctx, rows); err != nil {
+			return err
+		}
+		first, last := rows[0].Seq, rows[len(rows)-1].Seq
+		if err := o.st.MarkPublished(ctx, first, last); err != nil {
+			return err
+		}
+		cursor, sentAt = last, time.Now()
+	}
+}
+
+// publish sends a batch pipelined (MQTT keeps order on one connection) and
+// waits for every PUBACK.
+func (o *Outbox) publish(ctx context.Context, rows []store.OutboxRow) error {
+	toks := make([]Token, len(rows))
+	for i, r := range rows {
+		toks[i] = o.cl.PublishAsync(r.Topic, 1, false, r.Payload)
+	}
+	deadline := time.NewTimer(o.wait)
+	defer deadline.Stop()
+	for i, t := range toks {
+		select {
+		case <-t.Done():
+			if err := t.Error(); err != nil {
+				return fmt.Errorf("seq %d: %w", rows[i].Seq, err)
+			}
+		case <-deadline.C:
+			return fmt.Errorf("seq %d: no PUBACK within %s", rows[i].Seq, o.wait)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,307 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+)
+
+// Command is one validated command envelope addressed to a device.
+type Command struct {
+	ID       string
+	Type     string
+	Domain   string
+	Device   string
+	Name     string // wakeup.set
+	Client   string // replyto: the requester's reply topic level
+	Deadline *time.Time
+	Received time.Time
+	Data     json.RawMessage
+}
+
+// Handler handles one {domain}/{command}. Validate runs before anything is
+// persisted and must not change state; its error becomes a `failed` reply.
+// Execute runs after the `accepted` reply; its result or error becomes the
+// `completed` or `failed` reply.
+type Handler interface {
+	Validate(c *Command) error
+	Execute(ctx context.Context, c *Command) (any, error)
+}
+
+// FieldError names the payload field that is wrong.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// Reply is the data of a command reply event.
+type Reply struct {
+	CommandID string `json:"command_id"`
+	Command   string `json:"command"`
+	Device    string `json:"device"`
+	Status    string `json:"status"` // accepted, completed, failed
+	Reason    string `json:"reason,omitempty"`
+	Field     string `json:"field,omitempty"`
+	Result    any    `json:"result,omitempty"`
+}
+
+// Router receives commands, dedupes them by id, and replies through the outbox.
+type Router struct {
+	topics events.Topics
+	st     *store.Store
+	emit   func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error
+	log    *slog.Logger
+
+	mu       sync.RWMutex
+	handlers map[string]Handler // "pbx/wakeup.set"
+	queue    chan Message
+}
+
+// NewRouter makes a router. emit commits an event (and fn's changes) in one
+// transaction and wakes the publisher.
+func NewRouter(topics events.Topics, st *store.Store, emit func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error, log *slog.Logger) *Router {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Router{topics: topics, st: st, emit: emit, log: log.With("component", "commands"),
+		handlers: map[string]Handler{}, queue: make(chan Message, 1024)}
+}
+
+// Handle registers h for commands named command in domain.
+func (r *Router) Handle(domain, command string, h Handler) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handlers[domain+"/"+command] = h
+}
+
+// Deliver queues a message from the broker without blocking paho for long.
+func (r *Router) Deliver(m Message) {
+	if m.Retained {
+		// A retained command is an old command replayed by the broker; it
+		// was handled (or refused) when it was first sent.
+		return
+	}
+	r.queue <- m
+}
+
+// Run handles queued commands one at a time, in arrival order, until ctx ends.
+func (r *Router) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-r.queue:
+			r.handle(ctx, m)
+		}
+	}
+}
+
+// commandError is a refusal with the field it concerns.
+func failure(err error) (reason, field string) {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return err.Error(), fe.Field
+	}
+	return err.Error(), ""
+}
+
+func (r *Router) handle(ctx context.Context, m Message) {
+	domain, device, name, ok := r.topics.ParseCommandTopic(m.Topic)
+	if !ok {
+		r.log.Warn("command on a topic outside the tree", "topic", m.Topic)
+		return
+	}
+	cmd, err := decodeCommand(m.Payload, domain, device, name)
+	cmd.Received = time.Now()
+	if err != nil {
+		// No id (or unreadable JSON): reply with a synthetic key so the
+		// requester still learns what was wrong.
+		if cmd.Client == "" {
+			cmd.Client = "unknown"
+		}
+		if cmd.ID == "" {
+			cmd.ID = "invalid-" + events.EventID("invalid", m.Topic+string(m.Payload))
+		}
+		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
+		r.log.Warn("malformed command refused", "topic", m.Topic, "err", err)
+		return
+	}
+	var prev store.CommandRow
+	var seen bool
+	if err := r.st.InTx(ctx, func(tx *store.Tx) error {
+		prev, seen, err = tx.Command(cmd.ID)
+		return err
+	}); err != nil {
+		r.log.Error("command log unavailable", "id", cmd.ID, "err", err)
+		return
+	}
+	if seen {
+		// The same command id again: repeat the outcome, do nothing twice.
+		r.log.Info("duplicate command", "id", cmd.ID, "status", prev.Status)
+		r.republish(ctx, cmd, prev)
+		return
+	}
+	r.mu.RLock()
+	h := r.handlers[domain+"/"+name]
+	r.mu.RUnlock()
+	if h == nil {
+		r.reply(ctx, cmd, store.CommandFailed, fmt.Errorf("unknown command %q for %s devices", name, domain), nil, record(cmd, store.CommandFailed))
+		return
+	}
+	if cmd.Deadline != nil && cmd.Received.After(*cmd.Deadline) {
+		r.reply(ctx, cmd, store.CommandFailed, fmt.Errorf("deadline %s passed before the command arrived", cmd.Deadline.Format(time.RFC3339)), nil, record(cmd, store.CommandFailed))
+		return
+	}
+	if err := h.Validate(&cmd); err != nil {
+		r.reply(ctx, cmd, store.CommandFailed, err, nil, record(cmd, store.CommandFailed))
+		return
+	}
+	if !r.reply(ctx, cmd, store.CommandAccepted, nil, nil, record(cmd, store.CommandAccepted)) {
+		return
+	}
+	result, err := h.Execute(ctx, &cmd)
+	status := store.CommandCompleted
+	if err != nil {
+		status = store.CommandFailed
+	}
+	r.reply(ctx, cmd, status, err, result, record(cmd, status))
+}
+
+func record(cmd Command, status string) *store.CommandRow {
+	return &store.CommandRow{ID: cmd.ID, Topic: cmd.Domain + "/" + cmd.Device + "/" + cmd.Name, Client: cmd.Client, Received: cmd.Received, Status: status}
+}
+
+// reply commits the command's new status and its reply event together.
+func (r *Router) reply(ctx context.Context, cmd Command, status string, cause error, result any, row *store.CommandRow) bool {
+	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: status, Result: result}
+	if cause != nil {
+		rep.Reason, rep.Field = failure(cause)
+	}
+	ev := store.Event{
+		Type:    "hotel.command." + status,
+		Topic:   r.topics.Reply(cmd.Domain, cmd.Device, cmd.Client),
+		Source:  r.topics.Source(cmd.Domain, cmd.Device),
+		Subject: "command/" + cmd.ID,
+		IdemKey: cmd.ID + "/" + status,
+		Data:    rep,
+	}
+	err := r.emit(ctx, ev, func(tx *store.Tx) error {
+		if row == nil {
+			return nil
+		}
+		row.Reason = rep.Reason
+		if result != nil {
+			b, err := json.Marshal(result)
+			if err != nil {
+				return err
+			}
+			row.Result = b
+		}
+		return tx.PutCommand(*row)
+	})
+	if err != nil {
+		r.log.Error("command reply not stored", "id", cmd.ID, "status", status, "err", err)
+		return false
+	}
+	return true
+}
+
+// republish sends the recorded outcome of a command seen before. Its reply
+// events are already in the outbox (same idemkeys), so this re-emits them
+// under a key of the repeat, letting a requester that lost them learn the state.
+func (r *Router) republish(ctx context.Context, cmd Command, prev store.CommandRow) {
+	var result any
+	if len(prev.Result) > 0 {
+		result = json.RawMessage(prev.Result)
+	}
+	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: prev.Status, Reason: prev.Reason, Result: result}
+	ev := store.Event{
+		Type:    "hotel.command." + prev.Status,
+		Topic:   r.topics.Reply(cmd.Domain, cmd.Device, cmd.Client),
+		Source:  r.topics.Source(cmd.Domain, cmd.Device),
+		Subject: "command/" + cmd.ID,
+		IdemKey: fmt.Sprintf("%s/%s/repeat-%d", cmd.ID, prev.Status, cmd.Received.UnixNano()),
+		Data:    rep,
+	}
+	if err := r.emit(ctx, ev, nil); err != nil {
+		r.log.Error("duplicate command reply not stored", "id", cmd.ID, "err", err)
+	}
+}
+
+// decodeCommand reads a CloudEvents command envelope, naming the first field
+// that is wrong. The returned Command carries whatever could be read, so a
+// refusal can still reach the requester.
+func decodeCommand(payload []byte, domain, device, name string) (Command, error) {
+	c := Command{Domain: domain, Device: device, Name: name}
+	var env events.Envelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		// Try to recover the reply address from a partly valid object.
+		var loose map[string]any
+		if json.Unmarshal(payload, &loose) == nil {
+			if s, ok := loose["replyto"].(string); ok && validLevel(s) {
+				c.Client = s
+			}
+			if s, ok := loose["id"].(string); ok {
+				c.ID = s
+			}
+		}
+		return c, &FieldError{Field: "payload", Problem: "not a CloudEvents JSON object: " + err.Error()}
+	}
+	c.ID, c.Type, c.Deadline, c.Data = env.ID, env.Type, env.Deadline, env.Data
+	if validLevel(env.ReplyTo) {
+		c.Client = env.ReplyTo
+	}
+	switch {
+	case env.ReplyTo == "":
+		return c, &FieldError{Field: "replyto", Problem: "required: the reply topic level of the requester"}
+	case !validLevel(env.ReplyTo):
+		return c, &FieldError{Field: "replyto", Problem: fmt.Sprintf("%q is not a single topic level", env.ReplyTo)}
+	case env.SpecVersion != events.SpecVersion:
+		return c, &FieldError{Field: "specversion", Problem: fmt.Sprintf("%q, want %q", env.SpecVersion, events.SpecVersion)}
+	case env.ID == "":
+		return c, &FieldError{Field: "id", Problem: "required"}
+	case len(env.ID) > 200:
+		return c, &FieldError{Field: "id", Problem: "longer than 200 characters"}
+	case env.Source == "":
+		return c, &FieldError{Field: "source", Problem: "required"}
+	case env.Type != "hotel."+domain+".cmd."+name:
+		return c, &FieldError{Field: "type", Problem: fmt.Sprintf("%q does not match the topic (want %q)", env.Type, "hotel."+domain+".cmd."+name)}
+	}
+	if len(c.Data) == 0 || string(c.Data) == "null" {
+		c.Data = json.RawMessage("{}")
+	}
+	return c, nil
+}
+
+func validLevel(s string) bool {
+	return s != "" && len(s) <= 128 && !strings.ContainsAny(s, "/+#\x00 ")
+}
+
+// DecodeData unmarshals a command's data strictly (unknown fields are
+// errors), returning a FieldError that names the offending field.
+func DecodeData(c *Command, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(c.Data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return &FieldError{Field: "data." + ute.Field, Problem: "wrong type: want " + ute.Type.String()}
+		}
+		msg := err.Error()
+		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			return &FieldError{Field: "data." + strings.Trim(f, `"`), Problem: "unknown field"}
+		}
+		return &FieldError{Field: "data", Problem: msg}
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults and names every command shares.
+const (
+	// EnvVar names the config file when --config is not given.
+	EnvVar = "SWITCHBOARD_CONFIG"
+	// DefaultPath is the config file when neither --config nor EnvVar is given.
+	DefaultPath = "./switchboard.yaml"
+
+	DefaultStorePath     = "./var/switchboard.db"
+	DefaultRetentionDays = 400
+	DefaultListen        = "127.0.0.1:1883"
+	DefaultLogLevel      = "info"
+	DefaultLogFormat     = "text"
+	DefaultDataBits      = 8
+	DefaultParity        = "none"
+	DefaultStopBits      = "1"
+	DefaultFlow          = "none"
+)
+
+// ProfileChecker reports whether a firmware profile exists for a driver
+// (nil error) or why it cannot be used. The profile registry provides one;
+// Validate reports its error at devices[i].profile.
+type ProfileChecker func(driver, profile string) error
+
+// Resolve picks the config file: the --config flag value if given, else
+// $SWITCHBOARD_CONFIG, else ./switchboard.yaml.
+func Resolve(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := os.Getenv(EnvVar); v != "" {
+		return v
+	}
+	return DefaultPath
+}
+
+// Load reads, decodes, completes with defaults and validates the config file
+// at path, without checking that profiles exist. See LoadWith.
+func Load(path string) (*Config, error) {
+	return LoadWith(path, nil)
+}
+
+// LoadWith is Load that also asks check (when non-nil) about every device's
+// profile. A file that cannot be read gives the *fs.PathError, wrapped; a
+// file with problems gives a *ValidationError listing all of them.
+func LoadWith(path string, check ProfileChecker) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return ParseWith(data, path, check)
+}
+
+// Parse is Load for a config already in memory; path is only used in
+// messages and recorded in Config.Path.
+func Parse(data []byte, path string) (*Config, error) {
+	return ParseWith(data, path, nil)
+}
+
+// ParseWith is Parse that also asks check (when non-nil) about every
+// device's profile. Any error it returns is a *ValidationError whose
+// problems carry YAML paths and lines, in the order they appear in the file.
+func ParseWith(data []byte, path string, check ProfileChecker) (*Config, error) {
+	verr := &ValidationError{File: path}
+	fail := func(p Problem) (*Config, error) {
+		verr.Problems = []Problem{p}
+		return nil, verr
+	}
+
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := safely(func() error { return dec.Decode(&doc) }); err != nil && !errors.Is(err, io.EOF) {
+		return fail(syntaxProblem(data, err))
+	}
+	var next yaml.Node
+	switch err := safely(func() error { return dec.Decode(&next) }); {
+	case err == nil:
+		return fail(Problem{Line: next.Line, Message: "the file holds a second YAML document (---); a config is one document"})
+	case !errors.Is(err, io.EOF):
+		return fail(syntaxProblem(data, err))
+	}
+
+	sh := &shape{lines: map[string]int{}}
+	cfg := &Config{}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		root := doc.Content[0]
+		sh.walk(root, reflect.TypeOf(*cfg), "", 0)
+		var err error
+		if len(sh.problems) == 0 {
+			// The walk found nothing, so the strict decoder must agree; if it
+			// does not, say so rather than run on a half-decoded config.
+			strict := yaml.NewDecoder(bytes.NewReader(data))
+			strict.KnownFields(true)
+			if err = safely(func() error { return strict.Decode(cfg) }); err != nil {
+				sh.breaks("", 0, "%s", yamlMessage(err))
+			}
+		} else {
+			// Already reported with paths; decode what can be decoded so the
+			// rules below can still report the rest of the file.
+			_ = safely(func() error { return root.Decode(cfg) })
+		}
+	}
+	cfg.Path = path
+	ApplyDefaults(cfg)
+
+	problems := sh.problems
+	for _, p := range validate(cfg, check) {
+		if sh.isNoise(p.Path) {
+			continue
+		}
+		p.Line = sh.lineOf(p.Path)
+		problems = append(problems, p)
+	}
+	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+		verr.Problems = problems
+		return nil, verr
+	}
+	return cfg, nil
+}
+
+// safely runs a yaml.v3 call, turning a panic inside the library into an
+// error: the config is user input and must never crash the daemon.
+func safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: decoder failed: %v", r)
+		}
+	}()
+	return f()
+}
+
+// ApplyDefaults fills every unset field that has a default. Load and Parse
+// call it; a Config built in Go should go through it before Validate.
+func ApplyDefaults(cfg *Config) {
+	if cfg.Store.Path == "" {
+		cfg.Store.Path = DefaultStorePath
+	}
+	if cfg.Store.RetentionDays == 0 {
+		cfg.Store.RetentionDays = DefaultRetentionDays
+	}
+	if cfg.MQTT.Embedded == nil && cfg.MQTT.External == nil {
+		cfg.MQTT.Embedded = &EmbeddedBroker{}
+	}
+	if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Listen == "" {
+		cfg.MQTT.Embedded.Listen = DefaultListen
+	}
+	if cfg.Log.Level == "" {
+		cfg.Log.Level = DefaultLogLevel
+	}
+	if cfg.Log.Format == "" {
+		cfg.Log.Format = DefaultLogFormat
+	}
+	for i := range cfg.Devices {
+		s := cfg.Devices[i].Transport.Serial
+		if s == nil {
+			continue
+		}
+		if s.DataBits == 0 {
+			s.DataBits = DefaultDataBits
+		}
+		if s.Parity == "" {
+			s.Parity = DefaultParity
+		}
+		if s.StopBits == "" {
+			s.StopBits = DefaultStopBits
+		}
+		if s.Flow == "" {
+			s.Flow = DefaultFlow
+		}
+	}
+}

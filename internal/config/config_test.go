@@ -1,0 +1,336 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// base is a valid config; cases append devices or override sections.
+const base = "site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\n"
+
+const pbxSerial = base + `devices:
+  - id: pbx1
+    driver: pbx
+    profile: avaya-ipoffice
+    transport:
+      serial: {port: /dev/ttyUSB0, baud: 9600, stop_bits: %s}
+`
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(fmt.Sprintf(pbxSerial, "1")), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Site:  Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
+		Store: Store{Path: DefaultStorePath, RetentionDays: DefaultRetentionDays},
+		MQTT:  MQTT{Embedded: &EmbeddedBroker{Listen: DefaultListen}},
+		Log:   Log{Level: "info", Format: "text"},
+		Devices: []Device{{
+			ID: "pbx1", Driver: "pbx", Profile: "avaya-ipoffice",
+			Transport: Transport{Serial: &Serial{Port: "/dev/ttyUSB0", Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Flow: "none"}},
+		}},
+		Path: "t.yaml",
+	}
+	got := *cfg
+	got.Site.loc = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if loc := cfg.Site.Location(); loc.String() != "Asia/Shanghai" {
+		t.Errorf("Location() = %v", loc)
+	}
+}
+
+func TestExternalHasNoEmbeddedDefault(t *testing.T) {
+	cfg, err := Parse([]byte(base+"mqtt: {external: {urls: [tcp://192.0.2.1:1883]}}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MQTT.Embedded != nil {
+		t.Errorf("embedded broker defaulted next to an external one: %+v", cfg.MQTT.Embedded)
+	}
+}
+
+// stop_bits is a string field; YAML 1, 2 and 1.5 decode into it as written.
+func TestStopBits(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want string // "" means invalid
+	}{
+		{"1", "1"}, {`"1"`, "1"}, {"2", "2"}, {"1.5", "1.5"}, {`"1.5"`, "1.5"},
+		{"3", ""}, {"1.0", ""}, {"one", ""}, {"[1]", ""},
+	} {
+		t.Run(tc.yaml, func(t *testing.T) {
+			cfg, err := Parse([]byte(fmt.Sprintf(pbxSerial, tc.yaml)), "t.yaml")
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("stop_bits %s accepted", tc.yaml)
+				}
+				if !strings.Contains(err.Error(), "devices[0].transport.serial.stop_bits: ") {
+					t.Fatalf("error not at stop_bits: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Devices[0].Transport.Serial.StopBits; got != tc.want {
+				t.Errorf("stop_bits = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseProblems: each case lists every problem expected, as rendered by
+// Problem.String, with its line, in order.
+func TestParseProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string // "line: path: message"
+	}{
+		{
+			name: "unknown keys everywhere",
+			yaml: base + "stor: {}\nmqtt: {embedded: {listen: 127.0.0.1:1883, port: 1}}\n",
+			want: []string{
+				"2: stor: unknown key (did you mean store?)",
+				"3: mqtt.embedded.port: unknown key (expected one of listen, users)",
+			},
+		},
+		{
+			name: "bad baud",
+			yaml: fmt.Sprintf(strings.Replace(pbxSerial, "9600", "9601", 1), "1"),
+			want: []string{"7: devices[0].transport.serial.baud: 9601 is not a standard rate (use one of 300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)"},
+		},
+		{
+			name: "site levels",
+			yaml: "site: {group: a/b, property: '', gateway: ' x', timezone: Nowhere/City}\n",
+			want: []string{
+				`1: site.group: "a/b" cannot be an MQTT topic level: '/' is not allowed`,
+				"1: site.property: required",
+				`1: site.gateway: " x" cannot be an MQTT topic level: no spaces or control characters`,
+				`1: site.timezone: "Nowhere/City" is not a known IANA time zone (e.g. Asia/Shanghai, Europe/Paris)`,
+			},
+		},
+		{
+			name: "both brokers and a bad listen",
+			yaml: base + "mqtt:\n  embedded: {listen: '127.0.0.1'}\n  external: {urls: ['tcp://h:1883'], cert: c.pem}\n",
+			want: []string{
+				"2: mqtt: embedded and external are both set; use exactly one",
+				`3: mqtt.embedded.listen: "127.0.0.1" is not host:port`,
+				"4: mqtt.external.key: required when cert is set (a client certificate needs both)",
+				"4: mqtt.external.cert: c.pem: no such file or directory",
+			},
+		},
+		{
+			name: "ipp device",
+			yaml: base + "devices:\n  - {id: p1, driver: ipp, transport: {file: {path: x}}, options: {uri: 'ipp://printer/ipp/print'}}\n  - {id: p2, driver: ipp, options: {uri: 'ipp://printer:0/'}}\n",
+			want: []string{
+				"3: devices[0].transport: driver ipp takes no transport (set options.uri to the printer's ipp:// or ipps:// URL)",
+				`4: devices[1].options.uri: "ipp://printer:0/": port "0" is not a number from 1 to 65535`,
+			},
+		},
+		{
+			name: "tcp both and login on listen",
+			yaml: base + "devices:\n  - id: d\n    driver: pbx\n    profile: x\n    transport: {tcp: {connect: 'h:1', listen: ':2', login: [a]}}\n",
+			want: []string{
+				"6: devices[0].transport.tcp: connect and listen are both set; use exactly one",
+				"6: devices[0].transport.tcp.login: only used with connect (lines sent after connecting)",
+			},
+		},
+		{
+			name: "wrong types do not also fail the rules",
+			yaml: base + "store: {retention_days: 1.5}\ndevices: [{id: d, driver: pbx, profile: x, transport: {serial: {port: p, baud: '9600'}}}]\n",
+			want: []string{
+				`2: store.retention_days: expected an integer, got "1.5"`,
+				`3: devices[0].transport.serial.baud: expected an integer, got "9600"`,
+			},
+		},
+		{
+			name: "problems in file order, not field order",
+			yaml: "log: {level: loud}\n" + base,
+			want: []string{`1: log.level: "loud" is not one of debug, info, warn, error`},
+		},
+		{
+			name: "syntax error",
+			yaml: base + "devices:\n  - id: a\n   driver: pbx\n",
+			want: []string{"4: YAML syntax error: did not find expected '-' indicator (in what starts on line 2)"},
+		},
+		{
+			name: "empty file",
+			yaml: "",
+			want: []string{"0: site: required: group, property, gateway and timezone name the hotel and its zone"},
+		},
+		{
+			name: "scalar document",
+			yaml: "hello\n",
+			want: []string{`1: expected a mapping of site, store, mqtt, log, profiles, devices, got "hello"`},
+		},
+		{
+			name: "alias to a scalar where a mapping is expected",
+			yaml: base + "store: {path: &p ./x.db}\nlog: *p\n",
+			want: []string{`2: log: expected a mapping of level, format, got "./x.db"`},
+		},
+		{
+			name: "merge of unknown key",
+			yaml: base + "devices:\n  - id: d\n    driver: pbx\n    profile: x\n    transport:\n      file: {<<: {path: a, speed: 1}}\n",
+			want: []string{"7: devices[0].transport.file.speed: unknown key (expected one of path, follow)"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.yaml), "t.yaml")
+			var verr *ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("got %v (cfg %v), want a *ValidationError", err, cfg)
+			}
+			var got []string
+			for _, p := range verr.Problems {
+				got = append(got, fmt.Sprintf("%d: %s", p.Line, p))
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+		})
+	}
+}
+
+func TestValidationErrorFormat(t *testing.T) {
+	e := &ValidationError{File: "sb.yaml", Problems: []Problem{
+		{Path: "site.group", Message: "required", Line: 2},
+		{Path: "site", Message: "required"},
+		{Message: "YAML syntax error: x", Line: 9},
+	}}
+	want := "sb.yaml:2: site.group: required\nsb.yaml: site: required\nsb.yaml:9: YAML syntax error: x"
+	if e.Error() != want {
+		t.Errorf("got\n%s\nwant\n%s", e.Error(), want)
+	}
+	e.File = ""
+	if got := e.Error(); !strings.HasPrefix(got, "line 2: site.group: required\nsite: required\n") {
+		t.Errorf("without file: %q", got)
+	}
+}
+
+func TestValidateProfileChecker(t *testing.T) {
+	cfg := &Config{
+		Site: Site{Group: "g", Property: "p", Gateway: "gw", Timezone: "UTC"},
+		Devices: []Device{
+			{ID: "a", Driver: "pbx", Profile: "known", Transport: Transport{File: &File{Path: "x"}}},
+			{ID: "b", Driver: "faxmodem", Profile: "nope", Transport: Transport{File: &File{Path: "x"}}},
+			{ID: "c", Driver: "mystery", Profile: "nope", Transport: Transport{File: &File{Path: "x"}}},
+		},
+	}
+	ApplyDefaults(cfg)
+	var asked []string
+	check := func(driver, profile string) error {
+		asked = append(asked, driver+"/"+profile)
+		if profile == "known" {
+			return nil
+		}
+		return fmt.Errorf("no %s profile %q", driver, profile)
+	}
+	err := Validate(cfg, check)
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("got %v", err)
+	}
+	want := []Problem{
+		{Path: "devices[1].profile", Message: `no faxmodem profile "nope"`},
+		{Path: "devices[2].driver", Message: `"mystery" is not a driver (use one of pbx, hotelink, faxmodem, ipp)`},
+	}
+	if !reflect.DeepEqual(verr.Problems, want) {
+		t.Errorf("got %+v\nwant %+v", verr.Problems, want)
+	}
+	if !reflect.DeepEqual(asked, []string{"pbx/known", "faxmodem/nope"}) {
+		t.Errorf("checker asked about %v (not about unknown drivers)", asked)
+	}
+	if Validate(cfg, nil) == nil {
+		t.Error("nil checker hid the bad driver")
+	}
+}
+
+func TestLocationWithoutValidate(t *testing.T) {
+	if got := (Site{Timezone: "Europe/Paris"}).Location().String(); got != "Europe/Paris" {
+		t.Errorf("got %s", got)
+	}
+	if got := (Site{Timezone: "bogus"}).Location(); got != time.UTC {
+		t.Errorf("got %v, want UTC", got)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	if got := Resolve(""); got != "./switchboard.yaml" {
+		t.Errorf("default: %q", got)
+	}
+	t.Setenv(EnvVar, "/etc/sb.yaml")
+	if got := Resolve(""); got != "/etc/sb.yaml" {
+		t.Errorf("env: %q", got)
+	}
+	if got := Resolve("x.yaml"); got != "x.yaml" {
+		t.Errorf("flag: %q", got)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(good)
+	if err != nil || cfg.Path != good {
+		t.Fatalf("Load: %v, %+v", err, cfg)
+	}
+	_, err = Load(filepath.Join(dir, "missing.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want an os.ErrNotExist", err)
+	}
+}
+
+func TestReadableFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, ca, want string
+	}{
+		{"missing", filepath.Join(dir, "nope.pem"), "no such file or directory"},
+		{"directory", dir, "is not a regular file"},
+		{"not pem", writeFile(t, dir, "x.txt", "hello"), "holds no PEM certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := base + fmt.Sprintf("mqtt: {external: {urls: ['ssl://h:8883'], ca: %q}}\n", tc.ca)
+			_, err := Parse([]byte(yaml), "t.yaml")
+			if err == nil || !strings.Contains(err.Error(), "mqtt.external.ca: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want mqtt.external.ca ... %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestParent(t *testing.T) {
+	for in, want := range map[string]string{
+		"devices[1].transport.serial.baud": "devices[1].transport.serial",
+		"devices[1]":                       "devices",
+		"devices":                          "",
+		"mqtt.external.urls[0]":            "mqtt.external.urls",
+	} {
+		if got := parent(in); got != want {
+			t.Errorf("parent(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,466 @@
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // the mini-PC may have no zoneinfo; billing times depend on the site's zone
+	"unicode"
+	"unicode/utf8"
+)
+
+// Accepted values; the order is the one messages and docs list them in.
+var (
+	drivers         = []string{"pbx", "hotelink", "faxmodem", "ipp"}
+	profiledDrivers = []string{"pbx", "hotelink", "faxmodem"}
+	standardBauds   = []int{300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200}
+	parities        = []string{"none", "odd", "even", "mark", "space"}
+	stopBits        = []string{"1", "1.5", "2"}
+	flows           = []string{"none", "rtscts", "xonxoff"}
+	logLevels       = []string{"debug", "info", "warn", "error"}
+	logFormats      = []string{"text", "json"}
+	brokerSchemes   = []string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}
+	printerSchemes  = []string{"ipp", "ipps"}
+)
+
+// Location is the site's time zone, in which the PBX stamps its calls and in
+// which tariffs and reports are read. It is loaded once by Validate (so by
+// Load and Parse, which reject a zone that does not load). On a Site that
+// never went through Validate it loads Timezone itself and, if that fails,
+// falls back to UTC.
+func (s Site) Location() *time.Location {
+	if s.loc != nil {
+		return s.loc
+	}
+	if loc, err := loadZone(s.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// loadZone loads an IANA zone name; "" and "Local" are refused because the
+// gateway's own clock zone is not necessarily the hotel's.
+func loadZone(name string) (*time.Location, error) {
+	switch name {
+	case "":
+		return nil, fmt.Errorf("required (an IANA zone name such as Asia/Shanghai)")
+	case "Local":
+		return nil, fmt.Errorf("must name the hotel's zone (e.g. Asia/Shanghai), not Local: the gateway's clock zone may differ")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a known IANA time zone (e.g. Asia/Shanghai, Europe/Paris)", name)
+	}
+	return loc, nil
+}
+
+// Validate checks cfg against every rule and returns a *ValidationError
+// listing all problems in the order of the Config fields, or nil. check,
+// when non-nil, is asked about each device's profile. Validate does not
+// apply defaults (see ApplyDefaults); it records the loaded site zone.
+func Validate(cfg *Config, check ProfileChecker) error {
+	if ps := validate(cfg, check); len(ps) > 0 {
+		return &ValidationError{File: cfg.Path, Problems: ps}
+	}
+	return nil
+}
+
+// checker collects problems.
+type checker struct {
+	problems []Problem
+}
+
+func (c *checker) add(path, format string, args ...any) {
+	c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func validate(cfg *Config, check ProfileChecker) []Problem {
+	c := &checker{}
+	c.site(&cfg.Site)
+	c.store(cfg.Store)
+	c.mqtt(cfg.MQTT)
+	c.log(cfg.Log)
+	c.profiles(cfg.Profiles)
+	c.devices(cfg.Devices, check)
+	return c.problems
+}
+
+func (c *checker) site(s *Site) {
+	if s.Group == "" && s.Property == "" && s.Gateway == "" && s.Timezone == "" {
+		c.add("site", "required: group, property, gateway and timezone name the hotel and its zone")
+		return
+	}
+	c.topicLevel("site.group", s.Group)
+	c.topicLevel("site.property", s.Property)
+	c.topicLevel("site.gateway", s.Gateway)
+	loc, err := loadZone(s.Timezone)
+	if err != nil {
+		c.add("site.timezone", "%v", err)
+		return
+	}
+	s.loc = loc
+}
+
+// topicLevel checks that v can be one level of an MQTT topic (MQTT 3.1.1
+// §4.7: "/" separates levels, "+" and "#" are wildcards). Spaces and control
+// characters are legal but break every shell and log line they appear in.
+func (c *checker) topicLevel(path, v string) {
+	if v == "" {
+		c.add(path, "required")
+		return
+	}
+	if !utf8.ValidString(v) {
+		c.add(path, "%q is not valid UTF-8", v)
+		return
+	}
+	for _, r := range v {
+		switch {
+		case r == '/' || r == '+' || r == '#':
+			c.add(path, "%q cannot be an MQTT topic level: %q is not allowed", v, r)
+			return
+		case unicode.IsSpace(r) || unicode.IsControl(r) || r == 0:
+			c.add(path, "%q cannot be an MQTT topic level: no spaces or control characters", v)
+			return
+		}
+	}
+}
+
+func (c *checker) store(s Store) {
+	if s.Path == "" {
+		c.add("store.path", "required")
+	}
+	if s.RetentionDays < 0 {
+		c.add("store.retention_days", "%d is negative (days to keep billing records; default %d)", s.RetentionDays, DefaultRetentionDays)
+	}
+}
+
+func (c *checker) mqtt(m MQTT) {
+	if m.Embedded != nil && m.External != nil {
+		c.add("mqtt", "embedded and external are both set; use exactly one")
+	}
+	if e := m.Embedded; e != nil {
+		c.hostPort("mqtt.embedded.listen", e.Listen, true)
+		seen := map[string]int{}
+		for i, u := range e.Users {
+			p := fmt.Sprintf("mqtt.embedded.users[%d]", i)
+			if u.Username == "" {
+				c.add(p+".username", "required")
+			} else if j, dup := seen[u.Username]; dup {
+				c.add(p+".username", "%q is already used by mqtt.embedded.users[%d]", u.Username, j)
+			} else {
+				seen[u.Username] = i
+			}
+			if u.Password == "" {
+				c.add(p+".password", "required")
+			}
+		}
+	}
+	if e := m.External; e != nil {
+		c.external(e)
+	}
+}
+
+func (c *checker) external(e *ExternalBroker) {
+	if len(e.URLs) == 0 {
+		c.add("mqtt.external.urls", "required: at least one broker URL, e.g. tls://broker.example.com:8883")
+	}
+	for i, raw := range e.URLs {
+		p := fmt.Sprintf("mqtt.external.urls[%d]", i)
+		if raw == "" {
+			c.add(p, "empty URL")
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			c.add(p, "%q is not a URL: %v", raw, unwrapURLError(err))
+			continue
+		}
+		if !slices.Contains(brokerSchemes, u.Scheme) {
+			c.add(p, "%q: scheme must be one of %s", raw, strings.Join(brokerSchemes, ", "))
+			continue
+		}
+		if u.Hostname() == "" {
+			c.add(p, "%q has no host", raw)
+			continue
+		}
+		if msg := portProblem(u.Port()); msg != "" {
+			c.add(p, "%q: %s", raw, msg)
+		}
+	}
+	if e.Password != "" && e.Username == "" {
+		c.add("mqtt.external.password", "given without a username")
+	}
+	if (e.Cert == "") != (e.Key == "") {
+		if e.Cert == "" {
+			c.add("mqtt.external.cert", "required when key is set (a client certificate needs both)")
+		} else {
+			c.add("mqtt.external.key", "required when cert is set (a client certificate needs both)")
+		}
+	}
+	if e.CA != "" {
+		if data, ok := c.readable("mqtt.external.ca", e.CA); ok {
+			if !x509.NewCertPool().AppendCertsFromPEM(data) {
+				c.add("mqtt.external.ca", "%s holds no PEM certificate", e.CA)
+			}
+		}
+	}
+	var certOK, keyOK bool
+	if e.Cert != "" {
+		_, certOK = c.readable("mqtt.external.cert", e.Cert)
+	}
+	if e.Key != "" {
+		_, keyOK = c.readable("mqtt.external.key", e.Key)
+	}
+	if certOK && keyOK {
+		if _, err := tls.LoadX509KeyPair(e.Cert, e.Key); err != nil {
+			c.add("mqtt.external.cert", "%s and %s are not a certificate and its key: %v", e.Cert, e.Key, err)
+		}
+	}
+}
+
+// readable checks that name is a regular file the gateway can read and
+// returns its content. Relative names are relative to the working directory,
+// as the daemon will open them. Only regular files: opening a FIFO blocks.
+func (c *checker) readable(path, name string) ([]byte, bool) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		c.add(path, "%s", pathErr(err))
+		return nil, false
+	}
+	if !fi.Mode().IsRegular() {
+		c.add(path, "%s is not a regular file", name)
+		return nil, false
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		c.add(path, "%s", pathErr(err))
+		return nil, false
+	}
+	return data, true
+}
+
+// pathErr renders an *fs.PathError as "name: reason" without the "stat"/"open" verb.
+func pathErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func (c *checker) log(l Log) {
+	c.oneOf("log.level", l.Level, logLevels)
+	c.oneOf("log.format", l.Format, logFormats)
+}
+
+func (c *checker) profiles(p Profiles) {
+	if p.Dir == "" {
+		return
+	}
+	fi, err := os.Stat(p.Dir)
+	switch {
+	case err != nil:
+		c.add("profiles.dir", "%s", pathErr(err))
+	case !fi.IsDir():
+		c.add("profiles.dir", "%s is not a directory", p.Dir)
+	}
+}
+
+func (c *checker) devices(devs []Device, check ProfileChecker) {
+	seen := map[string]int{}
+	for i := range devs {
+		d := &devs[i]
+		p := fmt.Sprintf("devices[%d]", i)
+		if d.ID != "" {
+			if j, dup := seen[d.ID]; dup {
+				c.add(p+".id", "%q is already used by devices[%d]", d.ID, j)
+			} else {
+				seen[d.ID] = i
+			}
+		}
+		c.topicLevel(p+".id", d.ID)
+		c.device(p, d, check)
+	}
+}
+
+func (c *checker) device(p string, d *Device, check ProfileChecker) {
+	known := slices.Contains(drivers, d.Driver)
+	switch {
+	case d.Driver == "":
+		c.add(p+".driver", "required: one of %s", strings.Join(drivers, ", "))
+	case !known:
+		c.add(p+".driver", "%q is not a driver (use one of %s)", d.Driver, strings.Join(drivers, ", "))
+	}
+	switch {
+	case d.Profile == "" && slices.Contains(profiledDrivers, d.Driver):
+		c.add(p+".profile", "required for driver %s (the firmware profile of the device model)", d.Driver)
+	case d.Profile != "" && known && check != nil:
+		if err := check(d.Driver, d.Profile); err != nil {
+			c.add(p+".profile", "%v", err)
+		}
+	}
+
+	t := d.Transport
+	var given []string
+	if t.Serial != nil {
+		given = append(given, "serial")
+	}
+	if t.TCP != nil {
+		given = append(given, "tcp")
+	}
+	if t.File != nil {
+		given = append(given, "file")
+	}
+	switch {
+	case d.Driver == "ipp":
+		if len(given) > 0 {
+			c.add(p+".transport", "driver ipp takes no transport (set options.uri to the printer's ipp:// or ipps:// URL)")
+		}
+		c.printerURI(p+".options.uri", d.Options)
+	case len(given) == 0 && known:
+		c.add(p+".transport", "required: exactly one of serial, tcp, file")
+	case len(given) == 2:
+		c.add(p+".transport", "%s and %s are both set; use exactly one", given[0], given[1])
+	case len(given) == 3:
+		c.add(p+".transport", "serial, tcp and file are all set; use exactly one")
+	}
+	if t.Serial != nil {
+		c.serial(p+".transport.serial", t.Serial)
+	}
+	if t.TCP != nil {
+		c.tcp(p+".transport.tcp", t.TCP)
+	}
+	if t.File != nil && t.File.Path == "" {
+		c.add(p+".transport.file.path", "required (a file to replay, or - for stdin)")
+	}
+}
+
+func (c *checker) printerURI(path string, opts map[string]any) {
+	v, ok := opts["uri"]
+	if !ok || v == nil {
+		c.add(path, "required for driver ipp: the printer's ipp:// or ipps:// URL")
+		return
+	}
+	raw, ok := v.(string)
+	if !ok {
+		c.add(path, "must be a string URL, got %v", v)
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		c.add(path, "%q is not a URL: %v", raw, unwrapURLError(err))
+		return
+	}
+	if !slices.Contains(printerSchemes, u.Scheme) {
+		c.add(path, "%q: scheme must be ipp or ipps", raw)
+		return
+	}
+	if u.Hostname() == "" {
+		c.add(path, "%q has no host", raw)
+		return
+	}
+	if port := u.Port(); port != "" {
+		if msg := portProblem(port); msg != "" {
+			c.add(path, "%q: %s", raw, msg)
+		}
+	}
+}
+
+func (c *checker) serial(p string, s *Serial) {
+	if s.Port == "" {
+		c.add(p+".port", "required (e.g. /dev/ttyUSB0)")
+	}
+	switch {
+	case s.Baud == 0:
+		c.add(p+".baud", "required (use one of %s)", joinInts(standardBauds))
+	case !slices.Contains(standardBauds, s.Baud):
+		c.add(p+".baud", "%d is not a standard rate (use one of %s)", s.Baud, joinInts(standardBauds))
+	}
+	if s.DataBits < 5 || s.DataBits > 8 {
+		c.add(p+".data_bits", "%d is out of range (5 to 8)", s.DataBits)
+	}
+	c.oneOf(p+".parity", s.Parity, parities)
+	c.oneOf(p+".stop_bits", s.StopBits, stopBits)
+	c.oneOf(p+".flow", s.Flow, flows)
+}
+
+func (c *checker) tcp(p string, t *TCP) {
+	switch {
+	case t.Connect != "" && t.Listen != "":
+		c.add(p, "connect and listen are both set; use exactly one")
+	case t.Connect == "" && t.Listen == "":
+		c.add(p, "required: connect (host:port of the device) or listen (host:port the device connects to)")
+	}
+	if t.Connect != "" {
+		c.hostPort(p+".connect", t.Connect, false)
+	}
+	if t.Listen != "" {
+		c.hostPort(p+".listen", t.Listen, true)
+		if len(t.Login) > 0 {
+			c.add(p+".login", "only used with connect (lines sent after connecting)")
+		}
+	}
+}
+
+// hostPort checks a host:port; a listener may leave the host empty (all interfaces).
+func (c *checker) hostPort(path, v string, listen bool) {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		c.add(path, "%q is not host:port", v)
+		return
+	}
+	if host == "" && !listen {
+		c.add(path, "%q has no host", v)
+		return
+	}
+	if strings.ContainsFunc(host, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		c.add(path, "%q: the host has spaces or control characters", v)
+		return
+	}
+	if msg := portProblem(port); msg != "" {
+		c.add(path, "%q: %s", v, msg)
+	}
+}
+
+// portProblem describes what is wrong with a numeric port, "" if nothing.
+func portProblem(port string) string {
+	if port == "" {
+		return "no port"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("port %q is not a number from 1 to 65535", port)
+	}
+	return ""
+}
+
+func (c *checker) oneOf(path, v string, allowed []string) {
+	if !slices.Contains(allowed, v) {
+		c.add(path, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,129 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// SpecVersion is the CloudEvents version of every envelope (CloudEvents 1.0,
+// structured content mode, JSON format).
+const SpecVersion = "1.0"
+
+// namespace for UUIDv5 event ids: a fixed UUID so that an idemkey maps to the
+// same id on every gateway and every restart.
+var namespace = uuid.MustParse("6f1c7a52-2c4e-5a9b-8d0e-5357495443ba")
+
+// EventID is the stable id of an event: UUIDv5 of its type and business key.
+// A PBX that resends a buffered call produces the same idemkey, hence the same
+// id, so consumers can dedupe on id.
+func EventID(eventType, idemkey string) string {
+	return uuid.NewSHA1(namespace, []byte(eventType+"\x00"+idemkey)).String()
+}
+
+// Envelope is a CloudEvents 1.0 structured JSON event with switchboard's
+// extensions (seq, seqepoch, idemkey). Commands use the same envelope with
+// replyto and deadline.
+type Envelope struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            time.Time       `json:"time"`
+	Subject         string          `json:"subject,omitempty"`
+	DataContentType string          `json:"datacontenttype,omitempty"`
+	DataSchema      string          `json:"dataschema,omitempty"`
+	Seq             int64           `json:"seq,omitempty"`
+	SeqEpoch        string          `json:"seqepoch,omitempty"`
+	IdemKey         string          `json:"idemkey,omitempty"`
+	ReplyTo         string          `json:"replyto,omitempty"`
+	Deadline        *time.Time      `json:"deadline,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+}
+
+// SchemaURI names the JSON Schema of an event type in schemas/ (the file
+// schemas/<type>.json). Versions travel in the type's schema, not the topic.
+func SchemaURI(eventType string) string {
+	return "urn:switchboard:schema:" + eventType + ":v1"
+}
+
+// Validate checks the envelope fields CloudEvents 1.0 §3.1 makes required,
+// naming the first one that is missing.
+func (e *Envelope) Validate() error {
+	switch {
+	case e.SpecVersion != SpecVersion:
+		return fmt.Errorf("specversion: %q, want %q", e.SpecVersion, SpecVersion)
+	case e.ID == "":
+		return fmt.Errorf("id: required")
+	case e.Source == "":
+		return fmt.Errorf("source: required")
+	case e.Type == "":
+		return fmt.Errorf("type: required")
+	}
+	return nil
+}
+
+// Topics builds the topic tree of DESIGN.md §4 for one site.
+type Topics struct {
+	Group, Property, Gateway string
+}
+
+func (t Topics) root() string { return "hotel/" + t.Group + "/" + t.Property + "/" }
+
+// Event is hotel/{g}/{p}/{domain}/{device}/event/{type}; the type's last
+// dotted parts after the domain become the level ("call.recorded").
+func (t Topics) Event(domain, device, eventType string) string {
+	return t.root() + domain + "/" + device + "/event/" + shortType(domain, eventType)
+}
+
+// State is retained: hotel/{g}/{p}/{domain}/{device}/state/{aspect}.
+func (t Topics) State(domain, device, aspect string) string {
+	return t.root() + domain + "/" + device + "/state/" + aspect
+}
+
+// Status is the gateway's retained birth/will topic.
+func (t Topics) Status() string { return t.root() + "edge/" + t.Gateway + "/status" }
+
+// Ack is where the back office says "consumed up to seq N".
+func (t Topics) Ack() string { return t.root() + "edge/" + t.Gateway + "/ack" }
+
+// Commands is the subscription filter for every command to this site.
+func (t Topics) Commands() string { return t.root() + "+/+/cmd/+" }
+
+// Command is the topic a client publishes one command on.
+func (t Topics) Command(domain, device, command string) string {
+	return t.root() + domain + "/" + device + "/cmd/" + command
+}
+
+// Reply is where replies to a requesting client go.
+func (t Topics) Reply(domain, device, client string) string {
+	return t.root() + domain + "/" + device + "/reply/" + client
+}
+
+// Source is the CloudEvents source of a device's events.
+func (t Topics) Source(domain, device string) string {
+	return "/hotel/" + t.Group + "/" + t.Property + "/" + domain + "/" + device
+}
+
+// ParseCommandTopic splits hotel/{g}/{p}/{domain}/{device}/cmd/{command}.
+func (t Topics) ParseCommandTopic(topic string) (domain, device, command string, ok bool) {
+	rest, found := strings.CutPrefix(topic, t.root())
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 4 || parts[2] != "cmd" || parts[0] == "" || parts[1] == "" || parts[3] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[3], true
+}
+
+func shortType(domain, eventType string) string {
+	if s, ok := strings.CutPrefix(eventType, "hotel."+domain+"."); ok {
+		return s
+	}
+	return eventType
+}

@@ -1,0 +1,350 @@
+// Package gateway assembles the daemon: it opens the store, starts the
+// embedded broker or connects to an external one, runs the outbox publisher
+// and the command router, and supervises the devices of the config. It is
+// the only package that knows every other one; drivers and the core stay
+// ignorant of each other.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/internal/bus"
+	"switchboard/internal/config"
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+)
+
+// Version is set at build time (-ldflags "-X switchboard/internal/gateway.Version=...").
+var Version = "dev"
+
+// Gateway is one running daemon.
+type Gateway struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	loc    *time.Location
+	topics events.Topics
+	bootID string
+	start  time.Time
+
+	st       *store.Store
+	broker   *bus.Broker
+	client   *bus.Client
+	outbox   *bus.Outbox
+	router   *bus.Router
+	retained *bus.Retained
+
+	wg sync.WaitGroup
+}
+
+// Status is the data of the retained edge/{gateway}/status message.
+type Status struct {
+	State    string             `json:"state"` // online, offline
+	Gateway  string             `json:"gateway"`
+	Version  string             `json:"version"`
+	BootID   string             `json:"boot_id"`
+	Started  time.Time          `json:"started"`
+	Reason   string             `json:"reason,omitempty"`
+	Outbox   *store.OutboxStats `json:"outbox,omitempty"`
+	SeqEpoch string             `json:"seqepoch,omitempty"`
+}
+
+// New opens the store and prepares the MQTT side; Run starts everything.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, error) {
+	loc, err := time.LoadLocation(cfg.Site.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("site.timezone: %w", err)
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	g := &Gateway{
+		cfg:    cfg,
+		log:    log,
+		loc:    loc,
+		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway},
+		bootID: hex.EncodeToString(b[:]),
+		start:  time.Now(),
+	}
+	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
+		return nil, err
+	}
+	if err := g.openBus(); err != nil {
+		g.st.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *Gateway) openBus() error {
+	var opts bus.ClientOptions
+	switch {
+	case g.cfg.MQTT.External != nil:
+		x := g.cfg.MQTT.External
+		opts = bus.ClientOptions{URLs: x.URLs, Username: x.Username, Password: x.Password, CAFile: x.CA, CertFile: x.Cert, KeyFile: x.Key, ClientID: x.ClientID}
+	default:
+		listen := "127.0.0.1:1883"
+		var users []bus.Credential
+		if e := g.cfg.MQTT.Embedded; e != nil {
+			if e.Listen != "" {
+				listen = e.Listen
+			}
+			for _, u := range e.Users {
+				users = append(users, bus.Credential{Username: u.Username, Password: u.Password})
+			}
+		}
+		br, err := bus.StartBroker(listen, users, g.log)
+		if err != nil {
+			return fmt.Errorf("mqtt.embedded.listen %s: %w (is another broker or gateway running there?)", listen, err)
+		}
+		g.broker = br
+		g.log.Info("embedded broker listening", "addr", br.Addr())
+		// The gateway talks to its own broker as a client, through the same
+		// code path as to an external one.
+		host := br.Addr()
+		if h, p, ok := strings.Cut(host, ":"); ok && (h == "" || h == "0.0.0.0" || h == "::" || h == "[::]") {
+			host = "127.0.0.1:" + p
+		}
+		opts = bus.ClientOptions{URLs: []string{"tcp://" + host}}
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway
+	}
+	opts.Log = g.log
+	opts.WillTopic = g.topics.Status()
+	opts.WillPayload = g.statusPayload(Status{State: "offline", Reason: "connection lost"})
+	cl, err := bus.NewClient(opts)
+	if err != nil {
+		if g.broker != nil {
+			g.broker.Close()
+		}
+		return err
+	}
+	g.client = cl
+	g.outbox = bus.NewOutbox(g.st, cl, g.log)
+	g.router = bus.NewRouter(g.topics, g.st, g.Emit, g.log)
+	g.retained = bus.NewRetained(g.st, cl, g.log)
+	g.router.Handle("edge", "ping", pingHandler{g})
+	g.router.Handle("edge", "replay", replayHandler{g})
+	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
+	cl.Subscribe(g.topics.Ack(), g.onAck)
+	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })
+	return nil
+}
+
+// Store is the gateway's ledger (for drivers' glue and for tests).
+func (g *Gateway) Store() *store.Store { return g.st }
+
+// Topics is the site's topic tree.
+func (g *Gateway) Topics() events.Topics { return g.topics }
+
+// Location is the site's time zone.
+func (g *Gateway) Location() *time.Location { return g.loc }
+
+// BrokerURL is the URL clients use to reach the embedded broker ("" when external).
+func (g *Gateway) BrokerURL() string {
+	if g.broker == nil {
+		return ""
+	}
+	return g.broker.URL()
+}
+
+// Emit commits ev (and whatever fn writes) in one transaction and wakes the
+// publisher. A duplicate idemkey commits fn's changes but adds no event.
+func (g *Gateway) Emit(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
+	if ev.Source == "" {
+		ev.Source = "/hotel/" + g.cfg.Site.Group + "/" + g.cfg.Site.Property + "/edge/" + g.cfg.Site.Gateway
+	}
+	err := g.st.InTx(ctx, func(tx *store.Tx) error {
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		_, _, err := tx.Enqueue(ev)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	g.outbox.Notify()
+	return nil
+}
+
+// Handle registers a command handler for {domain}/{command}.
+func (g *Gateway) Handle(domain, command string, h bus.Handler) { g.router.Handle(domain, command, h) }
+
+// SetState publishes retained state (stored first, republished on reconnect).
+func (g *Gateway) SetState(ctx context.Context, domain, device, aspect string, data any) error {
+	payload, err := json.Marshal(events.Envelope{
+		SpecVersion:     events.SpecVersion,
+		ID:              events.EventID("hotel."+domain+".state."+aspect, device+"/"+strconv.FormatInt(time.Now().UnixNano(), 10)),
+		Source:          g.topics.Source(domain, device),
+		Type:            "hotel." + domain + ".state." + aspect,
+		Time:            time.Now().In(g.loc),
+		DataContentType: "application/json",
+		DataSchema:      events.SchemaURI("hotel." + domain + ".state." + aspect),
+		Data:            mustJSON(data),
+	})
+	if err != nil {
+		return err
+	}
+	return g.retained.Set(ctx, g.topics.State(domain, device, aspect), payload)
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(`null`)
+	}
+	return b
+}
+
+// Run starts the session and the workers and blocks until ctx ends, then
+// shuts down cleanly: an explicit offline status, the broker, the store.
+func (g *Gateway) Run(ctx context.Context) error {
+	g.client.Start()
+	g.wg.Add(3)
+	go func() { defer g.wg.Done(); g.outbox.Run(ctx) }()
+	go func() { defer g.wg.Done(); g.router.Run(ctx) }()
+	go func() { defer g.wg.Done(); g.statusLoop(ctx) }()
+	g.log.Info("gateway running", "gateway", g.cfg.Site.Gateway, "version", Version, "boot_id", g.bootID, "store", g.st.Path())
+	<-ctx.Done()
+	return g.shutdown()
+}
+
+func (g *Gateway) shutdown() error {
+	g.log.Info("shutting down")
+	// An explicit offline before the clean disconnect: the will only fires
+	// on an unclean one.
+	pctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	select {
+	case <-g.client.Up():
+		_ = g.client.Publish(pctx, g.topics.Status(), 1, true, g.statusPayload(Status{State: "offline", Reason: "shutdown"}))
+	default:
+	}
+	cancel()
+	g.wg.Wait()
+	g.client.Disconnect(500 * time.Millisecond)
+	var errs []error
+	if g.broker != nil {
+		errs = append(errs, g.broker.Close())
+	}
+	errs = append(errs, g.st.Close())
+	return errors.Join(errs...)
+}
+
+func (g *Gateway) statusPayload(s Status) []byte {
+	s.Gateway, s.Version, s.BootID, s.Started = g.cfg.Site.Gateway, Version, g.bootID, g.start.In(g.loc)
+	if g.st != nil {
+		s.SeqEpoch = g.st.Epoch()
+	}
+	env := events.Envelope{
+		SpecVersion:     events.SpecVersion,
+		ID:              events.EventID("hotel.edge.status", g.bootID+"/"+s.State+"/"+strconv.FormatInt(time.Now().UnixNano(), 10)),
+		Source:          "/hotel/" + g.cfg.Site.Group + "/" + g.cfg.Site.Property + "/edge/" + g.cfg.Site.Gateway,
+		Type:            "hotel.edge.status",
+		Time:            time.Now().In(g.loc),
+		DataContentType: "application/json",
+		DataSchema:      events.SchemaURI("hotel.edge.status"),
+		Data:            mustJSON(s),
+	}
+	b, _ := json.Marshal(env)
+	return b
+}
+
+func (g *Gateway) publishStatus(state, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := Status{State: state, Reason: reason}
+	if st, err := g.st.Stats(ctx); err == nil {
+		s.Outbox = &st
+	}
+	if err := g.client.Publish(ctx, g.topics.Status(), 1, true, g.statusPayload(s)); err != nil {
+		g.log.Warn("status not published", "err", err)
+	}
+}
+
+// statusLoop refreshes the retained status (outbox backlog) every 30 s and
+// purges acknowledged events past retention once an hour.
+func (g *Gateway) statusLoop(ctx context.Context) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	lastPurge := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		select {
+		case <-g.client.Up():
+			g.publishStatus("online", "")
+		default:
+		}
+		if time.Since(lastPurge) > time.Hour {
+			lastPurge = time.Now()
+			days := g.cfg.Store.RetentionDays
+			if days <= 0 {
+				days = 400
+			}
+			// Acknowledged events stay a week for replays; dedupe keys stay
+			// for the billing retention, so a PBX resend months later is
+			// still recognized.
+			if n, err := g.st.Purge(ctx, time.Now().Add(-7*24*time.Hour), time.Now().AddDate(0, 0, -days)); err != nil {
+				g.log.Warn("outbox purge failed", "err", err)
+			} else if n > 0 {
+				g.log.Info("purged acknowledged events", "rows", n)
+			}
+		}
+	}
+}
+
+// onAck handles "consumed up to seq N" from the back office: {"seq": N,
+// "seqepoch": "..."} or a bare number.
+func (g *Gateway) onAck(m bus.Message) {
+	if m.Retained {
+		return
+	}
+	var a struct {
+		Seq      int64  `json:"seq"`
+		SeqEpoch string `json:"seqepoch"`
+	}
+	if n, err := strconv.ParseInt(strings.TrimSpace(string(m.Payload)), 10, 64); err == nil {
+		a.Seq = n
+	} else if err := json.Unmarshal(m.Payload, &a); err != nil {
+		g.log.Warn("ack ignored: want {\"seq\":N} or a number", "payload", truncate(m.Payload), "err", err)
+		return
+	}
+	if a.SeqEpoch != "" && a.SeqEpoch != g.st.Epoch() {
+		g.log.Warn("ack ignored: it is for another database (seqepoch differs)", "got", a.SeqEpoch, "have", g.st.Epoch())
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := g.outbox.Ack(ctx, a.Seq); err != nil {
+		g.log.Warn("ack not stored", "seq", a.Seq, "err", err)
+	}
+}
+
+func truncate(b []byte) string {
+	if len(b) > 120 {
+		return string(b[:120]) + "..."
+	}
+	return string(b)
+}
+
+// Hostname is used in the default client id.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}

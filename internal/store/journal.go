@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Frame statuses in the journal.
+const (
+	FrameNew       = "new"       // journaled, not interpreted yet (or interrupted)
+	FrameParsed    = "parsed"    // became a record
+	FrameSkipped   = "skipped"   // header, rule, blank: nothing to record
+	FrameUnparsed  = "unparsed"  // could not be read; reason says why
+	FrameDuplicate = "duplicate" // a record already recorded (PBX resend)
+)
+
+// Frame is one raw unit a device sent (an SMDR line, a link record).
+type Frame struct {
+	ID       int64
+	Device   string
+	Received time.Time
+	Raw      []byte
+	Status   string
+	Reason   string
+	Profile  string
+}
+
+// AppendFrame journals a raw frame in its own transaction and returns its id.
+// It is committed (fsynced) before the caller interprets the frame.
+func (s *Store) AppendFrame(ctx context.Context, device, profile string, received time.Time, raw []byte) (int64, error) {
+	res, err := s.w.ExecContext(ctx,
+		`INSERT INTO journal(device, received, raw, profile) VALUES(?,?,?,?)`,
+		device, nanos(received), raw, profile)
+	if err != nil {
+		return 0, fmt.Errorf("journal %s: %w", device, err)
+	}
+	return res.LastInsertId()
+}
+
+// MarkFrame records what became of a frame.
+func (t *Tx) MarkFrame(id int64, status, reason string) error {
+	_, err := t.tx.ExecContext(t.ctx,
+		`UPDATE journal SET status=?, reason=?, updated=? WHERE id=?`,
+		status, reason, nanos(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("journal frame %d: %w", id, err)
+	}
+	return nil
+}
+
+// FrameFilter selects journal rows.
+type FrameFilter struct {
+	Device   string    // "" = all
+	Statuses []string  // empty = all
+	Since    time.Time // zero = beginning
+	Until    time.Time // zero = now
+	AfterID  int64
+	Limit    int // 0 = 1000
+}
+
+// Frames lists journal rows in id order.
+func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
+	q := `SELECT id, device, received, raw, status, reason, profile FROM journal WHERE id > ?`
+	args := []any{f.AfterID}
+	if f.Device != "" {
+		q += ` AND device = ?`
+		args = append(args, f.Device)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND received >= ?`
+		args = append(args, nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND received < ?`
+		args = append(args, nanos(f.Until))
+	}
+	if len(f.Statuses) > 0 {
+		q += ` AND status IN (`
+		for i, st := range f.Statuses {
+			if i > 0 {
+				q += `,`
+			}
+			q += `?`
+			args = append(args, st)
+		}
+		q += `)`
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	q += ` ORDER BY id LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("journal query: %w", err)
+	}
+	defer rows.Close()
+	var out []Frame
+	for rows.Next() {
+		var fr Frame
+		var rec sql.NullInt64
+		if err := rows.Scan(&fr.ID, &fr.Device, &rec, &fr.Raw, &fr.Status, &fr.Reason, &fr.Profile); err != nil {
+			return nil, fmt.Errorf("journal scan: %w", err)
+		}
+		fr.Received = fromNanos(rec)
+		out = append(out, fr)
+	}
+	return out, rows.Err()
+}
+
+// CountFrames counts journal rows by status for a device ("" = all).
+func (s *Store) CountFrames(ctx context.Context, device string) (map[string]int64, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT status, COUNT(*) FROM journal WHERE (?='' OR device=?) GROUP BY status`, device, device)
+	if err != nil {
+		return nil, fmt.Errorf("journal count: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}

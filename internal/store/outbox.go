@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"switchboard/internal/events"
+)
+
+// Event is what a producer hands the outbox; the store gives it its seq and
+// wraps it in the CloudEvents envelope.
+type Event struct {
+	Type    string // hotel.pbx.call.recorded
+	Topic   string
+	Source  string
+	Subject string // room/1203; never a guest's name
+	IdemKey string // business identity; same key, same event
+	Time    time.Time
+	Data    any // marshaled as JSON
+}
+
+// OutboxRow is one stored event.
+type OutboxRow struct {
+	Seq       int64
+	EventID   string
+	Type      string
+	Topic     string
+	Payload   []byte
+	Created   time.Time
+	Published time.Time
+}
+
+// Enqueue adds an event in the transaction. When an event of the same type
+// and idemkey was enqueued before, nothing is added and dup is true with the
+// first event's seq: a PBX resending a call does not make a second event.
+func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
+	if ev.Type == "" || ev.Topic == "" || ev.IdemKey == "" {
+		return 0, false, fmt.Errorf("outbox: event needs type, topic and idemkey (got %q %q %q)", ev.Type, ev.Topic, ev.IdemKey)
+	}
+	err = t.tx.QueryRowContext(t.ctx, `SELECT seq FROM idem WHERE type=? AND idemkey=?`, ev.Type, ev.IdemKey).Scan(&seq)
+	if err == nil {
+		return seq, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("outbox: idem lookup: %w", err)
+	}
+	// BEGIN IMMEDIATE holds the write lock, so max+1 is ours and the
+	// AUTOINCREMENT sequence keeps numbers from ever being reused.
+	if err := t.tx.QueryRowContext(t.ctx,
+		`SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='outbox'),0)+1`).Scan(&seq); err != nil {
+		return 0, false, fmt.Errorf("outbox: next seq: %w", err)
+	}
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		return 0, false, fmt.Errorf("outbox: %s data: %w", ev.Type, err)
+	}
+	when := ev.Time
+	if when.IsZero() {
+		when = time.Now()
+	}
+	env := events.Envelope{
+		SpecVersion:     events.SpecVersion,
+		ID:              events.EventID(ev.Type, ev.IdemKey),
+		Source:          ev.Source,
+		Type:            ev.Type,
+		Time:            when,
+		Subject:         ev.Subject,
+		DataContentType: "application/json",
+		DataSchema:      events.SchemaURI(ev.Type),
+		Seq:             seq,
+		SeqEpoch:        t.s.epoch,
+		IdemKey:         ev.IdemKey,
+		Data:            data,
+	}
+	payload, err := json.Marshal(&env)
+	if err != nil {
+		return 0, false, fmt.Errorf("outbox: envelope: %w", err)
+	}
+	now := nanos(time.Now())
+	if _, err := t.tx.ExecContext(t.ctx,
+		`INSERT INTO outbox(seq, event_id, type, idemkey, topic, payload, created) VALUES(?,?,?,?,?,?,?)`,
+		seq, env.ID, ev.Type, ev.IdemKey, ev.Topic, payload, now); err != nil {
+		return 0, false, fmt.Errorf("outbox: insert: %w", err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx,
+		`INSERT INTO idem(type, idemkey, seq, created) VALUES(?,?,?,?)`, ev.Type, ev.IdemKey, seq, now); err != nil {
+		return 0, false, fmt.Errorf("outbox: idem insert: %w", err)
+	}
+	return seq, false, nil
+}
+
+// Enqueue adds one event in its own transaction.
+func (s *Store) Enqueue(ctx context.Context, ev Event) (seq int64, dup bool, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		seq, dup, err = tx.Enqueue(ev)
+		return err
+	})
+	return seq, dup, err
+}
+
+// Pending returns up to limit events with seq > after, in seq order.
+func (s *Store) Pending(ctx context.Context, after int64, limit int) ([]OutboxRow, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT seq, event_id, type, topic, payload, created, published FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`,
+		after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: pending: %w", err)
+	}
+	defer rows.Close()
+	out := make([]OutboxRow, 0, limit)
+	for rows.Next() {
+		var r OutboxRow
+		var created, published sql.NullInt64
+		if err := rows.Scan(&r.Seq, &r.EventID, &r.Type, &r.Topic, &r.Payload, &created, &published); err != nil {
+			return nil, fmt.Errorf("outbox: scan: %w", err)
+		}
+		r.Created, r.Published = fromNanos(created), fromNanos(published)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// MarkPublished records that the broker PUBACKed events from..to.
+func (s *Store) MarkPublished(ctx context.Context, from, to int64) error {
+	_, err := s.w.ExecContext(ctx,
+		`UPDATE outbox SET published=? WHERE seq BETWEEN ? AND ? AND published IS NULL`, nanos(time.Now()), from, to)
+	if err != nil {
+		return fmt.Errorf("outbox: mark published %d..%d: %w", from, to, err)
+	}
+	return nil
+}
+
+// Ack records that the back office consumed everything up to seq. The
+// cursor only moves forward and never past the last event.
+func (s *Store) Ack(ctx context.Context, upto int64) (acked int64, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		var last, cur int64
+		if err := tx.tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='outbox'),0)`).Scan(&last); err != nil {
+			return err
+		}
+		cur, err := tx.ackedSeq()
+		if err != nil {
+			return err
+		}
+		acked = min(upto, last)
+		if acked <= cur {
+			acked = cur
+			return nil
+		}
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE outbox SET acked=? WHERE seq > ? AND seq <= ?`, nanos(time.Now()), cur, acked); err != nil {
+			return err
+		}
+		_, err = tx.tx.ExecContext(ctx,
+			`INSERT INTO meta(key,value) VALUES('acked_seq',?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`,
+			strconv.FormatInt(acked, 10))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox: ack %d: %w", upto, err)
+	}
+	return acked, nil
+}
+
+func (t *Tx) ackedSeq() (int64, error) {
+	var v string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// AckedSeq is the back office's cursor: everything up to it was consumed.
+func (s *Store) AckedSeq(ctx context.Context) (int64, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("outbox: acked seq: %w", err)
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// OutboxStats summarizes the outbox for the status message.
+type OutboxStats struct {
+	LastSeq  int64 `json:"last_seq"`
+	AckedSeq int64 `json:"acked_seq"`
+	Backlog  int64 `json:"backlog"` // events not yet acknowledged
+	Unsent   int64 `json:"unsent"`  // events never PUBACKed
+}
+
+// Stats reads the outbox counters.
+func (s *Store) Stats(ctx context.Context) (OutboxStats, error) {
+	var st OutboxStats
+	var err error
+	if st.AckedSeq, err = s.AckedSeq(ctx); err != nil {
+		return st, err
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name='outbox'),0),
+		(SELECT COUNT(*) FROM outbox WHERE seq > ?),
+		(SELECT COUNT(*) FROM outbox WHERE seq > ? AND published IS NULL)`, st.AckedSeq, st.AckedSeq).
+		Scan(&st.LastSeq, &st.Backlog, &st.Unsent)
+	if err != nil {
+		return st, fmt.Errorf("outbox: stats: %w", err)
+	}
+	return st, nil
+}
+
+// Purge deletes acknowledged events older than before (they stay available
+// for replay until then) and dedupe keys older than keepKeys.
+func (s *Store) Purge(ctx context.Context, before, keepKeys time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM outbox WHERE acked IS NOT NULL AND acked < ?`, nanos(before))
+	if err != nil {
+		return 0, fmt.Errorf("outbox: purge: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM idem WHERE created < ?`, nanos(keepKeys)); err != nil {
+		return 0, fmt.Errorf("outbox: purge keys: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/events"
+)
+
+func openTest(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ev(i int) Event {
+	return Event{Type: "hotel.test.thing", Topic: "hotel/a/b/edge/gw/event/test", Source: "/hotel/a/b/edge/gw",
+		IdemKey: fmt.Sprintf("k%d", i), Data: map[string]int{"n": i}}
+}
+
+func TestEnqueueSeqGapFreeAndDedupe(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for i := 1; i <= 5; i++ {
+		seq, dup, err := s.Enqueue(ctx, ev(i))
+		if err != nil || dup || seq != int64(i) {
+			t.Fatalf("enqueue %d: seq=%d dup=%v err=%v", i, seq, dup, err)
+		}
+	}
+	seq, dup, err := s.Enqueue(ctx, ev(3))
+	if err != nil || !dup || seq != 3 {
+		t.Fatalf("resend of k3: seq=%d dup=%v err=%v; want seq 3 dup", seq, dup, err)
+	}
+	// A rolled-back transaction must not burn a seq.
+	boom := fmt.Errorf("boom")
+	if err := s.InTx(ctx, func(tx *Tx) error {
+		if _, _, err := tx.Enqueue(ev(99)); err != nil {
+			return err
+		}
+		return boom
+	}); err != boom {
+		t.Fatalf("InTx err = %v", err)
+	}
+	seq, _, err = s.Enqueue(ctx, ev(6))
+	if err != nil || seq != 6 {
+		t.Fatalf("after rollback seq = %d, %v; want 6", seq, err)
+	}
+	rows, err := s.Pending(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("pending = %d rows, want 6", len(rows))
+	}
+	var env events.Envelope
+	if err := json.Unmarshal(rows[0].Payload, &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Seq != 1 || env.SeqEpoch != s.Epoch() || env.ID != events.EventID("hotel.test.thing", "k1") || env.Validate() != nil {
+		t.Fatalf("envelope = %+v", env)
+	}
+}
+
+func TestAckCursorMonotonicAndPurge(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for i := 1; i <= 10; i++ {
+		if _, _, err := s.Enqueue(ctx, ev(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ ack, want int64 }{{4, 4}, {2, 4}, {50, 10}} {
+		got, err := s.Ack(ctx, tc.ack)
+		if err != nil || got != tc.want {
+			t.Fatalf("Ack(%d) = %d, %v; want %d", tc.ack, got, err, tc.want)
+		}
+	}
+	st, err := s.Stats(ctx)
+	if err != nil || st.Backlog != 0 || st.LastSeq != 10 || st.AckedSeq != 10 {
+		t.Fatalf("stats = %+v, %v", st, err)
+	}
+	n, err := s.Purge(ctx, time.Now().Add(time.Second), time.Time{})
+	if err != nil || n != 10 {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	// Purged numbers are never reused, and old keys still dedupe.
+	seq, dup, err := s.Enqueue(ctx, ev(11))
+	if err != nil || dup || seq != 11 {
+		t.Fatalf("after purge seq = %d dup=%v %v", seq, dup, err)
+	}
+	if _, dup, _ := s.Enqueue(ctx, ev(2)); !dup {
+		t.Fatal("key k2 re-enqueued after purge")
+	}
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sb.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := s.Epoch()
+	id, err := s.AppendFrame(ctx, "pbx1", "avaya-ipoffice", time.Now(), []byte("raw line"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InTx(ctx, func(tx *Tx) error {
+		if _, _, err := tx.Enqueue(ev(1)); err != nil {
+			return err
+		}
+		return tx.MarkFrame(id, FrameParsed, "")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Epoch() != epoch {
+		t.Fatalf("epoch changed on reopen: %s -> %s", epoch, s.Epoch())
+	}
+	fr, err := s.Frames(ctx, FrameFilter{Device: "pbx1"})
+	if err != nil || len(fr) != 1 || fr[0].Status != FrameParsed || string(fr[0].Raw) != "raw line" {
+		t.Fatalf("frames = %+v, %v", fr, err)
+	}
+}
+
+func TestConcurrentEnqueue(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, _, err := s.Enqueue(ctx, ev(w*1000+i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	rows, err := s.Pending(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if r.Seq != int64(i+1) {
+			t.Fatalf("row %d has seq %d: gap", i, r.Seq)
+		}
+	}
+	if len(rows) != 200 {
+		t.Fatalf("%d rows, want 200", len(rows))
+	}
+}
+
+func BenchmarkEnqueueOnePerTx(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := s.Enqueue(ctx, ev(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkEnqueueBatch100(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 100 {
+		err := s.InTx(ctx, func(tx *Tx) error {
+			for j := i; j < i+100 && j < b.N; j++ {
+				if _, _, err := tx.Enqueue(ev(j)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

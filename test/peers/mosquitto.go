@@ -1,0 +1,142 @@
+// Package peers starts the real programs the tests talk to (Mosquitto, and
+// later ippeveprinter, snmpd and the spandsp fax line) on loopback ports of
+// their own, and stops them when the test ends.
+package peers
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Mosquitto is a real Mosquitto broker (Debian package mosquitto) run as a
+// child process on its own loopback port.
+type Mosquitto struct {
+	t    testing.TB
+	Port int
+	conf string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	log  *os.File
+}
+
+// StartMosquitto starts a broker; it is killed when the test ends.
+func StartMosquitto(t testing.TB) *Mosquitto {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err != nil {
+		if _, e := os.Stat("/usr/sbin/mosquitto"); e == nil {
+			bin = "/usr/sbin/mosquitto"
+		} else {
+			t.Fatalf("mosquitto not installed (Debian package mosquitto; `make test` installs it): %v", err)
+		}
+	}
+	dir := t.TempDir()
+	// Mosquitto started as root drops privileges to user mosquitto: the
+	// folder and its files must be readable by that user.
+	_ = os.Chmod(dir, 0o755)
+	m := &Mosquitto{t: t, Port: FreePort(t), conf: filepath.Join(dir, "mosquitto.conf")}
+	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_queued_messages 0\nmax_inflight_messages 0\n", m.Port)
+	if err := os.WriteFile(m.conf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lf, err := os.Create(filepath.Join(dir, "mosquitto.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(lf.Name(), 0o666)
+	m.log = lf
+	m.start(bin)
+	t.Cleanup(func() {
+		m.Kill()
+		lf.Close()
+	})
+	return m
+}
+
+func (m *Mosquitto) start(bin string) {
+	m.t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cmd := exec.Command(bin, "-c", m.conf)
+	cmd.Stdout, cmd.Stderr = m.log, m.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		m.t.Fatalf("start mosquitto: %v", err)
+	}
+	m.cmd = cmd
+	go cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", m.Addr(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m.t.Fatalf("mosquitto did not listen on %s within 10 s; its log:\n%s", m.Addr(), m.Log())
+}
+
+// Addr is host:port; URL is tcp://host:port.
+func (m *Mosquitto) Addr() string { return fmt.Sprintf("127.0.0.1:%d", m.Port) }
+func (m *Mosquitto) URL() string  { return "tcp://" + m.Addr() }
+
+// Kill stops the broker with SIGKILL (a crash, not a shutdown).
+func (m *Mosquitto) Kill() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Kill()
+		// wait until the port is released
+		for i := 0; i < 100; i++ {
+			c, err := net.DialTimeout("tcp", m.Addr(), 50*time.Millisecond)
+			if err != nil {
+				break
+			}
+			c.Close()
+			time.Sleep(20 * time.Millisecond)
+		}
+		m.cmd = nil
+	}
+}
+
+// Restart starts the broker again on the same port.
+func (m *Mosquitto) Restart() {
+	m.t.Helper()
+	bin := "/usr/sbin/mosquitto"
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		bin = p
+	}
+	m.start(bin)
+}
+
+// Log is what the broker printed.
+func (m *Mosquitto) Log() string {
+	b, _ := os.ReadFile(m.log.Name())
+	var out strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	return out.String()
+}
