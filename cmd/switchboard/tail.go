@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"switchboard/internal/bus"
+	"switchboard/internal/config"
+	"switchboard/internal/events"
+)
+
+func init() {
+	register("tail", "print the gateway's events as they arrive (an MQTT client of the running gateway)", runTail)
+}
+
+// brokerClient connects to the running gateway's broker as a separate client.
+func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
+	var o bus.ClientOptions
+	if x := cfg.MQTT.External; x != nil {
+		o = bus.ClientOptions{URLs: x.URLs, Username: x.Username, Password: x.Password, CAFile: x.CA, CertFile: x.Cert, KeyFile: x.Key}
+	} else {
+		listen := config.DefaultListen
+		if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Listen != "" {
+			listen = cfg.MQTT.Embedded.Listen
+		}
+		if h, p, ok := strings.Cut(listen, ":"); ok && (h == "" || h == "0.0.0.0") {
+			listen = "127.0.0.1:" + p
+		}
+		o.URLs = []string{"tcp://" + listen}
+	}
+	host, _ := os.Hostname()
+	o.ClientID = fmt.Sprintf("switchboard-%s-%s-%d", role, host, os.Getpid())
+	o.Log = discardLogger()
+	return bus.NewClient(o)
+}
+
+func runTail(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("tail", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	topic := fl.String("topic", "", "topic filter (default: everything of this property, hotel/{group}/{property}/#)")
+	asJSON := fl.Bool("json", false, "print each message's raw JSON payload, one per line")
+	ack := fl.Bool("ack", false, "acknowledge events as consumed (act as the back office): the gateway may then purge them")
+	count := fl.Int("count", 0, "exit after this many messages (0 = run until interrupted)")
+	timeout := fl.Duration("timeout", 0, "give up after this long (0 = no limit); exit 1 if --count was not reached")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	topics := events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}
+	filter := *topic
+	if filter == "" {
+		filter = "hotel/" + cfg.Site.Group + "/" + cfg.Site.Property + "/#"
+	}
+	cl, err := brokerClient(cfg, "tail")
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard tail: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	var mu sync.Mutex
+	n := 0
+	done := make(chan struct{})
+	var maxSeq int64
+	cl.Subscribe(filter, func(m bus.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		if *count > 0 && n >= *count {
+			return
+		}
+		n++
+		if *asJSON {
+			fmt.Fprintf(stdout, "%s\n", bytes.TrimSpace(m.Payload))
+		} else {
+			fmt.Fprintln(stdout, formatMessage(m))
+		}
+		var env events.Envelope
+		if *ack && json.Unmarshal(m.Payload, &env) == nil && env.Seq > maxSeq {
+			maxSeq = env.Seq
+			cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d,"seqepoch":%q}`, env.Seq, env.SeqEpoch))
+		}
+		if *count > 0 && n == *count {
+			close(done)
+		}
+	})
+	cl.Start()
+	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := cl.WaitConnected(connectCtx); err != nil {
+		cancel()
+		fmt.Fprintf(stderr, "switchboard tail: no broker answers at %s: is `switchboard run` running? (%v)\n", strings.Join(brokerURLs(cfg), ", "), err)
+		return 1
+	}
+	cancel()
+	fmt.Fprintf(stderr, "switchboard tail: subscribed to %s\n", filter)
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	cl.Disconnect(250 * time.Millisecond)
+	if *count > 0 && n < *count {
+		fmt.Fprintf(stderr, "switchboard tail: %d of %d messages before the timeout\n", n, *count)
+		return 1
+	}
+	return 0
+}
+
+func brokerURLs(cfg *config.Config) []string {
+	if cfg.MQTT.External != nil {
+		return cfg.MQTT.External.URLs
+	}
+	if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Listen != "" {
+		return []string{"tcp://" + cfg.MQTT.Embedded.Listen}
+	}
+	return []string{"tcp://" + config.DefaultListen}
+}
+
+// formatMessage renders one message on one line:
+// 09:41:07 #12 hotel.pbx.call.recorded pbx/pbx1 room/1203 dialed=00813... duration_s=65
+func formatMessage(m bus.Message) string {
+	var env events.Envelope
+	if err := json.Unmarshal(m.Payload, &env); err != nil || env.Type == "" {
+		return fmt.Sprintf("%s (not an event) %.120s", m.Topic, m.Payload)
+	}
+	var b strings.Builder
+	b.WriteString(env.Time.Format("15:04:05"))
+	if env.Seq > 0 {
+		fmt.Fprintf(&b, " #%d", env.Seq)
+	}
+	if m.Retained {
+		b.WriteString(" (retained)")
+	}
+	b.WriteString(" ")
+	b.WriteString(env.Type)
+	if i := strings.Index(env.Source, "/hotel/"); i >= 0 {
+		parts := strings.Split(strings.Trim(env.Source[i+len("/hotel/"):], "/"), "/")
+		if len(parts) >= 4 {
+			b.WriteString(" " + parts[2] + "/" + parts[3])
+		}
+	}
+	if env.Subject != "" {
+		b.WriteString(" " + env.Subject)
+	}
+	var data map[string]any
+	if json.Unmarshal(env.Data, &data) == nil {
+		keys := make([]string, 0, len(data))
+		for k, v := range data {
+			switch v.(type) {
+			case map[string]any, []any, nil:
+				continue
+			}
+			if k == "raw" {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s := fmt.Sprint(data[k])
+			if s == "" {
+				continue
+			}
+			if strings.ContainsAny(s, " \t") {
+				s = fmt.Sprintf("%q", s)
+			}
+			b.WriteString(" " + k + "=" + s)
+		}
+	}
+	return b.String()
+}
