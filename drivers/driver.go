@@ -1,0 +1,123 @@
+// Package drivers holds what every device driver shares: the Device a
+// driver is given, the Sink it hands its output to, and the registry that
+// maps a config's `driver:` name to a constructor.
+//
+// A driver turns device bytes into typed records and typed results. It
+// never rates, stores or publishes: it journals raw frames through the Sink
+// (journal first), then delivers what it made of them. The gateway
+// implements the Sink; tests implement it with a slice.
+package drivers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"switchboard/internal/events"
+)
+
+// Device is one configured device as its driver sees it.
+type Device struct {
+	ID       string
+	Driver   string
+	Profile  string
+	Options  map[string]any
+	Location *time.Location // the site's time zone
+}
+
+// Direction of a journaled frame.
+type Direction string
+
+const (
+	FromDevice Direction = "in"
+	ToDevice   Direction = "out"
+)
+
+// Result is what a driver made of one journaled frame.
+type Result struct {
+	FrameID int64
+	// Record is the typed record (events.CallRecord, a hotel-link result,
+	// ...) or nil when the frame was skipped or could not be read.
+	Record any
+	// Skipped: a header, a rule, a keep-alive: nothing to record.
+	Skipped bool
+	// Err says why the frame could not be read (the frame stays journaled).
+	Err error
+}
+
+// Sink is the core's side of a driver.
+type Sink interface {
+	// Journal commits raw frames before anything interprets them and
+	// returns their journal ids, in order.
+	Journal(ctx context.Context, dir Direction, frames [][]byte, at time.Time) ([]int64, error)
+	// Deliver hands the results of journaled frames to the core, which
+	// commits them (ledger and events) before returning.
+	Deliver(ctx context.Context, results []Result) error
+	// LinkState reports a change of the device link.
+	LinkState(s events.DeviceState)
+}
+
+// Opener gives a driver its byte stream: a transport.Link in the daemon, a
+// pty or a pipe in tests. session runs once per connection; when it
+// returns, the link reconnects (Run ends when ctx does).
+type Opener interface {
+	Run(ctx context.Context, session func(ctx context.Context, rw io.ReadWriteCloser) error) error
+	String() string
+}
+
+// Deps are what the gateway hands a driver's constructor.
+type Deps struct {
+	Link Opener // nil for drivers that reach their device otherwise (IPP over HTTP)
+	Sink Sink
+	Log  *slog.Logger
+}
+
+// Driver runs one device until ctx ends.
+type Driver interface {
+	Run(ctx context.Context) error
+}
+
+// Factory builds a driver for a device.
+type Factory func(dev Device, deps Deps) (Driver, error)
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a driver available under name; drivers call it from init().
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("drivers: " + name + " registered twice")
+	}
+	registry[name] = f
+}
+
+// New builds the driver named by dev.Driver.
+func New(dev Device, deps Deps) (Driver, error) {
+	mu.RLock()
+	f := registry[dev.Driver]
+	mu.RUnlock()
+	if f == nil {
+		return nil, fmt.Errorf("device %s: no driver %q (have %v)", dev.ID, dev.Driver, Names())
+	}
+	return f(dev, deps)
+}
+
+// Names lists the registered drivers.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

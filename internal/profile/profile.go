@@ -1,0 +1,154 @@
+// Package profile loads PBX firmware profiles: YAML files that describe what
+// a PBX model prints on its SMDR/CDR port (framing, record layouts, field
+// types, hotel events) so that a new PBX is supported by writing data, not Go.
+// Profiles come embedded from firmware-profiles/pbx (an override directory
+// may replace or add some), are checked against firmware-profiles/schema/pbx.json
+// (unknown keys rejected), merged along `extends`, checked semantically
+// (columns overlap, regexes compile, referenced fields exist) and compiled
+// into the read-only form that drivers/pbx executes.
+package profile
+
+// Doc is one profile file as written in YAML. Field comments name the YAML keys;
+// docs/profiles.md is the reference a hotel engineer reads.
+type Doc struct {
+	ID          string            `yaml:"id" json:"id"`
+	Kind        string            `yaml:"kind" json:"kind"`
+	Vendor      string            `yaml:"vendor,omitempty" json:"vendor,omitempty"`
+	Models      []string          `yaml:"models,omitempty" json:"models,omitempty"`
+	Description string            `yaml:"description,omitempty" json:"description,omitempty"`
+	Source      string            `yaml:"source,omitempty" json:"source,omitempty"`
+	Extends     string            `yaml:"extends,omitempty" json:"extends,omitempty"`
+	Serial      *Serial           `yaml:"serial,omitempty" json:"serial,omitempty"`
+	TCP         *TCP              `yaml:"tcp,omitempty" json:"tcp,omitempty"`
+	Framing     FramingDoc        `yaml:"framing" json:"framing"`
+	Formats     map[string]string `yaml:"formats,omitempty" json:"formats,omitempty"`
+	DialedStrip string            `yaml:"dialed_strip,omitempty" json:"dialed_strip,omitempty"`
+	Derive      DeriveDoc         `yaml:"derive,omitempty" json:"derive,omitempty"`
+	Skip        []CondDoc         `yaml:"skip,omitempty" json:"skip,omitempty"`
+	Layouts     []LayoutDoc       `yaml:"layouts" json:"layouts"`
+	Examples    []Example         `yaml:"examples,omitempty" json:"examples,omitempty"`
+}
+
+// Serial holds the port defaults the PBX ships with.
+type Serial struct {
+	Baud     int    `yaml:"baud,omitempty" json:"baud,omitempty"`
+	DataBits int    `yaml:"data_bits,omitempty" json:"data_bits,omitempty"`
+	Parity   string `yaml:"parity,omitempty" json:"parity,omitempty"`
+	StopBits int    `yaml:"stop_bits,omitempty" json:"stop_bits,omitempty"`
+}
+
+// TCP holds the network defaults. Role is the gateway's role: "client" when
+// the gateway connects to the PBX, "server" when the PBX pushes to us.
+type TCP struct {
+	Port  int         `yaml:"port,omitempty" json:"port,omitempty"`
+	Role  string      `yaml:"role,omitempty" json:"role,omitempty"`
+	Login []LoginStep `yaml:"login,omitempty" json:"login,omitempty"`
+}
+
+// LoginStep is one expect/send exchange of a login script (Panasonic "SMDR"/"PCCSMDR").
+type LoginStep struct {
+	Expect string `yaml:"expect" json:"expect,omitempty"`
+	Send   string `yaml:"send,omitempty" json:"send,omitempty"`
+}
+
+// FramingDoc says how a byte stream is cut into records.
+type FramingDoc struct {
+	Type          string           `yaml:"type" json:"type"`                                         // line, nul, stx_etx
+	EOL           string           `yaml:"eol,omitempty" json:"eol,omitempty"`                       // any (default), crlf, cr, lf
+	MaxLength     int              `yaml:"max_length,omitempty" json:"max_length,omitempty"`         // bytes; default 4096
+	HeaderThrough string           `yaml:"header_through,omitempty" json:"header_through,omitempty"` // drop text up to and including this marker
+	Continuation  *ContinuationDoc `yaml:"continuation,omitempty" json:"continuation,omitempty"`
+}
+
+// ContinuationDoc joins a record printed on two lines: a line matching First
+// is held and the next line (if it matches Next, when given) is appended.
+type ContinuationDoc struct {
+	First     string `yaml:"first" json:"first"`
+	Next      string `yaml:"next,omitempty" json:"next,omitempty"`
+	Separator string `yaml:"separator,omitempty" json:"separator,omitempty"`
+}
+
+// DeriveDoc lists values computed when the record does not carry them.
+type DeriveDoc struct {
+	// Answered: "duration" (answered when duration > 0), "ring" (when a ring
+	// time is present) or "" (leave unknown).
+	Answered string `yaml:"answered,omitempty" json:"answered,omitempty"`
+	// Direction is the default direction of a call record.
+	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
+}
+
+// LayoutDoc is one record layout. A PBX that prints several layouts lists
+// them with a match each; the first matching layout parses the frame.
+type LayoutDoc struct {
+	Name      string            `yaml:"name" json:"name"`
+	Match     *CondDoc          `yaml:"match,omitempty" json:"match,omitempty"`
+	Format    string            `yaml:"format" json:"format"` // fixed, csv, regex
+	Separator string            `yaml:"separator,omitempty" json:"separator,omitempty"`
+	Quote     bool              `yaml:"quote,omitempty" json:"quote,omitempty"`
+	Pattern   string            `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+	MinLength int               `yaml:"min_length,omitempty" json:"min_length,omitempty"`
+	MinFields int               `yaml:"min_fields,omitempty" json:"min_fields,omitempty"`
+	Reject    string            `yaml:"reject,omitempty" json:"reject,omitempty"`
+	Set       map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
+	Fields    []FieldDoc        `yaml:"fields,omitempty" json:"fields,omitempty"`
+}
+
+// FieldDoc is one field of a layout: where it is, and where its value goes.
+type FieldDoc struct {
+	Name     string    `yaml:"name" json:"name"`
+	Col      int       `yaml:"col" json:"col,omitempty"`               // fixed: 1-based first column
+	Width    int       `yaml:"width,omitempty" json:"width,omitempty"` // fixed: number of columns
+	Index    int       `yaml:"index,omitempty" json:"index,omitempty"` // csv: 1-based field number
+	Group    string    `yaml:"group,omitempty" json:"group,omitempty"` // regex: named group
+	To       string    `yaml:"to,omitempty" json:"to,omitempty"`       // target, see Targets
+	Format   string    `yaml:"format" json:"format,omitempty"`
+	Required bool      `yaml:"required,omitempty" json:"required,omitempty"`
+	When     *CondDoc  `yaml:"when,omitempty" json:"when,omitempty"`
+	Rules    []RuleDoc `yaml:"rules,omitempty" json:"rules,omitempty"`
+}
+
+// CondDoc is a test on a value: the field's own value, another field's
+// (Field), or the whole frame (layout match, skip). All given tests must hold;
+// Any holds when one of its conditions holds.
+type CondDoc struct {
+	Field     string    `yaml:"field,omitempty" json:"field,omitempty"`
+	Equals    *string   `yaml:"equals,omitempty" json:"equals,omitempty"`
+	In        []string  `yaml:"in,omitempty" json:"in,omitempty"`
+	Prefix    string    `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	Prefixes  []string  `yaml:"prefixes,omitempty" json:"prefixes,omitempty"`
+	Suffix    string    `yaml:"suffix,omitempty" json:"suffix,omitempty"`
+	Contains  string    `yaml:"contains,omitempty" json:"contains,omitempty"`
+	Regex     string    `yaml:"regex,omitempty" json:"regex,omitempty"`
+	Empty     *bool     `yaml:"empty,omitempty" json:"empty,omitempty"`
+	Digits    bool      `yaml:"digits,omitempty" json:"digits,omitempty"` // only 0-9 (and not empty)
+	MinLength int       `yaml:"min_length,omitempty" json:"min_length,omitempty"`
+	MaxLength int       `yaml:"max_length,omitempty" json:"max_length,omitempty"`
+	At        *AtDoc    `yaml:"at,omitempty" json:"at,omitempty"`
+	Not       bool      `yaml:"not,omitempty" json:"not,omitempty"`
+	Any       []CondDoc `yaml:"any,omitempty" json:"any,omitempty"`
+}
+
+// AtDoc tests the text at a 1-based column of the frame.
+type AtDoc struct {
+	Col  int    `yaml:"col" json:"col"`
+	Text string `yaml:"text" json:"text"`
+}
+
+// RuleDoc maps a field value: the first rule whose condition holds applies.
+// The condition keys are CondDoc's, inline.
+type RuleDoc struct {
+	CondDoc `yaml:",inline" json:",inline"`
+	Set     map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
+	To      *string           `yaml:"to,omitempty" json:"to,omitempty"`
+	Skip    bool              `yaml:"skip,omitempty" json:"skip,omitempty"`
+	Error   string            `yaml:"error,omitempty" json:"error,omitempty"`
+}
+
+// Example is an inline test: a raw frame and the record fields it must give.
+// Expect keys are CallRecord JSON names; "error" expects a parse error
+// containing the text, "skip" expects the frame to be skipped.
+type Example struct {
+	Raw      string            `yaml:"raw" json:"raw"`
+	Received string            `yaml:"received,omitempty" json:"received,omitempty"` // RFC 3339 or YYYY-MM-DD; default 2024-06-15T12:00:00 site time
+	Expect   map[string]string `yaml:"expect" json:"expect"`
+}
