@@ -27,6 +27,8 @@ type Device struct {
 	Profile  string
 	Options  map[string]any
 	Location *time.Location // the site's time zone
+	// ProfileDir adds or overrides embedded firmware profiles ("" = none).
+	ProfileDir string
 }
 
 // Direction of a journaled frame.
@@ -47,6 +49,9 @@ type Result struct {
 	Skipped bool
 	// Err says why the frame could not be read (the frame stays journaled).
 	Err error
+	// Key is the record's business identity, stable when the device sends
+	// the same record again (a PBX replaying its buffer after a reconnect).
+	Key string
 }
 
 // Sink is the core's side of a driver.

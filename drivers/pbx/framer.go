@@ -16,6 +16,11 @@ import (
 type Frame struct {
 	Data []byte
 	Line int
+	// Junk says why the frame is not a record candidate: "overlong" (the
+	// first max_length bytes of a record that never ended: wrong baud rate,
+	// line noise) or "outside-frame" (bytes between ETX and STX). Junk is
+	// still journaled, so nothing the PBX sent is lost.
+	Junk string
 }
 
 // Framer cuts a byte stream into frames incrementally: Push bytes as they
@@ -34,6 +39,7 @@ type Framer struct {
 	queue   []Frame
 	held    *Frame // continuation: first line waiting for its second
 	dropped int
+	noise   []byte // STX/ETX framing: bytes outside any frame
 }
 
 // NewFramer returns a framer for a profile's framing.
@@ -100,6 +106,10 @@ func (f *Framer) pushSTX(b []byte) {
 	for _, c := range b {
 		switch {
 		case c == 0x02: // STX: a new frame starts, whatever came before
+			f.flushNoise()
+			if f.inSTX && !f.discard && len(f.cur) > 0 {
+				f.queue = append(f.queue, Frame{Data: append([]byte(nil), f.cur...), Line: f.curLine, Junk: "interrupted"})
+			}
 			f.cur = f.cur[:0]
 			f.discard = false
 			f.inSTX = true
@@ -113,14 +123,46 @@ func (f *Framer) pushSTX(b []byte) {
 			f.inSTX, f.discard = false, false
 		case f.inSTX && !f.discard:
 			if len(f.cur) >= f.fr.MaxLength {
-				f.dropped++
-				f.discard = true
-				f.cur = f.cur[:0]
+				f.overlong()
 				continue
 			}
 			f.cur = append(f.cur, c)
+		case !f.inSTX:
+			f.noise = append(f.noise, c)
+			if len(f.noise) >= f.fr.MaxLength {
+				f.flushNoise()
+			}
 		}
 	}
+}
+
+// flushNoise emits the bytes seen outside any STX/ETX frame as junk.
+func (f *Framer) flushNoise() {
+	if len(f.noise) == 0 {
+		return
+	}
+	// Idle fill and line control characters between frames are not data;
+	// anything printable is (a PBX misconfigured, or the wrong speed).
+	printable := false
+	for _, c := range f.noise {
+		if c > 0x20 && c != 0x7f {
+			printable = true
+			break
+		}
+	}
+	if printable {
+		f.queue = append(f.queue, Frame{Data: append([]byte(nil), f.noise...), Line: f.line, Junk: "outside-frame"})
+	}
+	f.noise = f.noise[:0]
+}
+
+// overlong emits the first max_length bytes of a record that did not end,
+// and discards the rest up to the next delimiter.
+func (f *Framer) overlong() {
+	f.dropped++
+	f.discard = true
+	f.queue = append(f.queue, Frame{Data: append([]byte(nil), f.cur...), Line: f.curLine, Junk: "overlong"})
+	f.cur = f.cur[:0]
 }
 
 func (f *Framer) add(c byte) {
@@ -131,9 +173,7 @@ func (f *Framer) add(c byte) {
 		f.curLine = f.line
 	}
 	if len(f.cur) >= f.fr.MaxLength {
-		f.dropped++
-		f.discard = true
-		f.cur = f.cur[:0]
+		f.overlong()
 		return
 	}
 	f.cur = append(f.cur, c)
@@ -170,7 +210,10 @@ func (f *Framer) emit(fr Frame) {
 		f.held = nil
 		if f.fr.ContNext == nil || f.fr.ContNext.Match(fr.Data) {
 			if len(h.Data)+len(f.fr.ContSep)+len(fr.Data) > f.fr.MaxLength {
+				// Too long joined: keep both lines, as they came.
 				f.dropped++
+				h.Junk, fr.Junk = "overlong", "overlong"
+				f.queue = append(f.queue, h, fr)
 				return
 			}
 			h.Data = append(append(h.Data, f.fr.ContSep...), fr.Data...)
@@ -204,6 +247,10 @@ func (f *Framer) Next() (Frame, bool) {
 // continuation line, become frames. A partial STX frame without its ETX is
 // incomplete and dropped.
 func (f *Framer) Flush() {
+	f.flushNoise()
+	if f.fr.Type == profile.FrameSTXETX && f.inSTX && len(f.cur) > 0 && !f.discard {
+		f.queue = append(f.queue, Frame{Data: append([]byte(nil), f.cur...), Line: f.curLine, Junk: "incomplete"})
+	}
 	if f.fr.Type != profile.FrameSTXETX && len(f.cur) > 0 && !f.discard {
 		fr := Frame{Data: append([]byte(nil), f.cur...), Line: f.curLine}
 		if f.fr.Type == profile.FrameNUL {

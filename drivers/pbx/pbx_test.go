@@ -58,7 +58,9 @@ func TestFramerMaxLength(t *testing.T) {
 	}
 	f.Push([]byte("\nok\n"))
 	got := frames(f)
-	if len(got) != 1 || string(got[0].Data) != "ok" || f.Dropped() != 1 {
+	// The record that never ended is kept (its first max_length bytes) as junk.
+	if len(got) != 2 || got[0].Junk != "overlong" || string(got[0].Data) != strings.Repeat("x", 16) ||
+		string(got[1].Data) != "ok" || got[1].Junk != "" || f.Dropped() != 1 {
 		t.Fatalf("got %v, dropped %d", got, f.Dropped())
 	}
 }
@@ -72,9 +74,14 @@ func TestFramerSTXETX(t *testing.T) {
 	f.Flush()
 	var got []string
 	for _, fr := range frames(f) {
-		got = append(got, string(fr.Data))
+		s := string(fr.Data)
+		if fr.Junk != "" {
+			s = fr.Junk + ":" + s[:min(len(s), 6)]
+		}
+		got = append(got, s)
 	}
-	if strings.Join(got, ",") != "one,two,three,four" || f.Dropped() != 1 {
+	// Records come out; everything else is kept as junk, marked why.
+	if strings.Join(got, ",") != "outside-frame:noise,one,two,interrupted:broken,three,overlong:yyyyyy,four,incomplete:partia" || f.Dropped() != 1 {
 		t.Fatalf("got %q dropped %d", got, f.Dropped())
 	}
 }

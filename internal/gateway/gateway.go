@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,6 +216,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	go func() { defer g.wg.Done(); g.outbox.Run(ctx) }()
 	go func() { defer g.wg.Done(); g.router.Run(ctx) }()
 	go func() { defer g.wg.Done(); g.statusLoop(ctx) }()
+	g.startDevices(ctx)
 	g.log.Info("gateway running", "gateway", g.cfg.Site.Gateway, "version", Version, "boot_id", g.bootID, "store", g.st.Path())
 	<-ctx.Done()
 	return g.shutdown()
@@ -341,10 +341,4 @@ func truncate(b []byte) string {
 		return string(b[:120]) + "..."
 	}
 	return string(b)
-}
-
-// Hostname is used in the default client id.
-func hostname() string {
-	h, _ := os.Hostname()
-	return h
 }

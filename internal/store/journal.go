@@ -39,6 +39,32 @@ func (s *Store) AppendFrame(ctx context.Context, device, profile string, receive
 	return res.LastInsertId()
 }
 
+// AppendFrames journals several frames in one transaction (one fsync) and
+// returns their ids in order. dir is "in" (from the device) or "out".
+func (s *Store) AppendFrames(ctx context.Context, device, profile, dir string, received time.Time, raws [][]byte) ([]int64, error) {
+	ids := make([]int64, 0, len(raws))
+	err := s.InTx(ctx, func(tx *Tx) error {
+		for _, raw := range raws {
+			res, err := tx.tx.ExecContext(ctx,
+				`INSERT INTO journal(device, dir, received, raw, profile) VALUES(?,?,?,?,?)`,
+				device, dir, nanos(received), raw, profile)
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", device, err)
+	}
+	return ids, nil
+}
+
 // MarkFrame records what became of a frame.
 func (t *Tx) MarkFrame(id int64, status, reason string) error {
 	_, err := t.tx.ExecContext(t.ctx,

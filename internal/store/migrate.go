@@ -15,6 +15,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE journal (
 	id       INTEGER PRIMARY KEY AUTOINCREMENT,
 	device   TEXT    NOT NULL,
+	dir      TEXT    NOT NULL DEFAULT 'in', -- in: from the device; out: to it
 	received INTEGER NOT NULL,          -- unix nanoseconds
 	raw      BLOB    NOT NULL,
 	status   TEXT    NOT NULL DEFAULT 'new', -- new, parsed, skipped, unparsed, duplicate

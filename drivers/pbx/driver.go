@@ -1,0 +1,201 @@
+package pbx
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"switchboard/drivers"
+	"switchboard/internal/events"
+	"switchboard/internal/profile"
+)
+
+func init() { drivers.Register("pbx", New) }
+
+// Driver reads a PBX's SMDR/CDR stream: it cuts frames, journals them
+// through the sink, parses them with the device's profile and delivers
+// CallRecords (and the hotel events some PBXs print in the same stream).
+type Driver struct {
+	dev    drivers.Device
+	prof   *profile.PBX
+	parser *Parser
+	link   drivers.Opener
+	sink   drivers.Sink
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New builds the driver for a device whose profile is a PBX profile.
+func New(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
+	if deps.Link == nil {
+		return nil, fmt.Errorf("pbx %s: no transport", dev.ID)
+	}
+	reg, err := profile.Load(dev.ProfileDir)
+	if err != nil {
+		return nil, fmt.Errorf("pbx %s: profiles: %w", dev.ID, err)
+	}
+	p, err := reg.Lookup(dev.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("pbx %s: %w", dev.ID, err)
+	}
+	loc := dev.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Driver{dev: dev, prof: p, parser: NewParser(p, loc), link: deps.Link, sink: deps.Sink,
+		log: log.With("device", dev.ID, "profile", p.ID), now: time.Now}, nil
+}
+
+// Run reads the stream until ctx ends, reconnecting through the link.
+func (d *Driver) Run(ctx context.Context) error {
+	return d.link.Run(ctx, d.session)
+}
+
+// session reads one connection. Identical records are counted per session:
+// a PBX that replays its buffer after a reconnect replays them in the same
+// order, so the n-th copy of a line gets the same key again, while two
+// genuinely identical calls in one minute get two keys.
+func (d *Driver) session(ctx context.Context, rw io.ReadWriteCloser) error {
+	fr := NewFramer(d.prof.Framing)
+	seen := occurrences{}
+	buf := make([]byte, 8192)
+	for {
+		n, err := rw.Read(buf)
+		if n > 0 {
+			fr.Push(buf[:n])
+			if derr := d.drain(ctx, fr, seen); derr != nil {
+				return derr
+			}
+		}
+		if err != nil {
+			// A partial line at disconnect is still journaled and reported.
+			fr.Flush()
+			if derr := d.drain(ctx, fr, seen); derr != nil {
+				return derr
+			}
+			return err
+		}
+	}
+}
+
+// drain journals every complete frame, then parses and delivers them.
+func (d *Driver) drain(ctx context.Context, fr *Framer, seen occurrences) error {
+	var frames []Frame
+	for {
+		f, ok := fr.Next()
+		if !ok {
+			break
+		}
+		frames = append(frames, f)
+	}
+	if len(frames) == 0 {
+		return nil
+	}
+	at := d.now()
+	raw := make([][]byte, len(frames))
+	for i, f := range frames {
+		raw[i] = f.Data
+	}
+	var ids []int64
+	if err := retry(ctx, d.log, "journal", func() (err error) {
+		ids, err = d.sink.Journal(ctx, drivers.FromDevice, raw, at)
+		return err
+	}); err != nil {
+		return err
+	}
+	results := make([]drivers.Result, len(frames))
+	for i, f := range frames {
+		results[i] = d.interpret(f, ids[i], at, seen)
+	}
+	return retry(ctx, d.log, "deliver", func() error { return d.sink.Deliver(ctx, results) })
+}
+
+// JunkError is a frame that was never a record candidate.
+type JunkError struct {
+	Kind string
+	Len  int
+}
+
+func (e *JunkError) Error() string {
+	switch e.Kind {
+	case "overlong":
+		return fmt.Sprintf("no end of record within %d bytes: wrong baud rate or parity, or line noise (check the SMDR port settings)", e.Len)
+	case "outside-frame":
+		return fmt.Sprintf("%d bytes outside any STX/ETX frame: wrong speed or a second device on the line", e.Len)
+	case "interrupted":
+		return "record interrupted by the start of another (STX before ETX)"
+	case "incomplete":
+		return "record incomplete when the connection ended"
+	}
+	return e.Kind
+}
+
+func (d *Driver) interpret(f Frame, id int64, at time.Time, seen occurrences) drivers.Result {
+	r := drivers.Result{FrameID: id}
+	if f.Junk != "" {
+		r.Err = fmt.Errorf("line %d: %w", f.Line, &JunkError{Kind: f.Junk, Len: len(f.Data)})
+		return r
+	}
+	rec, err := d.parser.Parse(f.Data, at)
+	switch {
+	case errors.Is(err, ErrSkip):
+		r.Skipped = true
+	case err != nil:
+		r.Err = fmt.Errorf("line %d: %w", f.Line, err)
+	default:
+		rec.Line = f.Line
+		r.Record = rec
+		r.Key = seen.key(rec)
+	}
+	return r
+}
+
+// occurrences numbers identical records within a session.
+type occurrences map[string]int
+
+// maxOccurrences bounds the map: a session's identical-line window only
+// needs to cover a PBX buffer replay (Avaya keeps up to 3,000 records).
+const maxOccurrences = 20000
+
+func (o occurrences) key(rec events.CallRecord) string {
+	// The start time (year resolved) is in the key: a profile without a
+	// year prints the same line again a year later.
+	sum := sha256.Sum256([]byte(rec.Start.UTC().Format(time.RFC3339) + "\x00" + rec.Raw))
+	h := hex.EncodeToString(sum[:12])
+	if len(o) >= maxOccurrences {
+		clear(o)
+	}
+	n := o[h]
+	o[h] = n + 1
+	return h + "#" + strconv.Itoa(n)
+}
+
+// retry keeps trying a store operation: bytes read from a serial port
+// cannot be read again, so the driver holds them (and stops reading; the
+// PBX buffers) until the store takes them.
+func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		log.Error("store refused "+what+"; holding the data and retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}

@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "switchboard/drivers/pbx"
+	"switchboard/internal/config"
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+	"switchboard/schemas"
+	"switchboard/test/peers"
+)
+
+// Avaya IP Office SMDR lines from the IP Office Manager "SMDR Examples".
+var avayaLines = []string{
+	"2008/06/28 09:28:41,00:00:00,9,8004206,I,4324,4324,,0,1000014155,0,E4324,Joe Bloggs,T9161,LINE 5.1,0,0",
+	"2008/06/28 09:30:57,00:00:13,7,01707392200,I,299999,299999,,0,1000014160,1,E4750,John Smith,T9002,LINE 1.2,11,0",
+	"2008/06/28 09:30:57,00:00:21,0,01707392200,I,299999,299999,,0,1000014160,0,V9502,VM Channel 2,T9002,LINE 1.2,0,0",
+	"2008/08/01 15:14:19,00:00:05,7,01707299900,I,23,390664,,0,1000013,0,E23,Extn23,T9001,Line 1.2,0,0,,,,,,,,,,,,,,",
+	"2008/06/26 10:27:44,00:00:44,4,4688,O,4207,4207,,1,1000013898,0,E4688,Joe Bloggs,E4207,John Smith,0,0",
+}
+
+func fileGateway(t *testing.T, dbPath, file, profile string) (*Gateway, func()) {
+	t.Helper()
+	cfg := &config.Config{
+		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
+		Store:   config.Store{Path: dbPath},
+		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		Devices: []config.Device{{ID: "pbx1", Driver: "pbx", Profile: profile, Transport: config.Transport{File: &config.File{Path: file}}}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := New(ctx, cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- g.Run(ctx) }()
+	return g, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}
+}
+
+// waitFrames waits until the journal holds n frames, none still new.
+func waitFrames(t *testing.T, st *store.Store, n int) map[string]int64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := st.CountFrames(context.Background(), "pbx1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for _, v := range c {
+			total += v
+		}
+		if total >= int64(n) && c[store.FrameNew] == 0 {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal has %v, want %d frames interpreted", c, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// outboxByType reads every stored event, validating each against its schema.
+func outboxByType(t *testing.T, st *store.Store) map[string][]events.Envelope {
+	t.Helper()
+	rows, err := st.Pending(context.Background(), 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]events.Envelope{}
+	for _, r := range rows {
+		if err := schemas.Validate(r.Payload); err != nil {
+			t.Errorf("seq %d %s does not match its schema: %v\n%s", r.Seq, r.Type, err, r.Payload)
+		}
+		var env events.Envelope
+		if err := json.Unmarshal(r.Payload, &env); err != nil {
+			t.Fatal(err)
+		}
+		out[env.Type] = append(out[env.Type], env)
+	}
+	return out
+}
+
+func TestSMDRFileToEvents(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "calls.txt")
+	garbage := "\x15\x15garbage from a wrong baud rate\x7f"
+	// The header line some collectors write, the calls, a garbage line, and a
+	// truncated last line (no newline: a partial line at the end).
+	content := "Call Start,Connected Time,Ring Time\n" + strings.Join(avayaLines, "\r\n") + "\r\n" + garbage + "\n2008/06/28 09:28:4"
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "sb.db")
+	g, stop := fileGateway(t, db, file, "avaya-ipoffice")
+	counts := waitFrames(t, g.Store(), 8)
+	if counts[store.FrameParsed] != 5 || counts[store.FrameUnparsed] != 2 || counts[store.FrameSkipped] != 1 {
+		t.Fatalf("journal statuses = %v; want 5 parsed, 2 unparsed, 1 skipped", counts)
+	}
+	byType := outboxByType(t, g.Store())
+	if n := len(byType["hotel.pbx.call.recorded"]); n != 5 {
+		t.Fatalf("%d call.recorded events, want 5", n)
+	}
+	un := byType["hotel.pbx.smdr.unparsed"]
+	if len(un) != 2 {
+		t.Fatalf("%d smdr.unparsed events, want 2", len(un))
+	}
+	var u Unparsed
+	json.Unmarshal(un[0].Data, &u)
+	if u.Raw != garbage || u.RawHex == "" && !strings.Contains(u.Raw, "garbage") || !strings.Contains(u.Reason, "line ") {
+		t.Errorf("unparsed event = %+v", u)
+	}
+	var rec CallRecorded
+	json.Unmarshal(byType["hotel.pbx.call.recorded"][0].Data, &rec)
+	if rec.Caller != "8004206" || rec.Direction != events.Incoming || rec.Start.Format(time.RFC3339) != "2008-06-28T09:28:41+08:00" || rec.JournalID == 0 {
+		t.Errorf("first call = %+v", rec)
+	}
+	stop()
+
+	// Restart on the same store: the file is read again (as a PBX replays
+	// its buffer); nothing is recorded twice.
+	g, stop = fileGateway(t, db, file, "avaya-ipoffice")
+	defer stop()
+	counts = waitFrames(t, g.Store(), 16)
+	if counts[store.FrameDuplicate] != 5 {
+		t.Fatalf("after replay journal = %v; want the 5 calls marked duplicate", counts)
+	}
+	byType = outboxByType(t, g.Store())
+	if n := len(byType["hotel.pbx.call.recorded"]); n != 5 {
+		t.Fatalf("after replay %d call.recorded events, want still 5", n)
+	}
+}
+
+func TestIdenticalCallsInOneMinuteBothKept(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "calls.txt")
+	line := avayaLines[4]
+	os.WriteFile(file, []byte(line+"\n"+line+"\n"), 0o644)
+	g, stop := fileGateway(t, filepath.Join(dir, "sb.db"), file, "avaya-ipoffice")
+	defer stop()
+	waitFrames(t, g.Store(), 2)
+	if n := len(outboxByType(t, g.Store())["hotel.pbx.call.recorded"]); n != 2 {
+		t.Fatalf("%d calls recorded from two identical lines, want 2", n)
+	}
+}
+
+func TestGarbageBurstRaisesPortAlert(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "calls.txt")
+	var b strings.Builder
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, "\xfe\x13%c noise %d\n", 'A'+i, i)
+	}
+	os.WriteFile(file, []byte(b.String()), 0o644)
+	g, stop := fileGateway(t, filepath.Join(dir, "sb.db"), file, "avaya-ipoffice")
+	defer stop()
+	waitFrames(t, g.Store(), 12)
+	alerts := outboxByType(t, g.Store())["hotel.pbx.device.alert"]
+	if len(alerts) != 1 || !strings.Contains(string(alerts[0].Data), "check SMDR port settings") {
+		t.Fatalf("alerts = %d %v", len(alerts), alerts)
+	}
+}

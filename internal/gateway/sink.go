@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"switchboard/drivers"
+	"switchboard/internal/config"
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+)
+
+// deviceSink is the core's side of one device: it journals frames, turns
+// what the driver made of them into ledger rows and outbox events, and
+// publishes link state. It is the only place where a driver's output meets
+// the store.
+type deviceSink struct {
+	g       *Gateway
+	device  string
+	driver  string
+	profile string
+	domain  string
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	health unparsedRate
+}
+
+func (g *Gateway) newSink(d config.Device) *deviceSink {
+	return &deviceSink{g: g, device: d.ID, driver: d.Driver, profile: d.Profile, domain: domainOf(d.Driver),
+		log: g.log.With("device", d.ID), health: unparsedRate{window: 20}}
+}
+
+func (s *deviceSink) Journal(ctx context.Context, dir drivers.Direction, frames [][]byte, at time.Time) ([]int64, error) {
+	return s.g.st.AppendFrames(ctx, s.device, s.profile, string(dir), at, frames)
+}
+
+func (s *deviceSink) LinkState(st events.DeviceState) {
+	attrs := []any{"device", st.Device, "state", st.State, "endpoint", st.Endpoint}
+	if st.Error != "" {
+		attrs = append(attrs, "err", st.Error)
+	}
+	if st.State == "connected" {
+		s.log.Info("device link up", attrs...)
+	} else {
+		s.log.Warn("device link "+st.State, attrs...)
+	}
+	if st.Since.IsZero() {
+		st.Since = time.Now()
+	}
+	st.Since = st.Since.In(s.g.loc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.g.SetState(ctx, s.domain, s.device, "link", st); err != nil {
+		s.log.Warn("link state not stored", "err", err)
+	}
+}
+
+// Deliver commits every result and its events in one transaction.
+func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	alert := s.health
+	var alerts []store.Event
+	err := s.g.st.InTx(ctx, func(tx *store.Tx) error {
+		alerts = alerts[:0]
+		s.health = alert // a retried transaction starts from the same window
+		for _, r := range results {
+			if err := s.deliverOne(tx, r); err != nil {
+				return fmt.Errorf("journal frame %d: %w", r.FrameID, err)
+			}
+			if ev, ok := s.health.observe(r); ok {
+				alerts = append(alerts, s.alertEvent(ev, r.FrameID))
+			}
+		}
+		for _, ev := range alerts {
+			if _, _, err := tx.Enqueue(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.health = alert
+		return err
+	}
+	for _, ev := range alerts {
+		s.log.Warn("device alert", "type", ev.Type, "alert", fmt.Sprint(ev.Data))
+	}
+	s.g.outbox.Notify()
+	return nil
+}
+
+func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) error {
+	switch {
+	case r.Skipped:
+		return tx.MarkFrame(r.FrameID, store.FrameSkipped, "")
+	case r.Err != nil:
+		if err := tx.MarkFrame(r.FrameID, store.FrameUnparsed, r.Err.Error()); err != nil {
+			return err
+		}
+		_, _, err := tx.Enqueue(s.unparsedEvent(tx, r))
+		return err
+	}
+	switch rec := r.Record.(type) {
+	case events.CallRecord:
+		return s.deliverCall(tx, r, rec)
+	default:
+		return tx.MarkFrame(r.FrameID, store.FrameUnparsed, fmt.Sprintf("no handler for %T records", r.Record))
+	}
+}
+
+// Unparsed is the data of hotel.{domain}.smdr.unparsed (and the other
+// drivers' unreadable frames).
+type Unparsed struct {
+	Device    string    `json:"device"`
+	Profile   string    `json:"profile"`
+	JournalID int64     `json:"journal_id"`
+	Received  time.Time `json:"received"`
+	Raw       string    `json:"raw"`
+	RawHex    string    `json:"raw_hex,omitempty"` // when the bytes are not text
+	Reason    string    `json:"reason"`
+	Action    string    `json:"action"`
+}
+
+func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
+	var raw []byte
+	_ = tx.QueryRow(`SELECT raw FROM journal WHERE id=?`, r.FrameID).Scan(&raw)
+	u := Unparsed{Device: s.device, Profile: s.profile, JournalID: r.FrameID, Received: time.Now().In(s.g.loc),
+		Raw: string(raw), Reason: r.Err.Error(),
+		Action: "kept in the journal; fix the profile or the port settings, then `switchboard reprocess --since ...`"}
+	if !utf8.Valid(raw) {
+		u.RawHex = hex.EncodeToString(raw)
+	}
+	typ := "hotel." + s.domain + ".smdr.unparsed"
+	if s.driver != "pbx" {
+		typ = "hotel." + s.domain + ".frame.unparsed"
+	}
+	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
+		Subject: fmt.Sprintf("journal/%d", r.FrameID), IdemKey: fmt.Sprintf("%s/journal/%d", s.device, r.FrameID), Data: u}
+}
+
+// Alert is the data of hotel.{domain}.device.alert.
+type Alert struct {
+	Device   string `json:"device"`
+	Alert    string `json:"alert"`
+	State    string `json:"state"` // raised, cleared
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+func (s *deviceSink) alertEvent(a Alert, frameID int64) store.Event {
+	a.Device = s.device
+	typ := "hotel." + s.domain + ".device.alert"
+	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
+		Subject: "device/" + s.device, IdemKey: fmt.Sprintf("%s/%s/%s/%d", s.device, a.Alert, a.State, frameID), Data: a}
+}
+
+// unparsedRate watches the share of unreadable frames: a burst of them is
+// almost always a wrong baud rate or parity, or the wrong profile.
+type unparsedRate struct {
+	window int
+	recent []bool // true = unparsed, newest last
+	raised bool
+}
+
+func (u *unparsedRate) observe(r drivers.Result) (Alert, bool) {
+	if r.Skipped {
+		return Alert{}, false
+	}
+	u.recent = append(u.recent, r.Err != nil)
+	if len(u.recent) > u.window {
+		u.recent = u.recent[len(u.recent)-u.window:]
+	}
+	bad := 0
+	for _, b := range u.recent {
+		if b {
+			bad++
+		}
+	}
+	switch {
+	case !u.raised && bad >= 5 && bad*2 >= len(u.recent):
+		u.raised = true
+		return Alert{Alert: "smdr-unparsed-rate", State: "raised", Severity: "warning",
+			Message: "check SMDR port settings: most recent lines could not be read (baud rate, parity, or the wrong profile)",
+			Detail:  fmt.Sprintf("%d of the last %d records unreadable", bad, len(u.recent))}, true
+	case u.raised && len(u.recent) >= u.window && bad*10 < len(u.recent):
+		u.raised = false
+		return Alert{Alert: "smdr-unparsed-rate", State: "cleared", Severity: "info",
+			Message: "SMDR lines read normally again", Detail: fmt.Sprintf("%d of the last %d records unreadable", bad, len(u.recent))}, true
+	}
+	return Alert{}, false
+}
