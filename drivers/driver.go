@@ -49,16 +49,32 @@ type Result struct {
 	Skipped bool
 	// Err says why the frame could not be read (the frame stays journaled).
 	Err error
-	// Key is the record's business identity, stable when the device sends
-	// the same record again (a PBX replaying its buffer after a reconnect).
+	// Key is the record's business identity (the frame's key).
 	Key string
+}
+
+// Frame is one raw unit a device sent, with its business key: stable when
+// the device sends the same record again (a PBX replaying its buffer after
+// a reconnect), different for two genuinely identical records. The key is
+// journaled with the frame so that re-reading the journal (after a crash,
+// or a profile fix) gives the same identity.
+type Frame struct {
+	Data []byte
+	Key  string
+}
+
+// Reinterpreter is a driver that can read a journaled frame again: the
+// gateway uses it at start for frames a crash left uninterpreted, and
+// `switchboard reprocess` after a profile fix.
+type Reinterpreter interface {
+	Interpret(raw []byte, key string, received time.Time) Result
 }
 
 // Sink is the core's side of a driver.
 type Sink interface {
 	// Journal commits raw frames before anything interprets them and
 	// returns their journal ids, in order.
-	Journal(ctx context.Context, dir Direction, frames [][]byte, at time.Time) ([]int64, error)
+	Journal(ctx context.Context, dir Direction, frames []Frame, at time.Time) ([]int64, error)
 	// Deliver hands the results of journaled frames to the core, which
 	// commits them (ledger and events) before returning.
 	Deliver(ctx context.Context, results []Result) error

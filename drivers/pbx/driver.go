@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"switchboard/drivers"
-	"switchboard/internal/events"
 	"switchboard/internal/profile"
 )
 
@@ -102,20 +101,20 @@ func (d *Driver) drain(ctx context.Context, fr *Framer, seen occurrences) error 
 		return nil
 	}
 	at := d.now()
-	raw := make([][]byte, len(frames))
+	jf := make([]drivers.Frame, len(frames))
 	for i, f := range frames {
-		raw[i] = f.Data
+		jf[i] = drivers.Frame{Data: f.Data, Key: seen.key(f.Data)}
 	}
 	var ids []int64
 	if err := retry(ctx, d.log, "journal", func() (err error) {
-		ids, err = d.sink.Journal(ctx, drivers.FromDevice, raw, at)
+		ids, err = d.sink.Journal(ctx, drivers.FromDevice, jf, at)
 		return err
 	}); err != nil {
 		return err
 	}
 	results := make([]drivers.Result, len(frames))
 	for i, f := range frames {
-		results[i] = d.interpret(f, ids[i], at, seen)
+		results[i] = d.interpret(f, ids[i], jf[i].Key, at)
 	}
 	return retry(ctx, d.log, "deliver", func() error { return d.sink.Deliver(ctx, results) })
 }
@@ -140,8 +139,14 @@ func (e *JunkError) Error() string {
 	return e.Kind
 }
 
-func (d *Driver) interpret(f Frame, id int64, at time.Time, seen occurrences) drivers.Result {
-	r := drivers.Result{FrameID: id}
+// Interpret reads a journaled frame again (crash recovery, reprocess). A
+// frame journaled as junk fails again, for the same reason.
+func (d *Driver) Interpret(raw []byte, key string, received time.Time) drivers.Result {
+	return d.interpret(Frame{Data: raw}, 0, key, received)
+}
+
+func (d *Driver) interpret(f Frame, id int64, key string, at time.Time) drivers.Result {
+	r := drivers.Result{FrameID: id, Key: key}
 	if f.Junk != "" {
 		r.Err = fmt.Errorf("line %d: %w", f.Line, &JunkError{Kind: f.Junk, Len: len(f.Data)})
 		return r
@@ -155,7 +160,6 @@ func (d *Driver) interpret(f Frame, id int64, at time.Time, seen occurrences) dr
 	default:
 		rec.Line = f.Line
 		r.Record = rec
-		r.Key = seen.key(rec)
 	}
 	return r
 }
@@ -167,10 +171,13 @@ type occurrences map[string]int
 // needs to cover a PBX buffer replay (Avaya keeps up to 3,000 records).
 const maxOccurrences = 20000
 
-func (o occurrences) key(rec events.CallRecord) string {
-	// The start time (year resolved) is in the key: a profile without a
-	// year prints the same line again a year later.
-	sum := sha256.Sum256([]byte(rec.Start.UTC().Format(time.RFC3339) + "\x00" + rec.Raw))
+// key is computed before the frame is journaled, from its bytes alone, so
+// that a crash between journal and interpretation does not change it. Dedupe
+// keys are kept for the billing retention (400 days): a profile that prints
+// no year would need the same extension, digits, second and duration a year
+// later to collide.
+func (o occurrences) key(raw []byte) string {
+	sum := sha256.Sum256(raw)
 	h := hex.EncodeToString(sum[:12])
 	if len(o) >= maxOccurrences {
 		clear(o)

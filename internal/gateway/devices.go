@@ -9,6 +9,7 @@ import (
 	"switchboard/drivers"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/store"
 	"switchboard/internal/transport"
 )
 
@@ -85,10 +86,46 @@ func (g *Gateway) startDevices(ctx context.Context) {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
+			if ri, ok := drv.(drivers.Reinterpreter); ok {
+				// Journal first means a crash can leave frames read but not
+				// interpreted: finish them before reading anything new.
+				if n, err := g.Reinterpret(ctx, d.ID, ri, sink, []string{store.FrameNew}, time.Time{}); err != nil {
+					g.log.Error("frames left by a crash not interpreted; they stay in the journal", "device", d.ID, "err", err)
+				} else if n > 0 {
+					g.log.Info("interpreted frames a crash left in the journal", "device", d.ID, "frames", n)
+				}
+			}
 			if err := drv.Run(ctx); err != nil && ctx.Err() == nil {
 				g.deviceFailed(sink, err)
 			}
 		}()
+	}
+}
+
+// Reinterpret reads a device's journaled frames in the given statuses (since
+// a time, zero = all) again and delivers the results: crash recovery, and
+// `switchboard reprocess` after a profile fix.
+func (g *Gateway) Reinterpret(ctx context.Context, device string, ri drivers.Reinterpreter, sink drivers.Sink, statuses []string, since time.Time) (int, error) {
+	total := 0
+	var after int64
+	for {
+		frames, err := g.st.Frames(ctx, store.FrameFilter{Device: device, Statuses: statuses, Since: since, AfterID: after, Limit: 500})
+		if err != nil {
+			return total, err
+		}
+		if len(frames) == 0 {
+			return total, nil
+		}
+		results := make([]drivers.Result, len(frames))
+		for i, f := range frames {
+			results[i] = ri.Interpret(f.Raw, f.Key, f.Received)
+			results[i].FrameID = f.ID
+		}
+		if err := sink.Deliver(ctx, results); err != nil {
+			return total, err
+		}
+		total += len(frames)
+		after = frames[len(frames)-1].ID
 	}
 }
 

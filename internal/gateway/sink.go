@@ -36,8 +36,12 @@ func (g *Gateway) newSink(d config.Device) *deviceSink {
 		log: g.log.With("device", d.ID), health: unparsedRate{window: 20}}
 }
 
-func (s *deviceSink) Journal(ctx context.Context, dir drivers.Direction, frames [][]byte, at time.Time) ([]int64, error) {
-	return s.g.st.AppendFrames(ctx, s.device, s.profile, string(dir), at, frames)
+func (s *deviceSink) Journal(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, at time.Time) ([]int64, error) {
+	nf := make([]store.NewFrame, len(frames))
+	for i, f := range frames {
+		nf[i] = store.NewFrame{Raw: f.Data, Key: f.Key}
+	}
+	return s.g.st.AppendFrames(ctx, s.device, s.profile, string(dir), at, nf)
 }
 
 func (s *deviceSink) LinkState(st events.DeviceState) {

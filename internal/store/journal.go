@@ -22,6 +22,7 @@ type Frame struct {
 	Device   string
 	Received time.Time
 	Raw      []byte
+	Key      string
 	Status   string
 	Reason   string
 	Profile  string
@@ -39,15 +40,21 @@ func (s *Store) AppendFrame(ctx context.Context, device, profile string, receive
 	return res.LastInsertId()
 }
 
+// NewFrame is a frame to journal.
+type NewFrame struct {
+	Raw []byte
+	Key string
+}
+
 // AppendFrames journals several frames in one transaction (one fsync) and
 // returns their ids in order. dir is "in" (from the device) or "out".
-func (s *Store) AppendFrames(ctx context.Context, device, profile, dir string, received time.Time, raws [][]byte) ([]int64, error) {
-	ids := make([]int64, 0, len(raws))
+func (s *Store) AppendFrames(ctx context.Context, device, profile, dir string, received time.Time, frames []NewFrame) ([]int64, error) {
+	ids := make([]int64, 0, len(frames))
 	err := s.InTx(ctx, func(tx *Tx) error {
-		for _, raw := range raws {
+		for _, f := range frames {
 			res, err := tx.tx.ExecContext(ctx,
-				`INSERT INTO journal(device, dir, received, raw, profile) VALUES(?,?,?,?,?)`,
-				device, dir, nanos(received), raw, profile)
+				`INSERT INTO journal(device, dir, received, raw, key, profile) VALUES(?,?,?,?,?,?)`,
+				device, dir, nanos(received), f.Raw, f.Key, profile)
 			if err != nil {
 				return err
 			}
@@ -88,7 +95,7 @@ type FrameFilter struct {
 
 // Frames lists journal rows in id order.
 func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
-	q := `SELECT id, device, received, raw, status, reason, profile FROM journal WHERE id > ?`
+	q := `SELECT id, device, received, raw, key, status, reason, profile FROM journal WHERE id > ?`
 	args := []any{f.AfterID}
 	if f.Device != "" {
 		q += ` AND device = ?`
@@ -128,7 +135,7 @@ func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
 	for rows.Next() {
 		var fr Frame
 		var rec sql.NullInt64
-		if err := rows.Scan(&fr.ID, &fr.Device, &rec, &fr.Raw, &fr.Status, &fr.Reason, &fr.Profile); err != nil {
+		if err := rows.Scan(&fr.ID, &fr.Device, &rec, &fr.Raw, &fr.Key, &fr.Status, &fr.Reason, &fr.Profile); err != nil {
 			return nil, fmt.Errorf("journal scan: %w", err)
 		}
 		fr.Received = fromNanos(rec)

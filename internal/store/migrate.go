@@ -18,6 +18,7 @@ CREATE TABLE journal (
 	dir      TEXT    NOT NULL DEFAULT 'in', -- in: from the device; out: to it
 	received INTEGER NOT NULL,          -- unix nanoseconds
 	raw      BLOB    NOT NULL,
+	key      TEXT    NOT NULL DEFAULT '',  -- the record's business identity, set by the driver
 	status   TEXT    NOT NULL DEFAULT 'new', -- new, parsed, skipped, unparsed, duplicate
 	reason   TEXT    NOT NULL DEFAULT '',
 	profile  TEXT    NOT NULL DEFAULT '',

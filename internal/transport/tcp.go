@@ -96,16 +96,16 @@ func (c *TCPClient) Open(ctx context.Context) (io.ReadWriteCloser, error) {
 	if len(c.opts.Login) == 0 {
 		return conn, nil
 	}
-	// A cancelled ctx interrupts the login by expiring the deadlines.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	err = c.login(conn)
-	if !stop() || ctx.Err() != nil {
+	if err := c.login(ctx, conn); err != nil {
 		conn.Close()
-		return nil, ctx.Err()
-	}
-	if err != nil {
-		conn.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("transport: %s: login: %w", c, err)
+	}
+	if err := ctx.Err(); err != nil {
+		conn.Close()
+		return nil, err
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		conn.Close()
@@ -118,13 +118,20 @@ func (c *TCPClient) Open(ctx context.Context) (io.ReadWriteCloser, error) {
 // ("Login:", "Password:", ...) are consumed and dropped: they are not SMDR
 // data. Nothing is read after the last line, so call records that follow
 // reach the driver.
-func (c *TCPClient) login(conn net.Conn) error {
+func (c *TCPClient) login(ctx context.Context, conn net.Conn) error {
+	d := &deadliner{conn: conn}
+	// A cancelled ctx interrupts the login by expiring the deadlines; the
+	// deadliner keeps later steps from setting them again.
+	stop := context.AfterFunc(ctx, d.cancel)
+	defer stop()
 	buf := make([]byte, 512)
 	for i, line := range c.opts.Login {
-		if err := c.awaitPrompt(conn, buf); err != nil {
+		if err := c.awaitPrompt(d, buf); err != nil {
 			return fmt.Errorf("before line %d: %w", i+1, err)
 		}
-		conn.SetWriteDeadline(time.Now().Add(c.promptWait))
+		if err := d.set(conn.SetWriteDeadline, c.promptWait); err != nil {
+			return err
+		}
 		if _, err := io.WriteString(conn, line+"\r\n"); err != nil {
 			return fmt.Errorf("line %d: %w", i+1, err)
 		}
@@ -134,24 +141,57 @@ func (c *TCPClient) login(conn net.Conn) error {
 
 // awaitPrompt reads whatever the peer sends: up to promptWait for the first
 // byte, then until promptQuiet passes without more.
-func (c *TCPClient) awaitPrompt(conn net.Conn, buf []byte) error {
+func (c *TCPClient) awaitPrompt(d *deadliner, buf []byte) error {
 	wait := c.promptWait
 	for {
-		if err := conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		if err := d.set(d.conn.SetReadDeadline, wait); err != nil {
 			return err
 		}
-		n, err := conn.Read(buf)
+		n, err := d.conn.Read(buf)
 		if n > 0 {
 			wait = c.promptQuiet
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
+			if d.cancelled() {
+				return context.Canceled
+			}
 			return nil
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// deadliner sets connection deadlines until it is cancelled, after which
+// the deadlines stay in the past, so no step of a login can outlive its ctx.
+type deadliner struct {
+	conn net.Conn
+	mu   sync.Mutex
+	done bool
+}
+
+func (d *deadliner) cancel() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.done = true
+	d.conn.SetDeadline(time.Unix(1, 0))
+}
+
+func (d *deadliner) cancelled() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.done
+}
+
+func (d *deadliner) set(setter func(time.Time) error, after time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done {
+		return context.Canceled
+	}
+	return setter(time.Now().Add(after))
 }
 
 // TCPListenOptions describes a port the PBX connects to (Avaya IP Office

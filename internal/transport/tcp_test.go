@@ -124,6 +124,38 @@ func TestTCPClientCancelDuringDial(t *testing.T) {
 	}
 }
 
+func TestTCPClientCancelDuringLogin(t *testing.T) {
+	// A PBX that accepts and never prompts: the client waits promptWait
+	// (2s by default) per line, but a cancelled ctx must cut that short.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	c, err := NewTCPClient(TCPClientOptions{Address: ln.Addr().String(), Login: []string{"SMDR", "PCCSMDR"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Open(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Open = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Open took %v after its context ended", d)
+	}
+}
+
 func TestTCPListenerReconnects(t *testing.T) {
 	tl, err := NewTCPListener(TCPListenOptions{Address: "127.0.0.1:0"})
 	if err != nil {
