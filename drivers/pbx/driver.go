@@ -32,9 +32,6 @@ type Driver struct {
 
 // New builds the driver for a device whose profile is a PBX profile.
 func New(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
-	if deps.Link == nil {
-		return nil, fmt.Errorf("pbx %s: no transport", dev.ID)
-	}
 	reg, err := profile.Load(dev.ProfileDir)
 	if err != nil {
 		return nil, fmt.Errorf("pbx %s: profiles: %w", dev.ID, err)
@@ -57,6 +54,9 @@ func New(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
 
 // Run reads the stream until ctx ends, reconnecting through the link.
 func (d *Driver) Run(ctx context.Context) error {
+	if d.link == nil {
+		return fmt.Errorf("pbx %s: no transport", d.dev.ID)
+	}
 	return d.link.Run(ctx, d.session)
 }
 

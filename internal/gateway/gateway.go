@@ -140,6 +140,24 @@ func (g *Gateway) openBus() error {
 	return nil
 }
 
+// OpenOffline opens the store of a config without the MQTT side, for tools
+// that write events the running daemon will publish (reprocess, rerate).
+func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, error) {
+	loc, err := time.LoadLocation(cfg.Site.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("site.timezone: %w", err)
+	}
+	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(),
+		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}}
+	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Close closes an offline gateway's store.
+func (g *Gateway) Close() error { return g.st.Close() }
+
 // Store is the gateway's ledger (for drivers' glue and for tests).
 func (g *Gateway) Store() *store.Store { return g.st }
 
@@ -175,8 +193,16 @@ func (g *Gateway) Emit(ctx context.Context, ev store.Event, fn func(tx *store.Tx
 	if err != nil {
 		return err
 	}
-	g.outbox.Notify()
+	g.notify()
 	return nil
+}
+
+// notify wakes the publisher; an offline gateway (a CLI tool working on the
+// store while the daemon runs) leaves the rows for the daemon's publisher.
+func (g *Gateway) notify() {
+	if g.outbox != nil {
+		g.outbox.Notify()
+	}
 }
 
 // Handle registers a command handler for {domain}/{command}.

@@ -173,3 +173,45 @@ func TestGarbageBurstRaisesPortAlert(t *testing.T) {
 		t.Fatalf("alerts = %d %v", len(alerts), alerts)
 	}
 }
+
+// A PBX configured with the wrong profile: every line is kept and reported;
+// after the fix, reprocess turns them into calls.
+func TestWrongProfileThenReprocess(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "calls.txt")
+	lines := []string{
+		"01/02/02 10:07AM 1200  01 <I>                       0'05 00:01'05 9876543210",
+		"01/02/02 01:07PM 1234  01 123456XX                       00:01'05            TR",
+		"01/02/02 03:45PM 1234     EXT1235                        00:12'05 98765",
+	}
+	os.WriteFile(file, []byte(strings.Join(lines, "\r\n")+"\r\n"), 0o644)
+	db := filepath.Join(dir, "sb.db")
+	g, stop := fileGateway(t, db, file, "avaya-ipoffice")
+	counts := waitFrames(t, g.Store(), 3)
+	stop()
+	if counts[store.FrameUnparsed] != 3 {
+		t.Fatalf("journal = %v; want 3 unparsed with the wrong profile", counts)
+	}
+	cfg := g.cfg
+	off, err := OpenOffline(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer off.Close()
+	res, err := off.Reprocess(context.Background(), ReprocessOptions{Profile: "panasonic-kx-tda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Read != 3 || res[0].Parsed != 3 || len(res[0].StillUnparsed) != 0 {
+		t.Fatalf("reprocess = %+v", res)
+	}
+	byType := outboxByType(t, off.Store())
+	if len(byType["hotel.pbx.call.recorded"]) != 3 || len(byType["hotel.pbx.smdr.unparsed"]) != 3 {
+		t.Fatalf("events after reprocess: %d calls, %d unparsed", len(byType["hotel.pbx.call.recorded"]), len(byType["hotel.pbx.smdr.unparsed"]))
+	}
+	// Reprocessing again finds nothing left to read.
+	res, _ = off.Reprocess(context.Background(), ReprocessOptions{Profile: "panasonic-kx-tda"})
+	if res[0].Read != 0 {
+		t.Fatalf("second reprocess read %d frames", res[0].Read)
+	}
+}

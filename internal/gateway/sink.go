@@ -45,7 +45,7 @@ func (s *deviceSink) Journal(ctx context.Context, dir drivers.Direction, frames 
 }
 
 func (s *deviceSink) LinkState(st events.DeviceState) {
-	attrs := []any{"device", st.Device, "state", st.State, "endpoint", st.Endpoint}
+	attrs := []any{"state", st.State, "endpoint", st.Endpoint}
 	if st.Error != "" {
 		attrs = append(attrs, "err", st.Error)
 	}
@@ -96,7 +96,7 @@ func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) erro
 	for _, ev := range alerts {
 		s.log.Warn("device alert", "type", ev.Type, "alert", fmt.Sprint(ev.Data))
 	}
-	s.g.outbox.Notify()
+	s.g.notify()
 	return nil
 }
 

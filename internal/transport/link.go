@@ -107,7 +107,11 @@ func (l *Link) Run(ctx context.Context, session Session) error {
 		rw, err := l.t.Open(ctx)
 		if err != nil {
 			switch {
-			case ctx.Err() != nil, errors.Is(err, ErrExhausted):
+			case ctx.Err() != nil:
+				return nil
+			case errors.Is(err, ErrExhausted):
+				// The last word on a replayed file: it is over, not retrying.
+				l.report(StateDisconnected, 0, err)
 				return nil
 			case IsFatal(err):
 				l.report(StateFailed, attempt, err)
