@@ -104,6 +104,11 @@ func parseStream(p *profile.PBX, loc *time.Location, received time.Time, in io.R
 			if !more {
 				return nil
 			}
+			if f.Junk != "" {
+				ok = false
+				fmt.Fprintf(errw, "line %d: %v\n", f.Line, &pbx.JunkError{Kind: f.Junk, Len: len(f.Data)})
+				continue
+			}
 			rec, err := ps.Parse(f.Data, received)
 			if errors.Is(err, pbx.ErrSkip) {
 				continue
