@@ -195,3 +195,21 @@ func (b *backOffice) count(typ string) int {
 	defer b.mu.Unlock()
 	return b.byType[typ]
 }
+
+// startDaemonB starts `switchboard run` for a benchmark.
+func startDaemonB(b *testing.B, configPath string) *exec.Cmd {
+	b.Helper()
+	cmd := exec.Command(bin, "run", "--config", configPath)
+	cmd.Dir = filepath.Dir(configPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd
+}
