@@ -13,6 +13,8 @@ type Config struct {
 	MQTT     MQTT     `yaml:"mqtt"`
 	Log      Log      `yaml:"log"`
 	Profiles Profiles `yaml:"profiles"`
+	Billing  Billing  `yaml:"billing"`
+	Rooms    []Rooms  `yaml:"rooms"`
 	Devices  []Device `yaml:"devices"`
 	// Path is the file the config was read from (not a YAML key).
 	Path string `yaml:"-"`
@@ -75,6 +77,38 @@ type Log struct {
 // Profiles lets the site add or override embedded firmware profiles.
 type Profiles struct {
 	Dir string `yaml:"dir"`
+}
+
+// Billing says how calls are rated and posted.
+type Billing struct {
+	// Tariff is the carrier tariff file; "" = the embedded tariffs/cn-telecom.yaml.
+	Tariff string `yaml:"tariff"`
+	// Plan is the hotel plan (markup, service, tax, grace); "" = the
+	// embedded tariffs/example-hotel-plan.yaml.
+	Plan string `yaml:"plan"`
+	// Numbering overrides the tariff's dialing plan for this site.
+	Numbering Numbering `yaml:"numbering"`
+	// MaskDialed keeps this many leading digits of a dialed number in the
+	// events (the rest become *); 0 keeps every digit.
+	MaskDialed int `yaml:"mask_dialed"`
+	// PBXCost: trust | ignore | compare (default: the plan's policy).
+	PBXCost string `yaml:"pbx_cost"`
+}
+
+// Numbering is the site's dialing plan (the fields of rating.Site a hotel sets).
+type Numbering struct {
+	HomeArea    string   `yaml:"home_area"`    // "10" Beijing, "21" Shanghai
+	TrunkAccess []string `yaml:"trunk_access"` // codes the SMDR keeps in front of outside numbers: "9"
+}
+
+// Rooms maps extensions to rooms and to what they are.
+type Rooms struct {
+	// Extensions: one extension ("8000") or an inclusive range of equal
+	// length ("1101-1299"). The room number is the extension unless Room is set.
+	Extensions string `yaml:"extensions"`
+	Room       string `yaml:"room"`
+	// Class: guest, admin, lobby, business (only guest rooms are posted).
+	Class string `yaml:"class"`
 }
 
 // Device is one piece of hotel hardware.

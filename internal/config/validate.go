@@ -90,8 +90,95 @@ func validate(cfg *Config, check ProfileChecker) []Problem {
 	c.mqtt(cfg.MQTT)
 	c.log(cfg.Log)
 	c.profiles(cfg.Profiles)
+	c.billing(cfg.Billing)
+	c.rooms(cfg.Rooms)
 	c.devices(cfg.Devices, check)
 	return c.problems
+}
+
+var roomClasses = []string{"guest", "admin", "lobby", "business"}
+
+func (c *checker) billing(b Billing) {
+	for _, f := range []struct{ path, file string }{{"billing.tariff", b.Tariff}, {"billing.plan", b.Plan}} {
+		if f.file != "" {
+			c.readable(f.path, f.file)
+		}
+	}
+	if a := b.Numbering.HomeArea; a != "" && (!isDigitString(a) || a[0] == '0') {
+		c.add("billing.numbering.home_area", "%q is not an area code (digits, without the national 0)", b.Numbering.HomeArea)
+	}
+	for i, code := range b.Numbering.TrunkAccess {
+		if !isDigitString(code) {
+			c.add(fmt.Sprintf("billing.numbering.trunk_access[%d]", i), "%q is not a dialing code (digits only)", code)
+		}
+	}
+	if b.MaskDialed < 0 {
+		c.add("billing.mask_dialed", "%d: cannot be negative (0 keeps every digit)", b.MaskDialed)
+	}
+	if b.PBXCost != "" {
+		c.oneOf("billing.pbx_cost", b.PBXCost, []string{"trust", "ignore", "compare"})
+	}
+}
+
+func isDigitString(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ExtensionRange splits "1101-1299" (or "8000") into its bounds; both have
+// the same number of digits.
+func ExtensionRange(s string) (from, to string, err error) {
+	from, to, isRange := strings.Cut(s, "-")
+	if !isRange {
+		to = from
+	}
+	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+	switch {
+	case !isDigitString(from) || !isDigitString(to):
+		return "", "", fmt.Errorf("%q: want an extension (8000) or a range of extensions (1101-1299)", s)
+	case len(from) != len(to):
+		return "", "", fmt.Errorf("%q: both ends of a range need the same number of digits", s)
+	case from > to:
+		return "", "", fmt.Errorf("%q: the range runs backwards", s)
+	}
+	return from, to, nil
+}
+
+func (c *checker) rooms(rs []Rooms) {
+	type span struct {
+		from, to string
+		i        int
+	}
+	var seen []span
+	for i, r := range rs {
+		p := fmt.Sprintf("rooms[%d]", i)
+		from, to, err := ExtensionRange(r.Extensions)
+		if err != nil {
+			c.add(p+".extensions", "%v", err)
+		} else {
+			for _, o := range seen {
+				if len(o.from) == len(from) && from <= o.to && o.from <= to {
+					c.add(p+".extensions", "%q overlaps rooms[%d] (%s-%s): an extension belongs to one room", r.Extensions, o.i, o.from, o.to)
+				}
+			}
+			seen = append(seen, span{from, to, i})
+			if r.Room != "" && from != to {
+				c.add(p+".room", "a room number can only be given for a single extension, not a range")
+			}
+		}
+		if r.Class == "" {
+			c.add(p+".class", "required: one of %s", strings.Join(roomClasses, ", "))
+		} else {
+			c.oneOf(p+".class", r.Class, roomClasses)
+		}
+	}
 }
 
 func (c *checker) site(s *Site) {

@@ -21,6 +21,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/folio"
 	"switchboard/internal/store"
 )
 
@@ -42,6 +43,7 @@ type Gateway struct {
 	outbox   *bus.Outbox
 	router   *bus.Router
 	retained *bus.Retained
+	biller   *folio.Biller
 
 	wg sync.WaitGroup
 }
@@ -73,6 +75,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway},
 		bootID: hex.EncodeToString(b[:]),
 		start:  time.Now(),
+	}
+	if g.biller, err = loadBiller(cfg, g); err != nil {
+		return nil, err
 	}
 	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
 		return nil, err
@@ -149,6 +154,9 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 	}
 	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(),
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}}
+	if g.biller, err = loadBiller(cfg, g); err != nil {
+		return nil, err
+	}
 	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
 		return nil, err
 	}

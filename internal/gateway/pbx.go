@@ -76,13 +76,18 @@ func (s *deviceSink) deliverCall(tx *store.Tx, r drivers.Result, rec events.Call
 	if !ev.Time.IsZero() {
 		ev.Time = ev.Time.In(s.g.loc)
 	}
-	_, dup, err := tx.Enqueue(ev)
+	seq, dup, err := tx.Enqueue(ev)
 	if err != nil {
 		return err
 	}
 	status := store.FrameParsed
 	if dup {
 		status = store.FrameDuplicate
+	} else if ev.Type == "hotel.pbx.call.recorded" {
+		// Rated and posted in the same transaction as the call itself.
+		if _, err := s.g.biller.Bill(tx, s.device, r.FrameID, key, seq, rec); err != nil {
+			return err
+		}
 	}
 	return tx.MarkFrame(r.FrameID, status, "")
 }

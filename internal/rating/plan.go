@@ -322,3 +322,12 @@ func (p *Plan) apply(cp ClassPlan, base Money, res *Result) Money {
 	}
 	return sub
 }
+
+// WithPBXPolicy returns a copy of the plan with another policy for costs
+// the PBX printed itself (a site's device may be trusted where the plan
+// compares).
+func (p *Plan) WithPBXPolicy(policy PBXPolicy) *Plan {
+	c := *p
+	c.pbx = policy
+	return &c
+}

@@ -73,6 +73,58 @@ CREATE TABLE kv (
 	PRIMARY KEY (ns, key)
 ) WITHOUT ROWID;
 `,
+	2: `
+-- Guest stays, from check-in and check-out (folio commands, the hotel link).
+CREATE TABLE stays (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	room        TEXT    NOT NULL,
+	reservation TEXT    NOT NULL DEFAULT '',
+	guest       TEXT    NOT NULL DEFAULT '',
+	language    TEXT    NOT NULL DEFAULT '',
+	vip         INTEGER NOT NULL DEFAULT 0,
+	checkin     INTEGER NOT NULL,
+	checkout    INTEGER
+);
+CREATE INDEX stays_room ON stays(room, checkin);
+CREATE UNIQUE INDEX stays_open ON stays(room) WHERE checkout IS NULL;
+
+-- Every call, rated or not, and what was posted: the ledger the reports and
+-- the reconciliation read. idemkey is the call's business identity.
+CREATE TABLE calls (
+	idemkey        TEXT    PRIMARY KEY,
+	device         TEXT    NOT NULL,
+	journal_id     INTEGER NOT NULL,
+	start          INTEGER NOT NULL,
+	duration_s     INTEGER NOT NULL,
+	direction      TEXT    NOT NULL,
+	extension      TEXT    NOT NULL,
+	room           TEXT    NOT NULL,
+	room_class     TEXT    NOT NULL,
+	dialed         TEXT    NOT NULL,
+	class          TEXT    NOT NULL,
+	destination    TEXT    NOT NULL,
+	matched_prefix TEXT    NOT NULL,
+	rate_id        TEXT    NOT NULL,
+	tariff_version TEXT    NOT NULL,
+	billable_s     INTEGER NOT NULL,
+	carrier_cost   TEXT    NOT NULL,
+	price          TEXT    NOT NULL,
+	amount_minor   INTEGER NOT NULL,
+	currency       TEXT    NOT NULL,
+	rated          TEXT    NOT NULL,   -- the RatedCall JSON
+	flags          TEXT    NOT NULL,
+	posted         INTEGER NOT NULL,
+	not_posted     TEXT    NOT NULL,
+	stay_id        INTEGER,
+	reservation    TEXT    NOT NULL,
+	late           INTEGER NOT NULL,
+	recorded_seq   INTEGER NOT NULL,
+	charged_seq    INTEGER,
+	rated_at       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX calls_start ON calls(start);
+CREATE INDEX calls_journal ON calls(journal_id);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -1,0 +1,621 @@
+package hotelink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"switchboard/drivers"
+)
+
+// fiasProto is Oracle Hospitality FIAS (IFC8 FIAS Interface Specification
+// 2.20.23) with the gateway as the PMS side and the PBX as the vendor system.
+type fiasProto struct{}
+
+func (fiasProto) serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWriteCloser) error {
+	s := &fiasSession{d: d, p: d.prof, c: c, rw: rw, in: make(chan rxItem, 64), lastAnswer: ACK}
+	return s.run(ctx)
+}
+
+type rxItem struct {
+	ev  Event
+	err error
+}
+
+// inbound is a record that passed the link layer (journaled, ACKed).
+type inbound struct {
+	id  int64
+	key string
+	raw []byte
+	rec Record
+	err error
+}
+
+type fiasSession struct {
+	d  *Driver
+	p  *Profile
+	c  *conn
+	rw io.ReadWriteCloser
+	in chan rxItem
+
+	up         bool
+	sentLS     bool                       // we sent LS and wait for the PBX's LS
+	pbxLR      map[string]map[string]bool // records and fields the PBX asked for (LR); nil: none sent
+	lastRx     time.Time                  // monotonic, for link_timeout
+	lastTx     time.Time                  // monotonic, for keep-alive
+	lastLS     time.Time
+	lastAnswer byte // ACK or NAK we last sent; repeated on ENQ
+	backlog    []inbound
+}
+
+func (s *fiasSession) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.read(ctx)
+	defer s.rw.Close() // unblocks the reader
+	defer func() {
+		if s.up {
+			s.linkDown(context.WithoutCancel(ctx), "connection closed", 0)
+		}
+	}()
+	// Give the PBX one keep-alive period to send LS before we do.
+	s.lastRx, s.lastTx, s.lastLS = time.Now(), time.Now(), time.Now()
+	tick := time.NewTicker(s.tickEvery())
+	defer tick.Stop()
+	for {
+		for len(s.backlog) > 0 {
+			ib := s.backlog[0]
+			s.backlog = s.backlog[1:]
+			if err := s.dispatch(ctx, ib); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if s.up {
+				// FIAS "Link End": sent by the side that stops the link.
+				_ = s.sendRecords(context.WithoutCancel(ctx), s.linkRecord("LE"))
+			}
+			return ctx.Err()
+		case it := <-s.in:
+			if it.err != nil {
+				return it.err
+			}
+			ib, ok, err := s.rxLink(ctx, it.ev)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := s.dispatch(ctx, ib); err != nil {
+					return err
+				}
+			}
+		case r := <-s.c.reqs:
+			ack, err := s.handleRequest(ctx, r)
+			r.result <- reply{ack, err}
+			if errors.Is(err, errTransmit) {
+				s.linkDown(ctx, err.Error(), 0)
+				s.startLink(ctx)
+			}
+		case <-tick.C:
+			if err := s.timers(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *fiasSession) tickEvery() time.Duration {
+	t := s.p.Timers.Keepalive / 4
+	if lt := s.p.Timers.LinkTimeout / 4; lt > 0 && (t == 0 || lt < t) {
+		t = lt
+	}
+	return min(max(t, 5*time.Millisecond), time.Second)
+}
+
+// read runs the framer over the stream and hands events to the session.
+func (s *fiasSession) read(ctx context.Context) {
+	fr := NewFramer(s.p.Framing.LRC)
+	buf := make([]byte, 4096)
+	for {
+		n, err := s.rw.Read(buf)
+		if n > 0 {
+			fr.Push(buf[:n])
+			for ev, ok := fr.Next(); ok; ev, ok = fr.Next() {
+				select {
+				case s.in <- rxItem{ev: ev}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+		if err != nil {
+			// A record cut by the disconnect is still journaled as garbage.
+			fr.Flush()
+			for ev, ok := fr.Next(); ok; ev, ok = fr.Next() {
+				select {
+				case s.in <- rxItem{ev: ev}:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			select {
+			case s.in <- rxItem{err: fmt.Errorf("hotelink: read: %w", err)}:
+			case <-ctx.Done():
+			}
+			return
+		}
+	}
+}
+
+func (s *fiasSession) ackMode() bool { return s.p.Framing.Ack == AckACKNAK }
+
+// rxLink is the link layer for one event: journal every frame first, then
+// ACK or NAK it on serial links (FIAS "Low level protocol": the receiver
+// answers each frame with ACK, or NAK when the LRC is wrong). It returns a
+// record for the application layer when ok.
+func (s *fiasSession) rxLink(ctx context.Context, ev Event) (inbound, bool, error) {
+	s.lastRx = time.Now()
+	switch ev.Kind {
+	case EvACK, EvNAK:
+		s.d.log.Debug("stray link character", "char", ev.Kind.String())
+		return inbound{}, false, nil
+	case EvENQ:
+		// The sender lost our answer: repeat it.
+		if s.ackMode() {
+			return inbound{}, false, s.write([]byte{s.lastAnswer})
+		}
+		return inbound{}, false, nil
+	}
+	var rec Record
+	var perr error
+	key := ""
+	if ev.Kind == EvRecord {
+		rec, perr = ParseRecord(ev.Data)
+		if perr == nil {
+			key = recordKey(rec)
+		}
+	}
+	ids, err := s.d.journalKeyed(ctx, drivers.FromDevice, key, ev.Raw)
+	if err != nil {
+		return inbound{}, false, err
+	}
+	id := ids[0]
+	switch ev.Kind {
+	case EvGarbage:
+		return inbound{}, false, s.d.deliver(ctx, drivers.Result{FrameID: id, Err: fmt.Errorf("fias: %d bytes outside a frame", len(ev.Raw))})
+	case EvBadLRC:
+		if s.ackMode() {
+			if err := s.answer(NAK); err != nil {
+				return inbound{}, false, err
+			}
+		}
+		return inbound{}, false, s.d.deliver(ctx, drivers.Result{FrameID: id, Err: errors.New("fias: LRC mismatch")})
+	}
+	if s.ackMode() {
+		if err := s.answer(ACK); err != nil {
+			return inbound{}, false, err
+		}
+	}
+	return inbound{id: id, key: key, raw: ev.Data, rec: rec, err: perr}, true, nil
+}
+
+// recordKey is the business identity of a vendor record that may be sent
+// again: a posting by room and P#, a wake-up answer by room, time and AS.
+func recordKey(r Record) string {
+	rn, _ := r.Get("RN")
+	switch r.Type {
+	case "PS":
+		pn, _ := r.Get("P#")
+		return "fias/PS/" + rn + "/" + pn
+	case "WA":
+		da, _ := r.Get("DA")
+		ti, _ := r.Get("TI")
+		as, _ := r.Get("AS")
+		return "fias/WA/" + rn + "/" + da + ti + "/" + as
+	}
+	return ""
+}
+
+func (s *fiasSession) answer(c byte) error {
+	s.lastAnswer = c
+	return s.write([]byte{c})
+}
+
+func (s *fiasSession) write(b []byte) error {
+	if _, err := s.rw.Write(b); err != nil {
+		return fmt.Errorf("hotelink: write: %w", err)
+	}
+	s.lastTx = time.Now()
+	return nil
+}
+
+// errTransmit marks a frame the PBX never acknowledged.
+var errTransmit = errors.New("fias: frame not acknowledged")
+
+// sendRecords journals and sends records in order. Without ACK/NAK they go
+// out in one write; with it, one frame at a time, each acknowledged.
+func (s *fiasSession) sendRecords(ctx context.Context, recs ...Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	frames := make([][]byte, len(recs))
+	var all []byte
+	for i, r := range recs {
+		start := len(all)
+		all = AppendFrame(all, r.AppendTo(nil), s.p.Framing.LRC)
+		frames[i] = all[start:len(all):len(all)]
+	}
+	if _, err := s.d.journal(ctx, drivers.ToDevice, frames...); err != nil {
+		return err
+	}
+	if !s.ackMode() {
+		return s.write(all)
+	}
+	for _, f := range frames {
+		if err := s.transmit(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transmit sends one frame on an ACK/NAK link (FIAS "Low level protocol"):
+// NAK -> send again; no answer within ack_timeout -> ENQ to ask for the
+// answer again; after `retries` retransmissions or ENQs the frame fails.
+// Frames the PBX sends meanwhile are ACKed and kept for later.
+func (s *fiasSession) transmit(ctx context.Context, frame []byte) error {
+	if err := s.write(frame); err != nil {
+		return err
+	}
+	tries := 0
+	timer := time.NewTimer(s.p.Timers.AckTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case it := <-s.in:
+			if it.err != nil {
+				return it.err
+			}
+			switch it.ev.Kind {
+			case EvACK:
+				return nil
+			case EvNAK:
+				tries++
+				if tries > s.p.Timers.Retries {
+					return fmt.Errorf("%w: NAK after %d retransmissions", errTransmit, s.p.Timers.Retries)
+				}
+				s.d.log.Warn("NAK: retransmitting", "try", tries)
+				if _, err := s.d.journal(ctx, drivers.ToDevice, frame); err != nil {
+					return err
+				}
+				if err := s.write(frame); err != nil {
+					return err
+				}
+				timer.Reset(s.p.Timers.AckTimeout)
+			default:
+				ib, ok, err := s.rxLink(ctx, it.ev)
+				if err != nil {
+					return err
+				}
+				if ok {
+					s.backlog = append(s.backlog, ib)
+				}
+			}
+		case <-timer.C:
+			tries++
+			if tries > s.p.Timers.Retries {
+				return fmt.Errorf("%w: no ACK within %v after %d tries", errTransmit, s.p.Timers.AckTimeout, s.p.Timers.Retries)
+			}
+			s.d.log.Warn("no ACK: sending ENQ", "try", tries)
+			if err := s.write([]byte{ENQ}); err != nil {
+				return err
+			}
+			timer.Reset(s.p.Timers.AckTimeout)
+		}
+	}
+}
+
+// timers runs the FIAS link timers: LS while the link is not up, LA when
+// the link was idle for keepalive, and a dead link after link_timeout.
+func (s *fiasSession) timers(ctx context.Context) error {
+	now := time.Now()
+	if lt := s.p.Timers.LinkTimeout; lt > 0 && now.Sub(s.lastRx) >= lt {
+		return fmt.Errorf("%w (%v)", errLinkTimeout, lt)
+	}
+	ka := s.p.Timers.Keepalive
+	if ka <= 0 {
+		return nil
+	}
+	if !s.up && now.Sub(s.lastLS) >= ka {
+		s.startLink(ctx)
+		return nil
+	}
+	if s.up && now.Sub(s.lastTx) >= ka {
+		if err := s.sendRecords(ctx, s.linkRecord("LA")); err != nil {
+			return s.transmitFailed(ctx, err)
+		}
+	}
+	return nil
+}
+
+// transmitFailed keeps the connection after an unacknowledged frame but
+// restarts the link; other errors end the connection.
+func (s *fiasSession) transmitFailed(ctx context.Context, err error) error {
+	if !errors.Is(err, errTransmit) {
+		return err
+	}
+	s.linkDown(ctx, err.Error(), 0)
+	s.startLink(ctx)
+	return nil
+}
+
+// startLink sends LS (FIAS "Link Start": either side may start the link;
+// the other answers with LS).
+func (s *fiasSession) startLink(ctx context.Context) {
+	s.lastLS = time.Now()
+	s.sentLS = true
+	if err := s.sendRecords(ctx, s.linkRecord("LS")); err != nil {
+		s.d.log.Warn("send LS", "err", err)
+	}
+}
+
+// linkRecord builds LS, LA, LE, DS or DE: the record type with the PMS's
+// current date and time (FIAS link records carry DA and TI).
+func (s *fiasSession) linkRecord(typ string) Record {
+	r := Record{Type: typ}
+	da, ti := fiasDateTime(s.d.now().In(s.d.loc))
+	r.Add("DA", da)
+	r.Add("TI", ti)
+	return r
+}
+
+func (s *fiasSession) linkDown(ctx context.Context, why string, frameID int64) {
+	s.up = false
+	s.d.linkState(ctx, s.c, LinkEvent{Kind: LinkDown, Detail: why, At: s.d.now()}, frameID)
+}
+
+// dispatch is the application layer for one inbound record.
+func (s *fiasSession) dispatch(ctx context.Context, ib inbound) error {
+	if ib.err != nil {
+		return s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Err: ib.err})
+	}
+	r := ib.rec
+	skip := drivers.Result{FrameID: ib.id, Skipped: true}
+	switch r.Type {
+	case "LS":
+		return s.onLS(ctx, ib)
+	case "LD":
+		// FIAS "Link Description": the vendor's date, time, version and
+		// interface type (IFPB for a PBX).
+		return s.d.deliver(ctx, skip)
+	case "LR":
+		// FIAS "Link Record": RI names a record the vendor wants, FL lists
+		// its fields as concatenated two-character ids.
+		ri, _ := r.Get("RI")
+		fl, _ := r.Get("FL")
+		if s.pbxLR == nil {
+			s.pbxLR = map[string]map[string]bool{}
+		}
+		set := map[string]bool{}
+		for i := 0; i+2 <= len(fl); i += 2 {
+			set[fl[i:i+2]] = true
+		}
+		s.pbxLR[ri] = set
+		return s.d.deliver(ctx, skip)
+	case "LA":
+		return s.onLA(ctx, ib)
+	case "LE":
+		// FIAS "Link End": the vendor stops the link; wait for a new LS.
+		if err := s.d.deliver(ctx, skip); err != nil {
+			return err
+		}
+		if s.up {
+			s.linkDown(ctx, "LE from PBX", ib.id)
+		}
+		s.lastLS = time.Now()
+		return nil
+	case "DR":
+		// FIAS "Database Resync Request": answer DS, the data, DE.
+		ev := LinkEvent{Kind: LinkResyncRequested, Detail: "DR from PBX", At: s.d.now()}
+		if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Record: ev}); err != nil {
+			return err
+		}
+		return s.transmitFailed(ctx, s.resync(ctx))
+	case "PS":
+		return s.onPosting(ctx, ib)
+	}
+	recs, err := decodeFIAS(s.p, s.d.loc, r, string(ib.raw))
+	if err != nil {
+		return s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Err: err})
+	}
+	if len(recs) == 0 {
+		return s.d.deliver(ctx, skip)
+	}
+	rs := make([]drivers.Result, len(recs))
+	for i, rec := range recs {
+		rs[i] = drivers.Result{FrameID: ib.id, Record: rec, Key: ib.key}
+	}
+	return s.d.deliver(ctx, rs...)
+}
+
+// onLS answers the PBX's Link Start. FIAS "Link Start": a received LS is
+// answered with LS unless it answers ours; then the describing side sends
+// LD, its LR records and LA (profile link.describe: the spec has the
+// vendor describe itself; "gateway" makes us do it).
+func (s *fiasSession) onLS(ctx context.Context, ib inbound) error {
+	if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Skipped: true}); err != nil {
+		return err
+	}
+	if s.up {
+		s.linkDown(ctx, "LS from PBX: link restart", ib.id)
+	}
+	s.pbxLR = nil
+	s.lastLS = time.Now()
+	var out []Record
+	if !s.sentLS {
+		out = append(out, s.linkRecord("LS"))
+	}
+	s.sentLS = false
+	if s.p.Link.Describe == "gateway" {
+		out = append(out, s.describe()...)
+	}
+	return s.transmitFailed(ctx, s.sendRecords(ctx, out...))
+}
+
+// describe is LD, one LR per record of the profile, LA.
+func (s *fiasSession) describe() []Record {
+	ld := s.linkRecord("LD")
+	ld.Add("V#", s.p.Link.Version)
+	ld.Add("IF", s.p.Link.Interface)
+	out := []Record{ld}
+	types := make([]string, 0, len(s.p.Records))
+	for t := range s.p.Records {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	for _, t := range types {
+		lr := Record{Type: "LR"}
+		lr.Add("RI", t)
+		fl := ""
+		for _, f := range s.p.Records[t] {
+			fl += f
+		}
+		lr.Add("FL", fl)
+		out = append(out, lr)
+	}
+	return append(out, s.linkRecord("LA"))
+}
+
+// onLA: FIAS "Link Alive". The first LA after LS completes the link start
+// (answered with our LA when the PBX described itself); later ones are
+// keep-alives.
+func (s *fiasSession) onLA(ctx context.Context, ib inbound) error {
+	if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Skipped: true}); err != nil {
+		return err
+	}
+	if s.up {
+		return nil
+	}
+	if s.p.Link.Describe == "pbx" {
+		if err := s.sendRecords(ctx, s.linkRecord("LA")); err != nil {
+			return s.transmitFailed(ctx, err)
+		}
+	}
+	s.up = true
+	s.sentLS = false
+	s.d.linkState(ctx, s.c, LinkEvent{Kind: LinkUp, Detail: s.d.endpoint(), At: s.d.now()}, ib.id)
+	if s.p.Link.ResyncOnLinkStart && s.d.stateSource() != nil {
+		// What changed while the link was down reaches the PBX as a full
+		// database swap: the PBX replaces its data, so nothing doubles.
+		return s.transmitFailed(ctx, s.resync(ctx))
+	}
+	return nil
+}
+
+// onPosting delivers a PS and answers PA with the same P# once the core
+// committed it (FIAS "Posting Simple" / "Posting Answer"): a PBX resends
+// an unanswered posting, so none is lost and the P# dedupes repeats.
+func (s *fiasSession) onPosting(ctx context.Context, ib inbound) error {
+	p, err := decodePosting(s.d.loc, ib.rec, string(ib.raw))
+	as := "OK"
+	if err != nil {
+		// Unreadable postings stay in the journal for reprocessing; UR
+		// tells the PBX not to resend it forever.
+		as = "UR"
+		if derr := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Err: err}); derr != nil {
+			return derr
+		}
+	} else if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Record: p, Key: ib.key}); err != nil {
+		return err // no PA: the PBX sends the posting again
+	}
+	pa := Record{Type: "PA"}
+	rn, _ := ib.rec.Get("RN")
+	pn, _ := ib.rec.Get("P#")
+	da, _ := ib.rec.Get("DA")
+	ti, _ := ib.rec.Get("TI")
+	pa.Add("RN", rn)
+	pa.Add("AS", as)
+	pa.Add("P#", pn)
+	pa.Add("DA", da)
+	pa.Add("TI", ti)
+	return s.transmitFailed(ctx, s.sendRecords(ctx, pa))
+}
+
+func (s *fiasSession) handleRequest(ctx context.Context, r request) (CommandAck, error) {
+	ref := ""
+	if r.cmd != nil {
+		ref = r.cmd.Reference()
+	}
+	if !s.up {
+		return CommandAck{Ref: ref, Reason: "link down"}, ErrLinkDown
+	}
+	if r.cmd == nil {
+		return CommandAck{OK: true}, s.resync(ctx)
+	}
+	recs, err := s.encode(r.cmd)
+	if err != nil {
+		return CommandAck{Ref: ref, Reason: err.Error()}, err
+	}
+	if err := s.sendRecords(ctx, recs...); err != nil {
+		return CommandAck{Ref: ref, Reason: err.Error()}, err
+	}
+	return CommandAck{Ref: ref, OK: true}, nil
+}
+
+// resync sends the StateSource's snapshot: DS, GI and RE per occupied
+// room, WR per pending wake-up, DE (FIAS "Database Resync").
+func (s *fiasSession) resync(ctx context.Context) error {
+	src := s.d.stateSource()
+	if src == nil {
+		return s.sendRecords(ctx, s.linkRecord("DS"), s.linkRecord("DE"))
+	}
+	snap, err := src.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("hotelink: resync snapshot: %w", err)
+	}
+	recs, err := s.resyncRecords(snap)
+	if err != nil {
+		return err
+	}
+	return s.sendRecords(ctx, recs...)
+}
+
+func (s *fiasSession) resyncRecords(snap Snapshot) ([]Record, error) {
+	recs := make([]Record, 0, 2+2*len(snap.Rooms)+len(snap.Wakeups))
+	recs = append(recs, s.linkRecord("DS"))
+	add := func(r Record) {
+		if f, err := s.filter(r); err == nil {
+			recs = append(recs, f)
+		}
+	}
+	for _, rm := range snap.Rooms {
+		gi := s.guestInfo("GI", rm.Room, "", rm.Reservation, rm.Guest, rm.Language, rm.VIP)
+		gi.Add("SF", "") // FIAS SF (swap flag): this record belongs to a database swap
+		add(gi)
+		re := Record{Type: "RE"}
+		re.Add("RN", string(rm.Room))
+		if rm.COS != "" {
+			cs, ok := s.p.COS[rm.COS]
+			if !ok {
+				return nil, fmt.Errorf("room %s: class of service %q not in profile %s", rm.Room, rm.COS, s.p.ID)
+			}
+			re.Add("CS", cs)
+		}
+		re.Add("DN", yn(rm.DND))
+		re.Add("ML", yn(rm.MWL))
+		add(re)
+	}
+	for _, w := range snap.Wakeups {
+		add(s.wakeupRecord("WR", w.Room, w.At))
+	}
+	return append(recs, s.linkRecord("DE")), nil
+}

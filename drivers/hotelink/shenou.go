@@ -1,0 +1,73 @@
+package hotelink
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"switchboard/drivers"
+)
+
+// shenouProto sets a room's class of service (权限) on a Shenou (申瓯)
+// USO/SOC PBX: Q10*P*XXXX# sets extension XXXX to level P, and the PBX
+// answers R10*P*XXXX. Nothing else of the hotel link exists on this PBX.
+type shenouProto struct{}
+
+func (shenouProto) serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWriteCloser) error {
+	s := &lineSession{d: d, c: c, rw: rw, in: make(chan rxItem, 64)}
+	s.encode = s.shenouEncode
+	s.answered = shenouAnswered
+	s.onFrame = func(ctx context.Context, id int64, ev Event) error {
+		// Answers are matched in await; anything else is kept in the journal.
+		return s.d.deliver(ctx, drivers.Result{FrameID: id, Skipped: true})
+	}
+	return s.run(ctx)
+}
+
+// ShenouCOS builds the class-of-service query for an extension.
+func ShenouCOS(level string, room Room) []byte {
+	return []byte("Q10*" + level + "*" + string(room) + "#")
+}
+
+// shenouAnswered reports whether buf holds the PBX's echo R10*P*XXXX of
+// the query msg (Q10*P*XXXX#).
+func shenouAnswered(buf, msg []byte) bool {
+	want := bytes.TrimSuffix(bytes.Replace(msg, []byte("Q10*"), []byte("R10*"), 1), []byte("#"))
+	i := bytes.Index(buf, want)
+	if i < 0 {
+		return false
+	}
+	// R10*1*80 must not match the answer for 801: the extension has to end.
+	end := i + len(want)
+	return end == len(buf) || buf[end] < '0' || buf[end] > '9'
+}
+
+func (s *lineSession) shenouEncode(cmd Command) ([][]byte, error) {
+	var room Room
+	var cos COS
+	switch c := cmd.(type) {
+	case SetCOS:
+		room, cos = c.Room, c.COS
+	case CheckIn:
+		if c.COS == "" {
+			return nil, nil // nothing the PBX can take; the name is not carried
+		}
+		room, cos = c.Room, c.COS
+	case CheckOut:
+		// Front-office practice: a vacated room is barred.
+		room, cos = c.Room, COSBarred
+	default:
+		return nil, fmt.Errorf("%w: %T on a Shenou PBX: do it at the attendant console", ErrUnsupported, cmd)
+	}
+	level, ok := s.d.prof.COS[cos]
+	if !ok {
+		return nil, fmt.Errorf("%w: class of service %q not in profile %s", ErrNotAccepted, cos, s.d.prof.ID)
+	}
+	r := strings.TrimSpace(string(room))
+	if r == "" || strings.Trim(r, "0123456789") != "" {
+		return nil, fmt.Errorf("%w: extension %q is not digits", ErrNotAccepted, room)
+	}
+	return [][]byte{ShenouCOS(level, Room(r))}, nil
+}

@@ -1,0 +1,245 @@
+package folio
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"switchboard/internal/events"
+	"switchboard/internal/rating"
+	"switchboard/internal/store"
+)
+
+// Line is one step of a price as the folio shows it.
+type Line struct {
+	Step     string       `json:"step"`
+	Amount   rating.Money `json:"amount"`
+	Included bool         `json:"included,omitempty"`
+}
+
+// RatedCall is a CallRecord with its rating and what was posted: the output
+// of `switchboard rate` and the ledger's record of a call.
+type RatedCall struct {
+	events.CallRecord
+	Class         rating.Class `json:"class,omitempty"`
+	Destination   string       `json:"destination,omitempty"`
+	MatchedPrefix string       `json:"matched_prefix,omitempty"`
+	RateID        string       `json:"rate_id,omitempty"`
+	TariffVersion string       `json:"tariff_version,omitempty"`
+	BillableS     int          `json:"billable_s"`
+	CarrierCost   rating.Money `json:"carrier_cost"`
+	Price         rating.Money `json:"price"`
+	Currency      string       `json:"currency,omitempty"`
+	AmountMinor   int64        `json:"amount_minor"`
+	Breakdown     []Line       `json:"breakdown"`
+	RatingFlags   []string     `json:"rating_flags,omitempty"`
+	Posted        bool         `json:"posted"`
+	NotPosted     string       `json:"not_posted,omitempty"`
+	Room          string       `json:"room,omitempty"`
+	Flags         []string     `json:"flags,omitempty"`
+}
+
+// Charge is the data of hotel.pbx.call.charged: one posting to a guest's folio.
+type Charge struct {
+	Device        string       `json:"device"`
+	JournalID     int64        `json:"journal_id"`
+	Room          string       `json:"room"`
+	Reservation   string       `json:"reservation,omitempty"`
+	StayID        int64        `json:"stay_id"`
+	Extension     string       `json:"extension"`
+	Class         rating.Class `json:"class"`
+	Destination   string       `json:"destination"`
+	Dialed        string       `json:"dialed"` // masked per billing.mask_dialed
+	Start         time.Time    `json:"start"`
+	DurationS     int          `json:"duration_s"`
+	BillableS     int          `json:"billable_s"`
+	CarrierCost   rating.Money `json:"carrier_cost"`
+	Breakdown     []Line       `json:"breakdown"`
+	Amount        rating.Money `json:"amount"`
+	AmountMinor   int64        `json:"amount_minor"`
+	Currency      string       `json:"currency"`
+	TariffVersion string       `json:"tariff_version"`
+	Late          bool         `json:"late,omitempty"`
+}
+
+// Flagged is the data of hotel.pbx.call.flagged: a call the night audit
+// should look at (vacant room, after check-out, late charge, fallback rate).
+type Flagged struct {
+	Device      string       `json:"device"`
+	JournalID   int64        `json:"journal_id"`
+	Room        string       `json:"room,omitempty"`
+	Extension   string       `json:"extension"`
+	Flags       []string     `json:"flags"`
+	Posted      bool         `json:"posted"`
+	NotPosted   string       `json:"not_posted,omitempty"`
+	Class       rating.Class `json:"class,omitempty"`
+	Destination string       `json:"destination,omitempty"`
+	Dialed      string       `json:"dialed"`
+	Start       time.Time    `json:"start"`
+	DurationS   int          `json:"duration_s"`
+	Amount      rating.Money `json:"amount"`
+	Currency    string       `json:"currency,omitempty"`
+}
+
+// Emergency is the data of hotel.pbx.emergency.call: raised at once.
+type Emergency struct {
+	Device    string    `json:"device"`
+	Room      string    `json:"room,omitempty"`
+	Extension string    `json:"extension"`
+	Dialed    string    `json:"dialed"`
+	Service   string    `json:"service"` // police, fire, ambulance, traffic police
+	Start     time.Time `json:"start"`
+	Priority  string    `json:"priority"`
+}
+
+// emergencyServices names China's emergency numbers (and GSM 112).
+var emergencyServices = map[string]string{"110": "police", "119": "fire", "120": "ambulance", "122": "traffic police", "112": "emergency"}
+
+// Biller rates calls and posts them.
+type Biller struct {
+	Engine *rating.Engine
+	Dir    *Directory
+	Mask   int // leading digits of a dialed number kept in events; 0 = all
+	Topics events.Topics
+	Loc    *time.Location
+}
+
+// minorDigits of a currency (ISO 4217).
+func minorDigits(cur string) int {
+	switch cur {
+	case "JPY", "KRW", "VND":
+		return 0
+	}
+	return 2
+}
+
+// Rate rates one call (outgoing calls only) and decides nothing.
+func (b *Biller) Rate(rec events.CallRecord) (RatedCall, *rating.Result, error) {
+	rc := RatedCall{CallRecord: rec}
+	if rec.Direction != events.Outgoing {
+		return rc, nil, nil
+	}
+	call := rating.Call{Dialed: rec.Dialed, Start: rec.Start.In(b.Loc), Duration: time.Duration(rec.DurationS) * time.Second,
+		Answered: rec.Answered, Trunk: rec.Trunk}
+	if rec.PBXCost != "" {
+		if m, err := rating.ParseMoney(rec.PBXCost); err == nil {
+			call.PBXCost = &m
+		}
+	}
+	res, err := b.Engine.Rate(call)
+	if err != nil {
+		return rc, nil, err
+	}
+	rc.Class, rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion = res.Class, res.Destination, res.MatchedPrefix, res.RateID, res.TariffVersion
+	rc.BillableS, rc.CarrierCost, rc.Price, rc.Currency = res.BillableS, res.CarrierCost, res.Price, res.Currency
+	rc.AmountMinor = res.Price.Minor(minorDigits(res.Currency), rating.HalfUp)
+	rc.RatingFlags = res.Flags
+	for _, s := range res.Breakdown {
+		rc.Breakdown = append(rc.Breakdown, Line{Step: s.String(), Amount: s.Amount, Included: s.Included})
+	}
+	return rc, &res, nil
+}
+
+// Mask hides the trailing digits of a dialed number (privacy: reports and
+// events need the destination, not the guest's contact's whole number).
+func (b *Biller) MaskDialed(d string) string {
+	if b.Mask <= 0 || len(d) <= b.Mask {
+		return d
+	}
+	return d[:b.Mask] + strings.Repeat("*", len(d)-b.Mask)
+}
+
+// Bill rates and posts one newly recorded call inside tx: the ledger row
+// and its events (charged, flagged, emergency) commit with the call itself,
+// so a crash can leave neither a charge without its call nor the reverse.
+func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey string, recordedSeq int64, rec events.CallRecord) (RatedCall, error) {
+	rc, res, err := b.Rate(rec)
+	var rateErr error
+	if err != nil {
+		rateErr = err
+	}
+	room, class, known := b.Dir.Lookup(rec.Extension)
+	rc.Room = room
+	var stay *Stay
+	var lastCO *time.Time
+	if known {
+		if stay, lastCO, err = StayAt(tx, room, rec.Start); err != nil {
+			return rc, err
+		}
+	}
+	dec := Decide(rec, room, class, known, stay, lastCO, res)
+	if rateErr != nil {
+		dec.Post, dec.NotPosted = false, "cannot rate: "+rateErr.Error()
+		dec.Flags = append(dec.Flags, "unrateable")
+	}
+	rc.Posted, rc.NotPosted, rc.Flags = dec.Post, dec.NotPosted, dec.Flags
+	source := b.Topics.Source("pbx", device)
+	subject := "extension/" + rec.Extension
+	if room != "" {
+		subject = "room/" + room
+	}
+	start := rec.Start.In(b.Loc)
+	var chargedSeq *int64
+	if dec.Post {
+		ch := Charge{Device: device, JournalID: journalID, Room: room, Reservation: stay.Reservation, StayID: stay.ID, Extension: rec.Extension,
+			Class: rc.Class, Destination: rc.Destination, Dialed: b.MaskDialed(rec.Dialed), Start: start, DurationS: rec.DurationS,
+			BillableS: rc.BillableS, CarrierCost: rc.CarrierCost, Breakdown: rc.Breakdown, Amount: rc.Price, AmountMinor: rc.AmountMinor,
+			Currency: rc.Currency, TariffVersion: rc.TariffVersion, Late: dec.Late}
+		seq, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.charged", Topic: b.Topics.Event("pbx", device, "hotel.pbx.call.charged"),
+			Source: source, Subject: subject, IdemKey: idemkey, Time: start, Data: ch})
+		if err != nil {
+			return rc, err
+		}
+		chargedSeq = &seq
+	}
+	if dec.Emergency {
+		svc := emergencyServices[rec.Dialed]
+		if svc == "" {
+			svc = "emergency"
+		}
+		if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.emergency.call", Topic: b.Topics.Event("pbx", device, "hotel.pbx.emergency.call"),
+			Source: source, Subject: subject, IdemKey: idemkey, Time: start,
+			Data: Emergency{Device: device, Room: room, Extension: rec.Extension, Dialed: rec.Dialed, Service: svc, Start: start, Priority: "high"}}); err != nil {
+			return rc, err
+		}
+	}
+	if len(dec.Flags) > 0 {
+		if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.flagged", Topic: b.Topics.Event("pbx", device, "hotel.pbx.call.flagged"),
+			Source: source, Subject: subject, IdemKey: idemkey, Time: start,
+			Data: Flagged{Device: device, JournalID: journalID, Room: room, Extension: rec.Extension, Flags: dec.Flags, Posted: dec.Post,
+				NotPosted: dec.NotPosted, Class: rc.Class, Destination: rc.Destination, Dialed: b.MaskDialed(rec.Dialed), Start: start,
+				DurationS: rec.DurationS, Amount: rc.Price, Currency: rc.Currency}}); err != nil {
+			return rc, err
+		}
+	}
+	rated, err := json.Marshal(rc)
+	if err != nil {
+		return rc, err
+	}
+	flags, _ := json.Marshal(dec.Flags)
+	var stayID any
+	reservation := ""
+	if stay != nil {
+		stayID, reservation = stay.ID, stay.Reservation
+	}
+	_, err = tx.Exec(`INSERT INTO calls(idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed,
+		class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
+		rated, flags, posted, not_posted, stay_id, reservation, late, recorded_seq, charged_seq, rated_at)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idemkey) DO NOTHING`,
+		idemkey, device, journalID, nanos(rec.Start), rec.DurationS, string(rec.Direction), rec.Extension, room, string(class), rec.Dialed,
+		string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion, rc.BillableS, rc.CarrierCost.String(), rc.Price.String(),
+		rc.AmountMinor, rc.Currency, rated, string(flags), boolInt(dec.Post), dec.NotPosted, stayID, reservation, boolInt(dec.Late),
+		recordedSeq, chargedSeq, nanos(time.Now()))
+	if err != nil {
+		return rc, fmt.Errorf("ledger call %s: %w", idemkey, err)
+	}
+	return rc, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,99 @@
+package folio
+
+import (
+	"time"
+
+	"switchboard/internal/events"
+	"switchboard/internal/rating"
+)
+
+// Stay is one guest's stay in a room (check-in to check-out).
+type Stay struct {
+	ID          int64      `json:"id"`
+	Room        string     `json:"room"`
+	Reservation string     `json:"reservation,omitempty"`
+	Guest       string     `json:"-"` // never in events or topics
+	Language    string     `json:"language,omitempty"`
+	VIP         bool       `json:"vip,omitempty"`
+	CheckIn     time.Time  `json:"checked_in"`
+	CheckOut    *time.Time `json:"checked_out,omitempty"`
+}
+
+// Why a call is not posted.
+const (
+	NotOutgoing      = "not an outgoing call"
+	UnknownExtension = "extension not in the room map"
+	NotGuestRoom     = "not a guest room"
+	VacantRoom       = "room vacant at the time of the call"
+	AfterCheckOut    = "made after the guest checked out"
+	NothingToCharge  = "nothing to charge"
+)
+
+// Decision is what happens to a rated call.
+type Decision struct {
+	Post      bool
+	NotPosted string    // why not, when !Post
+	Room      string    // "" when the extension is unknown
+	RoomClass RoomClass //
+	Stay      *Stay     // the stay the call belongs to
+	// Late: made during a stay that has since ended; posted as a late charge.
+	Late bool
+	// Emergency: a call to an emergency number; raise the alarm at once.
+	Emergency bool
+	// Flag: reasons to show the call to the night audit (vacant-room
+	// outside call, late charge, rating fallback, PBX cost differs).
+	Flags []string
+}
+
+// Decide applies the posting rules to one call. stay is the stay of the
+// call's room at its start time (nil: none), current says whether that stay
+// is still open. rated is nil for calls that were not rated (not outgoing).
+func Decide(rec events.CallRecord, room string, class RoomClass, known bool, stay *Stay, lastCheckOut *time.Time, rated *rating.Result) Decision {
+	d := Decision{Room: room, RoomClass: class, Stay: stay}
+	if rated != nil && rated.Class == rating.ClassEmergency {
+		d.Emergency = true
+	}
+	if rated != nil {
+		for _, f := range rated.Flags {
+			if f == rating.FlagNoMatchFallback || f == rating.FlagPBXCostDiffers || f == rating.FlagUnknownNumber {
+				d.Flags = append(d.Flags, f)
+			}
+		}
+	}
+	switch {
+	case rec.Direction != events.Outgoing || rated == nil:
+		d.NotPosted = NotOutgoing
+		return d
+	case !known:
+		d.NotPosted = UnknownExtension
+		d.Flags = append(d.Flags, "unknown-extension")
+		return d
+	case class != Guest:
+		d.NotPosted = NotGuestRoom
+		return d
+	}
+	outside := rated.Class != rating.ClassInternal && rated.Class != rating.ClassFree && rated.Class != rating.ClassEmergency
+	switch {
+	case stay == nil && lastCheckOut != nil && rec.Start.After(*lastCheckOut) && rec.Start.Sub(*lastCheckOut) < 24*time.Hour:
+		d.NotPosted = AfterCheckOut
+		if outside {
+			d.Flags = append(d.Flags, "after-checkout")
+		}
+		return d
+	case stay == nil:
+		d.NotPosted = VacantRoom
+		if outside {
+			d.Flags = append(d.Flags, "vacant-room")
+		}
+		return d
+	case rated.Price <= 0:
+		d.NotPosted = NothingToCharge
+		return d
+	}
+	d.Post = true
+	if stay.CheckOut != nil {
+		d.Late = true
+		d.Flags = append(d.Flags, "late-charge")
+	}
+	return d
+}

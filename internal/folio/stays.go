@@ -1,0 +1,133 @@
+package folio
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"switchboard/internal/store"
+)
+
+// ErrOccupied and ErrVacant refuse a check-in or check-out that does not
+// fit the room's state.
+var (
+	ErrOccupied = errors.New("room is occupied")
+	ErrVacant   = errors.New("room is vacant")
+)
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func scanStay(sc interface{ Scan(...any) error }) (*Stay, error) {
+	var s Stay
+	var vip int
+	var in int64
+	var out sql.NullInt64
+	if err := sc.Scan(&s.ID, &s.Room, &s.Reservation, &s.Guest, &s.Language, &vip, &in, &out); err != nil {
+		return nil, err
+	}
+	s.VIP = vip != 0
+	s.CheckIn = time.Unix(0, in)
+	if out.Valid {
+		t := time.Unix(0, out.Int64)
+		s.CheckOut = &t
+	}
+	return &s, nil
+}
+
+const stayCols = `id, room, reservation, guest, language, vip, checkin, checkout`
+
+// CheckIn opens a stay. A room with an open stay is refused: check the
+// guest out (or move them) first.
+func CheckIn(tx *store.Tx, s Stay) (*Stay, error) {
+	if cur, err := OpenStay(tx, s.Room); err != nil {
+		return nil, err
+	} else if cur != nil {
+		return nil, fmt.Errorf("room %s: %w since %s (reservation %q): check out first", s.Room, ErrOccupied, cur.CheckIn.Format(time.RFC3339), cur.Reservation)
+	}
+	vip := 0
+	if s.VIP {
+		vip = 1
+	}
+	res, err := tx.Exec(`INSERT INTO stays(room, reservation, guest, language, vip, checkin) VALUES(?,?,?,?,?,?)`,
+		s.Room, s.Reservation, s.Guest, s.Language, vip, nanos(s.CheckIn))
+	if err != nil {
+		return nil, fmt.Errorf("check in room %s: %w", s.Room, err)
+	}
+	s.ID, _ = res.LastInsertId()
+	s.CheckOut = nil
+	return &s, nil
+}
+
+// CheckOut closes the room's open stay.
+func CheckOut(tx *store.Tx, room string, at time.Time) (*Stay, error) {
+	cur, err := OpenStay(tx, room)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("room %s: %w: nobody to check out", room, ErrVacant)
+	}
+	if at.Before(cur.CheckIn) {
+		return nil, fmt.Errorf("room %s: check-out %s before check-in %s", room, at.Format(time.RFC3339), cur.CheckIn.Format(time.RFC3339))
+	}
+	if _, err := tx.Exec(`UPDATE stays SET checkout=? WHERE id=?`, nanos(at), cur.ID); err != nil {
+		return nil, fmt.Errorf("check out room %s: %w", room, err)
+	}
+	cur.CheckOut = &at
+	return cur, nil
+}
+
+// OpenStay is the room's current stay, or nil.
+func OpenStay(tx *store.Tx, room string) (*Stay, error) {
+	s, err := scanStay(tx.QueryRow(`SELECT `+stayCols+` FROM stays WHERE room=? AND checkout IS NULL`, room))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("room %s: %w", room, err)
+	}
+	return s, nil
+}
+
+// StayAt finds the stay a call at t from room belongs to, and the room's
+// last check-out before t (for calls made after the guest left).
+func StayAt(tx *store.Tx, room string, t time.Time) (stay *Stay, lastCheckOut *time.Time, err error) {
+	stay, err = scanStay(tx.QueryRow(`SELECT `+stayCols+` FROM stays WHERE room=? AND checkin<=? AND (checkout IS NULL OR checkout>?) ORDER BY checkin DESC LIMIT 1`,
+		room, nanos(t), nanos(t)))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		stay = nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("room %s stay at %s: %w", room, t.Format(time.RFC3339), err)
+	}
+	var co sql.NullInt64
+	err = tx.QueryRow(`SELECT MAX(checkout) FROM stays WHERE room=? AND checkout<=?`, room, nanos(t)).Scan(&co)
+	if err != nil {
+		return nil, nil, fmt.Errorf("room %s last check-out: %w", room, err)
+	}
+	if co.Valid {
+		c := time.Unix(0, co.Int64)
+		lastCheckOut = &c
+	}
+	return stay, lastCheckOut, nil
+}
+
+// Occupied lists the open stays.
+func Occupied(ctx context.Context, st *store.Store) ([]Stay, error) {
+	rows, err := st.Query(ctx, `SELECT `+stayCols+` FROM stays WHERE checkout IS NULL ORDER BY room`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Stay
+	for rows.Next() {
+		s, err := scanStay(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"fmt"
+	"os"
+
+	"switchboard/internal/config"
+	"switchboard/internal/folio"
+	"switchboard/internal/rating"
+	"switchboard/tariffs"
+)
+
+// loadBiller builds the rating engine and the room map from the config:
+// the carrier tariff and hotel plan (files, or the embedded defaults), the
+// site's numbering, and the rooms. Every problem is reported; nothing is
+// guessed.
+func loadBiller(cfg *config.Config, g *Gateway) (*folio.Biller, error) {
+	var specs []folio.RoomSpec
+	for i, r := range cfg.Rooms {
+		from, to, err := config.ExtensionRange(r.Extensions)
+		if err != nil {
+			return nil, fmt.Errorf("rooms[%d]: %w", i, err)
+		}
+		specs = append(specs, folio.RoomSpec{From: from, To: to, Room: r.Room, Class: folio.RoomClass(r.Class)})
+	}
+	dir, err := folio.NewDirectory(specs)
+	if err != nil {
+		return nil, fmt.Errorf("rooms: %w", err)
+	}
+	eng, err := LoadEngine(cfg.Billing, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &folio.Biller{Engine: eng, Dir: dir, Mask: cfg.Billing.MaskDialed, Topics: g.topics, Loc: g.loc}, nil
+}
+
+// LoadEngine loads the tariff and plan a billing config names, with the
+// site's numbering and its extensions as internal numbers.
+func LoadEngine(b config.Billing, dir *folio.Directory) (*rating.Engine, error) {
+	var t *rating.Tariff
+	var err error
+	if b.Tariff == "" {
+		t, err = rating.LoadTariffFS(tariffs.FS, tariffs.DefaultTariff)
+	} else {
+		t, err = rating.LoadTariffFS(os.DirFS("/"), trimRoot(b.Tariff))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("billing.tariff %s: %w", orDefault(b.Tariff, tariffs.DefaultTariff), err)
+	}
+	site := t.Site()
+	if b.Numbering.HomeArea != "" {
+		site.HomeArea = b.Numbering.HomeArea
+	}
+	if b.Numbering.TrunkAccess != nil {
+		site.TrunkAccess = b.Numbering.TrunkAccess
+	}
+	if dir != nil {
+		for _, r := range dir.Ranges() {
+			site.Internal = append(site.Internal, rating.Range{From: r[0], To: r[1]})
+		}
+	}
+	if t, err = t.WithSite(site); err != nil {
+		return nil, fmt.Errorf("billing.numbering: %w", err)
+	}
+	var planData []byte
+	if b.Plan == "" {
+		planData, err = tariffs.FS.ReadFile(tariffs.DefaultPlan)
+	} else {
+		planData, err = os.ReadFile(b.Plan)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("billing.plan: %w", err)
+	}
+	p, err := rating.LoadPlan(planData)
+	if err != nil {
+		return nil, fmt.Errorf("billing.plan %s: %w", orDefault(b.Plan, tariffs.DefaultPlan), err)
+	}
+	if b.PBXCost != "" {
+		p = p.WithPBXPolicy(rating.PBXPolicy(b.PBXCost))
+	}
+	return rating.NewEngine(t, p)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return "(embedded " + d + ")"
+	}
+	return s
+}
+
+// trimRoot makes a path usable with os.DirFS("/"): absolute without the
+// leading slash, relative resolved against the working directory.
+func trimRoot(p string) string {
+	if len(p) > 0 && p[0] == '/' {
+		return p[1:]
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	return trimRoot(wd + "/" + p)
+}
