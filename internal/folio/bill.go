@@ -194,13 +194,16 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 		chargedSeq = &seq
 	}
 	if dec.Emergency {
-		svc := emergencyServices[rec.Dialed]
+		// The dialing plan's canonical number: the PBX prints the trunk
+		// access code in front ("9110").
+		number := strings.TrimPrefix(res.Number, b.Engine.Tariff.Site().HomeCountry)
+		svc := emergencyServices[number]
 		if svc == "" {
 			svc = "emergency"
 		}
 		if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.emergency.call", Topic: b.Topics.Event("pbx", device, "hotel.pbx.emergency.call"),
 			Source: source, Subject: subject, IdemKey: idemkey, Time: start,
-			Data: Emergency{Device: device, Room: room, Extension: rec.Extension, Dialed: rec.Dialed, Service: svc, Start: start, Priority: "high"}}); err != nil {
+			Data: Emergency{Device: device, Room: room, Extension: rec.Extension, Dialed: number, Service: svc, Start: start, Priority: "high"}}); err != nil {
 			return rc, err
 		}
 	}

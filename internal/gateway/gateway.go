@@ -139,6 +139,8 @@ func (g *Gateway) openBus() error {
 	g.retained = bus.NewRetained(g.st, cl, g.log)
 	g.router.Handle("edge", "ping", pingHandler{g})
 	g.router.Handle("edge", "replay", replayHandler{g})
+	g.router.Handle("edge", "folio.checkin", folioHandler{g: g})
+	g.router.Handle("edge", "folio.checkout", folioHandler{g: g, out: true})
 	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
 	cl.Subscribe(g.topics.Ack(), g.onAck)
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })
