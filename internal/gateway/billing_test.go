@@ -96,12 +96,12 @@ func TestCallsChargedToOccupiedRoom(t *testing.T) {
 
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, loc)
 	sendPBX(t, pbxAddr,
-		avayaCall(at, 65, "1203", "90081312345678", 1),                    // IDD Japan, 11 x 6 s
-		avayaCall(at.Add(time.Minute), 65, "1203", "962345678", 2),        // local Shanghai, 8 digits
-		avayaCall(at.Add(2*time.Minute), 125, "1203", "913812345678", 3),  // mobile
-		avayaCall(at.Add(3*time.Minute), 40, "1203", "9110", 4),           // police
-		avayaCall(at.Add(4*time.Minute), 90, "1205", "9001212555000", 5),  // vacant room calling the USA
-		avayaCall(at.Add(5*time.Minute), 60, "8101", "902087654321", 6),   // admin extension, DDD Guangzhou
+		avayaCall(at, 65, "1203", "90081312345678", 1),                   // IDD Japan, 11 x 6 s
+		avayaCall(at.Add(time.Minute), 65, "1203", "962345678", 2),       // local Shanghai, 8 digits
+		avayaCall(at.Add(2*time.Minute), 125, "1203", "913812345678", 3), // mobile
+		avayaCall(at.Add(3*time.Minute), 40, "1203", "9110", 4),          // police
+		avayaCall(at.Add(4*time.Minute), 90, "1205", "9001212555000", 5), // vacant room calling the USA
+		avayaCall(at.Add(5*time.Minute), 60, "8101", "902087654321", 6),  // admin extension, DDD Guangzhou
 	)
 	charged := func() []folio.Charge {
 		var out []folio.Charge
