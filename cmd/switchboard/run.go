@@ -83,6 +83,16 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		log.Error("gateway did not start", "err", err)
 		return 1
 	}
+	// SIGHUP re-reads the tariff and plan; a bad file is refused and the
+	// last good tariff stays in force.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			_ = g.ReloadBilling()
+		}
+	}()
 	if err := g.Run(ctx); err != nil {
 		log.Error("gateway stopped with an error", "err", err)
 		return 1

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"os"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
 	"switchboard/test/peers"
+	tariffsFS "switchboard/tariffs"
 )
 
 // hotelGateway: rooms 1101-1299 are guest rooms, 8000 the business
@@ -191,5 +193,43 @@ func TestCallsChargedToOccupiedRoom(t *testing.T) {
 	}
 	if n := len(charged()); n != 3 {
 		t.Fatalf("call after check-out was posted")
+	}
+}
+
+func TestBadTariffReloadKeepsLastGood(t *testing.T) {
+	dir := t.TempDir()
+	tariff := filepath.Join(dir, "tariff.yaml")
+	good, err := tariffsFS.FS.ReadFile("cn-telecom.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(tariff, good, 0o644)
+	cfg := &config.Config{
+		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
+		Store:   config.Store{Path: filepath.Join(dir, "sb.db")},
+		Billing: config.Billing{Tariff: tariff},
+	}
+	g, err := OpenOffline(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	before := g.Biller()
+	bad := strings.Replace(string(good), `- {prefix: "852"`, `- {prefix: "00 852"`, 1)
+	bad = strings.Replace(bad, "unit_s: 6,", "unit_s: -6,", 1)
+	os.WriteFile(tariff, []byte(bad), 0o644)
+	err = g.ReloadBilling()
+	if err == nil {
+		t.Fatal("malformed tariff accepted")
+	}
+	if !strings.Contains(err.Error(), "00 852") || !strings.Contains(err.Error(), "unit_s") {
+		t.Errorf("reload error does not list every problem: %v", err)
+	}
+	if g.Biller() != before {
+		t.Error("the last good tariff was replaced by a bad one")
+	}
+	os.WriteFile(tariff, good, 0o644)
+	if err := g.ReloadBilling(); err != nil || g.Biller() == before {
+		t.Errorf("good tariff not reloaded: %v", err)
 	}
 }

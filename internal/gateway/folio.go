@@ -48,7 +48,7 @@ func (h folioHandler) guestRoom(room string) error {
 	if room == "" {
 		return &bus.FieldError{Field: "data.room", Problem: "required"}
 	}
-	r, class, ok := h.g.biller.Dir.Lookup(room)
+	r, class, ok := h.g.Biller().Dir.Lookup(room)
 	switch {
 	case !ok:
 		return &bus.FieldError{Field: "data.room", Problem: fmt.Sprintf("room %s unknown: not in the rooms of the config", room)}

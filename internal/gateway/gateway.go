@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/internal/bus"
@@ -43,7 +44,7 @@ type Gateway struct {
 	outbox   *bus.Outbox
 	router   *bus.Router
 	retained *bus.Retained
-	biller   *folio.Biller
+	biller   atomic.Pointer[folio.Biller]
 
 	wg sync.WaitGroup
 }
@@ -76,9 +77,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 		bootID: hex.EncodeToString(b[:]),
 		start:  time.Now(),
 	}
-	if g.biller, err = loadBiller(cfg, g); err != nil {
+	bl, err := loadBiller(cfg, g)
+	if err != nil {
 		return nil, err
 	}
+	g.biller.Store(bl)
 	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
 		return nil, err
 	}
@@ -156,9 +159,11 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 	}
 	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(),
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}}
-	if g.biller, err = loadBiller(cfg, g); err != nil {
+	bl, err := loadBiller(cfg, g)
+	if err != nil {
 		return nil, err
 	}
+	g.biller.Store(bl)
 	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
 		return nil, err
 	}
@@ -167,6 +172,23 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 
 // Close closes an offline gateway's store.
 func (g *Gateway) Close() error { return g.st.Close() }
+
+// Biller is the rating engine and room map in force.
+func (g *Gateway) Biller() *folio.Biller { return g.biller.Load() }
+
+// ReloadBilling reads the tariff, plan and rooms again (SIGHUP). A tariff
+// with problems is refused with every problem listed, and the gateway keeps
+// rating with its last good one.
+func (g *Gateway) ReloadBilling() error {
+	b, err := loadBiller(g.cfg, g)
+	if err != nil {
+		g.log.Error("tariff reload refused; still rating with the last good tariff", "err", err)
+		return err
+	}
+	g.biller.Store(b)
+	g.log.Info("tariff reloaded", "tariff", b.Engine.Tariff.Name(), "versions", b.Engine.Tariff.Versions())
+	return nil
+}
 
 // Store is the gateway's ledger (for drivers' glue and for tests).
 func (g *Gateway) Store() *store.Store { return g.st }
