@@ -1,11 +1,11 @@
 package gateway
 
 import (
-	"os"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,8 +15,8 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
-	"switchboard/test/peers"
 	tariffsFS "switchboard/tariffs"
+	"switchboard/test/peers"
 )
 
 // hotelGateway: rooms 1101-1299 are guest rooms, 8000 the business
