@@ -9,6 +9,14 @@ set -euo pipefail
 need=(
   "mosquitto:mosquitto"
   "mosquitto_pub:mosquitto-clients"
+  "ippeveprinter:cups-ipp-utils"
+  "ipptool:cups-ipp-utils"
+  "dbus-daemon:dbus"
+  "avahi-daemon:avahi-daemon"
+  "snmpd:snmpd"
+  "snmpget:snmp"
+  "gs:ghostscript"
+  "pdfinfo:poppler-utils"
 )
 
 missing=()
