@@ -197,6 +197,11 @@ func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) 
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil {
+			// Shutting down: the frames stay journaled as new and are
+			// interpreted at the next start.
+			return ctx.Err()
+		}
 		log.Error("store refused "+what+"; holding the data and retrying", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():

@@ -45,6 +45,7 @@ type Gateway struct {
 	router   *bus.Router
 	retained *bus.Retained
 	biller   atomic.Pointer[folio.Biller]
+	closing  atomic.Bool
 
 	wg sync.WaitGroup
 }
@@ -282,6 +283,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 func (g *Gateway) shutdown() error {
 	g.log.Info("shutting down")
+	g.closing.Store(true)
 	// An explicit offline before the clean disconnect: the will only fires
 	// on an unclean one.
 	pctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -370,7 +372,9 @@ func (g *Gateway) statusLoop(ctx context.Context) {
 // onAck handles "consumed up to seq N" from the back office: {"seq": N,
 // "seqepoch": "..."} or a bare number.
 func (g *Gateway) onAck(m bus.Message) {
-	if m.Retained {
+	if m.Retained || g.closing.Load() {
+		// An ack lost at shutdown is sent again by the consumer, or the
+		// events are re-sent and acknowledged again after the restart.
 		return
 	}
 	var a struct {
