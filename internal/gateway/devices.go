@@ -82,6 +82,17 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			g.deviceFailed(sink, err)
 			continue
 		}
+		hooked := true
+		for _, h := range deviceHooks {
+			if err := h(g, d, drv); err != nil {
+				g.deviceFailed(sink, err)
+				hooked = false
+				break
+			}
+		}
+		if !hooked {
+			continue
+		}
 		g.log.Info("device starting", "device", d.ID, "driver", d.Driver, "profile", d.Profile, "endpoint", endpoint)
 		g.wg.Add(1)
 		go func() {

@@ -114,10 +114,24 @@ func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) error {
 	switch rec := r.Record.(type) {
 	case events.CallRecord:
 		return s.deliverCall(tx, r, rec)
-	default:
-		return tx.MarkFrame(r.FrameID, store.FrameUnparsed, fmt.Sprintf("no handler for %T records", r.Record))
 	}
+	for _, h := range recordHandlers {
+		if handled, err := h(s, tx, r); handled {
+			return err
+		}
+	}
+	return tx.MarkFrame(r.FrameID, store.FrameUnparsed, fmt.Sprintf("no handler for %T records", r.Record))
 }
+
+// recordHandlers turn other drivers' records (hotel link results, printer
+// status and jobs, fax sessions) into ledger rows and events, inside the
+// delivery transaction. Each returns handled=false for records it does not
+// know. The glue files of the gateway register them in init().
+var recordHandlers []func(s *deviceSink, tx *store.Tx, r drivers.Result) (handled bool, err error)
+
+// deviceHooks run once a device's driver is built, before it runs: the glue
+// of a driver registers its command handlers and keeps the driver for them.
+var deviceHooks []func(g *Gateway, d config.Device, drv drivers.Driver) error
 
 // Unparsed is the data of hotel.{domain}.smdr.unparsed (and the other
 // drivers' unreadable frames).
