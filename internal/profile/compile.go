@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // maxFields bounds a layout's field count so the parser can keep field
@@ -78,7 +79,66 @@ func (c *compiler) compile() *PBX {
 			}
 		}
 	}
+	c.simulate()
 	return p
+}
+
+// simKinds are the template keys of a simulate section (outgoing may be
+// refined per category: outgoing.idd).
+var simKinds = map[string]bool{
+	"outgoing": true, "incoming": true, "internal": true, "unanswered": true, "checkin": true, "checkout": true,
+	"wakeup.set": true, "wakeup.answered": true, "wakeup.noanswer": true,
+}
+
+// simCategories are the outgoing call categories of the simulator's call mix.
+var simCategories = map[string]bool{
+	"local": true, "mobile": true, "ddd": true, "idd": true, "hkmotw": true, "tollfree": true, "emergency": true,
+}
+
+// simulate checks the simulate section's keys; the templates themselves are
+// compiled (and their placeholders checked) by internal/sim/pbx. The layout
+// name is not checked here: a child that replaces the layouts still loads
+// with the section it inherited (the simulator's tests check the layout).
+func (c *compiler) simulate() {
+	s := c.doc.Simulate
+	if s == nil {
+		return
+	}
+	if len(s.Templates) == 0 {
+		c.errf("simulate.templates", "a simulate section needs templates")
+	}
+	for k := range s.Templates {
+		kind, cat, refined := strings.Cut(k, ".")
+		if refined && kind == "outgoing" {
+			if !simCategories[cat] {
+				c.errf("simulate.templates."+k, "unknown call category %q", cat)
+			}
+			continue
+		}
+		if !simKinds[k] {
+			c.errf("simulate.templates."+k, "unknown call kind")
+		}
+	}
+	if s.EOL != "" && s.EOL != "crlf" && s.EOL != "cr" && s.EOL != "lf" {
+		c.errf("simulate.eol", "must be crlf, cr or lf, not %q", s.EOL)
+	}
+	if pg := s.Page; pg != nil && pg.Length-len(pg.Header)-pg.Skip < 1 {
+		c.errf("simulate.page.length", "page of %d lines has no room for records after %d header and %d skip lines",
+			pg.Length, len(pg.Header), pg.Skip)
+	}
+	for k := range s.Classes {
+		if !simCategories[k] && k != "incoming" && k != "internal" && k != "unanswered" {
+			c.errf("simulate.classes."+k, "unknown call category")
+		}
+	}
+	for k, v := range s.Mix {
+		if !simCategories[k] && !simKinds[k] && k != "hotel" {
+			c.errf("simulate.mix."+k, "unknown call kind or category")
+		}
+		if v < 0 {
+			c.errf("simulate.mix."+k, "weight must not be negative")
+		}
+	}
 }
 
 var exampleKeys = map[string]bool{

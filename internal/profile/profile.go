@@ -27,6 +27,7 @@ type Doc struct {
 	Skip        []CondDoc         `yaml:"skip,omitempty" json:"skip,omitempty"`
 	Layouts     []LayoutDoc       `yaml:"layouts" json:"layouts"`
 	Examples    []Example         `yaml:"examples,omitempty" json:"examples,omitempty"`
+	Simulate    *SimulateDoc      `yaml:"simulate,omitempty" json:"simulate,omitempty"`
 }
 
 // Serial holds the port defaults the PBX ships with.
@@ -151,4 +152,56 @@ type Example struct {
 	Raw      string            `yaml:"raw" json:"raw"`
 	Received string            `yaml:"received,omitempty" json:"received,omitempty"` // RFC 3339 or YYYY-MM-DD; default 2024-06-15T12:00:00 site time
 	Expect   map[string]string `yaml:"expect" json:"expect"`
+}
+
+// SimulateDoc tells the PBX simulator (`switchboard sim pbx`, internal/sim/pbx)
+// how this PBX prints a call, so that whoever writes a profile can also
+// simulate it without Go. Templates are the record text with placeholders
+// `{name[:format][|width]}`; internal/sim/pbx/README.md lists the names.
+type SimulateDoc struct {
+	// Layout names the profile layout the templates print (checked by the simulator's tests).
+	Layout string `yaml:"layout,omitempty" json:"layout,omitempty"`
+	// EOL ends every printed line (line framing, and header lines): crlf (default), cr or lf.
+	EOL string `yaml:"eol,omitempty" json:"eol,omitempty"`
+	// Lead is printed before every record (Samsung: CR LF, then the record, then NUL).
+	Lead string `yaml:"lead,omitempty" json:"lead,omitempty"`
+	// Templates by call kind: outgoing (or outgoing.<category>), incoming, internal,
+	// unanswered, checkin, checkout, wakeup.set, wakeup.answered, wakeup.noanswer.
+	Templates map[string]string `yaml:"templates" json:"templates"`
+	// Page is the printer page: header lines, page length, form feed.
+	Page *SimPageDoc `yaml:"page,omitempty" json:"page,omitempty"`
+	// Trunks are the trunk/CO line names the PBX prints ({trunk}).
+	Trunks []string `yaml:"trunks,omitempty" json:"trunks,omitempty"`
+	// Classes maps a call category (local, mobile, ddd, idd, hkmotw, tollfree,
+	// emergency, incoming, internal) to the class code the PBX prints ({class}).
+	Classes map[string]string `yaml:"classes,omitempty" json:"classes,omitempty"`
+	// Mix overrides call-mix weights (outgoing, incoming, internal, unanswered,
+	// hotel, and the outgoing categories); 0 leaves a kind out.
+	Mix map[string]int `yaml:"mix,omitempty" json:"mix,omitempty"`
+	// CallIDBase is added to the call sequence number to make {call_id}.
+	CallIDBase int64 `yaml:"call_id_base,omitempty" json:"call_id_base,omitempty"`
+	// Marks print a mark by talk time ({mark}): the last mark whose from_s
+	// the call's duration reaches (Mitel's long-call flag).
+	Marks []SimMarkDoc `yaml:"marks,omitempty" json:"marks,omitempty"`
+	// ReplayBuffer is how many records the PBX keeps and resends after its
+	// SMDR connection comes back (Avaya IP Office: 3000).
+	ReplayBuffer int `yaml:"replay_buffer,omitempty" json:"replay_buffer,omitempty"`
+}
+
+// SimPageDoc is the simulated printer page.
+type SimPageDoc struct {
+	// Length is the page length in lines, header included.
+	Length int `yaml:"length" json:"length"`
+	// Header lines (templates; {now:FORMAT} is the time the page starts).
+	Header []string `yaml:"header,omitempty" json:"header,omitempty"`
+	// FormFeed starts every page but the first with a form feed.
+	FormFeed bool `yaml:"form_feed,omitempty" json:"form_feed,omitempty"`
+	// Skip is the number of blank lines at the bottom of a page (skip perforation).
+	Skip int `yaml:"skip,omitempty" json:"skip,omitempty"`
+}
+
+// SimMarkDoc is one duration mark.
+type SimMarkDoc struct {
+	FromS int    `yaml:"from_s" json:"from_s"`
+	Text  string `yaml:"text" json:"text"`
 }
