@@ -33,7 +33,7 @@ func sendCommand(cfg *config.Config, domain, device, name string, data any, time
 		return 2
 	}
 	id := uuid.NewString()
-	now := time.Now()
+	now := time.Now().In(cfg.Site.Location())
 	env := events.Envelope{SpecVersion: events.SpecVersion, ID: id, Source: "/cli/" + host, Type: "hotel." + domain + ".cmd." + name,
 		Time: now, DataContentType: "application/json", DataSchema: events.SchemaURI("hotel." + domain + ".cmd." + name),
 		ReplyTo: client, Data: payload}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"switchboard/internal/bus"
+	"switchboard/internal/gateway"
+	"switchboard/internal/profile"
+	pbxsim "switchboard/internal/sim/pbx"
+)
+
+func init() {
+	register("demo", "run the gateway on its embedded default with a simulated PBX and show its events (make run)", runDemo)
+}
+
+const demoConfig = `# Written by switchboard demo: the embedded default with a simulated PBX.
+site: {group: demo, property: h001, gateway: gw1, timezone: Asia/Shanghai}
+store: {path: %[1]s/switchboard.db}
+mqtt:
+  embedded: {listen: %[2]s}
+billing:
+  numbering: {home_area: "10", trunk_access: ["9"]}
+  mask_dialed: 7
+rooms:
+  - {extensions: "101-999", class: guest}
+  - {extensions: "1000-1299", class: guest}
+  - {extensions: "8000", class: business}
+devices:
+  - id: pbx1
+    driver: pbx
+    profile: %[3]s
+    transport:
+      serial: {port: %[1]s/ttyPBX, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}
+`
+
+// runDemo is `make run`: a demo folder (./var/demo) with a config, a pty
+// on which a simulated PBX prints SMDR as the real one does on its serial
+// port, the gateway reading it through go.bug.st/serial, a few guests
+// checked in, and the events printed as they are published.
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	dir := fl.String("dir", "var/demo", "folder for the demo's config, store, pty and log")
+	prof := fl.String("profile", "panasonic-kx-tda", "the simulated PBX's profile")
+	rate := fl.Float64("rate", 0.5, "simulated calls per second")
+	listen := fl.String("listen", "127.0.0.1:1883", "embedded broker address (a free port is taken if this one is busy)")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	p, err := profile.Lookup(*prof)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 2
+	}
+	abs, err := filepath.Abs(*dir)
+	if err == nil {
+		err = os.MkdirAll(abs, 0o750)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	addr := *listen
+	if l, err := net.Listen("tcp", addr); err != nil {
+		l2, err2 := net.Listen("tcp", "127.0.0.1:0")
+		if err2 != nil {
+			fmt.Fprintf(stderr, "switchboard demo: no port for the broker: %v\n", err)
+			return 1
+		}
+		addr = l2.Addr().String()
+		l2.Close()
+		fmt.Fprintf(stderr, "switchboard demo: %s is busy, the embedded broker listens on %s\n", *listen, addr)
+	} else {
+		l.Close()
+	}
+	cfgPath := filepath.Join(abs, "switchboard.yaml")
+	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, demoConfig, abs, addr, p.ID), 0o640); err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	cfg, ok := loadConfig(cfgPath, stderr)
+	if !ok {
+		return 2
+	}
+	logFile, err := os.OpenFile(filepath.Join(abs, "switchboard.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// The simulated PBX: a pty whose slave is the "serial port".
+	pty, err := pbxsim.OpenPTY(filepath.Join(abs, "ttyPBX"))
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: pty: %v\n", err)
+		return 1
+	}
+	defer pty.Close()
+
+	g, err := gateway.New(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+
+	// Show every message of the site as the back office would see it.
+	cl, err := brokerClient(cfg, "demo")
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	cl.Subscribe("hotel/"+cfg.Site.Group+"/"+cfg.Site.Property+"/#", func(m bus.Message) {
+		fmt.Fprintln(stdout, formatMessage(m))
+	})
+	cl.Start()
+	defer cl.Disconnect(100 * time.Millisecond)
+
+	fmt.Fprintf(stderr, `switchboard demo
+  config   %s
+  store    %s
+  broker   tcp://%s (embedded)
+  PBX      simulated %s printing SMDR on %s (a pty, read through go.bug.st/serial)
+  log      %s
+In a second terminal:  bin/switchboard tail --config %s
+Ctrl-C stops.
+
+`, cfgPath, cfg.Store.Path, addr, p.ID, pty.Link, logFile.Name(), cfgPath)
+
+	// Rooms 101-124 are occupied (125-130 vacant) so that calls are posted,
+	// and a call from a vacant room is flagged.
+	go func() {
+		time.Sleep(time.Second)
+		for r := 101; r <= 124; r++ {
+			room := fmt.Sprint(r)
+			sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin", gateway.CheckInData{Room: room, Reservation: "DEMO-" + room,
+				At: ptrTime(time.Now().Add(-24 * time.Hour))}, 10*time.Second, io.Discard, io.Discard)
+		}
+	}()
+	sim, err := pbxsim.New(pbxsim.Options{Profile: p, Seed: uint64(time.Now().UnixNano()), Start: time.Now(), Location: cfg.Site.Location(),
+		Rate: *rate, FirstRoom: 101, LastRoom: 130, AccessCode: "9", Noise: 0.01})
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: simulator: %v\n", err)
+		return 1
+	}
+	go func() {
+		time.Sleep(2 * time.Second)
+		if err := sim.Run(ctx, pty.Master, nil); err != nil && ctx.Err() == nil {
+			log.Error("simulator stopped", "err", err)
+		}
+	}()
+	if err := <-done; err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
