@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"switchboard/internal/config"
+	"switchboard/internal/rating"
+	"switchboard/internal/report"
+	"switchboard/internal/store"
+)
+
+func init() {
+	register("report", "supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48", runReport)
+}
+
+const reportUsage = `usage:
+  switchboard report reconcile --date YYYY-MM-DD [--device ID] [--csv|--json]
+  switchboard report calls     --date YYYY-MM-DD [--csv|--json]
+  switchboard report special   --week YYYY-Www [--over-minutes 30] [--over-amount 100] [--classes special]
+                               [--destinations LIST] [--vacant] [--after-checkout] [--emergency] [--fallback]
+                               [--unposted] [--csv|--json]
+Every report takes --config F. Dates and weeks are in the site's time zone.`
+
+func runReport(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "reconcile" && args[0] != "calls" && args[0] != "special") {
+		fmt.Fprintln(stderr, reportUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	kind := args[0]
+	fl := flag.NewFlagSet("report "+kind, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	asCSV := fl.Bool("csv", false, "write CSV (one block per table) instead of a table")
+	asJSON := fl.Bool("json", false, "write JSON instead of a table")
+	var date, week, device *string
+	var rules *ruleFlags
+	switch kind {
+	case "reconcile", "calls":
+		date = fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
+		if kind == "reconcile" {
+			device = fl.String("device", "", "only this device's frames")
+		}
+	case "special":
+		week = fl.String("week", "", "the ISO week, e.g. 2026-W48 (required)")
+		rules = addRuleFlags(fl)
+	}
+	if err := fl.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard report %s: unexpected argument %q\n", kind, fl.Arg(0))
+		return 2
+	}
+	format := report.Text
+	switch {
+	case *asCSV && *asJSON:
+		fmt.Fprintf(stderr, "switchboard report %s: --csv and --json exclude each other\n", kind)
+		return 2
+	case *asCSV:
+		format = report.CSV
+	case *asJSON:
+		format = report.JSON
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	loc := cfg.Site.Location()
+	var period report.Period
+	var err error
+	if week != nil {
+		if *week == "" {
+			fmt.Fprintf(stderr, "switchboard report %s: --week is required (e.g. --week %s)\n", kind, isoWeek(time.Now().In(loc)))
+			return 2
+		}
+		period, err = report.Week(*week, loc)
+	} else {
+		if *date == "" {
+			fmt.Fprintf(stderr, "switchboard report %s: --date is required (e.g. --date %s)\n", kind, time.Now().In(loc).Format(time.DateOnly))
+			return 2
+		}
+		period, err = report.Day(*date, loc)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
+		return 2
+	}
+	var r report.Rules
+	if rules != nil {
+		if r, err = rules.rules(cfg.Billing.MaskDialed); err != nil {
+			fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
+			return 2
+		}
+	}
+	// A report reads an existing ledger; it never creates an empty one.
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		fmt.Fprintf(stderr, "switchboard report %s: no ledger at store.path %s: %v\n", kind, cfg.Store.Path, err)
+		return 1
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
+		return 1
+	}
+	defer st.Close()
+	code := 0
+	var heading string
+	var tables []report.Table
+	var v any
+	switch kind {
+	case "reconcile":
+		l, err := report.LoadJournal(ctx, st, period, *device)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report reconcile: %v\n", err)
+			return 1
+		}
+		rec := report.Reconcile(l)
+		heading, tables, v = rec.Heading(), rec.Tables(), rec
+		if rec.Unexplained > 0 {
+			code = 1
+		}
+	case "calls":
+		l, err := report.LoadCalls(ctx, st, period)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report calls: %v\n", err)
+			return 1
+		}
+		s, err := report.Stats(l)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report calls: %v\n", err)
+			return 1
+		}
+		heading, tables, v = s.Heading(), s.Tables(), s
+	case "special":
+		l, err := report.LoadCalls(ctx, st, period)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report special: %v\n", err)
+			return 1
+		}
+		s := report.Special(l, r)
+		heading, tables, v = s.Heading(), s.Tables(), s
+	}
+	if err := report.Write(stdout, format, heading, tables, v); err != nil {
+		fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
+		return 1
+	}
+	return code
+}
+
+type ruleFlags struct {
+	overMinutes                                          *int
+	overAmount, classes, destinations                    *string
+	vacant, afterCheckout, emergency, fallback, unposted *bool
+}
+
+func addRuleFlags(fl *flag.FlagSet) *ruleFlags {
+	d := report.DefaultRules()
+	classes := make([]string, len(d.Classes))
+	for i, c := range d.Classes {
+		classes[i] = string(c)
+	}
+	return &ruleFlags{
+		overMinutes:   fl.Int("over-minutes", d.OverMinutes, "calls longer than this many minutes (0: off)"),
+		overAmount:    fl.String("over-amount", d.OverAmount.String(), "calls priced above this amount (0: off)"),
+		classes:       fl.String("classes", strings.Join(classes, ","), "every call of these classes (comma list; \"\": none)"),
+		destinations:  fl.String("destinations", "", "calls to these destinations (names, any case) or dialed prefixes (comma list)"),
+		vacant:        fl.Bool("vacant", d.Vacant, "outside calls from vacant rooms"),
+		afterCheckout: fl.Bool("after-checkout", d.AfterCheckout, "outside calls after the guest checked out"),
+		emergency:     fl.Bool("emergency", d.Emergency, "calls to emergency numbers"),
+		fallback:      fl.Bool("fallback", d.Fallback, "calls rated by a fallback rate or to an unknown number"),
+		unposted:      fl.Bool("unposted", d.Unposted, "other flagged calls: unrateable, unknown extension, late charge, PBX cost differs"),
+	}
+}
+
+func (f *ruleFlags) rules(mask int) (report.Rules, error) {
+	r := report.Rules{OverMinutes: *f.overMinutes, Vacant: *f.vacant, AfterCheckout: *f.afterCheckout, Emergency: *f.emergency,
+		Fallback: *f.fallback, Unposted: *f.unposted, Mask: mask}
+	if r.OverMinutes < 0 {
+		return r, fmt.Errorf("--over-minutes %d: want 0 or more", r.OverMinutes)
+	}
+	m, err := rating.ParseMoney(*f.overAmount)
+	if err != nil || m < 0 {
+		return r, fmt.Errorf("--over-amount %q: want a decimal amount like 100 or 99.50", *f.overAmount)
+	}
+	r.OverAmount = m
+	known := map[string]bool{}
+	for _, c := range report.Classes {
+		known[string(c)] = true
+	}
+	for _, c := range splitList(*f.classes) {
+		if !known[c] {
+			return r, fmt.Errorf("--classes: unknown class %q (have %v)", c, report.Classes)
+		}
+		r.Classes = append(r.Classes, rating.Class(c))
+	}
+	r.Destinations = splitList(*f.destinations)
+	return r, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isoWeek(t time.Time) string {
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%d-W%02d", y, w)
+}
