@@ -116,6 +116,16 @@ func minorDigits(cur string) int {
 
 // Rate rates one call (outgoing calls only) and decides nothing.
 func (b *Biller) Rate(rec events.CallRecord) (RatedCall, *rating.Result, error) {
+	return b.rate(rec, true)
+}
+
+// RateTotals is Rate without the breakdown lines (their text costs more than
+// the rating itself): for re-rating, which compares totals first.
+func (b *Biller) RateTotals(rec events.CallRecord) (RatedCall, *rating.Result, error) {
+	return b.rate(rec, false)
+}
+
+func (b *Biller) rate(rec events.CallRecord, lines bool) (RatedCall, *rating.Result, error) {
 	rc := RatedCall{CallRecord: rec}
 	if rec.Direction != events.Outgoing {
 		return rc, nil, nil
@@ -135,6 +145,9 @@ func (b *Biller) Rate(rec events.CallRecord) (RatedCall, *rating.Result, error) 
 	rc.BillableS, rc.CarrierCost, rc.Price, rc.Currency = res.BillableS, res.CarrierCost, res.Price, res.Currency
 	rc.AmountMinor = res.Price.Minor(minorDigits(res.Currency), rating.HalfUp)
 	rc.RatingFlags = res.Flags
+	if !lines {
+		return rc, &res, nil
+	}
 	for _, s := range res.Breakdown {
 		rc.Breakdown = append(rc.Breakdown, Line{Step: s.String(), Amount: s.Amount, Included: s.Included})
 	}
@@ -226,12 +239,16 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 	if stay != nil {
 		stayID, reservation = stay.ID, stay.Reservation
 	}
+	var answered any
+	if rec.Answered != nil {
+		answered = boolInt(*rec.Answered)
+	}
 	_, err = tx.Exec(`INSERT INTO calls(idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed,
-		class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
+		answered, trunk, pbx_cost, class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
 		rated, flags, posted, not_posted, stay_id, reservation, late, recorded_seq, charged_seq, rated_at)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idemkey) DO NOTHING`,
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idemkey) DO NOTHING`,
 		idemkey, device, journalID, nanos(rec.Start), rec.DurationS, string(rec.Direction), rec.Extension, room, string(class), rec.Dialed,
-		string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion, rc.BillableS, rc.CarrierCost.String(), rc.Price.String(),
+		answered, rec.Trunk, rec.PBXCost, string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion, rc.BillableS, rc.CarrierCost.String(), rc.Price.String(),
 		rc.AmountMinor, rc.Currency, rated, string(flags), boolInt(dec.Post), dec.NotPosted, stayID, reservation, boolInt(dec.Late),
 		recordedSeq, chargedSeq, nanos(time.Now()))
 	if err != nil {

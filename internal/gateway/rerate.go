@@ -137,7 +137,7 @@ func (g *Gateway) Rerate(ctx context.Context, o RerateOptions) (RerateResult, er
 func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey string, until int64, limit int) ([]rerateRow, error) {
 	rows, err := g.st.Query(ctx, `SELECT idemkey, device, direction, extension, room, dialed, class, destination, matched_prefix,
 		rate_id, tariff_version, carrier_cost, price, currency, not_posted, journal_id, start, amount_minor, COALESCE(charged_seq,0),
-		duration_s, billable_s, posted, COALESCE(stay_id,0), reservation, rated
+		duration_s, billable_s, posted, COALESCE(stay_id,0), reservation, answered, trunk, pbx_cost
 		FROM calls WHERE start >= ? AND start < ? AND (start > ? OR idemkey > ?) AND direction = ?
 		ORDER BY start, idemkey LIMIT ?`, afterStart, until, afterStart, afterKey, string(events.Outgoing), limit)
 	if err != nil {
@@ -145,28 +145,12 @@ func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey str
 	}
 	defer rows.Close()
 	out := make([]rerateRow, 0, limit)
-	var rated sql.RawBytes
 	for rows.Next() {
 		var r rerateRow
 		if err := rows.Scan(&r.idemkey, &r.device, &r.direction, &r.extension, &r.room, &r.dialed, &r.class, &r.destination, &r.prefix,
 			&r.rateID, &r.version, &r.cost, &r.price, &r.currency, &r.notPosted, &r.journalID, &r.start, &r.amountMinor, &r.chargedSeq,
-			&r.durationS, &r.billableS, &r.posted, &r.stayID, &r.reservation, &rated); err != nil {
+			&r.durationS, &r.billableS, &r.posted, &r.stayID, &r.reservation, &r.answered, &r.trunk, &r.pbxCost); err != nil {
 			return nil, fmt.Errorf("rerate: read calls: %w", err)
-		}
-		// The rating inputs that have no column of their own. Decoding
-		// only these in Go is several times faster than SQLite's
-		// json_extract (which parses the document once per path).
-		var in struct {
-			Answered *bool  `json:"answered"`
-			Trunk    string `json:"trunk"`
-			PBXCost  string `json:"pbx_cost"`
-		}
-		if err := json.Unmarshal(rated, &in); err != nil {
-			return nil, fmt.Errorf("rerate: call %s: stored rating: %w", r.idemkey, err)
-		}
-		r.trunk, r.pbxCost = in.Trunk, in.PBXCost
-		if in.Answered != nil {
-			r.answered = sql.NullBool{Bool: *in.Answered, Valid: true}
 		}
 		out = append(out, r)
 	}
@@ -190,7 +174,7 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 			a := r.answered.Bool
 			rec.Answered = &a
 		}
-		rc, _, err := b.Rate(rec)
+		rc, _, err := b.RateTotals(rec)
 		if err != nil {
 			res.Failed++
 			g.log.Warn("rerate: cannot rate", "call", r.idemkey, "err", err)
@@ -217,6 +201,10 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 			}
 		}
 		res.Changes = append(res.Changes, ch)
+		if rc, _, err = b.Rate(rec); err != nil { // with its breakdown, to store
+			res.Failed++
+			continue
+		}
 		writes = append(writes, pending{row: r, rc: rc, ch: len(res.Changes) - 1})
 	}
 	if dry || len(writes) == 0 {

@@ -264,11 +264,11 @@ func fillCalls(t testing.TB, g *Gateway, since time.Time, n int) {
 				rc.NotPosted = notPosted
 				rated, _ := json.Marshal(rc)
 				if _, err := tx.Exec(`INSERT INTO calls(idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed,
-					class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
+					answered, trunk, pbx_cost, class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
 					rated, flags, posted, not_posted, stay_id, reservation, late, recorded_seq, charged_seq, rated_at)
-					VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+					VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 					fmt.Sprintf("pbx1/%024x#0", i), "pbx1", i+1, rec.Start.UnixNano(), rec.DurationS, string(rec.Direction), rec.Extension,
-					rec.Extension, "guest", rec.Dialed, string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion,
+					rec.Extension, "guest", rec.Dialed, 1, rec.Trunk, rec.PBXCost, string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion,
 					rc.BillableS, rc.CarrierCost.String(), rc.Price.String(), rc.AmountMinor, rc.Currency, rated, "[]", boolInt(posted),
 					notPosted, nil, "", 0, 2*i+1, charged, time.Now().UnixNano()); err != nil {
 					return err

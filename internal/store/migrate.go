@@ -101,6 +101,9 @@ CREATE TABLE calls (
 	room           TEXT    NOT NULL,
 	room_class     TEXT    NOT NULL,
 	dialed         TEXT    NOT NULL,
+	answered       INTEGER,            -- the PBX's answer signal: 1, 0, NULL = none
+	trunk          TEXT    NOT NULL DEFAULT '',
+	pbx_cost       TEXT    NOT NULL DEFAULT '',
 	class          TEXT    NOT NULL,
 	destination    TEXT    NOT NULL,
 	matched_prefix TEXT    NOT NULL,
@@ -124,6 +127,182 @@ CREATE TABLE calls (
 ) WITHOUT ROWID;
 CREATE INDEX calls_start ON calls(start);
 CREATE INDEX calls_journal ON calls(journal_id);
+`,
+	3: `
+-- Wake-up calls (internal/wakeup). One row per occurrence: a daily wake-up
+-- gets a new row, same series, for each day. date/clock are the site's wall
+-- clock as requested; at is the instant they resolved to (DST rules in
+-- wakeup.Resolve). pbx_wall/pbx_at are what the PBX holds now (the retry
+-- time after an unanswered first attempt). Times are unix nanoseconds.
+CREATE TABLE wakeups (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	series       INTEGER NOT NULL,
+	room         TEXT    NOT NULL,
+	date         TEXT    NOT NULL,   -- YYYY-MM-DD
+	clock        TEXT    NOT NULL,   -- HH:MM
+	wall         TEXT    NOT NULL,   -- date || ' ' || clock
+	at           INTEGER NOT NULL,
+	resolution   TEXT    NOT NULL,   -- exact, skipped, repeated
+	daily        INTEGER NOT NULL,
+	until        TEXT    NOT NULL DEFAULT '',
+	requested_by TEXT    NOT NULL,
+	operator     TEXT    NOT NULL DEFAULT '',
+	recorded_at  INTEGER NOT NULL,
+	status       TEXT    NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	last_result  TEXT    NOT NULL DEFAULT '',
+	last_code    TEXT    NOT NULL DEFAULT '',
+	result_at    INTEGER,
+	pbx_state    TEXT    NOT NULL,
+	pbx_wall     TEXT    NOT NULL,
+	pbx_at       INTEGER NOT NULL,
+	pbx_seq      INTEGER NOT NULL DEFAULT 0,
+	pbx_reason   TEXT    NOT NULL DEFAULT '',
+	watch_at     INTEGER NOT NULL,   -- no result by then: at risk
+	at_risk_for  INTEGER NOT NULL DEFAULT 0, -- the watch_at an at-risk was emitted for
+	rearmed      INTEGER NOT NULL DEFAULT 0,
+	note         TEXT    NOT NULL DEFAULT '',
+	updated      INTEGER NOT NULL
+);
+-- One wake-up still to ring per room and day (one whose call was made may
+-- still await its result beside it).
+CREATE UNIQUE INDEX wakeups_open ON wakeups(room, date) WHERE status IN ('pending','sent');
+CREATE INDEX wakeups_room_pbx ON wakeups(room, pbx_wall);
+CREATE INDEX wakeups_room_wall ON wakeups(room, wall);
+CREATE INDEX wakeups_date ON wakeups(date, at);
+CREATE INDEX wakeups_watch ON wakeups(status, watch_at);
+
+-- Every result the PBX reported for a wake-up; (wakeup, time, outcome)
+-- makes a repeated result a no-op.
+CREATE TABLE wakeup_results (
+	wakeup_id INTEGER NOT NULL,
+	pbx_wall  TEXT    NOT NULL,
+	outcome   TEXT    NOT NULL,
+	code      TEXT    NOT NULL DEFAULT '',
+	attempt   INTEGER NOT NULL,
+	applied   INTEGER NOT NULL,
+	received  INTEGER NOT NULL,
+	PRIMARY KEY (wakeup_id, pbx_wall, outcome)
+) WITHOUT ROWID;
+
+-- Watchdog actions already emitted (pre-flight check per day).
+CREATE TABLE wakeup_marks (
+	kind    TEXT    NOT NULL,
+	key     TEXT    NOT NULL,
+	emitted INTEGER NOT NULL,
+	PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+`,
+	4: `
+-- Business-center ledger (internal/gateway/print.go): one row per charge of
+-- a print job, a copy session (and a fax, for the fax glue), written in the
+-- same transaction as its event. idemkey is the charge's business identity
+-- (the event's idemkey); times are unix nanoseconds.
+CREATE TABLE business_charges (
+	idemkey      TEXT    PRIMARY KEY,
+	service      TEXT    NOT NULL,   -- print, copy, fax-send, fax-receive
+	device       TEXT    NOT NULL,
+	ref          TEXT    NOT NULL,   -- print/{job row id}, copy/{session id}, ...
+	room         TEXT    NOT NULL,
+	operator     TEXT    NOT NULL,
+	at           INTEGER NOT NULL,   -- when the service ended
+	units        INTEGER NOT NULL,   -- impressions (print, copy) or pages (fax)
+	size         TEXT    NOT NULL,   -- A4, A3, ... ('' for fax)
+	color        INTEGER NOT NULL,
+	duplex       INTEGER NOT NULL,
+	state        TEXT    NOT NULL,   -- completed, canceled, aborted
+	amount       TEXT    NOT NULL,   -- decimal
+	amount_minor INTEGER NOT NULL,
+	currency     TEXT    NOT NULL,
+	tariff       TEXT    NOT NULL,
+	breakdown    TEXT    NOT NULL,   -- JSON price lines
+	unbilled     TEXT    NOT NULL DEFAULT '', -- why no price could be made (amount 0)
+	seq          INTEGER NOT NULL    -- outbox seq of the charge event
+) WITHOUT ROWID;
+CREATE INDEX business_charges_at ON business_charges(at);
+
+-- Print jobs submitted through print.submit: the context billing needs
+-- (room, operator, what was asked), the spooled document and its
+-- retention, then what the printer reported. job_id is NULL while the
+-- document is being sent (the printer has not answered with its job-id).
+CREATE TABLE print_jobs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	device      TEXT    NOT NULL,
+	job_id      INTEGER,
+	command_id  TEXT    NOT NULL,
+	room        TEXT    NOT NULL,
+	operator    TEXT    NOT NULL,
+	name        TEXT    NOT NULL DEFAULT '',
+	format      TEXT    NOT NULL DEFAULT '',
+	copies      INTEGER NOT NULL,
+	sides       TEXT    NOT NULL,
+	color       TEXT    NOT NULL,   -- monochrome, color
+	media       TEXT    NOT NULL,   -- PWG media name
+	bytes       INTEGER NOT NULL,
+	spool       TEXT    NOT NULL DEFAULT '', -- the spooled document; '' once deleted
+	keep_until  INTEGER,            -- keep the document until then; NULL: delete when the job ends
+	deleted     INTEGER,            -- when the document was deleted
+	submitted   INTEGER NOT NULL,
+	state       TEXT    NOT NULL,   -- submitting, pending, processing, ..., completed, canceled, aborted, refused, orphaned
+	reasons     TEXT    NOT NULL DEFAULT '',
+	impressions INTEGER NOT NULL DEFAULT 0,
+	sheets      INTEGER NOT NULL DEFAULT 0,
+	counter_impressions INTEGER NOT NULL DEFAULT 0, -- what the job added to the device counter
+	ended       INTEGER,
+	charge      TEXT                -- business_charges.idemkey
+);
+CREATE INDEX print_jobs_device_job ON print_jobs(device, job_id);
+CREATE INDEX print_jobs_device_ended ON print_jobs(device, ended);
+CREATE INDEX print_jobs_spool ON print_jobs(keep_until) WHERE spool <> '';
+
+-- Walk-up copy sessions metered from the device's lifetime counter. One
+-- open session per device.
+CREATE TABLE copy_sessions (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	device       TEXT    NOT NULL,
+	room         TEXT    NOT NULL,
+	operator     TEXT    NOT NULL,
+	media        TEXT    NOT NULL,
+	color        TEXT    NOT NULL,
+	command_id   TEXT    NOT NULL,
+	started      INTEGER NOT NULL,   -- the start reading's time
+	source       TEXT    NOT NULL,   -- ipp, snmp
+	start_count  INTEGER NOT NULL,
+	stopped      INTEGER,
+	end_count    INTEGER,
+	printed      INTEGER,            -- print-job impressions subtracted
+	pages        INTEGER,
+	status       TEXT    NOT NULL,   -- open, billed, void
+	reason       TEXT    NOT NULL DEFAULT '',
+	charge       TEXT
+);
+CREATE UNIQUE INDEX copy_sessions_open ON copy_sessions(device) WHERE status = 'open';
+CREATE INDEX copy_sessions_started ON copy_sessions(started);
+
+-- Last known state of each device for the shift-handover check (status is
+-- the driver's JSON: supplies, trays, reasons), and the alerts raised and
+-- cleared.
+CREATE TABLE device_status (
+	device   TEXT    PRIMARY KEY,
+	domain   TEXT    NOT NULL,
+	state    TEXT    NOT NULL,
+	status   TEXT    NOT NULL,
+	updated  INTEGER NOT NULL,
+	counters TEXT    NOT NULL DEFAULT '',
+	counters_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE device_alerts (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	device   TEXT    NOT NULL,
+	domain   TEXT    NOT NULL,
+	alert    TEXT    NOT NULL,
+	severity TEXT    NOT NULL,
+	message  TEXT    NOT NULL,
+	detail   TEXT    NOT NULL DEFAULT '',
+	raised   INTEGER NOT NULL,
+	cleared  INTEGER
+);
+CREATE UNIQUE INDEX device_alerts_open ON device_alerts(device, alert) WHERE cleared IS NULL;
 `,
 }
 
