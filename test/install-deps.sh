@@ -17,6 +17,8 @@ need=(
   "snmpget:snmp"
   "gs:ghostscript"
   "pdfinfo:poppler-utils"
+  "tiffinfo:libtiff-tools"
+  "pdftoppm:poppler-utils"
 )
 
 missing=()
