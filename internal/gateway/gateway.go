@@ -47,6 +47,13 @@ type Gateway struct {
 	biller   atomic.Pointer[folio.Biller]
 	closing  atomic.Bool
 
+	// Now is the gateway's clock (tests replace it). Glue code that
+	// schedules (wake-ups, purges) reads time through it.
+	Now func() time.Time
+
+	workersMu sync.Mutex
+	workers   []func(ctx context.Context) // started by Run, stopped with it
+
 	wg sync.WaitGroup
 }
 
@@ -77,6 +84,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway},
 		bootID: hex.EncodeToString(b[:]),
 		start:  time.Now(),
+		Now:    time.Now,
 	}
 	bl, err := loadBiller(cfg, g)
 	if err != nil {
@@ -158,7 +166,7 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 	if err != nil {
 		return nil, fmt.Errorf("site.timezone: %w", err)
 	}
-	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(),
+	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(), Now: time.Now,
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}}
 	bl, err := loadBiller(cfg, g)
 	if err != nil {
@@ -173,6 +181,14 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 
 // Close closes an offline gateway's store.
 func (g *Gateway) Close() error { return g.st.Close() }
+
+// Worker registers a background task that Run starts (after the devices)
+// and whose ctx ends at shutdown: the glue's schedulers and purges.
+func (g *Gateway) Worker(w func(ctx context.Context)) {
+	g.workersMu.Lock()
+	defer g.workersMu.Unlock()
+	g.workers = append(g.workers, w)
+}
 
 // Biller is the rating engine and room map in force.
 func (g *Gateway) Biller() *folio.Biller { return g.biller.Load() }
@@ -276,6 +292,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 	go func() { defer g.wg.Done(); g.router.Run(ctx) }()
 	go func() { defer g.wg.Done(); g.statusLoop(ctx) }()
 	g.startDevices(ctx)
+	g.workersMu.Lock()
+	for _, w := range g.workers {
+		w := w
+		g.wg.Add(1)
+		go func() { defer g.wg.Done(); w(ctx) }()
+	}
+	g.workersMu.Unlock()
 	g.log.Info("gateway running", "gateway", g.cfg.Site.Gateway, "version", Version, "boot_id", g.bootID, "store", g.st.Path())
 	<-ctx.Done()
 	return g.shutdown()
