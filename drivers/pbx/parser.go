@@ -137,7 +137,15 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 		to, fm := f.To, f.Format
 		matched := false
 		for _, r := range f.Rules {
-			ok, rest := r.Cond.MatchValue(v, vals)
+			var m []string
+			var ok bool
+			var rest string
+			if len(r.Groups) > 0 && r.Cond.OnlyRegex() {
+				m = r.Cond.Regex.FindStringSubmatch(v)
+				ok, rest = m != nil, v
+			} else {
+				ok, rest = r.Cond.MatchValue(v, vals)
+			}
 			if !ok {
 				continue
 			}
@@ -155,7 +163,9 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 				}
 			}
 			if len(r.Groups) > 0 {
-				m := r.Cond.Regex.FindStringSubmatch(v)
+				if m == nil {
+					m = r.Cond.Regex.FindStringSubmatch(v)
+				}
 				for _, g := range r.Groups {
 					if g.Index < len(m) && m[g.Index] != "" {
 						if err := ps.assign(&rec, &tp, g.To, g.Format, f.Name, strings.TrimSpace(m[g.Index])); err != nil {

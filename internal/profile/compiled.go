@@ -204,6 +204,14 @@ type Cond struct {
 	Any       []*Cond
 }
 
+// OnlyRegex reports whether the condition is a bare regular expression on
+// the value under test, so a rule can match and extract its groups in one
+// pass instead of two.
+func (c *Cond) OnlyRegex() bool {
+	return c.Regex != nil && c.Field < 0 && c.Equals == nil && c.In == nil && c.Prefixes == nil && c.Suffix == "" &&
+		c.Contains == "" && c.Empty == nil && !c.Digits && c.MinLength == 0 && c.MaxLength == 0 && c.AtCol < 0 && !c.Not && c.Any == nil
+}
+
 // MatchValue tests v, or the value of field c.Field (from fields) when the
 // condition names another field. rest is v without the prefix/suffix the
 // condition matched (v itself when it tested another field or matched none).
