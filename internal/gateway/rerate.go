@@ -135,9 +135,11 @@ func (g *Gateway) Rerate(ctx context.Context, o RerateOptions) (RerateResult, er
 
 // rerateRows reads the next page in (start, idemkey) order.
 func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey string, until int64, limit int) ([]rerateRow, error) {
-	rows, err := g.st.Query(ctx, `SELECT idemkey, device, direction, extension, room, dialed, class, destination, matched_prefix,
-		rate_id, tariff_version, carrier_cost, price, currency, not_posted, journal_id, start, amount_minor, COALESCE(charged_seq,0),
-		duration_s, billable_s, posted, COALESCE(stay_id,0), reservation, answered, trunk, pbx_cost
+	// Only what rating and the comparison need: the rest of a row is read
+	// for the few calls that change (rerateWrite).
+	rows, err := g.st.Query(ctx, `SELECT idemkey, extension, room, dialed, class, destination, matched_prefix,
+		rate_id, tariff_version, carrier_cost, price, currency, not_posted, start, amount_minor,
+		duration_s, billable_s, posted, answered, trunk, pbx_cost
 		FROM calls WHERE start >= ? AND start < ? AND (start > ? OR idemkey > ?) AND direction = ?
 		ORDER BY start, idemkey LIMIT ?`, afterStart, until, afterStart, afterKey, string(events.Outgoing), limit)
 	if err != nil {
@@ -146,10 +148,10 @@ func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey str
 	defer rows.Close()
 	out := make([]rerateRow, 0, limit)
 	for rows.Next() {
-		var r rerateRow
-		if err := rows.Scan(&r.idemkey, &r.device, &r.direction, &r.extension, &r.room, &r.dialed, &r.class, &r.destination, &r.prefix,
-			&r.rateID, &r.version, &r.cost, &r.price, &r.currency, &r.notPosted, &r.journalID, &r.start, &r.amountMinor, &r.chargedSeq,
-			&r.durationS, &r.billableS, &r.posted, &r.stayID, &r.reservation, &r.answered, &r.trunk, &r.pbxCost); err != nil {
+		r := rerateRow{direction: string(events.Outgoing)}
+		if err := rows.Scan(&r.idemkey, &r.extension, &r.room, &r.dialed, &r.class, &r.destination, &r.prefix,
+			&r.rateID, &r.version, &r.cost, &r.price, &r.currency, &r.notPosted, &r.start, &r.amountMinor,
+			&r.durationS, &r.billableS, &r.posted, &r.answered, &r.trunk, &r.pbxCost); err != nil {
 			return nil, fmt.Errorf("rerate: read calls: %w", err)
 		}
 		out = append(out, r)
@@ -237,6 +239,10 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 // adjustment. The result is updated by the returned func once committed.
 func (g *Gateway) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), error) {
 	r, rc := w.row, w.rc
+	if err := tx.QueryRow(`SELECT device, journal_id, COALESCE(charged_seq,0), COALESCE(stay_id,0), reservation FROM calls WHERE idemkey=?`, r.idemkey).
+		Scan(&r.device, &r.journalID, &r.chargedSeq, &r.stayID, &r.reservation); err != nil {
+		return nil, fmt.Errorf("call %s: %w", r.idemkey, err)
+	}
 	var note func()
 	if r.posted != 0 {
 		old, err := rating.ParseMoney(r.price)

@@ -91,7 +91,7 @@ CREATE UNIQUE INDEX stays_open ON stays(room) WHERE checkout IS NULL;
 -- Every call, rated or not, and what was posted: the ledger the reports and
 -- the reconciliation read. idemkey is the call's business identity.
 CREATE TABLE calls (
-	idemkey        TEXT    PRIMARY KEY,
+	idemkey        TEXT    NOT NULL,
 	device         TEXT    NOT NULL,
 	journal_id     INTEGER NOT NULL,
 	start          INTEGER NOT NULL,
@@ -123,9 +123,11 @@ CREATE TABLE calls (
 	late           INTEGER NOT NULL,
 	recorded_seq   INTEGER NOT NULL,
 	charged_seq    INTEGER,
-	rated_at       INTEGER NOT NULL
+	rated_at       INTEGER NOT NULL,
+	-- Clustered by start time: reports and re-rating read a period in order.
+	PRIMARY KEY (start, idemkey)
 ) WITHOUT ROWID;
-CREATE INDEX calls_start ON calls(start);
+CREATE UNIQUE INDEX calls_idemkey ON calls(idemkey);
 CREATE INDEX calls_journal ON calls(journal_id);
 `,
 	3: `
