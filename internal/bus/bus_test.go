@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -290,4 +292,39 @@ func BenchmarkOutboxDrainMosquitto(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// An external broker over TLS with passwords (real Mosquitto): the gateway's
+// client verifies the server against the configured CA and logs in.
+func TestExternalBrokerTLSWithPassword(t *testing.T) {
+	ca := peers.NewTestCA(t, "broker")
+	pw := filepath.Join(peers.SharedTempDir(t), "passwd")
+	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pw, "h042", "s3cret").CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
+	}
+	os.Chmod(pw, 0o644)
+	mq := peers.StartMosquittoTLS(t, ca, pw)
+	other := peers.NewTestCA(t, "someone else")
+	for _, tc := range []struct {
+		name, caFile, user, pass string
+		ok                       bool
+	}{
+		{"right CA and password", ca.CAFile, "h042", "s3cret", true},
+		{"wrong password", ca.CAFile, "h042", "guess", false},
+		{"server not signed by the configured CA", other.CAFile, "h042", "s3cret", false},
+	} {
+		cl, err := NewClient(ClientOptions{URLs: []string{mq.URL()}, ClientID: "tls-" + tc.pass + tc.caFile[len(tc.caFile)-8:], CAFile: tc.caFile,
+			Username: tc.user, Password: tc.pass, Log: quiet, ConnectTimout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Start()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = cl.WaitConnected(ctx)
+		cancel()
+		cl.Disconnect(0)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: connected=%v, want %v\n%s", tc.name, err == nil, tc.ok, mq.Log())
+		}
+	}
 }

@@ -31,16 +31,25 @@ func FreePort(t testing.TB) int {
 // Mosquitto is a real Mosquitto broker (Debian package mosquitto) run as a
 // child process on its own loopback port.
 type Mosquitto struct {
-	t    testing.TB
-	Port int
-	conf string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	log  *os.File
+	t      testing.TB
+	Port   int
+	conf   string
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	log    *os.File
+	scheme string // tcp, or ssl with TLS
 }
 
 // StartMosquitto starts a broker; it is killed when the test ends.
-func StartMosquitto(t testing.TB) *Mosquitto {
+func StartMosquitto(t testing.TB) *Mosquitto { return startMosquitto(t, nil, "") }
+
+// StartMosquittoTLS starts a broker that speaks MQTT over TLS only, with the
+// CA's server certificate, and requires passwordFile's users (when not "").
+func StartMosquittoTLS(t testing.TB, ca TestCA, passwordFile string) *Mosquitto {
+	return startMosquitto(t, &ca, passwordFile)
+}
+
+func startMosquitto(t testing.TB, ca *TestCA, passwordFile string) *Mosquitto {
 	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
@@ -55,7 +64,16 @@ func StartMosquitto(t testing.TB) *Mosquitto {
 	// folder and its files must be readable by that user.
 	_ = os.Chmod(dir, 0o755)
 	m := &Mosquitto{t: t, Port: FreePort(t), conf: filepath.Join(dir, "mosquitto.conf")}
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_queued_messages 0\nmax_inflight_messages 0\n", m.Port)
+	conf := fmt.Sprintf("listener %d 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_queued_messages 0\nmax_inflight_messages 0\n", m.Port)
+	if ca != nil {
+		conf += fmt.Sprintf("cafile %s\ncertfile %s\nkeyfile %s\n", ca.CAFile, ca.CertFile, ca.KeyFile)
+		m.scheme = "ssl"
+	}
+	if passwordFile != "" {
+		conf += "allow_anonymous false\npassword_file " + passwordFile + "\n"
+	} else {
+		conf += "allow_anonymous true\n"
+	}
 	if err := os.WriteFile(m.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +117,12 @@ func (m *Mosquitto) start(bin string) {
 
 // Addr is host:port; URL is tcp://host:port.
 func (m *Mosquitto) Addr() string { return fmt.Sprintf("127.0.0.1:%d", m.Port) }
-func (m *Mosquitto) URL() string  { return "tcp://" + m.Addr() }
+func (m *Mosquitto) URL() string {
+	if m.scheme != "" {
+		return m.scheme + "://" + m.Addr()
+	}
+	return "tcp://" + m.Addr()
+}
 
 // Kill stops the broker with SIGKILL (a crash, not a shutdown).
 func (m *Mosquitto) Kill() {
