@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"switchboard/internal/config"
+	"switchboard/internal/gateway"
+)
+
+func init() {
+	register("print", "print a document for a room through the running gateway (billed by impressions)", runPrint)
+	register("copy", "walk-up copy sessions metered from the copier's counter: start | stop", runCopy)
+}
+
+const printUsage = `usage: switchboard print --printer P --room R --operator O [--copies N]
+         [--sides one-sided|two-sided-long-edge|two-sided-short-edge] [--color monochrome|color]
+         [--media iso_a4_210x297mm] [--name NAME] [--format MIME] [--keep-until YYYY-MM-DD|RFC3339] FILE
+FILE "-" reads standard input. The document is deleted when the job ends unless --keep-until is given.`
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, which it returns.
+func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		if fl.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fl.Arg(0))
+		args = fl.Args()[1:]
+	}
+}
+
+func runPrint(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("print", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() { fmt.Fprintln(stderr, printUsage); fl.PrintDefaults() }
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	printer := fl.String("printer", "", "the printer's device id (required)")
+	room := fl.String("room", "", "the room to bill, or "+gateway.WalkIn+" (required)")
+	operator := fl.String("operator", "", "your operator code (required)")
+	copies := fl.Int("copies", 1, "copies")
+	sides := fl.String("sides", "one-sided", "one-sided, two-sided-long-edge or two-sided-short-edge")
+	color := fl.String("color", "monochrome", "monochrome or color")
+	media := fl.String("media", gateway.DefaultMedia, "PWG media name")
+	name := fl.String("name", "", "job name (default: the file name)")
+	format := fl.String("format", "", "MIME type (default: from the document's first bytes)")
+	keep := fl.String("keep-until", "", "keep the document until this date (YYYY-MM-DD: to the end of that day) or RFC 3339 time")
+	timeout := fl.Duration("timeout", 2*time.Minute, "how long to wait for the gateway's answer")
+	pos, err := parseInterspersed(fl, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var missing []string
+	for f, v := range map[string]string{"--printer": *printer, "--room": *room, "--operator": *operator} {
+		if v == "" {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 || len(pos) != 1 {
+		if len(missing) > 0 {
+			fmt.Fprintf(stderr, "switchboard print: %s required\n", strings.Join(missing, ", "))
+		} else {
+			fmt.Fprintln(stderr, "switchboard print: one FILE to print")
+		}
+		fmt.Fprintln(stderr, printUsage)
+		return 2
+	}
+	var doc []byte
+	if pos[0] == "-" {
+		doc, err = io.ReadAll(io.LimitReader(os.Stdin, gateway.MaxPrintDocument+1))
+	} else {
+		var fi os.FileInfo
+		if fi, err = os.Stat(pos[0]); err == nil && fi.Size() > gateway.MaxPrintDocument {
+			err = fmt.Errorf("%s is %.1f MiB: the limit is %d MiB", pos[0], float64(fi.Size())/(1<<20), gateway.MaxPrintDocument>>20)
+		} else if err == nil {
+			doc, err = os.ReadFile(pos[0])
+		}
+		if *name == "" {
+			*name = filepath.Base(pos[0])
+		}
+	}
+	if err == nil && len(doc) > gateway.MaxPrintDocument {
+		err = fmt.Errorf("the document is over %d MiB", gateway.MaxPrintDocument>>20)
+	}
+	if err == nil && len(doc) == 0 {
+		err = errors.New("the document is empty")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard print: %v\n", err)
+		return 2
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	data := gateway.PrintSubmitData{Room: *room, Operator: *operator, Copies: *copies, Sides: *sides, Color: *color, Media: *media,
+		Name: *name, Format: *format, KeepUntil: *keep, Document: base64.StdEncoding.EncodeToString(doc)}
+	return sendCommand(cfg, "print", *printer, "print.submit", data, *timeout, stdout, stderr)
+}
+
+const copyUsage = `usage: switchboard copy start --device D --room R --operator O [--media iso_a4_210x297mm] [--color monochrome|color]
+       switchboard copy stop  --device D --room R [--void --reason TEXT]
+start reads the copier's lifetime counter; stop reads it again and bills the difference
+minus the print jobs that ran meanwhile. --void closes a session without billing.`
+
+func runCopy(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "start" && args[0] != "stop") {
+		fmt.Fprintln(stderr, copyUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	sub := args[0]
+	fl := flag.NewFlagSet("copy "+sub, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	device := fl.String("device", "", "the copier's device id (required)")
+	room := fl.String("room", "", "the room to bill, or "+gateway.WalkIn+" (required)")
+	operator := fl.String("operator", "", "your operator code (start: required)")
+	media := fl.String("media", gateway.DefaultMedia, "start: the paper size billed")
+	color := fl.String("color", "monochrome", "start: monochrome or color")
+	void := fl.Bool("void", false, "stop: close the session without billing (the counter cannot be trusted)")
+	reason := fl.String("reason", "", "stop --void: why")
+	timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway's answer")
+	if err := fl.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard copy %s: unexpected argument %q\n", sub, fl.Arg(0))
+		return 2
+	}
+	if *device == "" || *room == "" || (sub == "start" && *operator == "") || (*void && *reason == "") {
+		fmt.Fprintln(stderr, copyUsage)
+		return 2
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	if sub == "start" {
+		return sendCommand(cfg, "print", *device, "copy.start", gateway.CopyStartData{Room: *room, Operator: *operator, Media: *media, Color: *color}, *timeout, stdout, stderr)
+	}
+	return sendCommand(cfg, "print", *device, "copy.stop", gateway.CopyStopData{Room: *room, Void: *void, Reason: *reason}, *timeout, stdout, stderr)
+}

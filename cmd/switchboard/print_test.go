@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/gateway"
+	"switchboard/test/peers"
+)
+
+// TestPrintCopyAndBusinessReports drives the CLI against a running
+// gateway with a real ippeveprinter and snmpd: print a file, a copy
+// session, then the day's business-center report and the device check.
+func TestPrintCopyAndBusinessReports(t *testing.T) {
+	peer := peers.StartIPPEvePrinter(t, peers.IPPOptions{PageDelay: 20 * time.Millisecond})
+	agent := peers.StartSNMPD(t, 1000)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
+store: {path: %s}
+mqtt: {embedded: {listen: 127.0.0.1:%d}}
+rooms:
+  - {extensions: 1101-1299, class: guest}
+devices:
+  - id: prn1
+    driver: ipp
+    profile: ippeveprinter
+    options: {uri: %q, poll: 150ms, job_poll: 80ms, timeout: 2s, snmp: {address: %q, community: public, timeout: 300ms, retries: 0}}
+`, filepath.Join(dir, "sb.db"), peers.FreePort(t), peer.URI(), agent.Addr())
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cfg, ok := loadConfig(cfgPath, &errb)
+	if !ok {
+		t.Fatalf("config: %s", errb.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := gateway.New(ctx, cfg, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	run := func(args ...string) (int, string, string) {
+		var out, errw bytes.Buffer
+		code := dispatch(append(args, "--config", cfgPath), &out, &errw)
+		return code, out.String(), errw.String()
+	}
+	// The devices check until the printer has reported.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, out, _ := run("report", "devices", "--json")
+		if strings.Contains(out, `"state": "idle"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("printer never reported idle:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	pdf := filepath.Join(dir, "menu.pdf")
+	if err := os.WriteFile(pdf, makePDF(3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run("print", pdf, "--printer", "prn1", "--room", "1203", "--operator", "op07", "--copies", "2")
+	if code != 0 || !strings.Contains(out, `"amount":"6.00"`) || !strings.Contains(out, `"impressions":6`) || !strings.Contains(errs, "accepted") {
+		t.Fatalf("print: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := run("print", pdf, "--printer", "prn1", "--room", "9999", "--operator", "op07"); code != 1 || !strings.Contains(errs, "data.room") {
+		t.Fatalf("print to an unknown room: exit %d %s", code, errs)
+	}
+	if code, _, errs := run("print", pdf, "--room", "1203"); code != 2 || !strings.Contains(errs, "--printer") {
+		t.Fatalf("print without --printer: exit %d %s", code, errs)
+	}
+	if code, out, errs := run("copy", "start", "--device", "prn1", "--room", "1205", "--operator", "op09"); code != 0 || !strings.Contains(out, `"counter":1000`) {
+		t.Fatalf("copy start: exit %d\n%s%s", code, out, errs)
+	}
+	agent.Advance(17)
+	if code, out, errs := run("copy", "stop", "--device", "prn1", "--room", "1205"); code != 0 || !strings.Contains(out, `"pages":17`) || !strings.Contains(out, `"amount":"8.50"`) {
+		t.Fatalf("copy stop: exit %d\n%s%s", code, out, errs)
+	}
+
+	today := time.Now().In(cfg.Site.Location()).Format(time.DateOnly)
+	code, out, errs = run("report", "business-center", "--date", today)
+	if code != 0 || !strings.Contains(out, "2 items, 14.50 CNY") || !strings.Contains(out, "op09") {
+		t.Fatalf("report business-center: exit %d\n%s%s", code, out, errs)
+	}
+	t.Log("\n" + out)
+	code, out, _ = run("report", "business-center", "--date", today, "--json")
+	var rev struct {
+		ByService []struct {
+			Key    string `json:"key"`
+			Amount string `json:"amount"`
+		} `json:"by_service"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rev) != nil || len(rev.ByService) != 2 || rev.ByService[0].Amount != "8.50" || rev.ByService[1].Amount != "6.00" {
+		t.Fatalf("report business-center --json: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run("report", "business-center", "--date", today, "--csv"); code != 0 || !strings.HasPrefix(out, "service,items,pages,amount,unbilled\n") {
+		t.Fatalf("csv: %s", out)
+	}
+	code, out, errs = run("report", "devices")
+	if code != 0 || !strings.Contains(out, "all devices ready") || !strings.Contains(out, "prn1") {
+		t.Fatalf("report devices: exit %d\n%s%s", code, out, errs)
+	}
+	t.Log("\n" + out)
+	// Out of paper: the check says so and exits 1.
+	peer.SetMedia("iso_a4_210x297mm", 0)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		code, out, _ = run("report", "devices")
+		if code == 1 && strings.Contains(out, "load A4 paper in tray main") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("media-empty not in the devices check: exit %d\n%s", code, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The other report kinds still reach report.go.
+	if code, _, errs := run("report", "calls"); code != 2 || !strings.Contains(errs, "--date is required") {
+		t.Fatalf("report calls: exit %d %s", code, errs)
+	}
+}
+
+// makePDF writes a minimal PDF 1.4 with n pages and a correct xref table.
+func makePDF(n int) []byte {
+	var b bytes.Buffer
+	var offs []int
+	obj := func(s string) {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), s)
+	}
+	b.WriteString("%PDF-1.4\n")
+	kids := make([]string, n)
+	for i := range kids {
+		kids[i] = fmt.Sprintf("%d 0 R", 4+2*i)
+	}
+	obj("<< /Type /Catalog /Pages 2 0 R >>")
+	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n))
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	for i := 0; i < n; i++ {
+		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", 5+2*i))
+		text := fmt.Sprintf("BT /F1 24 Tf 72 720 Td (Page %d) Tj ET", i+1)
+		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(text), text))
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return b.Bytes()
+}
