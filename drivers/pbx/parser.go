@@ -146,6 +146,9 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 			} else {
 				ok, rest = r.Cond.MatchValue(v, vals)
 			}
+			if ok && r.Cut != nil {
+				rest, ok = r.Cut.Apply(rest)
+			}
 			if !ok {
 				continue
 			}

@@ -347,6 +347,12 @@ func (c *compiler) field(path string, l *Layout, fd *FieldDoc, index map[string]
 func (c *compiler) rule(path string, fd *FieldDoc, f *Field, rd *RuleDoc, index map[string]int) *Rule {
 	r := &Rule{Cond: c.cond(path, &rd.CondDoc, index, false), Skip: rd.Skip, Error: rd.Error, To: f.To, Format: f.Format}
 	r.Set = c.assigns(path+".set", rd.Set)
+	if rd.Cut != nil {
+		if rd.Cut.After == "" {
+			c.errf(path+".cut.after", "required: the text the kept part follows")
+		}
+		r.Cut = &Cut{After: rd.Cut.After, Until: rd.Cut.Until}
+	}
 	if rd.To != nil {
 		t, ok := targetByName(*rd.To)
 		if !ok {

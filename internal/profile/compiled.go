@@ -168,6 +168,7 @@ type Assign struct {
 // Rule is a compiled mapping rule.
 type Rule struct {
 	Cond   *Cond
+	Cut    *Cut // take a part of the value (after a delimiter, up to others)
 	Set    []Assign
 	To     Target
 	HasTo  bool
@@ -175,6 +176,27 @@ type Rule struct {
 	Error  string
 	Groups []GroupTarget // regex rules: named groups that are targets
 	Format *Format       // format of To when it needs one (inherited from the field)
+}
+
+// Cut takes the text after the first After, up to the first byte of Until.
+type Cut struct {
+	After string
+	Until string
+}
+
+// Apply cuts v; ok is false when After is not in v.
+func (c *Cut) Apply(v string) (string, bool) {
+	i := strings.Index(v, c.After)
+	if i < 0 {
+		return "", false
+	}
+	v = v[i+len(c.After):]
+	if c.Until != "" {
+		if j := strings.IndexAny(v, c.Until); j >= 0 {
+			v = v[:j]
+		}
+	}
+	return v, true
 }
 
 // GroupTarget maps a regex submatch to a target.

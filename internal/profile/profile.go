@@ -139,10 +139,21 @@ type AtDoc struct {
 // The condition keys are CondDoc's, inline.
 type RuleDoc struct {
 	CondDoc `yaml:",inline" json:",inline"`
-	Set     map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
-	To      *string           `yaml:"to,omitempty" json:"to,omitempty"`
-	Skip    bool              `yaml:"skip,omitempty" json:"skip,omitempty"`
-	Error   string            `yaml:"error,omitempty" json:"error,omitempty"`
+	// Cut keeps the text after the first After and before the first of
+	// Until's characters ("SIP/trunk-0001" -> "trunk" with after "/", until
+	// "-/@"); the rule holds only when After is found. Cheaper than a regex
+	// on the hot path.
+	Cut   *CutDoc           `yaml:"cut,omitempty" json:"cut,omitempty"`
+	Set   map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
+	To    *string           `yaml:"to,omitempty" json:"to,omitempty"`
+	Skip  bool              `yaml:"skip,omitempty" json:"skip,omitempty"`
+	Error string            `yaml:"error,omitempty" json:"error,omitempty"`
+}
+
+// CutDoc is a rule's cut: see RuleDoc.Cut.
+type CutDoc struct {
+	After string `yaml:"after" json:"after"`
+	Until string `yaml:"until,omitempty" json:"until,omitempty"`
 }
 
 // Example is an inline test: a raw frame and the record fields it must give.
