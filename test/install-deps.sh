@@ -19,6 +19,13 @@ need=(
   "pdfinfo:poppler-utils"
   "tiffinfo:libtiff-tools"
   "pdftoppm:poppler-utils"
+  # test/faxpeer (the spandsp fax line) and its proof with efax;
+  # libspandsp-dev depends on libtiff-dev, which the build also needs
+  "make:make"
+  "cc:gcc"
+  "pkg-config:pkg-config"
+  "/usr/include/spandsp/t31.h:libspandsp-dev"
+  "efax:efax"
 )
 
 missing=()
