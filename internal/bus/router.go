@@ -65,6 +65,13 @@ type Router struct {
 	mu       sync.RWMutex
 	handlers map[string]Handler // "pbx/wakeup.set"
 	queue    chan Message
+
+	// Execution runs per device: one device's commands run in the order
+	// they were accepted, while a slow one (a print job followed to its end,
+	// a PBX that takes its time) never holds up another device's commands.
+	devMu   sync.Mutex
+	devices map[string]chan func()
+	wg      sync.WaitGroup
 }
 
 // NewRouter makes a router. emit commits an event (and fn's changes) in one
@@ -74,7 +81,7 @@ func NewRouter(topics events.Topics, st *store.Store, emit func(ctx context.Cont
 		log = slog.Default()
 	}
 	return &Router{topics: topics, st: st, emit: emit, log: log.With("component", "commands"),
-		handlers: map[string]Handler{}, queue: make(chan Message, 1024)}
+		handlers: map[string]Handler{}, queue: make(chan Message, 1024), devices: map[string]chan func(){}}
 }
 
 // Handle registers h for commands named command in domain.
@@ -94,8 +101,19 @@ func (r *Router) Deliver(m Message) {
 	r.queue <- m
 }
 
-// Run handles queued commands one at a time, in arrival order, until ctx ends.
+// Run validates and accepts queued commands one at a time, in arrival
+// order, until ctx ends; each device's commands then execute in order on a
+// worker of that device.
 func (r *Router) Run(ctx context.Context) {
+	defer func() {
+		r.devMu.Lock()
+		for k, q := range r.devices {
+			close(q)
+			delete(r.devices, k)
+		}
+		r.devMu.Unlock()
+		r.wg.Wait()
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,6 +122,46 @@ func (r *Router) Run(ctx context.Context) {
 			r.handle(ctx, m)
 		}
 	}
+}
+
+// Interrupted answers the commands a restart cut off after they were
+// accepted and before the device confirmed: they fail with a reason the
+// requester can act on (the device may or may not have done it).
+func (r *Router) Interrupted(ctx context.Context) (int, error) {
+	rows, err := r.st.OpenCommands(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, row := range rows {
+		parts := strings.SplitN(row.Topic, "/", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		cmd := Command{ID: row.ID, Domain: parts[0], Device: parts[1], Name: parts[2], Client: row.Client, Received: row.Received}
+		r.reply(ctx, cmd, store.CommandFailed,
+			errors.New("interrupted: the gateway restarted before the device confirmed; check the device's state and send the command again"),
+			nil, record(cmd, store.CommandFailed))
+	}
+	return len(rows), nil
+}
+
+// onDevice runs fn on the device's worker, after its earlier commands.
+func (r *Router) onDevice(key string, fn func()) {
+	r.devMu.Lock()
+	q, ok := r.devices[key]
+	if !ok {
+		q = make(chan func(), 256)
+		r.devices[key] = q
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for f := range q {
+				f()
+			}
+		}()
+	}
+	r.devMu.Unlock()
+	q <- fn
 }
 
 // commandError is a refusal with the field it concerns.
@@ -169,12 +227,14 @@ func (r *Router) handle(ctx context.Context, m Message) {
 	if !r.reply(ctx, cmd, store.CommandAccepted, nil, nil, record(cmd, store.CommandAccepted)) {
 		return
 	}
-	result, err := h.Execute(ctx, &cmd)
-	status := store.CommandCompleted
-	if err != nil {
-		status = store.CommandFailed
-	}
-	r.reply(ctx, cmd, status, err, result, record(cmd, status))
+	r.onDevice(cmd.Domain+"/"+cmd.Device, func() {
+		result, err := h.Execute(ctx, &cmd)
+		status := store.CommandCompleted
+		if err != nil {
+			status = store.CommandFailed
+		}
+		r.reply(ctx, cmd, status, err, result, record(cmd, status))
+	})
 }
 
 func record(cmd Command, status string) *store.CommandRow {

@@ -286,6 +286,11 @@ func mustJSON(v any) json.RawMessage {
 // Run starts the session and the workers and blocks until ctx ends, then
 // shuts down cleanly: an explicit offline status, the broker, the store.
 func (g *Gateway) Run(ctx context.Context) error {
+	if n, err := g.router.Interrupted(ctx); err != nil {
+		g.log.Error("commands interrupted by the last stop not answered", "err", err)
+	} else if n > 0 {
+		g.log.Warn("answered commands a restart interrupted", "commands", n)
+	}
 	g.client.Start()
 	g.wg.Add(3)
 	go func() { defer g.wg.Done(); g.outbox.Run(ctx) }()

@@ -15,6 +15,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/store"
 	"switchboard/schemas"
 	"switchboard/test/peers"
 )
@@ -243,5 +244,47 @@ func TestAckMovesCursorAndReplayResends(t *testing.T) {
 			t.Fatal("seq 1 not published again after replay")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A command accepted before a crash and never confirmed is answered failed
+// at the next start, with a reason the requester can act on.
+func TestInterruptedCommandAnsweredAtStart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &config.Config{
+		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
+		Store: config.Store{Path: filepath.Join(dir, "sb.db")},
+		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+	}
+	off, err := OpenOffline(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = off.Store().InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.PutCommand(store.CommandRow{ID: "w1", Topic: "pbx/pbx1/wakeup.set", Client: "frontdesk", Received: time.Now(), Status: store.CommandAccepted})
+	})
+	off.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := New(ctx, cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rows, _ := g.Store().Pending(context.Background(), 0, 10)
+		if len(rows) == 1 && strings.Contains(string(rows[0].Payload), "interrupted") && rows[0].Type == "hotel.command.failed" &&
+			rows[0].Topic == "hotel/acme/h042/pbx/pbx1/reply/frontdesk" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed reply for the interrupted command: %+v", rows)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
