@@ -99,6 +99,9 @@ var emergencyServices = map[string]string{"110": "police", "119": "fire", "120":
 // Biller rates calls and posts them.
 type Biller struct {
 	Engine *rating.Engine
+	// Devices holds engines for PBXs whose grace or cost policy differs
+	// from the plan's (device options grace_s, pbx_cost).
+	Devices map[string]*rating.Engine
 	Dir    *Directory
 	Mask   int // leading digits of a dialed number kept in events; 0 = all
 	Topics events.Topics
@@ -112,6 +115,17 @@ func minorDigits(cur string) int {
 		return 0
 	}
 	return 2
+}
+
+// ForDevice is the biller for one PBX: its own engine when its options
+// change the plan, the site's otherwise.
+func (b *Biller) ForDevice(device string) *Biller {
+	if e, ok := b.Devices[device]; ok {
+		c := *b
+		c.Engine = e
+		return &c
+	}
+	return b
 }
 
 // Rate rates one call (outgoing calls only) and decides nothing.

@@ -31,7 +31,41 @@ func loadBiller(cfg *config.Config, g *Gateway) (*folio.Biller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &folio.Biller{Engine: eng, Dir: dir, Mask: cfg.Billing.MaskDialed, Topics: g.topics, Loc: g.loc}, nil
+	b := &folio.Biller{Engine: eng, Dir: dir, Mask: cfg.Billing.MaskDialed, Topics: g.topics, Loc: g.loc, Devices: map[string]*rating.Engine{}}
+	// A PBX may differ from the site's plan: analogue trunks without answer
+	// supervision need a grace, a PBX that costs calls itself may be trusted.
+	for i, d := range cfg.Devices {
+		if d.Driver != "pbx" && d.Driver != "hotelink" {
+			continue
+		}
+		p := eng.Plan
+		changed := false
+		if v, ok := d.Options["pbx_cost"]; ok {
+			s, _ := v.(string)
+			switch rating.PBXPolicy(s) {
+			case rating.PBXTrust, rating.PBXIgnore, rating.PBXCompare:
+			default:
+				return nil, fmt.Errorf("devices[%d].options.pbx_cost: %q is not one of trust, ignore, compare", i, v)
+			}
+			p, changed = p.WithPBXPolicy(rating.PBXPolicy(s)), true
+		}
+		if v, ok := d.Options["grace_s"]; ok {
+			n, isInt := v.(int)
+			if !isInt || n < 0 || n > 600 {
+				return nil, fmt.Errorf("devices[%d].options.grace_s: %v is not a number of seconds from 0 to 600", i, v)
+			}
+			sub, _ := d.Options["grace_subtract"].(bool)
+			p, changed = p.WithGrace(n, sub), true
+		}
+		if changed {
+			de, err := rating.NewEngine(eng.Tariff, p)
+			if err != nil {
+				return nil, fmt.Errorf("devices[%d]: %w", i, err)
+			}
+			b.Devices[d.ID] = de
+		}
+	}
+	return b, nil
 }
 
 // LoadEngine loads the tariff and plan a billing config names, with the

@@ -233,3 +233,37 @@ func TestBadTariffReloadKeepsLastGood(t *testing.T) {
 		t.Errorf("good tariff not reloaded: %v", err)
 	}
 }
+
+// A PBX whose trunks cannot see the far end answer gets its own grace; a
+// bad device option is refused with its path.
+func TestDeviceGraceAndPolicyOptions(t *testing.T) {
+	cfg := &config.Config{
+		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
+		Store: config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
+		Devices: []config.Device{
+			{ID: "old", Driver: "pbx", Profile: "panasonic-kx-tda", Options: map[string]any{"grace_s": 60}},
+			{ID: "new", Driver: "pbx", Profile: "avaya-ipoffice"},
+		},
+	}
+	g, err := OpenOffline(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	loc := g.Location()
+	// 45 s to Japan, no answer signal: the plan's 30 s grace charges it; the
+	// old PBX's 60 s grace does not.
+	rec := events.CallRecord{Direction: events.Outgoing, Dialed: "90081312345678", Start: time.Date(2026, 11, 27, 10, 0, 0, 0, loc), DurationS: 45}
+	site, _, err := g.Biller().ForDevice("new").Rate(rec)
+	if err != nil || site.Price == 0 {
+		t.Fatalf("site plan: %+v %v", site, err)
+	}
+	old, _, err := g.Biller().ForDevice("old").Rate(rec)
+	if err != nil || old.Price != 0 {
+		t.Fatalf("old PBX with a 60 s grace charged %s (%v)", old.Price, old.RatingFlags)
+	}
+	cfg.Devices[0].Options = map[string]any{"pbx_cost": "maybe"}
+	if _, err := OpenOffline(context.Background(), cfg, quiet); err == nil || !strings.Contains(err.Error(), "devices[0].options.pbx_cost") {
+		t.Fatalf("bad option accepted: %v", err)
+	}
+}

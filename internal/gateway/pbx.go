@@ -85,7 +85,7 @@ func (s *deviceSink) deliverCall(tx *store.Tx, r drivers.Result, rec events.Call
 		status = store.FrameDuplicate
 	} else if ev.Type == "hotel.pbx.call.recorded" {
 		// Rated and posted in the same transaction as the call itself.
-		if _, err := s.g.Biller().Bill(tx, s.device, r.FrameID, key, seq, rec); err != nil {
+		if _, err := s.g.Biller().ForDevice(s.device).Bill(tx, s.device, r.FrameID, key, seq, rec); err != nil {
 			return err
 		}
 	}

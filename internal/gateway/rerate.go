@@ -137,7 +137,7 @@ func (g *Gateway) Rerate(ctx context.Context, o RerateOptions) (RerateResult, er
 func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey string, until int64, limit int) ([]rerateRow, error) {
 	// Only what rating and the comparison need: the rest of a row is read
 	// for the few calls that change (rerateWrite).
-	rows, err := g.st.Query(ctx, `SELECT idemkey, extension, room, dialed, class, destination, matched_prefix,
+	rows, err := g.st.Query(ctx, `SELECT idemkey, device, extension, room, dialed, class, destination, matched_prefix,
 		rate_id, tariff_version, carrier_cost, price, currency, not_posted, start, amount_minor,
 		duration_s, billable_s, posted, answered, trunk, pbx_cost
 		FROM calls WHERE start >= ? AND start < ? AND (start > ? OR idemkey > ?) AND direction = ?
@@ -149,7 +149,7 @@ func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey str
 	out := make([]rerateRow, 0, limit)
 	for rows.Next() {
 		r := rerateRow{direction: string(events.Outgoing)}
-		if err := rows.Scan(&r.idemkey, &r.extension, &r.room, &r.dialed, &r.class, &r.destination, &r.prefix,
+		if err := rows.Scan(&r.idemkey, &r.device, &r.extension, &r.room, &r.dialed, &r.class, &r.destination, &r.prefix,
 			&r.rateID, &r.version, &r.cost, &r.price, &r.currency, &r.notPosted, &r.start, &r.amountMinor,
 			&r.durationS, &r.billableS, &r.posted, &r.answered, &r.trunk, &r.pbxCost); err != nil {
 			return nil, fmt.Errorf("rerate: read calls: %w", err)
@@ -176,7 +176,8 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 			a := r.answered.Bool
 			rec.Answered = &a
 		}
-		rc, _, err := b.RateTotals(rec)
+		db := b.ForDevice(r.device)
+		rc, _, err := db.RateTotals(rec)
 		if err != nil {
 			res.Failed++
 			g.log.Warn("rerate: cannot rate", "call", r.idemkey, "err", err)
@@ -203,7 +204,7 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 			}
 		}
 		res.Changes = append(res.Changes, ch)
-		if rc, _, err = b.Rate(rec); err != nil { // with its breakdown, to store
+		if rc, _, err = db.Rate(rec); err != nil { // with its breakdown, to store
 			res.Failed++
 			continue
 		}
@@ -239,8 +240,8 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 // adjustment. The result is updated by the returned func once committed.
 func (g *Gateway) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), error) {
 	r, rc := w.row, w.rc
-	if err := tx.QueryRow(`SELECT device, journal_id, COALESCE(charged_seq,0), COALESCE(stay_id,0), reservation FROM calls WHERE idemkey=?`, r.idemkey).
-		Scan(&r.device, &r.journalID, &r.chargedSeq, &r.stayID, &r.reservation); err != nil {
+	if err := tx.QueryRow(`SELECT journal_id, COALESCE(charged_seq,0), COALESCE(stay_id,0), reservation FROM calls WHERE idemkey=?`, r.idemkey).
+		Scan(&r.journalID, &r.chargedSeq, &r.stayID, &r.reservation); err != nil {
 		return nil, fmt.Errorf("call %s: %w", r.idemkey, err)
 	}
 	var note func()

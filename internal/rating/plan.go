@@ -331,3 +331,12 @@ func (p *Plan) WithPBXPolicy(policy PBXPolicy) *Plan {
 	c.pbx = policy
 	return &c
 }
+
+// WithGrace returns a copy of the plan with another answer-supervision
+// grace (a PBX whose analogue trunks cannot see the far end answer needs
+// one; a PBX with real answer signals, none).
+func (p *Plan) WithGrace(seconds int, subtract bool) *Plan {
+	c := *p
+	c.graceS, c.graceSubtract = int64(seconds), subtract
+	return &c
+}
