@@ -14,28 +14,6 @@ import (
 	"switchboard/internal/store"
 )
 
-// report.go has no hook for more report kinds: its `report` command is
-// wrapped here so that business-center and devices reach this file and
-// every other kind reaches report.go unchanged. Init functions of a package
-// run in file-name order (report.go before report_business.go).
-func init() {
-	orig, ok := commands["report"]
-	if !ok {
-		panic("report_business.go: the report command is not registered yet (report.go's init must run first)")
-	}
-	commands["report"] = command{
-		summary: orig.summary + " | business-center --date D | devices",
-		run: func(args []string, stdout, stderr io.Writer) int {
-			if len(args) > 0 && (args[0] == "business-center" || args[0] == "devices") {
-				return runBusinessReport(args[0], args[1:], stdout, stderr)
-			}
-			// report.go's usage (and its golden files) stay as they are:
-			// these kinds are listed in the command summary and with -h.
-			return orig.run(args, stdout, stderr)
-		},
-	}
-}
-
 const businessReportUsage = `  switchboard report business-center --date YYYY-MM-DD [--csv|--json]
                                the day's business-center revenue by service, room and operator
   switchboard report devices   [--csv|--json]
