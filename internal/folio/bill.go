@@ -102,10 +102,10 @@ type Biller struct {
 	// Devices holds engines for PBXs whose grace or cost policy differs
 	// from the plan's (device options grace_s, pbx_cost).
 	Devices map[string]*rating.Engine
-	Dir    *Directory
-	Mask   int // leading digits of a dialed number kept in events; 0 = all
-	Topics events.Topics
-	Loc    *time.Location
+	Dir     *Directory
+	Mask    int // leading digits of a dialed number kept in events; 0 = all
+	Topics  events.Topics
+	Loc     *time.Location
 }
 
 // minorDigits of a currency (ISO 4217).
