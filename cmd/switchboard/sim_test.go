@@ -256,7 +256,7 @@ func TestSimPBXUsage(t *testing.T) {
 		}
 	}
 	var out, errw bytes.Buffer
-	if code := dispatch([]string{"sim", "fax"}, &out, &errw); code != 2 || !strings.Contains(errw.String(), "usage: switchboard sim <pbx>") {
+	if code := dispatch([]string{"sim", "fax"}, &out, &errw); code != 2 || !strings.Contains(errw.String(), "usage: switchboard sim <") {
 		t.Errorf("sim fax: exit %d, %q", code, errw.String())
 	}
 }
