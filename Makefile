@@ -30,12 +30,14 @@ lint:
 
 test: deps lint build unit fuzz
 
-# The fax line (test/faxpeer) runs spandsp in 20 ms real-time ticks: its
-# tests run on their own, after the rest, so they do not share the two
-# cores with every other package's tests.
+# The fax line (test/faxpeer) runs spandsp in 20 ms real-time ticks, and a
+# fax host must answer it within T.30's budgets: the packages that call it
+# run on their own, one after the other, after the rest, so they do not
+# share the two cores with every other package's tests.
+FAXLINE_PKGS := ./test/faxpeer/... ./drivers/faxmodem/...
 unit:
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/test/faxpeer')
-	$(GO) test -count=1 -timeout 10m ./test/faxpeer/...
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/test/faxpeer' -e '/drivers/faxmodem')
+	$(GO) test -count=1 -p 1 -timeout 15m $(FAXLINE_PKGS)
 
 # Every fuzz target, briefly; run longer by hand: make fuzz FUZZTIME=5m
 fuzz:

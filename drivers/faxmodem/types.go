@@ -1,0 +1,126 @@
+package faxmodem
+
+import (
+	"time"
+
+	"switchboard/internal/fax/codec"
+)
+
+// Resolution is the vertical resolution of a page (T.4 §2.2).
+type Resolution int
+
+const (
+	Standard Resolution = iota // 3.85 lines/mm (98 lpi)
+	Fine                       // 7.7 lines/mm (196 lpi)
+)
+
+// CodedPage is a page already coded (from a TIFF Class F file). It is
+// decoded and re-coded for the line when the negotiated scheme, bit order
+// or the receiver's minimum scan-line time need it.
+type CodedPage struct {
+	Data   []byte
+	Params codec.Params // Scheme, Width, Order, Height
+}
+
+// SendJob is one fax to send.
+type SendJob struct {
+	Number     string          // dialled as the profile's dial prefix + Number
+	Pages      []*codec.Bitmap // 1728 pels wide (A4)
+	Coded      []CodedPage     // used when Pages is empty
+	Resolution Resolution      // of the pages
+	Ident      string          // our TSI (digits, '+', space; 20 at most)
+	MaxRate    int             // bit/s cap (0: the profile's)
+	NoECM      bool            // do not use ECM even if both sides can
+	NoMR       bool            // send MH even if the receiver takes MR
+	PageTries  int             // sends of a page answered RTN (0: 2)
+	Timeout    time.Duration   // whole call (0: no limit beyond T.30's timers)
+	Key        string          // business identity of the job (journal keys)
+}
+
+// PostPageResponse is the receiver's answer to a page (T.30 §5.3.6.1.6).
+type PostPageResponse string
+
+const (
+	MCF  PostPageResponse = "MCF"  // message confirmation: page received
+	RTP  PostPageResponse = "RTP"  // retrain positive: received, retrain before the next
+	RTN  PostPageResponse = "RTN"  // retrain negative: not received acceptably
+	PIP  PostPageResponse = "PIP"  // procedure interrupt positive
+	PIN  PostPageResponse = "PIN"  // procedure interrupt negative
+	None PostPageResponse = "none" // no valid response after three tries
+)
+
+// Confirmed is true for the responses that confirm the page.
+func (r PostPageResponse) Confirmed() bool { return r == MCF || r == RTP || r == PIP }
+
+// PageResult is one page sent.
+type PageResult struct {
+	Page      int // 1-based
+	Confirmed bool
+	Code      PostPageResponse
+	Tries     int
+	BitRate   int
+	Scheme    string
+	Bytes     int
+	Duration  time.Duration
+}
+
+// SendResult is the outcome of Send; it is complete even when Send
+// returns an error (the pages confirmed so far are billable).
+type SendResult struct {
+	Key            string
+	Number         string
+	PerPage        []PageResult
+	Pages          int // pages in the job
+	PagesConfirmed int
+	BitRate        int
+	ECM            bool
+	Scheme         string
+	RemoteID       string // the receiver's CSI
+	Start          time.Time
+	Duration       time.Duration
+	Error          string
+	Retryable      bool
+	Profile        string
+	// Trace is the session's T.30/AT trace (also journaled).
+	Trace string
+}
+
+// ReceivedPage is one page received, still coded as it came off the line
+// (bit order LSB first, as Params says).
+type ReceivedPage struct {
+	Data              []byte
+	Params            codec.Params
+	Fine              bool
+	Height            int
+	BadLines          int
+	MaxConsecutiveBad int
+	// Partial: the page did not end with RTC/EOFB or the call ended during it.
+	Partial  bool
+	Response PostPageResponse
+	BitRate  int
+}
+
+// Received is a fax received; it is delivered through the Sink as the
+// Record of a drivers.Result whose Key is the session key.
+type Received struct {
+	Key      string
+	RemoteID string // the sender's TSI
+	Pages    []ReceivedPage
+	BitRate  int
+	ECM      bool
+	Start    time.Time
+	Duration time.Duration
+	// Complete: the sender ended with EOP and DCN.
+	Complete bool
+	Error    string
+	Trace    string
+}
+
+// T.30 timers (T.30 §5.4.3.1, "Timers").
+const (
+	T1 = 35 * time.Second // T.30 §5.4.3.1: T1 35 ± 5 s, to identify the far end
+	T2 = 6 * time.Second  // T.30 §5.4.3.1: T2 6 ± 1 s, waiting for a command
+	T3 = 10 * time.Second // T.30 §5.4.3.1: T3 10 ± 5 s, operator alert
+	T4 = 3 * time.Second  // T.30 §5.4.3.1: T4 3 s ± 15 %, waiting for a response
+	T5 = 60 * time.Second // T.30 §5.4.3.1: T5 60 ± 5 s, ECM receiver not ready
+)
