@@ -37,9 +37,9 @@ test: deps lint build unit fuzz
 # fax host must answer it within T.30's budgets: the packages that call it
 # run on their own, one after the other, after the rest, so they do not
 # share the two cores with every other package's tests.
-FAXLINE_PKGS := ./test/faxpeer/... ./drivers/faxmodem/...
+FAXLINE_PKGS := ./test/faxpeer/... ./drivers/faxmodem/... ./internal/gateway/...
 unit:
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/test/faxpeer' -e '/drivers/faxmodem')
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/test/faxpeer' -e '/drivers/faxmodem' -e '/internal/gateway')
 	$(GO) test -count=1 -p 1 -timeout 15m $(FAXLINE_PKGS)
 
 # Every fuzz target, briefly; run longer by hand: make fuzz FUZZTIME=5m (or 1000000x)

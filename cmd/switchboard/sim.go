@@ -74,6 +74,8 @@ func runSimPBX(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dropAfter := fs.Int("drop-after", 0, "TCP: cut the connection mid-record after N records (each connection)")
 	retry := fs.Duration("retry", time.Second, "TCP connect: wait between connection attempts")
 	replay := fs.Int("replay-buffer", -1, "TCP connect: records of a lost connection resent after reconnecting (default: the profile's, 3000 for Avaya)")
+	bar := fs.String("bar", "", "class of service per room: `ROOM=CLASS,FIRST-LAST=CLASS` (internal, local, national, international); calls beyond it are refused, as the PBX would")
+	cosFile := fs.String("cos-file", "", "class of service per room from `FILE` (ROOM CLASS a line)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -114,10 +116,29 @@ func runSimPBX(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail("%v", err)
 	}
+	var cos func(string) pbxsim.COS
+	if *bar != "" || *cosFile != "" {
+		tab := &pbxsim.COSTable{}
+		if *cosFile != "" {
+			f, err := os.Open(*cosFile)
+			if err != nil {
+				return fail("--cos-file: %v", err)
+			}
+			tab, err = pbxsim.ReadCOSFile(f)
+			f.Close()
+			if err != nil {
+				return fail("--cos-file: %v", err)
+			}
+		}
+		if err := tab.Add(*bar); err != nil {
+			return fail("--bar: %v", err)
+		}
+		cos = tab.Lookup
+	}
 	sim, err := pbxsim.New(pbxsim.Options{
 		Profile: p, Seed: *seed, Start: t0, Location: loc, Rate: *rate, Count: *count,
 		FirstRoom: first, LastRoom: last, AccessCode: *access,
-		Garbage: *garbage, Noise: *noise, DropAfter: *dropAfter, ReplayBuffer: *replay,
+		Garbage: *garbage, Noise: *noise, DropAfter: *dropAfter, ReplayBuffer: *replay, COS: cos,
 	})
 	if err != nil {
 		return fail("%v", err)

@@ -225,6 +225,9 @@ func hotelinkHook(g *Gateway, d config.Device, drv drivers.Driver) error {
 	if !ok {
 		return fmt.Errorf("device %s: driver hotelink made a %T, not a *hotelink.Driver", d.ID, drv)
 	}
+	// The link dates what the PBX reports without a date (an SX-200 wake-up
+	// result carries HH:MM only) with the gateway's clock.
+	hd.SetClock(g.Now)
 	hg, err := hotelGlueOf(g, d)
 	if err != nil {
 		return err

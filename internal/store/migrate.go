@@ -306,6 +306,76 @@ CREATE TABLE device_alerts (
 );
 CREATE UNIQUE INDEX device_alerts_open ON device_alerts(device, alert) WHERE cleared IS NULL;
 `,
+	// Fax (internal/fax/jobs): the send queue with its retries, and the
+	// register of received faxes (商務中心 接收傳真程序).
+	5: `
+CREATE TABLE fax_jobs (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	command_id   TEXT    NOT NULL,
+	device       TEXT    NOT NULL,
+	number       TEXT    NOT NULL,   -- as the requester gave it
+	dial         TEXT    NOT NULL,   -- what the modem dials
+	canonical    TEXT    NOT NULL,   -- country code + national number
+	kind         TEXT    NOT NULL,   -- local, national, mobile, international
+	zone         TEXT    NOT NULL,   -- domestic, international (business tariff)
+	destination  TEXT    NOT NULL DEFAULT '',
+	room         TEXT    NOT NULL,
+	operator     TEXT    NOT NULL,
+	document     TEXT    NOT NULL,   -- TIFF Class F file of the pages to send
+	pages        INTEGER NOT NULL,
+	fine         INTEGER NOT NULL,
+	quote        TEXT    NOT NULL DEFAULT '', -- JSON
+	state        TEXT    NOT NULL,   -- queued, sending, retry, sent, failed
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	max_attempts INTEGER NOT NULL,
+	retry_every  INTEGER NOT NULL,   -- ns
+	next_at      INTEGER NOT NULL,
+	created      INTEGER NOT NULL,
+	updated      INTEGER NOT NULL,
+	last_error   TEXT    NOT NULL DEFAULT '',
+	confirmed    INTEGER NOT NULL DEFAULT 0,
+	bitrate      INTEGER NOT NULL DEFAULT 0,
+	remote_id    TEXT    NOT NULL DEFAULT '',
+	started      INTEGER,
+	duration     INTEGER NOT NULL DEFAULT 0, -- ns
+	report       TEXT    NOT NULL DEFAULT '', -- transmission report PDF
+	result       TEXT    NOT NULL DEFAULT '', -- JSON: per page results
+	charge       TEXT                -- business_charges.idemkey
+);
+CREATE UNIQUE INDEX fax_jobs_command ON fax_jobs(command_id);
+CREATE INDEX fax_jobs_due ON fax_jobs(state, next_at);
+CREATE INDEX fax_jobs_created ON fax_jobs(created);
+
+CREATE TABLE fax_register (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	key          TEXT    NOT NULL UNIQUE, -- the driver's session key
+	device       TEXT    NOT NULL,
+	received     INTEGER NOT NULL,
+	pages        INTEGER NOT NULL,
+	remote_id    TEXT    NOT NULL DEFAULT '',
+	bad_lines    INTEGER NOT NULL DEFAULT 0,
+	partial      INTEGER NOT NULL DEFAULT 0,
+	complete     INTEGER NOT NULL DEFAULT 0,
+	bitrate      INTEGER NOT NULL DEFAULT 0,
+	error        TEXT    NOT NULL DEFAULT '',
+	tiff         TEXT    NOT NULL DEFAULT '', -- '' once destroyed
+	pdf          TEXT    NOT NULL DEFAULT '',
+	status       TEXT    NOT NULL,  -- unassigned, assigned, checked-out, delivered, archived, destroyed
+	room         TEXT    NOT NULL DEFAULT '',
+	name         TEXT    NOT NULL DEFAULT '', -- the guest's name: never in events
+	stay_id      INTEGER,
+	checked_out  INTEGER,           -- the guest's check-out (status checked-out)
+	assigned     INTEGER,
+	delivered    INTEGER,
+	delivered_by TEXT    NOT NULL DEFAULT '',
+	signed_by    TEXT    NOT NULL DEFAULT '',
+	archived     INTEGER,
+	destroyed    INTEGER,
+	charge       TEXT
+);
+CREATE INDEX fax_register_received ON fax_register(received);
+CREATE INDEX fax_register_status ON fax_register(status, received);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -97,6 +97,8 @@ type generator struct {
 	kinds      []weighted[Kind]
 	cats       []weighted[Category]
 	pending    callHeap
+	cos        func(room string) COS // nil: no barring
+	refused    int                   // calls the PBX refused (beyond the room's class)
 }
 
 type weighted[T any] struct {
@@ -249,11 +251,26 @@ func (g *generator) create() *Call {
 	return c
 }
 
+// maxRefusedInARow bounds the draws pop makes when the class of service
+// refuses everything the mix can produce.
+const maxRefusedInARow = 100000
+
 // pop returns the next call to print: the one that ends first, once no call
-// yet to start could end before it.
+// yet to start could end before it. Nil when the class of service refused
+// maxRefusedInARow calls in a row.
 func (g *generator) pop() *Call {
+	inARow := 0
 	for g.pending.Len() == 0 || !g.pending[0].End().Before(g.next) {
-		heap.Push(&g.pending, g.create())
+		c := g.create()
+		if g.cos != nil && !g.cos(c.Ext).Allows(c) {
+			g.refused++ // barred at the PBX: no record
+			if inARow++; inARow >= maxRefusedInARow {
+				return nil
+			}
+			continue
+		}
+		inARow = 0
+		heap.Push(&g.pending, c)
 	}
 	return heap.Pop(&g.pending).(*Call)
 }

@@ -59,6 +59,13 @@ type Options struct {
 	// resends after the next connect (Avaya IP Office keeps 3000). Negative
 	// means the profile's simulate.replay_buffer; 0 none.
 	ReplayBuffer int
+	// COS is each room's class of service (nil: no barring). An outgoing
+	// call beyond the room's class is refused by the PBX: it takes its
+	// place in the arrival stream but prints no record and has no truth,
+	// so a seed's printed calls are its unbarred calls minus the refused
+	// ones. Called from the generator; a live table must be safe for
+	// concurrent use.
+	COS func(room string) COS
 }
 
 // Call is one simulated call (or hotel event) and its truth.
@@ -282,7 +289,7 @@ func New(opts Options) (*Simulator, error) {
 	g := &generator{
 		rng: rand.New(rand.NewPCG(opts.Seed, 0x5b0a4d)), next: start, gap: 1,
 		firstRoom: opts.FirstRoom, lastRoom: opts.LastRoom, accessCode: opts.AccessCode,
-		trunks: sd.Trunks, didPrefix: opts.DIDPrefix,
+		trunks: sd.Trunks, didPrefix: opts.DIDPrefix, cos: opts.COS,
 	}
 	if opts.Rate > 0 {
 		g.gap = 1 / opts.Rate
@@ -319,6 +326,10 @@ func New(opts Options) (*Simulator, error) {
 	return s, nil
 }
 
+// Refused is how many outgoing calls the PBX refused so far because they
+// were beyond the room's class of service (Options.COS).
+func (s *Simulator) Refused() int { return s.gen.refused }
+
 // Location is the zone the simulated PBX prints its times in.
 func (s *Simulator) Location() *time.Location { return s.loc }
 
@@ -340,6 +351,9 @@ func (s *Simulator) Next() (*Call, []byte, error) {
 		return nil, nil, io.EOF
 	}
 	c := s.gen.pop()
+	if c == nil {
+		return nil, nil, fmt.Errorf("pbxsim: %d calls in a row refused by the class of service: the mix leaves nothing the rooms may dial", maxRefusedInARow)
+	}
 	if !c.Kind.IsCall() {
 		c.Duration, c.Ring = 0, 0
 	}

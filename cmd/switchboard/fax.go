@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"switchboard/internal/config"
+	faxjobs "switchboard/internal/fax/jobs"
+	"switchboard/internal/gateway"
+)
+
+func init() {
+	register("fax", "business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax)
+}
+
+const faxUsage = `usage:
+  switchboard fax send    --device D --to NUMBER --room R --operator O [--resolution fine|standard] FILE
+  switchboard fax list    [--unassigned] [--date YYYY-MM-DD] [--csv|--json]   the register of received faxes
+  switchboard fax show    ID
+  switchboard fax assign  --device D --id ID [--room R] [--name NAME]
+  switchboard fax deliver --device D --id ID --by OPERATOR --signed NAME
+FILE is a PDF, TIFF, PNG, JPEG or plain text file ("-": standard input). Every subcommand takes --config F.`
+
+func runFax(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, faxUsage)
+		return 2
+	}
+	sub := args[0]
+	fl := flag.NewFlagSet("fax "+sub, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	device := fl.String("device", "fax1", "the fax modem's device id")
+	timeout := fl.Duration("timeout", 4*time.Minute, "how long to wait for the gateway's answer")
+	var to, room, operator, resolution, date, name, by, signed *string
+	var unassigned, asCSV, asJSON *bool
+	var id *int64
+	switch sub {
+	case "send":
+		to = fl.String("to", "", "the fax number (required)")
+		room = fl.String("room", "", "the room to bill, or "+gateway.WalkIn+" (required)")
+		operator = fl.String("operator", "", "your operator code (required)")
+		resolution = fl.String("resolution", "fine", "fine or standard")
+	case "list":
+		unassigned = fl.Bool("unassigned", false, "only faxes nobody has been found for")
+		date = fl.String("date", "", "only faxes received that day (YYYY-MM-DD, site time zone)")
+		asCSV = fl.Bool("csv", false, "write CSV")
+		asJSON = fl.Bool("json", false, "write JSON")
+	case "show":
+	case "assign":
+		id = fl.Int64("id", 0, "the register's fax id (required)")
+		room = fl.String("room", "", "the guest's room")
+		name = fl.String("name", "", "the guest's name as on the fax")
+	case "deliver":
+		id = fl.Int64("id", 0, "the register's fax id (required)")
+		by = fl.String("by", "", "who delivered it (required)")
+		signed = fl.String("signed", "", "who signed for it (required)")
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, faxUsage)
+		return 0
+	default:
+		fmt.Fprintln(stderr, faxUsage)
+		return 2
+	}
+	pos, err := parseInterspersed(fl, args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	switch sub {
+	case "send":
+		if *to == "" || *room == "" || *operator == "" || len(pos) != 1 {
+			fmt.Fprintln(stderr, "switchboard fax send: --to, --room, --operator and one FILE are required")
+			fmt.Fprintln(stderr, faxUsage)
+			return 2
+		}
+		var doc []byte
+		if pos[0] == "-" {
+			doc, err = io.ReadAll(io.LimitReader(os.Stdin, gateway.MaxFaxDocument+1))
+		} else {
+			doc, err = os.ReadFile(pos[0])
+		}
+		if err == nil && len(doc) > gateway.MaxFaxDocument {
+			err = fmt.Errorf("the document is over %d MiB", gateway.MaxFaxDocument>>20)
+		}
+		if err == nil && len(doc) == 0 {
+			err = errors.New("the document is empty")
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard fax send: %v\n", err)
+			return 2
+		}
+		data := gateway.FaxSendData{To: *to, Room: *room, Operator: *operator, Resolution: *resolution, Document: base64.StdEncoding.EncodeToString(doc)}
+		return sendCommand(cfg, "fax", *device, "fax.send", data, *timeout, stdout, stderr)
+	case "assign":
+		if *id < 1 || (*room == "" && *name == "") {
+			fmt.Fprintln(stderr, "switchboard fax assign: --id and --room or --name are required")
+			return 2
+		}
+		return sendCommand(cfg, "fax", *device, "fax.assign", gateway.FaxAssignData{ID: *id, Room: *room, Name: *name}, *timeout, stdout, stderr)
+	case "deliver":
+		if *id < 1 || *by == "" || *signed == "" {
+			fmt.Fprintln(stderr, "switchboard fax deliver: --id, --by and --signed are required")
+			return 2
+		}
+		return sendCommand(cfg, "fax", *device, "fax.deliver", gateway.FaxDeliverData{ID: *id, DeliveredBy: *by, SignedBy: *signed}, *timeout, stdout, stderr)
+	}
+	ctx := context.Background()
+	g, err := gateway.OpenOffline(ctx, cfg, discardLogger())
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard fax %s: %v\n", sub, err)
+		return 1
+	}
+	defer g.Close()
+	loc := g.Location()
+	if sub == "show" {
+		if len(pos) != 1 {
+			fmt.Fprintln(stderr, "switchboard fax show: one ID")
+			return 2
+		}
+		n, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard fax show: %q: not an id\n", pos[0])
+			return 2
+		}
+		f, err := faxjobs.GetFax(ctx, g.Store(), n)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard fax show: %v\n", err)
+			return 1
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(registerRow(f, loc))
+		return 0
+	}
+	// list
+	var filter faxjobs.Filter
+	filter.Unassigned = *unassigned
+	if *date != "" {
+		d, err := time.ParseInLocation(time.DateOnly, *date, loc)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard fax list: --date %q: want YYYY-MM-DD\n", *date)
+			return 2
+		}
+		filter.From, filter.To = d, d.AddDate(0, 0, 1)
+	}
+	if *asCSV && *asJSON {
+		fmt.Fprintln(stderr, "switchboard fax list: --csv and --json exclude each other")
+		return 2
+	}
+	list, err := faxjobs.List(ctx, g.Store(), filter)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard fax list: %v\n", err)
+		return 1
+	}
+	rows := make([]faxRegisterRow, 0, len(list))
+	for _, f := range list {
+		rows = append(rows, registerRow(f, loc))
+	}
+	return writeRegister(stdout, rows, *asCSV, *asJSON)
+}
+
+// faxRegisterRow is one line of the register (接收傳真程序: name, room, date,
+// pages, received, delivered, signed by).
+type faxRegisterRow struct {
+	ID          int64  `json:"id"`
+	Received    string `json:"received"`
+	Pages       int    `json:"pages"`
+	Partial     bool   `json:"partial"`
+	BadLines    int    `json:"bad_lines"`
+	RemoteID    string `json:"remote_id"`
+	Status      string `json:"status"`
+	Room        string `json:"room"`
+	Name        string `json:"name"`
+	Note        string `json:"note,omitempty"` // CHECK OUT date
+	Delivered   string `json:"delivered,omitempty"`
+	DeliveredBy string `json:"delivered_by,omitempty"`
+	SignedBy    string `json:"signed_by,omitempty"`
+	TIFF        string `json:"tiff,omitempty"`
+	PDF         string `json:"pdf,omitempty"`
+}
+
+func registerRow(f faxjobs.Fax, loc *time.Location) faxRegisterRow {
+	r := faxRegisterRow{ID: f.ID, Received: f.Received.In(loc).Format("2006-01-02 15:04"), Pages: f.Pages, Partial: f.Partial, BadLines: f.BadLines,
+		RemoteID: f.RemoteID, Status: f.Status, Room: f.Room, Name: f.Name, DeliveredBy: f.DeliveredBy, SignedBy: f.SignedBy, TIFF: f.TIFF, PDF: f.PDF}
+	if f.CheckedOut != nil {
+		r.Note = "CHECK OUT " + f.CheckedOut.In(loc).Format(time.DateOnly)
+	}
+	if f.Delivered != nil {
+		r.Delivered = f.Delivered.In(loc).Format("2006-01-02 15:04")
+	}
+	return r
+}
+
+func writeRegister(w io.Writer, rows []faxRegisterRow, asCSV, asJSON bool) int {
+	switch {
+	case asJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rows); err != nil {
+			return 1
+		}
+		return 0
+	case asCSV:
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"id", "received", "pages", "partial", "remote_id", "status", "room", "name", "note", "delivered", "delivered_by", "signed_by"})
+		for _, r := range rows {
+			cw.Write([]string{strconv.FormatInt(r.ID, 10), r.Received, strconv.Itoa(r.Pages), strconv.FormatBool(r.Partial), r.RemoteID, r.Status,
+				r.Room, r.Name, r.Note, r.Delivered, r.DeliveredBy, r.SignedBy})
+		}
+		cw.Flush()
+		return 0
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tPAGES\tFROM\tSTATUS\tROOM\tNAME\tDELIVERED\tBY\tSIGNED")
+	for _, r := range rows {
+		pages := strconv.Itoa(r.Pages)
+		if r.Partial {
+			pages += " (partial)"
+		}
+		status := r.Status
+		if r.Note != "" {
+			status = r.Note
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Received, pages, r.RemoteID, status, r.Room, r.Name,
+			r.Delivered, r.DeliveredBy, strings.TrimSpace(r.SignedBy))
+	}
+	tw.Flush()
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "(no faxes)")
+	}
+	return 0
+}

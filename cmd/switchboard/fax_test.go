@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	faxjobs "switchboard/internal/fax/jobs"
+	"switchboard/internal/store"
+)
+
+// TestFaxListAndShow reads the register the gateway keeps: list (table,
+// --unassigned, --date, --json, --csv) and show.
+func TestFaxListAndShow(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sb.db")
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", db)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2026, 11, 27, 9, 30, 0, 0, loc)
+	err = st.InTx(context.Background(), func(tx *store.Tx) error {
+		if _, _, err := faxjobs.Register(tx, faxjobs.Fax{Key: "fax1/rx/1", Device: "fax1", Received: at, Pages: 2, RemoteID: "+86 10 1234", Complete: true}); err != nil {
+			return err
+		}
+		id, _, err := faxjobs.Register(tx, faxjobs.Fax{Key: "fax1/rx/2", Device: "fax1", Received: at.Add(time.Hour), Pages: 1, Partial: true})
+		if err != nil {
+			return err
+		}
+		co := at.Add(-24 * time.Hour)
+		_, err = faxjobs.Assign(tx, id, faxjobs.Assignment{Room: "1205", Name: "Anna Berg", CheckedOut: &co}, at.Add(2*time.Hour))
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := runFax(append(args, "--config", cfgPath), &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	out, code := run("list")
+	if code != 0 || !strings.Contains(out, "CHECK OUT 2026-11-26") || !strings.Contains(out, "1 (partial)") || !strings.Contains(out, "Anna Berg") {
+		t.Fatalf("list (%d):\n%s", code, out)
+	}
+	out, _ = run("list", "--unassigned", "--json")
+	var rows []faxRegisterRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 || rows[0].ID != 1 || rows[0].Pages != 2 {
+		t.Fatalf("list --unassigned --json: %v\n%s", err, out)
+	}
+	if out, _ = run("list", "--date", "2026-11-28", "--csv"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("list --date (another day) --csv:\n%s", out)
+	}
+	if out, code = run("show", "2"); code != 0 || !strings.Contains(out, `"room": "1205"`) {
+		t.Fatalf("show 2 (%d):\n%s", code, out)
+	}
+	if _, code = run("show", "9"); code != 1 {
+		t.Fatalf("show 9: exit %d", code)
+	}
+	if out, code = run("send", "--to", "123"); code != 2 || !strings.Contains(out, "required") {
+		t.Fatalf("send without room (%d):\n%s", code, out)
+	}
+}
