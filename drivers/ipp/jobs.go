@@ -50,6 +50,7 @@ type jobTrack struct {
 	last      JobUpdate
 	lastKey   string
 	finished  chan struct{}
+	lost      string // why the printer no longer knows the job
 }
 
 var (
@@ -172,10 +173,15 @@ func (p *Printer) Submit(ctx context.Context, j Job) (JobID, error) {
 	tr.job.Format = format
 	p.mu.Lock()
 	p.jobs[jid] = tr
+	following := p.life.Err() == nil
+	if following {
+		p.wg.Add(1) // under mu, as in Follow
+	}
 	p.mu.Unlock()
 	p.observe(ctx, jid, tr, "Print-Job", resp.StatusCode, ja)
-	p.wg.Add(1)
-	go p.follow(jid, tr)
+	if following {
+		go p.follow(jid, tr)
+	}
 	return jid, nil
 }
 
@@ -298,14 +304,119 @@ func (p *Printer) follow(id JobID, tr *jobTrack) {
 			return
 		case <-t.C:
 		}
-		if p.pollJob(p.life, id, tr) {
+		if ended, _ := p.pollJob(p.life, id, tr); ended {
 			return
 		}
 	}
 }
 
-// pollJob asks for a job once; true when the job has ended.
-func (p *Printer) pollJob(ctx context.Context, id JobID, tr *jobTrack) bool {
+// ErrJobLost means the printer no longer knows a job: it restarted or
+// purged it, or its job-id now names another job (RFC 8011 job-ids
+// restart with the printer).
+var ErrJobLost = errors.New("job lost by the printer")
+
+// JobLostError is Follow's answer for a job the printer no longer knows.
+// Its JobDone (aborted, job-lost-by-printer, the impressions seen before,
+// Lost = Reason) has been delivered.
+type JobLostError struct {
+	Device string
+	JobID  JobID
+	Reason string
+}
+
+func (e *JobLostError) Error() string {
+	return fmt.Sprintf("printer %s: job %d: %s", e.Device, e.JobID, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrJobLost) true.
+func (e *JobLostError) Is(target error) bool { return target == ErrJobLost }
+
+// Resume is what a gateway kept of a job it followed before it restarted:
+// the job's identity (from its last JobUpdate) and what was asked.
+type Resume struct {
+	// UUID is the job's job-uuid ("" when the printer never gave one: the
+	// job-id cannot then be told from a later job's after a printer
+	// restart). Submitted is JobUpdate.Submitted. Together they keep the
+	// keys of the job's frames (so its billing idemkey) what they were.
+	UUID      string
+	Submitted time.Time
+	// Job is what was asked (copies, sides, colour, media, name, user:
+	// JobDone's defaults when the printer does not report them); Path,
+	// when the document is still spooled, gives its page count.
+	Job Job
+	// State and Impressions are the last seen: a job lost by the printer
+	// is billed for Impressions.
+	State       JobState
+	Impressions int
+}
+
+// Follow resumes following a job the printer accepted before the gateway
+// restarted: Get-Job-Attributes every JobPoll until it ends, with the
+// same records (JobUpdate, then JobDone once) and the same frame keys as
+// for a job followed since Submit, so a job is billed once whatever the
+// restarts. It asks the printer once before it returns:
+//   - nil: the printer knows the job (same job-uuid), or it did not answer
+//     (the job is followed and checked at the printer's first answer); a
+//     job that ended meanwhile has had its JobDone delivered;
+//   - a *JobLostError (errors.Is ErrJobLost): the printer no longer knows
+//     the job, or the job-id is another job's (another job-uuid): the
+//     printer restarted. The job's JobDone (aborted, Lost) was delivered.
+//
+// Following a job already followed does nothing.
+func (p *Printer) Follow(ctx context.Context, id JobID, r Resume) error {
+	if id < 1 {
+		return fmt.Errorf("printer %s: follow job %d: not a job-id", p.dev.ID, id)
+	}
+	tr := &jobTrack{job: r.Job, uuid: r.UUID, submitted: r.Submitted, finished: make(chan struct{})}
+	tr.job.Document = nil
+	if tr.job.Copies == 0 {
+		tr.job.Copies = 1
+	}
+	if tr.job.Sides == "" {
+		tr.job.Sides = "one-sided"
+	}
+	if tr.job.ColorMode == "" {
+		tr.job.ColorMode = "monochrome"
+	}
+	tr.last = JobUpdate{State: r.State, Impressions: r.Impressions}
+	if f, err := os.Open(r.Job.Path); r.Job.Path != "" && err == nil {
+		head := make([]byte, 8)
+		n, _ := f.ReadAt(head, 0)
+		if sniff(head[:n]) == "application/pdf" {
+			tr.perCopy = countPDFPages(f)
+		}
+		f.Close()
+	}
+	p.mu.Lock()
+	if p.life.Err() != nil {
+		p.mu.Unlock()
+		return fmt.Errorf("printer %s: stopped", p.dev.ID)
+	}
+	if _, ok := p.jobs[id]; ok {
+		p.mu.Unlock()
+		return nil
+	}
+	p.jobs[id] = tr
+	p.wg.Add(1) // under mu: Run's stop cannot be between the check and this
+	p.mu.Unlock()
+	ended, err := p.pollJob(ctx, id, tr)
+	if ended {
+		p.wg.Done()
+		if tr.lost != "" {
+			return &JobLostError{Device: p.dev.ID, JobID: id, Reason: tr.lost}
+		}
+		return nil
+	}
+	if err != nil {
+		p.log.Warn("job resumed while the printer does not answer: checked at its first answer", "job", id, "err", err)
+	}
+	go p.follow(id, tr)
+	return nil
+}
+
+// pollJob asks for a job once; true when the job has ended. err is why
+// the printer gave no answer (the job is asked again at the next poll).
+func (p *Printer) pollJob(ctx context.Context, id JobID, tr *jobTrack) (ended bool, err error) {
 	req := p.c.newRequest(opGetJobAttributes)
 	req.OperationAttributes[goipp.AttributeJobID] = int(id)
 	req.OperationAttributes[goipp.AttributeRequestedAttributes] = jobAttrs
@@ -315,25 +426,41 @@ func (p *Printer) pollJob(ctx context.Context, id JobID, tr *jobTrack) bool {
 	case errors.As(err, &se) && se.Code == 0x0406: // client-error-not-found (RFC 8011 §6.1)
 		// The printer forgot the job (restarted, or purged it): what was
 		// seen completing is all that can be billed.
-		ja := Attrs{"job-state": {8}, "job-state-reasons": {"job-lost-by-printer"}}
-		p.observe(ctx, id, tr, "Get-Job-Attributes", se.Code, ja)
-		return true
+		tr.lost = fmt.Sprintf("the printer no longer knows job %d (client-error-not-found): it restarted or purged the job", id)
+		return p.observe(ctx, id, tr, "Get-Job-Attributes", se.Code, lostAttrs()), nil
 	case err != nil:
 		p.log.Debug("follow job", "job", id, "err", err)
-		return false
+		return false, err
 	}
 	var ja Attrs
 	if len(resp.JobAttributes) > 0 {
 		ja = convertAttrs(resp.JobAttributes[0])
 	}
-	return p.observe(ctx, id, tr, "Get-Job-Attributes", resp.StatusCode, ja)
+	if uuid := ja.str("job-uuid"); tr.uuid != "" && uuid != "" && uuid != tr.uuid {
+		// job-ids restart with the printer (RFC 8011 §5.3.2 job-id is
+		// unique only while the printer runs; job-uuid, PWG 5100.13 §6.3.2,
+		// is forever): this is a later job with the same id.
+		tr.lost = fmt.Sprintf("job %d on the printer is another job (job-uuid %s, was %s): the printer restarted and reused the id", id, uuid, tr.uuid)
+		return p.observe(ctx, id, tr, "Get-Job-Attributes", resp.StatusCode, lostAttrs()), nil
+	}
+	return p.observe(ctx, id, tr, "Get-Job-Attributes", resp.StatusCode, ja), nil
+}
+
+// lostAttrs are the attributes a job the printer lost ends with: aborted,
+// job-lost-by-printer, and nothing else of what the printer says now.
+func lostAttrs() Attrs {
+	return Attrs{"job-state": {8}, "job-state-reasons": {"job-lost-by-printer"}}
 }
 
 // observe turns a job's attributes into JobUpdate (on a change) and, in a
 // terminal state, JobDone. It reports whether the job has ended.
 func (p *Printer) observe(ctx context.Context, id JobID, tr *jobTrack, op string, status int16, ja Attrs) bool {
 	at := p.now()
-	u := JobUpdate{Device: p.dev.ID, At: at, JobID: id, State: tr.last.State, Impressions: tr.last.Impressions, Total: tr.last.Total}
+	if uuid := ja.str("job-uuid"); uuid != "" && tr.lost == "" {
+		tr.uuid = uuid
+	}
+	u := JobUpdate{Device: p.dev.ID, At: at, JobID: id, State: tr.last.State, Impressions: tr.last.Impressions, Total: tr.last.Total,
+		UUID: tr.uuid, Submitted: tr.submitted}
 	if v, ok := ja.int("job-state"); ok {
 		u.State = jobStates[v]
 	}
@@ -347,7 +474,9 @@ func (p *Printer) observe(ctx context.Context, id JobID, tr *jobTrack, op string
 	if v, ok := ja.int("job-impressions"); ok {
 		u.Total = v
 	}
-	key := fmt.Sprint(u.State, u.Reasons, u.Impressions, u.Total)
+	// The uuid is part of a change: the gateway keeps it to resume the
+	// job after a restart (Follow).
+	key := fmt.Sprint(u.State, u.Reasons, u.Impressions, u.Total, u.UUID)
 	if key == tr.lastKey {
 		return false
 	}
@@ -359,10 +488,7 @@ func (p *Printer) observe(ctx context.Context, id JobID, tr *jobTrack, op string
 		done = p.jobDone(tr, u, ja)
 		recs = append(recs, done)
 	}
-	snap := snapshot{Device: p.dev.ID, Op: op, JobID: id, Status: statusHex(status), Attrs: ja}
-	if uuid := ja.str("job-uuid"); uuid != "" {
-		tr.uuid = uuid
-	}
+	snap := snapshot{Device: p.dev.ID, Op: op, JobID: id, Status: statusHex(status), Attrs: ja, Error: tr.lost}
 	// The key of a job frame is the job's identity and progress: the
 	// printer's job-uuid (job-ids restart with the printer) or the
 	// device, job-id and submission time.
@@ -399,6 +525,7 @@ func (p *Printer) jobDone(tr *jobTrack, u JobUpdate, ja Attrs) JobDone {
 		Device: p.dev.ID, At: u.At, JobID: u.JobID, State: u.State, Reasons: u.Reasons,
 		Impressions: u.Impressions, Media: tr.job.Media, Color: tr.job.ColorMode == "color",
 		Sides: tr.job.Sides, Copies: tr.job.Copies, Name: tr.job.Name, User: tr.job.User,
+		UUID: tr.uuid, Submitted: tr.submitted, Lost: tr.lost,
 	}
 	if s := ja.str("sides"); s != "" {
 		d.Sides = s

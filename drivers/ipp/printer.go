@@ -121,7 +121,9 @@ func (p *Printer) Profile() *Profile { return p.prof }
 // followers and returns nil.
 func (p *Printer) Run(ctx context.Context) error {
 	defer func() {
+		p.mu.Lock() // Follow adds to wg under mu while the printer runs
 		p.stop()
+		p.mu.Unlock()
 		p.wg.Wait()
 	}()
 	go func() {

@@ -113,6 +113,11 @@ type JobUpdate struct {
 	Reasons     []string  `json:"reasons,omitempty"`
 	Impressions int       `json:"impressions"` // job-impressions-completed
 	Total       int       `json:"total,omitempty"`
+	// UUID (job-uuid, "" until the printer has told it) and Submitted
+	// (when the printer accepted the job) identify the job across
+	// restarts: a gateway keeps them to resume it with Follow.
+	UUID      string    `json:"uuid,omitempty"`
+	Submitted time.Time `json:"submitted"`
 }
 
 // JobDone is a job in its terminal state: what billing needs. Impressions
@@ -141,6 +146,14 @@ type JobDone struct {
 	// counter (Impressions plus blank backs when the profile says the
 	// engine counts them): a copy session subtracts it.
 	CounterImpressions int `json:"counter_impressions"`
+	// UUID and Submitted identify the job (see JobUpdate).
+	UUID      string    `json:"uuid,omitempty"`
+	Submitted time.Time `json:"submitted"`
+	// Lost says why the printer no longer knows the job (it restarted or
+	// purged it, or its job-id now names another job): State is aborted,
+	// Reasons job-lost-by-printer, Impressions what was seen before. Such
+	// a job needs a look at the printer's own job history.
+	Lost string `json:"lost,omitempty"`
 }
 
 // CounterSource says where a counter reading came from.

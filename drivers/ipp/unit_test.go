@@ -225,10 +225,10 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
-// BenchmarkPoll20Printers polls 20 printers answering with a recorded
+// BenchmarkPoll20PrintersRecorded polls 20 printers answering with a recorded
 // ippeveprinter response (httptest), as one 10 s round of the gateway
 // does: ns/op, B/op and cpu-us/poll are per printer poll.
-func BenchmarkPoll20Printers(b *testing.B) {
+func BenchmarkPoll20PrintersRecorded(b *testing.B) {
 	raw := recorded(b)
 	var printers []*Printer
 	for i := 0; i < 20; i++ {

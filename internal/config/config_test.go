@@ -334,3 +334,30 @@ func TestParent(t *testing.T) {
 		}
 	}
 }
+
+func TestBusinessTariff(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "business.yaml", "name: x\n")
+	cfg, err := Parse([]byte(base+fmt.Sprintf("billing: {business_tariff: %q}\n", good)), "t.yaml")
+	if err != nil || cfg.Billing.BusinessTariff != good {
+		t.Fatalf("business_tariff %s: %v, %+v", good, err, cfg)
+	}
+	if cfg, err := Parse([]byte(base), "t.yaml"); err != nil || cfg.Billing.BusinessTariff != "" {
+		t.Fatalf("default: %v, %q (want empty: the embedded tariffs/business-center.yaml)", err, cfg.Billing.BusinessTariff)
+	}
+	for _, tc := range []struct{ name, file, want string }{
+		{"missing", filepath.Join(dir, "nope.yaml"), "4: billing.business_tariff: " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
+		{"directory", dir, "4: billing.business_tariff: " + dir + " is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(base+"billing:\n  plan: \"\"\n  business_tariff: "+fmt.Sprintf("%q", tc.file)+"\n"), "t.yaml")
+			var verr *ValidationError
+			if !errors.As(err, &verr) || len(verr.Problems) != 1 {
+				t.Fatalf("got %v, want one problem: %s", err, tc.want)
+			}
+			if got := fmt.Sprintf("%d: %s", verr.Problems[0].Line, verr.Problems[0]); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -86,6 +86,9 @@ type Billing struct {
 	// Plan is the hotel plan (markup, service, tax, grace); "" = the
 	// embedded tariffs/example-hotel-plan.yaml.
 	Plan string `yaml:"plan"`
+	// BusinessTariff prices the business center (print, copy, fax
+	// services); "" = the embedded tariffs/business-center.yaml.
+	BusinessTariff string `yaml:"business_tariff"`
 	// Numbering overrides the tariff's dialing plan for this site.
 	Numbering Numbering `yaml:"numbering"`
 	// MaskDialed keeps this many leading digits of a dialed number in the

@@ -99,7 +99,7 @@ func validate(cfg *Config, check ProfileChecker) []Problem {
 var roomClasses = []string{"guest", "admin", "lobby", "business"}
 
 func (c *checker) billing(b Billing) {
-	for _, f := range []struct{ path, file string }{{"billing.tariff", b.Tariff}, {"billing.plan", b.Plan}} {
+	for _, f := range []struct{ path, file string }{{"billing.tariff", b.Tariff}, {"billing.plan", b.Plan}, {"billing.business_tariff", b.BusinessTariff}} {
 		if f.file != "" {
 			c.readable(f.path, f.file)
 		}

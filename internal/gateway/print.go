@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -107,11 +108,7 @@ func printGlueOf(g *Gateway) (*printGlue, error) {
 	if pg := glues[g]; pg != nil {
 		return pg, nil
 	}
-	data, err := tariffs.FS.ReadFile(businessTariffFile)
-	if err != nil {
-		return nil, fmt.Errorf("business tariff: %w", err)
-	}
-	t, err := rating.LoadBusinessTariff(data)
+	t, err := loadBusinessTariff(g.cfg.Billing.BusinessTariff)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +135,27 @@ func printGlueOf(g *Gateway) (*printGlue, error) {
 	return pg, nil
 }
 
-// printHook keeps each IPP printer for the commands and marks the jobs a
-// previous run left unfinished: the driver does not follow them any more.
+// loadBusinessTariff reads billing.business_tariff, or the embedded
+// tariffs/business-center.yaml when the config names none.
+func loadBusinessTariff(path string) (*rating.BusinessTariff, error) {
+	var data []byte
+	var err error
+	if path == "" {
+		data, err = tariffs.FS.ReadFile(businessTariffFile)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err == nil {
+		var t *rating.BusinessTariff
+		if t, err = rating.LoadBusinessTariff(data); err == nil {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("billing.business_tariff %s: %w", orDefault(path, "tariffs/"+businessTariffFile), err)
+}
+
+// printHook keeps each IPP printer for the commands and resumes the jobs a
+// previous run left unfinished (resumeJobs).
 func printHook(g *Gateway, d config.Device, drv drivers.Driver) error {
 	if d.Driver != "ipp" {
 		return nil
@@ -158,23 +174,107 @@ func printHook(g *Gateway, d config.Device, drv drivers.Driver) error {
 	pg.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var n int64
-	err = g.st.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`UPDATE print_jobs SET state='orphaned', ended=?, reasons=? WHERE device=? AND ended IS NULL`,
-			g.Now().UnixNano(), "the gateway restarted while the job ran: not followed, not billed; check the printer's job history", d.ID)
-		if err == nil {
-			n, _ = res.RowsAffected()
-		}
-		return err
-	})
+	jobs, err := pg.unfinished(ctx, d.ID)
 	if err != nil {
 		return fmt.Errorf("device %s: print jobs: %w", d.ID, err)
 	}
-	if n > 0 {
-		g.log.Warn("print jobs left running by the last run are not billed: check the printer's job history", "device", d.ID, "jobs", n)
+	if len(jobs) > 0 && g.router != nil {
+		// A worker: asking the printers must not hold up the start.
+		g.Worker(func(ctx context.Context) { pg.resumeJobs(ctx, d.ID, p, jobs) })
 	}
 	pg.poke()
 	return nil
+}
+
+// followNS is the state area where the glue keeps the identity of each
+// running job (its print_jobs row id -> followed), for Follow after a restart.
+const followNS = "print.follow"
+
+// followed is a running job's identity as the driver reported it.
+type followed struct {
+	UUID      string    `json:"uuid,omitempty"`
+	Submitted time.Time `json:"submitted"`
+}
+
+func followKey(device string, row int64) string { return device + "/" + strconv.FormatInt(row, 10) }
+
+// resumable is a job a previous run left unfinished.
+type resumable struct {
+	row int64
+	id  ipp.JobID
+	r   ipp.Resume
+}
+
+// unfinished returns the device's jobs a previous run left running, and
+// marks orphaned those that cannot be resumed: sent, but the printer's
+// job-id never came back (the gateway stopped during Print-Job).
+func (pg *printGlue) unfinished(ctx context.Context, device string) ([]resumable, error) {
+	g := pg.g
+	var out []resumable
+	var lost int64
+	err := g.st.InTx(ctx, func(tx *store.Tx) error {
+		out = out[:0]
+		res, err := tx.Exec(`UPDATE print_jobs SET state='orphaned', ended=?, reasons=? WHERE device=? AND ended IS NULL AND job_id IS NULL`,
+			g.Now().UnixNano(), "the gateway stopped while the document was being sent: the printer's job-id is unknown, the job is not followed nor billed; check the printer's job history", device)
+		if err != nil {
+			return err
+		}
+		lost, _ = res.RowsAffected()
+		rows, err := tx.Query(`SELECT j.id, j.job_id, j.name, j.format, j.copies, j.sides, j.color, j.media, j.operator, j.spool, j.submitted, j.state, j.impressions, kv.value
+			FROM print_jobs j LEFT JOIN kv ON kv.ns=? AND kv.key=?||'/'||j.id WHERE j.device=? AND j.ended IS NULL ORDER BY j.id`, followNS, device, device)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var j resumable
+			var id, submitted int64
+			var state string
+			var ident []byte
+			jb := &j.r.Job
+			if err := rows.Scan(&j.row, &id, &jb.Name, &jb.Format, &jb.Copies, &jb.Sides, &jb.ColorMode, &jb.Media, &jb.User, &jb.Path,
+				&submitted, &state, &j.r.Impressions, &ident); err != nil {
+				return err
+			}
+			j.id, j.r.State = ipp.JobID(id), ipp.JobState(state)
+			var f followed
+			if len(ident) > 0 && json.Unmarshal(ident, &f) == nil {
+				j.r.UUID, j.r.Submitted = f.UUID, f.Submitted
+			} else {
+				// Stopped before the printer's first answer was kept:
+				// without its job-uuid the job-id is trusted as it is.
+				j.r.Submitted = time.Unix(0, submitted)
+			}
+			out = append(out, j)
+		}
+		return rows.Err()
+	})
+	if lost > 0 {
+		g.log.Warn("print jobs whose job-id the printer never returned are not billed: check the printer's job history", "device", device, "jobs", lost)
+	}
+	return out, err
+}
+
+// resumeJobs follows again the jobs a previous run left running, so that
+// each is billed once when it ends, with the idemkey it would have had.
+// A job the printer no longer knows ends aborted with job-lost-by-printer:
+// billed for the impressions seen, and listed by `report devices`.
+func (pg *printGlue) resumeJobs(ctx context.Context, device string, p *ipp.Printer, jobs []resumable) {
+	for _, j := range jobs {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := p.Follow(fctx, j.id, j.r)
+		cancel()
+		switch {
+		case err == nil:
+			pg.g.log.Info("print job left running by the last run followed again", "device", device, "job", j.id, "uuid", j.r.UUID)
+		case errors.Is(err, ipp.ErrJobLost):
+			pg.g.log.Warn("print job left running by the last run is lost by the printer", "device", device, "job", j.id, "err", err)
+		case ctx.Err() != nil:
+			return
+		default:
+			pg.g.log.Error("print job left running by the last run not followed: it stays running in `report devices`", "device", device, "job", j.id, "err", err)
+		}
+	}
 }
 
 func (pg *printGlue) printer(device string) *ipp.Printer {
@@ -280,8 +380,7 @@ func printRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error) {
 	case ipp.Alert:
 		err = pg.onAlert(s, tx, r, rec)
 	case ipp.JobUpdate:
-		_, err = tx.Exec(`UPDATE print_jobs SET state=?, impressions=? WHERE id=(SELECT id FROM print_jobs WHERE device=? AND job_id=? AND ended IS NULL ORDER BY id DESC LIMIT 1)`,
-			string(rec.State), rec.Impressions, s.device, int(rec.JobID))
+		err = pg.onJobUpdate(s, tx, rec)
 	case ipp.JobDone:
 		var dup bool
 		if dup, err = pg.onJobDone(s, tx, r, rec); err == nil && dup {
@@ -533,6 +632,78 @@ func scanJob(row *sql.Row) (jobRow, error) {
 	return j, err
 }
 
+// jobRowOf finds the print_jobs row of a job the driver reports. Among
+// the running rows with its job-id (two share one when the printer
+// restarted and reused it): the row whose kept job-uuid is uuid; else,
+// when uuid is known, the newest row whose job-uuid is not known yet;
+// else the newest. Failing that, the row being submitted (the printer can
+// report a job before Print-Job has returned its id to the submitter;
+// submissions to a device are serialized). sql.ErrNoRows: none.
+func jobRowOf(tx *store.Tx, device string, id ipp.JobID, uuid string) (int64, error) {
+	rows, err := tx.Query(`SELECT j.id, COALESCE(kv.value, '') FROM print_jobs j LEFT JOIN kv ON kv.ns=? AND kv.key=?||'/'||j.id
+		WHERE j.device=? AND j.job_id=? AND j.ended IS NULL ORDER BY j.id DESC`, followNS, device, device, int(id))
+	if err != nil {
+		return 0, err
+	}
+	var newest, unknown, same int64
+	for rows.Next() {
+		var row int64
+		var ident []byte
+		if err := rows.Scan(&row, &ident); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		var f followed
+		_ = json.Unmarshal(ident, &f)
+		if newest == 0 {
+			newest = row
+		}
+		if uuid != "" && f.UUID == uuid && same == 0 {
+			same = row
+		}
+		if f.UUID == "" && unknown == 0 {
+			unknown = row
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	switch {
+	case same != 0:
+		return same, nil
+	case uuid != "" && unknown != 0:
+		return unknown, nil
+	case uuid == "" && newest != 0:
+		return newest, nil
+	}
+	var row int64
+	err = tx.QueryRow(`SELECT id FROM print_jobs WHERE device=? AND job_id IS NULL AND state='submitting' ORDER BY id DESC LIMIT 1`, device).Scan(&row)
+	return row, err
+}
+
+// onJobUpdate records a running job's progress and keeps its identity
+// (job-uuid, submission) for Follow after a restart.
+func (pg *printGlue) onJobUpdate(s *deviceSink, tx *store.Tx, u ipp.JobUpdate) error {
+	row, err := jobRowOf(tx, s.device, u.JobID, u.UUID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not a print.submit job: billed without a room at its end
+	}
+	if err != nil {
+		return err
+	}
+	// The row being submitted gets its job-id now: a gateway stopped
+	// before Print-Job returned can still resume the job.
+	if _, err := tx.Exec(`UPDATE print_jobs SET job_id=?, state=?, impressions=? WHERE id=?`, int(u.JobID), string(u.State), u.Impressions, row); err != nil {
+		return err
+	}
+	b, err := json.Marshal(followed{UUID: u.UUID, Submitted: u.Submitted})
+	if err != nil {
+		return err
+	}
+	return tx.Put(followNS, followKey(s.device, row), b)
+}
+
 // onJobDone bills a job that ended; dup is true when it was billed before.
 func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d ipp.JobDone) (dup bool, err error) {
 	ident := jobIdentity(r.Key)
@@ -550,9 +721,10 @@ func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d 
 	// The job's context: its row by job-id, else the one being submitted
 	// (the printer can report a job's end before Print-Job has returned
 	// its id to the submitter; submissions to a device are serialized).
-	j, err := scanJob(tx.QueryRow(`SELECT `+jobCols+` FROM print_jobs WHERE device=? AND job_id=? AND ended IS NULL ORDER BY id DESC LIMIT 1`, s.device, int(d.JobID)))
-	if errors.Is(err, sql.ErrNoRows) {
-		j, err = scanJob(tx.QueryRow(`SELECT `+jobCols+` FROM print_jobs WHERE device=? AND job_id IS NULL AND state='submitting' ORDER BY id DESC LIMIT 1`, s.device))
+	var j jobRow
+	row, err := jobRowOf(tx, s.device, d.JobID, d.UUID)
+	if err == nil {
+		j, err = scanJob(tx.QueryRow(`SELECT `+jobCols+` FROM print_jobs WHERE id=?`, row))
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		// Not ours (nothing else submits through this driver) or its row
@@ -612,8 +784,19 @@ func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d 
 		int64(d.Impressions), size, d.Color, data.Sides != "one-sided", string(d.State), bp, pg.tariff.Name(), seq); err != nil {
 		return false, err
 	}
+	state, reasons := string(d.State), strings.Join(d.Reasons, ",")
+	if d.Lost != "" {
+		// Billed for what was seen, but the printer may have printed more
+		// (or all) of it unseen: `report devices` lists orphaned jobs.
+		state = "orphaned"
+		reasons = fmt.Sprintf("%s; billed for the %d impressions seen before; check the printer's job history", d.Lost, d.Impressions)
+		s.log.Warn("print job lost by the printer: billed for the impressions seen", "job", d.JobID, "room", j.room, "impressions", d.Impressions, "reason", d.Lost)
+	}
 	_, err = tx.Exec(`UPDATE print_jobs SET job_id=?, state=?, reasons=?, impressions=?, sheets=?, counter_impressions=?, ended=?, charge=? WHERE id=?`,
-		int(d.JobID), string(d.State), strings.Join(d.Reasons, ","), d.Impressions, d.Sheets, d.CounterImpressions, d.At.UnixNano(), idem, j.id)
+		int(d.JobID), state, reasons, d.Impressions, d.Sheets, d.CounterImpressions, d.At.UnixNano(), idem, j.id)
+	if err == nil {
+		err = tx.Delete(followNS, followKey(s.device, j.id))
+	}
 	if err == nil {
 		pg.poke() // the spooled document may go now
 		s.log.Info("print job billed", "job", d.JobID, "room", j.room, "state", d.State, "impressions", d.Impressions, "amount", bp.res.Price.String(), "seq", seq)
