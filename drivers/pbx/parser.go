@@ -24,13 +24,25 @@ type ParseError struct {
 	Reason string
 }
 
+// maxErrValue bounds the field value an error message repeats.
+const maxErrValue = 80
+
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	if e.Field != "" {
 		b.WriteString("field ")
 		b.WriteString(e.Field)
 		b.WriteString(" ")
-		b.WriteString(strconv.Quote(e.Value))
+		// The value is quoted so control bytes show; a long one is cut
+		// (the whole frame stays in the journal).
+		v := e.Value
+		if len(v) > maxErrValue {
+			v = v[:maxErrValue]
+			b.WriteString(strconv.Quote(v))
+			b.WriteString("...")
+		} else {
+			b.WriteString(strconv.Quote(v))
+		}
 		b.WriteString(": ")
 	} else if e.Layout != "" {
 		b.WriteString("layout ")
