@@ -11,7 +11,7 @@ LDFLAGS  := -X switchboard/internal/gateway.Version=$(VERSION)
 # A count, not a duration: with a duration, Go 1.26's fuzz coordinator can
 # report a spurious "context deadline exceeded" at the boundary on a loaded
 # machine (golang/go#75804, fixed in 1.27).
-FUZZTIME ?= 20000x
+FUZZTIME ?= 10000x
 
 .PHONY: all build run demo test unit fuzz bench lint deps clean
 
