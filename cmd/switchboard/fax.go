@@ -18,6 +18,8 @@ import (
 	"switchboard/internal/config"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/gateway"
+	"switchboard/internal/report"
+	"switchboard/internal/store"
 )
 
 func init() {
@@ -92,13 +94,14 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		var doc []byte
+		limit := cfg.Fax.MaxDocument() // fax.max_document_mib
 		if pos[0] == "-" {
-			doc, err = io.ReadAll(io.LimitReader(os.Stdin, gateway.MaxFaxDocument+1))
+			doc, err = io.ReadAll(io.LimitReader(os.Stdin, int64(limit)+1))
 		} else {
 			doc, err = os.ReadFile(pos[0])
 		}
-		if err == nil && len(doc) > gateway.MaxFaxDocument {
-			err = fmt.Errorf("the document is over %d MiB", gateway.MaxFaxDocument>>20)
+		if err == nil && len(doc) > limit {
+			err = fmt.Errorf("the document is over %d MiB (fax.max_document_mib)", limit>>20)
 		}
 		if err == nil && len(doc) == 0 {
 			err = errors.New("the document is empty")
@@ -245,6 +248,74 @@ func writeRegister(w io.Writer, rows []faxRegisterRow, asCSV, asJSON bool) int {
 	tw.Flush()
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "(no faxes)")
+	}
+	return 0
+}
+
+// runFaxReport is `switchboard report faxes --date D`: the day's register of
+// received faxes (name, room, date, pages, received, delivered, signed by).
+func runFaxReport(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("report faxes", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	date := fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
+	asCSV := fl.Bool("csv", false, "write CSV instead of a table")
+	asJSON := fl.Bool("json", false, "write JSON instead of a table")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard report faxes: unexpected argument %q\n", fl.Arg(0))
+		return 2
+	}
+	format := report.Text
+	switch {
+	case *asCSV && *asJSON:
+		fmt.Fprintln(stderr, "switchboard report faxes: --csv and --json exclude each other")
+		return 2
+	case *asCSV:
+		format = report.CSV
+	case *asJSON:
+		format = report.JSON
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	loc := cfg.Site.Location()
+	if *date == "" {
+		fmt.Fprintf(stderr, "switchboard report faxes: --date is required (e.g. --date %s)\n", time.Now().In(loc).Format(time.DateOnly))
+		return 2
+	}
+	period, err := report.Day(*date, loc)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+		return 2
+	}
+	// A report reads an existing ledger; it never creates an empty one.
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		fmt.Fprintf(stderr, "switchboard report faxes: no ledger at store.path %s: %v\n", cfg.Store.Path, err)
+		return 1
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	list, err := report.LoadFaxes(ctx, st, period)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+		return 1
+	}
+	r := report.Faxes(period, list)
+	if err := report.Write(stdout, format, r.Heading(), r.Tables(), r); err != nil {
+		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+		return 1
 	}
 	return 0
 }

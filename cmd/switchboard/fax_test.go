@@ -74,3 +74,69 @@ func TestFaxListAndShow(t *testing.T) {
 		t.Fatalf("send without room (%d):\n%s", code, out)
 	}
 }
+
+// TestReportFaxes: `switchboard report faxes --date D` through runReport
+// (table, CSV, JSON), and its usage errors.
+func TestReportFaxes(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sb.db")
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", db)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2026, 11, 27, 9, 30, 0, 0, loc)
+	err = st.InTx(context.Background(), func(tx *store.Tx) error {
+		id, _, err := faxjobs.Register(tx, faxjobs.Fax{Key: "fax1/rx/1", Device: "fax1", Received: at, Pages: 2, Complete: true})
+		if err != nil {
+			return err
+		}
+		if _, err := faxjobs.Assign(tx, id, faxjobs.Assignment{Room: "1203", Name: "Zhang Wei"}, at.Add(time.Minute)); err != nil {
+			return err
+		}
+		_, err = faxjobs.Deliver(tx, id, "bell 12", "Zhang Wei", "", at.Add(20*time.Minute))
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := runReport(append([]string{"faxes", "--config", cfgPath}, args...), &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	out, code := run("--date", "2026-11-27")
+	if code != 0 || !strings.Contains(out, "Fax register 2026-11-27: 1 faxes received, 2 pages, 1 delivered, 0 open") ||
+		!strings.Contains(out, "Zhang Wei  1203") || !strings.Contains(out, "2026-11-27 09:50") {
+		t.Fatalf("table (%d):\n%s", code, out)
+	}
+	out, code = run("--date", "2026-11-27", "--csv")
+	if code != 0 || !strings.HasPrefix(out, "No.,Name,Room,Date,Pages,Received,Delivered,Delivered by,Signed by,Status\n1,Zhang Wei,1203,2026-11-27,2,09:30,2026-11-27 09:50,bell 12,Zhang Wei,delivered\n") {
+		t.Fatalf("csv (%d):\n%s", code, out)
+	}
+	out, code = run("--date", "2026-11-27", "--json")
+	var r struct {
+		Faxes []struct {
+			Name, Room, SignedBy string
+			Pages                int
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || len(r.Faxes) != 1 || r.Faxes[0].Pages != 2 {
+		t.Fatalf("json (%d):\n%s", code, out)
+	}
+	if out, code = run("--date", "2026-11-26"); code != 0 || !strings.Contains(out, "no fax received") {
+		t.Fatalf("empty day (%d):\n%s", code, out)
+	}
+	if _, code = run(); code != 2 {
+		t.Fatalf("no --date: %d", code)
+	}
+	if _, code = run("--date", "27.11.2026"); code != 2 {
+		t.Fatalf("bad --date: %d", code)
+	}
+}

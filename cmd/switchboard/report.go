@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("report", "supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices", runReport)
+	register("report", "supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport)
 }
 
 const reportUsage = `usage:
@@ -27,11 +27,15 @@ const reportUsage = `usage:
                                [--destinations LIST] [--vacant] [--after-checkout] [--emergency] [--fallback]
                                [--unposted] [--csv|--json]
 ` + businessReportUsage + `
+  switchboard report faxes     --date YYYY-MM-DD [--csv|--json]   the register of received faxes
 Every report takes --config F. Dates and weeks are in the site's time zone.`
 
 func runReport(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "business-center" || args[0] == "devices") {
 		return runBusinessReport(args[0], args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "faxes" {
+		return runFaxReport(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || (args[0] != "reconcile" && args[0] != "calls" && args[0] != "special") {
 		fmt.Fprintln(stderr, reportUsage)

@@ -16,6 +16,7 @@ type Config struct {
 	Billing  Billing  `yaml:"billing"`
 	Rooms    []Rooms  `yaml:"rooms"`
 	Devices  []Device `yaml:"devices"`
+	Fax      Fax      `yaml:"fax"`
 	// Path is the file the config was read from (not a YAML key).
 	Path string `yaml:"-"`
 }

@@ -93,6 +93,7 @@ func validate(cfg *Config, check ProfileChecker) []Problem {
 	c.billing(cfg.Billing)
 	c.rooms(cfg.Rooms)
 	c.devices(cfg.Devices, check)
+	c.fax(cfg.Fax)
 	return c.problems
 }
 

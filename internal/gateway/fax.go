@@ -17,12 +17,16 @@ package gateway
 // the register as unassigned and published as hotel.fax.received. fax.assign
 // finds the guest (room and/or name; a guest who has left is marked
 // checked-out with the date), fax.deliver records the hand-over and bills
-// the received pages. Unclaimed faxes are archived after 10 days and
-// destroyed after 90 (hotel.fax.archived, hotel.fax.destroyed).
+// the received pages. Unclaimed faxes are archived after fax.archive_days
+// and destroyed after fax.destroy_days (hotel.fax.archived,
+// hotel.fax.destroyed). With fax.email set, each received fax is e-mailed
+// (PDF) to the front desk by its own worker, retried until sent.
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -31,6 +35,11 @@ import (
 	"image/draw"
 	_ "image/jpeg" // fax.send documents
 	_ "image/png"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +49,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -63,27 +74,22 @@ func init() {
 	recordHandlers = append(recordHandlers, faxRecords)
 }
 
-// Fax limits.
+// Fax limits by default (config fax.max_document_mib, fax.page_limit).
 const (
-	// MaxFaxDocument is the largest document fax.send takes (decoded).
-	MaxFaxDocument = 10 << 20
-	// MaxFaxPages is the most pages one fax may have.
-	MaxFaxPages = 50
+	// MaxFaxDocument is the largest document fax.send takes (decoded) by default.
+	MaxFaxDocument = config.DefaultFaxMaxDocumentMiB << 20
+	// MaxFaxPages is the most pages one fax may have by default.
+	MaxFaxPages = config.DefaultFaxPageLimit
 )
 
-// Knobs read when a gateway's fax glue is made (tests shrink them). They
-// are not in the config file yet: docs/fax.md.
+// Internal timings (tests shrink them). The retry policy, retention,
+// limits and quote speed come from the config's fax section.
 var (
-	faxPolicy       = faxjobs.DefaultPolicy()
-	faxRetention    = faxjobs.DefaultRetention()
-	faxPoll         = time.Second      // queue check
-	faxSweepEvery   = 10 * time.Minute // retention check
-	faxSendWait     = 3 * time.Minute  // how long fax.send waits for the first attempt's end
-	faxCallTimeout  = 15 * time.Minute // one call, whole
-	faxGSTimeout    = 60 * time.Second // Ghostscript on one PDF
-	faxQuoteBitRate = 9600             // the speed a quote assumes (V.29; V.17 lines are faster)
-	faxDocLimit     = MaxFaxDocument
-	faxPageLimit    = MaxFaxPages
+	faxPoll        = time.Second      // queue check
+	faxSweepEvery  = 10 * time.Minute // retention check
+	faxSendWait    = 3 * time.Minute  // how long fax.send waits for the first attempt's end
+	faxCallTimeout = 15 * time.Minute // one call, whole
+	faxGSTimeout   = 60 * time.Second // Ghostscript on one PDF
 )
 
 // Fine and standard page heights of an A4 page (297 mm at 7.7 and 3.85 lines/mm).
@@ -103,6 +109,12 @@ type faxGlue struct {
 	sweep    time.Duration
 	wait     time.Duration
 	docLimit int
+	pages    int // page limit
+	bitrate  int // the speed a quote assumes
+	email    *config.FaxEmail
+	roots    *x509.CertPool // fax.email.ca (nil: the system's)
+	mailWait time.Duration  // before a failed e-mail is tried again
+	mailCh   chan struct{}
 
 	mu      sync.Mutex
 	senders map[string]faxmodem.Sender
@@ -131,12 +143,28 @@ func faxGlueOf(g *Gateway) (*faxGlue, error) {
 	if err != nil {
 		return nil, err
 	}
+	fc := g.cfg.Fax
 	fg := &faxGlue{g: g, tariff: t, dir: filepath.Join(filepath.Dir(g.cfg.Store.Path), "fax"),
-		policy: faxPolicy, keep: faxRetention, poll: faxPoll, sweep: faxSweepEvery, wait: faxSendWait, docLimit: faxDocLimit,
-		senders: map[string]faxmodem.Sender{}, kick: make(chan struct{}, 1), sweepCh: make(chan struct{}, 1), done: map[int64]chan struct{}{}}
+		policy: faxjobs.Policy{Attempts: fc.Attempts(), Interval: fc.RetryInterval()},
+		keep:   faxjobs.Retention{ArchiveAfter: fc.ArchiveAfter(), DestroyAfter: fc.DestroyAfter()},
+		poll:   faxPoll, sweep: faxSweepEvery, wait: faxSendWait, docLimit: fc.MaxDocument(), pages: fc.Pages(), bitrate: fc.BitRate(), email: fc.Email,
+		mailCh: make(chan struct{}, 1), senders: map[string]faxmodem.Sender{}, kick: make(chan struct{}, 1), sweepCh: make(chan struct{}, 1), done: map[int64]chan struct{}{}}
 	for _, sub := range []string{"out", "in", "archive"} {
 		if err := os.MkdirAll(filepath.Join(fg.dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("fax folder: %w", err)
+		}
+	}
+	if e := fc.Email; e != nil {
+		fg.mailWait = e.RetryInterval()
+		if e.CA != "" {
+			pem, err := os.ReadFile(e.CA)
+			if err != nil {
+				return nil, fmt.Errorf("fax.email.ca: %w", err)
+			}
+			fg.roots = x509.NewCertPool()
+			if !fg.roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("fax.email.ca %s: no PEM certificate", e.CA)
+			}
 		}
 	}
 	faxGlues[g] = fg
@@ -145,6 +173,9 @@ func faxGlueOf(g *Gateway) (*faxGlue, error) {
 		g.Handle("fax", "fax.assign", faxAssignHandler{fg})
 		g.Handle("fax", "fax.deliver", faxDeliverHandler{fg})
 		g.Worker(fg.run)
+		if fg.email != nil {
+			g.Worker(fg.mailer)
+		}
 	}
 	return fg, nil
 }
@@ -223,8 +254,9 @@ func (fg *faxGlue) interrupted(ctx context.Context) {
 	}
 	for _, j := range jobs {
 		a := faxjobs.Attempt{Outcome: faxjobs.Outcome{Pages: j.Pages,
-			Error: "interrupted by a gateway restart during the call: not billed, not resent; check the device's journal"}, Start: j.Started}
-		fg.finish(ctx, j, a, faxmodem.SendResult{Start: j.Started}, faxjobs.Failed, fg.g.Now())
+			Error: "interrupted by a gateway restart during the call: not billed, not resent; check the device's journal"}, Start: j.Started,
+			Total: j.Confirmed, Result: j.Result}
+		fg.finish(ctx, j, a, faxjobs.Failed, fg.g.Now())
 	}
 }
 
@@ -249,7 +281,8 @@ func (fg *faxGlue) sendDue(ctx context.Context) {
 	}
 }
 
-// attempt dials one job once.
+// attempt dials one job once. Only the pages no earlier attempt had
+// confirmed are sent (a line cut after some pages: the rest is re-queued).
 func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 	g := fg.g
 	now := g.Now()
@@ -258,31 +291,50 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 		return
 	}
 	j.Attempts++
+	merged := jobPages(j)
+	var todo []int // 0-based page indices still to send
+	for i, p := range merged {
+		if !p.Confirmed {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 { // cannot happen (the job would be sent): send it all
+		for i := range merged {
+			todo = append(todo, i)
+		}
+	}
 	s := fg.sender(j.Device)
 	var res faxmodem.SendResult
 	var err error
 	pages, lerr := loadTIFFPages(j.Document)
+	if lerr == nil && len(pages) != j.Pages {
+		lerr = fmt.Errorf("%d pages in the file, %d in the job", len(pages), j.Pages)
+	}
 	switch {
 	case lerr != nil:
 		err = fmt.Errorf("the job's pages cannot be read: %w", lerr)
-		res = faxmodem.SendResult{Start: now, Pages: j.Pages, Error: err.Error()}
+		res = faxmodem.SendResult{Start: now, Pages: len(todo), Error: err.Error()}
 	case s == nil:
 		err = fmt.Errorf("device %s is not a fax modem of this gateway (any more)", j.Device)
-		res = faxmodem.SendResult{Start: now, Pages: j.Pages, Error: err.Error()}
+		res = faxmodem.SendResult{Start: now, Pages: len(todo), Error: err.Error()}
 	default:
 		resolution := faxmodem.Standard
 		if j.Fine {
 			resolution = faxmodem.Fine
 		}
-		g.log.Info("fax dialing", "device", j.Device, "job", j.ID, "attempt", j.Attempts, "pages", len(pages))
-		res, err = s.Send(ctx, faxmodem.SendJob{Number: j.Dial, Pages: pages, Resolution: resolution, Timeout: faxCallTimeout,
+		send := make([]*codec.Bitmap, 0, len(todo))
+		for _, i := range todo {
+			send = append(send, pages[i])
+		}
+		g.log.Info("fax dialing", "device", j.Device, "job", j.ID, "attempt", j.Attempts, "pages", len(send), "of", len(pages))
+		res, err = s.Send(ctx, faxmodem.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: faxCallTimeout,
 			Key: fmt.Sprintf("%s/tx/job-%d/%d", j.Device, j.ID, j.Attempts)})
 	}
 	if res.Start.IsZero() {
 		res.Start = now
 	}
 	if res.Pages == 0 {
-		res.Pages = j.Pages
+		res.Pages = len(todo)
 	}
 	if err != nil && res.Error == "" {
 		res.Error = err.Error()
@@ -298,15 +350,59 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 			return
 		}
 	}
-	o := faxjobs.Outcome{Pages: j.Pages, Confirmed: res.PagesConfirmed, Retryable: res.Retryable || (err != nil && errors.Is(err, faxmodem.ErrBusy)), Error: res.Error}
+	// The attempt's pages in the job's numbering.
+	confirmed := 0
+	for i := range res.PerPage {
+		p := &res.PerPage[i]
+		if p.Page < 1 || p.Page > len(todo) {
+			continue
+		}
+		orig := todo[p.Page-1]
+		p.Page = orig + 1
+		if p.Confirmed {
+			confirmed++
+		}
+		merged[orig] = pageResult(*p, j.Attempts)
+	}
+	if len(res.PerPage) == 0 && res.PagesConfirmed > 0 {
+		// A driver that counts without the page list: the first pages.
+		for k := 0; k < res.PagesConfirmed && k < len(todo); k++ {
+			merged[todo[k]] = FaxPage{Page: todo[k] + 1, Confirmed: true, Code: string(faxmodem.MCF), Tries: 1, BitRate: res.BitRate, Attempt: j.Attempts}
+		}
+		confirmed = min(res.PagesConfirmed, len(todo))
+	}
+	o := faxjobs.Outcome{Pages: len(todo), Confirmed: confirmed, Retryable: res.Retryable || (err != nil && errors.Is(err, faxmodem.ErrBusy)), Error: res.Error}
 	end := g.Now()
 	state, next := faxjobs.Decide(j, o, end)
 	a := faxjobs.Attempt{Outcome: o, BitRate: res.BitRate, RemoteID: res.RemoteID, Start: res.Start, Duration: res.Duration}
-	if b, merr := json.Marshal(pageResults(res.PerPage)); merr == nil {
+	for _, p := range merged {
+		if p.Confirmed {
+			a.Total++
+		}
+	}
+	if b, merr := json.Marshal(merged); merr == nil {
 		a.Result = string(b)
 	}
-	a.Report = fg.writeReport(j, res, state)
-	fg.finish(context.WithoutCancel(ctx), j, a, res, state, next)
+	a.Report = fg.writeReport(j, res, state, a.Total)
+	fg.finish(context.WithoutCancel(ctx), j, a, state, next)
+}
+
+// jobPages is the job's per-page results over its attempts so far (every
+// page of the job, unconfirmed until an attempt confirmed it).
+func jobPages(j faxjobs.Job) []FaxPage {
+	out := make([]FaxPage, j.Pages)
+	for i := range out {
+		out[i] = FaxPage{Page: i + 1, Code: string(faxmodem.None)}
+	}
+	var prev []FaxPage
+	if j.Result != "" && json.Unmarshal([]byte(j.Result), &prev) == nil {
+		for _, p := range prev {
+			if p.Page >= 1 && p.Page <= len(out) {
+				out[p.Page-1] = p
+			}
+		}
+	}
+	return out
 }
 
 // FaxPage is one page's result in hotel.fax.sent/failed.
@@ -317,20 +413,17 @@ type FaxPage struct {
 	Tries     int     `json:"tries"`
 	BitRate   int     `json:"bitrate"`
 	DurationS float64 `json:"duration_s"`
+	Attempt   int     `json:"attempt,omitempty"` // the attempt that sent it last
 }
 
-func pageResults(pp []faxmodem.PageResult) []FaxPage {
-	out := make([]FaxPage, 0, len(pp))
-	for _, p := range pp {
-		out = append(out, FaxPage{Page: p.Page, Confirmed: p.Confirmed, Code: string(p.Code), Tries: p.Tries, BitRate: p.BitRate,
-			DurationS: float64(p.Duration.Milliseconds()) / 1000})
-	}
-	return out
+func pageResult(p faxmodem.PageResult, attempt int) FaxPage {
+	return FaxPage{Page: p.Page, Confirmed: p.Confirmed, Code: string(p.Code), Tries: p.Tries, BitRate: p.BitRate,
+		DurationS: float64(p.Duration.Milliseconds()) / 1000, Attempt: attempt}
 }
 
 // writeReport writes the transmission report PDF (發送傳真程序: check the
 // report's page count and result) next to the job's pages.
-func (fg *faxGlue) writeReport(j faxjobs.Job, res faxmodem.SendResult, state string) string {
+func (fg *faxGlue) writeReport(j faxjobs.Job, res faxmodem.SendResult, state string, total int) string {
 	result := "OK"
 	if res.Error != "" {
 		result = res.Error
@@ -341,6 +434,9 @@ func (fg *faxGlue) writeReport(j faxjobs.Job, res faxmodem.SendResult, state str
 	extra := []string{
 		fmt.Sprintf("Job: %d   Room: %s   Operator: %s   Attempt: %d of %d", j.ID, j.Room, j.Operator, j.Attempts, j.MaxAttempts),
 		fmt.Sprintf("Number dialled: %s (%s, %s)", j.Dial, j.Destination, j.Kind),
+	}
+	if res.Pages != j.Pages || total != res.PagesConfirmed {
+		extra = append(extra, fmt.Sprintf("Pages of the fax: %d; this attempt: %d; confirmed over all attempts: %d", j.Pages, res.Pages, total))
 	}
 	if res.RemoteID != "" {
 		extra = append(extra, "Remote station: "+res.RemoteID)
@@ -368,9 +464,12 @@ func (fg *faxGlue) writeReport(j faxjobs.Job, res faxmodem.SendResult, state str
 	return path
 }
 
-// FaxOutcome is the data of hotel.fax.sent and hotel.fax.failed: what was
-// sent, page by page, and what it cost. A failed fax with pages confirmed
-// before the line was cut is billed for those pages and the call.
+// FaxOutcome is the data of hotel.fax.sent and hotel.fax.failed (the
+// whole job) and of hotel.fax.attempt (one attempt cut after some pages,
+// billed, the rest re-queued): what was sent, page by page, and what it
+// cost. Every attempt with confirmed pages is billed once for those pages
+// and its call (one business charge each, Charges); the final event sums
+// them. A failed fax with pages confirmed is billed for those.
 type FaxOutcome struct {
 	JobID          int64        `json:"job_id"`
 	CommandID      string       `json:"command_id"`
@@ -381,9 +480,9 @@ type FaxOutcome struct {
 	Destination    string       `json:"destination"`
 	Zone           string       `json:"zone"`
 	Pages          int          `json:"pages"`
-	PagesConfirmed int          `json:"pages_confirmed"`
+	PagesConfirmed int          `json:"pages_confirmed"` // over all attempts (hotel.fax.attempt: so far)
 	Attempts       int          `json:"attempts"`
-	Start          time.Time    `json:"start"`
+	Start          time.Time    `json:"start"` // of the last attempt
 	DurationS      float64      `json:"duration_s"`
 	BitRate        int          `json:"bitrate"`
 	RemoteID       string       `json:"remote_id,omitempty"`
@@ -391,55 +490,141 @@ type FaxOutcome struct {
 	PerPage        []FaxPage    `json:"per_page"`
 	Report         string       `json:"report,omitempty"` // transmission report file (PDF) on the gateway
 	Billed         bool         `json:"billed"`
-	Amount         rating.Money `json:"amount"`
+	Amount         rating.Money `json:"amount"` // hotel.fax.sent/failed: every attempt's charge; hotel.fax.attempt: this one's
 	AmountMinor    int64        `json:"amount_minor"`
 	Currency       string       `json:"currency"`
 	Tariff         string       `json:"tariff"`
 	Breakdown      []folio.Line `json:"breakdown"`
 	Unbilled       string       `json:"unbilled,omitempty"`
+	Charges        []FaxCharge  `json:"charges"`
+	NextAt         *time.Time   `json:"next_attempt,omitempty"` // hotel.fax.attempt
 }
 
-// finish records an attempt; a final one is billed and published.
-func (fg *faxGlue) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt, res faxmodem.SendResult, state string, next time.Time) {
+// FaxCharge is the business charge of one attempt.
+type FaxCharge struct {
+	Attempt     int          `json:"attempt"`
+	Pages       int          `json:"pages"` // confirmed in that attempt
+	Amount      rating.Money `json:"amount"`
+	AmountMinor int64        `json:"amount_minor"`
+	IdemKey     string       `json:"idemkey"` // business_charges.idemkey
+	Unbilled    string       `json:"unbilled,omitempty"`
+}
+
+// faxChargeIdem is the idemkey of an attempt's business charge (and of its
+// hotel.fax.attempt event).
+func faxChargeIdem(j faxjobs.Job, attempt int) string {
+	return fmt.Sprintf("%s/fax-job/%d/attempt/%d", j.Device, j.ID, attempt)
+}
+
+// jobCharges reads the business charges earlier attempts of a job made.
+func jobCharges(tx *store.Tx, j faxjobs.Job) ([]FaxCharge, []folio.Line, error) {
+	rows, err := tx.Query(`SELECT idemkey, units, amount, amount_minor, breakdown, unbilled FROM business_charges
+		WHERE service=? AND device=? AND ref=? ORDER BY at, idemkey`, rating.ServiceFaxSend, j.Device, fmt.Sprintf("fax-job/%d", j.ID))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []FaxCharge
+	var lines []folio.Line
+	for rows.Next() {
+		var c FaxCharge
+		var amount, breakdown string
+		if err := rows.Scan(&c.IdemKey, &c.Pages, &amount, &c.AmountMinor, &breakdown, &c.Unbilled); err != nil {
+			return nil, nil, err
+		}
+		if c.Amount, err = rating.ParseMoney(amount); err != nil {
+			return nil, nil, fmt.Errorf("charge %s: %w", c.IdemKey, err)
+		}
+		fmt.Sscanf(c.IdemKey[strings.LastIndex(c.IdemKey, "/")+1:], "%d", &c.Attempt)
+		var ls []folio.Line
+		_ = json.Unmarshal([]byte(breakdown), &ls)
+		lines = append(lines, ls...)
+		out = append(out, c)
+	}
+	return out, lines, rows.Err()
+}
+
+// finish records an attempt. An attempt with confirmed pages is billed
+// once (its own business charge); a cut one that is retried publishes
+// hotel.fax.attempt with that charge, a final one hotel.fax.sent/failed
+// with the sum over the attempts.
+func (fg *faxGlue) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt, state string, next time.Time) {
 	g := fg.g
 	now := g.Now()
 	var out FaxOutcome
 	err := g.st.InTx(ctx, func(tx *store.Tx) error {
-		if state == faxjobs.Retry {
+		if state == faxjobs.Retry && a.Confirmed == 0 {
 			return faxjobs.Finish(tx, j.ID, a, state, next, now)
 		}
-		typ := "hotel.fax.sent"
-		if state == faxjobs.Failed {
-			typ = "hotel.fax.failed"
+		prior, priorLines, err := jobCharges(tx, j)
+		if err != nil {
+			return err
+		}
+		perPage := jobPages(j)
+		if a.Result != "" {
+			_ = json.Unmarshal([]byte(a.Result), &perPage)
 		}
 		out = FaxOutcome{JobID: j.ID, CommandID: j.CommandID, Device: j.Device, Room: j.Room, Operator: j.Operator,
 			Number: g.Biller().MaskDialed(j.Canonical), Destination: j.Destination, Zone: j.Zone, Pages: j.Pages,
-			PagesConfirmed: a.Confirmed, Attempts: j.Attempts, Start: a.Start.In(g.loc), DurationS: a.Duration.Seconds(),
-			BitRate: a.BitRate, RemoteID: a.RemoteID, Result: "OK", PerPage: pageResults(res.PerPage), Report: a.Report,
-			Currency: fg.tariff.Currency(), Tariff: fg.tariff.Name(), Breakdown: []folio.Line{}}
+			PagesConfirmed: a.Total, Attempts: j.Attempts, Start: a.Start.In(g.loc), DurationS: a.Duration.Seconds(),
+			BitRate: a.BitRate, RemoteID: a.RemoteID, Result: "OK", PerPage: perPage, Report: a.Report,
+			Currency: fg.tariff.Currency(), Tariff: fg.tariff.Name(), Breakdown: []folio.Line{}, Charges: []FaxCharge{}}
 		if a.Error != "" {
 			out.Result = a.Error
 		}
-		idem := fmt.Sprintf("%s/fax-job/%d", j.Device, j.ID)
+		typ, idem := "hotel.fax.sent", fmt.Sprintf("%s/fax-job/%d", j.Device, j.ID)
+		switch state {
+		case faxjobs.Failed:
+			typ = "hotel.fax.failed"
+		case faxjobs.Retry:
+			typ, idem = "hotel.fax.attempt", faxChargeIdem(j, j.Attempts)
+			n := next.In(g.loc)
+			out.NextAt = &n
+		}
 		ev := store.Event{Type: typ, Topic: g.topics.Event("fax", j.Device, typ), Source: g.topics.Source("fax", j.Device),
 			Subject: subjectOf(j.Room, j.Device), IdemKey: idem, Time: now.In(g.loc)}
 		var bp businessPrice
-		if a.Confirmed > 0 {
-			// 發送傳真程序: bill the actual price: the confirmed pages and the call.
-			bp = fg.sendPrice(j, a.Confirmed, a.Start, a.Duration)
-			out.Billed = true
-			out.Amount, out.AmountMinor, out.Currency, out.Breakdown, out.Unbilled = bp.res.Price, bp.res.Minor, bp.res.Currency, bp.lines(), bp.unbilled
-			a.Charge = idem
+		var unbilled []string
+		if state != faxjobs.Retry {
+			// The job's total: the earlier attempts' charges, then this one's.
+			for _, c := range prior {
+				out.Charges = append(out.Charges, c)
+				out.Amount += c.Amount
+				out.AmountMinor += c.AmountMinor
+				if c.Unbilled != "" {
+					unbilled = append(unbilled, fmt.Sprintf("attempt %d: %s", c.Attempt, c.Unbilled))
+				}
+			}
+			out.Breakdown = append(out.Breakdown, priorLines...)
+			out.Billed = len(prior) > 0
 		}
+		if a.Confirmed > 0 {
+			// 發送傳真程序: bill the actual price: this attempt's confirmed pages and its call.
+			bp = fg.sendPrice(j, a.Confirmed, a.Start, a.Duration)
+			a.Charge = faxChargeIdem(j, j.Attempts)
+			out.Billed = true
+			out.Amount += bp.res.Price
+			out.AmountMinor += bp.res.Minor
+			out.Breakdown = append(out.Breakdown, bp.lines()...)
+			out.Charges = append(out.Charges, FaxCharge{Attempt: j.Attempts, Pages: a.Confirmed, Amount: bp.res.Price, AmountMinor: bp.res.Minor,
+				IdemKey: a.Charge, Unbilled: bp.unbilled})
+			if bp.unbilled != "" {
+				unbilled = append(unbilled, fmt.Sprintf("attempt %d: %s", j.Attempts, bp.unbilled))
+			}
+		}
+		out.Unbilled = strings.Join(unbilled, "; ")
 		ev.Data = out
 		seq, dup, err := tx.Enqueue(ev)
 		if err != nil {
 			return err
 		}
 		if a.Confirmed > 0 && !dup {
-			if err := insertCharge(tx, idem, rating.ServiceFaxSend, j.Device, fmt.Sprintf("fax-job/%d", j.ID), j.Room, j.Operator,
-				a.Start.Add(a.Duration), int64(a.Confirmed), "", false, false, map[bool]string{true: "completed", false: "partial"}[state == faxjobs.Sent],
-				bp, fg.tariff.Name(), seq); err != nil {
+			chargeState := "partial"
+			if a.Error == "" && a.Confirmed >= a.Pages {
+				chargeState = "completed"
+			}
+			if err := insertCharge(tx, a.Charge, rating.ServiceFaxSend, j.Device, fmt.Sprintf("fax-job/%d", j.ID), j.Room, j.Operator,
+				a.Start.Add(a.Duration), int64(a.Confirmed), "", false, false, chargeState, bp, fg.tariff.Name(), seq); err != nil {
 				return err
 			}
 		}
@@ -450,8 +635,8 @@ func (fg *faxGlue) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt,
 		return
 	}
 	g.notify()
-	g.log.Info("fax job "+state, "device", j.Device, "job", j.ID, "attempt", j.Attempts, "confirmed", a.Confirmed, "err", a.Error)
-	fg.mu.Lock()
+	g.log.Info("fax job "+state, "device", j.Device, "job", j.ID, "attempt", j.Attempts, "confirmed", a.Confirmed, "total", a.Total, "err", a.Error)
+	fg.mu.Lock() // fax.send's reply waits for the first attempt's end
 	if ch := fg.done[j.ID]; ch != nil {
 		close(ch)
 		delete(fg.done, j.ID)
@@ -912,7 +1097,7 @@ type FaxSendData struct {
 	To         string `json:"to"`
 	Room       string `json:"room"`
 	Operator   string `json:"operator"`
-	Document   string `json:"document"`             // base64, at most MaxFaxDocument decoded
+	Document   string `json:"document"`             // base64, at most fax.max_document_mib decoded
 	Format     string `json:"format,omitempty"`     // MIME type; default: from the first bytes
 	Resolution string `json:"resolution,omitempty"` // fine (default), standard
 }
@@ -1039,7 +1224,10 @@ func (h faxSendHandler) Execute(ctx context.Context, c *bus.Command) (any, error
 	if err != nil {
 		return nil, err
 	}
-	pages, err := toPages(ctx, j.doc, j.d.Format, j.fine, faxPageLimit)
+	fg.mu.Lock()
+	policy, pageLimit, bitrate := fg.policy, fg.pages, fg.bitrate
+	fg.mu.Unlock()
+	pages, err := toPages(ctx, j.doc, j.d.Format, j.fine, pageLimit)
 	if err != nil {
 		return nil, &bus.FieldError{Field: "data.document", Problem: err.Error()}
 	}
@@ -1049,20 +1237,20 @@ func (h faxSendHandler) Execute(ctx context.Context, c *bus.Command) (any, error
 		return nil, fmt.Errorf("fax pages not stored: %w", err)
 	}
 	// The quote: pages at the zone's fee and the call for the estimated time.
-	est := estimate(pages, j.fine, faxQuoteBitRate)
+	est := estimate(pages, j.fine, bitrate)
 	fake := faxjobs.Job{Zone: j.num.zone, Dial: j.num.dial}
 	bp := fg.sendPrice(fake, len(pages), now, est)
 	q := FaxQuote{CommandID: c.ID, Device: c.Device, Room: j.d.Room, Operator: j.d.Operator, Number: g.Biller().MaskDialed(j.num.canonical),
 		Kind: j.num.kind, Destination: j.num.destination, Zone: j.num.zone, Pages: len(pages), Resolution: j.d.Resolution,
-		EstimatedS: int(est.Seconds()), QuoteBitRate: faxQuoteBitRate, Amount: bp.res.Price, AmountMinor: bp.res.Minor,
+		EstimatedS: int(est.Seconds()), QuoteBitRate: bitrate, Amount: bp.res.Price, AmountMinor: bp.res.Minor,
 		Currency: bp.res.Currency, Tariff: fg.tariff.Name(), Breakdown: bp.lines(), Unbilled: bp.unbilled,
-		MaxAttempts: fg.policy.Attempts, RetryEveryS: int(fg.policy.Interval.Seconds())}
+		MaxAttempts: policy.Attempts, RetryEveryS: int(policy.Interval.Seconds())}
 	var id int64
 	err = g.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		id, err = faxjobs.Enqueue(tx, faxjobs.Job{CommandID: c.ID, Device: c.Device, Number: j.d.To, Dial: j.num.dial, Canonical: j.num.canonical,
 			Kind: j.num.kind, Zone: j.num.zone, Destination: j.num.destination, Room: j.d.Room, Operator: j.d.Operator,
-			Document: path, Pages: len(pages), Fine: j.fine}, fg.policy, now)
+			Document: path, Pages: len(pages), Fine: j.fine}, policy, now)
 		if err != nil {
 			return err
 		}
@@ -1252,6 +1440,13 @@ func (fg *faxGlue) onReceived(s *deviceSink, tx *store.Tx, r drivers.Result, rec
 	id, dup, err := faxjobs.Register(tx, f)
 	if err != nil || dup {
 		return dup, err
+	}
+	if fg.email != nil && f.PDF != "" {
+		// E-mailed to the front desk by the mailer, after this commits.
+		if err := faxjobs.QueueMail(tx, id, g.Now()); err != nil {
+			return false, err
+		}
+		defer fg.poke(fg.mailCh)
 	}
 	data := FaxReceived{ID: id, Device: s.device, Received: at.In(g.loc), Pages: f.Pages, RemoteID: f.RemoteID, BadLines: f.BadLines,
 		Partial: f.Partial, Complete: f.Complete, BitRate: f.BitRate, DurationS: rec.Duration.Seconds(), Error: f.Error, Status: faxjobs.Unassigned}
@@ -1583,4 +1778,206 @@ func (fg *faxGlue) retained(ctx context.Context, f faxjobs.Fax, status, reason s
 	}
 	g.notify()
 	g.log.Info("fax "+status, "fax", f.ID, "received", f.Received)
+}
+
+// ---------------------------------------------------------------------------
+// E-mail of received faxes to the front desk (config fax.email)
+
+// faxMailTimeout bounds one SMTP session.
+var faxMailTimeout = 2 * time.Minute
+
+// mailer sends the queued e-mails of received faxes; a failure is logged
+// and tried again after fax.email.retry_interval_s. The register is never
+// touched: the fax stays there whatever happens to its e-mail.
+func (fg *faxGlue) mailer(ctx context.Context) {
+	tick := time.NewTicker(fg.poll)
+	defer tick.Stop()
+	for {
+		fg.mailDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-fg.mailCh:
+		case <-tick.C:
+		}
+	}
+}
+
+func (fg *faxGlue) mailDue(ctx context.Context) {
+	g := fg.g
+	due, err := faxjobs.DueMail(ctx, g.st, g.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			g.log.Warn("fax e-mail queue", "err", err)
+		}
+		return
+	}
+	for _, id := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		fg.mailOne(ctx, id)
+	}
+}
+
+func (fg *faxGlue) mailOne(ctx context.Context, id int64) {
+	g := fg.g
+	state, errText, next := faxjobs.MailSent, "", g.Now()
+	f, err := faxjobs.GetFax(ctx, g.st, id)
+	var pdf []byte
+	if err == nil {
+		if f.Status == faxjobs.Destroyed || f.PDF == "" {
+			state, errText = faxjobs.MailGivenUp, "the fax's files were destroyed before it could be e-mailed"
+		} else if pdf, err = os.ReadFile(f.PDF); err != nil {
+			err = fmt.Errorf("the fax's PDF: %w", err)
+		}
+	}
+	if err == nil && state == faxjobs.MailSent {
+		err = sendFaxMail(ctx, fg.email, fg.roots, faxMessage(fg.email, f, pdf, g.loc, g.Now()))
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: still pending, tried at the next start
+		}
+		fg.mu.Lock()
+		wait := fg.mailWait
+		fg.mu.Unlock()
+		state, errText, next = faxjobs.MailPending, err.Error(), g.Now().Add(wait)
+		g.log.Warn("fax not e-mailed to the front desk; tried again later", "fax", id, "to", fg.email.To, "next", next, "err", err)
+	}
+	if err := g.st.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		return faxjobs.MailDone(tx, id, state, errText, next, g.Now())
+	}); err != nil {
+		g.log.Error("fax e-mail state not recorded", "fax", id, "err", err)
+		return
+	}
+	if state == faxjobs.MailSent {
+		g.log.Info("fax e-mailed to the front desk", "fax", id, "to", fg.email.To, "pages", f.Pages)
+	}
+}
+
+// faxMessage is the e-mail of a received fax: a short text and the PDF.
+// It carries no guest name (the fax is not assigned yet).
+func faxMessage(e *config.FaxEmail, f faxjobs.Fax, pdf []byte, loc *time.Location, now time.Time) []byte {
+	recv := f.Received.In(loc)
+	from := f.RemoteID
+	if from == "" {
+		from = "an unidentified sender"
+	}
+	subject := fmt.Sprintf("Fax %d received %s: %d page(s) from %s", f.ID, recv.Format("2006-01-02 15:04"), f.Pages, from)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h := func(k, v string) string { return k + ": " + v + "\r\n" }
+	var b bytes.Buffer
+	b.WriteString(h("From", e.From))
+	b.WriteString(h("To", e.To))
+	b.WriteString(h("Subject", mime.QEncoding.Encode("utf-8", subject)))
+	b.WriteString(h("Date", now.In(loc).Format(time.RFC1123Z)))
+	b.WriteString(h("Message-ID", fmt.Sprintf("<fax-%d-%d@switchboard>", f.ID, f.Received.UnixNano())))
+	b.WriteString(h("MIME-Version", "1.0"))
+	b.WriteString(h("Content-Type", `multipart/mixed; boundary="`+mw.Boundary()+`"`))
+	b.WriteString("\r\n")
+	text := fmt.Sprintf("Fax %d came in on %s at %s: %d page(s) from %s.\r\n", f.ID, f.Device, recv.Format("2006-01-02 15:04"), f.Pages, from)
+	if f.Partial {
+		text += "PARTIAL: a page was cut or the sender did not end the call properly. Verify the page count.\r\n"
+	}
+	text += "Find the guest (fax.assign) and deliver it (fax.deliver) as usual; the PDF is attached.\r\n"
+	tp, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Transfer-Encoding": {"8bit"}})
+	tp.Write([]byte(text))
+	name := fmt.Sprintf("fax-%d.pdf", f.ID)
+	ap, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {`application/pdf; name="` + name + `"`},
+		"Content-Disposition": {`attachment; filename="` + name + `"`}, "Content-Transfer-Encoding": {"base64"}})
+	enc := base64.StdEncoding.EncodeToString(pdf)
+	for len(enc) > 76 {
+		ap.Write([]byte(enc[:76] + "\r\n"))
+		enc = enc[76:]
+	}
+	ap.Write([]byte(enc + "\r\n"))
+	mw.Close()
+	b.Write(body.Bytes())
+	return b.Bytes()
+}
+
+// sendFaxMail submits msg through the configured server: STARTTLS when the
+// server offers it (required unless fax.email.starttls is optional), AUTH
+// PLAIN (else LOGIN) when a username is set.
+func sendFaxMail(ctx context.Context, e *config.FaxEmail, roots *x509.CertPool, msg []byte) error {
+	from, err := mail.ParseAddress(e.From)
+	if err != nil {
+		return fmt.Errorf("fax.email.from: %w", err)
+	}
+	to, err := mail.ParseAddress(e.To)
+	if err != nil {
+		return fmt.Errorf("fax.email.to: %w", err)
+	}
+	host, _, _ := net.SplitHostPort(e.Server)
+	tlsCfg := &tls.Config{ServerName: host, RootCAs: roots, MinVersion: tls.VersionTLS12}
+	ctx, cancel := context.WithTimeout(ctx, faxMailTimeout)
+	defer cancel()
+	dial := func() (net.Conn, error) {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", e.Server)
+		if err != nil {
+			return nil, err
+		}
+		dl, _ := ctx.Deadline()
+		conn.SetDeadline(dl)
+		return conn, nil
+	}
+	conn, err := dial()
+	if err != nil {
+		return err
+	}
+	c := smtp.NewClient(conn)
+	defer func() { c.Close() }()
+	if err := c.Hello("localhost"); err != nil {
+		return fmt.Errorf("EHLO: %w", err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		// go-smtp starts TLS on a fresh connection: the first one only
+		// asked whether the server offers it.
+		c.Close()
+		if conn, err = dial(); err != nil {
+			return err
+		}
+		if c, err = smtp.NewClientStartTLS(conn, tlsCfg); err != nil {
+			conn.Close()
+			c = smtp.NewClient(conn)
+			return fmt.Errorf("STARTTLS: %w", err)
+		}
+	} else if e.StartTLSRequired() {
+		return fmt.Errorf("%s does not offer STARTTLS (fax.email.starttls: required)", e.Server)
+	}
+	if e.Username != "" {
+		var a sasl.Client
+		switch {
+		case c.SupportsAuth(sasl.Plain):
+			a = sasl.NewPlainClient("", e.Username, e.Password)
+		case c.SupportsAuth(sasl.Login):
+			a = sasl.NewLoginClient(e.Username, e.Password)
+		default:
+			return fmt.Errorf("%s offers neither AUTH PLAIN nor AUTH LOGIN", e.Server)
+		}
+		if err := c.Auth(a); err != nil {
+			return fmt.Errorf("AUTH: %w", err)
+		}
+	}
+	if err := c.Mail(from.Address, nil); err != nil {
+		return fmt.Errorf("MAIL FROM: %w", err)
+	}
+	if err := c.Rcpt(to.Address, nil); err != nil {
+		return fmt.Errorf("RCPT TO: %w", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	if _, err := w.Write(msg); err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	_ = c.Quit()
+	return nil
 }

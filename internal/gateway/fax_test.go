@@ -1,17 +1,29 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"switchboard/drivers"
 	"switchboard/drivers/faxmodem"
@@ -39,6 +51,12 @@ type faxSite struct {
 
 func newFaxSite(t *testing.T, serial *config.Serial) *faxSite {
 	t.Helper()
+	return newFaxSiteWith(t, serial, config.Fax{})
+}
+
+// newFaxSiteWith is newFaxSite with a fax section in the config.
+func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSite {
+	t.Helper()
 	if serial == nil {
 		serial = &config.Serial{Port: filepath.Join(t.TempDir(), "no-modem"), Baud: 115200, Flow: "none"}
 	}
@@ -50,6 +68,7 @@ func newFaxSite(t *testing.T, serial *config.Serial) *faxSite {
 		Rooms:   []config.Rooms{{Extensions: "1101-1299", Class: "guest"}, {Extensions: "8000", Class: "business"}},
 		Devices: []config.Device{{ID: "fax1", Driver: "faxmodem", Profile: "spandsp", Options: map[string]any{"rings": 1, "ident": "+86 21 5555 0199"},
 			Transport: config.Transport{Serial: serial}}},
+		Fax: fax,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
@@ -121,10 +140,10 @@ func textDoc(s string) string { return base64.StdEncoding.EncodeToString([]byte(
 // (shortened interval), then both pages confirmed: hotel.fax.quoted,
 // hotel.fax.sent with pages x fee + the rated call, one business charge.
 func TestFaxSendRetriesBusyThenBills(t *testing.T) {
-	old := faxPolicy
-	faxPolicy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
-	t.Cleanup(func() { faxPolicy = old })
 	s := newFaxSite(t, nil)
+	s.fg.mu.Lock()
+	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
+	s.fg.mu.Unlock()
 	fake := &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){busy, delivered}}
 	s.fg.mu.Lock()
 	s.fg.senders["fax1"] = fake
@@ -172,10 +191,10 @@ func TestFaxSendRetriesBusyThenBills(t *testing.T) {
 }
 
 func TestFaxSendBusyEveryAttemptNotBilled(t *testing.T) {
-	old := faxPolicy
-	faxPolicy = faxjobs.Policy{Attempts: 2, Interval: 100 * time.Millisecond}
-	t.Cleanup(func() { faxPolicy = old })
 	s := newFaxSite(t, nil)
+	s.fg.mu.Lock()
+	s.fg.policy = faxjobs.Policy{Attempts: 2, Interval: 100 * time.Millisecond}
+	s.fg.mu.Unlock()
 	s.fg.mu.Lock()
 	s.fg.senders["fax1"] = &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){busy}}
 	s.fg.mu.Unlock()
@@ -430,4 +449,254 @@ func (b *backOffice) commandWait(topic, id, typ string, data any, within time.Du
 	}
 	b.t.Fatalf("no outcome of %s within %s", id, within)
 	return bus.Reply{}
+}
+
+// cutAfter confirms the first n pages of the call, then the line drops
+// (NO CARRIER: retryable).
+func cutAfter(n int) func(job faxmodem.SendJob) (faxmodem.SendResult, error) {
+	return func(job faxmodem.SendJob) (faxmodem.SendResult, error) {
+		err := &faxmodem.ResultError{Cmd: "page " + fmt.Sprint(n+1), Code: "NO CARRIER"}
+		res := faxmodem.SendResult{Number: job.Number, Pages: len(job.Pages), BitRate: 9600, Start: time.Now(), Duration: 50 * time.Second,
+			Error: err.Error(), Retryable: true}
+		for i := range job.Pages {
+			if i < n {
+				res.PerPage = append(res.PerPage, faxmodem.PageResult{Page: i + 1, Confirmed: true, Code: faxmodem.MCF, Tries: 1, BitRate: 9600, Duration: 20 * time.Second})
+				res.PagesConfirmed++
+			} else {
+				res.PerPage = append(res.PerPage, faxmodem.PageResult{Page: i + 1, Code: faxmodem.None, Tries: 1, BitRate: 9600})
+				break
+			}
+		}
+		return res, err
+	}
+}
+
+// TestFaxSendCutRetriesUnconfirmedPages: three pages; the line drops after
+// the first two are confirmed: those and the call are billed once
+// (hotel.fax.attempt), the job is re-queued with the third page only, which
+// the next attempt sends; hotel.fax.sent sums both attempts' charges.
+func TestFaxSendCutRetriesUnconfirmedPages(t *testing.T) {
+	s := newFaxSite(t, nil)
+	s.fg.mu.Lock()
+	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
+	s.fg.mu.Unlock()
+	fake := &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){cutAfter(2), delivered}}
+	s.fg.mu.Lock()
+	s.fg.senders["fax1"] = fake
+	s.fg.mu.Unlock()
+
+	text := strings.Repeat("Reservation confirmation\n", 110) // three pages of text
+	rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(text)})
+	if rep.Status != "completed" {
+		t.Fatalf("fax.send: %+v", rep)
+	}
+	att := s.bo.event("hotel.fax.attempt", func(d map[string]any) bool { return true })
+	if att["pages"] != float64(3) || att["pages_confirmed"] != float64(2) || att["billed"] != true || att["next_attempt"] == nil ||
+		len(att["charges"].([]any)) != 1 {
+		t.Fatalf("attempt %v", att)
+	}
+	sent := s.bo.event("hotel.fax.sent", func(d map[string]any) bool { return true })
+	if sent["pages"] != float64(3) || sent["pages_confirmed"] != float64(3) || sent["attempts"] != float64(2) || sent["billed"] != true {
+		t.Fatalf("sent %v", sent)
+	}
+	fake.mu.Lock()
+	if len(fake.calls) != 2 || len(fake.calls[0].Pages) != 3 || len(fake.calls[1].Pages) != 1 || !reflect.DeepEqual(fake.calls[1].Pages[0], fake.calls[0].Pages[2]) {
+		t.Fatalf("calls: %d, pages %d then %d (want 3 then the third)", len(fake.calls), len(fake.calls[0].Pages), len(fake.calls[len(fake.calls)-1].Pages))
+	}
+	if fake.calls[0].Key == fake.calls[1].Key {
+		t.Fatalf("same journal key for both attempts: %s", fake.calls[0].Key)
+	}
+	fake.mu.Unlock()
+	pp := sent["per_page"].([]any)
+	for i, want := range []float64{1, 1, 2} {
+		p := pp[i].(map[string]any)
+		if p["page"] != float64(i+1) || p["confirmed"] != true || p["attempt"] != want {
+			t.Fatalf("per page %v", pp)
+		}
+	}
+	charges := sent["charges"].([]any)
+	if len(charges) != 2 {
+		t.Fatalf("charges %v", charges)
+	}
+	ctx := context.Background()
+	rows, err := s.g.st.Query(ctx, `SELECT idemkey, units, amount, amount_minor FROM business_charges WHERE service='fax-send' ORDER BY at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []int
+	var total int64
+	keys := map[string]bool{}
+	for rows.Next() {
+		var k, a string
+		var u int
+		var m int64
+		rows.Scan(&k, &u, &a, &m)
+		units, total, keys[k] = append(units, u), total+m, true
+	}
+	rows.Close()
+	if fmt.Sprint(units) != "[2 1]" || len(keys) != 2 || !keys["fax1/fax-job/1/attempt/1"] || !keys["fax1/fax-job/1/attempt/2"] {
+		t.Fatalf("ledger units %v keys %v", units, keys)
+	}
+	if sent["amount_minor"] != float64(total) || att["amount_minor"].(float64) >= float64(total) {
+		t.Fatalf("sent amount %v, attempt %v, ledger %d", sent["amount_minor"], att["amount_minor"], total)
+	}
+	// Two attempts' calls: the sum is more than one call's three page fees.
+	if fee := tariffPrice(t, faxItem(3, "domestic")); sent["amount"].(string) == fee.Price.String() {
+		t.Fatalf("amount %v is the page fee alone", sent["amount"])
+	}
+	j, _ := faxjobs.GetJob(ctx, s.g.st, 1)
+	if j.State != faxjobs.Sent || j.Confirmed != 3 || j.Attempts != 2 {
+		t.Fatalf("job %+v", j)
+	}
+}
+
+// TestFaxConfigUsed: the fax section of the config sets the retry policy
+// the quote announces, the page limit and the quote's speed.
+func TestFaxConfigUsed(t *testing.T) {
+	s := newFaxSiteWith(t, nil, config.Fax{RetryAttempts: 5, RetryIntervalS: 60, PageLimit: 1, QuoteBitRate: 14400, ArchiveDays: 3, DestroyDays: 30, MaxDocumentMiB: 1})
+	if s.fg.policy.Attempts != 5 || s.fg.policy.Interval != time.Minute || s.fg.keep.ArchiveAfter != 72*time.Hour ||
+		s.fg.keep.DestroyAfter != 30*24*time.Hour || s.fg.docLimit != 1<<20 {
+		t.Fatalf("glue %+v %+v %d", s.fg.policy, s.fg.keep, s.fg.docLimit)
+	}
+	s.fg.mu.Lock()
+	s.fg.senders["fax1"] = &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){delivered}}
+	s.fg.mu.Unlock()
+	rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(strings.Repeat("line\n", 80))})
+	if rep.Status != "failed" || rep.Field != "data.document" || !strings.Contains(rep.Reason, "more than 1 pages") {
+		t.Fatalf("two pages over a limit of one: %+v", rep)
+	}
+	rep = s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc("one page")})
+	if rep.Status != "completed" {
+		t.Fatalf("fax.send: %+v", rep)
+	}
+	q := s.bo.event("hotel.fax.quoted", func(d map[string]any) bool { return true })
+	if q["max_attempts"] != float64(5) || q["retry_every_s"] != float64(60) || q["quote_bitrate"] != float64(14400) {
+		t.Fatalf("quote %v", q)
+	}
+}
+
+// smtpDesk is an in-process SMTP server (go-smtp) on 127.0.0.1 with
+// STARTTLS (a test CA's certificate) and AUTH PLAIN only after it.
+type smtpDesk struct {
+	mu    sync.Mutex
+	msgs  [][]byte
+	users []string
+	tls   []bool
+}
+
+type smtpDeskSession struct {
+	d    *smtpDesk
+	c    *smtp.Conn
+	user string
+}
+
+func (d *smtpDesk) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &smtpDeskSession{d: d, c: c}, nil
+}
+func (s *smtpDeskSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *smtpDeskSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		if username != "frontdesk" || password != "s3cret" {
+			return errors.New("bad credentials")
+		}
+		s.user = username
+		return nil
+	}), nil
+}
+func (s *smtpDeskSession) Mail(from string, _ *smtp.MailOptions) error {
+	if s.user == "" {
+		return &smtp.SMTPError{Code: 530, Message: "authentication required"}
+	}
+	return nil
+}
+func (s *smtpDeskSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *smtpDeskSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	_, isTLS := s.c.TLSConnectionState()
+	s.d.mu.Lock()
+	s.d.msgs, s.d.users, s.d.tls = append(s.d.msgs, b), append(s.d.users, s.user), append(s.d.tls, isTLS)
+	s.d.mu.Unlock()
+	return nil
+}
+func (s *smtpDeskSession) Reset()        {}
+func (s *smtpDeskSession) Logout() error { return nil }
+
+// TestFaxReceivedEmailed: fax.email set, the SMTP server down when the fax
+// comes in: the failure is recorded and retried, the register keeps the
+// fax; once the server is up the PDF is mailed over STARTTLS with AUTH PLAIN.
+func TestFaxReceivedEmailed(t *testing.T) {
+	ca := peers.NewTestCA(t, "smtp")
+	addr := fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
+	s := newFaxSiteWith(t, nil, config.Fax{Email: &config.FaxEmail{Server: addr, Username: "frontdesk", Password: "s3cret",
+		From: "Switchboard <fax@hotel.example>", To: "frontdesk@hotel.example", StartTLS: "required", CA: ca.CAFile}})
+	s.fg.mu.Lock()
+	s.fg.mailWait = 200 * time.Millisecond
+	s.fg.mu.Unlock()
+	ctx := context.Background()
+	s.deliverReceived(faxmodem.Received{Key: "fax1/rx/mail-1", RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
+		Start: time.Now(), Duration: 40 * time.Second, Complete: true})
+	s.bo.event("hotel.fax.received", func(d map[string]any) bool { return d["id"] == float64(1) })
+	waitUntil(t, "a failed e-mail attempt", func() bool {
+		m, err := faxjobs.GetMail(ctx, s.g.st, 1)
+		return err == nil && m.Attempts >= 1 && m.State == faxjobs.MailPending && m.LastError != ""
+	})
+	if f, err := faxjobs.GetFax(ctx, s.g.st, 1); err != nil || f.Status != faxjobs.Unassigned || f.PDF == "" {
+		t.Fatalf("register after a failed e-mail: %+v %v", f, err)
+	}
+
+	cert, err := tls.LoadX509KeyPair(ca.CertFile, ca.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := &smtpDesk{}
+	srv := smtp.NewServer(desk)
+	srv.Addr, srv.Domain = addr, "localhost"
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.AllowInsecureAuth = false
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	waitUntil(t, "the e-mail", func() bool {
+		m, err := faxjobs.GetMail(ctx, s.g.st, 1)
+		return err == nil && m.State == faxjobs.MailSent
+	})
+	desk.mu.Lock()
+	defer desk.mu.Unlock()
+	if len(desk.msgs) != 1 || desk.users[0] != "frontdesk" || !desk.tls[0] {
+		t.Fatalf("%d messages, users %v, tls %v", len(desk.msgs), desk.users, desk.tls)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(desk.msgs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Header.Get("Subject"), "Fax 1 received") || msg.Header.Get("To") != "frontdesk@hotel.example" {
+		t.Fatalf("headers %v", msg.Header)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var pdf []byte
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		if p.FileName() == "fax-1.pdf" {
+			pdf, _ = io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		}
+	}
+	f, _ := faxjobs.GetFax(ctx, s.g.st, 1)
+	want, _ := os.ReadFile(f.PDF)
+	if len(pdf) == 0 || !bytes.Equal(pdf, want) {
+		t.Fatalf("attachment %d bytes, the fax's PDF %d", len(pdf), len(want))
+	}
 }

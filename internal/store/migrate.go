@@ -376,6 +376,18 @@ CREATE TABLE fax_register (
 CREATE INDEX fax_register_received ON fax_register(received);
 CREATE INDEX fax_register_status ON fax_register(status, received);
 `,
+	// Received faxes queued for e-mail to the front desk (internal/fax/jobs).
+	6: `
+CREATE TABLE fax_email (
+	fax_id     INTEGER PRIMARY KEY,  -- fax_register.id
+	state      TEXT    NOT NULL,     -- pending, sent, given-up
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	next_at    INTEGER NOT NULL,
+	last_error TEXT    NOT NULL DEFAULT '',
+	sent       INTEGER
+);
+CREATE INDEX fax_email_due ON fax_email(state, next_at);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -63,13 +63,13 @@ type Job struct {
 	Created     time.Time
 	Updated     time.Time
 	LastError   string
-	Confirmed   int
+	Confirmed   int // pages confirmed over all attempts
 	BitRate     int
 	RemoteID    string
 	Started     time.Time
 	Duration    time.Duration
 	Report      string // transmission report PDF
-	Result      string // JSON of the per-page results
+	Result      string // JSON of the per-page results, in the job's page numbers, over all attempts
 	Charge      string
 }
 
@@ -188,16 +188,17 @@ type Outcome struct {
 }
 
 // Decide says what follows an attempt (the job's Attempts already counts
-// it): sent when every page was confirmed; another attempt after the
-// interval when it failed retryably before any page went through and
-// attempts remain; failed otherwise. A call cut after some pages were
-// confirmed is not tried again: those pages are billed and a new attempt
-// would send them twice; the operator sends the rest as a new fax.
+// it; o.Pages is the pages this attempt was to send, the ones not
+// confirmed before): sent when every page was confirmed; another attempt
+// after the interval when it failed retryably (busy, no answer, or a line
+// cut after some pages went through) and attempts remain; failed
+// otherwise. The pages a cut attempt had confirmed are billed with its
+// call and are not sent again: the next attempt sends only the others.
 func Decide(j Job, o Outcome, now time.Time) (state string, next time.Time) {
 	switch {
 	case o.Error == "" && o.Confirmed >= o.Pages && o.Pages > 0:
 		return Sent, now
-	case o.Confirmed == 0 && o.Retryable && j.Attempts < j.MaxAttempts:
+	case o.Confirmed < o.Pages && o.Retryable && j.Attempts < j.MaxAttempts:
 		return Retry, now.Add(j.RetryEvery)
 	}
 	return Failed, now
@@ -213,6 +214,9 @@ type Attempt struct {
 	Report   string // transmission report PDF
 	Result   string // JSON per page
 	Charge   string // business_charges idemkey ('' if nothing billed)
+	// Total is the pages confirmed over every attempt so far, this one
+	// included (stored in the job's confirmed column).
+	Total int
 }
 
 // Finish records an attempt and the state Decide chose.
@@ -223,7 +227,7 @@ func Finish(tx *store.Tx, id int64, a Attempt, state string, next, now time.Time
 	}
 	_, err := tx.Exec(`UPDATE fax_jobs SET state=?, next_at=?, updated=?, last_error=?, confirmed=?, bitrate=?, remote_id=?, started=?,
 		duration=?, report=CASE WHEN ?='' THEN report ELSE ? END, result=?, charge=COALESCE(?, charge) WHERE id=?`,
-		state, next.UnixNano(), now.UnixNano(), a.Error, a.Confirmed, a.BitRate, a.RemoteID, a.Start.UnixNano(),
+		state, next.UnixNano(), now.UnixNano(), a.Error, a.Total, a.BitRate, a.RemoteID, a.Start.UnixNano(),
 		int64(a.Duration), a.Report, a.Report, a.Result, charge, id)
 	return err
 }
