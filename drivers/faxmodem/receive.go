@@ -33,6 +33,10 @@ func ourCaps(prof *Profile) Caps {
 		MR:         true,
 		Length:     2, // unlimited
 		ScanTime:   0,
+		// ECM (T.30 Annex A, bit 27) and with it T.6 (bit 31) where the
+		// profile allows it.
+		ECM: ecmSupported && prof.ECM,
+		MMR: ecmSupported && prof.ECM,
 	}
 }
 
@@ -53,6 +57,7 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 	var s Session
 	haveSession := false
 	var lastResp Frame
+	var prevPPS *Frame // ECM: the PPS that closed the last page
 
 	for {
 		// Phase B (T.30 §5.3.2.1): DIS until a DCS comes, for T1.
@@ -113,6 +118,35 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 			c.j.t30("phase B: CFR, session %s", s)
 		}
 
+		if s.ECM {
+			// T.30 Annex A: phases C and D per block; MCF is sent once
+			// every frame of the page is in.
+			data, ppmT, last, eor, err := c.receivePageECM(ctx, &s, prevPPS)
+			if err != nil {
+				c.j.t30("phase C (ECM): %v", err)
+				if len(data) > 0 {
+					rec.Pages = append(rec.Pages, c.judge(data, s, true))
+				}
+				return err
+			}
+			prevPPS = last
+			pg := c.judge(data, s, false)
+			pg.Response = MCF // what was sent: ECM guarantees the frames
+			if eor {
+				pg.Response, pg.Partial = ERR, true // T.30 Annex A §A.1.3: EOR/ERR
+			}
+			rec.Pages = append(rec.Pages, pg)
+			rec.BitRate = s.Mod.BPS
+			c.j.t30("phase D: page %d (ECM) %s: %d octets, %d lines, %d bad; %s", len(rec.Pages), ppmT.Name(), len(data), pg.Height, pg.BadLines, pg.Response)
+			switch ppmT {
+			case FcfEOP, FcfPRIEOP:
+				return c.awaitDCN(ctx, rec, prevPPS)
+			case FcfEOM, FcfPRIEOM:
+				haveSession, sendDIS = false, true
+				t1 = time.Now().Add(T1)
+			}
+			continue
+		}
 		// Phase C (T.30 §5.3.2.3): the page.
 		data, perr := c.receivePage(ctx, s)
 		if perr != nil {
@@ -202,24 +236,43 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 		}
 		switch ppm.Type() {
 		case FcfEOP, FcfPRIEOP:
-			// Phase E (T.30 §5.3.2.5): the sender's DCN.
-			frames, _ := c.recvFrames(ctx, false, T2)
-			for _, f := range frames {
-				if f.Type() == FcfDCN&^1 {
-					rec.Complete = true
-				}
-			}
-			if !rec.Complete {
-				c.j.t30("phase E: no DCN after EOP (accepted: the document is complete)")
-				rec.Complete = true
-			}
-			return nil
+			return c.awaitDCN(ctx, rec, nil)
 		case FcfEOM, FcfPRIEOM:
 			// T.30 §5.3.2.4: back to phase B, DIS again.
 			haveSession, sendDIS = false, true
 			t1 = time.Now().Add(T1)
 		}
 	}
+}
+
+// awaitDCN is phase E (T.30 §5.3.2.5): the sender's DCN after our MCF to
+// EOP. With ECM a repeated PPS-EOP (our MCF was lost) is answered MCF again.
+func (c *call) awaitDCN(ctx context.Context, rec *Received, pps *Frame) error {
+	for try := 0; try < 3 && !rec.Complete; try++ {
+		frames, _ := c.recvFrames(ctx, false, T2)
+		repeat := false
+		for _, f := range frames {
+			switch f.Type() {
+			case FcfDCN &^ 1:
+				rec.Complete = true
+			case FcfPPS:
+				repeat = pps != nil
+			}
+		}
+		if !repeat {
+			break
+		}
+		c.j.t30("phase E: PPS-EOP repeated, MCF again")
+		c.switchToTx(ctx)
+		if err := c.sendFrames(ctx, false, c.frame(FcfMCF, nil, true)); err != nil {
+			return err
+		}
+	}
+	if !rec.Complete {
+		c.j.t30("phase E: no DCN after EOP (accepted: the document is complete)")
+		rec.Complete = true
+	}
+	return nil
 }
 
 // receiveTCF reads the training check with AT+FRM (T.31 §8.3.4.2) and
@@ -326,6 +379,6 @@ func widthPels(w int) int {
 	return 1728
 }
 
-// ecmSupported: ECM (T.30 Annex A) is not negotiated yet; the host offers
-// and selects non-ECM only.
-const ecmSupported = false
+// ecmSupported switches ECM (T.30 Annex A, ecm.go) on: offered in our DIS
+// and selected in DCS when the profile (ecm: true) and the far end allow.
+const ecmSupported = true

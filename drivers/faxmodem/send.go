@@ -74,9 +74,13 @@ func encodePage(b *codec.Bitmap, s Session) ([]byte, error) {
 	if s.Fine {
 		k = 4 // T.4 §4.2.1.1: K = 4 at 7.7 lines/mm
 	}
+	minLine := codec.MinLineBytes(s.Mod.BPS, s.ScanTime)
+	if s.Scheme == codec.MMR {
+		minLine = 0 // T.6 has no EOL and so no fill (T.6 §2.2); ECM frames pace the line
+	}
 	return codec.Encode(b, codec.Params{
 		Scheme: s.Scheme, Width: b.Width, K: k, Order: codec.LSBFirst,
-		MinLineBytes: codec.MinLineBytes(s.Mod.BPS, s.ScanTime),
+		MinLineBytes: minLine,
 	})
 }
 
@@ -124,6 +128,17 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 	if caps.MR && !job.NoMR {
 		s.Scheme = codec.MR
 	}
+	// ECM (T.30 Annex A) when the far end's DIS offers it (bit 27), the
+	// profile allows it and the job does not refuse it; T.6 (MMR, bit 31)
+	// only with ECM (T.30 Table 2 note).
+	if ecmSupported && c.prof.ECM && !job.NoECM && caps.ECM {
+		s.ECM = true
+		s.Frame64 = ecmTest.frame64
+		if caps.MMR {
+			s.Scheme = codec.MMR
+		}
+	}
+	res.ECM = s.ECM
 	s.ScanTime = minLineTime(caps, s.Fine)
 	if _, ok := dcs21to23[s.ScanTime]; !ok {
 		s.ScanTime = 20 * time.Millisecond
@@ -140,6 +155,10 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 	}
 
 	needTraining := true
+	// ecmPage is the PPS page counter: pages the receiver has confirmed with
+	// MCF (T.30 §5.3.6.2 PPS; spandsp does not count a page closed by
+	// EOR/ERR and refuses the next one numbered past it).
+	ecmPage := 0
 	for p := 0; p < len(pages); {
 		if needTraining {
 			var err error
@@ -169,20 +188,34 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 		}
 		pr.Bytes = len(data)
 		t0 := time.Now()
-		// Phase C (T.30 §5.3.2.3): the page at the trained rate.
-		c.j.t30("phase C: page %d, %d octets, %s", p+1, len(data), s)
-		if err := c.sendPage(ctx, s, data); err != nil {
-			return fmt.Errorf("page %d: %w", p+1, err)
-		}
-		pr.Duration = time.Since(t0)
-		// Phase D (T.30 §5.3.2.4): the post-message command, 75 ms after.
 		ppm := FcfMPS
 		if p == len(pages)-1 {
 			ppm = FcfEOP
 		}
-		resp, err := c.postPage(ctx, ppm)
-		if err != nil {
-			return fmt.Errorf("page %d: %w", p+1, err)
+		// Phase C (T.30 §5.3.2.3): the page at the trained rate.
+		c.j.t30("phase C: page %d, %d octets, %s", p+1, len(data), s)
+		var resp PostPageResponse
+		if s.ECM {
+			// T.30 Annex A: phase C and D per block (FCD/RCP, PPS, PPR/MCF).
+			resp, err = c.sendPageECM(ctx, &s, mods, &modIdx, data, ecmPage, ppm)
+			if resp == MCF {
+				ecmPage++
+			}
+			if err != nil {
+				return fmt.Errorf("page %d: %w", p+1, err)
+			}
+			pr.Duration = time.Since(t0)
+			res.BitRate, pr.BitRate = s.Mod.BPS, s.Mod.BPS
+		} else {
+			if err := c.sendPage(ctx, s, data); err != nil {
+				return fmt.Errorf("page %d: %w", p+1, err)
+			}
+			pr.Duration = time.Since(t0)
+			// Phase D (T.30 §5.3.2.4): the post-message command, 75 ms after.
+			resp, err = c.postPage(ctx, ppm)
+			if err != nil {
+				return fmt.Errorf("page %d: %w", p+1, err)
+			}
 		}
 		pr.Code = resp
 		pr.Confirmed = resp.Confirmed()
@@ -196,6 +229,11 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 			res.PagesConfirmed++
 			p++
 			needTraining = true
+		case ERR:
+			// ECM, T.30 Annex A §A.1.3: EOR ended the correction and the
+			// receiver took the page with errors. Not confirmed; the
+			// procedure goes on with the next page.
+			p++
 		case RTN, PIN:
 			// T.30 §5.3.6.1.6: not acceptable; retrain, then the page may be
 			// sent again (T.30 §5.3.2.4 leaves the retransmission to us).

@@ -68,6 +68,7 @@ var fcfNames = map[FCF]string{
 	FcfPPS: "PPS", FcfEOR: "EOR", FcfRR: "RR",
 	FcfMCF: "MCF", FcfRTP: "RTP", FcfRTN: "RTN", FcfPIP: "PIP", FcfPIN: "PIN", FcfPPR: "PPR", FcfRNR: "RNR", FcfERR: "ERR",
 	FcfDCN: "DCN", FcfCRP: "CRP", FcfFNV: "FNV",
+	FcfFCD: "FCD", FcfRCP: "RCP",
 }
 
 // Name is the signal's T.30 abbreviation. The X bit is ignored except for

@@ -41,11 +41,14 @@ type SendJob struct {
 type PostPageResponse string
 
 const (
-	MCF  PostPageResponse = "MCF"  // message confirmation: page received
-	RTP  PostPageResponse = "RTP"  // retrain positive: received, retrain before the next
-	RTN  PostPageResponse = "RTN"  // retrain negative: not received acceptably
-	PIP  PostPageResponse = "PIP"  // procedure interrupt positive
-	PIN  PostPageResponse = "PIN"  // procedure interrupt negative
+	MCF PostPageResponse = "MCF" // message confirmation: page received
+	RTP PostPageResponse = "RTP" // retrain positive: received, retrain before the next
+	RTN PostPageResponse = "RTN" // retrain negative: not received acceptably
+	PIP PostPageResponse = "PIP" // procedure interrupt positive
+	PIN PostPageResponse = "PIN" // procedure interrupt negative
+	// ERR answers EOR in ECM: the sender stopped correcting a block, the
+	// receiver keeps the page with its errors (T.30 Annex A §A.1.3).
+	ERR  PostPageResponse = "ERR"
 	None PostPageResponse = "none" // no valid response after three tries
 )
 
