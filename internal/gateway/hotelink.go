@@ -599,6 +599,13 @@ func (hg *hotelGlue) send(ctx context.Context, device string, cmd hotelink.Comma
 	if l == nil {
 		return sendOutcome{Ack: hotelink.CommandAck{Ref: cmd.Reference(), Reason: "no such hotel link"}, Err: fmt.Errorf("device %s is not a hotel link", device)}
 	}
+	if ws, ok := cmd.(hotelink.WakeupSet); ok && !datedWakeups(l.drv) && ws.At.Sub(hg.g.Now()) > undatedWindow {
+		// The PBX's wake-up record has a time and no date (Mitel SX-200
+		// PMS: function WAK, HHMM): it rings at the next such time. A
+		// wake-up for a later day waits in the schedule and goes to the PBX
+		// within the last day before it is due (the watchdog sends it).
+		return sendOutcome{Ack: hotelink.CommandAck{Ref: cmd.Reference()}, Err: errHeldUndated}
+	}
 	for try := 0; ; try++ {
 		up := l.waitUp()
 		sctx, cancel := context.WithTimeout(ctx, hotelinkSendTimeout)
@@ -617,6 +624,44 @@ func (hg *hotelGlue) send(ctx context.Context, device string, cmd hotelink.Comma
 			return sendOutcome{Ack: ack, Err: err, Retries: try}
 		}
 		t.Stop()
+	}
+}
+
+// undatedWindow is how far ahead a wake-up goes to a PBX whose wake-up
+// record carries no date.
+const undatedWindow = 23 * time.Hour
+
+// errHeldUndated: the wake-up waits in the schedule (see send).
+var errHeldUndated = errors.New("held: this PBX's wake-up has no date, so it is sent on the day before it is due")
+
+// datedWakeups reports whether the link's protocol dates a wake-up (FIAS
+// WR carries DA and TI) or only times it (SX-200 WAK HHMM).
+func datedWakeups(d *hotelink.Driver) bool {
+	return d.Profile().Protocol != hotelink.ProtoSX200
+}
+
+// sendUndatedDue sends the held wake-ups that entered the last day before
+// they are due, on a PBX whose wake-ups carry no date.
+func (hg *hotelGlue) sendUndatedDue(ctx context.Context) {
+	l := hg.link(hg.primary)
+	if l == nil || datedWakeups(l.drv) || !l.drv.LinkUp() {
+		return
+	}
+	now := hg.g.Now()
+	us, err := hg.unconfirmed(ctx, now)
+	if err != nil {
+		hg.g.log.Warn("held wake-ups not sent", "err", err)
+		return
+	}
+	for _, u := range us {
+		if u.at.Sub(now) > undatedWindow {
+			break // in time order: the rest are later still
+		}
+		cmd := hotelink.WakeupSet{Ref: u.ref, Room: u.room, At: u.at}
+		o := hg.send(ctx, hg.primary, cmd, 0)
+		if _, err := hg.applyAck(ctx, hg.primary, cmd, o); err != nil {
+			hg.g.log.Warn("wake-up answer not recorded", "ref", u.ref, "err", err)
+		}
 	}
 }
 
@@ -660,7 +705,7 @@ func (hg *hotelGlue) dispatch(ctx context.Context, device string, acts []wakeup.
 // down changes nothing: the wake-up stays unconfirmed and goes to the PBX
 // on the next link start.
 func (hg *hotelGlue) applyAck(ctx context.Context, device string, cmd hotelink.Command, o sendOutcome) ([]wakeup.Action, error) {
-	if errors.Is(o.Err, hotelink.ErrLinkDown) || errors.Is(o.Err, context.Canceled) || errors.Is(o.Err, context.DeadlineExceeded) {
+	if errors.Is(o.Err, hotelink.ErrLinkDown) || errors.Is(o.Err, errHeldUndated) || errors.Is(o.Err, context.Canceled) || errors.Is(o.Err, context.DeadlineExceeded) {
 		return nil, nil
 	}
 	ack := o.Ack
@@ -1049,6 +1094,7 @@ func (hg *hotelGlue) watch(ctx context.Context) {
 	if !hg.linkUpOrNone() {
 		hg.linkDownCheck(ctx, now)
 	}
+	hg.sendUndatedDue(ctx)
 }
 
 // linkDownCheck: the link is down and wake-ups are due within the
@@ -1721,6 +1767,9 @@ func (hg *hotelGlue) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.R
 			}
 		case o.operatorTask():
 			res["operator_task"] = o.Ack.Reason
+		case errors.Is(o.Err, errHeldUndated):
+			res["pbx"] = "held"
+			res["note"] = errHeldUndated.Error()
 		case errors.Is(o.Err, hotelink.ErrLinkDown):
 			return res, fmt.Errorf("%s: wake-up %d is recorded and goes to the PBX when the link is back", o.reason(), w.ID)
 		default:

@@ -197,6 +197,26 @@ func TestHotelinkSX200OverSerial(t *testing.T) {
 		t.Errorf("%d unmatched wake-up results", n)
 	}
 
+	// A wake-up two days ahead: the SX-200's WAK has no date, so it would
+	// ring at the next 06:15. It waits in the schedule and goes to the PBX
+	// within the last day before it is due.
+	clk.Set(today.Add(8 * time.Hour))
+	later := today.AddDate(0, 0, 2)
+	if r := bo.pbx("w3", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:15", Date: later.Format("2006-01-02"), Operator: "07"}); r.Status != "completed" || result(t, r)["pbx"] != "held" {
+		t.Fatalf("wakeup.set two days ahead: %+v", r)
+	}
+	time.Sleep(100 * time.Millisecond) // several watchdog turns
+	for _, m := range p.Received() {
+		if strings.Contains(m.Raw, "0615") {
+			t.Fatalf("wake-up two days ahead sent to a PBX that rings at the next 06:15: %q", m.Raw)
+		}
+	}
+	clk.Set(later.Add(6*time.Hour + 15*time.Minute - 22*time.Hour)) // 08:15 the day before
+	s.waitUntil("held wake-up sent within its last day", func() bool {
+		got := lastSX200(p, 1)
+		return len(got) == 1 && got[0] == "WAK 1  1203 0615 ACK"
+	})
+
 	// Maid status dialed in 1204.
 	if err := p.RoomStatus("1204", 3); err != nil {
 		t.Fatal(err)
