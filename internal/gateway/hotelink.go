@@ -1048,6 +1048,44 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 			hg.g.log.Warn("wake-up answer not recorded", "device", device, "ref", u.ref, "err", err)
 		}
 	}
+	// Cancels the PBX never confirmed (the link was down): without a
+	// database swap, nothing else would stop the PBX ringing the room.
+	cs, err := hg.uncancelled(ctx, hg.g.Now())
+	if err != nil {
+		hg.g.log.Warn("wake-up cancels not re-sent after link start", "device", device, "err", err)
+		return
+	}
+	for _, u := range cs {
+		cmd := hotelink.WakeupCancel{Ref: u.ref, Room: u.room, At: u.at}
+		o := hg.send(ctx, device, cmd, 0)
+		if _, err := hg.applyAck(ctx, device, cmd, o); err != nil {
+			hg.g.log.Warn("wake-up cancel answer not recorded", "device", device, "ref", u.ref, "err", err)
+		}
+	}
+}
+
+// uncancelled lists the wake-ups whose cancel the PBX has not confirmed
+// and whose time is still ahead.
+func (hg *hotelGlue) uncancelled(ctx context.Context, now time.Time) ([]unconfirmedSet, error) {
+	rows, err := hg.g.st.Query(ctx, `SELECT id, room, pbx_at, pbx_seq FROM wakeups
+		WHERE pbx_state='cancelling' AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("wake-up cancels to confirm: %w", err)
+	}
+	defer rows.Close()
+	var out []unconfirmedSet
+	for rows.Next() {
+		var u unconfirmedSet
+		var at int64
+		var seq int
+		if err := rows.Scan(&u.id, &u.room, &at, &seq); err != nil {
+			return nil, err
+		}
+		u.at = time.Unix(0, at).In(hg.g.loc)
+		u.ref = fmt.Sprintf("wakeup/%d/cancel/%d", u.id, seq)
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // watchdog runs the schedule's watchdog every hotelinkWatchEvery: wake-ups
