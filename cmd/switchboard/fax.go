@@ -8,10 +8,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image/png"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"switchboard/drivers/faxmodem"
+	tifff "switchboard/internal/fax/tiff"
+	"switchboard/internal/transport"
 	"text/tabwriter"
 	"time"
 
@@ -29,7 +34,8 @@ func init() {
 const faxUsage = `usage:
   switchboard fax send    --device D --to NUMBER --room R --operator O [--resolution fine|standard] FILE
   switchboard fax list    [--unassigned] [--date YYYY-MM-DD] [--csv|--json]   the register of received faxes
-  switchboard fax show    ID
+  switchboard fax show    ID [--png DIR]                                       the register entry; --png renders its pages
+  switchboard fax probe   --port /dev/ttyACM0 [--baud 115200]                  what the modem says and the profile it matches
   switchboard fax assign  --device D --id ID [--room R] [--name NAME]
   switchboard fax deliver --device D --id ID --by OPERATOR --signed NAME
 FILE is a PDF, TIFF, PNG, JPEG or plain text file ("-": standard input). Every subcommand takes --config F.`
@@ -45,7 +51,8 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	device := fl.String("device", "fax1", "the fax modem's device id")
 	timeout := fl.Duration("timeout", 4*time.Minute, "how long to wait for the gateway's answer")
-	var to, room, operator, resolution, date, name, by, signed *string
+	var to, room, operator, resolution, date, name, by, signed, pngDir, port *string
+	var baud *int
 	var unassigned, asCSV, asJSON *bool
 	var id *int64
 	switch sub {
@@ -60,6 +67,10 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 		asCSV = fl.Bool("csv", false, "write CSV")
 		asJSON = fl.Bool("json", false, "write JSON")
 	case "show":
+		pngDir = fl.String("png", "", "also render the pages as PNG files into `DIR` (page-1.png, ...)")
+	case "probe":
+		port = fl.String("port", "", "the modem's serial port (required)")
+		baud = fl.Int("baud", 115200, "the port's speed")
 	case "assign":
 		id = fl.Int64("id", 0, "the register's fax id (required)")
 		room = fl.String("room", "", "the guest's room")
@@ -81,6 +92,9 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if sub == "probe" {
+		return faxProbe(*port, *baud, stdout, stderr)
 	}
 	cfg, ok := loadConfig(*configFlag, stderr)
 	if !ok {
@@ -151,6 +165,16 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(registerRow(f, loc))
+		if *pngDir != "" {
+			files, err := faxPagesToPNG(registerRow(f, loc).TIFF, *pngDir)
+			if err != nil {
+				fmt.Fprintf(stderr, "switchboard fax show: pages: %v\n", err)
+				return 1
+			}
+			for _, name := range files {
+				fmt.Fprintln(stderr, "page written to", name)
+			}
+		}
 		return 0
 	}
 	// list
@@ -318,4 +342,74 @@ func runFaxReport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// faxProbe asks a modem what it is (AT+FCLASS=?, AT+FMI?, AT+FMM?, ATI3)
+// through go.bug.st/serial, as the driver would, and names the profile that
+// matches.
+func faxProbe(port string, baud int, stdout, stderr io.Writer) int {
+	if port == "" {
+		fmt.Fprintln(stderr, "switchboard fax probe: --port is required")
+		return 2
+	}
+	t, err := transport.NewSerial(transport.SerialOptions{Port: port, Baud: baud, DataBits: 8, Parity: "none", StopBits: "1", Flow: "none"})
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard fax probe: %v\n", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rw, err := t.Open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard fax probe: %s: %v\n", port, err)
+		return 1
+	}
+	defer rw.Close()
+	res, id, err := faxmodem.Probe(ctx, rw)
+	fmt.Fprintf(stdout, "AT+FCLASS=?  %s\nAT+FMI?      %s\nAT+FMM?      %s\nATI3         %s\n", res.FClass, res.FMI, res.FMM, res.ATI3)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard fax probe: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "profile      %s\n", id)
+	return 0
+}
+
+// faxPagesToPNG renders a stored fax's pages (TIFF Class F) as PNG files.
+func faxPagesToPNG(tiffPath, dir string) ([]string, error) {
+	if tiffPath == "" {
+		return nil, errors.New("no TIFF stored for this fax")
+	}
+	data, err := os.ReadFile(tiffPath)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := tifff.Read(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, p := range pages {
+		bm, err := p.Decode()
+		if err != nil {
+			return out, fmt.Errorf("page %d: %w", i+1, err)
+		}
+		name := filepath.Join(dir, fmt.Sprintf("page-%d.png", i+1))
+		f, err := os.Create(name)
+		if err != nil {
+			return out, err
+		}
+		err = png.Encode(f, bm)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return out, fmt.Errorf("page %d: %w", i+1, err)
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }

@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
+	"switchboard/internal/fax/codec"
+	tifff "switchboard/internal/fax/tiff"
+	"switchboard/test/peers"
 	"testing"
 	"time"
 
@@ -139,4 +143,69 @@ func TestReportFaxes(t *testing.T) {
 	if _, code = run("--date", "27.11.2026"); code != 2 {
 		t.Fatalf("bad --date: %d", code)
 	}
+}
+
+// `fax show ID --png DIR` renders the stored TIFF's pages as PNG.
+func TestFaxShowPNG(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sb.db")
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", db)), 0o644)
+	var pages []*tifff.Page
+	for i := 0; i < 2; i++ {
+		p, err := tifff.NewPage(codec.TestChart(codec.WidthA4, 200+100*i), codec.Params{Scheme: codec.MH, Width: codec.WidthA4}, tifff.YResFine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, p)
+	}
+	tiffPath := filepath.Join(dir, "rx.tif")
+	f, _ := os.Create(tiffPath)
+	if err := tifff.Write(f, pages); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.InTx(context.Background(), func(tx *store.Tx) error {
+		_, _, err := faxjobs.Register(tx, faxjobs.Fax{Key: "fax1/rx/1", Device: "fax1", Received: time.Now(), Pages: 2, Complete: true, TIFF: tiffPath})
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	pngDir := filepath.Join(dir, "png")
+	if code := runFax([]string{"show", "1", "--png", pngDir, "--config", cfgPath}, &out, &errb); code != 0 {
+		t.Fatalf("show --png: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for i, h := range []int{200, 300} {
+		pf, err := os.Open(filepath.Join(pngDir, fmt.Sprintf("page-%d.png", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(pf)
+		pf.Close()
+		if err != nil || img.Bounds().Dx() != codec.WidthA4 || img.Bounds().Dy() != h {
+			t.Fatalf("page %d: %v %v", i+1, err, img.Bounds())
+		}
+	}
+}
+
+// `fax probe` asks a real Class 1 modem (spandsp's T.31 on the test line)
+// what it is, through go.bug.st/serial.
+func TestFaxProbeSpandspModem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the spandsp fax line")
+	}
+	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive"})
+	var out, errb bytes.Buffer
+	code := runFax([]string{"probe", "--port", fp.Link()}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "AT+FCLASS=?") || !strings.Contains(out.String(), "profile") {
+		t.Fatalf("probe: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	t.Logf("probe:\n%s", out.String())
 }
