@@ -26,6 +26,8 @@ need=(
   "pkg-config:pkg-config"
   "/usr/include/spandsp/t31.h:libspandsp-dev"
   "efax:efax"
+  # fax pages from UTF-8 text (Chinese): a TrueType font with CJK ideographs
+  "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf:fonts-droid-fallback"
 )
 
 missing=()

@@ -62,6 +62,7 @@ import (
 	"switchboard/internal/fax/codec"
 	faxjobs "switchboard/internal/fax/jobs"
 	faxpdf "switchboard/internal/fax/pdf"
+	"switchboard/internal/fax/textpage"
 	tifff "switchboard/internal/fax/tiff"
 	"switchboard/internal/folio"
 	"switchboard/internal/rating"
@@ -830,7 +831,15 @@ func toPages(ctx context.Context, doc []byte, format string, fine bool, maxPages
 		}
 		pages = splitRows(b, rows)
 	case "text/plain":
-		pages = textPages(string(doc), fine)
+		// Chinese (any UTF-8) through a system TrueType font; plain ASCII
+		// still goes out if that font is missing.
+		var terr error
+		if pages, terr = textpage.Render(string(doc), textpage.Options{Fine: fine}); terr != nil {
+			if !isASCII(doc) {
+				return nil, fmt.Errorf("text: %w", terr)
+			}
+			pages = textPages(string(doc), fine)
+		}
 	default:
 		return nil, fmt.Errorf("format %q: want one of %s", format, strings.Join(faxFormats, ", "))
 	}
@@ -1980,4 +1989,13 @@ func sendFaxMail(ctx context.Context, e *config.FaxEmail, roots *x509.CertPool, 
 	}
 	_ = c.Quit()
 	return nil
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"switchboard/internal/fax/textpage"
 	"sync"
 	"testing"
 	"time"
@@ -698,5 +699,31 @@ func TestFaxReceivedEmailed(t *testing.T) {
 	want, _ := os.ReadFile(f.PDF)
 	if len(pdf) == 0 || !bytes.Equal(pdf, want) {
 		t.Fatalf("attachment %d bytes, the fax's PDF %d", len(pdf), len(want))
+	}
+}
+
+// A guest's Chinese text becomes fax pages (drawn with the system's CJK
+// TrueType font); without that font, only ASCII text could be sent.
+func TestFaxChineseTextPages(t *testing.T) {
+	if _, err := os.Stat(textpage.DefaultFont); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s missing: `make test` installs fonts-droid-fallback", textpage.DefaultFont)
+		}
+		t.Skip("no CJK font")
+	}
+	pages, err := toPages(context.Background(), []byte("致前台：请将此传真转交1203房张伟先生。谢谢！\nTo the front desk: please hand this to Mr Zhang, room 1203.\n"), "text/plain", true, 10)
+	if err != nil || len(pages) != 1 {
+		t.Fatalf("pages = %d, %v", len(pages), err)
+	}
+	black := 0
+	for y := 0; y < pages[0].Height; y++ {
+		for x := 0; x < pages[0].Width; x++ {
+			if pages[0].Black(x, y) {
+				black++
+			}
+		}
+	}
+	if black < 2000 {
+		t.Fatalf("%d black pels: the text was not drawn", black)
 	}
 }
