@@ -36,6 +36,14 @@ type Handler interface {
 	Execute(ctx context.Context, c *Command) (any, error)
 }
 
+// Preparer is a Handler whose durable work comes before the `accepted`
+// reply, so that the reply can carry what it made (a fax's quote). Prepare
+// runs on the device's worker after Validate; its error is a `failed`
+// reply, its result goes in `accepted`; Execute then finishes the command.
+type Preparer interface {
+	Prepare(ctx context.Context, c *Command) (any, error)
+}
+
 // FieldError names the payload field that is wrong.
 type FieldError struct {
 	Field   string
@@ -222,6 +230,25 @@ func (r *Router) handle(ctx context.Context, m Message) {
 	}
 	if err := h.Validate(&cmd); err != nil {
 		r.reply(ctx, cmd, store.CommandFailed, err, nil, record(cmd, store.CommandFailed))
+		return
+	}
+	if p, ok := h.(Preparer); ok {
+		r.onDevice(cmd.Domain+"/"+cmd.Device, func() {
+			prepared, err := p.Prepare(ctx, &cmd)
+			if err != nil {
+				r.reply(ctx, cmd, store.CommandFailed, err, nil, record(cmd, store.CommandFailed))
+				return
+			}
+			if !r.reply(ctx, cmd, store.CommandAccepted, nil, prepared, record(cmd, store.CommandAccepted)) {
+				return
+			}
+			result, err := h.Execute(ctx, &cmd)
+			status := store.CommandCompleted
+			if err != nil {
+				status = store.CommandFailed
+			}
+			r.reply(ctx, cmd, status, err, result, record(cmd, status))
+		})
 		return
 	}
 	if !r.reply(ctx, cmd, store.CommandAccepted, nil, nil, record(cmd, store.CommandAccepted)) {

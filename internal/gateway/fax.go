@@ -1224,10 +1224,22 @@ func (h faxSendHandler) Validate(c *bus.Command) error {
 	return err
 }
 
+// Execute waits for the job Prepare queued (its first attempt, or its end).
 func (h faxSendHandler) Execute(ctx context.Context, c *bus.Command) (any, error) {
+	j, err := faxjobs.JobByCommand(ctx, h.fg.g.st, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("fax job of command %s: %w", c.ID, err)
+	}
+	return h.fg.waitJob(ctx, c, j.ID)
+}
+
+// Prepare converts the document, quotes it and queues the job before the
+// `accepted` reply, which carries the quote (the business center tells the
+// guest the price before sending).
+func (h faxSendHandler) Prepare(ctx context.Context, c *bus.Command) (any, error) {
 	fg, g := h.fg, h.fg.g
 	if j, err := faxjobs.JobByCommand(ctx, g.st, c.ID); err == nil {
-		return fg.waitJob(ctx, c, j.ID) // a redelivered command: the job exists
+		return map[string]any{"job_id": j.ID, "note": "queued before"}, nil // a redelivered command: the job exists
 	}
 	j, err := h.parse(c)
 	if err != nil {
@@ -1279,7 +1291,7 @@ func (h faxSendHandler) Execute(ctx context.Context, c *bus.Command) (any, error
 	}
 	g.notify()
 	g.log.Info("fax queued", "device", c.Device, "job", id, "room", j.d.Room, "pages", len(pages), "quote", q.Amount.String())
-	return fg.waitJob(ctx, c, id)
+	return q, nil
 }
 
 // waitJob waits a bounded time for the job's first attempt (or its end)

@@ -159,6 +159,13 @@ func TestFaxSendRetriesBusyThenBills(t *testing.T) {
 	if rep.Status != "completed" {
 		t.Fatalf("fax.send: %+v", rep)
 	}
+	// The quote is in the accepted reply: the guest hears the price first.
+	acc := s.bo.waitFor("accepted with the quote", func(m bus.Message, env events.Envelope) bool {
+		return env.Type == "hotel.command.accepted" && strings.Contains(string(env.Data), `"command":"fax.send"`)
+	})
+	if ar := replyData(t, acc); ar.Result == nil || !strings.Contains(fmt.Sprint(ar.Result), "pages:2") {
+		t.Fatalf("accepted reply without the quote: %+v", ar)
+	}
 	var res FaxSendResult
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
