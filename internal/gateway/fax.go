@@ -1631,6 +1631,11 @@ func (h faxAssignHandler) Execute(ctx context.Context, c *bus.Command) (any, err
 		return nil, err
 	}
 	g.notify()
+	if out.Room != "" && out.CheckedOut == nil {
+		// 接收傳真程序: the guest learns a fax is waiting: the room's
+		// message lamp through the hotel link, when the hotel has one.
+		g.MessageLamp(ctx, out.Room, true, "fax")
+	}
 	return out, nil
 }
 
@@ -1718,6 +1723,9 @@ func (h faxDeliverHandler) Execute(ctx context.Context, c *bus.Command) (any, er
 		return nil, err
 	}
 	g.notify()
+	if out.Room != "" && out.Room != WalkIn {
+		g.MessageLamp(ctx, out.Room, false, "fax")
+	}
 	return out, nil
 }
 

@@ -1909,6 +1909,32 @@ func (hg *hotelGlue) roomSwitch(ctx context.Context, c *bus.Command, name string
 	return hg.finish(ctx, c, cmd, o, map[string]any{"room": d.Room, key: on}, keptForResync)
 }
 
+// MessageLamp lights (or puts out) a room's message-waiting lamp through
+// the hotel link, for the gateway's own reasons (a fax waiting at the front
+// desk). Without a hotel link it does nothing. The lamp is recorded first,
+// so a link that is down gets it at its next resync; it reports whether the
+// PBX took it now.
+func (g *Gateway) MessageLamp(ctx context.Context, room string, on bool, by string) bool {
+	hg := hotelGlueFor(g)
+	if hg == nil || hg.primary == "" {
+		return false
+	}
+	err := g.st.InTx(ctx, func(tx *store.Tx) error {
+		return updateRoom(tx, room, func(rr *roomRecord) { rr.MWL, rr.MWLAt, rr.MWLBy = on, g.Now(), by })
+	})
+	if err != nil {
+		g.log.Warn("message lamp not recorded", "room", room, "err", err)
+		return false
+	}
+	hg.markDirty(room)
+	cmd := hotelink.MWL{Ref: fmt.Sprintf("%s/mwl/%s/%d", by, room, g.Now().UnixNano()), Room: hotelink.Room(room), On: on}
+	o := hg.send(ctx, hg.primary, cmd, 0)
+	if !o.ok() {
+		g.log.Warn("message lamp not taken by the PBX now; sent again at its next resync", "room", room, "on", on, "reason", o.reason())
+	}
+	return o.ok()
+}
+
 func (hg *hotelGlue) setCOS(ctx context.Context, c *bus.Command, d COSData) (any, error) {
 	g := hg.g
 	err := g.st.InTx(ctx, func(tx *store.Tx) error {
