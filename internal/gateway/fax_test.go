@@ -734,3 +734,100 @@ func TestFaxChineseTextPages(t *testing.T) {
 		t.Fatalf("%d black pels: the text was not drawn", black)
 	}
 }
+
+// threePagePDF makes a 3-page A4 PDF with Ghostscript (the hotel's guests
+// bring PDFs; they are rasterized with gs -dSAFER).
+func threePagePDF(t *testing.T) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	ps := filepath.Join(dir, "doc.ps")
+	var b strings.Builder
+	b.WriteString("%!PS\n/Helvetica findfont 28 scalefont setfont\n")
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintf(&b, "72 720 moveto (Page %d of 3: reservation confirmation) show\n72 100 moveto 450 0 rlineto 0 %d rlineto -450 0 rlineto closepath fill\nshowpage\n", i, 40*i)
+	}
+	os.WriteFile(ps, []byte(b.String()), 0o644)
+	out := filepath.Join(dir, "doc.pdf")
+	if o, err := exec.Command("gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sPAPERSIZE=a4", "-sDEVICE=pdfwrite", "-sOutputFile="+out, ps).CombinedOutput(); err != nil {
+		t.Fatalf("gs: %v\n%s", err, o)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// A 3-page A4 PDF sent through fax.send to a far end that offers ECM: the
+// line runs ECM with MMR, the far end reports 3 pages OK, its TIFF decodes
+// cleanly, and the charge covers 3 confirmed pages.
+func TestFaxPeerSendThreePagePDFWithECM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("faxpeer test: real-time fax line (-short)")
+	}
+	if err := peers.FaxPeerToolchain(); err != nil {
+		t.Skip(err)
+	}
+	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive", ECM: true})
+	s := newFaxSite(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"})
+	old := s.fg.wait
+	s.fg.wait = 4 * time.Minute
+	defer func() { s.fg.wait = old }()
+	doc := base64.StdEncoding.EncodeToString(threePagePDF(t))
+	rep := s.bo.commandWait(s.g.topics.Command("fax", "fax1", "fax.send"), "peer-send-pdf", "hotel.fax.cmd.fax.send",
+		FaxSendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: doc, Format: "application/pdf"}, 5*time.Minute)
+	pr, err := fp.WaitTimeout(30 * time.Second)
+	t.Logf("faxpeer %s", pr.Line)
+	if err != nil || !pr.OK() || pr.Pages != 3 || !strings.Contains(pr.Line, "ecm=1") {
+		t.Fatalf("faxpeer: %v %s\n%s", err, pr.Line, fp.Log())
+	}
+	if out, err := exec.Command("tiffinfo", "-D", fp.TIFF()).CombinedOutput(); err != nil || strings.Contains(strings.ToLower(string(out)), "error") {
+		t.Fatalf("the far end's TIFF: %v\n%s", err, out)
+	}
+	if rep.Status != "completed" {
+		t.Fatalf("fax.send: %+v", rep)
+	}
+	sent := s.bo.event("hotel.fax.sent", func(d map[string]any) bool { return true })
+	if sent["pages_confirmed"] != float64(3) || sent["billed"] != true {
+		t.Fatalf("sent %v", sent)
+	}
+}
+
+// The line is cut during page 2: the first page (confirmed) and that call
+// are billed at once, and the job is retried for the rest.
+func TestFaxPeerLineCutOnPageTwo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("faxpeer test: real-time fax line (-short)")
+	}
+	if err := peers.FaxPeerToolchain(); err != nil {
+		t.Skip(err)
+	}
+	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive", MaxRate: 4800, CutAfter: 38 * time.Second})
+	s := newFaxSite(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"})
+	s.fg.mu.Lock()
+	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: time.Hour}
+	s.fg.mu.Unlock()
+	doc := base64.StdEncoding.EncodeToString(threePagePDF(t))
+	s.bo.cl.PublishAsync(s.g.topics.Command("fax", "fax1", "fax.send"), 1, false,
+		[]byte(command("peer-cut", "hotel.fax.cmd.fax.send", "frontdesk", mustJSONString(t, FaxSendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: doc, Format: "application/pdf"}))))
+	pr, _ := fp.WaitTimeout(3 * time.Minute)
+	t.Logf("faxpeer %s", pr.Line)
+	if !strings.Contains(pr.Line, "end=cut") || pr.Pages < 1 {
+		t.Fatalf("the line was not cut after a page: %s\n%s", pr.Line, fp.Log())
+	}
+	att := s.bo.event("hotel.fax.attempt", func(d map[string]any) bool { return true })
+	if att["pages_confirmed"] != float64(pr.Pages) || att["amount_minor"] == float64(0) {
+		t.Fatalf("attempt %v (far end confirmed %d)", att, pr.Pages)
+	}
+	if n := s.bo.count(func(env events.Envelope) bool { return env.Type == "hotel.fax.sent" || env.Type == "hotel.fax.failed" }); n != 0 {
+		t.Fatalf("the job ended (%d events) instead of waiting for its retry", n)
+	}
+}
+
+func mustJSONString(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
