@@ -619,3 +619,35 @@ func BenchmarkHotelinkWakeups300(b *testing.B) {
 	b.ReportMetric(float64(ring.Milliseconds())/float64(b.N), "ms/300-results")
 	b.ReportMetric(float64(ring.Microseconds())/float64(b.N*n), "µs/result")
 }
+
+// The gateway's own lamp (a fax waiting at the front desk) goes to the PBX
+// as RE ML and into the room's retained state; without a hotel link it
+// does nothing.
+func TestMessageLampForTheGatewaysOwnReasons(t *testing.T) {
+	s := newHotelinkSite(t, "1101-1299", nil)
+	bo := newBackOffice(t, s.g.BrokerURL())
+	bo.waitOnline(s.g)
+	p := s.connect(nil)
+	bo.checkIn(t, "ci", "1207")
+	if !s.g.MessageLamp(context.Background(), "1207", true, "fax") {
+		t.Fatal("lamp not taken by the PBX")
+	}
+	bo.waitFor("lamp in the room state", func(m bus.Message, env events.Envelope) bool {
+		return m.Topic == "hotel/acme/h042/pbx/pbx1/state/room/1207" && strings.Contains(string(env.Data), `"mwl":true`)
+	})
+	if !s.g.MessageLamp(context.Background(), "1207", false, "fax") {
+		t.Fatal("lamp off not taken by the PBX")
+	}
+	if re := received(p, "RE"); !slices.Contains(re, "RE|RN1207|MLY|") || !slices.Contains(re, "RE|RN1207|MLN|") {
+		t.Errorf("RE on the wire: %q", re)
+	}
+	if g, _ := p.Guest("1207"); g.MWL {
+		t.Errorf("PBX lamp still on: %+v", g)
+	}
+
+	// A gateway without a hotel link: nothing to do, nothing fails.
+	plain, _ := startGateway(t)
+	if plain.MessageLamp(context.Background(), "1207", true, "fax") {
+		t.Error("lamp reported lit without a hotel link")
+	}
+}
