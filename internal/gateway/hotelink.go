@@ -525,10 +525,16 @@ type unconfirmedSet struct {
 // unacknowledged. It reads pbx_seq, which the schedule keeps but does not
 // export, to rebuild the reference of the last set (wakeup/<id>/set/<n>).
 func (hg *hotelGlue) unconfirmed(ctx context.Context, now time.Time) ([]unconfirmedSet, error) {
+	return hg.awaitingPBX(ctx, now, `status IN ('pending','sent','retrying') AND pbx_state='sending'`, "set")
+}
+
+// awaitingPBX lists the wake-ups still ahead whose last command (a set or a
+// cancel) the PBX has not confirmed, with that command's reference.
+func (hg *hotelGlue) awaitingPBX(ctx context.Context, now time.Time, where, kind string) ([]unconfirmedSet, error) {
 	rows, err := hg.g.st.Query(ctx, `SELECT id, room, pbx_at, pbx_seq FROM wakeups
-		WHERE status IN ('pending','sent','retrying') AND pbx_state='sending' AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
+		WHERE `+where+` AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
 	if err != nil {
-		return nil, fmt.Errorf("wake-ups to confirm: %w", err)
+		return nil, fmt.Errorf("wake-ups to confirm (%s): %w", kind, err)
 	}
 	defer rows.Close()
 	var out []unconfirmedSet
@@ -540,7 +546,7 @@ func (hg *hotelGlue) unconfirmed(ctx context.Context, now time.Time) ([]unconfir
 			return nil, err
 		}
 		u.at = time.Unix(0, at).In(hg.g.loc)
-		u.ref = fmt.Sprintf("wakeup/%d/set/%d", u.id, seq)
+		u.ref = fmt.Sprintf("wakeup/%d/%s/%d", u.id, kind, seq)
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -1067,25 +1073,7 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 // uncancelled lists the wake-ups whose cancel the PBX has not confirmed
 // and whose time is still ahead.
 func (hg *hotelGlue) uncancelled(ctx context.Context, now time.Time) ([]unconfirmedSet, error) {
-	rows, err := hg.g.st.Query(ctx, `SELECT id, room, pbx_at, pbx_seq FROM wakeups
-		WHERE pbx_state='cancelling' AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("wake-up cancels to confirm: %w", err)
-	}
-	defer rows.Close()
-	var out []unconfirmedSet
-	for rows.Next() {
-		var u unconfirmedSet
-		var at int64
-		var seq int
-		if err := rows.Scan(&u.id, &u.room, &at, &seq); err != nil {
-			return nil, err
-		}
-		u.at = time.Unix(0, at).In(hg.g.loc)
-		u.ref = fmt.Sprintf("wakeup/%d/cancel/%d", u.id, seq)
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return hg.awaitingPBX(ctx, now, `pbx_state='cancelling'`, "cancel")
 }
 
 // watchdog runs the schedule's watchdog every hotelinkWatchEvery: wake-ups
