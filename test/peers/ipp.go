@@ -37,7 +37,10 @@ type IPPOptions struct {
 // MediaEmpty flag is set ("STATE: +media-empty"), and stops at the next
 // impression when the job is being cancelled (ippeveprinter 2.4 does not
 // signal the command on Cancel-Job: it only sets processing-to-stop-point,
-// which the script checks with ipptool).
+// which the script checks with ipptool). A cancelled engine exits 0: on a
+// non-zero exit ippeveprinter's process_job first sets job-state aborted and
+// only afterwards turns it into canceled (job->cancel), so a poll landing in
+// between would read a transient "aborted" that no real printer reports.
 //
 // ippeveprinter refuses to start without a D-Bus system bus ("Unable to
 // initialize DNS-SD."); avahi-daemon itself is optional when the printer
@@ -81,12 +84,12 @@ while [ "$n" -lt "$total" ]; do
     echo "STATE: +media-empty" >&2
     while [ -e "$ctl/media-empty" ]; do
       sleep 0.1
-      if canceling; then echo "INFO: cancelled while out of paper" >&2; exit 1; fi
+      if canceling; then echo "INFO: cancelled while out of paper" >&2; exit 0; fi
     done
     echo "STATE: -media-empty" >&2
   fi
   sleep "$delay"
-  if canceling; then echo "INFO: cancelled after $n impressions" >&2; exit 1; fi
+  if canceling; then echo "INFO: cancelled after $n impressions" >&2; exit 0; fi
   n=$((n + 1))
   echo "ATTR: job-impressions-completed=$n" >&2
 done
