@@ -95,16 +95,19 @@ func (c *consumer) check(t *testing.T) {
 			t.Fatalf("seq %d never arrived", s)
 		}
 	}
-	restarts := 0
+	var restarts []string
 	for i := 1; i < len(c.order); i++ {
 		if c.order[i] <= c.order[i-1] {
-			restarts++
+			restarts = append(restarts, fmt.Sprintf("%d->%d", c.order[i-1], c.order[i]))
 		}
 	}
-	if restarts > 20 {
-		t.Fatalf("%d restarts for %d events: the stream is not in order", restarts, c.want)
+	// One restart per gateway reconnect, one per stall of this consumer's
+	// acks: a handful. Many mean two streams interleave (paho re-sending
+	// its own in-flight publishes beside the outbox did that).
+	if len(restarts) > 5 {
+		t.Fatalf("%d restarts for %d events: the stream is not in order: %v", len(restarts), c.want, restarts)
 	}
-	t.Logf("%d arrivals for %d events, %d restarts from the ack cursor", len(c.order), c.want, restarts)
+	t.Logf("%d arrivals for %d events, %d restarts from the ack cursor %v", len(c.order), c.want, len(restarts), restarts)
 }
 
 type rig struct {

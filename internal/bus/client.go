@@ -51,6 +51,9 @@ type Client struct {
 	down      chan struct{} // closed while disconnected
 	onConnect []func(gen uint64)
 	subs      map[string]func(Message)
+	dialing   bool          // a connect loop is running
+	stopped   bool          // Disconnect was called
+	stop      chan struct{} // closed by Disconnect
 }
 
 // NewClient prepares a session; call Start to connect.
@@ -62,7 +65,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	cl := &Client{log: log.With("component", "mqtt"), up: make(chan struct{}), down: make(chan struct{}), subs: map[string]func(Message){}}
+	cl := &Client{log: log.With("component", "mqtt"), up: make(chan struct{}), down: make(chan struct{}), subs: map[string]func(Message){}, stop: make(chan struct{})}
 	close(cl.down)
 	po := paho.NewClientOptions()
 	for _, u := range o.URLs {
@@ -72,12 +75,16 @@ func NewClient(o ClientOptions) (*Client, error) {
 	po.SetUsername(o.Username)
 	po.SetPassword(o.Password)
 	// The outbox re-sends whatever was not acknowledged after a reconnect,
-	// so paho must not keep (and replay) a session of its own.
+	// so paho must not keep (and replay) a session of its own. A clean
+	// session is not enough: paho's own auto-reconnect re-sends its in-flight
+	// QoS 1 publishes from memory (client.reconnect calls resume whatever
+	// CleanSession says), and those would interleave with the outbox's
+	// restart from the acknowledged seq. So the Client reconnects by itself:
+	// a lost connection completes paho's in-flight tokens with an error and
+	// a fresh Connect starts from an empty store.
 	po.SetCleanSession(true)
-	po.SetAutoReconnect(true)
-	po.SetConnectRetry(true)
-	po.SetConnectRetryInterval(time.Second)
-	po.SetMaxReconnectInterval(10 * time.Second)
+	po.SetAutoReconnect(false)
+	po.SetConnectRetry(false)
 	po.SetKeepAlive(20 * time.Second)
 	po.SetPingTimeout(10 * time.Second)
 	po.SetWriteTimeout(10 * time.Second)
@@ -99,14 +106,64 @@ func NewClient(o ClientOptions) (*Client, error) {
 	}
 	po.SetOnConnectHandler(cl.connected)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
-		cl.log.Warn("broker connection lost", "err", err)
+		cl.log.Warn("broker connection lost; reconnecting", "err", err)
 		cl.setDown()
-	})
-	po.SetReconnectingHandler(func(_ paho.Client, _ *paho.ClientOptions) {
-		cl.log.Debug("reconnecting to broker")
+		cl.dial()
 	})
 	cl.c = paho.NewClient(po)
 	return cl, nil
+}
+
+// Reconnect backoff: the first retry after a second, then doubling to 10 s.
+const (
+	dialFirst = time.Second
+	dialMax   = 10 * time.Second
+)
+
+// dial starts the connect loop unless one runs or the client is stopped.
+func (c *Client) dial() {
+	c.mu.Lock()
+	if c.dialing || c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	c.dialing = true
+	c.mu.Unlock()
+	go c.connectLoop()
+}
+
+// connectLoop connects, retrying with backoff until it succeeds or the
+// client is stopped.
+func (c *Client) connectLoop() {
+	wait := dialFirst
+	for attempt := 1; ; attempt++ {
+		tok := c.c.Connect()
+		tok.Wait()
+		err := tok.Error()
+		c.mu.Lock()
+		stopped := c.stopped
+		if err == nil || stopped {
+			c.dialing = false
+			c.mu.Unlock()
+			if err == nil && stopped {
+				c.c.Disconnect(0)
+			}
+			return
+		}
+		c.mu.Unlock()
+		if attempt == 1 || attempt%30 == 0 {
+			c.log.Warn("broker not reachable; retrying", "attempt", attempt, "err", err)
+		}
+		select {
+		case <-c.stop:
+			c.mu.Lock()
+			c.dialing = false
+			c.mu.Unlock()
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, dialMax)
+	}
 }
 
 func tlsConfig(ca, cert, key string) (*tls.Config, error) {
@@ -134,7 +191,7 @@ func tlsConfig(ca, cert, key string) (*tls.Config, error) {
 
 // Start begins connecting; it does not wait for the broker (the outbox holds
 // events until it answers).
-func (c *Client) Start() { c.c.Connect() }
+func (c *Client) Start() { c.dial() }
 
 // WaitConnected waits until the session is up or ctx ends.
 func (c *Client) WaitConnected(ctx context.Context) error {
@@ -262,8 +319,17 @@ func (c *Client) Publish(ctx context.Context, topic string, qos byte, retained b
 	}
 }
 
-// Disconnect ends the session cleanly, waiting up to quiesce for in-flight work.
+// Disconnect ends the session cleanly, waiting up to quiesce for in-flight
+// work, and stops reconnecting.
 func (c *Client) Disconnect(quiesce time.Duration) {
-	c.c.Disconnect(uint(quiesce / time.Millisecond))
+	c.mu.Lock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.stop)
+	}
+	c.mu.Unlock()
+	if c.c.IsConnectionOpen() {
+		c.c.Disconnect(uint(quiesce / time.Millisecond))
+	}
 	c.setDown()
 }
