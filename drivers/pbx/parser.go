@@ -574,6 +574,14 @@ func (ps *Parser) finish(rec *events.CallRecord, tp *timeParts, received time.Ti
 		return &ParseError{Reason: "record carries no date or time"}
 	}
 	rec.Start, rec.End, rec.DurationS = start, end, tp.dur
+	if ps.p.Derive.UnansweredDuration == "ring" && rec.Answered != nil && !*rec.Answered && tp.dur > 0 {
+		// The line rang this long and nobody talked: the end stays where
+		// the PBX put it, the talk time is none.
+		if !tp.hasRing {
+			tp.ring, tp.hasRing = tp.dur, true
+		}
+		rec.DurationS = 0
+	}
 	if !tp.hasRing && tp.hasTotal && tp.total >= tp.dur {
 		tp.ring, tp.hasRing = tp.total-tp.dur, true
 	}

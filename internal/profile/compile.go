@@ -54,6 +54,9 @@ func (c *compiler) compile() *PBX {
 	default:
 		c.errf("derive.answered", "must be duration or ring, not %q", d.Derive.Answered)
 	}
+	if u := d.Derive.UnansweredDuration; u != "" && u != "ring" {
+		c.errf("derive.unanswered_duration", "must be ring, not %q", u)
+	}
 	if d.Derive.Direction != "" && !directions[d.Derive.Direction] {
 		c.errf("derive.direction", "unknown direction %q", d.Derive.Direction)
 	}

@@ -76,6 +76,10 @@ type DeriveDoc struct {
 	Answered string `yaml:"answered,omitempty" json:"answered,omitempty"`
 	// Direction is the default direction of a call record.
 	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
+	// UnansweredDuration: "ring" when the PBX prints the ring time in the
+	// duration column of a call a rule marks unanswered (Mitel, Samsung
+	// abandoned calls): the value becomes the ring time and the talk time 0.
+	UnansweredDuration string `yaml:"unanswered_duration,omitempty" json:"unanswered_duration,omitempty"`
 }
 
 // LayoutDoc is one record layout. A PBX that prints several layouts lists

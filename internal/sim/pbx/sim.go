@@ -551,6 +551,11 @@ func (s *Simulator) truth(c *Call, t *template, texts *[len(truthNames)]string) 
 	case hasE:
 		start = end.Add(-dur)
 	}
+	if s.p.Derive.UnansweredDuration == "ring" && c.Kind.IsCall() && !c.Answered && !hasE && rec.RingS != nil {
+		// The duration column held the ring time: the record ends when
+		// the ringing stopped.
+		end = start.Add(time.Duration(*rec.RingS) * time.Second)
+	}
 	rec.Start, rec.End, rec.DurationS = start, end, int(dur/time.Second)
 	c.Truth = rec
 }
