@@ -82,6 +82,20 @@ type Sink interface {
 	LinkState(s events.DeviceState)
 }
 
+// TailKeeper is a Sink that also keeps the start of a record still being
+// received (the bytes after the last complete frame), so that a kill -9 or
+// a power cut in the middle of a record loses nothing already read from the
+// port: a serial line does not send those bytes again.
+type TailKeeper interface {
+	// JournalTail is Journal that also replaces the device's kept tail
+	// with tail (nil: none), in the same transaction as the frames, so
+	// the tail never overlaps a journaled frame.
+	JournalTail(ctx context.Context, dir Direction, frames []Frame, tail []byte, at time.Time) ([]int64, error)
+	// KeptTail returns the tail kept when the process stopped and when it
+	// was kept (nil when there is none).
+	KeptTail(ctx context.Context) ([]byte, time.Time, error)
+}
+
 // Opener gives a driver its byte stream: a transport.Link in the daemon, a
 // pty or a pipe in tests. session runs once per connection; when it
 // returns, the link reconnects (Run ends when ctx does).

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,8 +27,11 @@ type Driver struct {
 	parser *Parser
 	link   drivers.Opener
 	sink   drivers.Sink
+	keeper drivers.TailKeeper // nil when the sink keeps no tail
 	log    *slog.Logger
 	now    func() time.Time
+
+	resumed bool // the tail kept by the previous process was taken back
 }
 
 // New builds the driver for a device whose profile is a PBX profile.
@@ -48,7 +52,8 @@ func New(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Driver{dev: dev, prof: p, parser: NewParser(p, loc), link: deps.Link, sink: deps.Sink,
+	keeper, _ := deps.Sink.(drivers.TailKeeper)
+	return &Driver{dev: dev, prof: p, parser: NewParser(p, loc), link: deps.Link, sink: deps.Sink, keeper: keeper,
 		log: log.With("device", dev.ID, "profile", p.ID), now: time.Now}, nil
 }
 
@@ -65,21 +70,23 @@ func (d *Driver) Run(ctx context.Context) error {
 // order, so the n-th copy of a line gets the same key again, while two
 // genuinely identical calls in one minute get two keys.
 func (d *Driver) session(ctx context.Context, rw io.ReadWriteCloser) error {
-	fr := NewFramer(d.prof.Framing)
-	seen := occurrences{}
+	rs := &readState{fr: NewFramer(d.prof.Framing), seen: occurrences{}}
+	if err := d.resume(ctx, rs); err != nil {
+		return err
+	}
 	buf := make([]byte, 8192)
 	for {
 		n, err := rw.Read(buf)
 		if n > 0 {
-			fr.Push(buf[:n])
-			if derr := d.drain(ctx, fr, seen); derr != nil {
+			rs.fr.Push(buf[:n])
+			if derr := d.drain(ctx, rs); derr != nil {
 				return derr
 			}
 		}
 		if err != nil {
 			// A partial line at disconnect is still journaled and reported.
-			fr.Flush()
-			if derr := d.drain(ctx, fr, seen); derr != nil {
+			rs.fr.Flush()
+			if derr := d.drain(ctx, rs); derr != nil {
 				return derr
 			}
 			return err
@@ -87,30 +94,111 @@ func (d *Driver) session(ctx context.Context, rw io.ReadWriteCloser) error {
 	}
 }
 
-// drain journals every complete frame, then parses and delivers them.
-func (d *Driver) drain(ctx context.Context, fr *Framer, seen occurrences) error {
-	var frames []Frame
-	for {
-		f, ok := fr.Next()
-		if !ok {
-			break
-		}
-		frames = append(frames, f)
-	}
-	if len(frames) == 0 {
+// readState is one session's reading: the framer, the identical-record
+// counts, the tail last kept, and the head of a record the previous
+// process was receiving when it stopped.
+type readState struct {
+	fr   *Framer
+	seen occurrences
+	kept []byte // the tail as last committed
+	head []byte // resumed record start, until its first frame is complete
+}
+
+// resume takes back, once per process, the record the previous process
+// was receiving when it was killed: its bytes go back into the framer, so
+// the rest of the record completes it when the PBX goes on (a PBX holding
+// its output under flow control, or replaying after a reconnect).
+func (d *Driver) resume(ctx context.Context, rs *readState) error {
+	if d.keeper == nil || d.resumed {
 		return nil
 	}
-	at := d.now()
-	jf := make([]drivers.Frame, len(frames))
-	for i, f := range frames {
-		jf[i] = drivers.Frame{Data: f.Data, Key: seen.key(f.Data)}
-	}
-	var ids []int64
-	if err := retry(ctx, d.log, "journal", func() (err error) {
-		ids, err = d.sink.Journal(ctx, drivers.FromDevice, jf, at)
+	var tail []byte
+	var at time.Time
+	if err := retry(ctx, d.log, "read kept tail", func() (err error) {
+		tail, at, err = d.keeper.KeptTail(ctx)
 		return err
 	}); err != nil {
 		return err
+	}
+	d.resumed = true
+	if len(tail) == 0 {
+		return nil
+	}
+	rs.fr.Push(tail)
+	rs.kept = tail
+	if n := rs.fr.Buffered(); n > 0 && n <= len(tail) {
+		rs.head = tail[len(tail)-n:]
+	}
+	d.log.Info("resuming a record cut off when the gateway stopped", "bytes", len(tail), "received", at)
+	return nil
+}
+
+// split decides the first frame completed after a resume: the kept head
+// and what came after belong together when they parse together. When they
+// do not, but what came after parses alone, the PBX went on with the next
+// record (the head's remainder was lost while the gateway was down): the
+// head becomes a junk frame of its own and the next record stands whole.
+func (d *Driver) split(f Frame, head []byte, at time.Time) []Frame {
+	if f.Junk != "" || len(f.Data) <= len(head) || !bytes.HasPrefix(f.Data, head) {
+		return []Frame{f}
+	}
+	if _, err := d.parser.Parse(f.Data, at); err == nil || errors.Is(err, ErrSkip) {
+		return []Frame{f}
+	}
+	rest := f.Data[len(head):]
+	if _, err := d.parser.Parse(rest, at); err != nil {
+		return []Frame{f}
+	}
+	return []Frame{
+		{Data: append([]byte(nil), head...), Line: f.Line, Junk: "cut-off"},
+		{Data: append([]byte(nil), rest...), Line: f.Line},
+	}
+}
+
+// drain journals every complete frame (and the tail after them), then
+// parses and delivers them.
+func (d *Driver) drain(ctx context.Context, rs *readState) error {
+	var frames []Frame
+	at := d.now()
+	for {
+		f, ok := rs.fr.Next()
+		if !ok {
+			break
+		}
+		if rs.head != nil {
+			frames = append(frames, d.split(f, rs.head, at)...)
+			rs.head = nil
+			continue
+		}
+		frames = append(frames, f)
+	}
+	var tail []byte
+	if d.keeper != nil {
+		tail = rs.fr.Tail()
+		if len(frames) == 0 && bytes.Equal(tail, rs.kept) {
+			return nil
+		}
+	} else if len(frames) == 0 {
+		return nil
+	}
+	jf := make([]drivers.Frame, len(frames))
+	for i, f := range frames {
+		jf[i] = drivers.Frame{Data: f.Data, Key: rs.seen.key(f.Data)}
+	}
+	var ids []int64
+	if err := retry(ctx, d.log, "journal", func() (err error) {
+		if d.keeper != nil {
+			ids, err = d.keeper.JournalTail(ctx, drivers.FromDevice, jf, tail, at)
+		} else {
+			ids, err = d.sink.Journal(ctx, drivers.FromDevice, jf, at)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	rs.kept = tail
+	if len(frames) == 0 {
+		return nil
 	}
 	results := make([]drivers.Result, len(frames))
 	for i, f := range frames {
@@ -135,6 +223,8 @@ func (e *JunkError) Error() string {
 		return "record interrupted by the start of another (STX before ETX)"
 	case "incomplete":
 		return "record incomplete when the connection ended"
+	case "cut-off":
+		return "record cut off when the gateway stopped: the PBX went on with the next record, the rest of this one never came (bill it by hand from the raw text)"
 	}
 	return e.Kind
 }

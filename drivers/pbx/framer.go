@@ -267,3 +267,45 @@ func (f *Framer) Flush() {
 	f.discard = false
 	f.inSTX = false
 }
+
+// Tail returns the bytes that rebuild the framer's unfinished work when
+// pushed into a fresh framer of the same framing: a continuation line held
+// for its second line, the bytes outside any STX/ETX frame not yet
+// reported, and the record being received. A record being discarded (past
+// max_length, already reported) leaves nothing. The driver keeps the tail
+// with the frames before it, so a kill or a power cut in the middle of a
+// record does not lose the part already read from the port.
+func (f *Framer) Tail() []byte {
+	var t []byte
+	if f.held != nil {
+		switch f.fr.Type {
+		case profile.FrameSTXETX:
+			t = append(append(append(t, 0x02), f.held.Data...), 0x03)
+		case profile.FrameNUL:
+			t = append(append(t, f.held.Data...), 0)
+		default:
+			t = append(append(t, f.held.Data...), f.eol())
+		}
+	}
+	if f.fr.Type == profile.FrameSTXETX {
+		if !f.inSTX {
+			return append(t, f.noise...)
+		}
+		if f.discard {
+			return t
+		}
+		return append(append(t, 0x02), f.cur...)
+	}
+	if f.discard {
+		return t
+	}
+	return append(t, f.cur...)
+}
+
+// eol is a byte that ends a line in this framing.
+func (f *Framer) eol() byte {
+	if f.fr.EOL == "cr" {
+		return '\r'
+	}
+	return '\n'
+}

@@ -97,7 +97,9 @@ func TestFramerNUL(t *testing.T) {
 	}
 }
 
-func TestFramerContinuation(t *testing.T) {
+// twoLine is a profile whose records take two lines: "A..." then " ...".
+func twoLine(t *testing.T) *profile.PBX {
+	t.Helper()
 	reg, err := profile.LoadBytes([]byte(`
 id: two-line
 kind: pbx
@@ -110,7 +112,11 @@ examples: []
 		t.Fatal(err)
 	}
 	p, _ := reg.Lookup("two-line")
-	f := NewFramer(p.Framing)
+	return p
+}
+
+func TestFramerContinuation(t *testing.T) {
+	f := NewFramer(twoLine(t).Framing)
 	f.Push([]byte("A1\n second\nB2\nA3\nA4\n next\nA5"))
 	f.Flush()
 	var got []string

@@ -37,11 +37,26 @@ func (g *Gateway) newSink(d config.Device) *deviceSink {
 }
 
 func (s *deviceSink) Journal(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, at time.Time) ([]int64, error) {
+	return s.g.st.AppendFrames(ctx, s.device, s.profile, string(dir), at, newFrames(frames))
+}
+
+func newFrames(frames []drivers.Frame) []store.NewFrame {
 	nf := make([]store.NewFrame, len(frames))
 	for i, f := range frames {
 		nf[i] = store.NewFrame{Raw: f.Data, Key: f.Key}
 	}
-	return s.g.st.AppendFrames(ctx, s.device, s.profile, string(dir), at, nf)
+	return nf
+}
+
+// JournalTail journals frames and keeps the device's unfinished record in
+// the same transaction (drivers.TailKeeper).
+func (s *deviceSink) JournalTail(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, tail []byte, at time.Time) ([]int64, error) {
+	return s.g.st.AppendFramesTail(ctx, s.device, s.profile, string(dir), at, newFrames(frames), tail)
+}
+
+// KeptTail is the unfinished record kept when the gateway last stopped.
+func (s *deviceSink) KeptTail(ctx context.Context) ([]byte, time.Time, error) {
+	return s.g.st.KeptTail(ctx, s.device)
 }
 
 func (s *deviceSink) LinkState(st events.DeviceState) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -49,8 +50,40 @@ type NewFrame struct {
 // AppendFrames journals several frames in one transaction (one fsync) and
 // returns their ids in order. dir is "in" (from the device) or "out".
 func (s *Store) AppendFrames(ctx context.Context, device, profile, dir string, received time.Time, frames []NewFrame) ([]int64, error) {
+	return s.appendFrames(ctx, device, profile, dir, received, frames, nil)
+}
+
+// tailNS is the state namespace of the record tails devices were receiving.
+const tailNS = "tail"
+
+// AppendFramesTail is AppendFrames that also replaces the device's kept
+// tail (the start of a record still being received; empty: none) in the
+// same transaction.
+func (s *Store) AppendFramesTail(ctx context.Context, device, profile, dir string, received time.Time, frames []NewFrame, tail []byte) ([]int64, error) {
+	return s.appendFrames(ctx, device, profile, dir, received, frames, func(tx *Tx) error {
+		if len(tail) == 0 {
+			return tx.Delete(tailNS, device)
+		}
+		v := binary.BigEndian.AppendUint64(nil, uint64(nanos(received)))
+		return tx.Put(tailNS, device, append(v, tail...))
+	})
+}
+
+// KeptTail returns the tail a device was receiving when it was last kept,
+// and when its last byte arrived; nil when there is none.
+func (s *Store) KeptTail(ctx context.Context, device string) ([]byte, time.Time, error) {
+	v, ok, err := s.Get(ctx, tailNS, device)
+	if err != nil || !ok || len(v) < 8 {
+		return nil, time.Time{}, err
+	}
+	at := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+	return v[8:], at, nil
+}
+
+func (s *Store) appendFrames(ctx context.Context, device, profile, dir string, received time.Time, frames []NewFrame, also func(*Tx) error) ([]int64, error) {
 	ids := make([]int64, 0, len(frames))
 	err := s.InTx(ctx, func(tx *Tx) error {
+		ids = ids[:0]
 		for _, f := range frames {
 			res, err := tx.tx.ExecContext(ctx,
 				`INSERT INTO journal(device, dir, received, raw, key, profile) VALUES(?,?,?,?,?,?)`,
@@ -63,6 +96,9 @@ func (s *Store) AppendFrames(ctx context.Context, device, profile, dir string, r
 				return err
 			}
 			ids = append(ids, id)
+		}
+		if also != nil {
+			return also(tx)
 		}
 		return nil
 	})

@@ -82,6 +82,34 @@ func (tr *truths) check(t *testing.T, bo *backOffice) {
 	}
 }
 
+// serialPBXRig is a Mosquitto, a back office on it, a pty standing for
+// the PBX's serial port, and the config of a daemon reading that port with
+// profile; it returns the pty, the config path and the store path.
+func serialPBXRig(t *testing.T, profile string) (*pbxsim.PTY, string, string, *backOffice) {
+	t.Helper()
+	mq := peers.StartMosquitto(t)
+	dir := t.TempDir()
+	link := filepath.Join(dir, "ttyPBX")
+	pty, err := pbxsim.OpenPTY(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pty.Close() })
+	db := filepath.Join(dir, "sb.db")
+	cfg := writeConfig(t, dir, fmt.Sprintf(`
+site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
+store: {path: %s}
+mqtt: {external: {urls: [%s]}}
+devices:
+  - id: pbx1
+    driver: pbx
+    profile: %s
+    transport: {serial: {port: %s, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}}
+`, db, mq.URL(), profile, link))
+	bo := newBackOffice(t, mq.URL(), events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"})
+	return pty, cfg, db, bo
+}
+
 func waitCount(t *testing.T, bo *backOffice, typ string, n int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -96,25 +124,7 @@ func waitCount(t *testing.T, bo *backOffice, typ string, n int, within time.Dura
 // The simulated Panasonic prints on a pty; the daemon reads it through
 // go.bug.st/serial; every call reaches the back office exactly as generated.
 func TestSimulatorPtyToBackOffice(t *testing.T) {
-	mq := peers.StartMosquitto(t)
-	dir := t.TempDir()
-	link := filepath.Join(dir, "ttyPBX")
-	pty, err := pbxsim.OpenPTY(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pty.Close()
-	cfg := writeConfig(t, dir, fmt.Sprintf(`
-site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
-store: {path: %s/sb.db}
-mqtt: {external: {urls: [%s]}}
-devices:
-  - id: pbx1
-    driver: pbx
-    profile: panasonic-kx-tda
-    transport: {serial: {port: %s, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}}
-`, dir, mq.URL(), link))
-	bo := newBackOffice(t, mq.URL(), events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"})
+	pty, cfg, _, bo := serialPBXRig(t, "panasonic-kx-tda")
 	d := startDaemon(t, cfg)
 	defer d.stop()
 	p, _ := profile.Lookup("panasonic-kx-tda")
