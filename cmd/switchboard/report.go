@@ -45,11 +45,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	kind := args[0]
-	fl := flag.NewFlagSet("report "+kind, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	asCSV := fl.Bool("csv", false, "write CSV (one block per table) instead of a table")
-	asJSON := fl.Bool("json", false, "write JSON instead of a table")
+	ra := newReportArgs(kind, stderr)
+	fl := ra.fl
 	var date, week, device *string
 	var rules *ruleFlags
 	switch kind {
@@ -62,66 +59,40 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		week = fl.String("week", "", "the ISO week, e.g. 2026-W48 (required)")
 		rules = addRuleFlags(fl)
 	}
-	if err := fl.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard report %s: unexpected argument %q\n", kind, fl.Arg(0))
-		return 2
-	}
-	format := report.Text
-	switch {
-	case *asCSV && *asJSON:
-		fmt.Fprintf(stderr, "switchboard report %s: --csv and --json exclude each other\n", kind)
-		return 2
-	case *asCSV:
-		format = report.CSV
-	case *asJSON:
-		format = report.JSON
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
+	format, cfg, exit := ra.parse(args[1:])
+	if cfg == nil {
+		return exit
 	}
 	loc := cfg.Site.Location()
 	var period report.Period
-	var err error
 	if week != nil {
 		if *week == "" {
 			fmt.Fprintf(stderr, "switchboard report %s: --week is required (e.g. --week %s)\n", kind, isoWeek(time.Now().In(loc)))
 			return 2
 		}
-		period, err = report.Week(*week, loc)
-	} else {
-		if *date == "" {
-			fmt.Fprintf(stderr, "switchboard report %s: --date is required (e.g. --date %s)\n", kind, time.Now().In(loc).Format(time.DateOnly))
+		var err error
+		if period, err = report.Week(*week, loc); err != nil {
+			fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
 			return 2
 		}
-		period, err = report.Day(*date, loc)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
-		return 2
+	} else {
+		p, ok := ra.day(*date, loc)
+		if !ok {
+			return 2
+		}
+		period = p
 	}
 	var r report.Rules
 	if rules != nil {
+		var err error
 		if r, err = rules.rules(cfg.Billing.MaskDialed); err != nil {
 			fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
 			return 2
 		}
 	}
-	// A report reads an existing ledger; it never creates an empty one.
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		fmt.Fprintf(stderr, "switchboard report %s: no ledger at store.path %s: %v\n", kind, cfg.Store.Path, err)
-		return 1
-	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard report %s: %v\n", kind, err)
+	st, ok := ra.openLedger(ctx, cfg)
+	if !ok {
 		return 1
 	}
 	defer st.Close()
@@ -167,6 +138,91 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return code
+}
+
+// reportArgs is what the reports' command lines share: the flag set
+// "report <kind>" with --config, --csv and --json (each report adds its
+// own flags to fl before parse), the --date of a day's report, and the
+// ledger the report reads.
+type reportArgs struct {
+	kind          string
+	stderr        io.Writer
+	fl            *flag.FlagSet
+	configFlag    *string
+	asCSV, asJSON *bool
+}
+
+func newReportArgs(kind string, stderr io.Writer) *reportArgs {
+	fl := flag.NewFlagSet("report "+kind, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	return &reportArgs{kind: kind, stderr: stderr, fl: fl,
+		configFlag: fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")"),
+		asCSV:      fl.Bool("csv", false, "write CSV (one block per table) instead of a table"),
+		asJSON:     fl.Bool("json", false, "write JSON instead of a table"),
+	}
+}
+
+// parse parses args, picks the output format and loads the config. A nil
+// cfg means stop: it has said why on stderr, and exit is the exit code (0
+// for --help).
+func (ra *reportArgs) parse(args []string) (format report.Format, cfg *config.Config, exit int) {
+	fl, stderr := ra.fl, ra.stderr
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return format, nil, 0
+		}
+		return format, nil, 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard report %s: unexpected argument %q\n", ra.kind, fl.Arg(0))
+		return format, nil, 2
+	}
+	format = report.Text
+	switch {
+	case *ra.asCSV && *ra.asJSON:
+		fmt.Fprintf(stderr, "switchboard report %s: --csv and --json exclude each other\n", ra.kind)
+		return format, nil, 2
+	case *ra.asCSV:
+		format = report.CSV
+	case *ra.asJSON:
+		format = report.JSON
+	}
+	cfg, ok := loadConfig(*ra.configFlag, stderr)
+	if !ok {
+		return format, nil, 2
+	}
+	return format, cfg, 0
+}
+
+// day is the period of --date (required) in the site's zone; false: it
+// has said why on stderr.
+func (ra *reportArgs) day(date string, loc *time.Location) (report.Period, bool) {
+	if date == "" {
+		fmt.Fprintf(ra.stderr, "switchboard report %s: --date is required (e.g. --date %s)\n", ra.kind, time.Now().In(loc).Format(time.DateOnly))
+		return report.Period{}, false
+	}
+	period, err := report.Day(date, loc)
+	if err != nil {
+		fmt.Fprintf(ra.stderr, "switchboard report %s: %v\n", ra.kind, err)
+		return report.Period{}, false
+	}
+	return period, true
+}
+
+// openLedger opens the ledger at store.path; when ok is false it has said
+// why on stderr.
+func (ra *reportArgs) openLedger(ctx context.Context, cfg *config.Config) (st *store.Store, ok bool) {
+	// A report reads an existing ledger; it never creates an empty one.
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		fmt.Fprintf(ra.stderr, "switchboard report %s: no ledger at store.path %s: %v\n", ra.kind, cfg.Store.Path, err)
+		return nil, false
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		fmt.Fprintf(ra.stderr, "switchboard report %s: %v\n", ra.kind, err)
+		return nil, false
+	}
+	return st, true
 }
 
 type ruleFlags struct {

@@ -395,16 +395,12 @@ func (hg *hotelGlue) roomState(ctx context.Context, room string) (RoomState, err
 		}
 		rs.DND, rs.MWL, rs.COS = rr.DND, rr.MWL, rr.COS
 	}
-	// The next call the PBX is to make for the room: the statuses and
-	// pbx_at of wakeup.Schedule.Pending, for one room.
-	var next sql.NullInt64
-	if err := g.st.QueryRow(ctx, `SELECT MIN(pbx_at) FROM wakeups WHERE room=? AND status IN ('pending','sent','retrying') AND pbx_at > ?`,
-		room, now.UnixNano()).Scan(&next); err != nil {
+	next, ok, err := hg.sched.NextPBXAt(ctx, g.st, hotelink.Room(room), now)
+	if err != nil {
 		return rs, fmt.Errorf("room %s next wake-up: %w", room, err)
 	}
-	if next.Valid {
-		t := time.Unix(0, next.Int64).In(g.loc)
-		rs.NextWakeup = &t
+	if ok {
+		rs.NextWakeup = &next
 	}
 	return rs, nil
 }
@@ -486,20 +482,20 @@ func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotelink.Snap
 	for _, w := range ws {
 		inSwap[w.ID] = true
 	}
-	all, err := hg.unconfirmed(ctx, now)
+	all, err := hg.sched.UnconfirmedSets(ctx, g.st, now)
 	if err != nil {
 		return snap, err
 	}
-	var refs []unconfirmedSet
+	var refs []wakeup.Unconfirmed
 	for _, u := range all {
-		if inSwap[u.id] { // not one set after Pending read the schedule
+		if inSwap[u.ID] { // not one set after Pending read the schedule
 			refs = append(refs, u)
 		}
 	}
 	if len(refs) > 0 {
 		err = g.st.InTx(ctx, func(tx *store.Tx) error {
 			for _, r := range refs {
-				if _, err := hg.sched.Acked(tx, hotelink.CommandAck{Ref: r.ref, OK: true}, now); err != nil && !errors.Is(err, wakeup.ErrNotFound) {
+				if _, err := hg.sched.Acked(tx, hotelink.CommandAck{Ref: r.Ref, OK: true}, now); err != nil && !errors.Is(err, wakeup.ErrNotFound) {
 					return err
 				}
 			}
@@ -510,46 +506,6 @@ func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotelink.Snap
 		}
 	}
 	return snap, nil
-}
-
-// unconfirmedSet is a wake-up whose last set the PBX has not acknowledged,
-// with the command reference the schedule expects for it.
-type unconfirmedSet struct {
-	id   int64
-	room hotelink.Room
-	at   time.Time
-	ref  string
-}
-
-// unconfirmed lists the wake-ups Pending returns whose set is still
-// unacknowledged. It reads pbx_seq, which the schedule keeps but does not
-// export, to rebuild the reference of the last set (wakeup/<id>/set/<n>).
-func (hg *hotelGlue) unconfirmed(ctx context.Context, now time.Time) ([]unconfirmedSet, error) {
-	return hg.awaitingPBX(ctx, now, `status IN ('pending','sent','retrying') AND pbx_state='sending'`, "set")
-}
-
-// awaitingPBX lists the wake-ups still ahead whose last command (a set or a
-// cancel) the PBX has not confirmed, with that command's reference.
-func (hg *hotelGlue) awaitingPBX(ctx context.Context, now time.Time, where, kind string) ([]unconfirmedSet, error) {
-	rows, err := hg.g.st.Query(ctx, `SELECT id, room, pbx_at, pbx_seq FROM wakeups
-		WHERE `+where+` AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("wake-ups to confirm (%s): %w", kind, err)
-	}
-	defer rows.Close()
-	var out []unconfirmedSet
-	for rows.Next() {
-		var u unconfirmedSet
-		var at int64
-		var seq int
-		if err := rows.Scan(&u.id, &u.room, &at, &seq); err != nil {
-			return nil, err
-		}
-		u.at = time.Unix(0, at).In(hg.g.loc)
-		u.ref = fmt.Sprintf("wakeup/%d/%s/%d", u.id, kind, seq)
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }
 
 // --- sending ---------------------------------------------------------------
@@ -654,19 +610,19 @@ func (hg *hotelGlue) sendUndatedDue(ctx context.Context) {
 		return
 	}
 	now := hg.g.Now()
-	us, err := hg.unconfirmed(ctx, now)
+	us, err := hg.sched.UnconfirmedSets(ctx, hg.g.st, now)
 	if err != nil {
 		hg.g.log.Warn("held wake-ups not sent", "err", err)
 		return
 	}
 	for _, u := range us {
-		if u.at.Sub(now) > undatedWindow {
+		if u.At.Sub(now) > undatedWindow {
 			break // in time order: the rest are later still
 		}
-		cmd := hotelink.WakeupSet{Ref: u.ref, Room: u.room, At: u.at}
+		cmd := hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At}
 		o := hg.send(ctx, hg.primary, cmd, 0)
 		if _, err := hg.applyAck(ctx, hg.primary, cmd, o); err != nil {
-			hg.g.log.Warn("wake-up answer not recorded", "ref", u.ref, "err", err)
+			hg.g.log.Warn("wake-up answer not recorded", "ref", u.Ref, "err", err)
 		}
 	}
 }
@@ -1042,38 +998,32 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 	if l == nil || device != hg.primary || l.drv.Profile().Link.ResyncOnLinkStart {
 		return
 	}
-	us, err := hg.unconfirmed(ctx, hg.g.Now())
+	us, err := hg.sched.UnconfirmedSets(ctx, hg.g.st, hg.g.Now())
 	if err != nil {
 		hg.g.log.Warn("wake-ups not re-sent after link start", "device", device, "err", err)
 		return
 	}
 	for _, u := range us {
-		cmd := hotelink.WakeupSet{Ref: u.ref, Room: u.room, At: u.at}
+		cmd := hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At}
 		o := hg.send(ctx, device, cmd, 0)
 		if _, err := hg.applyAck(ctx, device, cmd, o); err != nil {
-			hg.g.log.Warn("wake-up answer not recorded", "device", device, "ref", u.ref, "err", err)
+			hg.g.log.Warn("wake-up answer not recorded", "device", device, "ref", u.Ref, "err", err)
 		}
 	}
 	// Cancels the PBX never confirmed (the link was down): without a
 	// database swap, nothing else would stop the PBX ringing the room.
-	cs, err := hg.uncancelled(ctx, hg.g.Now())
+	cs, err := hg.sched.UnconfirmedCancels(ctx, hg.g.st, hg.g.Now())
 	if err != nil {
 		hg.g.log.Warn("wake-up cancels not re-sent after link start", "device", device, "err", err)
 		return
 	}
 	for _, u := range cs {
-		cmd := hotelink.WakeupCancel{Ref: u.ref, Room: u.room, At: u.at}
+		cmd := hotelink.WakeupCancel{Ref: u.Ref, Room: u.Room, At: u.At}
 		o := hg.send(ctx, device, cmd, 0)
 		if _, err := hg.applyAck(ctx, device, cmd, o); err != nil {
-			hg.g.log.Warn("wake-up cancel answer not recorded", "device", device, "ref", u.ref, "err", err)
+			hg.g.log.Warn("wake-up cancel answer not recorded", "device", device, "ref", u.Ref, "err", err)
 		}
 	}
-}
-
-// uncancelled lists the wake-ups whose cancel the PBX has not confirmed
-// and whose time is still ahead.
-func (hg *hotelGlue) uncancelled(ctx context.Context, now time.Time) ([]unconfirmedSet, error) {
-	return hg.awaitingPBX(ctx, now, `pbx_state='cancelling'`, "cancel")
 }
 
 // watchdog runs the schedule's watchdog every hotelinkWatchEvery: wake-ups
@@ -1758,13 +1708,13 @@ func (hg *hotelGlue) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.R
 	if len(acts) == 0 && w.PBX == wakeup.PBXSending {
 		// The same request again while the PBX has not confirmed it yet
 		// (the link was down): send it again.
-		us, err := hg.unconfirmed(ctx, now)
+		us, err := hg.sched.UnconfirmedSets(ctx, g.st, now)
 		if err != nil {
 			return nil, err
 		}
 		for _, u := range us {
-			if u.id == w.ID {
-				acts = append(acts, wakeup.SendToPBX{Ref: u.ref, Wakeup: w, Room: u.room, At: u.at})
+			if u.ID == w.ID {
+				acts = append(acts, wakeup.SendToPBX{Ref: u.Ref, Wakeup: w, Room: u.Room, At: u.At})
 			}
 		}
 	}

@@ -56,12 +56,8 @@ const (
 	// DefaultMedia is what a job or a copy session is billed as when the
 	// command names no media.
 	DefaultMedia = "iso_a4_210x297mm"
-	// WalkIn is the room of a guest who pays at the desk.
-	WalkIn = "walk-in"
 	// maxKeep bounds how long a guest's document may be kept.
 	maxKeep = 90 * 24 * time.Hour
-	// businessTariffFile is the embedded business-center tariff.
-	businessTariffFile = "business-center.yaml"
 )
 
 var (
@@ -574,26 +570,12 @@ type PrintJobCompleted struct {
 	Unbilled    string       `json:"unbilled,omitempty"`
 }
 
-// businessPrice is a priced business-center item, or why it has no price.
-type businessPrice struct {
-	res      rating.BusinessResult
-	unbilled string
-}
-
 func (pg *printGlue) price(it rating.BusinessItem) businessPrice {
 	res, err := pg.tariff.Price(it)
 	if err != nil {
 		return businessPrice{res: rating.BusinessResult{Service: it.Service, Currency: pg.tariff.Currency()}, unbilled: err.Error()}
 	}
 	return businessPrice{res: res}
-}
-
-func (bp businessPrice) lines() []folio.Line {
-	out := make([]folio.Line, 0, len(bp.res.Breakdown))
-	for _, s := range bp.res.Breakdown {
-		out = append(out, folio.Line{Step: s.String(), Amount: s.Amount})
-	}
-	return out
 }
 
 // jobIdentity strips the state and impressions from a job frame's key
@@ -804,31 +786,11 @@ func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d 
 	return false, err
 }
 
-func insertCharge(tx *store.Tx, idem, service, device, ref, room, operator string, at time.Time, units int64, size string,
-	color, duplex bool, state string, bp businessPrice, tariff string, seq int64) error {
-	lines, err := json.Marshal(bp.lines())
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(`INSERT INTO business_charges(idemkey, service, device, ref, room, operator, at, units, size, color, duplex, state,
-		amount, amount_minor, currency, tariff, breakdown, unbilled, seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		idem, service, device, ref, room, operator, at.UnixNano(), units, size, color, duplex, state,
-		bp.res.Price.String(), bp.res.Minor, bp.res.Currency, tariff, string(lines), bp.unbilled, seq)
-	return err
-}
-
 func colorMode(color bool) string {
 	if color {
 		return "color"
 	}
 	return "monochrome"
-}
-
-func subjectOf(room, device string) string {
-	if room == "" {
-		return "device/" + device
-	}
-	return "room/" + room
 }
 
 // ---------------------------------------------------------------------------
@@ -881,34 +843,6 @@ func (pg *printGlue) knownPrinter(c *bus.Command) (*ipp.Printer, error) {
 	return p, nil
 }
 
-func plainText(field, v string, max int, required bool) error {
-	switch {
-	case v == "" && required:
-		return &bus.FieldError{Field: field, Problem: "required"}
-	case len(v) > max:
-		return &bus.FieldError{Field: field, Problem: fmt.Sprintf("longer than %d characters", max)}
-	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return &bus.FieldError{Field: field, Problem: "control characters"}
-	}
-	return nil
-}
-
-// checkRoom accepts a room of the config's room map, or walk-in (a guest
-// who pays at the desk). Without a room map any room number is taken.
-func (pg *printGlue) checkRoom(room string) error {
-	if err := plainText("data.room", room, 16, true); err != nil {
-		return err
-	}
-	dir := pg.g.Biller().Dir
-	if room == WalkIn || dir == nil || len(dir.Ranges()) == 0 {
-		return nil
-	}
-	if r, _, ok := dir.Lookup(room); !ok || r != room {
-		return &bus.FieldError{Field: "data.room", Problem: fmt.Sprintf("room %s unknown: not in the rooms of the config (use %q for a guest paying at the desk)", room, WalkIn)}
-	}
-	return nil
-}
-
 // checkMedia defaults and checks a media name: the printer's profile must
 // know its size and the tariff must price it in that colour mode.
 func (pg *printGlue) checkMedia(p *ipp.Printer, service, media, color string) (string, error) {
@@ -923,16 +857,6 @@ func (pg *printGlue) checkMedia(p *ipp.Printer, service, media, color string) (s
 		return "", &bus.FieldError{Field: "data.media", Problem: err.Error()}
 	}
 	return media, nil
-}
-
-func oneOf(field, v, def string, allowed []string) (string, error) {
-	if v == "" {
-		return def, nil
-	}
-	if !slices.Contains(allowed, v) {
-		return "", &bus.FieldError{Field: field, Problem: fmt.Sprintf("%q: want one of %s", v, strings.Join(allowed, ", "))}
-	}
-	return v, nil
 }
 
 // parseKeepUntil reads keep_until: RFC 3339, or a date kept to its end.

@@ -424,8 +424,73 @@ func (s *Schedule) atRisk(r *row, kind, reason string) Publish {
 // active wake-ups whose call is still ahead, in PBX-time order.
 func (s *Schedule) Pending(ctx context.Context, st *store.Store, now time.Time) ([]Wakeup, error) {
 	rs, err := s.rows(storeQuerier{ctx, st},
-		`WHERE status IN ('pending','sent','retrying') AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
+		`WHERE status IN `+aheadSQL+` AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
 	return wakeups(rs), err
+}
+
+// NextPBXAt is the next call the PBX is to make for room: the earliest PBX
+// time after now among the wake-ups Pending would return for it, in the
+// site's zone. ok is false when the room has none.
+func (s *Schedule) NextPBXAt(ctx context.Context, st *store.Store, room hotelink.Room, now time.Time) (at time.Time, ok bool, err error) {
+	var next sql.NullInt64
+	if err := st.QueryRow(ctx, `SELECT MIN(pbx_at) FROM wakeups WHERE room=? AND status IN `+aheadSQL+` AND pbx_at > ?`,
+		string(room), now.UnixNano()).Scan(&next); err != nil {
+		return time.Time{}, false, err
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, next.Int64).In(s.loc), true, nil
+}
+
+// Unconfirmed is a wake-up whose last command to the PBX, a set or a
+// cancel, the PBX has not acknowledged, with what it takes to send that
+// command again.
+type Unconfirmed struct {
+	ID   int64
+	Room hotelink.Room // the wake-up's room
+	At   time.Time     // the PBX's time (PBXAt), in the site's zone
+	Ref  string        // the last command's reference (wakeup/<id>/set/<n> or wakeup/<id>/cancel/<n>), for Acked
+}
+
+// UnconfirmedSets lists the wake-ups Pending returns whose last set the PBX
+// has not acknowledged (PBXSending), in PBX-time order (then room), with
+// that set's reference: what to send again once the link is up, or what a
+// database swap handed over.
+func (s *Schedule) UnconfirmedSets(ctx context.Context, st *store.Store, now time.Time) ([]Unconfirmed, error) {
+	return s.unconfirmed(ctx, st, now, `status IN `+aheadSQL+` AND pbx_state='sending'`, "set", setRef)
+}
+
+// UnconfirmedCancels lists the wake-ups whose PBX time is still ahead and
+// whose cancel the PBX has not acknowledged (PBXCancelling), in PBX-time
+// order (then room), with that cancel's reference: without it, the PBX
+// would still ring the room.
+func (s *Schedule) UnconfirmedCancels(ctx context.Context, st *store.Store, now time.Time) ([]Unconfirmed, error) {
+	return s.unconfirmed(ctx, st, now, `pbx_state='cancelling'`, "cancel", cancelRef)
+}
+
+// unconfirmed lists the wake-ups matching where whose PBX time is after
+// now, with the reference ref makes of their last command.
+func (s *Schedule) unconfirmed(ctx context.Context, st *store.Store, now time.Time, where, kind string, ref func(id int64, n int) string) ([]Unconfirmed, error) {
+	rows, err := st.Query(ctx, `SELECT id, room, pbx_at, pbx_seq FROM wakeups
+		WHERE `+where+` AND pbx_at > ? ORDER BY pbx_at, room`, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("wake-ups to confirm (%s): %w", kind, err)
+	}
+	defer rows.Close()
+	var out []Unconfirmed
+	for rows.Next() {
+		var u Unconfirmed
+		var at int64
+		var seq int
+		if err := rows.Scan(&u.ID, &u.Room, &at, &seq); err != nil {
+			return nil, err
+		}
+		u.At = time.Unix(0, at).In(s.loc)
+		u.Ref = ref(u.ID, seq)
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // PBXWakeups turns Pending's answer into a hotel-link Snapshot's wake-ups.

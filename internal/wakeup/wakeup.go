@@ -43,9 +43,11 @@ func (s Status) Active() bool {
 // activeSQL lists the active statuses for queries; it must match Active.
 // openSQL lists those of a wake-up whose call is not made yet; it must
 // match the partial unique index of migration 3 (one per room and day).
+// aheadSQL lists those of a wake-up the PBX is still to ring (Pending).
 const (
 	activeSQL = `('pending','sent','ringing','retrying')`
 	openSQL   = `('pending','sent')`
+	aheadSQL  = `('pending','sent','retrying')`
 )
 
 // PBXState is what the PBX has confirmed about the wake-up it should hold.
