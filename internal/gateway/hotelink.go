@@ -107,6 +107,11 @@ type hotelGlue struct {
 	// worker waits for each to finish (commit or roll back) first.
 	after map[*deviceSink]bool
 	kick  chan struct{}
+	// sending counts the wake-up commands (by reference) on their way to
+	// the PBX: sent and not answered yet, or acknowledged and not recorded
+	// yet. The watchdog and the link-start resend leave them alone, so the
+	// PBX does not get a command twice.
+	sending map[string]int
 
 	parsed    sync.Map             // *bus.Command -> its request, from Validate to Execute
 	published map[string]RoomState // last retained state per room (worker only)
@@ -165,7 +170,8 @@ func hotelGlueOf(g *Gateway, d config.Device) (*hotelGlue, error) {
 		return nil, fmt.Errorf("device %s: %w", d.ID, err)
 	}
 	hg := &hotelGlue{g: g, sched: sched, primary: d.ID, created: g.Now(), links: map[string]*hotelLink{},
-		dirty: map[string]bool{}, after: map[*deviceSink]bool{}, kick: make(chan struct{}, 1), published: map[string]RoomState{}}
+		dirty: map[string]bool{}, after: map[*deviceSink]bool{}, kick: make(chan struct{}, 1), published: map[string]RoomState{},
+		sending: map[string]int{}}
 	hotelGlues[g] = hg
 	if g.router != nil {
 		for _, name := range []string{"wakeup.set", "wakeup.cancel", "dnd.set", "mwl.set", "cos.set", "guest.checkin", "guest.checkout", "guest.move"} {
@@ -286,6 +292,24 @@ func (hg *hotelGlue) queueSends(device string, acts []wakeup.Action) {
 	hg.mu.Unlock()
 	if n > 0 {
 		hg.poke()
+	}
+}
+
+// claim counts a wake-up command as on its way to the PBX; it reports
+// whether nothing else was sending it.
+func (hg *hotelGlue) claim(ref string) bool {
+	hg.mu.Lock()
+	defer hg.mu.Unlock()
+	hg.sending[ref]++
+	return hg.sending[ref] == 1
+}
+
+// release undoes a claim.
+func (hg *hotelGlue) release(ref string) {
+	hg.mu.Lock()
+	defer hg.mu.Unlock()
+	if hg.sending[ref]--; hg.sending[ref] <= 0 {
+		delete(hg.sending, ref)
 	}
 }
 
@@ -619,11 +643,7 @@ func (hg *hotelGlue) sendUndatedDue(ctx context.Context) {
 		if u.At.Sub(now) > undatedWindow {
 			break // in time order: the rest are later still
 		}
-		cmd := hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At}
-		o := hg.send(ctx, hg.primary, cmd, 0)
-		if _, err := hg.applyAck(ctx, hg.primary, cmd, o); err != nil {
-			hg.g.log.Warn("wake-up answer not recorded", "ref", u.Ref, "err", err)
-		}
+		hg.resend(ctx, hg.primary, hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At})
 	}
 }
 
@@ -643,6 +663,7 @@ func (hg *hotelGlue) dispatch(ctx context.Context, device string, acts []wakeup.
 		default:
 			continue
 		}
+		hg.claim(cmd.Reference()) // released once the answer is recorded
 		o := hg.send(ctx, device, cmd, retries)
 		out[cmd.Reference()] = o
 		if o.ok() {
@@ -655,6 +676,7 @@ func (hg *hotelGlue) dispatch(ctx context.Context, device string, acts []wakeup.
 			continue
 		}
 		more, err := hg.applyAck(ctx, device, cmd, o)
+		hg.release(cmd.Reference())
 		if err != nil {
 			hg.g.log.Error("wake-up answer of the PBX not recorded", "device", device, "ref", cmd.Reference(), "err", err)
 		}
@@ -963,6 +985,11 @@ func (hg *hotelGlue) recordAcks(ctx context.Context, acks []queuedAck) {
 	if len(acks) == 0 {
 		return
 	}
+	defer func() {
+		for _, a := range acks {
+			hg.release(a.ack.Ref)
+		}
+	}()
 	err := hg.g.st.InTx(ctx, func(tx *store.Tx) error {
 		for _, a := range acks {
 			if _, err := hg.sched.Acked(tx, a.ack, hg.g.Now()); err != nil && !errors.Is(err, wakeup.ErrNotFound) {
@@ -1004,11 +1031,7 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 		return
 	}
 	for _, u := range us {
-		cmd := hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At}
-		o := hg.send(ctx, device, cmd, 0)
-		if _, err := hg.applyAck(ctx, device, cmd, o); err != nil {
-			hg.g.log.Warn("wake-up answer not recorded", "device", device, "ref", u.Ref, "err", err)
-		}
+		hg.resend(ctx, device, hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At})
 	}
 	// Cancels the PBX never confirmed (the link was down): without a
 	// database swap, nothing else would stop the PBX ringing the room.
@@ -1018,11 +1041,21 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 		return
 	}
 	for _, u := range cs {
-		cmd := hotelink.WakeupCancel{Ref: u.Ref, Room: u.Room, At: u.At}
-		o := hg.send(ctx, device, cmd, 0)
-		if _, err := hg.applyAck(ctx, device, cmd, o); err != nil {
-			hg.g.log.Warn("wake-up cancel answer not recorded", "device", device, "ref", u.Ref, "err", err)
-		}
+		hg.resend(ctx, device, hotelink.WakeupCancel{Ref: u.Ref, Room: u.Room, At: u.At})
+	}
+}
+
+// resend sends a wake-up command the PBX has not confirmed again, unless
+// it is on its way already (a command or the other worker sending it), and
+// records the answer.
+func (hg *hotelGlue) resend(ctx context.Context, device string, cmd hotelink.Command) {
+	defer hg.release(cmd.Reference())
+	if !hg.claim(cmd.Reference()) {
+		return
+	}
+	o := hg.send(ctx, device, cmd, 0)
+	if _, err := hg.applyAck(ctx, device, cmd, o); err != nil {
+		hg.g.log.Warn("wake-up answer not recorded", "device", device, "ref", cmd.Reference(), "err", err)
 	}
 }
 

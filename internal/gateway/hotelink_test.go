@@ -59,24 +59,37 @@ type hotelinkSite struct {
 
 func newHotelinkSite(t testing.TB, rooms string, opts map[string]any) *hotelinkSite {
 	t.Helper()
+	cfg, addr := hotelinkConfig(t, rooms, opts)
+	return startHotelinkSite(t, cfg, addr)
+}
+
+// hotelinkConfig is the config of newHotelinkSite, the hotel link listening
+// on addr; it shortens the hotel link's waits for tests.
+func hotelinkConfig(t testing.TB, rooms string, opts map[string]any) (cfg *config.Config, addr string) {
 	hotelinkRetryWait = 20 * time.Millisecond
 	hotelinkWatchEvery = 20 * time.Millisecond
 	if _, bench := t.(*testing.B); bench {
 		hotelinkWatchEvery = 30 * time.Second // as in production
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
+	addr = fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
 	o := map[string]any{"keepalive": "0s"}
 	for k, v := range opts {
 		o[k] = v
 	}
-	cfg := &config.Config{
+	return &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
 		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
 		Billing: config.Billing{Numbering: config.Numbering{HomeArea: "21", TrunkAccess: []string{"9"}}, MaskDialed: 7},
 		Rooms:   []config.Rooms{{Extensions: rooms, Class: "guest"}, {Extensions: "8100-8199", Class: "admin"}},
 		Devices: []config.Device{{ID: "pbx1", Driver: "hotelink", Profile: "fias", Transport: config.Transport{TCP: &config.TCP{Listen: addr}}, Options: o}},
-	}
+	}, addr
+}
+
+// startHotelinkSite runs a gateway on cfg, whose hotel link pbx1 listens
+// on addr, with its clock at 2026-11-27 22:00 in Shanghai.
+func startHotelinkSite(t testing.TB, cfg *config.Config, addr string) *hotelinkSite {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
 	if err != nil {
