@@ -119,6 +119,8 @@ type faxGlue struct {
 
 	mu      sync.Mutex
 	senders map[string]faxmodem.Sender
+	sending map[string]bool // modems whose queue a sender goroutine works
+	wg      sync.WaitGroup  // those goroutines
 	kick    chan struct{}
 	sweepCh chan struct{}
 	done    map[int64]chan struct{} // jobs someone waits for
@@ -149,7 +151,7 @@ func faxGlueOf(g *Gateway) (*faxGlue, error) {
 		policy: faxjobs.Policy{Attempts: fc.Attempts(), Interval: fc.RetryInterval()},
 		keep:   faxjobs.Retention{ArchiveAfter: fc.ArchiveAfter(), DestroyAfter: fc.DestroyAfter()},
 		poll:   faxPoll, sweep: faxSweepEvery, wait: faxSendWait, docLimit: fc.MaxDocument(), pages: fc.Pages(), bitrate: fc.BitRate(), email: fc.Email,
-		mailCh: make(chan struct{}, 1), senders: map[string]faxmodem.Sender{}, kick: make(chan struct{}, 1), sweepCh: make(chan struct{}, 1), done: map[int64]chan struct{}{}}
+		mailCh: make(chan struct{}, 1), senders: map[string]faxmodem.Sender{}, sending: map[string]bool{}, kick: make(chan struct{}, 1), sweepCh: make(chan struct{}, 1), done: map[int64]chan struct{}{}}
 	for _, sub := range []string{"out", "in", "archive"} {
 		if err := os.MkdirAll(filepath.Join(fg.dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("fax folder: %w", err)
@@ -219,6 +221,7 @@ func (fg *faxGlue) poke(ch chan struct{}) {
 func (fg *faxGlue) run(ctx context.Context) {
 	g := fg.g
 	defer func() {
+		fg.wg.Wait() // each modem's sender ends its attempt first
 		faxGluesMu.Lock()
 		delete(faxGlues, g)
 		faxGluesMu.Unlock()
@@ -261,23 +264,62 @@ func (fg *faxGlue) interrupted(ctx context.Context) {
 	}
 }
 
+// sendDue starts a sender for every modem with jobs due that has none: a
+// modem that is away (its Send waits for the port to come back) holds up
+// its own queue only, not the other modems' nor the retention sweep.
 func (fg *faxGlue) sendDue(ctx context.Context) {
+	due, err := faxjobs.Due(ctx, fg.g.st, fg.g.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			fg.g.log.Warn("fax queue", "err", err)
+		}
+		return
+	}
+	for _, j := range due {
+		fg.mu.Lock()
+		start := !fg.sending[j.Device] && ctx.Err() == nil
+		if start {
+			fg.sending[j.Device] = true
+			fg.wg.Add(1)
+		}
+		fg.mu.Unlock()
+		if start {
+			go fg.sendQueue(ctx, j.Device)
+		}
+	}
+}
+
+// sendQueue attempts one modem's due jobs, in queue order, until none is
+// left; then the run loop looks again (a job may have come due meanwhile).
+func (fg *faxGlue) sendQueue(ctx context.Context, device string) {
+	defer func() {
+		fg.mu.Lock()
+		delete(fg.sending, device)
+		fg.mu.Unlock()
+		fg.wg.Done()
+		fg.poke(fg.kick)
+	}()
 	for ctx.Err() == nil {
 		due, err := faxjobs.Due(ctx, fg.g.st, fg.g.Now())
 		if err != nil {
 			if ctx.Err() == nil {
-				fg.g.log.Warn("fax queue", "err", err)
+				fg.g.log.Warn("fax queue", "device", device, "err", err)
 			}
 			return
 		}
-		if len(due) == 0 {
-			return
-		}
+		n := 0
 		for _, j := range due {
+			if j.Device != device {
+				continue
+			}
 			if ctx.Err() != nil {
 				return
 			}
 			fg.attempt(ctx, j)
+			n++
+		}
+		if n == 0 {
+			return
 		}
 	}
 }
@@ -375,6 +417,17 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 	o := faxjobs.Outcome{Pages: len(todo), Confirmed: confirmed, Retryable: res.Retryable || (err != nil && errors.Is(err, faxmodem.ErrBusy)), Error: res.Error}
 	end := g.Now()
 	state, next := faxjobs.Decide(j, o, end)
+	if err != nil && ctx.Err() == nil && errors.Is(err, faxmodem.ErrModemGone) {
+		// The modem itself went away (switched off, unplugged, crashed):
+		// the front desk reads which modem and what to do, not only the
+		// port's error.
+		then := "then send the fax again"
+		if state == faxjobs.Retry {
+			then = "the fax is tried again once it answers"
+		}
+		res.Error = fmt.Sprintf("fax modem %s stopped answering: check that it is switched on and its cable plugged in; %s (%s)", j.Device, then, res.Error)
+		o.Error = res.Error
+	}
 	a := faxjobs.Attempt{Outcome: o, BitRate: res.BitRate, RemoteID: res.RemoteID, Start: res.Start, Duration: res.Duration}
 	for _, p := range merged {
 		if p.Confirmed {
@@ -1694,6 +1747,7 @@ func (h faxDeliverHandler) Execute(ctx context.Context, c *bus.Command) (any, er
 	}
 	now := g.Now()
 	var out FaxDelivered
+	var waiting int // other faxes still waiting for the room's guest
 	err = g.st.InTx(ctx, func(tx *store.Tx) error {
 		f, err := faxjobs.GetFaxTx(tx, d.ID)
 		if err != nil {
@@ -1707,6 +1761,10 @@ func (h faxDeliverHandler) Execute(ctx context.Context, c *bus.Command) (any, er
 		idem := fmt.Sprintf("%s/fax/%d/delivered", f.Device, f.ID)
 		if f, err = faxjobs.Deliver(tx, d.ID, d.DeliveredBy, d.SignedBy, idem, now); err != nil {
 			return &bus.FieldError{Field: "data.id", Problem: err.Error()}
+		}
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM fax_register WHERE room=? AND status=?
+			AND stay_id IN (SELECT id FROM stays WHERE room=? AND checkout IS NULL)`, room, faxjobs.Assigned, room).Scan(&waiting); err != nil {
+			return err
 		}
 		out = FaxDelivered{ID: f.ID, Device: f.Device, Room: room, Pages: f.Pages, Received: f.Received.In(g.loc), Delivered: now.In(g.loc),
 			DeliveredBy: d.DeliveredBy, Signed: d.SignedBy != "", Amount: bp.res.Price, AmountMinor: bp.res.Minor, Currency: bp.res.Currency,
@@ -1723,7 +1781,8 @@ func (h faxDeliverHandler) Execute(ctx context.Context, c *bus.Command) (any, er
 		return nil, err
 	}
 	g.notify()
-	if out.Room != "" && out.Room != WalkIn {
+	if out.Room != "" && out.Room != WalkIn && waiting == 0 {
+		// The lamp stays on while another fax waits for the guest.
 		g.MessageLamp(ctx, out.Room, false, "fax")
 	}
 	return out, nil

@@ -358,6 +358,21 @@ func (p *FaxPeer) Log() string {
 	return b.String()
 }
 
+// Signal sends sig to faxpeer, e.g. SIGKILL for a modem that loses its
+// power in the middle of a call: no hang-up, no RESULT line, its pty
+// vanishes under the host (reads fail) and its link is left dangling.
+// After SIGKILL, Done is closed once the process is reaped.
+func (p *FaxPeer) Signal(sig os.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.done:
+		return os.ErrProcessDone
+	default:
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
 // Kill stops faxpeer: SIGTERM (it then prints its RESULT and removes its
 // link), SIGKILL if it is still there after 3 s.
 func (p *FaxPeer) Kill() {
