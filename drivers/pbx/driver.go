@@ -133,20 +133,20 @@ func (d *Driver) resume(ctx context.Context, rs *readState) error {
 	return nil
 }
 
-// split decides the first frame completed after a resume: the kept head
-// and what came after belong together when they parse together. When they
-// do not, but what came after parses alone, the PBX went on with the next
-// record (the head's remainder was lost while the gateway was down): the
-// head becomes a junk frame of its own and the next record stands whole.
+// split decides the first frame completed after a resume. When what came
+// after the kept head is a record of its own, the PBX went on with the
+// next record (the head's remainder was lost while the gateway was down, or
+// the PBX started afresh): the head becomes a junk frame of its own and
+// the next record stands whole. A remainder is a fragment that does not
+// parse alone: head and remainder are the one record, as one frame. The
+// test is in that order because a lenient layout (CSV with optional
+// trailing fields) may read a head followed by a whole record as a call.
 func (d *Driver) split(f Frame, head []byte, at time.Time) []Frame {
 	if f.Junk != "" || len(f.Data) <= len(head) || !bytes.HasPrefix(f.Data, head) {
 		return []Frame{f}
 	}
-	if _, err := d.parser.Parse(f.Data, at); err == nil || errors.Is(err, ErrSkip) {
-		return []Frame{f}
-	}
 	rest := f.Data[len(head):]
-	if _, err := d.parser.Parse(rest, at); err != nil {
+	if _, err := d.parser.Parse(rest, at); err != nil && !errors.Is(err, ErrSkip) {
 		return []Frame{f}
 	}
 	return []Frame{

@@ -3,7 +3,9 @@ package pbx
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"switchboard/internal/profile"
 )
@@ -140,4 +142,31 @@ func FuzzFramerTail(f *testing.F) {
 			}
 		}
 	})
+}
+
+// After a resume, the first frame is the kept head and what followed. A
+// remainder joins the head; a whole record (the PBX went on, or started
+// again at a record) stands alone and the head is reported as cut off, even
+// where the layout would read head and record together as a call (Avaya's
+// CSV allows missing trailing fields).
+func TestResumedHeadSplit(t *testing.T) {
+	d := &Driver{parser: NewParser(mustProfile(t, "avaya-ipoffice"), nil)}
+	a := "2008/06/28 09:28:41,00:00:00,9,8004206,I,4324,4324,,0,1000014155,0,E4324,Joe Bloggs,T9161,LINE 5.1,0,0"
+	b := "2008/06/26 10:27:44,00:00:44,4,4688,O,4207,4207,,1,1000013898,0,E4688,Joe Bloggs,E4207,John Smith,0,0"
+	head := []byte(a[:37])
+	at := time.Date(2008, 7, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		data string
+		want []string
+	}{
+		{"remainder", a, []string{":" + a}},
+		{"next record", a[:37] + b, []string{"cut-off:" + a[:37], ":" + b}},
+		{"fragment of something else", a[:37] + "xx,yy", []string{":" + a[:37] + "xx,yy"}},
+	} {
+		got := show(d.split(Frame{Data: []byte(tc.data)}, head, at))
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }

@@ -61,6 +61,12 @@ func (g *Gateway) startDevices(ctx context.Context) {
 		sink := g.newSink(d)
 		dev := drivers.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir}
 		deps := drivers.Deps{Sink: sink, Log: g.log.With("device", d.ID)}
+		if d.Transport.Serial != nil {
+			// Only a serial line loses what was read when the gateway
+			// stops: a file is read again from its start, and a PBX on
+			// TCP sends whole records again (or never did).
+			deps.Sink = tailSink{sink}
+		}
 		endpoint := ""
 		if d.Driver != "ipp" {
 			t, err := transportFor(d)

@@ -48,14 +48,18 @@ func newFrames(frames []drivers.Frame) []store.NewFrame {
 	return nf
 }
 
+// tailSink is the sink of a device on a serial line: it also keeps the
+// record being received (drivers.TailKeeper).
+type tailSink struct{ *deviceSink }
+
 // JournalTail journals frames and keeps the device's unfinished record in
-// the same transaction (drivers.TailKeeper).
-func (s *deviceSink) JournalTail(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, tail []byte, at time.Time) ([]int64, error) {
+// the same transaction.
+func (s tailSink) JournalTail(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, tail []byte, at time.Time) ([]int64, error) {
 	return s.g.st.AppendFramesTail(ctx, s.device, s.profile, string(dir), at, newFrames(frames), tail)
 }
 
 // KeptTail is the unfinished record kept when the gateway last stopped.
-func (s *deviceSink) KeptTail(ctx context.Context) ([]byte, time.Time, error) {
+func (s tailSink) KeptTail(ctx context.Context) ([]byte, time.Time, error) {
 	return s.g.st.KeptTail(ctx, s.device)
 }
 
