@@ -32,6 +32,7 @@ type journal struct {
 	lastIDs []int64
 	err     error
 	closed  bool
+	pending int // lines queued and not yet committed
 }
 
 type entry struct {
@@ -76,6 +77,7 @@ func (j *journal) add(dir drivers.Direction, line string) {
 	open := !j.closed
 	if open && j.sink != nil {
 		j.queue = append(j.queue, entry{dir: dir, data: []byte(line), key: fmt.Sprintf("%s/%04d", j.session, j.seq), at: at})
+		j.pending++
 	}
 	if open {
 		select {
@@ -125,6 +127,7 @@ func (j *journal) write(q []entry) {
 		if len(ids) > 0 {
 			j.lastIDs = ids
 		}
+		j.pending -= n
 		j.mu.Unlock()
 		q = q[n:]
 	}
@@ -150,6 +153,27 @@ func (j *journal) flush() (int64, error) {
 		last = j.lastIDs[len(j.lastIDs)-1]
 	}
 	return last, j.err
+}
+
+// committed waits, up to limit, until every line added so far is in the
+// journal. Used where a crash must leave evidence: the dial command is
+// committed before it goes to the modem.
+func (j *journal) committed(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		j.mu.Lock()
+		n, err := j.pending, j.err
+		j.mu.Unlock()
+		switch {
+		case err != nil:
+			return err
+		case n == 0:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("journal: %d lines not committed within %s", n, limit)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // text is the whole trace so far.

@@ -104,6 +104,12 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 	c.j.t30("phase A: dialling %s", num)
 	dial := c.prof.Dial + num
 	c.m.trace('>', dial, nil)
+	// The dial is in the journal before the modem gets it: after a crash,
+	// an attempt with no dial journaled placed no call, and the gateway
+	// may send the fax again without the guest's fax arriving twice.
+	if err := c.j.committed(5 * time.Second); err != nil {
+		return fmt.Errorf("dialling: %w", err)
+	}
 	if err := c.m.write([]byte(dial + "\r")); err != nil {
 		return err
 	}

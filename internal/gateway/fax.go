@@ -249,7 +249,9 @@ func (fg *faxGlue) run(ctx context.Context) {
 
 // interrupted ends the jobs a stop cut off during a call: whether the fax
 // went through is unknown, so they are not sent again (the guest could get
-// it twice) nor billed; the operator checks the driver's journal.
+// it twice) nor billed; the operator checks the driver's journal. A job
+// whose attempt has no dial in the journal placed no call (the driver
+// commits the dial before the modem gets it): it is simply due again.
 func (fg *faxGlue) interrupted(ctx context.Context) {
 	jobs, err := faxjobs.Interrupted(ctx, fg.g.st)
 	if err != nil {
@@ -257,6 +259,16 @@ func (fg *faxGlue) interrupted(ctx context.Context) {
 		return
 	}
 	for _, j := range jobs {
+		dialled, err := fg.g.st.SentToDevice(ctx, j.Device, j.Started, fmt.Sprintf("%s/tx/job-%d/%d/", j.Device, j.ID, j.Attempts), []byte("> ATD"))
+		if err == nil && !dialled {
+			why := "a gateway restart came before the dial: no call was placed; sent again"
+			if err := fg.g.st.InTx(ctx, func(tx *store.Tx) error { return faxjobs.Unclaim(tx, j.ID, fg.g.Now(), why) }); err != nil {
+				fg.g.log.Error("fax job not queued again", "job", j.ID, "err", err)
+			} else {
+				fg.g.log.Info("fax job queued again: the last stop came before its dial", "job", j.ID, "device", j.Device)
+			}
+			continue
+		}
 		a := faxjobs.Attempt{Outcome: faxjobs.Outcome{Pages: j.Pages,
 			Error: "interrupted by a gateway restart during the call: not billed, not resent; check the device's journal"}, Start: j.Started,
 			Total: j.Confirmed, Result: j.Result}

@@ -119,6 +119,20 @@ func (t *Tx) MarkFrame(id int64, status, reason string) error {
 	return nil
 }
 
+// SentToDevice reports whether a frame sent to device at or after since,
+// whose key begins with keyPrefix, begins with rawPrefix: the evidence of
+// a command a driver journaled before writing it (a fax modem's dial).
+func (s *Store) SentToDevice(ctx context.Context, device string, since time.Time, keyPrefix string, rawPrefix []byte) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM journal WHERE device=? AND received >= ? AND dir='out'
+		AND substr(key, 1, length(?)) = ? AND substr(raw, 1, length(?)) = ?`,
+		device, nanos(since), keyPrefix, keyPrefix, rawPrefix, rawPrefix).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("journal %s: %w", device, err)
+	}
+	return n > 0, nil
+}
+
 // FrameFilter selects journal rows.
 type FrameFilter struct {
 	Device   string    // "" = all

@@ -179,6 +179,14 @@ func Claim(tx *store.Tx, id int64, now time.Time) (ok bool, err error) {
 	return n == 1, nil
 }
 
+// Unclaim gives back an attempt that never placed a call (a stop cut it off
+// before the dial): the job is due again at now, its attempt not counted.
+func Unclaim(tx *store.Tx, id int64, now time.Time, why string) error {
+	_, err := tx.Exec(`UPDATE fax_jobs SET state=CASE WHEN attempts > 1 THEN 'retry' ELSE 'queued' END, attempts=attempts-1,
+		next_at=?, updated=?, last_error=? WHERE id=? AND state='sending'`, now.UnixNano(), now.UnixNano(), why, id)
+	return err
+}
+
 // Outcome is what one attempt came to.
 type Outcome struct {
 	Pages     int  // pages in the job
