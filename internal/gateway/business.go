@@ -95,3 +95,13 @@ func (pg *printGlue) checkRoom(room string) error {
 	}
 	return nil
 }
+
+// priceItem prices one business-centre item. An item the tariff cannot
+// price is kept, unbilled, with the tariff's reason: not dropped.
+func priceItem(t *rating.BusinessTariff, it rating.BusinessItem) businessPrice {
+	res, err := t.Price(it)
+	if err != nil {
+		return businessPrice{res: rating.BusinessResult{Service: it.Service, Currency: t.Currency()}, unbilled: err.Error()}
+	}
+	return businessPrice{res: res}
+}

@@ -732,13 +732,7 @@ func (fg *faxGlue) sendPrice(j faxjobs.Job, pages int, start time.Time, dur time
 	return bp
 }
 
-func (fg *faxGlue) price(it rating.BusinessItem) businessPrice {
-	res, err := fg.tariff.Price(it)
-	if err != nil {
-		return businessPrice{res: rating.BusinessResult{Service: it.Service, Currency: fg.tariff.Currency()}, unbilled: err.Error()}
-	}
-	return businessPrice{res: res}
-}
+func (fg *faxGlue) price(it rating.BusinessItem) businessPrice { return priceItem(fg.tariff, it) }
 
 // rateCall rates the fax call as the PBX would record it.
 func (fg *faxGlue) rateCall(dial string, start time.Time, dur time.Duration) (rating.Result, error) {

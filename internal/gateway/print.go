@@ -570,13 +570,7 @@ type PrintJobCompleted struct {
 	Unbilled    string       `json:"unbilled,omitempty"`
 }
 
-func (pg *printGlue) price(it rating.BusinessItem) businessPrice {
-	res, err := pg.tariff.Price(it)
-	if err != nil {
-		return businessPrice{res: rating.BusinessResult{Service: it.Service, Currency: pg.tariff.Currency()}, unbilled: err.Error()}
-	}
-	return businessPrice{res: res}
-}
+func (pg *printGlue) price(it rating.BusinessItem) businessPrice { return priceItem(pg.tariff, it) }
 
 // jobIdentity strips the state and impressions from a job frame's key
 // (drivers/ipp: "{job-uuid or device/job/N/submitted}/{state}/{impressions}"):
