@@ -105,3 +105,21 @@ func priceItem(t *rating.BusinessTariff, it rating.BusinessItem) businessPrice {
 	}
 	return businessPrice{res: res}
 }
+
+// Charge is the price every business-centre event and reply carries (a
+// print job, a copy session, a fax quote, delivery or send), inlined in
+// their JSON.
+type Charge struct {
+	Amount      rating.Money `json:"amount"`
+	AmountMinor int64        `json:"amount_minor"`
+	Currency    string       `json:"currency"`
+	Tariff      string       `json:"tariff"`
+	Breakdown   []folio.Line `json:"breakdown"`
+	Unbilled    string       `json:"unbilled,omitempty"`
+}
+
+// charge is the price as an event carries it, priced with the named tariff.
+func (bp businessPrice) charge(tariff string) Charge {
+	return Charge{Amount: bp.res.Price, AmountMinor: bp.res.Minor, Currency: bp.res.Currency, Tariff: tariff,
+		Breakdown: bp.lines(), Unbilled: bp.unbilled}
+}

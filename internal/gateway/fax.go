@@ -537,33 +537,28 @@ func (fg *faxGlue) writeReport(j faxjobs.Job, res faxmodem.SendResult, state str
 // and its call (one business charge each, Charges); the final event sums
 // them. A failed fax with pages confirmed is billed for those.
 type FaxOutcome struct {
-	JobID          int64        `json:"job_id"`
-	CommandID      string       `json:"command_id"`
-	Device         string       `json:"device"`
-	Room           string       `json:"room"`
-	Operator       string       `json:"operator"`
-	Number         string       `json:"number"` // canonical, masked per the config
-	Destination    string       `json:"destination"`
-	Zone           string       `json:"zone"`
-	Pages          int          `json:"pages"`
-	PagesConfirmed int          `json:"pages_confirmed"` // over all attempts (hotel.fax.attempt: so far)
-	Attempts       int          `json:"attempts"`
-	Start          time.Time    `json:"start"` // of the last attempt
-	DurationS      float64      `json:"duration_s"`
-	BitRate        int          `json:"bitrate"`
-	RemoteID       string       `json:"remote_id,omitempty"`
-	Result         string       `json:"result"` // OK or the reason
-	PerPage        []FaxPage    `json:"per_page"`
-	Report         string       `json:"report,omitempty"` // transmission report file (PDF) on the gateway
-	Billed         bool         `json:"billed"`
-	Amount         rating.Money `json:"amount"` // hotel.fax.sent/failed: every attempt's charge; hotel.fax.attempt: this one's
-	AmountMinor    int64        `json:"amount_minor"`
-	Currency       string       `json:"currency"`
-	Tariff         string       `json:"tariff"`
-	Breakdown      []folio.Line `json:"breakdown"`
-	Unbilled       string       `json:"unbilled,omitempty"`
-	Charges        []FaxCharge  `json:"charges"`
-	NextAt         *time.Time   `json:"next_attempt,omitempty"` // hotel.fax.attempt
+	JobID          int64       `json:"job_id"`
+	CommandID      string      `json:"command_id"`
+	Device         string      `json:"device"`
+	Room           string      `json:"room"`
+	Operator       string      `json:"operator"`
+	Number         string      `json:"number"` // canonical, masked per the config
+	Destination    string      `json:"destination"`
+	Zone           string      `json:"zone"`
+	Pages          int         `json:"pages"`
+	PagesConfirmed int         `json:"pages_confirmed"` // over all attempts (hotel.fax.attempt: so far)
+	Attempts       int         `json:"attempts"`
+	Start          time.Time   `json:"start"` // of the last attempt
+	DurationS      float64     `json:"duration_s"`
+	BitRate        int         `json:"bitrate"`
+	RemoteID       string      `json:"remote_id,omitempty"`
+	Result         string      `json:"result"` // OK or the reason
+	PerPage        []FaxPage   `json:"per_page"`
+	Report         string      `json:"report,omitempty"` // transmission report file (PDF) on the gateway
+	Billed         bool        `json:"billed"`
+	Charge                     // hotel.fax.sent/failed: every attempt's charge; hotel.fax.attempt: this one's
+	Charges        []FaxCharge `json:"charges"`
+	NextAt         *time.Time  `json:"next_attempt,omitempty"` // hotel.fax.attempt
 }
 
 // FaxCharge is the business charge of one attempt.
@@ -634,7 +629,7 @@ func (fg *faxGlue) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt,
 			Number: g.Biller().MaskDialed(j.Canonical), Destination: j.Destination, Zone: j.Zone, Pages: j.Pages,
 			PagesConfirmed: a.Total, Attempts: j.Attempts, Start: a.Start.In(g.loc), DurationS: a.Duration.Seconds(),
 			BitRate: a.BitRate, RemoteID: a.RemoteID, Result: "OK", PerPage: perPage, Report: a.Report,
-			Currency: fg.tariff.Currency(), Tariff: fg.tariff.Name(), Breakdown: []folio.Line{}, Charges: []FaxCharge{}}
+			Charge: Charge{Currency: fg.tariff.Currency(), Tariff: fg.tariff.Name(), Breakdown: []folio.Line{}}, Charges: []FaxCharge{}}
 		if a.Error != "" {
 			out.Result = a.Error
 		}
@@ -1174,27 +1169,22 @@ type FaxSendData struct {
 // what the guest is told before the fax goes (發送傳真程序: tell the guest
 // the price first).
 type FaxQuote struct {
-	JobID        int64        `json:"job_id"`
-	CommandID    string       `json:"command_id"`
-	Device       string       `json:"device"`
-	Room         string       `json:"room"`
-	Operator     string       `json:"operator"`
-	Number       string       `json:"number"` // canonical, masked per the config
-	Kind         string       `json:"kind"`
-	Destination  string       `json:"destination"`
-	Zone         string       `json:"zone"`
-	Pages        int          `json:"pages"`
-	Resolution   string       `json:"resolution"`
-	EstimatedS   int          `json:"estimated_s"`
-	QuoteBitRate int          `json:"quote_bitrate"`
-	Amount       rating.Money `json:"amount"`
-	AmountMinor  int64        `json:"amount_minor"`
-	Currency     string       `json:"currency"`
-	Tariff       string       `json:"tariff"`
-	Breakdown    []folio.Line `json:"breakdown"`
-	Unbilled     string       `json:"unbilled,omitempty"`
-	MaxAttempts  int          `json:"max_attempts"`
-	RetryEveryS  int          `json:"retry_every_s"`
+	JobID        int64  `json:"job_id"`
+	CommandID    string `json:"command_id"`
+	Device       string `json:"device"`
+	Room         string `json:"room"`
+	Operator     string `json:"operator"`
+	Number       string `json:"number"` // canonical, masked per the config
+	Kind         string `json:"kind"`
+	Destination  string `json:"destination"`
+	Zone         string `json:"zone"`
+	Pages        int    `json:"pages"`
+	Resolution   string `json:"resolution"`
+	EstimatedS   int    `json:"estimated_s"`
+	QuoteBitRate int    `json:"quote_bitrate"`
+	Charge
+	MaxAttempts int `json:"max_attempts"`
+	RetryEveryS int `json:"retry_every_s"`
 }
 
 // FaxSendResult is the result of fax.send.
@@ -1322,8 +1312,7 @@ func (h faxSendHandler) Prepare(ctx context.Context, c *bus.Command) (any, error
 	bp := fg.sendPrice(fake, len(pages), now, est)
 	q := FaxQuote{CommandID: c.ID, Device: c.Device, Room: j.d.Room, Operator: j.d.Operator, Number: g.Biller().MaskDialed(j.num.canonical),
 		Kind: j.num.kind, Destination: j.num.destination, Zone: j.num.zone, Pages: len(pages), Resolution: j.d.Resolution,
-		EstimatedS: int(est.Seconds()), QuoteBitRate: bitrate, Amount: bp.res.Price, AmountMinor: bp.res.Minor,
-		Currency: bp.res.Currency, Tariff: fg.tariff.Name(), Breakdown: bp.lines(), Unbilled: bp.unbilled,
+		EstimatedS: int(est.Seconds()), QuoteBitRate: bitrate, Charge: bp.charge(fg.tariff.Name()),
 		MaxAttempts: policy.Attempts, RetryEveryS: int(policy.Interval.Seconds())}
 	var id int64
 	err = g.st.InTx(ctx, func(tx *store.Tx) error {
@@ -1708,20 +1697,15 @@ type FaxDeliverData struct {
 // FaxDelivered is the data of hotel.fax.delivered with the charge for the
 // received pages (the signer's name stays in the register).
 type FaxDelivered struct {
-	ID          int64        `json:"id"`
-	Device      string       `json:"device"`
-	Room        string       `json:"room"`
-	Pages       int          `json:"pages"`
-	Received    time.Time    `json:"received"`
-	Delivered   time.Time    `json:"delivered"`
-	DeliveredBy string       `json:"delivered_by"`
-	Signed      bool         `json:"signed"`
-	Amount      rating.Money `json:"amount"`
-	AmountMinor int64        `json:"amount_minor"`
-	Currency    string       `json:"currency"`
-	Tariff      string       `json:"tariff"`
-	Breakdown   []folio.Line `json:"breakdown"`
-	Unbilled    string       `json:"unbilled,omitempty"`
+	ID          int64     `json:"id"`
+	Device      string    `json:"device"`
+	Room        string    `json:"room"`
+	Pages       int       `json:"pages"`
+	Received    time.Time `json:"received"`
+	Delivered   time.Time `json:"delivered"`
+	DeliveredBy string    `json:"delivered_by"`
+	Signed      bool      `json:"signed"`
+	Charge
 }
 
 type faxDeliverHandler struct{ fg *faxGlue }
@@ -1773,8 +1757,7 @@ func (h faxDeliverHandler) Execute(ctx context.Context, c *bus.Command) (any, er
 			return err
 		}
 		out = FaxDelivered{ID: f.ID, Device: f.Device, Room: room, Pages: f.Pages, Received: f.Received.In(g.loc), Delivered: now.In(g.loc),
-			DeliveredBy: d.DeliveredBy, Signed: d.SignedBy != "", Amount: bp.res.Price, AmountMinor: bp.res.Minor, Currency: bp.res.Currency,
-			Tariff: fg.tariff.Name(), Breakdown: bp.lines(), Unbilled: bp.unbilled}
+			DeliveredBy: d.DeliveredBy, Signed: d.SignedBy != "", Charge: bp.charge(fg.tariff.Name())}
 		seq, _, err := tx.Enqueue(store.Event{Type: "hotel.fax.delivered", Topic: g.topics.Event("fax", f.Device, "hotel.fax.delivered"),
 			Source: g.topics.Source("fax", f.Device), Subject: "room/" + room, IdemKey: idem, Time: out.Delivered, Data: out})
 		if err != nil {

@@ -38,7 +38,6 @@ import (
 	"switchboard/drivers/ipp"
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
-	"switchboard/internal/folio"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 	"switchboard/tariffs"
@@ -544,30 +543,25 @@ func alertMessage(a ipp.Alert, st ipp.PrinterStatus, prof *ipp.Profile) Alert {
 // its terminal state and what it cost. A cancelled or aborted job is billed
 // for the impressions that came out.
 type PrintJobCompleted struct {
-	Device      string       `json:"device"`
-	JobID       int          `json:"job_id"`
-	CommandID   string       `json:"command_id,omitempty"`
-	Room        string       `json:"room"`
-	Operator    string       `json:"operator"`
-	Name        string       `json:"name,omitempty"`
-	State       string       `json:"state"` // completed, canceled, aborted
-	Reasons     []string     `json:"reasons,omitempty"`
-	Impressions int          `json:"impressions"`
-	Sheets      int          `json:"sheets"`
-	Copies      int          `json:"copies"`
-	Color       string       `json:"color"` // monochrome, color
-	Sides       string       `json:"sides"`
-	Media       string       `json:"media"`
-	Size        string       `json:"size,omitempty"`
-	Submitted   time.Time    `json:"submitted"`
-	Ended       time.Time    `json:"ended"`
-	KeepUntil   *time.Time   `json:"keep_until,omitempty"`
-	Amount      rating.Money `json:"amount"`
-	AmountMinor int64        `json:"amount_minor"`
-	Currency    string       `json:"currency"`
-	Tariff      string       `json:"tariff"`
-	Breakdown   []folio.Line `json:"breakdown"`
-	Unbilled    string       `json:"unbilled,omitempty"`
+	Device      string     `json:"device"`
+	JobID       int        `json:"job_id"`
+	CommandID   string     `json:"command_id,omitempty"`
+	Room        string     `json:"room"`
+	Operator    string     `json:"operator"`
+	Name        string     `json:"name,omitempty"`
+	State       string     `json:"state"` // completed, canceled, aborted
+	Reasons     []string   `json:"reasons,omitempty"`
+	Impressions int        `json:"impressions"`
+	Sheets      int        `json:"sheets"`
+	Copies      int        `json:"copies"`
+	Color       string     `json:"color"` // monochrome, color
+	Sides       string     `json:"sides"`
+	Media       string     `json:"media"`
+	Size        string     `json:"size,omitempty"`
+	Submitted   time.Time  `json:"submitted"`
+	Ended       time.Time  `json:"ended"`
+	KeepUntil   *time.Time `json:"keep_until,omitempty"`
+	Charge
 }
 
 func (pg *printGlue) price(it rating.BusinessItem) businessPrice { return priceItem(pg.tariff, it) }
@@ -740,8 +734,7 @@ func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d 
 		State: string(d.State), Reasons: d.Reasons, Impressions: d.Impressions, Sheets: d.Sheets, Copies: d.Copies,
 		Color: colorMode(d.Color), Sides: sides, Media: media, Size: size,
 		Submitted: time.Unix(0, j.submitted).In(loc), Ended: d.At.In(loc),
-		Amount: bp.res.Price, AmountMinor: bp.res.Minor, Currency: bp.res.Currency, Tariff: pg.tariff.Name(),
-		Breakdown: bp.lines(), Unbilled: bp.unbilled,
+		Charge: bp.charge(pg.tariff.Name()),
 	}
 	if data.Copies == 0 {
 		data.Copies = j.copies
@@ -1126,26 +1119,21 @@ type CopyStopData struct {
 
 // CopyCompleted is the data of hotel.print.copy.completed.
 type CopyCompleted struct {
-	Device           string       `json:"device"`
-	SessionID        int64        `json:"session_id"`
-	Room             string       `json:"room"`
-	Operator         string       `json:"operator"`
-	Started          time.Time    `json:"started"`
-	Ended            time.Time    `json:"ended"`
-	Pages            int64        `json:"pages"`
-	PrintImpressions int64        `json:"print_impressions"` // print jobs in between, subtracted
-	CounterSource    string       `json:"counter_source"`
-	CounterStart     int64        `json:"counter_start"`
-	CounterEnd       int64        `json:"counter_end"`
-	Media            string       `json:"media"`
-	Size             string       `json:"size"`
-	Color            string       `json:"color"`
-	Amount           rating.Money `json:"amount"`
-	AmountMinor      int64        `json:"amount_minor"`
-	Currency         string       `json:"currency"`
-	Tariff           string       `json:"tariff"`
-	Breakdown        []folio.Line `json:"breakdown"`
-	Unbilled         string       `json:"unbilled,omitempty"`
+	Device           string    `json:"device"`
+	SessionID        int64     `json:"session_id"`
+	Room             string    `json:"room"`
+	Operator         string    `json:"operator"`
+	Started          time.Time `json:"started"`
+	Ended            time.Time `json:"ended"`
+	Pages            int64     `json:"pages"`
+	PrintImpressions int64     `json:"print_impressions"` // print jobs in between, subtracted
+	CounterSource    string    `json:"counter_source"`
+	CounterStart     int64     `json:"counter_start"`
+	CounterEnd       int64     `json:"counter_end"`
+	Media            string    `json:"media"`
+	Size             string    `json:"size"`
+	Color            string    `json:"color"`
+	Charge
 }
 
 type copyStartHandler struct{ pg *printGlue }
@@ -1319,7 +1307,7 @@ func (h copyStopHandler) Execute(ctx context.Context, c *bus.Command) (any, erro
 	data := CopyCompleted{Device: c.Device, SessionID: s.id, Room: s.room, Operator: s.operator,
 		Started: time.Unix(0, s.started).In(loc), Ended: end.At.In(loc), Pages: pages, PrintImpressions: printed,
 		CounterSource: s.source, CounterStart: s.count, CounterEnd: end.Impressions, Media: s.media, Size: size, Color: s.color,
-		Amount: bp.res.Price, AmountMinor: bp.res.Minor, Currency: bp.res.Currency, Tariff: pg.tariff.Name(), Breakdown: bp.lines(), Unbilled: bp.unbilled}
+		Charge: bp.charge(pg.tariff.Name())}
 	idem := fmt.Sprintf("%s/copy-session/%d", c.Device, s.id)
 	ev := store.Event{Type: "hotel.print.copy.completed", Topic: g.topics.Event("print", c.Device, "hotel.print.copy.completed"),
 		Source: g.topics.Source("print", c.Device), Subject: subjectOf(s.room, c.Device), IdemKey: idem, Time: data.Ended, Data: data}
