@@ -63,7 +63,7 @@ func TestPrintThreePagesTwoCopies(t *testing.T) {
 	r := startRig(t, peers.IPPOptions{PageDelay: 50 * time.Millisecond}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pdf := makePDF(3)
+	pdf := peers.PDF(3)
 	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(pdf), Copies: 2, Name: "menu.pdf", User: "room1203", Media: "iso_a4_210x297mm"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestPrintDuplexSheets(t *testing.T) {
 	r := startRig(t, peers.IPPOptions{PageDelay: 30 * time.Millisecond}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(makePDF(3)), Copies: 2, Sides: "two-sided-long-edge", ColorMode: "color"})
+	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3)), Copies: 2, Sides: "two-sided-long-edge", ColorMode: "color"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestCancelMidJobBillsCompletedOnly(t *testing.T) {
 	r := startRig(t, peers.IPPOptions{PageDelay: 250 * time.Millisecond}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(makePDF(3)), Copies: 3})
+	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3)), Copies: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestMediaEmptyAlertJobWaitsAndResumes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r.peer.SetMediaEmpty(true)
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(makePDF(3))})
+	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestCopySessionFromSNMPCounter(t *testing.T) {
 		t.Fatalf("start %+v", start)
 	}
 	agent.Advance(10) // walk-up copies
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(makePDF(3))})
+	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"switchboard/test/peers"
 	"testing"
 )
 
 func TestMakePDFIsValid(t *testing.T) {
-	pdf := makePDF(3)
+	pdf := peers.PDF(3)
 	f := filepath.Join(t.TempDir(), "three.pdf")
 	if err := os.WriteFile(f, pdf, 0o644); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"switchboard/test/peers"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -204,7 +205,7 @@ func TestTrapDocumentSentWithoutFileSize(t *testing.T) {
 	h := &ippResponder{resp: okResponse()}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	doc := makePDF(1)
+	doc := peers.PDF(1)
 
 	adapter := goipp.NewHttpAdapter("127.0.0.1", 0, "", "", false)
 	req := goipp.NewRequest(goipp.OperationPrintJob, 1)

@@ -145,7 +145,7 @@ func tariffPrice(t *testing.T, it rating.BusinessItem) rating.BusinessResult {
 	return res
 }
 
-func doc64(pages int) string { return base64.StdEncoding.EncodeToString(makeTestPDF(pages)) }
+func doc64(pages int) string { return base64.StdEncoding.EncodeToString(peers.PDF(pages)) }
 
 func withKnobs(t *testing.T, submitWait, sweep time.Duration, docLimit int) {
 	oldW, oldS, oldL := printSubmitWait, printSweepEvery, printDocLimit
@@ -555,37 +555,6 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// makeTestPDF writes a minimal PDF 1.4 with n pages and a correct xref
-// table (pdfinfo and ippeveprinter accept it).
-func makeTestPDF(n int) []byte {
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), s)
-	}
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	kids := make([]string, n)
-	for i := range kids {
-		kids[i] = fmt.Sprintf("%d 0 R", 4+2*i)
-	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>")
-	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n))
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-	for i := 0; i < n; i++ {
-		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", 5+2*i))
-		text := fmt.Sprintf("BT /F1 24 Tf 72 720 Td (Page %d) Tj ET", i+1)
-		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(text), text))
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
-}
-
 // printGateway runs a gateway on cfg with a back office; stop shuts it
 // down (a restart test starts another one on the same store).
 type printGateway struct {
@@ -749,7 +718,7 @@ func TestPrintJobLostByPrinterAcrossRestarts(t *testing.T) {
 			peer.Restart()
 			if tc.other {
 				doc := filepath.Join(t.TempDir(), "other.pdf")
-				os.WriteFile(doc, makeTestPDF(1), 0o644)
+				os.WriteFile(doc, peers.PDF(1), 0o644)
 				if out, err := exec.Command("ipptool", "-f", doc, "-d", "filetype=application/pdf", peer.URI(), "print-job.test").CombinedOutput(); err != nil {
 					t.Fatalf("ipptool print-job: %v\n%s", err, out)
 				}
