@@ -116,18 +116,11 @@ func StayAt(tx *store.Tx, room string, t time.Time) (stay *Stay, lastCheckOut *t
 
 // Occupied lists the open stays.
 func Occupied(ctx context.Context, st *store.Store) ([]Stay, error) {
-	rows, err := st.Query(ctx, `SELECT `+stayCols+` FROM stays WHERE checkout IS NULL ORDER BY room`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Stay
-	for rows.Next() {
-		s, err := scanStay(rows)
+	return store.All(ctx, st, func(sc store.Scanner) (Stay, error) {
+		s, err := scanStay(sc)
 		if err != nil {
-			return nil, err
+			return Stay{}, err
 		}
-		out = append(out, *s)
-	}
-	return out, rows.Err()
+		return *s, nil
+	}, `SELECT `+stayCols+` FROM stays WHERE checkout IS NULL ORDER BY room`)
 }

@@ -136,6 +136,27 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// Scanner is a row being read: *sql.Row or *sql.Rows.
+type Scanner = interface{ Scan(dest ...any) error }
+
+// All runs a read query and reads every row with scan, in order.
+func All[T any](ctx context.Context, s *Store, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Tx is one write transaction.
 type Tx struct {
 	tx  *sql.Tx

@@ -151,20 +151,7 @@ func Jobs(ctx context.Context, st *store.Store, from, to time.Time) ([]Job, erro
 }
 
 func queryJobs(ctx context.Context, st *store.Store, q string, args ...any) ([]Job, error) {
-	rows, err := st.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return store.All(ctx, st, scanJob, q, args...)
 }
 
 // Claim marks a due job as being sent and counts the attempt; ok is false

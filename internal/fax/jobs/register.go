@@ -131,20 +131,7 @@ func List(ctx context.Context, st *store.Store, f Filter) ([]Fax, error) {
 	if f.Unassigned {
 		q += ` AND status = 'unassigned'`
 	}
-	rows, err := st.Query(ctx, q+` ORDER BY received, id`, lo, hi)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Fax
-	for rows.Next() {
-		x, err := scanFax(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return store.All(ctx, st, scanFax, q+` ORDER BY received, id`, lo, hi)
 }
 
 // Assignment is who a fax was found to be for.
@@ -229,20 +216,7 @@ func DueDestroy(ctx context.Context, st *store.Store, r Retention, now time.Time
 }
 
 func listWhere(ctx context.Context, st *store.Store, where string, args ...any) ([]Fax, error) {
-	rows, err := st.Query(ctx, `SELECT `+faxCols+` FROM fax_register WHERE `+where+` ORDER BY received, id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Fax
-	for rows.Next() {
-		x, err := scanFax(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return store.All(ctx, st, scanFax, `SELECT `+faxCols+` FROM fax_register WHERE `+where+` ORDER BY received, id`, args...)
 }
 
 // MarkArchived moves a fax to the archive (its files' new paths given);
