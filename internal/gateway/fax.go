@@ -1752,8 +1752,7 @@ func (h faxDeliverHandler) Execute(ctx context.Context, c *bus.Command) (any, er
 		if f, err = faxjobs.Deliver(tx, d.ID, d.DeliveredBy, d.SignedBy, idem, now); err != nil {
 			return &bus.FieldError{Field: "data.id", Problem: err.Error()}
 		}
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM fax_register WHERE room=? AND status=?
-			AND stay_id IN (SELECT id FROM stays WHERE room=? AND checkout IS NULL)`, room, faxjobs.Assigned, room).Scan(&waiting); err != nil {
+		if waiting, err = faxjobs.Waiting(tx, room); err != nil {
 			return err
 		}
 		out = FaxDelivered{ID: f.ID, Device: f.Device, Room: room, Pages: f.Pages, Received: f.Received.In(g.loc), Delivered: now.In(g.loc),

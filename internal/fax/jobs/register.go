@@ -240,3 +240,16 @@ func MarkDestroyed(tx *store.Tx, id int64, now time.Time) (ok bool, err error) {
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
+
+// Waiting counts the faxes assigned to the room's current guest (its open
+// stay) and not delivered yet: the message lamp stays on while one waits.
+// A departed guest's fax does not count.
+func Waiting(tx *store.Tx, room string) (int, error) {
+	var n int
+	err := tx.QueryRow(`SELECT COUNT(*) FROM fax_register WHERE room=? AND status=?
+		AND stay_id IN (SELECT id FROM stays WHERE room=? AND checkout IS NULL)`, room, Assigned, room).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("faxes waiting for room %s: %w", room, err)
+	}
+	return n, nil
+}
