@@ -48,6 +48,14 @@ func newJournal(sink drivers.Sink, session string, now func() time.Time) *journa
 	return j
 }
 
+// DialEvidence is how a send session's dial shows in the journal: the
+// frames of session key begin their key with keyPrefix, and the dial
+// command, committed before the modem gets it, begins with rawPrefix. A
+// session with no such frame placed no call.
+func DialEvidence(key string) (keyPrefix string, rawPrefix []byte) {
+	return key + "/", []byte("> ATD")
+}
+
 // trace implements tracer for the AT layer: '>' to the modem, '<' from it.
 func (j *journal) trace(dir byte, text string, data []byte) {
 	d := drivers.FromDevice

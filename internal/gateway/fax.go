@@ -259,7 +259,8 @@ func (fg *faxGlue) interrupted(ctx context.Context) {
 		return
 	}
 	for _, j := range jobs {
-		dialled, err := fg.g.st.SentToDevice(ctx, j.Device, j.Started, fmt.Sprintf("%s/tx/job-%d/%d/", j.Device, j.ID, j.Attempts), []byte("> ATD"))
+		keyPrefix, dial := faxmodem.DialEvidence(attemptKey(j))
+		dialled, err := fg.g.st.SentToDevice(ctx, j.Device, j.Started, keyPrefix, dial)
 		if err == nil && !dialled {
 			why := "a gateway restart came before the dial: no call was placed; sent again"
 			if err := fg.g.st.InTx(ctx, func(tx *store.Tx) error { return faxjobs.Unclaim(tx, j.ID, fg.g.Now(), why) }); err != nil {
@@ -336,6 +337,12 @@ func (fg *faxGlue) sendQueue(ctx context.Context, device string) {
 	}
 }
 
+// attemptKey is the driver's session key of a job's current attempt (its
+// journal frames are keyed under it).
+func attemptKey(j faxjobs.Job) string {
+	return fmt.Sprintf("%s/tx/job-%d/%d", j.Device, j.ID, j.Attempts)
+}
+
 // attempt dials one job once. Only the pages no earlier attempt had
 // confirmed are sent (a line cut after some pages: the rest is re-queued).
 func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
@@ -383,7 +390,7 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 		}
 		g.log.Info("fax dialing", "device", j.Device, "job", j.ID, "attempt", j.Attempts, "pages", len(send), "of", len(pages))
 		res, err = s.Send(ctx, faxmodem.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: faxCallTimeout,
-			Key: fmt.Sprintf("%s/tx/job-%d/%d", j.Device, j.ID, j.Attempts)})
+			Key: attemptKey(j)})
 	}
 	if res.Start.IsZero() {
 		res.Start = now
