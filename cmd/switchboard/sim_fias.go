@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	simfias "switchboard/internal/sim/fias"
 )
 
@@ -32,8 +33,8 @@ var fiasAnswers = map[string]string{"answered": "OK", "ok": "OK", "busy": "BY", 
 
 // parseFIASScript reads ROOM=ANSWER pairs; a room named twice answers in
 // that order (the first call, then the retry).
-func parseFIASScript(s string) (map[hotelink.Room][]string, error) {
-	out := map[hotelink.Room][]string{}
+func parseFIASScript(s string) (map[hotel.Room][]string, error) {
+	out := map[hotel.Room][]string{}
 	if s == "" {
 		return out, nil
 	}
@@ -49,7 +50,7 @@ func parseFIASScript(s string) (map[hotelink.Room][]string, error) {
 			}
 			code = ans
 		}
-		out[hotelink.Room(room)] = append(out[hotelink.Room(room)], code)
+		out[hotel.Room(room)] = append(out[hotel.Room(room)], code)
 	}
 	return out, nil
 }
@@ -148,7 +149,7 @@ func runSimFIAS(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-func describeScript(a map[hotelink.Room][]string) string {
+func describeScript(a map[hotel.Room][]string) string {
 	if len(a) == 0 {
 		return "every room answers"
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	pbxsim "switchboard/internal/sim/pbx"
 	simshenou "switchboard/internal/sim/shenou"
 )
@@ -53,9 +54,9 @@ func runSimShenou(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *ptyLink == "" || fs.NArg() > 0 {
 		return fail("--pty LINK is required and no arguments are taken")
 	}
-	cos := hotelink.COS(*def)
+	cos := hotel.COS(*def)
 	switch cos {
-	case hotelink.COSBarred, hotelink.COSLocal, hotelink.COSNational, hotelink.COSInternational:
+	case hotel.COSBarred, hotel.COSLocal, hotel.COSNational, hotel.COSInternational:
 	default:
 		return fail("--default %q: want barred, local, national or international", *def)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	pbxsim "switchboard/internal/sim/pbx"
 	simsx200 "switchboard/internal/sim/sx200"
 )
@@ -34,8 +35,8 @@ clock and reported WKR per room, maid status MDS on a schedule.
 
 // parseWakeupScript reads ROOM=ANSWER pairs for the SX-200, which tells
 // answered from not answered only (busy reports as not answered).
-func parseWakeupScript(s string) (map[hotelink.Room][]hotelink.WakeupStatus, error) {
-	out := map[hotelink.Room][]hotelink.WakeupStatus{}
+func parseWakeupScript(s string) (map[hotel.Room][]hotel.WakeupStatus, error) {
+	out := map[hotel.Room][]hotel.WakeupStatus{}
 	if s == "" {
 		return out, nil
 	}
@@ -44,22 +45,22 @@ func parseWakeupScript(s string) (map[hotelink.Room][]hotelink.WakeupStatus, err
 		if !ok || room == "" {
 			return nil, fmt.Errorf("--script %q: want ROOM=ANSWER pairs separated by commas", part)
 		}
-		var st hotelink.WakeupStatus
+		var st hotel.WakeupStatus
 		switch strings.ToLower(ans) {
 		case "answered", "ok", "1":
-			st = hotelink.WakeupAnswered
+			st = hotel.WakeupAnswered
 		case "noanswer", "no-answer", "no_answer", "busy", "0":
-			st = hotelink.WakeupNoAnswer
+			st = hotel.WakeupNoAnswer
 		default:
 			return nil, fmt.Errorf("--script %s: answer %q: want answered or noanswer", room, ans)
 		}
-		out[hotelink.Room(room)] = append(out[hotelink.Room(room)], st)
+		out[hotel.Room(room)] = append(out[hotel.Room(room)], st)
 	}
 	return out, nil
 }
 
 type maidStatus struct {
-	room  hotelink.Room
+	room  hotel.Room
 	code  int
 	after time.Duration
 }
@@ -78,7 +79,7 @@ func parseMaid(s string) ([]maidStatus, error) {
 		if !ok || room == "" || err != nil || n < 0 {
 			return nil, fmt.Errorf("--maid %q: want ROOM=CODE or ROOM=CODE@AFTER (e.g. 1203=3@30s)", part)
 		}
-		m := maidStatus{room: hotelink.Room(room), code: n}
+		m := maidStatus{room: hotel.Room(room), code: n}
 		if timed {
 			if m.after, err = time.ParseDuration(after); err != nil || m.after < 0 {
 				return nil, fmt.Errorf("--maid %q: %q is not a duration such as 30s", part, after)

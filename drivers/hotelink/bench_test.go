@@ -7,18 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	simfias "switchboard/internal/sim/fias"
 )
 
-func bigSnapshot(n int) hotelink.Snapshot {
-	var s hotelink.Snapshot
+func bigSnapshot(n int) hotel.Snapshot {
+	var s hotel.Snapshot
 	at := time.Date(2000, 10, 16, 6, 30, 0, 0, site)
 	for i := 0; i < n; i++ {
-		room := hotelink.Room(fmt.Sprintf("%d", 1000+i))
-		s.Rooms = append(s.Rooms, hotelink.RoomState{Room: room, Reservation: fmt.Sprint(50000 + i), Guest: "Guest Name " + string(room),
-			Language: "en", COS: hotelink.COSNational, DND: i%7 == 0, MWL: i%5 == 0})
-		s.Wakeups = append(s.Wakeups, hotelink.Wakeup{Room: room, At: at})
+		room := hotel.Room(fmt.Sprintf("%d", 1000+i))
+		s.Rooms = append(s.Rooms, hotel.RoomState{Room: room, Reservation: fmt.Sprint(50000 + i), Guest: "Guest Name " + string(room),
+			Language: "en", COS: hotel.COSNational, DND: i%7 == 0, MWL: i%5 == 0})
+		s.Wakeups = append(s.Wakeups, hotel.Wakeup{Room: room, At: at})
 	}
 	return s
 }
@@ -69,7 +69,7 @@ func BenchmarkSendCommand(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		ack, err := h.drv.Send(ctx, hotelink.WakeupSet{Ref: "r", Room: hotelink.Room(fmt.Sprint(1000 + i%1000)), At: at})
+		ack, err := h.drv.Send(ctx, hotel.WakeupSet{Ref: "r", Room: hotel.Room(fmt.Sprint(1000 + i%1000)), At: at})
 		lat = append(lat, time.Since(t0))
 		if err != nil || !ack.OK {
 			b.Fatal(ack, err)

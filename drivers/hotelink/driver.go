@@ -25,6 +25,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 )
 
 func init() {
@@ -37,12 +38,12 @@ func init() {
 // driver returned by drivers.New for "hotelink" implements it, and
 // StateSetter; the core discovers both by type assertion.
 type Commander interface {
-	Send(ctx context.Context, cmd Command) (CommandAck, error)
+	Send(ctx context.Context, cmd hotel.Command) (hotel.CommandAck, error)
 }
 
 // StateSetter takes the core's StateSource for database resyncs.
 type StateSetter interface {
-	SetStateSource(StateSource)
+	SetStateSource(hotel.StateSource)
 }
 
 // Driver is one hotel link.
@@ -59,7 +60,7 @@ type Driver struct {
 
 	mu    sync.Mutex
 	cur   *conn
-	state StateSource
+	state hotel.StateSource
 }
 
 var (
@@ -82,12 +83,12 @@ type conn struct {
 }
 
 type request struct {
-	cmd    Command // nil: a resync request
+	cmd    hotel.Command // nil: a resync request
 	result chan reply
 }
 
 type reply struct {
-	ack CommandAck
+	ack hotel.CommandAck
 	err error
 }
 
@@ -142,13 +143,13 @@ func NewWithProfile(dev drivers.Device, deps drivers.Deps, p *Profile) (*Driver,
 func (d *Driver) Profile() *Profile { return d.prof }
 
 // SetStateSource gives the driver the core's current state for resyncs.
-func (d *Driver) SetStateSource(s StateSource) {
+func (d *Driver) SetStateSource(s hotel.StateSource) {
 	d.mu.Lock()
 	d.state = s
 	d.mu.Unlock()
 }
 
-func (d *Driver) stateSource() StateSource {
+func (d *Driver) stateSource() hotel.StateSource {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.state
@@ -193,9 +194,9 @@ func (d *Driver) LinkUp() bool {
 // link down it returns ErrLinkDown at once (retryable: resend on LinkEvent
 // Up). A command the protocol cannot carry returns ErrUnsupported, with
 // CommandAck.OperatorTask set when a person must do it at the console.
-func (d *Driver) Send(ctx context.Context, cmd Command) (CommandAck, error) {
+func (d *Driver) Send(ctx context.Context, cmd hotel.Command) (hotel.CommandAck, error) {
 	if d.proto == nil {
-		return operatorTask(cmd, d.prof), ErrUnsupported
+		return operatorTask(cmd, d.prof), hotel.ErrUnsupported
 	}
 	return d.do(ctx, request{cmd: cmd, result: make(chan reply, 1)}, cmd.Reference())
 }
@@ -204,32 +205,32 @@ func (d *Driver) Send(ctx context.Context, cmd Command) (CommandAck, error) {
 // records, DE). The core may call it after a long outage.
 func (d *Driver) Resync(ctx context.Context) error {
 	if d.proto == nil {
-		return ErrUnsupported
+		return hotel.ErrUnsupported
 	}
 	_, err := d.do(ctx, request{result: make(chan reply, 1)}, "")
 	return err
 }
 
-func (d *Driver) do(ctx context.Context, r request, ref string) (CommandAck, error) {
+func (d *Driver) do(ctx context.Context, r request, ref string) (hotel.CommandAck, error) {
 	d.mu.Lock()
 	c := d.cur
 	d.mu.Unlock()
-	down := CommandAck{Ref: ref, Reason: "link down"}
+	down := hotel.CommandAck{Ref: ref, Reason: "link down"}
 	if c == nil || !c.up.Load() {
-		return down, ErrLinkDown
+		return down, hotel.ErrLinkDown
 	}
 	select {
 	case c.reqs <- r:
 	case <-c.done:
-		return down, ErrLinkDown
+		return down, hotel.ErrLinkDown
 	case <-ctx.Done():
-		return CommandAck{Ref: ref, Reason: ctx.Err().Error()}, ctx.Err()
+		return hotel.CommandAck{Ref: ref, Reason: ctx.Err().Error()}, ctx.Err()
 	}
 	select {
 	case rep := <-r.result:
 		return rep.ack, rep.err
 	case <-ctx.Done():
-		return CommandAck{Ref: ref, Reason: ctx.Err().Error()}, ctx.Err()
+		return hotel.CommandAck{Ref: ref, Reason: ctx.Err().Error()}, ctx.Err()
 	}
 }
 
@@ -260,10 +261,10 @@ func (d *Driver) deliver(ctx context.Context, rs ...drivers.Result) error {
 }
 
 // linkState reports the application link's state and delivers the event.
-func (d *Driver) linkState(ctx context.Context, c *conn, ev LinkEvent, frameID int64) {
-	c.up.Store(ev.Kind == LinkUp)
+func (d *Driver) linkState(ctx context.Context, c *conn, ev hotel.LinkEvent, frameID int64) {
+	c.up.Store(ev.Kind == hotel.LinkUp)
 	st := events.DeviceState{Device: d.dev.ID, State: "connected", Since: ev.At, Endpoint: d.endpoint()}
-	if ev.Kind == LinkDown {
+	if ev.Kind == hotel.LinkDown {
 		st.State, st.Error = "disconnected", ev.Detail
 	}
 	d.sink.LinkState(st)

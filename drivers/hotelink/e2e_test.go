@@ -8,6 +8,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	simfias "switchboard/internal/sim/fias"
 )
 
@@ -33,10 +34,10 @@ func startSim(t *testing.T, h *harness, cfg simfias.Config, ups int) (*simfias.P
 
 func TestEndToEndWakeupNoAnswer(t *testing.T) {
 	h := startTCP(t, "fias", map[string]any{"keepalive": "0s"})
-	pbx, _ := startSim(t, h, simfias.Config{Answers: map[hotelink.Room][]string{"2781": {"NR"}}}, 1)
+	pbx, _ := startSim(t, h, simfias.Config{Answers: map[hotel.Room][]string{"2781": {"NR"}}}, 1)
 
 	at := time.Date(2000, 10, 31, 7, 0, 0, 0, site)
-	ack, err := h.drv.Send(ctxT(t), hotelink.WakeupSet{Ref: "cmd-1", Room: "2781", At: at})
+	ack, err := h.drv.Send(ctxT(t), hotel.WakeupSet{Ref: "cmd-1", Room: "2781", At: at})
 	if err != nil || !ack.OK || ack.Ref != "cmd-1" {
 		t.Fatalf("Send = %+v, %v", ack, err)
 	}
@@ -50,9 +51,9 @@ func TestEndToEndWakeupNoAnswer(t *testing.T) {
 	if err != nil || len(rung) != 1 {
 		t.Fatalf("Ring = %v, %v", rung, err)
 	}
-	h.sink.waitFor(t, "WakeupResult", func() bool { return len(records[hotelink.WakeupResult](h.sink)) == 1 })
-	r := records[hotelink.WakeupResult](h.sink)[0]
-	if r.Room != "2781" || r.Status != hotelink.WakeupNoAnswer || r.Code != "NR" || !r.At.Equal(at) {
+	h.sink.waitFor(t, "WakeupResult", func() bool { return len(records[hotel.WakeupResult](h.sink)) == 1 })
+	r := records[hotel.WakeupResult](h.sink)[0]
+	if r.Room != "2781" || r.Status != hotel.WakeupNoAnswer || r.Code != "NR" || !r.At.Equal(at) {
 		t.Errorf("WakeupResult = %+v", r)
 	}
 }
@@ -61,12 +62,12 @@ func TestEndToEndCommandsReachPBX(t *testing.T) {
 	h := startTCP(t, "fias", map[string]any{"keepalive": "0s"})
 	pbx, _ := startSim(t, h, simfias.Config{}, 1)
 	ctx := ctxT(t)
-	for _, c := range []hotelink.Command{
-		hotelink.CheckIn{Ref: "1", Room: "103", Reservation: "4711", Guest: "Mr. Rogers", Language: "en", VIP: true, COS: hotelink.COSNational},
-		hotelink.DND{Ref: "2", Room: "103", On: true},
-		hotelink.MWL{Ref: "3", Room: "103", On: true},
-		hotelink.RoomMove{Ref: "4", From: "103", To: "104", Reservation: "4711"},
-		hotelink.NameChange{Ref: "5", Room: "104", Reservation: "4711", Guest: "Mr. F. Rogers"},
+	for _, c := range []hotel.Command{
+		hotel.CheckIn{Ref: "1", Room: "103", Reservation: "4711", Guest: "Mr. Rogers", Language: "en", VIP: true, COS: hotel.COSNational},
+		hotel.DND{Ref: "2", Room: "103", On: true},
+		hotel.MWL{Ref: "3", Room: "103", On: true},
+		hotel.RoomMove{Ref: "4", From: "103", To: "104", Reservation: "4711"},
+		hotel.NameChange{Ref: "5", Room: "104", Reservation: "4711", Guest: "Mr. F. Rogers"},
 	} {
 		if ack, err := h.drv.Send(ctx, c); err != nil || !ack.OK {
 			t.Fatalf("Send(%T) = %+v, %v", c, ack, err)
@@ -82,7 +83,7 @@ func TestEndToEndCommandsReachPBX(t *testing.T) {
 	if _, ok := pbx.Guest("103"); ok {
 		t.Error("room 103 still occupied after the move")
 	}
-	if ack, err := h.drv.Send(ctx, hotelink.CheckOut{Ref: "6", Room: "104", Reservation: "4711"}); err != nil || !ack.OK {
+	if ack, err := h.drv.Send(ctx, hotel.CheckOut{Ref: "6", Room: "104", Reservation: "4711"}); err != nil || !ack.OK {
 		t.Fatalf("CheckOut = %+v, %v", ack, err)
 	}
 	if err := pbx.WaitFor(ctx, func(p *simfias.PBX) bool { _, ok := p.Guest("104"); return !ok }); err != nil {
@@ -103,8 +104,8 @@ func TestEndToEndPostingAndMaidStatus(t *testing.T) {
 	if err := pbx.WaitFor(ctxT(t), func(p *simfias.PBX) bool { return p.Count("PA") == 1 }); err != nil {
 		t.Fatal(err)
 	}
-	h.sink.waitFor(t, "RoomStatus", func() bool { return len(records[hotelink.RoomStatus](h.sink)) == 1 })
-	ps := records[hotelink.Posting](h.sink)
+	h.sink.waitFor(t, "RoomStatus", func() bool { return len(records[hotel.RoomStatus](h.sink)) == 1 })
+	ps := records[hotel.Posting](h.sink)
 	if len(ps) != 1 || ps[0].Number != "1729" || ps[0].Amount != 1050 || ps[0].Duration != 225*time.Second || !ps[0].At.Equal(at) {
 		t.Fatalf("postings = %+v", ps)
 	}
@@ -117,7 +118,7 @@ func TestEndToEndPostingAndMaidStatus(t *testing.T) {
 	if pa.String() != "PA|RN2781|ASOK|P#1729|DA000915|TI123545|" {
 		t.Errorf("PA = %s", pa)
 	}
-	rs := records[hotelink.RoomStatus](h.sink)[0]
+	rs := records[hotel.RoomStatus](h.sink)[0]
 	if rs.Room != "2781" || rs.Code != 3 || rs.Label != "clean-vacant" {
 		t.Errorf("RoomStatus = %+v", rs)
 	}
@@ -144,8 +145,8 @@ func TestPostingNotAnsweredWhenCoreCannotCommit(t *testing.T) {
 	}
 	// The session ends (no PA); the PBX keeps the posting and resends it.
 	h.sink.waitFor(t, "link down", func() bool {
-		for _, e := range records[hotelink.LinkEvent](h.sink) {
-			if e.Kind == hotelink.LinkDown {
+		for _, e := range records[hotel.LinkEvent](h.sink) {
+			if e.Kind == hotel.LinkDown {
 				return true
 			}
 		}
@@ -156,19 +157,19 @@ func TestPostingNotAnsweredWhenCoreCannotCommit(t *testing.T) {
 	}
 }
 
-type snapSource struct{ snap hotelink.Snapshot }
+type snapSource struct{ snap hotel.Snapshot }
 
-func (s *snapSource) Snapshot(context.Context) (hotelink.Snapshot, error) { return s.snap, nil }
+func (s *snapSource) Snapshot(context.Context) (hotel.Snapshot, error) { return s.snap, nil }
 
 func TestResyncOnRequestAndReconnectKeepsOneWakeup(t *testing.T) {
 	h := startTCP(t, "fias", map[string]any{"keepalive": "0s"})
 	at := time.Date(2000, 10, 16, 6, 30, 0, 0, site)
-	src := &snapSource{snap: hotelink.Snapshot{
-		Rooms: []hotelink.RoomState{
-			{Room: "101", Reservation: "1", Guest: "Ada", Language: "en", COS: hotelink.COSLocal, DND: true},
-			{Room: "102", Reservation: "2", Guest: "Bo", COS: hotelink.COSInternational, MWL: true},
+	src := &snapSource{snap: hotel.Snapshot{
+		Rooms: []hotel.RoomState{
+			{Room: "101", Reservation: "1", Guest: "Ada", Language: "en", COS: hotel.COSLocal, DND: true},
+			{Room: "102", Reservation: "2", Guest: "Bo", COS: hotel.COSInternational, MWL: true},
 		},
-		Wakeups: []hotelink.Wakeup{{Room: "101", At: at}},
+		Wakeups: []hotel.Wakeup{{Room: "101", At: at}},
 	}}
 	h.drv.SetStateSource(src)
 	pbx, done := startSim(t, h, simfias.Config{}, 1)
@@ -178,7 +179,7 @@ func TestResyncOnRequestAndReconnectKeepsOneWakeup(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The core also sends the wake-up as a command (e.g. it was queued).
-	if ack, err := h.drv.Send(ctx, hotelink.WakeupSet{Ref: "w", Room: "101", At: at}); err != nil || !ack.OK {
+	if ack, err := h.drv.Send(ctx, hotel.WakeupSet{Ref: "w", Room: "101", At: at}); err != nil || !ack.OK {
 		t.Fatalf("Send = %+v, %v", ack, err)
 	}
 	// The PBX asks for a resync.
@@ -192,7 +193,7 @@ func TestResyncOnRequestAndReconnectKeepsOneWakeup(t *testing.T) {
 	pbx.Close()
 	<-done
 	h.sink.waitFor(t, "link down", func() bool { return !h.drv.LinkUp() })
-	if _, err := h.drv.Send(ctx, hotelink.DND{Ref: "x", Room: "101"}); !errors.Is(err, hotelink.ErrLinkDown) {
+	if _, err := h.drv.Send(ctx, hotel.DND{Ref: "x", Room: "101"}); !errors.Is(err, hotel.ErrLinkDown) {
 		t.Errorf("Send with the link down: err = %v, want ErrLinkDown", err)
 	}
 	go func() { done <- pbx.Dial(ctxT(t), h.addr) }()
@@ -210,14 +211,14 @@ func TestResyncOnRequestAndReconnectKeepsOneWakeup(t *testing.T) {
 	if _, err := pbx.Ring(at); err != nil {
 		t.Fatal(err)
 	}
-	h.sink.waitFor(t, "one WakeupResult", func() bool { return len(records[hotelink.WakeupResult](h.sink)) == 1 })
+	h.sink.waitFor(t, "one WakeupResult", func() bool { return len(records[hotel.WakeupResult](h.sink)) == 1 })
 	time.Sleep(50 * time.Millisecond)
-	if n := len(records[hotelink.WakeupResult](h.sink)); n != 1 {
+	if n := len(records[hotel.WakeupResult](h.sink)); n != 1 {
 		t.Errorf("%d wake-up results, want 1", n)
 	}
 	req := 0
-	for _, e := range records[hotelink.LinkEvent](h.sink) {
-		if e.Kind == hotelink.LinkResyncRequested {
+	for _, e := range records[hotel.LinkEvent](h.sink) {
+		if e.Kind == hotel.LinkResyncRequested {
 			req++
 		}
 	}

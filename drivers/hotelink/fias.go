@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/internal/events/hotel"
 )
 
 // fiasProto is Oracle Hospitality FIAS (IFC8 FIAS Interface Specification
@@ -380,7 +381,7 @@ func (s *fiasSession) linkRecord(typ string) Record {
 
 func (s *fiasSession) linkDown(ctx context.Context, why string, frameID int64) {
 	s.up = false
-	s.d.linkState(ctx, s.c, LinkEvent{Kind: LinkDown, Detail: why, At: s.d.now()}, frameID)
+	s.d.linkState(ctx, s.c, hotel.LinkEvent{Kind: hotel.LinkDown, Detail: why, At: s.d.now()}, frameID)
 }
 
 // dispatch is the application layer for one inbound record.
@@ -425,7 +426,7 @@ func (s *fiasSession) dispatch(ctx context.Context, ib inbound) error {
 		return nil
 	case "DR":
 		// FIAS "Database Resync Request": answer DS, the data, DE.
-		ev := LinkEvent{Kind: LinkResyncRequested, Detail: "DR from PBX", At: s.d.now()}
+		ev := hotel.LinkEvent{Kind: hotel.LinkResyncRequested, Detail: "DR from PBX", At: s.d.now()}
 		if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Record: ev}); err != nil {
 			return err
 		}
@@ -512,7 +513,7 @@ func (s *fiasSession) onLA(ctx context.Context, ib inbound) error {
 	}
 	s.up = true
 	s.sentLS = false
-	s.d.linkState(ctx, s.c, LinkEvent{Kind: LinkUp, Detail: s.d.endpoint(), At: s.d.now()}, ib.id)
+	s.d.linkState(ctx, s.c, hotel.LinkEvent{Kind: hotel.LinkUp, Detail: s.d.endpoint(), At: s.d.now()}, ib.id)
 	if s.p.Link.ResyncOnLinkStart && s.d.stateSource() != nil {
 		// What changed while the link was down reaches the PBX as a full
 		// database swap: the PBX replaces its data, so nothing doubles.
@@ -550,25 +551,25 @@ func (s *fiasSession) onPosting(ctx context.Context, ib inbound) error {
 	return s.transmitFailed(ctx, s.sendRecords(ctx, pa))
 }
 
-func (s *fiasSession) handleRequest(ctx context.Context, r request) (CommandAck, error) {
+func (s *fiasSession) handleRequest(ctx context.Context, r request) (hotel.CommandAck, error) {
 	ref := ""
 	if r.cmd != nil {
 		ref = r.cmd.Reference()
 	}
 	if !s.up {
-		return CommandAck{Ref: ref, Reason: "link down"}, ErrLinkDown
+		return hotel.CommandAck{Ref: ref, Reason: "link down"}, hotel.ErrLinkDown
 	}
 	if r.cmd == nil {
-		return CommandAck{OK: true}, s.resync(ctx)
+		return hotel.CommandAck{OK: true}, s.resync(ctx)
 	}
 	recs, err := s.encode(r.cmd)
 	if err != nil {
-		return CommandAck{Ref: ref, Reason: err.Error()}, err
+		return hotel.CommandAck{Ref: ref, Reason: err.Error()}, err
 	}
 	if err := s.sendRecords(ctx, recs...); err != nil {
-		return CommandAck{Ref: ref, Reason: err.Error()}, err
+		return hotel.CommandAck{Ref: ref, Reason: err.Error()}, err
 	}
-	return CommandAck{Ref: ref, OK: true}, nil
+	return hotel.CommandAck{Ref: ref, OK: true}, nil
 }
 
 // resync sends the StateSource's snapshot: DS, GI and RE per occupied
@@ -589,7 +590,7 @@ func (s *fiasSession) resync(ctx context.Context) error {
 	return s.sendRecords(ctx, recs...)
 }
 
-func (s *fiasSession) resyncRecords(snap Snapshot) ([]Record, error) {
+func (s *fiasSession) resyncRecords(snap hotel.Snapshot) ([]Record, error) {
 	recs := make([]Record, 0, 2+2*len(snap.Rooms)+len(snap.Wakeups))
 	recs = append(recs, s.linkRecord("DS"))
 	add := func(r Record) {

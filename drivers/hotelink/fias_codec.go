@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"switchboard/internal/events/hotel"
 	"time"
 )
 
 // encode turns a command into FIAS records (PMS -> vendor).
-func (s *fiasSession) encode(cmd Command) ([]Record, error) {
+func (s *fiasSession) encode(cmd hotel.Command) ([]Record, error) {
 	var recs []Record
 	switch c := cmd.(type) {
-	case CheckIn:
+	case hotel.CheckIn:
 		// FIAS "Guest Check-in" GI: RN room, G# reservation, GN name,
 		// GL language, GV VIP status.
 		recs = append(recs, s.guestInfo("GI", c.Room, "", c.Reservation, c.Guest, c.Language, c.VIP))
@@ -22,7 +23,7 @@ func (s *fiasSession) encode(cmd Command) ([]Record, error) {
 			}
 			recs = append(recs, re)
 		}
-	case CheckOut:
+	case hotel.CheckOut:
 		// FIAS "Guest Check-out" GO: RN, G#.
 		r := Record{Type: "GO"}
 		r.Add("RN", string(c.Room))
@@ -30,43 +31,43 @@ func (s *fiasSession) encode(cmd Command) ([]Record, error) {
 			r.Add("G#", c.Reservation)
 		}
 		recs = append(recs, r)
-	case RoomMove:
+	case hotel.RoomMove:
 		// FIAS "Guest Data Change" GC with RO (old room) is a room move.
 		recs = append(recs, s.guestInfo("GC", c.To, c.From, c.Reservation, c.Guest, c.Language, false))
-	case NameChange:
+	case hotel.NameChange:
 		recs = append(recs, s.guestInfo("GC", c.Room, "", c.Reservation, c.Guest, c.Language, false))
-	case SetCOS:
+	case hotel.SetCOS:
 		re, err := s.cosRecord(c.Room, c.COS)
 		if err != nil {
 			return nil, err
 		}
 		recs = append(recs, re)
-	case DND:
+	case hotel.DND:
 		// FIAS "Room Equipment Status" RE, DN do-not-disturb Y/N.
 		r := Record{Type: "RE"}
 		r.Add("RN", string(c.Room))
 		r.Add("DN", yn(c.On))
 		recs = append(recs, r)
-	case MWL:
+	case hotel.MWL:
 		// RE, ML message light Y/N.
 		r := Record{Type: "RE"}
 		r.Add("RN", string(c.Room))
 		r.Add("ML", yn(c.On))
 		recs = append(recs, r)
-	case WakeupSet:
+	case hotel.WakeupSet:
 		// FIAS "Wakeup Request" WR: RN, DA, TI. No repeat flag: the core
 		// re-arms daily wake-ups after each WA.
 		recs = append(recs, s.wakeupRecord("WR", c.Room, c.At))
-	case WakeupCancel:
+	case hotel.WakeupCancel:
 		// FIAS "Wakeup Clear" WC: the same RN, DA, TI as the WR.
 		recs = append(recs, s.wakeupRecord("WC", c.Room, c.At))
 	default:
-		return nil, fmt.Errorf("%w: %T", ErrUnsupported, cmd)
+		return nil, fmt.Errorf("%w: %T", hotel.ErrUnsupported, cmd)
 	}
 	for i, r := range recs {
 		if r.Type != "GI" && r.Type != "GC" {
 			if v, _ := r.Get("RN"); v == "" {
-				return nil, fmt.Errorf("%w: %s without a room", ErrNotAccepted, r.Type)
+				return nil, fmt.Errorf("%w: %s without a room", hotel.ErrNotAccepted, r.Type)
 			}
 		}
 		f, err := s.filter(r)
@@ -83,14 +84,14 @@ func (s *fiasSession) encode(cmd Command) ([]Record, error) {
 					lost = append(lost, fl.ID)
 				}
 			}
-			return nil, fmt.Errorf("%w: the PBX did not ask for %s fields %v (LR)", ErrUnsupported, r.Type, lost)
+			return nil, fmt.Errorf("%w: the PBX did not ask for %s fields %v (LR)", hotel.ErrUnsupported, r.Type, lost)
 		}
 		recs[i] = f
 	}
 	return recs, nil
 }
 
-func (s *fiasSession) guestInfo(typ string, room, from Room, resv, guest, lang string, vip bool) Record {
+func (s *fiasSession) guestInfo(typ string, room, from hotel.Room, resv, guest, lang string, vip bool) Record {
 	r := Record{Type: typ}
 	r.Add("RN", string(room))
 	if from != "" {
@@ -111,10 +112,10 @@ func (s *fiasSession) guestInfo(typ string, room, from Room, resv, guest, lang s
 	return r
 }
 
-func (s *fiasSession) cosRecord(room Room, cos COS) (Record, error) {
+func (s *fiasSession) cosRecord(room hotel.Room, cos hotel.COS) (Record, error) {
 	cs, ok := s.p.COS[cos]
 	if !ok {
-		return Record{}, fmt.Errorf("%w: class of service %q not in profile %s", ErrNotAccepted, cos, s.p.ID)
+		return Record{}, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, s.p.ID)
 	}
 	// FIAS RE, CS class of service.
 	r := Record{Type: "RE"}
@@ -123,7 +124,7 @@ func (s *fiasSession) cosRecord(room Room, cos COS) (Record, error) {
 	return r, nil
 }
 
-func (s *fiasSession) wakeupRecord(typ string, room Room, at time.Time) Record {
+func (s *fiasSession) wakeupRecord(typ string, room hotel.Room, at time.Time) Record {
 	r := Record{Type: typ}
 	r.Add("RN", string(room))
 	da, ti := fiasDateTime(at.In(s.d.loc))
@@ -141,7 +142,7 @@ func (s *fiasSession) filter(r Record) (Record, error) {
 	if s.pbxLR != nil {
 		w, ok := s.pbxLR[r.Type]
 		if !ok {
-			return Record{}, fmt.Errorf("%w: the PBX did not ask for %s records (no LR)", ErrUnsupported, r.Type)
+			return Record{}, fmt.Errorf("%w: the PBX did not ask for %s records (no LR)", hotel.ErrUnsupported, r.Type)
 		}
 		want = w
 	}
@@ -174,7 +175,7 @@ func containsStr(list []string, s string) bool {
 // decode turns a vendor record into model records.
 func decodeFIAS(p *Profile, loc *time.Location, r Record, raw string) ([]any, error) {
 	rn, _ := r.Get("RN")
-	room := Room(strings.TrimSpace(rn))
+	room := hotel.Room(strings.TrimSpace(rn))
 	switch r.Type {
 	case "WA":
 		// FIAS "Wakeup Answer" WA: the WR's RN, DA, TI echoed, AS answer status.
@@ -188,9 +189,9 @@ func decodeFIAS(p *Profile, loc *time.Location, r Record, raw string) ([]any, er
 		code, _ := r.Get("AS")
 		st, ok := p.WakeupAnswers[code]
 		if !ok {
-			st = WakeupUnknown
+			st = hotel.WakeupUnknown
 		}
-		return []any{WakeupResult{Room: room, At: at, Status: st, Code: code, Raw: raw}}, nil
+		return []any{hotel.WakeupResult{Room: room, At: at, Status: st, Code: code, Raw: raw}}, nil
 	case "RE":
 		// FIAS "Room Equipment Status" from the vendor: RS maid status
 		// dialed on the room phone, DN set on the phone, ML cleared.
@@ -203,13 +204,13 @@ func decodeFIAS(p *Profile, loc *time.Location, r Record, raw string) ([]any, er
 			if err != nil {
 				return nil, fmt.Errorf("%w: RE RS %q is not a number", ErrRecord, v)
 			}
-			out = append(out, RoomStatus{Room: room, Code: n, Label: p.RoomStatus[n], Raw: raw})
+			out = append(out, hotel.RoomStatus{Room: room, Code: n, Label: p.RoomStatus[n], Raw: raw})
 		}
 		if v, ok := r.Get("DN"); ok {
-			out = append(out, DND{Room: room, On: v == "Y"})
+			out = append(out, hotel.DND{Room: room, On: v == "Y"})
 		}
 		if v, ok := r.Get("ML"); ok {
-			out = append(out, MWL{Room: room, On: v == "Y"})
+			out = append(out, hotel.MWL{Room: room, On: v == "Y"})
 		}
 		return out, nil
 	case "WR", "WC":
@@ -219,17 +220,17 @@ func decodeFIAS(p *Profile, loc *time.Location, r Record, raw string) ([]any, er
 			return nil, err
 		}
 		if r.Type == "WR" {
-			return []any{WakeupSet{Room: room, At: at}}, nil
+			return []any{hotel.WakeupSet{Room: room, At: at}}, nil
 		}
-		return []any{WakeupCancel{Room: room, At: at}}, nil
+		return []any{hotel.WakeupCancel{Room: room, At: at}}, nil
 	}
-	return nil, fmt.Errorf("%w: record %s not handled", ErrUnsupported, r.Type)
+	return nil, fmt.Errorf("%w: record %s not handled", hotel.ErrUnsupported, r.Type)
 }
 
-func decodePosting(loc *time.Location, r Record, raw string) (Posting, error) {
-	p := Posting{Raw: raw}
+func decodePosting(loc *time.Location, r Record, raw string) (hotel.Posting, error) {
+	p := hotel.Posting{Raw: raw}
 	rn, _ := r.Get("RN")
-	p.Room = Room(strings.TrimSpace(rn))
+	p.Room = hotel.Room(strings.TrimSpace(rn))
 	p.Number, _ = r.Get("P#")
 	if p.Room == "" || p.Number == "" {
 		return p, fmt.Errorf("%w: PS needs RN and P#", ErrRecord)

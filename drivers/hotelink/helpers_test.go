@@ -12,6 +12,7 @@ import (
 	"switchboard/drivers"
 	"switchboard/drivers/hotelink"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/transport"
 )
 
@@ -54,7 +55,7 @@ func (s *memSink) Deliver(ctx context.Context, rs []drivers.Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rs {
-		if _, ok := r.Record.(hotelink.Posting); ok && s.failPS {
+		if _, ok := r.Record.(hotel.Posting); ok && s.failPS {
 			return fmt.Errorf("store unavailable")
 		}
 	}
@@ -129,8 +130,8 @@ func (s *memSink) waitLinkUp(t testing.TB, n int) {
 	t.Helper()
 	s.waitFor(t, fmt.Sprintf("%d link-up events", n), func() bool {
 		c := 0
-		for _, e := range records[hotelink.LinkEvent](s) {
-			if e.Kind == hotelink.LinkUp {
+		for _, e := range records[hotel.LinkEvent](s) {
+			if e.Kind == hotel.LinkUp {
 				c++
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	simfias "switchboard/internal/sim/fias"
 )
 
@@ -103,7 +104,7 @@ func TestNAKRetransmitThreeTimesThenFail(t *testing.T) {
 	p.handshakeSerial(sink)
 	res := make(chan sendResult, 1)
 	go func() {
-		ack, err := drv.Send(context.Background(), hotelink.MWL{Ref: "m1", Room: "2781", On: true})
+		ack, err := drv.Send(context.Background(), hotel.MWL{Ref: "m1", Room: "2781", On: true})
 		res <- sendResult{ack, err}
 	}()
 	f := p.frame("RE|RN2781|MLY|")
@@ -130,7 +131,7 @@ func TestNoACKSendsENQThenFails(t *testing.T) {
 	p.handshakeSerial(sink)
 	res := make(chan sendResult, 1)
 	go func() {
-		ack, err := drv.Send(context.Background(), hotelink.DND{Ref: "d1", Room: "2781", On: true})
+		ack, err := drv.Send(context.Background(), hotel.DND{Ref: "d1", Room: "2781", On: true})
 		res <- sendResult{ack, err}
 	}()
 	p.expect(p.frame("RE|RN2781|DNY|"))
@@ -148,7 +149,7 @@ func TestENQAnsweredAfterACKRecovers(t *testing.T) {
 	p.handshakeSerial(sink)
 	res := make(chan sendResult, 1)
 	go func() {
-		ack, err := drv.Send(context.Background(), hotelink.DND{Ref: "d1", Room: "2781", On: true})
+		ack, err := drv.Send(context.Background(), hotel.DND{Ref: "d1", Room: "2781", On: true})
 		res <- sendResult{ack, err}
 	}()
 	p.expect(p.frame("RE|RN2781|DNY|"))
@@ -164,7 +165,7 @@ func TestFrameFromPBXWhileWaitingForACK(t *testing.T) {
 	p.handshakeSerial(sink)
 	res := make(chan sendResult, 1)
 	go func() {
-		ack, err := drv.Send(context.Background(), hotelink.MWL{Ref: "m", Room: "2781", On: true})
+		ack, err := drv.Send(context.Background(), hotel.MWL{Ref: "m", Room: "2781", On: true})
 		res <- sendResult{ack, err}
 	}()
 	p.expect(p.frame("RE|RN2781|MLY|"))
@@ -174,7 +175,7 @@ func TestFrameFromPBXWhileWaitingForACK(t *testing.T) {
 	if r := <-res; !r.ack.OK {
 		t.Fatalf("Send = %+v, %v", r.ack, r.err)
 	}
-	sink.waitFor(t, "RoomStatus", func() bool { return len(records[hotelink.RoomStatus](sink)) == 1 })
+	sink.waitFor(t, "RoomStatus", func() bool { return len(records[hotel.RoomStatus](sink)) == 1 })
 }
 
 func TestGarbageBetweenRecords(t *testing.T) {
@@ -183,7 +184,7 @@ func TestGarbageBetweenRecords(t *testing.T) {
 	p.send(p.frame("RE|RN101|RS1|"))
 	p.send([]byte("\x00\xff"))
 	p.send(append([]byte("\x02RE|RN10"), p.frame("RE|RN102|RS2|")...)) // a frame cut by a new STX
-	sink.waitFor(t, "two RoomStatus", func() bool { return len(records[hotelink.RoomStatus](sink)) == 2 })
+	sink.waitFor(t, "two RoomStatus", func() bool { return len(records[hotel.RoomStatus](sink)) == 2 })
 	sink.waitFor(t, "three garbage results", func() bool { return len(sink.errors()) == 3 })
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
@@ -212,10 +213,10 @@ func TestDisconnectMidRecordThenReconnect(t *testing.T) {
 	h.sink.waitFor(t, "the cut record journaled as garbage", func() bool { return len(h.sink.errors()) == 1 })
 	go func() { done <- pbx.Dial(ctxT(t), h.addr) }()
 	h.sink.waitLinkUp(t, 2)
-	if len(records[hotelink.Posting](h.sink)) != 0 {
+	if len(records[hotel.Posting](h.sink)) != 0 {
 		t.Error("a half record became a posting")
 	}
-	ack, err := h.drv.Send(ctxT(t), hotelink.MWL{Ref: "m", Room: "101", On: true})
+	ack, err := h.drv.Send(ctxT(t), hotel.MWL{Ref: "m", Room: "101", On: true})
 	if err != nil || !ack.OK {
 		t.Fatalf("Send after reconnect = %+v, %v", ack, err)
 	}
@@ -223,8 +224,8 @@ func TestDisconnectMidRecordThenReconnect(t *testing.T) {
 
 func TestLinkDownSend(t *testing.T) {
 	drv, _, _ := startPipe(t, "fias", map[string]any{"keepalive": "0s"})
-	ack, err := drv.Send(context.Background(), hotelink.MWL{Ref: "m", Room: "1", On: true})
-	if !errors.Is(err, hotelink.ErrLinkDown) || ack.OK || ack.Ref != "m" {
+	ack, err := drv.Send(context.Background(), hotel.MWL{Ref: "m", Room: "1", On: true})
+	if !errors.Is(err, hotel.ErrLinkDown) || ack.OK || ack.Ref != "m" {
 		t.Fatalf("Send before link start = %+v, %v", ack, err)
 	}
 }

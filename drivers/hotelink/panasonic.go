@@ -5,14 +5,15 @@ import (
 	"strings"
 
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 )
 
 // operatorTask is the answer of a PBX without a command link (Panasonic
 // KX-TDA/TDE/NS: hotel functions are set at the attendant console; the PBX
 // prints them in its SMDR stream).
-func operatorTask(cmd Command, p *Profile) CommandAck {
-	what := strings.TrimPrefix(fmt.Sprintf("%T", cmd), "hotelink.")
-	return CommandAck{
+func operatorTask(cmd hotel.Command, p *Profile) hotel.CommandAck {
+	what := hotel.CommandName(cmd)
+	return hotel.CommandAck{
 		Ref:          cmd.Reference(),
 		OperatorTask: true,
 		Reason:       fmt.Sprintf("%s for room %s: %s has no PMS command link, set it at the attendant console", what, cmd.Target(), p.Vendor),
@@ -28,17 +29,17 @@ func FromSMDR(p *Profile, rec events.CallRecord) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	room := Room(rec.Extension)
+	room := hotel.Room(rec.Extension)
 	kind, status, _ := strings.Cut(target, "/")
 	switch kind {
 	case "CheckIn":
-		return CheckIn{Room: room}, true
+		return hotel.CheckIn{Room: room}, true
 	case "CheckOut":
-		return CheckOut{Room: room}, true
+		return hotel.CheckOut{Room: room}, true
 	case "WakeupSet":
-		return WakeupSet{Room: room, At: rec.Start}, true
+		return hotel.WakeupSet{Room: room, At: rec.Start}, true
 	case "WakeupResult":
-		return WakeupResult{Room: room, At: rec.Start, Status: WakeupStatus(status), Raw: rec.Raw}, true
+		return hotel.WakeupResult{Room: room, At: rec.Start, Status: hotel.WakeupStatus(status), Raw: rec.Raw}, true
 	}
 	return nil, false
 }

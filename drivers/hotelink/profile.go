@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	hotelinkprofiles "switchboard/firmware-profiles/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // Protocols a profile can name.
@@ -51,10 +52,10 @@ type Profile struct {
 		Interface         string `yaml:"interface"`
 		ResyncOnLinkStart bool   `yaml:"resync_on_link_start"`
 	} `yaml:"link"`
-	Records       map[string][]string     `yaml:"records"`
-	COS           map[COS]string          `yaml:"cos"`
-	WakeupAnswers map[string]WakeupStatus `yaml:"wakeup_answers"`
-	RoomStatus    map[int]string          `yaml:"room_status"`
+	Records       map[string][]string           `yaml:"records"`
+	COS           map[hotel.COS]string          `yaml:"cos"`
+	WakeupAnswers map[string]hotel.WakeupStatus `yaml:"wakeup_answers"`
+	RoomStatus    map[int]string                `yaml:"room_status"`
 	SX200         struct {
 		RoomWidth int               `yaml:"room_width"`
 		Functions map[string]string `yaml:"functions"`
@@ -170,14 +171,14 @@ func (p *Profile) validate() error {
 	}
 	for c := range p.COS {
 		switch c {
-		case COSBarred, COSLocal, COSNational, COSInternational:
+		case hotel.COSBarred, hotel.COSLocal, hotel.COSNational, hotel.COSInternational:
 		default:
 			return fmt.Errorf("cos %q: want barred, local, national or international", c)
 		}
 	}
 	for code, st := range p.WakeupAnswers {
 		switch st {
-		case WakeupAnswered, WakeupBusy, WakeupNoAnswer, WakeupDeleted, WakeupRetry, WakeupUnprocessable:
+		case hotel.WakeupAnswered, hotel.WakeupBusy, hotel.WakeupNoAnswer, hotel.WakeupDeleted, hotel.WakeupRetry, hotel.WakeupUnprocessable:
 		default:
 			return fmt.Errorf("wakeup_answers %s: unknown outcome %q", code, st)
 		}

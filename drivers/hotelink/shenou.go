@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"switchboard/drivers"
+	"switchboard/internal/events/hotel"
 )
 
 // shenouProto sets a room's class of service (权限) on a Shenou (申瓯)
@@ -27,7 +28,7 @@ func (shenouProto) serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWrit
 }
 
 // ShenouCOS builds the class-of-service query for an extension.
-func ShenouCOS(level string, room Room) []byte {
+func ShenouCOS(level string, room hotel.Room) []byte {
 	return []byte("Q10*" + level + "*" + string(room) + "#")
 }
 
@@ -44,30 +45,30 @@ func shenouAnswered(buf, msg []byte) bool {
 	return end == len(buf) || buf[end] < '0' || buf[end] > '9'
 }
 
-func (s *lineSession) shenouEncode(cmd Command) ([][]byte, error) {
-	var room Room
-	var cos COS
+func (s *lineSession) shenouEncode(cmd hotel.Command) ([][]byte, error) {
+	var room hotel.Room
+	var cos hotel.COS
 	switch c := cmd.(type) {
-	case SetCOS:
+	case hotel.SetCOS:
 		room, cos = c.Room, c.COS
-	case CheckIn:
+	case hotel.CheckIn:
 		if c.COS == "" {
 			return nil, nil // nothing the PBX can take; the name is not carried
 		}
 		room, cos = c.Room, c.COS
-	case CheckOut:
+	case hotel.CheckOut:
 		// Front-office practice: a vacated room is barred.
-		room, cos = c.Room, COSBarred
+		room, cos = c.Room, hotel.COSBarred
 	default:
-		return nil, fmt.Errorf("%w: %T on a Shenou PBX: do it at the attendant console", ErrUnsupported, cmd)
+		return nil, fmt.Errorf("%w: %T on a Shenou PBX: do it at the attendant console", hotel.ErrUnsupported, cmd)
 	}
 	level, ok := s.d.prof.COS[cos]
 	if !ok {
-		return nil, fmt.Errorf("%w: class of service %q not in profile %s", ErrNotAccepted, cos, s.d.prof.ID)
+		return nil, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, s.d.prof.ID)
 	}
 	r := strings.TrimSpace(string(room))
 	if r == "" || strings.Trim(r, "0123456789") != "" {
-		return nil, fmt.Errorf("%w: extension %q is not digits", ErrNotAccepted, room)
+		return nil, fmt.Errorf("%w: extension %q is not digits", hotel.ErrNotAccepted, room)
 	}
-	return [][]byte{ShenouCOS(level, Room(r))}, nil
+	return [][]byte{ShenouCOS(level, hotel.Room(r))}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/internal/events/hotel"
 )
 
 // sx200Proto is the Mitel SX-200 PMS interface (the Lodgistix protocol):
@@ -34,7 +35,7 @@ type lineSession struct {
 	rw io.ReadWriteCloser
 	in chan rxItem
 
-	encode  func(Command) ([][]byte, error)
+	encode  func(hotel.Command) ([][]byte, error)
 	onFrame func(ctx context.Context, id int64, ev Event) error
 	// answered reports whether what arrived answers msg (nil: ACK/NAK).
 	answered func(buf []byte, msg []byte) bool
@@ -46,8 +47,8 @@ func (s *lineSession) run(ctx context.Context) error {
 	defer cancel()
 	go s.read(ctx)
 	defer s.rw.Close()
-	s.d.linkState(ctx, s.c, LinkEvent{Kind: LinkUp, Detail: s.d.endpoint(), At: s.d.now()}, 0)
-	defer s.d.linkState(context.WithoutCancel(ctx), s.c, LinkEvent{Kind: LinkDown, Detail: "port closed", At: s.d.now()}, 0)
+	s.d.linkState(ctx, s.c, hotel.LinkEvent{Kind: hotel.LinkUp, Detail: s.d.endpoint(), At: s.d.now()}, 0)
+	defer s.d.linkState(context.WithoutCancel(ctx), s.c, hotel.LinkEvent{Kind: hotel.LinkDown, Detail: "port closed", At: s.d.now()}, 0)
 	for {
 		select {
 		case <-ctx.Done():
@@ -116,25 +117,25 @@ func (s *lineSession) rx(ctx context.Context, ev Event) error {
 	return s.onFrame(ctx, ids[0], ev)
 }
 
-func (s *lineSession) handle(ctx context.Context, r request) (CommandAck, error) {
+func (s *lineSession) handle(ctx context.Context, r request) (hotel.CommandAck, error) {
 	if r.cmd == nil {
-		return CommandAck{OK: true}, nil // nothing to resync: these PBXs keep their own state
+		return hotel.CommandAck{OK: true}, nil // nothing to resync: these PBXs keep their own state
 	}
 	ref := r.cmd.Reference()
 	msgs, err := s.encode(r.cmd)
 	if err != nil {
-		ack := CommandAck{Ref: ref, Reason: err.Error()}
-		if errors.Is(err, ErrUnsupported) {
+		ack := hotel.CommandAck{Ref: ref, Reason: err.Error()}
+		if errors.Is(err, hotel.ErrUnsupported) {
 			ack.OperatorTask = true
 		}
 		return ack, err
 	}
 	for _, m := range msgs {
 		if err := s.exchange(ctx, m); err != nil {
-			return CommandAck{Ref: ref, Reason: err.Error()}, err
+			return hotel.CommandAck{Ref: ref, Reason: err.Error()}, err
 		}
 	}
-	return CommandAck{Ref: ref, OK: true}, nil
+	return hotel.CommandAck{Ref: ref, OK: true}, nil
 }
 
 // exchange journals and writes msg, then waits for its answer: ACK (NAK ->
@@ -144,7 +145,7 @@ func (s *lineSession) exchange(ctx context.Context, msg []byte) error {
 	p := s.d.prof
 	for try := 0; ; try++ {
 		if try > p.Timers.Retries {
-			return fmt.Errorf("%w: no acknowledgement after %d retransmissions", ErrNotAccepted, p.Timers.Retries)
+			return fmt.Errorf("%w: no acknowledgement after %d retransmissions", hotel.ErrNotAccepted, p.Timers.Retries)
 		}
 		if _, err := s.d.journal(ctx, drivers.ToDevice, msg); err != nil {
 			return err
@@ -202,11 +203,11 @@ func (s *lineSession) await(ctx context.Context, msg []byte) (bool, error) {
 	}
 }
 
-func (s *lineSession) sx200Msg(fn, status string, room Room, extra string) ([]byte, error) {
+func (s *lineSession) sx200Msg(fn, status string, room hotel.Room, extra string) ([]byte, error) {
 	w := s.d.prof.SX200.RoomWidth
 	r := strings.TrimSpace(string(room))
 	if r == "" || len(r) > w {
-		return nil, fmt.Errorf("%w: room %q does not fit %d characters", ErrNotAccepted, room, w)
+		return nil, fmt.Errorf("%w: room %q does not fit %d characters", hotel.ErrNotAccepted, room, w)
 	}
 	b := []byte{STX}
 	b = append(b, fn...)
@@ -219,16 +220,16 @@ func (s *lineSession) sx200Msg(fn, status string, room Room, extra string) ([]by
 	return append(b, ETX), nil
 }
 
-func (s *lineSession) sx200Encode(cmd Command) ([][]byte, error) {
+func (s *lineSession) sx200Encode(cmd hotel.Command) ([][]byte, error) {
 	fns := s.d.prof.SX200.Functions
 	fn := func(name string) (string, error) {
 		f, ok := fns[name]
 		if !ok {
-			return "", fmt.Errorf("%w: profile %s has no SX-200 function %q", ErrUnsupported, s.d.prof.ID, name)
+			return "", fmt.Errorf("%w: profile %s has no SX-200 function %q", hotel.ErrUnsupported, s.d.prof.ID, name)
 		}
 		return f, nil
 	}
-	one := func(name, status string, room Room, extra string) ([][]byte, error) {
+	one := func(name, status string, room hotel.Room, extra string) ([][]byte, error) {
 		f, err := fn(name)
 		if err != nil {
 			return nil, err
@@ -241,37 +242,37 @@ func (s *lineSession) sx200Encode(cmd Command) ([][]byte, error) {
 	}
 	bit := map[bool]string{true: "1", false: "0"}
 	switch c := cmd.(type) {
-	case MWL:
+	case hotel.MWL:
 		return one("mwl", bit[c.On], c.Room, "")
-	case DND:
+	case hotel.DND:
 		return one("dnd", bit[c.On], c.Room, "")
-	case CheckIn:
+	case hotel.CheckIn:
 		msgs, err := one("checkin", "1", c.Room, "")
 		if err != nil || c.COS == "" {
 			return msgs, err
 		}
 		more, err := s.sx200COS(c.Room, c.COS)
 		return append(msgs, more...), err
-	case CheckOut:
+	case hotel.CheckOut:
 		return one("checkin", "0", c.Room, "")
-	case SetCOS:
+	case hotel.SetCOS:
 		return s.sx200COS(c.Room, c.COS)
-	case WakeupSet:
+	case hotel.WakeupSet:
 		return one("wakeup", "1", c.Room, " "+c.At.In(s.d.loc).Format("1504"))
-	case WakeupCancel:
+	case hotel.WakeupCancel:
 		return one("wakeup", "0", c.Room, " "+c.At.In(s.d.loc).Format("1504"))
 	}
-	return nil, fmt.Errorf("%w: %T on the SX-200 PMS link: do it at the console", ErrUnsupported, cmd)
+	return nil, fmt.Errorf("%w: %T on the SX-200 PMS link: do it at the console", hotel.ErrUnsupported, cmd)
 }
 
-func (s *lineSession) sx200COS(room Room, cos COS) ([][]byte, error) {
+func (s *lineSession) sx200COS(room hotel.Room, cos hotel.COS) ([][]byte, error) {
 	v, ok := s.d.prof.COS[cos]
 	if !ok {
-		return nil, fmt.Errorf("%w: class of service %q not in profile %s", ErrNotAccepted, cos, s.d.prof.ID)
+		return nil, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, s.d.prof.ID)
 	}
 	f, ok := s.d.prof.SX200.Functions["cos"]
 	if !ok {
-		return nil, fmt.Errorf("%w: profile %s has no SX-200 function cos", ErrUnsupported, s.d.prof.ID)
+		return nil, fmt.Errorf("%w: profile %s has no SX-200 function cos", hotel.ErrUnsupported, s.d.prof.ID)
 	}
 	m, err := s.sx200Msg(f, v, room, "")
 	if err != nil {
@@ -298,7 +299,7 @@ func ParseSX200(msg []byte, p *Profile, now time.Time) (any, error) {
 	if len(parts) < 3 {
 		return nil, fmt.Errorf("sx200: %q: want function, status and room", msg)
 	}
-	fn, status, room := parts[0], parts[1], Room(parts[2])
+	fn, status, room := parts[0], parts[1], hotel.Room(parts[2])
 	fns := p.SX200.Functions
 	switch fn {
 	case fns["maid"]:
@@ -306,11 +307,11 @@ func ParseSX200(msg []byte, p *Profile, now time.Time) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sx200: maid status %q is not a number", status)
 		}
-		return RoomStatus{Room: room, Code: n, Label: p.RoomStatus[n], Raw: string(msg)}, nil
+		return hotel.RoomStatus{Room: room, Code: n, Label: p.RoomStatus[n], Raw: string(msg)}, nil
 	case fns["wakeup_result"]:
-		r := WakeupResult{Room: room, Status: WakeupNoAnswer, Code: status, Raw: string(msg)}
+		r := hotel.WakeupResult{Room: room, Status: hotel.WakeupNoAnswer, Code: status, Raw: string(msg)}
 		if status == "1" {
-			r.Status = WakeupAnswered
+			r.Status = hotel.WakeupAnswered
 		}
 		if len(parts) > 3 {
 			t, err := time.ParseInLocation("1504", parts[3], now.Location())

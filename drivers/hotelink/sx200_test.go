@@ -11,6 +11,7 @@ import (
 	"switchboard/drivers"
 	"switchboard/drivers/hotelink"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/transport"
 	"switchboard/internal/transport/ptytest"
 )
@@ -55,21 +56,21 @@ func TestSX200OverPTY(t *testing.T) {
 			t.Fatalf("PBX got %q, want %q", got, want)
 		}
 	}
-	send := func(cmd hotelink.Command) chan sendResult {
+	send := func(cmd hotel.Command) chan sendResult {
 		ch := make(chan sendResult, 1)
 		go func() { a, err := drv.Send(context.Background(), cmd); ch <- sendResult{a, err} }()
 		return ch
 	}
 
 	// The handbook's example: message waiting on for room 2129.
-	res := send(hotelink.MWL{Ref: "1", Room: "2129", On: true})
+	res := send(hotel.MWL{Ref: "1", Room: "2129", On: true})
 	read("\x02MW 1  2129\x03")
 	pair.Write([]byte{hotelink.ACK})
 	if r := <-res; !r.ack.OK {
 		t.Fatalf("MWL = %+v, %v", r.ack, r.err)
 	}
 	// NAK -> the message is sent again.
-	res = send(hotelink.CheckIn{Ref: "2", Room: "305", COS: hotelink.COSLocal})
+	res = send(hotel.CheckIn{Ref: "2", Room: "305", COS: hotel.COSLocal})
 	read("\x02CHK 1   305\x03")
 	pair.Write([]byte{hotelink.NAK})
 	read("\x02CHK 1   305\x03")
@@ -79,14 +80,14 @@ func TestSX200OverPTY(t *testing.T) {
 	if r := <-res; !r.ack.OK {
 		t.Fatalf("CheckIn = %+v, %v", r.ack, r.err)
 	}
-	res = send(hotelink.WakeupSet{Ref: "3", Room: "305", At: time.Date(2000, 10, 16, 6, 45, 0, 0, site)})
+	res = send(hotel.WakeupSet{Ref: "3", Room: "305", At: time.Date(2000, 10, 16, 6, 45, 0, 0, site)})
 	read("\x02WAK 1   305 0645\x03")
 	pair.Write([]byte{hotelink.ACK})
 	if r := <-res; !r.ack.OK {
 		t.Fatalf("WakeupSet = %+v, %v", r.ack, r.err)
 	}
 	// No answer at all: retransmissions, then a failed command.
-	res = send(hotelink.DND{Ref: "4", Room: "305", On: true})
+	res = send(hotel.DND{Ref: "4", Room: "305", On: true})
 	for i := 0; i < 4; i++ {
 		read("\x02DND 1   305\x03")
 	}
@@ -94,19 +95,19 @@ func TestSX200OverPTY(t *testing.T) {
 		t.Fatalf("DND = %+v, %v", r.ack, r.err)
 	}
 	// Room moves cannot be carried: an operator task.
-	if a, err := drv.Send(context.Background(), hotelink.RoomMove{Ref: "5", From: "305", To: "306"}); a.OK || !a.OperatorTask || err == nil {
+	if a, err := drv.Send(context.Background(), hotel.RoomMove{Ref: "5", From: "305", To: "306"}); a.OK || !a.OperatorTask || err == nil {
 		t.Fatalf("RoomMove = %+v, %v", a, err)
 	}
 	// PBX -> PMS: maid status and a wake-up result, each ACKed.
 	pair.Write([]byte("\x02MDS 3   305\x03\x02WKR 0   305 0645\x03"))
 	read("\x06\x06")
 	sink.waitFor(t, "maid status and wake-up result", func() bool {
-		return len(records[hotelink.RoomStatus](sink)) == 1 && len(records[hotelink.WakeupResult](sink)) == 1
+		return len(records[hotel.RoomStatus](sink)) == 1 && len(records[hotel.WakeupResult](sink)) == 1
 	})
-	if rs := records[hotelink.RoomStatus](sink)[0]; rs.Room != "305" || rs.Code != 3 || rs.Label != "clean" {
+	if rs := records[hotel.RoomStatus](sink)[0]; rs.Room != "305" || rs.Code != 3 || rs.Label != "clean" {
 		t.Errorf("RoomStatus = %+v", rs)
 	}
-	if wr := records[hotelink.WakeupResult](sink)[0]; wr.Status != hotelink.WakeupNoAnswer || wr.At.Hour() != 6 || wr.At.Minute() != 45 {
+	if wr := records[hotel.WakeupResult](sink)[0]; wr.Status != hotel.WakeupNoAnswer || wr.At.Hour() != 6 || wr.At.Minute() != 45 {
 		t.Errorf("WakeupResult = %+v", wr)
 	}
 }
@@ -129,7 +130,7 @@ func TestShenouCOS(t *testing.T) {
 	sink.waitLinkUp(t, 1)
 	res := make(chan sendResult, 1)
 	go func() {
-		a, err := drv.Send(context.Background(), hotelink.SetCOS{Ref: "c", Room: "8012", COS: hotelink.COSInternational})
+		a, err := drv.Send(context.Background(), hotel.SetCOS{Ref: "c", Room: "8012", COS: hotel.COSInternational})
 		res <- sendResult{a, err}
 	}()
 	buf := make([]byte, 64)
@@ -141,7 +142,7 @@ func TestShenouCOS(t *testing.T) {
 	if r := <-res; !r.ack.OK {
 		t.Fatalf("SetCOS = %+v, %v", r.ack, r.err)
 	}
-	if a, err := drv.Send(context.Background(), hotelink.WakeupSet{Ref: "w", Room: "8012"}); !a.OperatorTask || err == nil {
+	if a, err := drv.Send(context.Background(), hotel.WakeupSet{Ref: "w", Room: "8012"}); !a.OperatorTask || err == nil {
 		t.Fatalf("WakeupSet on Shenou = %+v, %v", a, err)
 	}
 }
@@ -151,15 +152,15 @@ func TestPanasonicOperatorTasksAndSMDRMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := drv.Send(context.Background(), hotelink.WakeupSet{Ref: "w1", Room: "1234", At: fixedClock()})
+	a, err := drv.Send(context.Background(), hotel.WakeupSet{Ref: "w1", Room: "1234", At: fixedClock()})
 	if err == nil || a.OK || !a.OperatorTask || a.Ref != "w1" || !strings.Contains(a.Reason, "attendant console") {
 		t.Fatalf("WakeupSet = %+v, %v", a, err)
 	}
 	p := drv.Profile()
 	at := time.Date(2002, 1, 2, 15, 50, 0, 0, site)
 	for kind, want := range map[string]any{
-		events.KindCheckIn:        hotelink.CheckIn{Room: "1234"},
-		events.KindWakeupNoAnswer: hotelink.WakeupResult{Room: "1234", At: at, Status: hotelink.WakeupNoAnswer},
+		events.KindCheckIn:        hotel.CheckIn{Room: "1234"},
+		events.KindWakeupNoAnswer: hotel.WakeupResult{Room: "1234", At: at, Status: hotel.WakeupNoAnswer},
 		events.KindCall:           nil,
 	} {
 		got, ok := hotelink.FromSMDR(p, events.CallRecord{Kind: kind, Extension: "1234", Start: at})

@@ -15,6 +15,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // TestTranscripts replays recorded FIAS exchanges byte for byte, in the
@@ -38,7 +39,7 @@ func TestTranscripts(t *testing.T) {
 }
 
 type sendResult struct {
-	ack hotelink.CommandAck
+	ack hotel.CommandAck
 	err error
 }
 
@@ -196,19 +197,19 @@ func runTranscript(t *testing.T, path string) {
 
 func render(r any) string {
 	switch v := r.(type) {
-	case hotelink.LinkEvent:
+	case hotel.LinkEvent:
 		return "LinkEvent " + string(v.Kind)
-	case hotelink.WakeupResult:
+	case hotel.WakeupResult:
 		return fmt.Sprintf("WakeupResult room=%s at=%s status=%s code=%s", v.Room, v.At.Format("060102150405"), v.Status, v.Code)
-	case hotelink.RoomStatus:
+	case hotel.RoomStatus:
 		return fmt.Sprintf("RoomStatus room=%s code=%d label=%s", v.Room, v.Code, v.Label)
-	case hotelink.Posting:
+	case hotel.Posting:
 		return fmt.Sprintf("Posting P#=%s room=%s amount=%d pulses=%d dialed=%s duration=%s type=%s", v.Number, v.Room, v.Amount, v.MeterPulses, v.Dialed, v.Duration, v.CallType)
 	}
 	return fmt.Sprintf("%T %+v", r, r)
 }
 
-func parseCommand(t *testing.T, where, s string) hotelink.Command {
+func parseCommand(t *testing.T, where, s string) hotel.Command {
 	f := strings.Fields(s)
 	at := func(i int) time.Time {
 		tm, err := time.ParseInLocation("060102150405", f[i]+f[i+1], site)
@@ -218,22 +219,22 @@ func parseCommand(t *testing.T, where, s string) hotelink.Command {
 		return tm
 	}
 	on := func(i int) bool { return f[i] == "on" }
-	room := hotelink.Room(f[1])
+	room := hotel.Room(f[1])
 	switch f[0] {
 	case "CheckIn":
-		return hotelink.CheckIn{Ref: where, Room: room, Reservation: f[2], Guest: strings.Join(f[3:], " "), Language: "en"}
+		return hotel.CheckIn{Ref: where, Room: room, Reservation: f[2], Guest: strings.Join(f[3:], " "), Language: "en"}
 	case "CheckOut":
-		return hotelink.CheckOut{Ref: where, Room: room, Reservation: f[2]}
+		return hotel.CheckOut{Ref: where, Room: room, Reservation: f[2]}
 	case "WakeupSet":
-		return hotelink.WakeupSet{Ref: where, Room: room, At: at(2)}
+		return hotel.WakeupSet{Ref: where, Room: room, At: at(2)}
 	case "WakeupCancel":
-		return hotelink.WakeupCancel{Ref: where, Room: room, At: at(2)}
+		return hotel.WakeupCancel{Ref: where, Room: room, At: at(2)}
 	case "SetCOS":
-		return hotelink.SetCOS{Ref: where, Room: room, COS: hotelink.COS(f[2])}
+		return hotel.SetCOS{Ref: where, Room: room, COS: hotel.COS(f[2])}
 	case "DND":
-		return hotelink.DND{Ref: where, Room: room, On: on(2)}
+		return hotel.DND{Ref: where, Room: room, On: on(2)}
 	case "MWL":
-		return hotelink.MWL{Ref: where, Room: room, On: on(2)}
+		return hotel.MWL{Ref: where, Room: room, On: on(2)}
 	}
 	t.Fatalf("%s: unknown command", where)
 	return nil

@@ -54,6 +54,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
@@ -138,7 +139,7 @@ type queuedSend struct {
 // again and counts it as held).
 type queuedAck struct {
 	device string
-	ack    hotelink.CommandAck
+	ack    hotel.CommandAck
 }
 
 var (
@@ -243,7 +244,7 @@ func hotelinkHook(g *Gateway, d config.Device, drv drivers.Driver) error {
 	hg.order = append(hg.order, d.ID)
 	hg.mu.Unlock()
 	dev := d.ID
-	hd.SetStateSource(hotelink.StateSourceFunc(func(ctx context.Context) (hotelink.Snapshot, error) {
+	hd.SetStateSource(hotel.StateSourceFunc(func(ctx context.Context) (hotel.Snapshot, error) {
 		return hg.snapshot(ctx, dev)
 	}))
 	return nil
@@ -419,7 +420,7 @@ func (hg *hotelGlue) roomState(ctx context.Context, room string) (RoomState, err
 		}
 		rs.DND, rs.MWL, rs.COS = rr.DND, rr.MWL, rr.COS
 	}
-	next, ok, err := hg.sched.NextPBXAt(ctx, g.st, hotelink.Room(room), now)
+	next, ok, err := hg.sched.NextPBXAt(ctx, g.st, hotel.Room(room), now)
 	if err != nil {
 		return rs, fmt.Errorf("room %s next wake-up: %w", room, err)
 	}
@@ -472,9 +473,9 @@ func sameRoomState(a, b RoomState) bool {
 // DND/MWL/COS and, for the wake-up device, the wake-ups still to ring. The
 // wake-ups it hands over count as held by the PBX: the driver sends them
 // in a database swap, and if that fails the link restarts and swaps again.
-func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotelink.Snapshot, error) {
+func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotel.Snapshot, error) {
 	g := hg.g
-	var snap hotelink.Snapshot
+	var snap hotel.Snapshot
 	stays, err := folio.Occupied(ctx, g.st)
 	if err != nil {
 		return snap, fmt.Errorf("snapshot stays: %w", err)
@@ -484,11 +485,11 @@ func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotelink.Snap
 		return snap, err
 	}
 	for _, s := range stays {
-		rs := hotelink.RoomState{Room: hotelink.Room(s.Room), Reservation: s.Reservation, Guest: s.Guest, Language: s.Language, VIP: s.VIP}
+		rs := hotel.RoomState{Room: hotel.Room(s.Room), Reservation: s.Reservation, Guest: s.Guest, Language: s.Language, VIP: s.VIP}
 		if b, ok := rooms[s.Room]; ok {
 			var rr roomRecord
 			if json.Unmarshal(b, &rr) == nil {
-				rs.DND, rs.MWL, rs.COS = rr.DND, rr.MWL, hotelink.COS(rr.COS)
+				rs.DND, rs.MWL, rs.COS = rr.DND, rr.MWL, hotel.COS(rr.COS)
 			}
 		}
 		snap.Rooms = append(snap.Rooms, rs)
@@ -519,7 +520,7 @@ func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotelink.Snap
 	if len(refs) > 0 {
 		err = g.st.InTx(ctx, func(tx *store.Tx) error {
 			for _, r := range refs {
-				if _, err := hg.sched.Acked(tx, hotelink.CommandAck{Ref: r.Ref, OK: true}, now); err != nil && !errors.Is(err, wakeup.ErrNotFound) {
+				if _, err := hg.sched.Acked(tx, hotel.CommandAck{Ref: r.Ref, OK: true}, now); err != nil && !errors.Is(err, wakeup.ErrNotFound) {
 					return err
 				}
 			}
@@ -536,7 +537,7 @@ func (hg *hotelGlue) snapshot(ctx context.Context, device string) (hotelink.Snap
 
 // sendOutcome is what became of one command to the PBX.
 type sendOutcome struct {
-	Ack     hotelink.CommandAck
+	Ack     hotel.CommandAck
 	Err     error
 	Retries int
 }
@@ -552,14 +553,14 @@ func (o sendOutcome) reason() string {
 	switch {
 	case o.ok():
 		return ""
-	case errors.Is(o.Err, hotelink.ErrLinkDown):
+	case errors.Is(o.Err, hotel.ErrLinkDown):
 		return fmt.Sprintf("link down after %d retries", o.Retries)
 	case o.Ack.OperatorTask:
 		return "set at the console: " + o.Ack.Reason
-	case errors.Is(o.Err, hotelink.ErrNotAccepted) || (o.Err == nil && !o.Ack.OK):
+	case errors.Is(o.Err, hotel.ErrNotAccepted) || (o.Err == nil && !o.Ack.OK):
 		// FIAS: the reason carries the PBX's answer status (AS code).
 		return "PBX refused: " + o.Ack.Reason
-	case errors.Is(o.Err, hotelink.ErrUnsupported):
+	case errors.Is(o.Err, hotel.ErrUnsupported):
 		return "not supported by this PBX: " + o.Ack.Reason
 	}
 	return "not sent: " + o.Err.Error()
@@ -572,7 +573,7 @@ func (o sendOutcome) pbxStatus() string {
 		return "sent"
 	case o.Ack.OperatorTask:
 		return "operator-task"
-	case errors.Is(o.Err, hotelink.ErrLinkDown):
+	case errors.Is(o.Err, hotel.ErrLinkDown):
 		return "pending: sent when the link is back"
 	}
 	return "failed"
@@ -580,17 +581,17 @@ func (o sendOutcome) pbxStatus() string {
 
 // send sends cmd on device, trying again up to retries times while the
 // link is down (at once when it comes up).
-func (hg *hotelGlue) send(ctx context.Context, device string, cmd hotelink.Command, retries int) sendOutcome {
+func (hg *hotelGlue) send(ctx context.Context, device string, cmd hotel.Command, retries int) sendOutcome {
 	l := hg.link(device)
 	if l == nil {
-		return sendOutcome{Ack: hotelink.CommandAck{Ref: cmd.Reference(), Reason: "no such hotel link"}, Err: fmt.Errorf("device %s is not a hotel link", device)}
+		return sendOutcome{Ack: hotel.CommandAck{Ref: cmd.Reference(), Reason: "no such hotel link"}, Err: fmt.Errorf("device %s is not a hotel link", device)}
 	}
-	if ws, ok := cmd.(hotelink.WakeupSet); ok && !datedWakeups(l.drv) && ws.At.Sub(hg.g.Now()) > undatedWindow {
+	if ws, ok := cmd.(hotel.WakeupSet); ok && !datedWakeups(l.drv) && ws.At.Sub(hg.g.Now()) > undatedWindow {
 		// The PBX's wake-up record has a time and no date (Mitel SX-200
 		// PMS: function WAK, HHMM): it rings at the next such time. A
 		// wake-up for a later day waits in the schedule and goes to the PBX
 		// within the last day before it is due (the watchdog sends it).
-		return sendOutcome{Ack: hotelink.CommandAck{Ref: cmd.Reference()}, Err: errHeldUndated}
+		return sendOutcome{Ack: hotel.CommandAck{Ref: cmd.Reference()}, Err: errHeldUndated}
 	}
 	for try := 0; ; try++ {
 		up := l.waitUp()
@@ -598,7 +599,7 @@ func (hg *hotelGlue) send(ctx context.Context, device string, cmd hotelink.Comma
 		ack, err := l.drv.Send(sctx, cmd)
 		cancel()
 		ack.Ref = cmd.Reference()
-		if !errors.Is(err, hotelink.ErrLinkDown) || try >= retries {
+		if !errors.Is(err, hotel.ErrLinkDown) || try >= retries {
 			return sendOutcome{Ack: ack, Err: err, Retries: try}
 		}
 		t := time.NewTimer(hotelinkRetryWait)
@@ -643,7 +644,7 @@ func (hg *hotelGlue) sendUndatedDue(ctx context.Context) {
 		if u.At.Sub(now) > undatedWindow {
 			break // in time order: the rest are later still
 		}
-		hg.resend(ctx, hg.primary, hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At})
+		hg.resend(ctx, hg.primary, hotel.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At})
 	}
 }
 
@@ -654,7 +655,7 @@ func (hg *hotelGlue) sendUndatedDue(ctx context.Context) {
 func (hg *hotelGlue) dispatch(ctx context.Context, device string, acts []wakeup.Action, retries int) map[string]sendOutcome {
 	out := map[string]sendOutcome{}
 	for i := 0; i < len(acts); i++ {
-		var cmd hotelink.Command
+		var cmd hotel.Command
 		switch a := acts[i].(type) {
 		case wakeup.SendToPBX:
 			cmd = a.Command()
@@ -688,8 +689,8 @@ func (hg *hotelGlue) dispatch(ctx context.Context, device string, acts []wakeup.
 // applyAck records the PBX's answer to a wake-up command. A link that is
 // down changes nothing: the wake-up stays unconfirmed and goes to the PBX
 // on the next link start.
-func (hg *hotelGlue) applyAck(ctx context.Context, device string, cmd hotelink.Command, o sendOutcome) ([]wakeup.Action, error) {
-	if errors.Is(o.Err, hotelink.ErrLinkDown) || errors.Is(o.Err, errHeldUndated) || errors.Is(o.Err, context.Canceled) || errors.Is(o.Err, context.DeadlineExceeded) {
+func (hg *hotelGlue) applyAck(ctx context.Context, device string, cmd hotel.Command, o sendOutcome) ([]wakeup.Action, error) {
+	if errors.Is(o.Err, hotel.ErrLinkDown) || errors.Is(o.Err, errHeldUndated) || errors.Is(o.Err, context.Canceled) || errors.Is(o.Err, context.DeadlineExceeded) {
 		return nil, nil
 	}
 	ack := o.Ack
@@ -868,7 +869,7 @@ func (hg *hotelGlue) linkUpOrNone() bool {
 
 // linkDownAtRisk raises the at-risk alert for a day's wake-ups while the
 // hotel link is down, once per outage and day.
-func (hg *hotelGlue) linkDownAtRisk(tx *store.Tx, date wakeup.Date, first time.Time, rooms []hotelink.Room) error {
+func (hg *hotelGlue) linkDownAtRisk(tx *store.Tx, date wakeup.Date, first time.Time, rooms []hotel.Room) error {
 	l := hg.link(hg.primary)
 	since := hg.created
 	if l != nil {
@@ -890,8 +891,8 @@ func (hg *hotelGlue) linkDownAtRisk(tx *store.Tx, date wakeup.Date, first time.T
 	return nil
 }
 
-func (hg *hotelGlue) operatorTaskEvent(tx *store.Tx, device string, cmd hotelink.Command, commandID string, o sendOutcome) error {
-	what := strings.TrimPrefix(fmt.Sprintf("%T", cmd), "hotelink.")
+func (hg *hotelGlue) operatorTaskEvent(tx *store.Tx, device string, cmd hotel.Command, commandID string, o sendOutcome) error {
+	what := hotel.CommandName(cmd)
 	key := "operator-task/" + device + "/" + cmd.Reference()
 	if commandID != "" {
 		key = "operator-task/" + device + "/command/" + commandID
@@ -1031,7 +1032,7 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 		return
 	}
 	for _, u := range us {
-		hg.resend(ctx, device, hotelink.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At})
+		hg.resend(ctx, device, hotel.WakeupSet{Ref: u.Ref, Room: u.Room, At: u.At})
 	}
 	// Cancels the PBX never confirmed (the link was down): without a
 	// database swap, nothing else would stop the PBX ringing the room.
@@ -1041,14 +1042,14 @@ func (hg *hotelGlue) resendUnconfirmed(ctx context.Context, device string) {
 		return
 	}
 	for _, u := range cs {
-		hg.resend(ctx, device, hotelink.WakeupCancel{Ref: u.Ref, Room: u.Room, At: u.At})
+		hg.resend(ctx, device, hotel.WakeupCancel{Ref: u.Ref, Room: u.Room, At: u.At})
 	}
 }
 
 // resend sends a wake-up command the PBX has not confirmed again, unless
 // it is on its way already (a command or the other worker sending it), and
 // records the answer.
-func (hg *hotelGlue) resend(ctx context.Context, device string, cmd hotelink.Command) {
+func (hg *hotelGlue) resend(ctx context.Context, device string, cmd hotel.Command) {
 	defer hg.release(cmd.Reference())
 	if !hg.claim(cmd.Reference()) {
 		return
@@ -1132,7 +1133,7 @@ func (hg *hotelGlue) linkDownCheck(ctx context.Context, now time.Time) {
 	}
 	err = g.st.InTx(ctx, func(tx *store.Tx) error {
 		for _, d := range dates {
-			var rooms []hotelink.Room
+			var rooms []hotel.Room
 			for _, w := range byDate[d] {
 				rooms = append(rooms, w.Room)
 			}
@@ -1166,38 +1167,38 @@ func hotelinkRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error
 	hg.after[s] = true
 	hg.mu.Unlock()
 	switch rec := r.Record.(type) {
-	case hotelink.WakeupResult:
+	case hotel.WakeupResult:
 		return true, hg.onWakeupResult(s, tx, r, rec)
-	case hotelink.RoomStatus:
+	case hotel.RoomStatus:
 		return true, hg.onRoomStatus(s, tx, r, rec)
-	case hotelink.Posting:
+	case hotel.Posting:
 		return true, s.deliverCall(tx, r, hg.postingCall(s, rec))
-	case hotelink.DND:
+	case hotel.DND:
 		hg.markDirty(string(rec.Room))
 		if err := updateRoom(tx, string(rec.Room), func(rr *roomRecord) { rr.DND, rr.DNDAt, rr.DNDBy = rec.On, hg.g.Now(), "room-phone" }); err != nil {
 			return true, err
 		}
 		return true, markFrame(tx, r.FrameID, store.FrameParsed, "")
-	case hotelink.MWL:
+	case hotel.MWL:
 		hg.markDirty(string(rec.Room))
 		if err := updateRoom(tx, string(rec.Room), func(rr *roomRecord) { rr.MWL, rr.MWLAt, rr.MWLBy = rec.On, hg.g.Now(), "room-phone" }); err != nil {
 			return true, err
 		}
 		return true, markFrame(tx, r.FrameID, store.FrameParsed, "")
-	case hotelink.WakeupSet:
+	case hotel.WakeupSet:
 		return true, hg.onPhoneWakeup(s, tx, r, rec)
-	case hotelink.WakeupCancel:
+	case hotel.WakeupCancel:
 		return true, hg.onPhoneCancel(s, tx, r, rec)
-	case hotelink.LinkEvent:
+	case hotel.LinkEvent:
 		if l := hg.link(s.device); l != nil {
 			switch rec.Kind {
-			case hotelink.LinkUp:
+			case hotel.LinkUp:
 				l.linkUp()
 				hg.mu.Lock()
 				hg.ups = append(hg.ups, s.device)
 				hg.mu.Unlock()
 				hg.poke()
-			case hotelink.LinkDown:
+			case hotel.LinkDown:
 				l.linkDown(hg.g.Now())
 			}
 		}
@@ -1215,7 +1216,7 @@ func markFrame(tx *store.Tx, id int64, status, reason string) error {
 	return tx.MarkFrame(id, status, reason)
 }
 
-func (hg *hotelGlue) onWakeupResult(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotelink.WakeupResult) error {
+func (hg *hotelGlue) onWakeupResult(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotel.WakeupResult) error {
 	tr, acts, err := hg.sched.Result(tx, rec, hg.g.Now())
 	if errors.Is(err, wakeup.ErrRequest) {
 		return markFrame(tx, r.FrameID, store.FrameUnparsed, err.Error())
@@ -1235,7 +1236,7 @@ func (hg *hotelGlue) onWakeupResult(s *deviceSink, tx *store.Tx, r drivers.Resul
 	return markFrame(tx, r.FrameID, status, tr.Note)
 }
 
-func (hg *hotelGlue) onRoomStatus(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotelink.RoomStatus) error {
+func (hg *hotelGlue) onRoomStatus(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotel.RoomStatus) error {
 	ev := RoomStatusEvent{Device: s.device, Room: string(rec.Room), Code: rec.Code, Label: rec.Label, At: hg.g.Now().In(hg.g.loc), JournalID: r.FrameID}
 	if _, _, err := tx.Enqueue(hg.event(s.device, "hotel.pbx.room.status", "room/"+string(rec.Room),
 		fmt.Sprintf("%s/journal/%d", s.device, r.FrameID), ev)); err != nil {
@@ -1248,7 +1249,7 @@ func (hg *hotelGlue) onRoomStatus(s *deviceSink, tx *store.Tx, r drivers.Result,
 // SMDR call path rates and posts. The posting's time is taken as the
 // call's start; TA is the PBX's cost in minor units of the tariff's
 // currency.
-func (hg *hotelGlue) postingCall(s *deviceSink, p hotelink.Posting) events.CallRecord {
+func (hg *hotelGlue) postingCall(s *deviceSink, p hotel.Posting) events.CallRecord {
 	answered := true
 	at := p.At.In(hg.g.loc)
 	return events.CallRecord{
@@ -1288,7 +1289,7 @@ func minorToDecimal(n int64, digits int) string {
 
 // onPhoneWakeup records a wake-up the guest dialed on the room phone (the
 // PBX already holds it).
-func (hg *hotelGlue) onPhoneWakeup(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotelink.WakeupSet) error {
+func (hg *hotelGlue) onPhoneWakeup(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotel.WakeupSet) error {
 	at := rec.At.In(hg.g.loc)
 	req := wakeup.Request{Room: rec.Room, Date: wakeup.DateOf(at), Clock: wakeup.Clock{Hour: at.Hour(), Minute: at.Minute()}, By: wakeup.ByRoomPhone}
 	w, acts, err := hg.sched.Set(tx, req, hg.g.Now())
@@ -1302,7 +1303,7 @@ func (hg *hotelGlue) onPhoneWakeup(s *deviceSink, tx *store.Tx, r drivers.Result
 	// schedule; the PBX has already replaced it itself.
 	for _, a := range acts {
 		if c, ok := a.(wakeup.CancelAtPBX); ok {
-			if _, err := hg.sched.Acked(tx, hotelink.CommandAck{Ref: c.Ref, OK: true}, hg.g.Now()); err != nil {
+			if _, err := hg.sched.Acked(tx, hotel.CommandAck{Ref: c.Ref, OK: true}, hg.g.Now()); err != nil {
 				return err
 			}
 		}
@@ -1315,7 +1316,7 @@ func (hg *hotelGlue) onPhoneWakeup(s *deviceSink, tx *store.Tx, r drivers.Result
 }
 
 // onPhoneCancel cancels the wake-up the guest cleared on the room phone.
-func (hg *hotelGlue) onPhoneCancel(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotelink.WakeupCancel) error {
+func (hg *hotelGlue) onPhoneCancel(s *deviceSink, tx *store.Tx, r drivers.Result, rec hotel.WakeupCancel) error {
 	at := rec.At.In(hg.g.loc)
 	ws, err := hg.sched.ListDay(context.Background(), hg.g.st, wakeup.DateOf(at))
 	if err != nil {
@@ -1336,7 +1337,7 @@ func (hg *hotelGlue) onPhoneCancel(s *deviceSink, tx *store.Tx, r drivers.Result
 	}
 	for _, a := range acts {
 		if c, ok := a.(wakeup.CancelAtPBX); ok {
-			if _, err := hg.sched.Acked(tx, hotelink.CommandAck{Ref: c.Ref, OK: true}, hg.g.Now()); err != nil {
+			if _, err := hg.sched.Acked(tx, hotel.CommandAck{Ref: c.Ref, OK: true}, hg.g.Now()); err != nil {
 				return err
 			}
 		}
@@ -1512,7 +1513,7 @@ func (hg *hotelGlue) checkCOS(device, field, cos string) error {
 	if len(p.COS) == 0 {
 		return nil // no COS over this link: an operator task
 	}
-	if _, ok := p.COS[hotelink.COS(cos)]; !ok {
+	if _, ok := p.COS[hotel.COS(cos)]; !ok {
 		var have []string
 		for k := range p.COS {
 			have = append(have, string(k))
@@ -1629,7 +1630,7 @@ func (hg *hotelGlue) wakeupRequest(d WakeupSetData, now time.Time) (wakeup.Reque
 	if err := hg.mustBe("data.room", d.Room, true); err != nil {
 		return req, err
 	}
-	req.Room = hotelink.Room(d.Room)
+	req.Room = hotel.Room(d.Room)
 	switch d.RequestedBy {
 	case "", "guest":
 		req.By = wakeup.ByGuest
@@ -1779,7 +1780,7 @@ func (hg *hotelGlue) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.R
 		case errors.Is(o.Err, errHeldUndated):
 			res["pbx"] = "held"
 			res["note"] = errHeldUndated.Error()
-		case errors.Is(o.Err, hotelink.ErrLinkDown):
+		case errors.Is(o.Err, hotel.ErrLinkDown):
 			return res, fmt.Errorf("%s: wake-up %d is recorded and goes to the PBX when the link is back", o.reason(), w.ID)
 		default:
 			return res, errors.New(o.reason())
@@ -1797,7 +1798,7 @@ func (hg *hotelGlue) wakeupCancel(ctx context.Context, c *bus.Command, d WakeupC
 	var acts []wakeup.Action
 	err := g.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		ws, acts, err = hg.sched.Cancel(tx, hotelink.Room(d.Room), d.ID, g.Now())
+		ws, acts, err = hg.sched.Cancel(tx, hotel.Room(d.Room), d.ID, g.Now())
 		return err
 	})
 	if errors.Is(err, wakeup.ErrNotFound) {
@@ -1822,7 +1823,7 @@ func (hg *hotelGlue) wakeupCancel(ctx context.Context, c *bus.Command, d WakeupC
 			continue
 		}
 		res["pbx"] = o.pbxStatus()
-		if errors.Is(o.Err, hotelink.ErrLinkDown) {
+		if errors.Is(o.Err, hotel.ErrLinkDown) {
 			return res, fmt.Errorf("%s: cancelled in the schedule; the PBX forgets it at the next link start (resync)", o.reason())
 		}
 		if !o.operatorTask() {
@@ -1836,7 +1837,7 @@ func (hg *hotelGlue) wakeupCancel(ctx context.Context, c *bus.Command, d WakeupC
 // finish turns the PBX's answer to a room command into its reply: an
 // operator task completes (with hotel.pbx.operator.task), a link that
 // stayed down or a refusal fails, saying what the store kept.
-func (hg *hotelGlue) finish(ctx context.Context, c *bus.Command, cmd hotelink.Command, o sendOutcome, res map[string]any, kept string) (any, error) {
+func (hg *hotelGlue) finish(ctx context.Context, c *bus.Command, cmd hotel.Command, o sendOutcome, res map[string]any, kept string) (any, error) {
 	res["pbx"] = o.pbxStatus()
 	switch {
 	case o.ok():
@@ -1871,10 +1872,10 @@ func (hg *hotelGlue) roomSwitch(ctx context.Context, c *bus.Command, name string
 		return nil, fmt.Errorf("not recorded: %w", err)
 	}
 	hg.markDirty(d.Room)
-	var cmd hotelink.Command = hotelink.DND{Ref: c.ID, Room: hotelink.Room(d.Room), On: on}
+	var cmd hotel.Command = hotel.DND{Ref: c.ID, Room: hotel.Room(d.Room), On: on}
 	key := "dnd"
 	if name == "mwl.set" {
-		cmd, key = hotelink.MWL{Ref: c.ID, Room: hotelink.Room(d.Room), On: on}, "mwl"
+		cmd, key = hotel.MWL{Ref: c.ID, Room: hotel.Room(d.Room), On: on}, "mwl"
 	}
 	o := hg.send(ctx, c.Device, cmd, hotelinkRetries)
 	return hg.finish(ctx, c, cmd, o, map[string]any{"room": d.Room, key: on}, keptForResync)
@@ -1898,7 +1899,7 @@ func (g *Gateway) MessageLamp(ctx context.Context, room string, on bool, by stri
 		return false
 	}
 	hg.markDirty(room)
-	cmd := hotelink.MWL{Ref: fmt.Sprintf("%s/mwl/%s/%d", by, room, g.Now().UnixNano()), Room: hotelink.Room(room), On: on}
+	cmd := hotel.MWL{Ref: fmt.Sprintf("%s/mwl/%s/%d", by, room, g.Now().UnixNano()), Room: hotel.Room(room), On: on}
 	o := hg.send(ctx, hg.primary, cmd, 0)
 	if !o.ok() {
 		g.log.Warn("message lamp not taken by the PBX now; sent again at its next resync", "room", room, "on", on, "reason", o.reason())
@@ -1915,7 +1916,7 @@ func (hg *hotelGlue) setCOS(ctx context.Context, c *bus.Command, d COSData) (any
 		return nil, fmt.Errorf("not recorded: %w", err)
 	}
 	hg.markDirty(d.Room)
-	cmd := hotelink.SetCOS{Ref: c.ID, Room: hotelink.Room(d.Room), COS: hotelink.COS(d.COS)}
+	cmd := hotel.SetCOS{Ref: c.ID, Room: hotel.Room(d.Room), COS: hotel.COS(d.COS)}
 	o := hg.send(ctx, c.Device, cmd, hotelinkRetries)
 	return hg.finish(ctx, c, cmd, o, map[string]any{"room": d.Room, "cos": d.COS}, keptForResync)
 }
@@ -1963,8 +1964,8 @@ func (hg *hotelGlue) checkIn(ctx context.Context, c *bus.Command, d GuestCheckIn
 	}
 	g.notify()
 	hg.markDirty(d.Room)
-	cmd := hotelink.CheckIn{Ref: c.ID, Room: hotelink.Room(d.Room), Reservation: d.Reservation, Guest: d.Name, Language: d.Language,
-		VIP: d.VIP, COS: hotelink.COS(d.COS)}
+	cmd := hotel.CheckIn{Ref: c.ID, Room: hotel.Room(d.Room), Reservation: d.Reservation, Guest: d.Name, Language: d.Language,
+		VIP: d.VIP, COS: hotel.COS(d.COS)}
 	o := hg.send(ctx, c.Device, cmd, hotelinkRetries)
 	return hg.finish(ctx, c, cmd, o, map[string]any{"room": d.Room, "stay_id": s.ID, "event_seq": seq},
 		"the stay is open; the PBX gets the check-in when the link is back (resync)")
@@ -1981,7 +1982,7 @@ func (hg *hotelGlue) checkOut(ctx context.Context, c *bus.Command, d GuestCheckO
 		if s, err = folio.CheckOut(tx, d.Room, g.Now()); err != nil {
 			return err
 		}
-		if ws, acts, err = hg.sched.CancelForCheckout(tx, hotelink.Room(d.Room), g.Now()); err != nil {
+		if ws, acts, err = hg.sched.CancelForCheckout(tx, hotel.Room(d.Room), g.Now()); err != nil {
 			return err
 		}
 		if err := putRoom(tx, d.Room, roomRecord{}); err != nil {
@@ -1997,7 +1998,7 @@ func (hg *hotelGlue) checkOut(ctx context.Context, c *bus.Command, d GuestCheckO
 	// The wake-ups first: a PBX may refuse to clear one for a vacant room.
 	wouts := hg.dispatch(ctx, hg.primary, acts, hotelinkRetries)
 	hg.markDirty(d.Room)
-	cmd := hotelink.CheckOut{Ref: c.ID, Room: hotelink.Room(d.Room), Reservation: s.Reservation}
+	cmd := hotel.CheckOut{Ref: c.ID, Room: hotel.Room(d.Room), Reservation: s.Reservation}
 	o := hg.send(ctx, c.Device, cmd, hotelinkRetries)
 	res := map[string]any{"room": d.Room, "stay_id": s.ID, "event_seq": seq, "cancelled_wakeups": len(ws)}
 	for _, wo := range wouts {
@@ -2022,7 +2023,7 @@ func (hg *hotelGlue) move(ctx context.Context, c *bus.Command, d GuestMoveData) 
 		if nw, err = folio.CheckIn(tx, folio.Stay{Room: d.To, Reservation: old.Reservation, Guest: old.Guest, Language: old.Language, VIP: old.VIP, CheckIn: now}); err != nil {
 			return err
 		}
-		if ws, acts, err = hg.sched.Move(tx, hotelink.Room(d.From), hotelink.Room(d.To), now); err != nil {
+		if ws, acts, err = hg.sched.Move(tx, hotel.Room(d.From), hotel.Room(d.To), now); err != nil {
 			return err
 		}
 		rr, err := getRoom(tx, d.From)
@@ -2048,7 +2049,7 @@ func (hg *hotelGlue) move(ctx context.Context, c *bus.Command, d GuestMoveData) 
 	}
 	g.notify()
 	hg.markDirty(d.From, d.To)
-	cmd := hotelink.RoomMove{Ref: c.ID, From: hotelink.Room(d.From), To: hotelink.Room(d.To), Reservation: old.Reservation, Guest: old.Guest, Language: old.Language}
+	cmd := hotel.RoomMove{Ref: c.ID, From: hotel.Room(d.From), To: hotel.Room(d.To), Reservation: old.Reservation, Guest: old.Guest, Language: old.Language}
 	o := hg.send(ctx, c.Device, cmd, hotelinkRetries)
 	wouts := hg.dispatch(ctx, hg.primary, acts, hotelinkRetries)
 	hg.markDirty(d.From, d.To)

@@ -15,6 +15,7 @@ import (
 	"switchboard/drivers/hotelink"
 	"switchboard/internal/bus"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	simsx200 "switchboard/internal/sim/sx200"
 	"switchboard/internal/transport/ptytest"
 	"switchboard/internal/wakeup"
@@ -104,7 +105,7 @@ func (b *backOffice) roomStateNow(room string) (RoomState, bool) {
 
 // sx200WakeupMessages lists the wake-up messages (WAK) the SX-200 received
 // for a room, as "raw answer".
-func sx200WakeupMessages(p *simsx200.PBX, room hotelink.Room) []string {
+func sx200WakeupMessages(p *simsx200.PBX, room hotel.Room) []string {
 	var out []string
 	for _, m := range p.Received() {
 		if m.Func == "wakeup" && m.Room == room {

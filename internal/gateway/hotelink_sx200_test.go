@@ -14,6 +14,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	simshenou "switchboard/internal/sim/shenou"
 	simsx200 "switchboard/internal/sim/sx200"
 	"switchboard/internal/transport/ptytest"
@@ -102,7 +103,7 @@ func TestHotelinkSX200OverSerial(t *testing.T) {
 	clk := &testClock{}
 	clk.Set(today.Add(10 * time.Minute))
 	p, err := simsx200.New(simsx200.Config{Loc: loc, Now: clk.Now,
-		Answers: map[hotelink.Room][]hotelink.WakeupStatus{"1203": {hotelink.WakeupNoAnswer}}})
+		Answers: map[hotel.Room][]hotel.WakeupStatus{"1203": {hotel.WakeupNoAnswer}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestHotelinkShenouCOSOverSerial(t *testing.T) {
 	if got, want := queries(), []string{"Q10*3*1203# true", "Q10*1*1203# true"}; !slices.Equal(got, want) {
 		t.Errorf("queries: %q, want %q", got, want)
 	}
-	if p.COS("1203") != hotelink.COSLocal {
+	if p.COS("1203") != hotel.COSLocal {
 		t.Errorf("PBX class of 1203: %s", p.COS("1203"))
 	}
 	bo.waitFor("retained cos", func(m bus.Message, env events.Envelope) bool {
@@ -299,7 +300,7 @@ func TestHotelinkShenouCOSOverSerial(t *testing.T) {
 	if r := bo.pbx("co", "guest.checkout", GuestCheckOutData{Room: "1203"}); r.Status != "completed" {
 		t.Fatalf("checkout: %+v", r)
 	}
-	if q := queries(); q[len(q)-1] != "Q10*0*1203# true" || p.COS("1203") != hotelink.COSBarred {
+	if q := queries(); q[len(q)-1] != "Q10*0*1203# true" || p.COS("1203") != hotel.COSBarred {
 		t.Errorf("checkout: queries %q, class %s", q, p.COS("1203"))
 	}
 }

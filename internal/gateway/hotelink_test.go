@@ -18,6 +18,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio"
 	simfias "switchboard/internal/sim/fias"
 	"switchboard/internal/store"
@@ -130,7 +131,7 @@ func (s *hotelinkSite) linkUp() bool { return s.glue().link("pbx1").drv.LinkUp()
 
 // connect dials the simulator in (retrying until the gateway listens) and
 // waits for the link start on both sides.
-func (s *hotelinkSite) connect(answers map[hotelink.Room][]string) *simfias.PBX {
+func (s *hotelinkSite) connect(answers map[hotel.Room][]string) *simfias.PBX {
 	s.t.Helper()
 	if s.pbx == nil {
 		s.pbx = simfias.New(simfias.Config{Loc: s.loc, Now: s.clk.Now, Answers: answers})
@@ -232,7 +233,7 @@ func TestHotelinkWakeupUnansweredRetriedThenEscalated(t *testing.T) {
 	s := newHotelinkSite(t, "1101-1299", map[string]any{"wakeup_retry_after": "5m"})
 	bo := newBackOffice(t, s.g.BrokerURL())
 	bo.waitOnline(s.g)
-	p := s.connect(map[hotelink.Room][]string{"1203": {"NR", "BY"}})
+	p := s.connect(map[hotel.Room][]string{"1203": {"NR", "BY"}})
 
 	bo.checkIn(t, "ci", "1203")
 	if g, ok := p.Guest("1203"); !ok || g.Name != "Zhang Wei" || g.Reservation != "R1203" || g.COS != "3" {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // Action is something the caller must do after a schedule call committed:
@@ -19,28 +19,28 @@ type Action interface{ action() }
 type SendToPBX struct {
 	Ref    string
 	Wakeup Wakeup
-	Room   hotelink.Room
+	Room   hotel.Room
 	At     time.Time // the PBX's time, in the site's zone (a retry's time differs from Wakeup.At)
 	Retry  bool      // a second attempt after an unanswered call
 }
 
 // Command is the hotel-link command. Daily is always false: the schedule
 // re-arms a daily wake-up itself after each result (FIAS WR has no repeat).
-func (a SendToPBX) Command() hotelink.WakeupSet {
-	return hotelink.WakeupSet{Ref: a.Ref, Room: a.Room, At: a.At}
+func (a SendToPBX) Command() hotel.WakeupSet {
+	return hotel.WakeupSet{Ref: a.Ref, Room: a.Room, At: a.At}
 }
 
 // CancelAtPBX asks the PBX to forget the wake-up of Room at At.
 type CancelAtPBX struct {
 	Ref    string
 	Wakeup Wakeup
-	Room   hotelink.Room // the room the PBX holds it for (the old room of a move)
+	Room   hotel.Room // the room the PBX holds it for (the old room of a move)
 	At     time.Time
 }
 
 // Command is the hotel-link command.
-func (a CancelAtPBX) Command() hotelink.WakeupCancel {
-	return hotelink.WakeupCancel{Ref: a.Ref, Room: a.Room, At: a.At}
+func (a CancelAtPBX) Command() hotel.WakeupCancel {
+	return hotel.WakeupCancel{Ref: a.Ref, Room: a.Room, At: a.At}
 }
 
 // Notice is the kind of event a Publish asks for.
@@ -60,7 +60,7 @@ type Publish struct {
 	Notice  Notice
 	IdemKey string
 	Wakeup  Wakeup // zero for NoticeUnmatched
-	Room    hotelink.Room
+	Room    hotel.Room
 	At      time.Time // the wake-up time concerned (the PBX's echo for NoticeUnmatched)
 	Attempt int
 	Retry   bool   // NoticeUnanswered: a second call is armed
@@ -75,8 +75,8 @@ type Publish struct {
 type Preflight struct {
 	IdemKey string
 	Date    Date
-	First   time.Time       // the day's earliest wake-up still to ring
-	Rooms   []hotelink.Room // rooms with a wake-up still to ring that day, in time order
+	First   time.Time    // the day's earliest wake-up still to ring
+	Rooms   []hotel.Room // rooms with a wake-up still to ring that day, in time order
 }
 
 func (SendToPBX) action()   {}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/store"
 )
 
@@ -45,14 +45,14 @@ func BenchmarkMorning300(b *testing.B) {
 		}
 		due = append(due, time.Since(t0))
 		for n := 0; n < rooms; n++ {
-			st := hotelink.WakeupAnswered
+			st := hotel.WakeupAnswered
 			switch {
 			case n%30 == 7:
-				st = hotelink.WakeupBusy
+				st = hotel.WakeupBusy
 			case n%15 == 4:
-				st = hotelink.WakeupNoAnswer
+				st = hotel.WakeupNoAnswer
 			}
-			res := hotelink.WakeupResult{Room: hotelink.Room(fmt.Sprintf("%d", 1001+n)), At: ring, Status: st, Code: "AS"}
+			res := hotel.WakeupResult{Room: hotel.Room(fmt.Sprintf("%d", 1001+n)), At: ring, Status: st, Code: "AS"}
 			now := ring.Add(time.Duration(n) * 200 * time.Millisecond)
 			t0 := time.Now()
 			err := f.st.InTx(ctx, func(tx *store.Tx) error {

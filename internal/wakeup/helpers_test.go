@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/store"
 )
 
@@ -112,18 +112,18 @@ func (f *fixture) ack(ref string, ok bool, now time.Time) []Action {
 	f.t.Helper()
 	var acts []Action
 	f.tx(func(tx *store.Tx) (err error) {
-		acts, err = f.s.Acked(tx, hotelink.CommandAck{Ref: ref, OK: ok, Reason: map[bool]string{false: "AS=UR"}[ok]}, now)
+		acts, err = f.s.Acked(tx, hotel.CommandAck{Ref: ref, OK: ok, Reason: map[bool]string{false: "AS=UR"}[ok]}, now)
 		return err
 	})
 	return acts
 }
 
-func (f *fixture) result(room string, echo time.Time, st hotelink.WakeupStatus, now time.Time) (Transition, []Action) {
+func (f *fixture) result(room string, echo time.Time, st hotel.WakeupStatus, now time.Time) (Transition, []Action) {
 	f.t.Helper()
 	var tr Transition
 	var acts []Action
 	f.tx(func(tx *store.Tx) (err error) {
-		tr, acts, err = f.s.Result(tx, hotelink.WakeupResult{Room: hotelink.Room(room), At: echo, Status: st}, now)
+		tr, acts, err = f.s.Result(tx, hotel.WakeupResult{Room: hotel.Room(room), At: echo, Status: st}, now)
 		return err
 	})
 	return tr, acts
@@ -176,7 +176,7 @@ func mustClock(t testing.TB, s string) Clock {
 }
 
 func req(t testing.TB, room, date, clock string) Request {
-	return Request{Room: hotelink.Room(room), Date: mustDate(t, date), Clock: mustClock(t, clock), By: ByGuest, Operator: "07"}
+	return Request{Room: hotel.Room(room), Date: mustDate(t, date), Clock: mustClock(t, clock), By: ByGuest, Operator: "07"}
 }
 
 // kinds renders actions compactly for comparisons:

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/store"
 )
 
@@ -46,7 +46,7 @@ type Transition struct {
 //
 // A daily wake-up is re-armed for its next day (a SendToPBX) once its
 // result is final (FIAS WR has no repeat flag).
-func (s *Schedule) Result(tx *store.Tx, res hotelink.WakeupResult, now time.Time) (Transition, []Action, error) {
+func (s *Schedule) Result(tx *store.Tx, res hotel.WakeupResult, now time.Time) (Transition, []Action, error) {
 	if res.Room == "" {
 		return Transition{}, nil, fmt.Errorf("%w: wake-up result without a room", ErrRequest)
 	}
@@ -95,7 +95,7 @@ func (s *Schedule) Result(tx *store.Tx, res hotelink.WakeupResult, now time.Time
 		return tr, nil, nil
 	}
 	current := key == r.pbxWall
-	lateAnswer := current && res.Status == hotelink.WakeupAnswered &&
+	lateAnswer := current && res.Status == hotel.WakeupAnswered &&
 		(r.Status == Escalated || r.Status == Unanswered || r.Status == Failed)
 	applied := current && (r.Status.Active() || lateAnswer)
 	if _, err := tx.Exec(`INSERT INTO wakeup_results(wakeup_id, pbx_wall, outcome, code, attempt, applied, received) VALUES(?,?,?,?,?,?,?)`,
@@ -123,10 +123,10 @@ func (s *Schedule) Result(tx *store.Tx, res hotelink.WakeupResult, now time.Time
 }
 
 // apply is the state machine proper; the caller saves r.
-func (s *Schedule) apply(tx *store.Tx, r *row, res hotelink.WakeupResult, now time.Time) ([]Action, error) {
+func (s *Schedule) apply(tx *store.Tx, r *row, res hotel.WakeupResult, now time.Time) ([]Action, error) {
 	var acts []Action
 	final := true
-	if res.Status != hotelink.WakeupUnknown {
+	if res.Status != hotel.WakeupUnknown {
 		r.LastResult, r.LastCode, r.ResultAt = res.Status, res.Code, now.In(s.loc)
 	}
 	pub := func(n Notice, reason string, retry bool) Publish {
@@ -134,13 +134,13 @@ func (s *Schedule) apply(tx *store.Tx, r *row, res hotelink.WakeupResult, now ti
 			At: r.PBXAt, Attempt: r.Attempts, Retry: retry, Reason: reason, Code: res.Code}
 	}
 	switch res.Status {
-	case hotelink.WakeupAnswered:
+	case hotel.WakeupAnswered:
 		if r.Status.Active() {
 			r.Attempts++
 		}
 		r.Status = Answered
 		acts = append(acts, pub(NoticeAnswered, "", false))
-	case hotelink.WakeupBusy, hotelink.WakeupNoAnswer:
+	case hotel.WakeupBusy, hotel.WakeupNoAnswer:
 		r.Attempts++
 		if r.Attempts < s.cfg.Attempts {
 			acts = append(acts, pub(NoticeUnanswered, string(res.Status), true))
@@ -160,15 +160,15 @@ func (s *Schedule) apply(tx *store.Tx, r *row, res hotelink.WakeupResult, now ti
 			// 叫醒服務 g: rooms that do not answer go to housekeeping at once.
 			acts = append(acts, pub(NoticeEscalated, fmt.Sprintf("%s after %d call(s)", res.Status, r.Attempts), false))
 		}
-	case hotelink.WakeupRetry:
+	case hotel.WakeupRetry:
 		r.Attempts++
 		r.Status = Retrying
 		r.watchAt = now.Add(s.cfg.PBXRetryWindow + s.cfg.Grace).UnixNano()
 		final = false
-	case hotelink.WakeupDeleted:
+	case hotel.WakeupDeleted:
 		r.Status, r.PBX, r.Note = Cancelled, PBXCancelled, "deleted at the PBX"
 		r.rearmed = true // the series ends
-	case hotelink.WakeupUnprocessable:
+	case hotel.WakeupUnprocessable:
 		r.Status, r.Note = Failed, "the PBX could not process it (code "+res.Code+")"
 		acts = append(acts, s.atRisk(r, "unprocessable", r.Note))
 	default:
@@ -244,7 +244,7 @@ func (s *Schedule) Due(tx *store.Tx, now time.Time) ([]Action, error) {
 	for _, r := range late {
 		r.atRiskFor = r.watchAt
 		reason := fmt.Sprintf("no result %s after the call at %s", s.cfg.Grace, r.PBXAt.Format("15:04"))
-		if r.LastResult == hotelink.WakeupRetry {
+		if r.LastResult == hotel.WakeupRetry {
 			reason = fmt.Sprintf("no result %s after the PBX said it would retry", s.cfg.PBXRetryWindow+s.cfg.Grace)
 		}
 		acts = append(acts, s.atRisk(r, fmt.Sprintf("overdue-%d", r.Attempts), reason))

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/store"
 )
 
@@ -265,14 +265,14 @@ func (s *Schedule) cancel(r *row, note string) []Action {
 // the room when id is 0 (a daily series stops). It returns the cancelled
 // wake-ups and the CancelAtPBX actions; ErrNotFound when there is nothing
 // to cancel.
-func (s *Schedule) Cancel(tx *store.Tx, room hotelink.Room, id int64, now time.Time) ([]Wakeup, []Action, error) {
+func (s *Schedule) Cancel(tx *store.Tx, room hotel.Room, id int64, now time.Time) ([]Wakeup, []Action, error) {
 	return s.cancelWhere(tx, room, id, "cancelled", now)
 }
 
 // CancelForCheckout cancels every active wake-up of the room, daily ones
 // included, because the guest checked out. A room with none is not an
 // error.
-func (s *Schedule) CancelForCheckout(tx *store.Tx, room hotelink.Room, now time.Time) ([]Wakeup, []Action, error) {
+func (s *Schedule) CancelForCheckout(tx *store.Tx, room hotel.Room, now time.Time) ([]Wakeup, []Action, error) {
 	ws, acts, err := s.cancelWhere(tx, room, 0, "check-out", now)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, nil
@@ -280,7 +280,7 @@ func (s *Schedule) CancelForCheckout(tx *store.Tx, room hotelink.Room, now time.
 	return ws, acts, err
 }
 
-func (s *Schedule) cancelWhere(tx *store.Tx, room hotelink.Room, id int64, note string, now time.Time) ([]Wakeup, []Action, error) {
+func (s *Schedule) cancelWhere(tx *store.Tx, room hotel.Room, id int64, note string, now time.Time) ([]Wakeup, []Action, error) {
 	where, args := `WHERE room=? AND status IN `+activeSQL, []any{string(room)}
 	if id != 0 {
 		where, args = where+` AND id=?`, append(args, id)
@@ -313,7 +313,7 @@ func (s *Schedule) cancelWhere(tx *store.Tx, room hotelink.Room, id int64, note 
 // guest moving in wins over whatever the room still held). Whether the PBX
 // also moves wake-ups by itself on a room move differs by PBX; the
 // explicit cancel and set make the result the same either way.
-func (s *Schedule) Move(tx *store.Tx, from, to hotelink.Room, now time.Time) ([]Wakeup, []Action, error) {
+func (s *Schedule) Move(tx *store.Tx, from, to hotel.Room, now time.Time) ([]Wakeup, []Action, error) {
 	if from == "" || to == "" || from == to {
 		return nil, nil, fmt.Errorf("%w: move from %q to %q", ErrRequest, from, to)
 	}
@@ -361,7 +361,7 @@ func (s *Schedule) Move(tx *store.Tx, from, to hotelink.Room, now time.Time) ([]
 // is ignored. A refused set makes the wake-up Failed and returns an
 // at-risk notice; when the PBX says a person must set it at the console
 // (OperatorTask), the wake-up stays pending and the notice says so.
-func (s *Schedule) Acked(tx *store.Tx, ack hotelink.CommandAck, now time.Time) ([]Action, error) {
+func (s *Schedule) Acked(tx *store.Tx, ack hotel.CommandAck, now time.Time) ([]Action, error) {
 	id, kind, n, ok := parseRef(ack.Ref)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not a wake-up command reference", ErrNotFound, ack.Ref)
@@ -431,7 +431,7 @@ func (s *Schedule) Pending(ctx context.Context, st *store.Store, now time.Time) 
 // NextPBXAt is the next call the PBX is to make for room: the earliest PBX
 // time after now among the wake-ups Pending would return for it, in the
 // site's zone. ok is false when the room has none.
-func (s *Schedule) NextPBXAt(ctx context.Context, st *store.Store, room hotelink.Room, now time.Time) (at time.Time, ok bool, err error) {
+func (s *Schedule) NextPBXAt(ctx context.Context, st *store.Store, room hotel.Room, now time.Time) (at time.Time, ok bool, err error) {
 	var next sql.NullInt64
 	if err := st.QueryRow(ctx, `SELECT MIN(pbx_at) FROM wakeups WHERE room=? AND status IN `+aheadSQL+` AND pbx_at > ?`,
 		string(room), now.UnixNano()).Scan(&next); err != nil {
@@ -448,9 +448,9 @@ func (s *Schedule) NextPBXAt(ctx context.Context, st *store.Store, room hotelink
 // command again.
 type Unconfirmed struct {
 	ID   int64
-	Room hotelink.Room // the wake-up's room
-	At   time.Time     // the PBX's time (PBXAt), in the site's zone
-	Ref  string        // the last command's reference (wakeup/<id>/set/<n> or wakeup/<id>/cancel/<n>), for Acked
+	Room hotel.Room // the wake-up's room
+	At   time.Time  // the PBX's time (PBXAt), in the site's zone
+	Ref  string     // the last command's reference (wakeup/<id>/set/<n> or wakeup/<id>/cancel/<n>), for Acked
 }
 
 // UnconfirmedSets lists the wake-ups Pending returns whose last set the PBX
@@ -494,10 +494,10 @@ func (s *Schedule) unconfirmed(ctx context.Context, st *store.Store, now time.Ti
 }
 
 // PBXWakeups turns Pending's answer into a hotel-link Snapshot's wake-ups.
-func PBXWakeups(ws []Wakeup) []hotelink.Wakeup {
-	out := make([]hotelink.Wakeup, len(ws))
+func PBXWakeups(ws []Wakeup) []hotel.Wakeup {
+	out := make([]hotel.Wakeup, len(ws))
 	for i, w := range ws {
-		out[i] = hotelink.Wakeup{Room: w.Room, At: w.PBXAt}
+		out[i] = hotel.Wakeup{Room: w.Room, At: w.PBXAt}
 	}
 	return out
 }

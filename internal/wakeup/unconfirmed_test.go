@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/store"
 )
 
@@ -22,7 +22,7 @@ func TestUnconfirmedAndNext(t *testing.T) {
 		t.Helper()
 		var acts []Action
 		f.tx(func(tx *store.Tx) (err error) {
-			_, acts, err = f.s.Cancel(tx, hotelink.Room(room), 0, now)
+			_, acts, err = f.s.Cancel(tx, hotel.Room(room), 0, now)
 			return err
 		})
 		return acts
@@ -96,7 +96,7 @@ func TestUnconfirmedAndNext(t *testing.T) {
 			}
 			var next []string
 			for _, room := range rooms {
-				n, ok, err := f.s.NextPBXAt(ctx, f.st, hotelink.Room(room), at)
+				n, ok, err := f.s.NextPBXAt(ctx, f.st, hotel.Room(room), at)
 				switch {
 				case err != nil:
 					t.Fatal(err)

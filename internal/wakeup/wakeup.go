@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // Status is where a wake-up stands.
@@ -244,7 +244,7 @@ func wallUTC(t time.Time) time.Time {
 type Wakeup struct {
 	ID          int64
 	Series      int64 // the first occurrence's ID; ID itself for a single wake-up
-	Room        hotelink.Room
+	Room        hotel.Room
 	Date        Date
 	Clock       Clock      // as requested
 	At          time.Time  // Date+Clock resolved in the site's zone
@@ -255,10 +255,10 @@ type Wakeup struct {
 	Operator    string    // the operator's number (工號) who recorded it
 	RecordedAt  time.Time // when it was recorded
 	Status      Status
-	Attempts    int                   // calls the PBX reported for it
-	LastResult  hotelink.WakeupStatus // last outcome the PBX reported
-	LastCode    string                // the PBX's own code for it (FIAS AS)
-	ResultAt    time.Time             // when the last result arrived
+	Attempts    int                // calls the PBX reported for it
+	LastResult  hotel.WakeupStatus // last outcome the PBX reported
+	LastCode    string             // the PBX's own code for it (FIAS AS)
+	ResultAt    time.Time          // when the last result arrived
 	PBX         PBXState
 	PBXAt       time.Time // the time the PBX should ring: At, or the retry's time
 	PBXReason   string    // why the PBX refused
@@ -267,7 +267,7 @@ type Wakeup struct {
 
 // Request is a wake-up to record.
 type Request struct {
-	Room  hotelink.Room
+	Room  hotel.Room
 	Date  Date
 	Clock Clock
 	Daily bool

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/store"
 )
 
@@ -177,7 +177,7 @@ func TestDSTSetAndEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, acts := f.result("1203", echo, hotelink.WakeupAnswered, send.At.Add(time.Minute))
+	tr, acts := f.result("1203", echo, hotel.WakeupAnswered, send.At.Add(time.Minute))
 	if !tr.Matched || tr.To != Answered {
 		t.Fatalf("echo of the repeated hour: %+v", tr)
 	}
@@ -189,7 +189,7 @@ func TestDSTSetAndEcho(t *testing.T) {
 	if w.Resolution != Skipped || send.At.In(f.loc).Format("15:04 MST") != "03:00 CEST" || w.Clock.String() != "02:30" {
 		t.Fatalf("skipped 02:30: %s, PBX told %s, clock %s", w.Resolution, send.At.In(f.loc), w.Clock)
 	}
-	tr, _ = f.result("1204", send.At, hotelink.WakeupAnswered, send.At.Add(time.Minute))
+	tr, _ = f.result("1204", send.At, hotel.WakeupAnswered, send.At.Add(time.Minute))
 	if !tr.Matched || tr.To != Answered {
 		t.Fatalf("echo of the jump: %+v", tr)
 	}
@@ -216,7 +216,7 @@ func TestDailyRearm(t *testing.T) {
 			r.Until = mustDate(t, tc.next).AddDays(1)
 			w := f.setAcked(r, now)
 			ring := f.at(tc.from, "07:00")
-			tr, acts := f.result("1203", ring, hotelink.WakeupAnswered, ring.Add(30*time.Second))
+			tr, acts := f.result("1203", ring, hotel.WakeupAnswered, ring.Add(30*time.Second))
 			if tr.To != Answered {
 				t.Fatalf("answered: %+v", tr)
 			}
@@ -226,7 +226,7 @@ func TestDailyRearm(t *testing.T) {
 				t.Errorf("re-armed: %+v at %s", next.Wakeup, next.At.UTC())
 			}
 			// The duplicate result does not arm a third day.
-			tr, acts = f.result("1203", ring, hotelink.WakeupAnswered, ring.Add(time.Minute))
+			tr, acts = f.result("1203", ring, hotel.WakeupAnswered, ring.Add(time.Minute))
 			if !tr.Duplicate || len(acts) != 0 {
 				t.Errorf("duplicate: %+v %v", tr, kinds(f.loc, acts))
 			}
@@ -238,10 +238,10 @@ func TestDailyRearm(t *testing.T) {
 			wantActs(t, f.loc, "overdue daily", acts, "publish at-risk 1203", "send 1203 "+day3.String()[5:]+" 07:00")
 			// Day three answered: Until reached, the series ends.
 			third := acts[1].(SendToPBX)
-			_, acts = f.result("1203", third.At, hotelink.WakeupAnswered, third.At.Add(time.Minute))
+			_, acts = f.result("1203", third.At, hotel.WakeupAnswered, third.At.Add(time.Minute))
 			wantActs(t, f.loc, "last day", acts, "publish answered 1203")
 			// A late answer for day two still lands on day two.
-			tr, acts = f.result("1203", ring2, hotelink.WakeupAnswered, third.At.Add(2*time.Minute))
+			tr, acts = f.result("1203", ring2, hotel.WakeupAnswered, third.At.Add(2*time.Minute))
 			if tr.Wakeup.Date.String() != tc.next || tr.To != Answered {
 				t.Errorf("late answer for day two: %+v", tr)
 			}
@@ -279,7 +279,7 @@ func TestCheckoutCancels(t *testing.T) {
 		t.Errorf("cancel acked: %s", g.PBX)
 	}
 	// The PBX rings it anyway: recorded, not applied, the daily is not re-armed.
-	tr, acts := f.result("1203", f.at("2026-05-05", "07:00"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:01"))
+	tr, acts := f.result("1203", f.at("2026-05-05", "07:00"), hotel.WakeupAnswered, f.at("2026-05-05", "07:01"))
 	if !tr.Matched || !tr.Stale || len(acts) != 0 {
 		t.Errorf("result after check-out: %+v %v", tr, kinds(f.loc, acts))
 	}
@@ -328,17 +328,17 @@ func TestMove(t *testing.T) {
 		t.Fatalf("moved: %+v", ws)
 	}
 	// The 11:00 call made before the move keeps its room.
-	tr, _ := f.result("1203", f.at("2026-05-04", "11:00"), hotelink.WakeupAnswered, now.Add(2*time.Minute))
+	tr, _ := f.result("1203", f.at("2026-05-04", "11:00"), hotel.WakeupAnswered, now.Add(2*time.Minute))
 	if !tr.Matched || tr.Wakeup.Room != "1203" {
 		t.Errorf("pre-move result: %+v", tr)
 	}
 	// The PBX reports the moved one for the new room; for the old room it matches nothing.
-	tr, acts = f.result("1203", f.at("2026-05-05", "07:00"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:01"))
+	tr, acts = f.result("1203", f.at("2026-05-05", "07:00"), hotel.WakeupAnswered, f.at("2026-05-05", "07:01"))
 	if tr.Matched {
 		t.Errorf("result for the old room matched %+v", tr)
 	}
 	wantActs(t, f.loc, "old room", acts, "publish unmatched 1203")
-	tr, acts = f.result("1410", f.at("2026-05-05", "07:00"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:01"))
+	tr, acts = f.result("1410", f.at("2026-05-05", "07:00"), hotel.WakeupAnswered, f.at("2026-05-05", "07:01"))
 	if !tr.Matched || tr.Wakeup.ID != w.ID {
 		t.Errorf("result for the new room: %+v", tr)
 	}
@@ -354,7 +354,7 @@ func TestRetryThenEscalation(t *testing.T) {
 	if g := f.get(w.ID); g.Status != Ringing {
 		t.Errorf("at its time: %s", g.Status)
 	}
-	tr, acts := f.result("1203", ring, hotelink.WakeupNoAnswer, ring.Add(40*time.Second))
+	tr, acts := f.result("1203", ring, hotel.WakeupNoAnswer, ring.Add(40*time.Second))
 	if tr.From != Ringing || tr.To != Retrying || tr.Wakeup.Attempts != 1 {
 		t.Errorf("first no answer: %+v", tr)
 	}
@@ -365,22 +365,22 @@ func TestRetryThenEscalation(t *testing.T) {
 	}
 	f.ack(retry.Ref, true, ring.Add(time.Minute))
 	// The first attempt's result again: a duplicate. A different one for it: stale.
-	if tr, acts = f.result("1203", ring, hotelink.WakeupNoAnswer, ring.Add(2*time.Minute)); !tr.Duplicate || len(acts) != 0 {
+	if tr, acts = f.result("1203", ring, hotel.WakeupNoAnswer, ring.Add(2*time.Minute)); !tr.Duplicate || len(acts) != 0 {
 		t.Errorf("duplicate of the first: %+v", tr)
 	}
-	if tr, acts = f.result("1203", ring, hotelink.WakeupBusy, ring.Add(2*time.Minute)); !tr.Stale || len(acts) != 0 {
+	if tr, acts = f.result("1203", ring, hotel.WakeupBusy, ring.Add(2*time.Minute)); !tr.Stale || len(acts) != 0 {
 		t.Errorf("other result for the first call: %+v", tr)
 	}
 	// No at-risk while the retry is ahead.
 	wantActs(t, f.loc, "07:05", f.due(ring.Add(5*time.Minute)))
-	tr, acts = f.result("1203", retry.At, hotelink.WakeupBusy, retry.At.Add(30*time.Second))
-	if tr.From != Retrying || tr.To != Escalated || tr.Wakeup.Attempts != 2 || tr.Wakeup.LastResult != hotelink.WakeupBusy {
+	tr, acts = f.result("1203", retry.At, hotel.WakeupBusy, retry.At.Add(30*time.Second))
+	if tr.From != Retrying || tr.To != Escalated || tr.Wakeup.Attempts != 2 || tr.Wakeup.LastResult != hotel.WakeupBusy {
 		t.Errorf("second attempt busy: %+v", tr)
 	}
 	wantActs(t, f.loc, "escalation", acts, "publish unanswered 1203 busy", "publish escalated 1203")
 	wantActs(t, f.loc, "after escalation", f.due(retry.At.Add(10*time.Minute)))
 	// The guest answers after all (the PBX's last ring): housekeeping can stand down.
-	tr, acts = f.result("1203", retry.At, hotelink.WakeupAnswered, retry.At.Add(time.Minute))
+	tr, acts = f.result("1203", retry.At, hotel.WakeupAnswered, retry.At.Add(time.Minute))
 	if tr.To != Answered {
 		t.Errorf("late answer: %+v", tr)
 	}
@@ -397,7 +397,7 @@ func TestRetryThenEscalation(t *testing.T) {
 	} {
 		f := newFixture(t, "Europe/Berlin", tc.cfg)
 		f.setAcked(req(t, "1203", "2026-05-05", "07:00"), f.at("2026-05-04", "22:00"))
-		tr, acts := f.result("1203", ring, hotelink.WakeupNoAnswer, ring.Add(time.Minute))
+		tr, acts := f.result("1203", ring, hotel.WakeupNoAnswer, ring.Add(time.Minute))
 		if tr.To != tc.want {
 			t.Errorf("%+v: %s, want %s", tc.cfg, tr.To, tc.want)
 		}
@@ -415,21 +415,21 @@ func TestOtherOutcomes(t *testing.T) {
 		f.setAcked(r, now)
 	}
 	// The PBX will retry by itself: watched for PBXRetryWindow, not re-sent.
-	tr, acts := f.result("1201", ring, hotelink.WakeupRetry, ring.Add(time.Minute))
+	tr, acts := f.result("1201", ring, hotel.WakeupRetry, ring.Add(time.Minute))
 	if tr.To != Retrying || len(acts) != 0 {
 		t.Errorf("retry: %+v %v", tr, kinds(f.loc, acts))
 	}
 	// Deleted at the PBX: cancelled, and a daily series ends.
-	tr, acts = f.result("1202", ring, hotelink.WakeupDeleted, ring.Add(time.Minute))
+	tr, acts = f.result("1202", ring, hotel.WakeupDeleted, ring.Add(time.Minute))
 	if tr.To != Cancelled || len(acts) != 0 {
 		t.Errorf("deleted: %+v %v", tr, kinds(f.loc, acts))
 	}
-	tr, acts = f.result("1203", ring, hotelink.WakeupUnprocessable, ring.Add(time.Minute))
+	tr, acts = f.result("1203", ring, hotel.WakeupUnprocessable, ring.Add(time.Minute))
 	if tr.To != Failed {
 		t.Errorf("unprocessable: %+v", tr)
 	}
 	wantActs(t, f.loc, "unprocessable", acts, "publish at-risk 1203")
-	tr, acts = f.result("1204", ring, hotelink.WakeupUnknown, ring.Add(time.Minute))
+	tr, acts = f.result("1204", ring, hotel.WakeupUnknown, ring.Add(time.Minute))
 	if tr.To != Sent {
 		t.Errorf("unknown: %+v", tr)
 	}
@@ -444,7 +444,7 @@ func TestEchoMatching(t *testing.T) {
 	now := f.at("2026-05-04", "22:00")
 	w := f.setAcked(req(t, "1203", "2026-05-05", "07:00"), now)
 	// A time we never set, for a room that has one: reported, not applied.
-	tr, acts := f.result("1203", f.at("2026-05-05", "07:30"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:31"))
+	tr, acts := f.result("1203", f.at("2026-05-05", "07:30"), hotel.WakeupAnswered, f.at("2026-05-05", "07:31"))
 	if tr.Matched {
 		t.Errorf("07:30 matched %+v", tr)
 	}
@@ -456,22 +456,22 @@ func TestEchoMatching(t *testing.T) {
 		t.Errorf("07:00 touched: %+v", g)
 	}
 	// A room we never set: the same.
-	if tr, _ = f.result("9999", f.at("2026-05-05", "07:00"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:01")); tr.Matched {
+	if tr, _ = f.result("9999", f.at("2026-05-05", "07:00"), hotel.WakeupAnswered, f.at("2026-05-05", "07:01")); tr.Matched {
 		t.Errorf("room 9999 matched %+v", tr)
 	}
 	// Seconds in the echo do not matter; the wake-up is to the minute.
-	tr, _ = f.result("1203", f.at("2026-05-05", "07:00").Add(15*time.Second), hotelink.WakeupAnswered, f.at("2026-05-05", "07:01"))
+	tr, _ = f.result("1203", f.at("2026-05-05", "07:00").Add(15*time.Second), hotel.WakeupAnswered, f.at("2026-05-05", "07:01"))
 	if !tr.Matched || tr.To != Answered {
 		t.Errorf("echo with seconds: %+v", tr)
 	}
 	// A PBX that gives no time (SX-200): the room's due wake-up.
 	f.setAcked(req(t, "1204", "2026-05-05", "07:00"), now)
 	f.setAcked(req(t, "1204", "2026-05-06", "07:00"), now)
-	tr, _ = f.result("1204", time.Time{}, hotelink.WakeupNoAnswer, f.at("2026-05-05", "07:01"))
+	tr, _ = f.result("1204", time.Time{}, hotel.WakeupNoAnswer, f.at("2026-05-05", "07:01"))
 	if !tr.Matched || tr.Wakeup.Date.String() != "2026-05-05" || tr.To != Escalated {
 		t.Errorf("no time: %+v", tr)
 	}
-	if tr, _ = f.result("1204", time.Time{}, hotelink.WakeupNoAnswer, f.at("2026-05-05", "07:02")); tr.Matched {
+	if tr, _ = f.result("1204", time.Time{}, hotel.WakeupNoAnswer, f.at("2026-05-05", "07:02")); tr.Matched {
 		t.Errorf("no time, nothing due: %+v", tr)
 	}
 }
@@ -498,7 +498,7 @@ func TestWatchdog(t *testing.T) {
 			t.Errorf("%s at 07:00: %s", w.Room, w.Status)
 		}
 	}
-	f.result("1203", f.at("2026-05-05", "07:00"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:01"))
+	f.result("1203", f.at("2026-05-05", "07:00"), hotel.WakeupAnswered, f.at("2026-05-05", "07:01"))
 	wantActs(t, f.loc, "07:02", f.due(f.at("2026-05-05", "07:02")))
 	wantActs(t, f.loc, "07:03", f.due(f.at("2026-05-05", "07:03")), "publish at-risk 1205", "publish at-risk 1206")
 	wantActs(t, f.loc, "07:04", f.due(f.at("2026-05-05", "07:04")))
@@ -541,7 +541,7 @@ func TestAcked(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		acts2, err = f.s.Acked(tx, hotelink.CommandAck{Ref: a[0].(SendToPBX).Ref, Reason: "set at the console", OperatorTask: true}, now)
+		acts2, err = f.s.Acked(tx, hotel.CommandAck{Ref: a[0].(SendToPBX).Ref, Reason: "set at the console", OperatorTask: true}, now)
 		w = w3
 		return err
 	})
@@ -560,7 +560,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	w := f.setAcked(daily, now)
 	f.setAcked(req(t, "1204", "2026-03-08", "07:00"), now)
 	ring := f.at("2026-03-08", "07:00")
-	tr, acts := f.result("1204", ring, hotelink.WakeupNoAnswer, ring.Add(time.Minute))
+	tr, acts := f.result("1204", ring, hotel.WakeupNoAnswer, ring.Add(time.Minute))
 	if tr.To != Retrying {
 		t.Fatal(tr)
 	}
@@ -586,10 +586,10 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Errorf("pending before %+v after %+v", pend, pend2)
 	}
 	// The same result after the restart is still a duplicate; the retry's result applies.
-	if tr, _ = f.result("1204", ring, hotelink.WakeupNoAnswer, ring.Add(3*time.Minute)); !tr.Duplicate {
+	if tr, _ = f.result("1204", ring, hotel.WakeupNoAnswer, ring.Add(3*time.Minute)); !tr.Duplicate {
 		t.Errorf("duplicate after restart: %+v", tr)
 	}
-	if tr, _ = f.result("1204", retry.At, hotelink.WakeupAnswered, retry.At.Add(time.Minute)); tr.To != Answered {
+	if tr, _ = f.result("1204", retry.At, hotel.WakeupAnswered, retry.At.Add(time.Minute)); tr.To != Answered {
 		t.Errorf("retry result after restart: %+v", tr)
 	}
 }
@@ -605,7 +605,7 @@ func TestSetAfterTheCall(t *testing.T) {
 	if g := f.get(w.ID); g.Status != Ringing {
 		t.Errorf("first: %s", g.Status)
 	}
-	tr, _ := f.result("1203", f.at("2026-05-05", "07:00"), hotelink.WakeupAnswered, f.at("2026-05-05", "07:02"))
+	tr, _ := f.result("1203", f.at("2026-05-05", "07:00"), hotel.WakeupAnswered, f.at("2026-05-05", "07:02"))
 	if tr.Wakeup.ID != w.ID || tr.To != Answered {
 		t.Errorf("first result: %+v", tr)
 	}

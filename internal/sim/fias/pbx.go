@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // Config describes the simulated PBX.
@@ -35,7 +36,7 @@ type Config struct {
 	Records map[string]string
 	// Answers scripts the WA answer status per room, consumed in order
 	// (OK answered, BY busy, NR no response); "OK" when empty.
-	Answers map[hotelink.Room][]string
+	Answers map[hotel.Room][]string
 	Now     func() time.Time // default time.Now
 	Loc     *time.Location   // default time.Local
 }
@@ -62,18 +63,18 @@ type Guest struct {
 
 // Rung is one wake-up call the PBX made.
 type Rung struct {
-	Room   hotelink.Room
+	Room   hotel.Room
 	At     time.Time
 	Answer string // AS code sent in WA
 }
 
 type db struct {
-	guests  map[hotelink.Room]*Guest
-	wakeups map[string]hotelink.Wakeup // key room|DA|TI
+	guests  map[hotel.Room]*Guest
+	wakeups map[string]hotel.Wakeup // key room|DA|TI
 }
 
 func newDB() *db {
-	return &db{guests: map[hotelink.Room]*Guest{}, wakeups: map[string]hotelink.Wakeup{}}
+	return &db{guests: map[hotel.Room]*Guest{}, wakeups: map[string]hotel.Wakeup{}}
 }
 
 // PBX is the simulated vendor system. Methods are safe for concurrent use.
@@ -88,7 +89,7 @@ type PBX struct {
 	swap       *db // being built between DS and DE
 	linkUp     bool
 	received   []hotelink.Record
-	answers    map[hotelink.Room][]string
+	answers    map[hotel.Room][]string
 	rung       []Rung
 	nakNext    int
 	lastAnswer byte
@@ -107,7 +108,7 @@ func New(cfg Config) *PBX {
 	if cfg.Loc == nil {
 		cfg.Loc = time.Local
 	}
-	ans := map[hotelink.Room][]string{}
+	ans := map[hotel.Room][]string{}
 	for k, v := range cfg.Answers {
 		ans[k] = slices.Clone(v)
 	}
@@ -218,7 +219,7 @@ func (p *PBX) apply(r hotelink.Record) error {
 	defer p.notify()
 	p.received = append(p.received, r)
 	get := func(id string) string { v, _ := r.Get(id); return v }
-	room := hotelink.Room(get("RN"))
+	room := hotel.Room(get("RN"))
 	target := p.db
 	if p.swap != nil {
 		target = p.swap
@@ -266,7 +267,7 @@ func (p *PBX) apply(r hotelink.Record) error {
 		}
 	case "GC":
 		g := target.guests[room]
-		if from := hotelink.Room(get("RO")); from != "" {
+		if from := hotel.Room(get("RO")); from != "" {
 			g = target.guests[from]
 			delete(target.guests, from)
 		}
@@ -300,7 +301,7 @@ func (p *PBX) apply(r hotelink.Record) error {
 		}
 		k := string(room) + "|" + get("DA") + "|" + get("TI")
 		if r.Type == "WR" {
-			target.wakeups[k] = hotelink.Wakeup{Room: room, At: at} // same key: no duplicate
+			target.wakeups[k] = hotel.Wakeup{Room: room, At: at} // same key: no duplicate
 		} else {
 			delete(target.wakeups, k)
 		}
@@ -380,7 +381,7 @@ func (p *PBX) NAKNext(n int) {
 func (p *PBX) RequestResync() error { return p.send(p.linkRecord("DR")) }
 
 // RoomStatus sends a maid status dialed from the room phone (RE RS).
-func (p *PBX) RoomStatus(room hotelink.Room, code int) error {
+func (p *PBX) RoomStatus(room hotel.Room, code int) error {
 	r := hotelink.Record{Type: "RE"}
 	r.Add("RN", string(room))
 	r.Add("RS", fmt.Sprint(code))
@@ -390,7 +391,7 @@ func (p *PBX) RoomStatus(room hotelink.Room, code int) error {
 // Posting is a costed call the PBX posts (PS).
 type Posting struct {
 	Number   string
-	Room     hotelink.Room
+	Room     hotel.Room
 	At       time.Time
 	Dialed   string
 	Duration time.Duration
@@ -468,7 +469,7 @@ func (p *PBX) RunClock(ctx context.Context, tick time.Duration) {
 }
 
 // Wakeups lists the stored wake-ups by room and time.
-func (p *PBX) Wakeups() []hotelink.Wakeup {
+func (p *PBX) Wakeups() []hotel.Wakeup {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := slices.Collect(maps.Values(p.db.wakeups))
@@ -482,7 +483,7 @@ func (p *PBX) Wakeups() []hotelink.Wakeup {
 }
 
 // Guest returns the PBX's record of a room.
-func (p *PBX) Guest(room hotelink.Room) (Guest, bool) {
+func (p *PBX) Guest(room hotel.Room) (Guest, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	g, ok := p.db.guests[room]

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 func TestSwapReplacesDatabaseAndRingFollowsScript(t *testing.T) {
 	loc := time.UTC
 	now := time.Date(2000, 10, 15, 12, 30, 45, 0, loc)
-	p := New(Config{Loc: loc, Now: func() time.Time { return now }, Answers: map[hotelink.Room][]string{"101": {"BY"}}})
+	p := New(Config{Loc: loc, Now: func() time.Time { return now }, Answers: map[hotel.Room][]string{"101": {"BY"}}})
 	gw, pc := net.Pipe()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

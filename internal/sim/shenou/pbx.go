@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	pbxsim "switchboard/internal/sim/pbx"
 )
 
@@ -28,7 +29,7 @@ type Config struct {
 	Profile *hotelink.Profile
 	// Default is the class of rooms never set (default international:
 	// extensions are open until the front desk bars them).
-	Default hotelink.COS
+	Default hotel.COS
 	// EOL follows each answer (default "\r\n").
 	EOL string
 }
@@ -37,7 +38,7 @@ type Config struct {
 type Query struct {
 	Raw      string
 	Level    string
-	Room     hotelink.Room
+	Room     hotel.Room
 	Answered bool
 }
 
@@ -47,13 +48,13 @@ const maxQuery = 64
 // PBX is the simulated Shenou. Methods are safe for concurrent use.
 type PBX struct {
 	cfg    Config
-	levels map[string]hotelink.COS // level digit -> the widest class with that level
+	levels map[string]hotel.COS // level digit -> the widest class with that level
 
 	wmu sync.Mutex
 	rw  io.ReadWriteCloser
 
 	mu       sync.Mutex
-	rooms    map[hotelink.Room]string // room -> level
+	rooms    map[hotel.Room]string // room -> level
 	received []Query
 	deafNext int
 	changed  chan struct{}
@@ -72,19 +73,19 @@ func New(cfg Config) (*PBX, error) {
 		return nil, fmt.Errorf("sim shenou: profile %s speaks %s, not shenou", cfg.Profile.ID, cfg.Profile.Protocol)
 	}
 	if cfg.Default == "" {
-		cfg.Default = hotelink.COSInternational
+		cfg.Default = hotel.COSInternational
 	}
 	if cfg.EOL == "" {
 		cfg.EOL = "\r\n"
 	}
-	levels := map[string]hotelink.COS{}
+	levels := map[string]hotel.COS{}
 	// From the most to the least barred: a level two classes share means the wider.
-	for _, c := range []hotelink.COS{hotelink.COSBarred, hotelink.COSLocal, hotelink.COSNational, hotelink.COSInternational} {
+	for _, c := range []hotel.COS{hotel.COSBarred, hotel.COSLocal, hotel.COSNational, hotel.COSInternational} {
 		if v, ok := cfg.Profile.COS[c]; ok {
 			levels[v] = c
 		}
 	}
-	return &PBX{cfg: cfg, levels: levels, rooms: map[hotelink.Room]string{}, changed: make(chan struct{})}, nil
+	return &PBX{cfg: cfg, levels: levels, rooms: map[hotel.Room]string{}, changed: make(chan struct{})}, nil
 }
 
 // Serve plays the PBX on rw until rw fails or ctx ends; rw is closed then.
@@ -149,7 +150,7 @@ func (p *PBX) handle(raw []byte) error {
 	// Q10*P*XXXX#
 	parts := bytes.Split(bytes.TrimSuffix(raw, []byte("#")), []byte("*"))
 	if len(parts) == 3 {
-		q.Level, q.Room = string(parts[1]), hotelink.Room(parts[2])
+		q.Level, q.Room = string(parts[1]), hotel.Room(parts[2])
 	}
 	_, known := p.levels[q.Level]
 	digits := q.Room != "" && len(q.Room) <= 8 && len(bytes.Trim([]byte(q.Room), "0123456789")) == 0
@@ -193,14 +194,14 @@ func (p *PBX) IgnoreNext(n int) {
 }
 
 // Level is a room's level digit ("" when never set).
-func (p *PBX) Level(room hotelink.Room) string {
+func (p *PBX) Level(room hotel.Room) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.rooms[room]
 }
 
 // COS is a room's class of service: its level's class, or Default.
-func (p *PBX) COS(room hotelink.Room) hotelink.COS {
+func (p *PBX) COS(room hotel.Room) hotel.COS {
 	p.mu.Lock()
 	lv, ok := p.rooms[room]
 	p.mu.Unlock()
@@ -213,8 +214,8 @@ func (p *PBX) COS(room hotelink.Room) hotelink.COS {
 // Class is a room's class as the SMDR simulator bars calls
 // (pbxsim.Options.COS): barred is internal only.
 func (p *PBX) Class(room string) pbxsim.COS {
-	c := p.COS(hotelink.Room(room))
-	if c == hotelink.COSBarred {
+	c := p.COS(hotel.Room(room))
+	if c == hotel.COSBarred {
 		return pbxsim.COSInternal
 	}
 	return pbxsim.COS(c)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/profile"
 	pbxsim "switchboard/internal/sim/pbx"
 )
@@ -71,12 +72,12 @@ func TestQueriesAndSMDRBarring(t *testing.T) {
 	if q := p.Received(); len(q) != 6 || q[1].Answered || q[4].Answered || !q[5].Answered {
 		t.Errorf("queries: %+v", q)
 	}
-	for room, want := range map[hotelink.Room]pbxsim.COS{"101": pbxsim.COSInternal, "102": pbxsim.COSLocal, "103": pbxsim.COSNational, "104": pbxsim.COSInternational} {
+	for room, want := range map[hotel.Room]pbxsim.COS{"101": pbxsim.COSInternal, "102": pbxsim.COSLocal, "103": pbxsim.COSNational, "104": pbxsim.COSInternational} {
 		if got := p.Class(string(room)); got != want {
 			t.Errorf("room %s: class %s, want %s", room, got, want)
 		}
 	}
-	if p.Level("101") != "0" || p.COS("101") != hotelink.COSBarred {
+	if p.Level("101") != "0" || p.COS("101") != hotel.COSBarred {
 		t.Errorf("101: level %q cos %s", p.Level("101"), p.COS("101"))
 	}
 	gw.Close()

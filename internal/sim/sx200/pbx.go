@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // Config describes the simulated PBX.
@@ -33,14 +34,14 @@ type Config struct {
 	// order; WakeupAnswered is reported as WKR status 1, anything else as
 	// 0 (the SX-200 reports no more than answered / not answered). A room
 	// with nothing scripted answers.
-	Answers map[hotelink.Room][]hotelink.WakeupStatus
+	Answers map[hotel.Room][]hotel.WakeupStatus
 	Now     func() time.Time // default time.Now
 	Loc     *time.Location   // default time.Local
 }
 
 // Room is the PBX's record of a room.
 type Room struct {
-	Room        hotelink.Room
+	Room        hotel.Room
 	CheckedIn   bool
 	MWL, DND    bool
 	Restriction string   // the digit last set with the cos function ("" never set)
@@ -52,20 +53,20 @@ type Message struct {
 	Raw    string // between STX and ETX
 	Func   string // the profile's name of the function code ("" unknown)
 	Status string
-	Room   hotelink.Room
+	Room   hotel.Room
 	Time   string // HHMM of a wake-up message
 	Answer byte   // ACK, NAK, or 0 when left unanswered
 }
 
 // Rung is one wake-up call the PBX made.
 type Rung struct {
-	Room   hotelink.Room
+	Room   hotel.Room
 	At     time.Time
-	Status hotelink.WakeupStatus
+	Status hotel.WakeupStatus
 }
 
 type wake struct {
-	room hotelink.Room
+	room hotel.Room
 	hhmm string
 	due  time.Time
 }
@@ -80,9 +81,9 @@ type PBX struct {
 	rw  io.ReadWriteCloser
 
 	mu       sync.Mutex
-	rooms    map[hotelink.Room]*Room
+	rooms    map[hotel.Room]*Room
 	wakeups  map[string]wake // room|HHMM
-	answers  map[hotelink.Room][]hotelink.WakeupStatus
+	answers  map[hotel.Room][]hotel.WakeupStatus
 	received []Message
 	rung     []Rung
 	nakNext  int
@@ -114,11 +115,11 @@ func New(cfg Config) (*PBX, error) {
 	for name, code := range cfg.Profile.SX200.Functions {
 		funcs[code] = name
 	}
-	ans := map[hotelink.Room][]hotelink.WakeupStatus{}
+	ans := map[hotel.Room][]hotel.WakeupStatus{}
 	for k, v := range cfg.Answers {
 		ans[k] = slices.Clone(v)
 	}
-	return &PBX{cfg: cfg, prof: cfg.Profile, funcs: funcs, rooms: map[hotelink.Room]*Room{},
+	return &PBX{cfg: cfg, prof: cfg.Profile, funcs: funcs, rooms: map[hotel.Room]*Room{},
 		wakeups: map[string]wake{}, answers: ans, changed: make(chan struct{})}, nil
 }
 
@@ -209,7 +210,7 @@ func (p *PBX) parse(s string) Message {
 	if room == "" || strings.Trim(room, "0123456789") != "" {
 		return m
 	}
-	m.Status, m.Room = status, hotelink.Room(room)
+	m.Status, m.Room = status, hotel.Room(room)
 	name := p.funcs[code]
 	switch name {
 	case "mwl", "dnd", "checkin":
@@ -259,7 +260,7 @@ func (p *PBX) apply(m Message) {
 			// Check-out: the PBX clears the lamp, DND and wake-ups, and
 			// bars the phone (the profile's barred restriction).
 			r.MWL, r.DND = false, false
-			if v, ok := p.prof.COS[hotelink.COSBarred]; ok {
+			if v, ok := p.prof.COS[hotel.COSBarred]; ok {
 				r.Restriction = v
 			}
 			for k, w := range p.wakeups {
@@ -308,7 +309,7 @@ func (p *PBX) write(b []byte) error {
 }
 
 // message frames a PBX -> PMS message: code, status, room right-aligned.
-func (p *PBX) message(fn, status string, room hotelink.Room, extra string) ([]byte, error) {
+func (p *PBX) message(fn, status string, room hotel.Room, extra string) ([]byte, error) {
 	code, ok := p.prof.SX200.Functions[fn]
 	if !ok {
 		return nil, fmt.Errorf("sim sx200: profile %s has no function %s", p.prof.ID, fn)
@@ -322,7 +323,7 @@ func (p *PBX) message(fn, status string, room hotelink.Room, extra string) ([]by
 }
 
 // RoomStatus sends a maid status dialed on the room phone (MDS code).
-func (p *PBX) RoomStatus(room hotelink.Room, code int) error {
+func (p *PBX) RoomStatus(room hotel.Room, code int) error {
 	b, err := p.message("maid", fmt.Sprint(code), room, "")
 	if err != nil {
 		return err
@@ -369,12 +370,12 @@ func (p *PBX) Ring(now time.Time) ([]Rung, error) {
 	var b []byte
 	var err error
 	for _, w := range due {
-		st := hotelink.WakeupAnswered
+		st := hotel.WakeupAnswered
 		if q := p.answers[w.room]; len(q) > 0 {
 			st, p.answers[w.room] = q[0], q[1:]
 		}
 		code := "0"
-		if st == hotelink.WakeupAnswered {
+		if st == hotel.WakeupAnswered {
 			code = "1"
 		}
 		m, merr := p.message("wakeup_result", code, w.room, " "+w.hhmm)
@@ -415,7 +416,7 @@ func (p *PBX) RunClock(ctx context.Context, tick time.Duration, report func([]Ru
 }
 
 // Room returns the PBX's record of a room.
-func (p *PBX) Room(room hotelink.Room) (Room, bool) {
+func (p *PBX) Room(room hotel.Room) (Room, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.rooms[room]
@@ -433,12 +434,12 @@ func (p *PBX) Room(room hotelink.Room) (Room, bool) {
 }
 
 // Wakeups lists the held wake-ups as room and the time they will ring.
-func (p *PBX) Wakeups() []hotelink.Wakeup {
+func (p *PBX) Wakeups() []hotel.Wakeup {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []hotelink.Wakeup
+	var out []hotel.Wakeup
 	for _, w := range p.wakeups {
-		out = append(out, hotelink.Wakeup{Room: w.room, At: w.due})
+		out = append(out, hotel.Wakeup{Room: w.room, At: w.due})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Room != out[j].Room {

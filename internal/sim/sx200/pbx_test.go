@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard/drivers/hotelink"
+	"switchboard/internal/events/hotel"
 )
 
 // TestTranscript plays the PMS side byte for byte: ACK per understood
@@ -16,7 +17,7 @@ func TestTranscript(t *testing.T) {
 	loc := time.UTC
 	now := time.Date(2000, 10, 15, 12, 30, 0, 0, loc)
 	p, err := New(Config{Loc: loc, Now: func() time.Time { return now },
-		Answers: map[hotelink.Room][]hotelink.WakeupStatus{"305": {hotelink.WakeupNoAnswer}}})
+		Answers: map[hotel.Room][]hotel.WakeupStatus{"305": {hotel.WakeupNoAnswer}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestTranscript(t *testing.T) {
 	if err := p.WaitFor(ctx, func(p *PBX) bool { a, _ := p.Acks(); return a == 2 }); err != nil {
 		t.Fatal(err)
 	}
-	if rung := p.Rung(); len(rung) != 1 || rung[0].Status != hotelink.WakeupNoAnswer {
+	if rung := p.Rung(); len(rung) != 1 || rung[0].Status != hotel.WakeupNoAnswer {
 		t.Errorf("rung: %+v", rung)
 	}
 

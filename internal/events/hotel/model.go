@@ -1,8 +1,17 @@
-package hotelink
+// Package hotel is the hotel model a PBX's hotel interface and the core
+// share: rooms, the commands the front office sends (check-in, wake-up,
+// DND, message lamp, class of service), the PBX's answers and reports
+// (wake-up results, maid status, postings, link events), and the snapshot a
+// link resyncs from. Drivers (drivers/hotelink, the SMDR hotel events)
+// speak it on one side, the hotel desk and the wake-up schedule on the
+// other; neither imports the other.
+package hotel
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -126,6 +135,12 @@ func (c DND) Target() Room          { return c.Room }
 func (c MWL) Target() Room          { return c.Room }
 func (c WakeupSet) Target() Room    { return c.Room }
 func (c WakeupCancel) Target() Room { return c.Room }
+
+// CommandName is a command's type name (CheckIn, WakeupSet, ...), as
+// operator tasks and logs name it.
+func CommandName(c Command) string {
+	return strings.TrimPrefix(fmt.Sprintf("%T", c), "hotel.")
+}
 
 func (CheckIn) command()      {}
 func (CheckOut) command()     {}
