@@ -7,16 +7,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"switchboard/internal/events/fax"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Errors of the AT layer. ErrTimeout and ErrModemGone are retryable: the
-// modem stopped answering or the port went away.
+// Errors of the AT layer. ErrTimeout and fax.ErrModemGone are retryable:
+// the modem stopped answering or the port went away.
 var (
 	ErrTimeout   = errors.New("faxmodem: modem did not answer in time")
-	ErrModemGone = errors.New("faxmodem: modem port closed")
 	ErrNoCarrier = errors.New("faxmodem: NO CARRIER")
 )
 
@@ -113,9 +113,9 @@ func (m *Modem) readLoop() {
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, io.ErrUnexpectedEOF) {
-				err = ErrModemGone
+				err = fax.ErrModemGone
 			}
-			m.readErr = fmt.Errorf("%w: %v", ErrModemGone, err)
+			m.readErr = fmt.Errorf("%w: %v", fax.ErrModemGone, err)
 			close(m.in)
 			m.setXoff(false)
 			return
@@ -241,7 +241,7 @@ func (m *Modem) write(b []byte) error {
 	}
 	_, err := m.rw.Write(b)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrModemGone, err)
+		return fmt.Errorf("%w: %v", fax.ErrModemGone, err)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/internal/events/fax"
 )
 
 func init() {
@@ -29,15 +30,6 @@ func init() {
 		return New(dev, deps)
 	})
 }
-
-// Sender is what the core uses to send a fax; the driver drivers.New
-// returns for "faxmodem" implements it.
-type Sender interface {
-	Send(ctx context.Context, job SendJob) (SendResult, error)
-}
-
-// ErrBusy: the modem is in a call (or no session is up); retry later.
-var ErrBusy = errors.New("faxmodem: modem busy or link down")
 
 // Driver is one fax modem.
 type Driver struct {
@@ -65,18 +57,18 @@ type Driver struct {
 
 type sendReq struct {
 	ctx   context.Context
-	job   SendJob
+	job   fax.SendJob
 	reply chan sendReply
 }
 
 type sendReply struct {
-	res SendResult
+	res fax.SendResult
 	err error
 }
 
 var (
 	_ drivers.Driver = (*Driver)(nil)
-	_ Sender         = (*Driver)(nil)
+	_ fax.Modem      = (*Driver)(nil)
 )
 
 // New builds a driver. dev.Profile names a profile ("" or "auto": probe the
@@ -134,12 +126,12 @@ func (d *Driver) Run(ctx context.Context) error {
 
 // Send dials job.Number and sends the pages. It waits until the modem is
 // free of an incoming call. The result is complete even on error.
-func (d *Driver) Send(ctx context.Context, job SendJob) (SendResult, error) {
+func (d *Driver) Send(ctx context.Context, job fax.SendJob) (fax.SendResult, error) {
 	r := sendReq{ctx: ctx, job: job, reply: make(chan sendReply, 1)}
 	select {
 	case d.reqs <- r:
 	case <-ctx.Done():
-		return SendResult{Error: ErrBusy.Error(), Retryable: true}, ErrBusy
+		return fax.SendResult{Error: fax.ErrBusy.Error(), Retryable: true}, fax.ErrBusy
 	}
 	select {
 	case rep := <-r.reply:
@@ -180,7 +172,7 @@ func (d *Driver) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 		case r := <-d.reqs:
 			res, err := d.runSend(r.ctx, m, prof, r.job)
 			r.reply <- sendReply{res, err}
-			if errors.Is(err, ErrModemGone) {
+			if errors.Is(err, fax.ErrModemGone) {
 				return err
 			}
 			if err := initModem(ctx, m, prof); err != nil {
@@ -204,7 +196,7 @@ func (d *Driver) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 		n := int(m.rings.Load())
 		if d.AnswerRings > 0 && n >= d.AnswerRings {
 			m.Rings()
-			if err := d.runReceive(ctx, m, prof); errors.Is(err, ErrModemGone) {
+			if err := d.runReceive(ctx, m, prof); errors.Is(err, fax.ErrModemGone) {
 				return err
 			}
 			if err := initModem(ctx, m, prof); err != nil {
@@ -228,7 +220,7 @@ func initModem(ctx context.Context, m *Modem, prof *Profile) error {
 		if _, err = m.Expect(ctx, "AT", "OK", 2*time.Second); err == nil {
 			break
 		}
-		if errors.Is(err, ErrModemGone) {
+		if errors.Is(err, fax.ErrModemGone) {
 			return err
 		}
 	}
@@ -257,9 +249,9 @@ func (d *Driver) sessionKey(kind, key string) string {
 	return fmt.Sprintf("%s/%s/%s-%d", d.dev.ID, kind, d.now().UTC().Format("20060102T150405.000"), d.seq.Add(1))
 }
 
-func (d *Driver) runSend(ctx context.Context, m *Modem, prof *Profile, job SendJob) (SendResult, error) {
+func (d *Driver) runSend(ctx context.Context, m *Modem, prof *Profile, job fax.SendJob) (fax.SendResult, error) {
 	key := d.sessionKey("tx", job.Key)
-	res := SendResult{Key: key, Number: job.Number, Start: d.now(), Profile: prof.ID}
+	res := fax.SendResult{Key: key, Number: job.Number, Start: d.now(), Profile: prof.ID}
 	if job.Ident == "" {
 		job.Ident = d.Ident
 	}
@@ -294,7 +286,7 @@ func (d *Driver) runSend(ctx context.Context, m *Modem, prof *Profile, job SendJ
 
 func (d *Driver) runReceive(ctx context.Context, m *Modem, prof *Profile) error {
 	key := d.sessionKey("rx", "")
-	rec := Received{Key: key, Start: d.now()}
+	rec := fax.Received{Key: key, Start: d.now()}
 	c := d.newCall(m, prof, key)
 	err := c.receive(ctx, d.Ident, &rec)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"switchboard/internal/events/fax"
 	"time"
 )
 
@@ -205,9 +206,9 @@ func (c *call) ecmCode(s Session, long bool) int {
 // modulation is left, else EOR/ERR ends the retransmission (T.30 Annex A
 // §A.1.3). last is MPS, EOP or EOM. It returns the page's response: MCF,
 // or ERR when a block was given up with EOR.
-func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, modIdx *int, data []byte, page int, last FCF) (PostPageResponse, error) {
+func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, modIdx *int, data []byte, page int, last FCF) (fax.PostPageResponse, error) {
 	blocks := ecmBlocks(data, ecmFrameSize(*s))
-	resp := MCF
+	resp := fax.MCF
 	long := false
 	for b, block := range blocks {
 		ppm := ppmNULL
@@ -222,7 +223,7 @@ func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, m
 				drop = func(n int) bool { return ecmTest.dropTx(page, b, burst, n) }
 			}
 			if err := c.sendECMBurst(ctx, c.ecmCode(*s, long), block, want, drop); err != nil {
-				return None, fmt.Errorf("block %d: %w", b, err)
+				return fax.None, fmt.Errorf("block %d: %w", b, err)
 			}
 			long = false
 			r, err := c.ecmCommand(ctx, c.frame(FcfPPS, ppsFIF(ppm, page, b, len(block)), true), true)
@@ -230,14 +231,14 @@ func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, m
 			// at most T5 (T.30 Annex A; §5.4.3.1 T5 = 60 s).
 			for t5 := time.Now().Add(T5); err == nil && r.fcf == FcfRNR; {
 				if time.Now().After(t5) {
-					return None, fmt.Errorf("RNR for %v: %w (T5)", T5, ErrTimeout)
+					return fax.None, fmt.Errorf("RNR for %v: %w (T5)", T5, ErrTimeout)
 				}
 				c.j.t30("phase D: RNR, sending RR")
 				c.switchToTx(ctx)
 				r, err = c.ecmCommand(ctx, c.frame(FcfRR, nil, true), false)
 			}
 			if err != nil {
-				return None, fmt.Errorf("block %d: %w", b, err)
+				return fax.None, fmt.Errorf("block %d: %w", b, err)
 			}
 			c.j.t30("phase D: PPS-%s (page counter %d, block %d) -> %s", ppmName(ppm), page, b, r.fcf.Name())
 			switch r.fcf {
@@ -263,10 +264,10 @@ func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, m
 					fif := s.Bytes()[:2]
 					r2, err := c.ecmCommand(ctx, c.frame(FcfCTC, fif, true), false)
 					if err != nil {
-						return None, err
+						return fax.None, err
 					}
 					if r2.fcf != FcfCTR {
-						return None, fmt.Errorf("CTC answered %s: %w", r2.fcf.Name(), ErrProtocol)
+						return fax.None, fmt.Errorf("CTC answered %s: %w", r2.fcf.Name(), ErrProtocol)
 					}
 					c.j.t30("phase D: CTC/CTR, continuing at %s", s.Mod.Name)
 					long = true
@@ -276,17 +277,17 @@ func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, m
 				// no slower rate: EOR ends this block's correction; ERR answers.
 				r2, err := c.ecmCommand(ctx, c.frame(FcfEOR, []byte{ppm}, true), false)
 				if err != nil {
-					return None, err
+					return fax.None, err
 				}
 				if r2.fcf != FcfERR {
-					return None, fmt.Errorf("EOR answered %s: %w", r2.fcf.Name(), ErrProtocol)
+					return fax.None, fmt.Errorf("EOR answered %s: %w", r2.fcf.Name(), ErrProtocol)
 				}
 				c.j.t30("phase D: EOR/ERR: block %d left with errors", b)
-				resp = ERR
+				resp = fax.ERR
 			case FcfRTN, FcfPIN:
-				return RTN, nil
+				return fax.RTN, nil
 			default:
-				return None, fmt.Errorf("PPS answered %s: %w", r.fcf.Name(), ErrProtocol)
+				return fax.None, fmt.Errorf("PPS answered %s: %w", r.fcf.Name(), ErrProtocol)
 			}
 			break
 		}

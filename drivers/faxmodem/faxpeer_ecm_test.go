@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	"switchboard/test/peers"
 )
@@ -15,7 +16,7 @@ func TestFaxPeerSendOnePageECMMMR(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -28,7 +29,7 @@ func TestFaxPeerSendThreePagesECMMMR(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -36,7 +37,7 @@ func TestFaxPeerSendThreePagesECMMMR(t *testing.T) {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
 	for _, p := range res.PerPage {
-		if !p.Confirmed || p.Code != MCF {
+		if !p.Confirmed || p.Code != fax.MCF {
 			t.Errorf("page %+v", p)
 		}
 	}
@@ -53,7 +54,7 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("faxpeer %s", pr.Line)
-	var recs []Received
+	var recs []fax.Received
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if recs = sink.received(); len(recs) > 0 {
 			break
@@ -78,7 +79,7 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 			t.Errorf("page %d: %v", i+1, err)
 			continue
 		}
-		if p.BadLines != 0 || p.Response != MCF || p.Partial {
+		if p.BadLines != 0 || p.Response != fax.MCF || p.Partial {
 			t.Errorf("page %d: %+v", i+1, p)
 		}
 		if bm.Height != src[i].Height || !bm.Equal(src[i]) {
@@ -109,7 +110,7 @@ func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 	}
 	defer func() { ecmTest.frame64, ecmTest.dropTx = false, nil }()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -137,7 +138,7 @@ func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("faxpeer %s", pr.Line)
-	var recs []Received
+	var recs []fax.Received
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if recs = sink.received(); len(recs) > 0 {
 			break
@@ -181,11 +182,11 @@ func TestFaxPeerSendECMEOR(t *testing.T) {
 	}
 	defer func() { ecmTest.dropTx = nil }()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: lightPages(2), Resolution: Fine, Ident: "+1 212 555 0199", MaxRate: 2400})
+		fax.SendJob{Number: "5551234", Pages: lightPages(2), Resolution: fax.Fine, Ident: "+1 212 555 0199", MaxRate: 2400})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	if len(res.PerPage) != 2 || res.PerPage[0].Code != ERR || res.PerPage[0].Confirmed || res.PerPage[1].Code != MCF || res.PagesConfirmed != 1 || !pr.OK() {
+	if len(res.PerPage) != 2 || res.PerPage[0].Code != fax.ERR || res.PerPage[0].Confirmed || res.PerPage[1].Code != fax.MCF || res.PagesConfirmed != 1 || !pr.OK() {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
 	for _, want := range []string{"tx EOR", "rx ERR"} {
@@ -210,7 +211,7 @@ func TestFaxPeerReceiveECMCTC(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("faxpeer %s", pr.Line)
-	var recs []Received
+	var recs []fax.Received
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if recs = sink.received(); len(recs) > 0 {
 			break

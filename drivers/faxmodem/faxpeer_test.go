@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	tifff "switchboard/internal/fax/tiff"
 	"switchboard/test/peers"
@@ -72,7 +73,7 @@ func chartPages(n int) []*codec.Bitmap {
 	return ps
 }
 
-func sendThroughPeer(t *testing.T, popts peers.FaxPeerOptions, job SendJob) (SendResult, peers.FaxResult, error) {
+func sendThroughPeer(t *testing.T, popts peers.FaxPeerOptions, job fax.SendJob) (fax.SendResult, peers.FaxResult, error) {
 	t.Helper()
 	popts.Mode = "receive"
 	fp := peers.StartFaxPeer(t, popts)
@@ -110,7 +111,7 @@ func TestFaxPeerSendOnePageMH9600(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 9600},
-		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199", NoMR: true})
+		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199", NoMR: true})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -177,7 +178,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("faxpeer %s", pr.Line)
-	var recs []Received
+	var recs []fax.Received
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if recs = sink.received(); len(recs) > 0 {
 			break
@@ -199,7 +200,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 			t.Errorf("page %d: %v", i+1, err)
 			continue
 		}
-		if p.BadLines != 0 || p.Response != MCF || p.Partial {
+		if p.BadLines != 0 || p.Response != fax.MCF || p.Partial {
 			t.Errorf("page %d: %+v", i+1, p)
 		}
 		if bm.Height != src[i].Height || !bm.Equal(src[i]) {
@@ -212,7 +213,7 @@ func TestFaxPeerSendThreePagesFine(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{},
-		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -220,7 +221,7 @@ func TestFaxPeerSendThreePagesFine(t *testing.T) {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
 	for _, p := range res.PerPage {
-		if !p.Confirmed || p.Code != MCF {
+		if !p.Confirmed || p.Code != fax.MCF {
 			t.Errorf("page %+v", p)
 		}
 	}
@@ -230,7 +231,7 @@ func TestFaxPeerFarEnd4800(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 4800},
-		SendJob{Number: "5551234", Pages: lightPages(1), Resolution: Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -245,7 +246,7 @@ func TestFaxPeerCutOnPageTwo(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 4800, CutAfter: 38 * time.Second},
-		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
 	if err == nil {
 		t.Fatalf("send succeeded over a cut line: %+v", res)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/events"
+	"switchboard/internal/events/fax"
 	"switchboard/internal/transport"
 )
 
@@ -40,12 +41,12 @@ func (s *memSink) Deliver(_ context.Context, r []drivers.Result) error {
 
 func (s *memSink) LinkState(events.DeviceState) {}
 
-func (s *memSink) received() []Received {
+func (s *memSink) received() []fax.Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Received
+	var out []fax.Received
 	for _, r := range s.results {
-		if rec, ok := r.Record.(Received); ok {
+		if rec, ok := r.Record.(fax.Received); ok {
 			out = append(out, rec)
 		}
 	}

@@ -52,7 +52,7 @@ func newJournal(sink drivers.Sink, session string, now func() time.Time) *journa
 // frames of session key begin their key with keyPrefix, and the dial
 // command, committed before the modem gets it, begins with rawPrefix. A
 // session with no such frame placed no call.
-func DialEvidence(key string) (keyPrefix string, rawPrefix []byte) {
+func (*Driver) DialEvidence(key string) (keyPrefix string, rawPrefix []byte) {
 	return key + "/", []byte("> ATD")
 }
 

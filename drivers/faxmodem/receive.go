@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 )
 
@@ -41,7 +42,7 @@ func ourCaps(prof *Profile) Caps {
 }
 
 // receive runs the answering side of T.30. The modem has rung; ATA is sent.
-func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
+func (c *call) receive(ctx context.Context, ident string, rec *fax.Received) error {
 	c.x = 0 // T.30 §5.3.6.1: the station that sent DIS and got its answer: X = 0
 	// Phase A (T.30 §5.1, T.31 §8.3.1): ATA makes the DCE send CED, then
 	// V.21 flags with +FTH=3 implied: CONNECT means "send your frames".
@@ -131,9 +132,9 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 			}
 			prevPPS = last
 			pg := c.judge(data, s, false)
-			pg.Response = MCF // what was sent: ECM guarantees the frames
+			pg.Response = fax.MCF // what was sent: ECM guarantees the frames
 			if eor {
-				pg.Response, pg.Partial = ERR, true // T.30 Annex A §A.1.3: EOR/ERR
+				pg.Response, pg.Partial = fax.ERR, true // T.30 Annex A §A.1.3: EOR/ERR
 			}
 			rec.Pages = append(rec.Pages, pg)
 			rec.BitRate = s.Mod.BPS
@@ -151,7 +152,7 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 		data, perr := c.receivePage(ctx, s)
 		if perr != nil {
 			c.j.t30("phase C: no page (%v)", perr)
-			if errors.Is(perr, ErrNoCarrier) || errors.Is(perr, ErrModemGone) {
+			if errors.Is(perr, ErrNoCarrier) || errors.Is(perr, fax.ErrModemGone) {
 				if len(data) > 0 {
 					rec.Pages = append(rec.Pages, c.judge(data, s, true))
 				}
@@ -209,10 +210,10 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 			}
 			continue
 		}
-		var resp PostPageResponse
+		var resp fax.PostPageResponse
 		if len(data) == 0 && lastResp.FCF != 0 {
 			// a repeated post-page command: our response was lost (T.30 §5.3.2.4)
-			resp = PostPageResponse(FCF(lastResp.FCF).Name())
+			resp = fax.PostPageResponse(FCF(lastResp.FCF).Name())
 			c.j.t30("phase D: %s repeated, answering %s again", ppm.Type().Name(), resp)
 		} else {
 			pg := c.judge(data, s, false)
@@ -221,7 +222,7 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 			c.j.t30("phase D: page %d %s: %d lines, %d bad; %s", len(rec.Pages), ppm.Type().Name(), pg.Height, pg.BadLines, resp)
 		}
 		fcf := FcfMCF
-		if resp == RTN {
+		if resp == fax.RTN {
 			fcf = FcfRTN
 		}
 		lastResp = c.frame(fcf, nil, true)
@@ -247,7 +248,7 @@ func (c *call) receive(ctx context.Context, ident string, rec *Received) error {
 
 // awaitDCN is phase E (T.30 §5.3.2.5): the sender's DCN after our MCF to
 // EOP. With ECM a repeated PPS-EOP (our MCF was lost) is answered MCF again.
-func (c *call) awaitDCN(ctx context.Context, rec *Received, pps *Frame) error {
+func (c *call) awaitDCN(ctx context.Context, rec *fax.Received, pps *Frame) error {
 	for try := 0; try < 3 && !rec.Complete; try++ {
 		frames, _ := c.recvFrames(ctx, false, T2)
 		repeat := false
@@ -348,9 +349,9 @@ func (c *call) receivePage(ctx context.Context, s Session) ([]byte, error) {
 }
 
 // judge decodes a received page and decides MCF or RTN.
-func (c *call) judge(data []byte, s Session, cut bool) ReceivedPage {
+func (c *call) judge(data []byte, s Session, cut bool) fax.ReceivedPage {
 	p := codec.Params{Scheme: s.Scheme, Width: widthPels(s.Width), Order: codec.LSBFirst}
-	rp := ReceivedPage{Data: data, Params: p, Fine: s.Fine, BitRate: s.Mod.BPS, Partial: cut, Response: RTN}
+	rp := fax.ReceivedPage{Data: data, Params: p, Fine: s.Fine, BitRate: s.Mod.BPS, Partial: cut, Response: fax.RTN}
 	pg, err := codec.DecodePage(data, p)
 	if err != nil || pg.Bitmap == nil {
 		rp.Partial = true
@@ -363,7 +364,7 @@ func (c *call) judge(data []byte, s Session, cut bool) ReceivedPage {
 		rp.Partial = true
 	}
 	if rp.Height > 0 && rp.BadLines*100 <= maxBadPercent*rp.Height && rp.MaxConsecutiveBad <= maxConsecutiveBad {
-		rp.Response = MCF
+		rp.Response = fax.MCF
 	}
 	return rp
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 )
 
@@ -17,8 +18,8 @@ type page struct {
 	fine bool
 }
 
-func jobPages(job SendJob) ([]page, error) {
-	fine := job.Resolution == Fine
+func jobPages(job fax.SendJob) ([]page, error) {
+	fine := job.Resolution == fax.Fine
 	var out []page
 	for i, b := range job.Pages {
 		if b == nil {
@@ -85,7 +86,7 @@ func encodePage(b *codec.Bitmap, s Session) ([]byte, error) {
 }
 
 // send runs the calling side of T.30 (phases A to E) for job.
-func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
+func (c *call) send(ctx context.Context, job fax.SendJob, res *fax.SendResult) error {
 	pages, err := jobPages(job)
 	if err != nil {
 		return fmt.Errorf("faxmodem: %w", err)
@@ -179,11 +180,11 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 		if pages[p].fine && !s.Fine {
 			bm = halveRows(bm)
 		}
-		pr := &PageResult{Page: p + 1}
+		pr := &fax.PageResult{Page: p + 1}
 		if len(res.PerPage) > 0 && res.PerPage[len(res.PerPage)-1].Page == p+1 {
 			pr = &res.PerPage[len(res.PerPage)-1]
 		} else {
-			res.PerPage = append(res.PerPage, PageResult{Page: p + 1})
+			res.PerPage = append(res.PerPage, fax.PageResult{Page: p + 1})
 			pr = &res.PerPage[len(res.PerPage)-1]
 		}
 		pr.Tries++
@@ -200,11 +201,11 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 		}
 		// Phase C (T.30 §5.3.2.3): the page at the trained rate.
 		c.j.t30("phase C: page %d, %d octets, %s", p+1, len(data), s)
-		var resp PostPageResponse
+		var resp fax.PostPageResponse
 		if s.ECM {
 			// T.30 Annex A: phase C and D per block (FCD/RCP, PPS, PPR/MCF).
 			resp, err = c.sendPageECM(ctx, &s, mods, &modIdx, data, ecmPage, ppm)
-			if resp == MCF {
+			if resp == fax.MCF {
 				ecmPage++
 			}
 			if err != nil {
@@ -227,20 +228,20 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 		pr.Confirmed = resp.Confirmed()
 		c.j.t30("page %d: %s", p+1, resp)
 		switch resp {
-		case MCF, PIP:
+		case fax.MCF, fax.PIP:
 			res.PagesConfirmed++
 			p++
-		case RTP:
+		case fax.RTP:
 			// T.30 §5.3.6.1.6: received; retrain before the next page.
 			res.PagesConfirmed++
 			p++
 			needTraining = true
-		case ERR:
+		case fax.ERR:
 			// ECM, T.30 Annex A §A.1.3: EOR ended the correction and the
 			// receiver took the page with errors. Not confirmed; the
 			// procedure goes on with the next page.
 			p++
-		case RTN, PIN:
+		case fax.RTN, fax.PIN:
 			// T.30 §5.3.6.1.6: not acceptable; retrain, then the page may be
 			// sent again (T.30 §5.3.2.4 leaves the retransmission to us).
 			needTraining = true
@@ -259,7 +260,7 @@ func (c *call) send(ctx context.Context, job SendJob, res *SendResult) error {
 		if p == len(pages) {
 			break
 		}
-		if needTraining && (resp == RTN || resp == PIN) && ppm == FcfEOP {
+		if needTraining && (resp == fax.RTN || resp == fax.PIN) && ppm == FcfEOP {
 			return c.finish(ctx)
 		}
 	}
@@ -278,7 +279,7 @@ func (c *call) finish(ctx context.Context) error {
 
 // awaitDIS reads frames until a DIS (T.30 §5.3.2.1). connected: the DCE
 // already said CONNECT for the first frame.
-func (c *call) awaitDIS(ctx context.Context, res *SendResult, connected bool) (Caps, error) {
+func (c *call) awaitDIS(ctx context.Context, res *fax.SendResult, connected bool) (Caps, error) {
 	deadline := time.Now().Add(T1)
 	for time.Now().Before(deadline) {
 		frames, err := c.recvFrames(ctx, connected, time.Until(deadline))
@@ -411,39 +412,39 @@ func (c *call) sendPage(ctx context.Context, s Session, data []byte) error {
 // postPage sends the post-message command and reads the response, three
 // tries (T.30 §5.3.2.4 and the flow chart: a command without a response
 // within T4 is repeated, at most 3 times).
-func (c *call) postPage(ctx context.Context, ppm FCF) (PostPageResponse, error) {
+func (c *call) postPage(ctx context.Context, ppm FCF) (fax.PostPageResponse, error) {
 	if err := c.pause(ctx, 8); err != nil {
-		return None, err
+		return fax.None, err
 	}
 	for try := 1; try <= 3; try++ {
 		if try > 1 {
 			c.switchToTx(ctx)
 		}
 		if err := c.sendFrames(ctx, false, c.frame(ppm, nil, true)); err != nil {
-			return None, err
+			return fax.None, err
 		}
 		frames, err := c.recvFrames(ctx, false, c.t4)
 		if err != nil && !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrBadFrame) {
-			return None, err
+			return fax.None, err
 		}
 		for _, f := range frames {
 			switch f.Type() {
 			case FcfMCF:
-				return MCF, nil
+				return fax.MCF, nil
 			case FcfRTP:
-				return RTP, nil
+				return fax.RTP, nil
 			case FcfRTN:
-				return RTN, nil
+				return fax.RTN, nil
 			case FcfPIP:
-				return PIP, nil
+				return fax.PIP, nil
 			case FcfPIN:
-				return PIN, nil
+				return fax.PIN, nil
 			case FcfDCN:
-				return None, ErrDCN
+				return fax.None, ErrDCN
 			case FcfCRP:
 				// T.30 §5.3.6.1.7: repeat the command
 			}
 		}
 	}
-	return None, fmt.Errorf("%s: %w", ppm.Name(), ErrNoResponse)
+	return fax.None, fmt.Errorf("%s: %w", ppm.Name(), ErrNoResponse)
 }

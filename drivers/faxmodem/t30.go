@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"switchboard/internal/events/fax"
 	"time"
 )
 
@@ -37,7 +38,7 @@ func retryable(err error) bool {
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, ErrTimeout), errors.Is(err, ErrModemGone), errors.Is(err, ErrNoCarrier),
+	case errors.Is(err, ErrTimeout), errors.Is(err, fax.ErrModemGone), errors.Is(err, ErrNoCarrier),
 		errors.Is(err, ErrNoResponse), errors.Is(err, ErrBadFrame), errors.Is(err, ErrTrainFail),
 		errors.Is(err, ErrDCN), errors.Is(err, ErrProtocol), errors.Is(err, context.DeadlineExceeded):
 		return true

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 )
 
@@ -81,17 +82,17 @@ C: ATH0
 S: OK
 `
 
-func smallJob(pages int) SendJob {
+func smallJob(pages int) fax.SendJob {
 	var ps []*codec.Bitmap
 	for range pages {
 		b := codec.NewBitmap(1728, 20)
 		b.FillRect(10, 5, 500, 15)
 		ps = append(ps, b)
 	}
-	return SendJob{Number: "555-1234", Pages: ps, Resolution: Fine, Ident: "+1 212 555 0199", NoMR: true}
+	return fax.SendJob{Number: "555-1234", Pages: ps, Resolution: fax.Fine, Ident: "+1 212 555 0199", NoMR: true}
 }
 
-func sendScript(t *testing.T, script string, job SendJob, t4 time.Duration) (SendResult, error, error) {
+func sendScript(t *testing.T, script string, job fax.SendJob, t4 time.Duration) (fax.SendResult, error, error) {
 	t.Helper()
 	d, sink, fake, _ := serveTranscript(t, script, t4)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -119,7 +120,7 @@ func TestTranscriptSendOnePage(t *testing.T) {
 	if err != nil || ferr != nil {
 		t.Fatalf("send: %v; fake modem: %v", err, ferr)
 	}
-	if res.PagesConfirmed != 1 || res.BitRate != 9600 || res.RemoteID != "+1 555 0100" || len(res.PerPage) != 1 || res.PerPage[0].Code != MCF {
+	if res.PagesConfirmed != 1 || res.BitRate != 9600 || res.RemoteID != "+1 555 0100" || len(res.PerPage) != 1 || res.PerPage[0].Code != fax.MCF {
 		t.Errorf("%+v", res)
 	}
 	for _, want := range []string{"T.30 rx DIS", "T.30 tx DCS V.29 9600 fine MH", "T.30 rx CFR", "T.30 tx EOP", "T.30 rx MCF", "T.30 tx DCN"} {

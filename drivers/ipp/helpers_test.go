@@ -10,6 +10,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/events"
+	"switchboard/internal/events/printer"
 )
 
 // recSink records what a driver journals and delivers.
@@ -68,8 +69,8 @@ func records[T any](s *recSink) []T {
 	return out
 }
 
-func hasAlert(s *recSink, k AlertKind, c AlertChange) bool {
-	for _, a := range records[Alert](s) {
+func hasAlert(s *recSink, k printer.AlertKind, c printer.AlertChange) bool {
+	for _, a := range records[printer.Alert](s) {
 		if a.Kind == k && a.Change == c {
 			return true
 		}

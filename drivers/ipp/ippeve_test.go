@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/internal/events/printer"
 	"switchboard/test/peers"
 )
 
@@ -64,7 +65,7 @@ func TestPrintThreePagesTwoCopies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pdf := peers.PDF(3)
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(pdf), Copies: 2, Name: "menu.pdf", User: "room1203", Media: "iso_a4_210x297mm"})
+	id, err := r.p.Submit(ctx, printer.Job{Document: bytes.NewReader(pdf), Copies: 2, Name: "menu.pdf", User: "room1203", Media: "iso_a4_210x297mm"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestPrintThreePagesTwoCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.State != JobCompleted || d.Impressions != 6 || d.Sheets != 6 || d.Copies != 2 || d.Size != "A4" || d.Color {
+	if d.State != printer.JobCompleted || d.Impressions != 6 || d.Sheets != 6 || d.Copies != 2 || d.Size != "A4" || d.Color {
 		t.Fatalf("JobDone = %+v, want completed, 6 impressions, 6 sheets, A4, mono", d)
 	}
 	// The printer got the whole document (go-ipp sends none without FileSize).
@@ -87,7 +88,7 @@ func TestPrintThreePagesTwoCopies(t *testing.T) {
 	r.sink.mu.Lock()
 	defer r.sink.mu.Unlock()
 	for _, res := range r.sink.results {
-		if jd, ok := res.Record.(JobDone); ok && jd.JobID == id {
+		if jd, ok := res.Record.(printer.JobDone); ok && jd.JobID == id {
 			dones++
 			f := r.sink.frames[res.FrameID-1]
 			if !bytes.Contains(f.Data, []byte(`"job-impressions-completed":[6]`)) || f.Key == "" || res.Key != f.Key {
@@ -104,7 +105,7 @@ func TestPrintDuplexSheets(t *testing.T) {
 	r := startRig(t, peers.IPPOptions{PageDelay: 30 * time.Millisecond}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3)), Copies: 2, Sides: "two-sided-long-edge", ColorMode: "color"})
+	id, err := r.p.Submit(ctx, printer.Job{Document: bytes.NewReader(peers.PDF(3)), Copies: 2, Sides: "two-sided-long-edge", ColorMode: "color"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +123,12 @@ func TestCancelMidJobBillsCompletedOnly(t *testing.T) {
 	r := startRig(t, peers.IPPOptions{PageDelay: 250 * time.Millisecond}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3)), Copies: 3})
+	id, err := r.p.Submit(ctx, printer.Job{Document: bytes.NewReader(peers.PDF(3)), Copies: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "2 impressions", func() bool {
-		for _, u := range records[JobUpdate](r.sink) {
+		for _, u := range records[printer.JobUpdate](r.sink) {
 			if u.JobID == id && u.Impressions >= 2 {
 				return true
 			}
@@ -141,11 +142,11 @@ func TestCancelMidJobBillsCompletedOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.State != JobCanceled || d.Impressions < 2 || d.Impressions >= 9 {
+	if d.State != printer.JobCanceled || d.Impressions < 2 || d.Impressions >= 9 {
 		t.Fatalf("JobDone = %+v, want canceled with 2..8 impressions", d)
 	}
 	// The job asked for 9 (job-impressions); billing has only what came out.
-	last := records[JobUpdate](r.sink)
+	last := records[printer.JobUpdate](r.sink)
 	if u := last[len(last)-1]; u.Total != 9 || u.Impressions != d.Impressions {
 		t.Fatalf("last JobUpdate %+v, JobDone %d impressions", u, d.Impressions)
 	}
@@ -156,11 +157,11 @@ func TestMediaEmptyAlertJobWaitsAndResumes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r.peer.SetMediaEmpty(true)
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3))})
+	id, err := r.p.Submit(ctx, printer.Job{Document: bytes.NewReader(peers.PDF(3))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "media-empty raised", func() bool { return hasAlert(r.sink, AlertMediaEmpty, Raised) })
+	waitFor(t, 10*time.Second, "media-empty raised", func() bool { return hasAlert(r.sink, printer.AlertMediaEmpty, printer.Raised) })
 	time.Sleep(400 * time.Millisecond)
 	r.p.mu.Lock()
 	_, done := r.p.done[id]
@@ -178,10 +179,10 @@ func TestMediaEmptyAlertJobWaitsAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.State != JobCompleted || d.Impressions != 3 {
+	if d.State != printer.JobCompleted || d.Impressions != 3 {
 		t.Fatalf("JobDone = %+v", d)
 	}
-	waitFor(t, 10*time.Second, "media-empty cleared", func() bool { return hasAlert(r.sink, AlertMediaEmpty, Cleared) })
+	waitFor(t, 10*time.Second, "media-empty cleared", func() bool { return hasAlert(r.sink, printer.AlertMediaEmpty, printer.Cleared) })
 }
 
 func containsStr(ss []string, s string) bool {
@@ -196,7 +197,7 @@ func containsStr(ss []string, s string) bool {
 func TestPrinterKilledGoesOfflineAndBack(t *testing.T) {
 	r := startRig(t, peers.IPPOptions{}, nil)
 	r.peer.Kill()
-	waitFor(t, 10*time.Second, "offline alert", func() bool { return hasAlert(r.sink, AlertOffline, Raised) })
+	waitFor(t, 10*time.Second, "offline alert", func() bool { return hasAlert(r.sink, printer.AlertOffline, printer.Raised) })
 	if st := r.p.Status(); st.State != "offline" || st.Error == "" {
 		t.Fatalf("status %+v", st)
 	}
@@ -212,7 +213,7 @@ func TestPrinterKilledGoesOfflineAndBack(t *testing.T) {
 		t.Fatalf("offline polls journaled %d more frames", m-n)
 	}
 	r.peer.Restart()
-	waitFor(t, 10*time.Second, "offline cleared", func() bool { return hasAlert(r.sink, AlertOffline, Cleared) })
+	waitFor(t, 10*time.Second, "offline cleared", func() bool { return hasAlert(r.sink, printer.AlertOffline, printer.Cleared) })
 	if st := r.p.Status(); st.State != "idle" {
 		t.Fatalf("status after restart %+v", st)
 	}
@@ -235,7 +236,7 @@ func TestSuppliesAndTraysFromWebForms(t *testing.T) {
 		st := r.p.Status()
 		for _, s := range st.Supplies {
 			if s.Color == "black" && s.Level == 5 && s.Low {
-				return containsStr(st.MediaReady, "iso_a4_210x297mm") && hasAlert(r.sink, AlertMediaEmpty, Raised)
+				return containsStr(st.MediaReady, "iso_a4_210x297mm") && hasAlert(r.sink, printer.AlertMediaEmpty, printer.Raised)
 			}
 		}
 		return false
@@ -253,11 +254,11 @@ func TestCopySessionFromSNMPCounter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if start.Source != FromSNMP || start.Impressions != 41230 {
+	if start.Source != printer.FromSNMP || start.Impressions != 41230 {
 		t.Fatalf("start %+v", start)
 	}
 	agent.Advance(10) // walk-up copies
-	id, err := r.p.Submit(ctx, Job{Document: bytes.NewReader(peers.PDF(3))})
+	id, err := r.p.Submit(ctx, printer.Job{Document: bytes.NewReader(peers.PDF(3))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,11 +272,11 @@ func TestCopySessionFromSNMPCounter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := CopyPages(start, end, []JobDone{job})
+	pages, err := printer.CopyPages(start, end, []printer.JobDone{job})
 	if err != nil || pages != 17 {
 		t.Fatalf("CopyPages = %d, %v; want 17", pages, err)
 	}
-	if got := records[CounterReading](r.sink); len(got) != 2 {
+	if got := records[printer.CounterReading](r.sink); len(got) != 2 {
 		t.Fatalf("%d CounterReading records, want 2", len(got))
 	}
 }
@@ -313,7 +314,7 @@ func TestSNMPConditionsAndAlertTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(conds, ",") != "noPaper,doorOpen" || len(kinds) != 2 || kinds[0] != AlertMediaEmpty || kinds[1] != AlertCoverOpen {
+	if strings.Join(conds, ",") != "noPaper,doorOpen" || len(kinds) != 2 || kinds[0] != printer.AlertMediaEmpty || kinds[1] != printer.AlertCoverOpen {
 		t.Fatalf("conditions %v kinds %v", conds, kinds)
 	}
 	if len(alerts) != 2 || alerts[0].Code != 808 || alerts[0].Group != 8 || alerts[1].Description != "Front cover open" {
@@ -379,7 +380,7 @@ func TestPostScriptConvertedWhenPrinterTakesPDFOnly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ps := "%!PS-Adobe-3.0\n/Helvetica findfont 24 scalefont setfont\n1 1 2 { 72 720 moveto (Page ) show 3 string cvs show showpage } for\n"
-	id, err := r.p.Submit(ctx, Job{Document: strings.NewReader(ps)})
+	id, err := r.p.Submit(ctx, printer.Job{Document: strings.NewReader(ps)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,8 +391,8 @@ func TestPostScriptConvertedWhenPrinterTakesPDFOnly(t *testing.T) {
 	if d.Impressions != 2 || !bytes.HasPrefix(r.peer.Document(int(id)), []byte("%PDF-")) {
 		t.Fatalf("JobDone %+v; document starts %q", d, r.peer.Document(int(id))[:8])
 	}
-	_, err = r.p.Submit(ctx, Job{Document: bytes.NewReader([]byte{0xff, 0xd8, 0xff, 0xe0, 0, 0})})
-	if !errors.Is(err, ErrFormat) {
+	_, err = r.p.Submit(ctx, printer.Job{Document: bytes.NewReader([]byte{0xff, 0xd8, 0xff, 0xe0, 0, 0})})
+	if !errors.Is(err, printer.ErrFormat) {
 		t.Fatalf("jpeg to a PDF-only printer: %v", err)
 	}
 }

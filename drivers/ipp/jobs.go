@@ -10,44 +10,19 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"switchboard/internal/events/printer"
 	"time"
 
 	goipp "github.com/phin1x/go-ipp"
 )
 
-// Job is a document to print.
-type Job struct {
-	// Document is read once; Path is used when Document is nil.
-	Document io.Reader
-	Path     string
-	// Format is the MIME type (application/pdf, application/postscript,
-	// image/jpeg); empty: sniffed from the first bytes.
-	Format string
-	Copies int // 0 means 1
-	// Sides: one-sided, two-sided-long-edge, two-sided-short-edge
-	// (RFC 8011 §5.2.8); empty means one-sided.
-	Sides string
-	// ColorMode: monochrome or color (PWG 5100.13 print-color-mode);
-	// empty means monochrome, so that a guest is never billed colour by
-	// a printer default.
-	ColorMode string
-	// Media is a PWG media name (iso_a4_210x297mm); empty: the printer's
-	// default.
-	Media string
-	Name  string // job-name
-	User  string // requesting-user-name: the operator or the room
-}
-
-// ErrFormat means the printer cannot print the document's format.
-var ErrFormat = errors.New("document format not supported by the printer")
-
 // jobTrack is a job being followed.
 type jobTrack struct {
-	job       Job
+	job       printer.Job
 	perCopy   int // pages of one copy, 0 when unknown
 	uuid      string
 	submitted time.Time
-	last      JobUpdate
+	last      printer.JobUpdate
 	lastKey   string
 	finished  chan struct{}
 	lost      string // why the printer no longer knows the job
@@ -64,7 +39,7 @@ var (
 // it with Print-Job, and follows the job in the background until it ends
 // (JobUpdate records while it runs, JobDone once). It returns the
 // printer's job-id once the printer has accepted the job.
-func (p *Printer) Submit(ctx context.Context, j Job) (JobID, error) {
+func (p *Printer) Submit(ctx context.Context, j printer.Job) (printer.JobID, error) {
 	if j.Copies == 0 {
 		j.Copies = 1
 	}
@@ -116,7 +91,7 @@ func (p *Printer) Submit(ctx context.Context, j Job) (JobID, error) {
 		} else {
 			// application/octet-stream in the list means "auto-detect what
 			// I support", not "anything".
-			return 0, fmt.Errorf("printer %s: %s: %w (it takes %v)", p.dev.ID, format, ErrFormat, supported)
+			return 0, fmt.Errorf("printer %s: %s: %w (it takes %v)", p.dev.ID, format, printer.ErrFormat, supported)
 		}
 	}
 	defer doc.Close()
@@ -167,7 +142,7 @@ func (p *Printer) Submit(ctx context.Context, j Job) (JobID, error) {
 	if !ok {
 		return 0, fmt.Errorf("printer %s: Print-Job answer has no job-id", p.dev.ID)
 	}
-	jid := JobID(id)
+	jid := printer.JobID(id)
 	tr := &jobTrack{job: j, perCopy: perCopy, finished: make(chan struct{}), submitted: p.now()}
 	tr.job.Document = nil
 	tr.job.Format = format
@@ -185,7 +160,7 @@ func (p *Printer) Submit(ctx context.Context, j Job) (JobID, error) {
 	return jid, nil
 }
 
-func raw2frame(device, op string, id JobID, resp *goipp.Response, err error) []byte {
+func raw2frame(device, op string, id printer.JobID, resp *goipp.Response, err error) []byte {
 	s := snapshot{Device: device, Op: op, JobID: id}
 	if err != nil {
 		s.Error = err.Error()
@@ -229,7 +204,7 @@ func (p *Printer) supportedFormats(ctx context.Context) ([]string, error) {
 // spool gives the document as a file (the size must be known before
 // sending, and PostScript conversion needs a file). A copy is removed by
 // cleanup; a caller's Path is left alone.
-func spool(j Job) (*os.File, func(), error) {
+func spool(j printer.Job) (*os.File, func(), error) {
 	if j.Document == nil {
 		if j.Path == "" {
 			return nil, nil, errors.New("job: no document")
@@ -294,7 +269,7 @@ var jobAttrs = []string{
 }
 
 // follow polls a job until it ends or the printer is stopped.
-func (p *Printer) follow(id JobID, tr *jobTrack) {
+func (p *Printer) follow(id printer.JobID, tr *jobTrack) {
 	defer p.wg.Done()
 	t := time.NewTicker(p.opt.JobPoll)
 	defer t.Stop()
@@ -310,17 +285,12 @@ func (p *Printer) follow(id JobID, tr *jobTrack) {
 	}
 }
 
-// ErrJobLost means the printer no longer knows a job: it restarted or
-// purged it, or its job-id now names another job (RFC 8011 job-ids
-// restart with the printer).
-var ErrJobLost = errors.New("job lost by the printer")
-
 // JobLostError is Follow's answer for a job the printer no longer knows.
 // Its JobDone (aborted, job-lost-by-printer, the impressions seen before,
 // Lost = Reason) has been delivered.
 type JobLostError struct {
 	Device string
-	JobID  JobID
+	JobID  printer.JobID
 	Reason string
 }
 
@@ -329,26 +299,7 @@ func (e *JobLostError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrJobLost) true.
-func (e *JobLostError) Is(target error) bool { return target == ErrJobLost }
-
-// Resume is what a gateway kept of a job it followed before it restarted:
-// the job's identity (from its last JobUpdate) and what was asked.
-type Resume struct {
-	// UUID is the job's job-uuid ("" when the printer never gave one: the
-	// job-id cannot then be told from a later job's after a printer
-	// restart). Submitted is JobUpdate.Submitted. Together they keep the
-	// keys of the job's frames (so its billing idemkey) what they were.
-	UUID      string
-	Submitted time.Time
-	// Job is what was asked (copies, sides, colour, media, name, user:
-	// JobDone's defaults when the printer does not report them); Path,
-	// when the document is still spooled, gives its page count.
-	Job Job
-	// State and Impressions are the last seen: a job lost by the printer
-	// is billed for Impressions.
-	State       JobState
-	Impressions int
-}
+func (e *JobLostError) Is(target error) bool { return target == printer.ErrJobLost }
 
 // Follow resumes following a job the printer accepted before the gateway
 // restarted: Get-Job-Attributes every JobPoll until it ends, with the
@@ -363,7 +314,7 @@ type Resume struct {
 //     printer restarted. The job's JobDone (aborted, Lost) was delivered.
 //
 // Following a job already followed does nothing.
-func (p *Printer) Follow(ctx context.Context, id JobID, r Resume) error {
+func (p *Printer) Follow(ctx context.Context, id printer.JobID, r printer.Resume) error {
 	if id < 1 {
 		return fmt.Errorf("printer %s: follow job %d: not a job-id", p.dev.ID, id)
 	}
@@ -378,7 +329,7 @@ func (p *Printer) Follow(ctx context.Context, id JobID, r Resume) error {
 	if tr.job.ColorMode == "" {
 		tr.job.ColorMode = "monochrome"
 	}
-	tr.last = JobUpdate{State: r.State, Impressions: r.Impressions}
+	tr.last = printer.JobUpdate{State: r.State, Impressions: r.Impressions}
 	if f, err := os.Open(r.Job.Path); r.Job.Path != "" && err == nil {
 		head := make([]byte, 8)
 		n, _ := f.ReadAt(head, 0)
@@ -416,7 +367,7 @@ func (p *Printer) Follow(ctx context.Context, id JobID, r Resume) error {
 
 // pollJob asks for a job once; true when the job has ended. err is why
 // the printer gave no answer (the job is asked again at the next poll).
-func (p *Printer) pollJob(ctx context.Context, id JobID, tr *jobTrack) (ended bool, err error) {
+func (p *Printer) pollJob(ctx context.Context, id printer.JobID, tr *jobTrack) (ended bool, err error) {
 	req := p.c.newRequest(opGetJobAttributes)
 	req.OperationAttributes[goipp.AttributeJobID] = int(id)
 	req.OperationAttributes[goipp.AttributeRequestedAttributes] = jobAttrs
@@ -454,18 +405,18 @@ func lostAttrs() Attrs {
 
 // observe turns a job's attributes into JobUpdate (on a change) and, in a
 // terminal state, JobDone. It reports whether the job has ended.
-func (p *Printer) observe(ctx context.Context, id JobID, tr *jobTrack, op string, status int16, ja Attrs) bool {
+func (p *Printer) observe(ctx context.Context, id printer.JobID, tr *jobTrack, op string, status int16, ja Attrs) bool {
 	at := p.now()
 	if uuid := ja.str("job-uuid"); uuid != "" && tr.lost == "" {
 		tr.uuid = uuid
 	}
-	u := JobUpdate{Device: p.dev.ID, At: at, JobID: id, State: tr.last.State, Impressions: tr.last.Impressions, Total: tr.last.Total,
+	u := printer.JobUpdate{Device: p.dev.ID, At: at, JobID: id, State: tr.last.State, Impressions: tr.last.Impressions, Total: tr.last.Total,
 		UUID: tr.uuid, Submitted: tr.submitted}
 	if v, ok := ja.int("job-state"); ok {
 		u.State = jobStates[v]
 	}
 	if u.State == "" {
-		u.State = JobPending
+		u.State = printer.JobPending
 	}
 	u.Reasons = NormalizeReasons(ja.strs("job-state-reasons"))
 	if v, ok := ja.int("job-impressions-completed"); ok && v >= u.Impressions {
@@ -483,7 +434,7 @@ func (p *Printer) observe(ctx context.Context, id JobID, tr *jobTrack, op string
 	tr.lastKey = key
 	tr.last = u
 	recs := []any{u}
-	var done JobDone
+	var done printer.JobDone
 	if u.State.Terminal() {
 		done = p.jobDone(tr, u, ja)
 		recs = append(recs, done)
@@ -520,8 +471,8 @@ func (p *Printer) observe(ctx context.Context, id JobID, tr *jobTrack, op string
 	return false
 }
 
-func (p *Printer) jobDone(tr *jobTrack, u JobUpdate, ja Attrs) JobDone {
-	d := JobDone{
+func (p *Printer) jobDone(tr *jobTrack, u printer.JobUpdate, ja Attrs) printer.JobDone {
+	d := printer.JobDone{
 		Device: p.dev.ID, At: u.At, JobID: u.JobID, State: u.State, Reasons: u.Reasons,
 		Impressions: u.Impressions, Media: tr.job.Media, Color: tr.job.ColorMode == "color",
 		Sides: tr.job.Sides, Copies: tr.job.Copies, Name: tr.job.Name, User: tr.job.User,
@@ -571,7 +522,7 @@ func Sheets(impressions, perCopy int, sides string) int {
 }
 
 // Wait blocks until the job ends and returns its JobDone.
-func (p *Printer) Wait(ctx context.Context, id JobID) (JobDone, error) {
+func (p *Printer) Wait(ctx context.Context, id printer.JobID) (printer.JobDone, error) {
 	p.mu.Lock()
 	if d, ok := p.done[id]; ok {
 		p.mu.Unlock()
@@ -580,14 +531,14 @@ func (p *Printer) Wait(ctx context.Context, id JobID) (JobDone, error) {
 	tr := p.jobs[id]
 	p.mu.Unlock()
 	if tr == nil {
-		return JobDone{}, fmt.Errorf("printer %s: job %d unknown", p.dev.ID, id)
+		return printer.JobDone{}, fmt.Errorf("printer %s: job %d unknown", p.dev.ID, id)
 	}
 	select {
 	case <-tr.finished:
 	case <-ctx.Done():
-		return JobDone{}, ctx.Err()
+		return printer.JobDone{}, ctx.Err()
 	case <-p.life.Done():
-		return JobDone{}, fmt.Errorf("printer %s: stopped before job %d ended", p.dev.ID, id)
+		return printer.JobDone{}, fmt.Errorf("printer %s: stopped before job %d ended", p.dev.ID, id)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -597,7 +548,7 @@ func (p *Printer) Wait(ctx context.Context, id JobID) (JobDone, error) {
 // Cancel asks the printer to cancel a job (Cancel-Job, RFC 8011 §4.3.3).
 // The job's JobDone follows once the printer has stopped it, with the
 // impressions completed until then.
-func (p *Printer) Cancel(ctx context.Context, id JobID) error {
+func (p *Printer) Cancel(ctx context.Context, id printer.JobID) error {
 	req := p.c.newRequest(opCancelJob)
 	req.OperationAttributes[goipp.AttributeJobID] = int(id)
 	p.mu.Lock()

@@ -29,6 +29,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/events"
+	"switchboard/internal/events/printer"
 )
 
 func init() {
@@ -54,13 +55,13 @@ type Printer struct {
 	pollMu  sync.Mutex // one poll at a time
 	emitMu  sync.Mutex // journal+deliver pairs stay in order
 	mu      sync.Mutex
-	status  PrinterStatus
-	alerts  map[AlertKind][]string
+	status  printer.PrinterStatus
+	alerts  map[printer.AlertKind][]string
 	last    []byte // last journaled printer snapshot
 	formats []string
-	jobs    map[JobID]*jobTrack
-	done    map[JobID]JobDone
-	doneIDs []JobID
+	jobs    map[printer.JobID]*jobTrack
+	done    map[printer.JobID]printer.JobDone
+	doneIDs []printer.JobID
 }
 
 // New builds a printer from its config entry. Its profile comes from the
@@ -102,10 +103,10 @@ func NewWithProfile(dev drivers.Device, opt Options, prof *Profile, deps drivers
 		dev: dev, opt: opt, prof: prof, c: c, sink: deps.Sink,
 		log:    log.With("device", dev.ID),
 		now:    time.Now,
-		alerts: map[AlertKind][]string{},
-		jobs:   map[JobID]*jobTrack{},
-		done:   map[JobID]JobDone{},
-		status: PrinterStatus{Device: dev.ID, State: "unknown"},
+		alerts: map[printer.AlertKind][]string{},
+		jobs:   map[printer.JobID]*jobTrack{},
+		done:   map[printer.JobID]printer.JobDone{},
+		status: printer.PrinterStatus{Device: dev.ID, State: "unknown"},
 	}
 	if opt.SNMP != nil {
 		p.snmp = &snmpClient{opt: *opt.SNMP}
@@ -116,6 +117,11 @@ func NewWithProfile(dev drivers.Device, opt Options, prof *Profile, deps drivers
 
 // Profile is the printer's profile.
 func (p *Printer) Profile() *Profile { return p.prof }
+
+// SizeOf is the tariff size of a PWG media name from the printer's profile.
+func (p *Printer) SizeOf(media string) string { return p.prof.SizeOf(media) }
+
+var _ printer.Printer = (*Printer)(nil)
 
 // Run polls the printer every Poll until ctx ends, then stops the job
 // followers and returns nil.
@@ -148,7 +154,7 @@ func (p *Printer) Run(ctx context.Context) error {
 }
 
 // Status is the state seen by the last poll.
-func (p *Printer) Status() PrinterStatus {
+func (p *Printer) Status() printer.PrinterStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := p.status
@@ -160,7 +166,7 @@ func (p *Printer) Status() PrinterStatus {
 // delivered (PrinterStatus, then the alerts it raises or clears); an
 // unreachable printer is offline. The error is the poll's, after its
 // offline state was delivered.
-func (p *Printer) Poll(ctx context.Context) (PrinterStatus, error) {
+func (p *Printer) Poll(ctx context.Context) (printer.PrinterStatus, error) {
 	p.pollMu.Lock()
 	defer p.pollMu.Unlock()
 	req := p.c.newRequest(opGetPrinterAttributes)
@@ -171,7 +177,7 @@ func (p *Printer) Poll(ctx context.Context) (PrinterStatus, error) {
 		if ctx.Err() != nil {
 			return p.Status(), err
 		}
-		st := PrinterStatus{Device: p.dev.ID, At: at, State: "offline", Error: err.Error()}
+		st := printer.PrinterStatus{Device: p.dev.ID, At: at, State: "offline", Error: err.Error()}
 		frame := mustJSON(snapshot{Device: p.dev.ID, Op: "Get-Printer-Attributes", Error: err.Error()})
 		p.update(ctx, st, frame, snapshot{Device: p.dev.ID, Op: "Get-Printer-Attributes", Error: "unreachable"})
 		return st, err
@@ -193,12 +199,12 @@ func (p *Printer) Poll(ctx context.Context) (PrinterStatus, error) {
 
 // snapshot is the journaled frame of one IPP answer.
 type snapshot struct {
-	Device string `json:"device"`
-	Op     string `json:"op"`
-	JobID  JobID  `json:"job_id,omitempty"`
-	Status string `json:"status,omitempty"`
-	Error  string `json:"error,omitempty"`
-	Attrs  Attrs  `json:"attrs,omitempty"`
+	Device string        `json:"device"`
+	Op     string        `json:"op"`
+	JobID  printer.JobID `json:"job_id,omitempty"`
+	Status string        `json:"status,omitempty"`
+	Error  string        `json:"error,omitempty"`
+	Attrs  Attrs         `json:"attrs,omitempty"`
 }
 
 // key makes a frame key: device, what, and the time the gateway saw it
@@ -220,7 +226,7 @@ func mustJSON(v any) []byte {
 // update journals and delivers a status when it changed. key is what
 // decides "changed": the snapshot without volatile parts (an offline
 // error text changes with every failed poll).
-func (p *Printer) update(ctx context.Context, st PrinterStatus, frame []byte, key snapshot) {
+func (p *Printer) update(ctx context.Context, st printer.PrinterStatus, frame []byte, key snapshot) {
 	k := mustJSON(key)
 	p.mu.Lock()
 	prevState := p.status.State

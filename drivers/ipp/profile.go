@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	printerprofiles "switchboard/firmware-profiles/printer"
+	"switchboard/internal/events/printer"
 )
 
 // Profile is a printer model's quirks: where its counters come from, how
@@ -196,7 +197,7 @@ func (p *Profile) CheckExamples() error {
 			errs = append(errs, fmt.Errorf("example %d: reasons %v, want %v", i+1, got, want))
 		}
 		var kinds []string
-		for k := range activeAlerts(PrinterStatus{Reasons: got}) {
+		for k := range activeAlerts(printer.PrinterStatus{Reasons: got}) {
 			kinds = append(kinds, string(k))
 		}
 		slices.Sort(kinds)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"switchboard/internal/events/printer"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -107,10 +108,10 @@ var errorStateBits = []string{
 }
 
 // snmpKinds maps error-state conditions to alert kinds.
-var snmpKinds = map[string]AlertKind{
-	"lowPaper": AlertMediaLow, "noPaper": AlertMediaEmpty, "inputTrayEmpty": AlertMediaEmpty,
-	"lowToner": AlertTonerLow, "noToner": AlertTonerEmpty, "doorOpen": AlertCoverOpen,
-	"jammed": AlertMediaJam, "offline": AlertOffline,
+var snmpKinds = map[string]printer.AlertKind{
+	"lowPaper": printer.AlertMediaLow, "noPaper": printer.AlertMediaEmpty, "inputTrayEmpty": printer.AlertMediaEmpty,
+	"lowToner": printer.AlertTonerLow, "noToner": printer.AlertTonerEmpty, "doorOpen": printer.AlertCoverOpen,
+	"jammed": printer.AlertMediaJam, "offline": printer.AlertOffline,
 }
 
 // DecodeErrorState lists the conditions set in an hrPrinterDetectedErrorState.

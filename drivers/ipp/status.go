@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"switchboard/internal/events/printer"
 	"time"
 )
 
@@ -47,8 +48,8 @@ func NormalizeReasons(in []string) []string {
 }
 
 // parseStatus reads a Get-Printer-Attributes answer.
-func parseStatus(device string, at time.Time, a Attrs) PrinterStatus {
-	st := PrinterStatus{Device: device, At: at, State: "unknown"}
+func parseStatus(device string, at time.Time, a Attrs) printer.PrinterStatus {
+	st := printer.PrinterStatus{Device: device, At: at, State: "unknown"}
 	if v, ok := a.int("printer-state"); ok {
 		if s, ok := printerStates[v]; ok {
 			st.State = s
@@ -64,13 +65,13 @@ func parseStatus(device string, at time.Time, a Attrs) PrinterStatus {
 	return st
 }
 
-func parseSupplies(a Attrs) []Supply {
-	var out []Supply
+func parseSupplies(a Attrs) []printer.Supply {
+	var out []printer.Supply
 	names, levels := a.strs("marker-names"), a.ints("marker-levels")
 	if len(names) > 0 {
 		colors, types, low := a.strs("marker-colors"), a.strs("marker-types"), a.ints("marker-low-levels")
 		for i, n := range names {
-			s := Supply{Name: n, Level: -2}
+			s := printer.Supply{Name: n, Level: -2}
 			if i < len(levels) {
 				s.Level = levels[i]
 			}
@@ -92,7 +93,7 @@ func parseSupplies(a Attrs) []Supply {
 	desc := a.strs("printer-supply-description")
 	for i, v := range a.strs("printer-supply") {
 		kv := parseKV(v)
-		s := Supply{Name: kv["colorantname"], Type: kv["type"], Color: kv["colorantname"], Level: -2}
+		s := printer.Supply{Name: kv["colorantname"], Type: kv["type"], Color: kv["colorantname"], Level: -2}
 		if i < len(desc) && desc[i] != "" {
 			s.Name = desc[i]
 		}
@@ -109,11 +110,11 @@ func parseSupplies(a Attrs) []Supply {
 	return out
 }
 
-func parseTrays(a Attrs) []Tray {
-	var out []Tray
+func parseTrays(a Attrs) []printer.Tray {
+	var out []printer.Tray
 	for _, v := range a.strs("printer-input-tray") {
 		kv := parseKV(v)
-		t := Tray{Name: kv["name"], Level: -2, Capacity: -2}
+		t := printer.Tray{Name: kv["name"], Level: -2, Capacity: -2}
 		if l, err := strconv.Atoi(kv["level"]); err == nil {
 			t.Level = l
 		}
@@ -140,32 +141,32 @@ func parseKV(s string) map[string]string {
 
 // reasonKinds maps normalized printer-state-reasons (RFC 8011 §5.4.12, PWG
 // 5100.9 / the IANA IPP registry) to alert kinds.
-var reasonKinds = map[string]AlertKind{
-	"media-empty":         AlertMediaEmpty,
-	"media-needed":        AlertMediaEmpty,
-	"input-tray-missing":  AlertMediaEmpty,
-	"media-low":           AlertMediaLow,
-	"media-jam":           AlertMediaJam,
-	"media-path-jam":      AlertMediaJam,
-	"input-media-jam":     AlertMediaJam,
-	"output-media-jam":    AlertMediaJam,
-	"toner-low":           AlertTonerLow,
-	"marker-supply-low":   AlertTonerLow,
-	"toner-empty":         AlertTonerEmpty,
-	"marker-supply-empty": AlertTonerEmpty,
-	"cover-open":          AlertCoverOpen,
-	"door-open":           AlertCoverOpen,
-	"interlock-open":      AlertCoverOpen,
-	"offline":             AlertOffline,
-	"shutdown":            AlertOffline,
+var reasonKinds = map[string]printer.AlertKind{
+	"media-empty":         printer.AlertMediaEmpty,
+	"media-needed":        printer.AlertMediaEmpty,
+	"input-tray-missing":  printer.AlertMediaEmpty,
+	"media-low":           printer.AlertMediaLow,
+	"media-jam":           printer.AlertMediaJam,
+	"media-path-jam":      printer.AlertMediaJam,
+	"input-media-jam":     printer.AlertMediaJam,
+	"output-media-jam":    printer.AlertMediaJam,
+	"toner-low":           printer.AlertTonerLow,
+	"marker-supply-low":   printer.AlertTonerLow,
+	"toner-empty":         printer.AlertTonerEmpty,
+	"marker-supply-empty": printer.AlertTonerEmpty,
+	"cover-open":          printer.AlertCoverOpen,
+	"door-open":           printer.AlertCoverOpen,
+	"interlock-open":      printer.AlertCoverOpen,
+	"offline":             printer.AlertOffline,
+	"shutdown":            printer.AlertOffline,
 }
 
 // activeAlerts maps a status to the alert kinds it shows, with the
 // reasons behind each.
-func activeAlerts(st PrinterStatus) map[AlertKind][]string {
-	out := map[AlertKind][]string{}
+func activeAlerts(st printer.PrinterStatus) map[printer.AlertKind][]string {
+	out := map[printer.AlertKind][]string{}
 	if st.State == "offline" {
-		out[AlertOffline] = []string{"unreachable"}
+		out[printer.AlertOffline] = []string{"unreachable"}
 		return out
 	}
 	for _, r := range st.Reasons {
@@ -178,19 +179,19 @@ func activeAlerts(st PrinterStatus) map[AlertKind][]string {
 
 // diffAlerts lists the alerts raised and cleared between two snapshots of
 // active alerts, in a stable order.
-func diffAlerts(device string, at time.Time, prev, cur map[AlertKind][]string) []Alert {
-	var out []Alert
+func diffAlerts(device string, at time.Time, prev, cur map[printer.AlertKind][]string) []printer.Alert {
+	var out []printer.Alert
 	for k, rs := range cur {
 		if _, was := prev[k]; !was {
-			out = append(out, Alert{Device: device, At: at, Kind: k, Change: Raised, Reasons: rs})
+			out = append(out, printer.Alert{Device: device, At: at, Kind: k, Change: printer.Raised, Reasons: rs})
 		}
 	}
 	for k, rs := range prev {
 		if _, is := cur[k]; !is {
-			out = append(out, Alert{Device: device, At: at, Kind: k, Change: Cleared, Reasons: rs})
+			out = append(out, printer.Alert{Device: device, At: at, Kind: k, Change: printer.Cleared, Reasons: rs})
 		}
 	}
-	slices.SortFunc(out, func(a, b Alert) int {
+	slices.SortFunc(out, func(a, b printer.Alert) int {
 		if a.Change != b.Change {
 			return strings.Compare(string(b.Change), string(a.Change)) // raised first
 		}
@@ -198,3 +199,7 @@ func diffAlerts(device string, at time.Time, prev, cur map[AlertKind][]string) [
 	})
 	return out
 }
+
+// jobStates are the job-state enum values (RFC 8011 §5.3.7).
+var jobStates = map[int]printer.JobState{3: printer.JobPending, 4: printer.JobHeld, 5: printer.JobProcessing, 6: printer.JobStopped,
+	7: printer.JobCanceled, 8: printer.JobAborted, 9: printer.JobCompleted}

@@ -18,6 +18,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/events"
+	"switchboard/internal/events/printer"
 )
 
 func recorded(t testing.TB) []byte {
@@ -37,7 +38,7 @@ func TestParseRecordedIPPEveStatus(t *testing.T) {
 	if st.State != "idle" || !st.Accepting {
 		t.Fatalf("%+v", st)
 	}
-	var black *Supply
+	var black *printer.Supply
 	for i := range st.Supplies {
 		if st.Supplies[i].Color == "black" {
 			black = &st.Supplies[i]
@@ -59,8 +60,8 @@ func TestNormalizeReasonsAndAlerts(t *testing.T) {
 	if strings.Join(got, ",") != "cover-open,media-empty,spool-area-full,toner-low" {
 		t.Fatal(got)
 	}
-	prev := activeAlerts(PrinterStatus{Reasons: []string{"media-low", "toner-low"}})
-	cur := activeAlerts(PrinterStatus{Reasons: got})
+	prev := activeAlerts(printer.PrinterStatus{Reasons: []string{"media-low", "toner-low"}})
+	cur := activeAlerts(printer.PrinterStatus{Reasons: got})
 	var out []string
 	for _, a := range diffAlerts("p", time.Time{}, prev, cur) {
 		out = append(out, string(a.Change)+":"+string(a.Kind))
@@ -68,8 +69,8 @@ func TestNormalizeReasonsAndAlerts(t *testing.T) {
 	if strings.Join(out, " ") != "raised:cover-open raised:media-empty cleared:media-low" {
 		t.Fatal(out)
 	}
-	off := activeAlerts(PrinterStatus{State: "offline"})
-	if _, ok := off[AlertOffline]; !ok || len(off) != 1 {
+	off := activeAlerts(printer.PrinterStatus{State: "offline"})
+	if _, ok := off[printer.AlertOffline]; !ok || len(off) != 1 {
 		t.Fatal(off)
 	}
 }
@@ -95,28 +96,28 @@ func TestSheets(t *testing.T) {
 
 func TestCopyPages(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	c := func(n int64, m int) Counters {
-		return Counters{At: t0.Add(time.Duration(m) * time.Minute), Source: FromSNMP, Impressions: n}
+	c := func(n int64, m int) printer.Counters {
+		return printer.Counters{At: t0.Add(time.Duration(m) * time.Minute), Source: printer.FromSNMP, Impressions: n}
 	}
-	job := func(n, m int) JobDone {
-		return JobDone{At: t0.Add(time.Duration(m) * time.Minute), CounterImpressions: n}
+	job := func(n, m int) printer.JobDone {
+		return printer.JobDone{At: t0.Add(time.Duration(m) * time.Minute), CounterImpressions: n}
 	}
 	for _, tt := range []struct {
 		name       string
-		start, end Counters
-		jobs       []JobDone
+		start, end printer.Counters
+		jobs       []printer.JobDone
 		want       int64
 		err        string
 	}{
 		{"copies only", c(100, 0), c(117, 5), nil, 17, ""},
-		{"minus a print job in between", c(100, 0), c(123, 5), []JobDone{job(6, 2)}, 17, ""},
-		{"jobs outside the window ignored", c(100, 0), c(117, 5), []JobDone{job(6, -1), job(3, 6)}, 17, ""},
+		{"minus a print job in between", c(100, 0), c(123, 5), []printer.JobDone{job(6, 2)}, 17, ""},
+		{"jobs outside the window ignored", c(100, 0), c(117, 5), []printer.JobDone{job(6, -1), job(3, 6)}, 17, ""},
 		{"counter reset", c(100, 0), c(3, 5), nil, 0, "went back"},
-		{"jobs exceed the counter", c(100, 0), c(102, 5), []JobDone{job(6, 2)}, 0, "counter moved 2"},
-		{"mixed sources", c(100, 0), Counters{At: t0.Add(time.Minute), Source: FromIPP, Impressions: 120}, nil, 0, "cannot be compared"},
+		{"jobs exceed the counter", c(100, 0), c(102, 5), []printer.JobDone{job(6, 2)}, 0, "counter moved 2"},
+		{"mixed sources", c(100, 0), printer.Counters{At: t0.Add(time.Minute), Source: printer.FromIPP, Impressions: 120}, nil, 0, "cannot be compared"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := CopyPages(tt.start, tt.end, tt.jobs)
+			got, err := printer.CopyPages(tt.start, tt.end, tt.jobs)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want %q", err, tt.err)
@@ -162,12 +163,12 @@ func TestIPPCountersFromCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Source != FromIPP || c.Impressions != 1000 || c.Mono != 900 || c.Color != 100 {
+	if c.Source != printer.FromIPP || c.Impressions != 1000 || c.Mono != 900 || c.Color != 100 {
 		t.Fatalf("%+v", c)
 	}
 	// The profile's engine counts blank duplex backs: a 3-page two-sided
 	// job adds 4 to the counter.
-	d := p.jobDone(&jobTrack{job: Job{Sides: "two-sided-long-edge", Copies: 1}, perCopy: 3}, JobUpdate{Impressions: 3, State: JobCompleted}, nil)
+	d := p.jobDone(&jobTrack{job: printer.Job{Sides: "two-sided-long-edge", Copies: 1}, perCopy: 3}, printer.JobUpdate{Impressions: 3, State: printer.JobCompleted}, nil)
 	if d.CounterImpressions != 4 || d.Sheets != 2 {
 		t.Fatalf("%+v", d)
 	}
@@ -303,7 +304,7 @@ func TestAlertNotLostWhenJournalFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Poll(context.Background())
-	if len(records[Alert](sink)) != 0 {
+	if len(records[printer.Alert](sink)) != 0 {
 		t.Fatal("delivered without a journal")
 	}
 	sink.mu.Lock()
@@ -311,7 +312,7 @@ func TestAlertNotLostWhenJournalFails(t *testing.T) {
 	sink.mu.Unlock()
 	p.Poll(context.Background())
 	p.Poll(context.Background())
-	if a := records[Alert](sink); len(a) != 1 || a[0].Kind != AlertMediaJam || a[0].Change != Raised {
+	if a := records[printer.Alert](sink); len(a) != 1 || a[0].Kind != printer.AlertMediaJam || a[0].Change != printer.Raised {
 		t.Fatalf("alerts %+v", a)
 	}
 	if st := p.Status(); st.State != "idle" || st.Reasons[0] != "media-jam" {

@@ -56,9 +56,9 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"switchboard/drivers"
-	"switchboard/drivers/faxmodem"
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	faxjobs "switchboard/internal/fax/jobs"
 	faxpdf "switchboard/internal/fax/pdf"
@@ -118,7 +118,7 @@ type faxGlue struct {
 	mailCh   chan struct{}
 
 	mu      sync.Mutex
-	senders map[string]faxmodem.Sender
+	senders map[string]fax.Modem
 	sending map[string]bool // modems whose queue a sender goroutine works
 	wg      sync.WaitGroup  // those goroutines
 	kick    chan struct{}
@@ -151,7 +151,7 @@ func faxGlueOf(g *Gateway) (*faxGlue, error) {
 		policy: faxjobs.Policy{Attempts: fc.Attempts(), Interval: fc.RetryInterval()},
 		keep:   faxjobs.Retention{ArchiveAfter: fc.ArchiveAfter(), DestroyAfter: fc.DestroyAfter()},
 		poll:   faxPoll, sweep: faxSweepEvery, wait: faxSendWait, docLimit: fc.MaxDocument(), pages: fc.Pages(), bitrate: fc.BitRate(), email: fc.Email,
-		mailCh: make(chan struct{}, 1), senders: map[string]faxmodem.Sender{}, sending: map[string]bool{}, kick: make(chan struct{}, 1), sweepCh: make(chan struct{}, 1), done: map[int64]chan struct{}{}}
+		mailCh: make(chan struct{}, 1), senders: map[string]fax.Modem{}, sending: map[string]bool{}, kick: make(chan struct{}, 1), sweepCh: make(chan struct{}, 1), done: map[int64]chan struct{}{}}
 	for _, sub := range []string{"out", "in", "archive"} {
 		if err := os.MkdirAll(filepath.Join(fg.dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("fax folder: %w", err)
@@ -188,7 +188,7 @@ func faxHook(g *Gateway, d config.Device, drv drivers.Driver) error {
 	if d.Driver != "faxmodem" {
 		return nil
 	}
-	s, ok := drv.(faxmodem.Sender)
+	s, ok := drv.(fax.Modem)
 	if !ok {
 		return fmt.Errorf("device %s: driver faxmodem made a %T, not a faxmodem.Sender", d.ID, drv)
 	}
@@ -202,7 +202,7 @@ func faxHook(g *Gateway, d config.Device, drv drivers.Driver) error {
 	return nil
 }
 
-func (fg *faxGlue) sender(device string) faxmodem.Sender {
+func (fg *faxGlue) sender(device string) fax.Modem {
 	fg.mu.Lock()
 	defer fg.mu.Unlock()
 	return fg.senders[device]
@@ -259,7 +259,7 @@ func (fg *faxGlue) interrupted(ctx context.Context) {
 		return
 	}
 	for _, j := range jobs {
-		keyPrefix, dial := faxmodem.DialEvidence(attemptKey(j))
+		keyPrefix, dial := fg.sender(j.Device).DialEvidence(attemptKey(j))
 		dialled, err := fg.g.st.SentToDevice(ctx, j.Device, j.Started, keyPrefix, dial)
 		if err == nil && !dialled {
 			why := "a gateway restart came before the dial: no call was placed; sent again"
@@ -366,7 +366,7 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 		}
 	}
 	s := fg.sender(j.Device)
-	var res faxmodem.SendResult
+	var res fax.SendResult
 	var err error
 	pages, lerr := loadTIFFPages(j.Document)
 	if lerr == nil && len(pages) != j.Pages {
@@ -375,21 +375,21 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 	switch {
 	case lerr != nil:
 		err = fmt.Errorf("the job's pages cannot be read: %w", lerr)
-		res = faxmodem.SendResult{Start: now, Pages: len(todo), Error: err.Error()}
+		res = fax.SendResult{Start: now, Pages: len(todo), Error: err.Error()}
 	case s == nil:
 		err = fmt.Errorf("device %s is not a fax modem of this gateway (any more)", j.Device)
-		res = faxmodem.SendResult{Start: now, Pages: len(todo), Error: err.Error()}
+		res = fax.SendResult{Start: now, Pages: len(todo), Error: err.Error()}
 	default:
-		resolution := faxmodem.Standard
+		resolution := fax.Standard
 		if j.Fine {
-			resolution = faxmodem.Fine
+			resolution = fax.Fine
 		}
 		send := make([]*codec.Bitmap, 0, len(todo))
 		for _, i := range todo {
 			send = append(send, pages[i])
 		}
 		g.log.Info("fax dialing", "device", j.Device, "job", j.ID, "attempt", j.Attempts, "pages", len(send), "of", len(pages))
-		res, err = s.Send(ctx, faxmodem.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: faxCallTimeout,
+		res, err = s.Send(ctx, fax.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: faxCallTimeout,
 			Key: attemptKey(j)})
 	}
 	if res.Start.IsZero() {
@@ -429,14 +429,14 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 	if len(res.PerPage) == 0 && res.PagesConfirmed > 0 {
 		// A driver that counts without the page list: the first pages.
 		for k := 0; k < res.PagesConfirmed && k < len(todo); k++ {
-			merged[todo[k]] = FaxPage{Page: todo[k] + 1, Confirmed: true, Code: string(faxmodem.MCF), Tries: 1, BitRate: res.BitRate, Attempt: j.Attempts}
+			merged[todo[k]] = FaxPage{Page: todo[k] + 1, Confirmed: true, Code: string(fax.MCF), Tries: 1, BitRate: res.BitRate, Attempt: j.Attempts}
 		}
 		confirmed = min(res.PagesConfirmed, len(todo))
 	}
-	o := faxjobs.Outcome{Pages: len(todo), Confirmed: confirmed, Retryable: res.Retryable || (err != nil && errors.Is(err, faxmodem.ErrBusy)), Error: res.Error}
+	o := faxjobs.Outcome{Pages: len(todo), Confirmed: confirmed, Retryable: res.Retryable || (err != nil && errors.Is(err, fax.ErrBusy)), Error: res.Error}
 	end := g.Now()
 	state, next := faxjobs.Decide(j, o, end)
-	if err != nil && ctx.Err() == nil && errors.Is(err, faxmodem.ErrModemGone) {
+	if err != nil && ctx.Err() == nil && errors.Is(err, fax.ErrModemGone) {
 		// The modem itself went away (switched off, unplugged, crashed):
 		// the front desk reads which modem and what to do, not only the
 		// port's error.
@@ -465,7 +465,7 @@ func (fg *faxGlue) attempt(ctx context.Context, j faxjobs.Job) {
 func jobPages(j faxjobs.Job) []FaxPage {
 	out := make([]FaxPage, j.Pages)
 	for i := range out {
-		out[i] = FaxPage{Page: i + 1, Code: string(faxmodem.None)}
+		out[i] = FaxPage{Page: i + 1, Code: string(fax.None)}
 	}
 	var prev []FaxPage
 	if j.Result != "" && json.Unmarshal([]byte(j.Result), &prev) == nil {
@@ -489,14 +489,14 @@ type FaxPage struct {
 	Attempt   int     `json:"attempt,omitempty"` // the attempt that sent it last
 }
 
-func pageResult(p faxmodem.PageResult, attempt int) FaxPage {
+func pageResult(p fax.PageResult, attempt int) FaxPage {
 	return FaxPage{Page: p.Page, Confirmed: p.Confirmed, Code: string(p.Code), Tries: p.Tries, BitRate: p.BitRate,
 		DurationS: float64(p.Duration.Milliseconds()) / 1000, Attempt: attempt}
 }
 
 // writeReport writes the transmission report PDF (發送傳真程序: check the
 // report's page count and result) next to the job's pages.
-func (fg *faxGlue) writeReport(j faxjobs.Job, res faxmodem.SendResult, state string, total int) string {
+func (fg *faxGlue) writeReport(j faxjobs.Job, res fax.SendResult, state string, total int) string {
 	result := "OK"
 	if res.Error != "" {
 		result = res.Error
@@ -1433,7 +1433,7 @@ type FaxReceived struct {
 }
 
 func faxRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error) {
-	rec, ok := r.Record.(faxmodem.Received)
+	rec, ok := r.Record.(fax.Received)
 	if !ok {
 		return false, nil
 	}
@@ -1453,7 +1453,7 @@ func faxRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error) {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-func (fg *faxGlue) onReceived(s *deviceSink, tx *store.Tx, r drivers.Result, rec faxmodem.Received) (dup bool, err error) {
+func (fg *faxGlue) onReceived(s *deviceSink, tx *store.Tx, r drivers.Result, rec fax.Received) (dup bool, err error) {
 	g := fg.g
 	key := rec.Key
 	if key == "" {

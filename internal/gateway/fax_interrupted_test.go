@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/store"
-
-	"switchboard/drivers/faxmodem"
 )
 
 // A stop during an attempt leaves the job 'sending'. At the next start an
@@ -22,7 +21,7 @@ import (
 // attempt not counted.
 func TestFaxInterruptedJobsAfterRestart(t *testing.T) {
 	s := newFaxSite(t, nil)
-	fake := &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){busy, busy, delivered}}
+	fake := &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy, busy, delivered}}
 	s.fg.mu.Lock()
 	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: time.Hour} // no retry on its own
 	s.fg.senders["fax1"] = fake

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/drivers/faxmodem"
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
+	"switchboard/internal/events/fax"
 	simfias "switchboard/internal/sim/fias"
 )
 
@@ -100,7 +100,7 @@ func TestFaxLampFollowsWaitingFaxes(t *testing.T) {
 	s := newFaxHotelSite(t)
 	s.bo.checkIn(t, "ci1", "1207")
 	for i := 1; i <= 4; i++ {
-		s.fax.deliverReceived(faxmodem.Received{Key: fmt.Sprintf("fax1/rx/lamp-%d", i), RemoteID: "+86 10 1234", Pages: receivedPages(t, 1),
+		s.fax.deliverReceived(fax.Received{Key: fmt.Sprintf("fax1/rx/lamp-%d", i), RemoteID: "+86 10 1234", Pages: receivedPages(t, 1),
 			BitRate: 9600, Start: time.Now(), Duration: 30 * time.Second, Complete: true})
 	}
 	s.bo.event("hotel.fax.received", func(d map[string]any) bool { return d["id"] == float64(4) })

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/textpage"
 	"sync"
 	"testing"
@@ -106,11 +107,14 @@ func (s *faxSite) cmd(name string, data any) bus.Reply {
 // fakeSender answers Send from a script (no modem).
 type fakeSender struct {
 	mu    sync.Mutex
-	calls []faxmodem.SendJob
-	next  []func(job faxmodem.SendJob) (faxmodem.SendResult, error)
+	calls []fax.SendJob
+	next  []func(job fax.SendJob) (fax.SendResult, error)
 }
 
-func (f *fakeSender) Send(_ context.Context, job faxmodem.SendJob) (faxmodem.SendResult, error) {
+// DialEvidence is the real driver's: a fake never dials.
+func (f *fakeSender) DialEvidence(key string) (string, []byte) { return key + "/", []byte("> ATD") }
+
+func (f *fakeSender) Send(_ context.Context, job fax.SendJob) (fax.SendResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, job)
@@ -121,16 +125,16 @@ func (f *fakeSender) Send(_ context.Context, job faxmodem.SendJob) (faxmodem.Sen
 	return fn(job)
 }
 
-func busy(job faxmodem.SendJob) (faxmodem.SendResult, error) {
+func busy(job fax.SendJob) (fax.SendResult, error) {
 	err := &faxmodem.ResultError{Cmd: "ATDT" + job.Number, Code: "BUSY"}
-	return faxmodem.SendResult{Number: job.Number, Pages: len(job.Pages), Start: time.Now(), Duration: 5 * time.Second, Error: err.Error(), Retryable: true}, err
+	return fax.SendResult{Number: job.Number, Pages: len(job.Pages), Start: time.Now(), Duration: 5 * time.Second, Error: err.Error(), Retryable: true}, err
 }
 
-func delivered(job faxmodem.SendJob) (faxmodem.SendResult, error) {
-	res := faxmodem.SendResult{Number: job.Number, Pages: len(job.Pages), PagesConfirmed: len(job.Pages), BitRate: 14400, RemoteID: "+86 10 1234",
+func delivered(job fax.SendJob) (fax.SendResult, error) {
+	res := fax.SendResult{Number: job.Number, Pages: len(job.Pages), PagesConfirmed: len(job.Pages), BitRate: 14400, RemoteID: "+86 10 1234",
 		Start: time.Now(), Duration: 70 * time.Second}
 	for i := range job.Pages {
-		res.PerPage = append(res.PerPage, faxmodem.PageResult{Page: i + 1, Confirmed: true, Code: faxmodem.MCF, Tries: 1, BitRate: 14400, Duration: 20 * time.Second})
+		res.PerPage = append(res.PerPage, fax.PageResult{Page: i + 1, Confirmed: true, Code: fax.MCF, Tries: 1, BitRate: 14400, Duration: 20 * time.Second})
 	}
 	return res, nil
 }
@@ -145,7 +149,7 @@ func TestFaxSendRetriesBusyThenBills(t *testing.T) {
 	s.fg.mu.Lock()
 	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
 	s.fg.mu.Unlock()
-	fake := &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){busy, delivered}}
+	fake := &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy, delivered}}
 	s.fg.mu.Lock()
 	s.fg.senders["fax1"] = fake
 	s.fg.mu.Unlock()
@@ -204,7 +208,7 @@ func TestFaxSendBusyEveryAttemptNotBilled(t *testing.T) {
 	s.fg.policy = faxjobs.Policy{Attempts: 2, Interval: 100 * time.Millisecond}
 	s.fg.mu.Unlock()
 	s.fg.mu.Lock()
-	s.fg.senders["fax1"] = &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){busy}}
+	s.fg.senders["fax1"] = &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy}}
 	s.fg.mu.Unlock()
 	s.cmd("fax.send", FaxSendData{To: "+81 3 1234 5678", Room: "1203", Operator: "op07", Document: textDoc("hello")})
 	f := s.bo.event("hotel.fax.failed", func(d map[string]any) bool { return true })
@@ -232,8 +236,8 @@ func TestFaxSendRefusesImpossibleNumbers(t *testing.T) {
 }
 
 // receivedPages codes n pages as a modem would hand them over (MH, LSB first).
-func receivedPages(t *testing.T, n int) []faxmodem.ReceivedPage {
-	var out []faxmodem.ReceivedPage
+func receivedPages(t *testing.T, n int) []fax.ReceivedPage {
+	var out []fax.ReceivedPage
 	for i := 0; i < n; i++ {
 		b := codec.NewBitmap(1728, 1143)
 		b.FillRect(100, 100+i*50, 1600, 140+i*50)
@@ -242,14 +246,14 @@ func receivedPages(t *testing.T, n int) []faxmodem.ReceivedPage {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, faxmodem.ReceivedPage{Data: data, Params: p, Height: 1143, Response: faxmodem.MCF, BitRate: 9600})
+		out = append(out, fax.ReceivedPage{Data: data, Params: p, Height: 1143, Response: fax.MCF, BitRate: 9600})
 	}
 	return out
 }
 
 // deliverReceived hands a Received record to the device's sink, as the
 // driver does after its journal flush.
-func (s *faxSite) deliverReceived(rec faxmodem.Received) {
+func (s *faxSite) deliverReceived(rec fax.Received) {
 	s.t.Helper()
 	sink := s.g.newSink(s.g.cfg.Devices[0])
 	ids, err := sink.Journal(context.Background(), drivers.FromDevice, []drivers.Frame{{Data: []byte("T.30: DCN"), Key: rec.Key}}, time.Now())
@@ -282,7 +286,7 @@ func TestFaxReceivedAssignedDeliveredAndRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 3; i++ {
-		s.deliverReceived(faxmodem.Received{Key: fmt.Sprintf("fax1/rx/test-%d", i), RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
+		s.deliverReceived(fax.Received{Key: fmt.Sprintf("fax1/rx/test-%d", i), RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
 			Start: now, Duration: 40 * time.Second, Complete: true})
 	}
 	ev := s.bo.event("hotel.fax.received", func(d map[string]any) bool { return d["id"] == float64(1) })
@@ -308,7 +312,7 @@ func TestFaxReceivedAssignedDeliveredAndRetention(t *testing.T) {
 		}
 	}
 	// A duplicate delivery (driver resend) is not registered twice.
-	s.deliverReceived(faxmodem.Received{Key: "fax1/rx/test-1", Pages: receivedPages(t, 2), Start: now, Complete: true})
+	s.deliverReceived(fax.Received{Key: "fax1/rx/test-1", Pages: receivedPages(t, 2), Start: now, Complete: true})
 
 	rep := s.cmd("fax.assign", FaxAssignData{ID: 1, Name: "zhang  wei"})
 	if rep.Status != "completed" || result(t, rep)["room"] != "1203" || result(t, rep)["status"] != "assigned" {
@@ -461,17 +465,17 @@ func (b *backOffice) commandWait(topic, id, typ string, data any, within time.Du
 
 // cutAfter confirms the first n pages of the call, then the line drops
 // (NO CARRIER: retryable).
-func cutAfter(n int) func(job faxmodem.SendJob) (faxmodem.SendResult, error) {
-	return func(job faxmodem.SendJob) (faxmodem.SendResult, error) {
+func cutAfter(n int) func(job fax.SendJob) (fax.SendResult, error) {
+	return func(job fax.SendJob) (fax.SendResult, error) {
 		err := &faxmodem.ResultError{Cmd: "page " + fmt.Sprint(n+1), Code: "NO CARRIER"}
-		res := faxmodem.SendResult{Number: job.Number, Pages: len(job.Pages), BitRate: 9600, Start: time.Now(), Duration: 50 * time.Second,
+		res := fax.SendResult{Number: job.Number, Pages: len(job.Pages), BitRate: 9600, Start: time.Now(), Duration: 50 * time.Second,
 			Error: err.Error(), Retryable: true}
 		for i := range job.Pages {
 			if i < n {
-				res.PerPage = append(res.PerPage, faxmodem.PageResult{Page: i + 1, Confirmed: true, Code: faxmodem.MCF, Tries: 1, BitRate: 9600, Duration: 20 * time.Second})
+				res.PerPage = append(res.PerPage, fax.PageResult{Page: i + 1, Confirmed: true, Code: fax.MCF, Tries: 1, BitRate: 9600, Duration: 20 * time.Second})
 				res.PagesConfirmed++
 			} else {
-				res.PerPage = append(res.PerPage, faxmodem.PageResult{Page: i + 1, Code: faxmodem.None, Tries: 1, BitRate: 9600})
+				res.PerPage = append(res.PerPage, fax.PageResult{Page: i + 1, Code: fax.None, Tries: 1, BitRate: 9600})
 				break
 			}
 		}
@@ -488,7 +492,7 @@ func TestFaxSendCutRetriesUnconfirmedPages(t *testing.T) {
 	s.fg.mu.Lock()
 	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
 	s.fg.mu.Unlock()
-	fake := &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){cutAfter(2), delivered}}
+	fake := &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){cutAfter(2), delivered}}
 	s.fg.mu.Lock()
 	s.fg.senders["fax1"] = fake
 	s.fg.mu.Unlock()
@@ -567,7 +571,7 @@ func TestFaxConfigUsed(t *testing.T) {
 		t.Fatalf("glue %+v %+v %d", s.fg.policy, s.fg.keep, s.fg.docLimit)
 	}
 	s.fg.mu.Lock()
-	s.fg.senders["fax1"] = &fakeSender{next: []func(faxmodem.SendJob) (faxmodem.SendResult, error){delivered}}
+	s.fg.senders["fax1"] = &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){delivered}}
 	s.fg.mu.Unlock()
 	rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(strings.Repeat("line\n", 80))})
 	if rep.Status != "failed" || rep.Field != "data.document" || !strings.Contains(rep.Reason, "more than 1 pages") {
@@ -644,7 +648,7 @@ func TestFaxReceivedEmailed(t *testing.T) {
 	s.fg.mailWait = 200 * time.Millisecond
 	s.fg.mu.Unlock()
 	ctx := context.Background()
-	s.deliverReceived(faxmodem.Received{Key: "fax1/rx/mail-1", RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
+	s.deliverReceived(fax.Received{Key: "fax1/rx/mail-1", RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
 		Start: time.Now(), Duration: 40 * time.Second, Complete: true})
 	s.bo.event("hotel.fax.received", func(d map[string]any) bool { return d["id"] == float64(1) })
 	waitUntil(t, "a failed e-mail attempt", func() bool {

@@ -38,6 +38,7 @@ import (
 	"switchboard/drivers/ipp"
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
+	"switchboard/internal/events/printer"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 	"switchboard/tariffs"
@@ -77,8 +78,8 @@ type printGlue struct {
 	mu       sync.Mutex
 	printers map[string]*ipp.Printer
 	submitMu map[string]*sync.Mutex
-	last     map[string]ipp.PrinterStatus // last status seen (operator messages)
-	publish  map[string]ipp.PrinterStatus // statuses waiting for SetState
+	last     map[string]printer.PrinterStatus // last status seen (operator messages)
+	publish  map[string]printer.PrinterStatus // statuses waiting for SetState
 	kick     chan struct{}
 	docCache struct {
 		id  string
@@ -111,7 +112,7 @@ func printGlueOf(g *Gateway) (*printGlue, error) {
 		g: g, tariff: t, maxDoc: printDocLimit, submitWait: printSubmitWait, sweepEvery: printSweepEvery,
 		spoolDir: filepath.Join(filepath.Dir(g.cfg.Store.Path), "spool", "print"),
 		printers: map[string]*ipp.Printer{}, submitMu: map[string]*sync.Mutex{},
-		last: map[string]ipp.PrinterStatus{}, publish: map[string]ipp.PrinterStatus{},
+		last: map[string]printer.PrinterStatus{}, publish: map[string]printer.PrinterStatus{},
 		kick: make(chan struct{}, 1),
 	}
 	if err := os.MkdirAll(pg.spoolDir, 0o700); err != nil {
@@ -196,8 +197,8 @@ func followKey(device string, row int64) string { return device + "/" + strconv.
 // resumable is a job a previous run left unfinished.
 type resumable struct {
 	row int64
-	id  ipp.JobID
-	r   ipp.Resume
+	id  printer.JobID
+	r   printer.Resume
 }
 
 // unfinished returns the device's jobs a previous run left running, and
@@ -231,7 +232,7 @@ func (pg *printGlue) unfinished(ctx context.Context, device string) ([]resumable
 				&submitted, &state, &j.r.Impressions, &ident); err != nil {
 				return err
 			}
-			j.id, j.r.State = ipp.JobID(id), ipp.JobState(state)
+			j.id, j.r.State = printer.JobID(id), printer.JobState(state)
 			var f followed
 			if len(ident) > 0 && json.Unmarshal(ident, &f) == nil {
 				j.r.UUID, j.r.Submitted = f.UUID, f.Submitted
@@ -262,7 +263,7 @@ func (pg *printGlue) resumeJobs(ctx context.Context, device string, p *ipp.Print
 		switch {
 		case err == nil:
 			pg.g.log.Info("print job left running by the last run followed again", "device", device, "job", j.id, "uuid", j.r.UUID)
-		case errors.Is(err, ipp.ErrJobLost):
+		case errors.Is(err, printer.ErrJobLost):
 			pg.g.log.Warn("print job left running by the last run is lost by the printer", "device", device, "job", j.id, "err", err)
 		case ctx.Err() != nil:
 			return
@@ -299,7 +300,7 @@ func (pg *printGlue) run(ctx context.Context) {
 	for {
 		pg.mu.Lock()
 		pub := pg.publish
-		pg.publish = map[string]ipp.PrinterStatus{}
+		pg.publish = map[string]printer.PrinterStatus{}
 		pg.mu.Unlock()
 		for dev, st := range pub {
 			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -361,7 +362,7 @@ func (pg *printGlue) sweep(ctx context.Context) {
 
 func printRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error) {
 	switch r.Record.(type) {
-	case ipp.PrinterStatus, ipp.Alert, ipp.JobUpdate, ipp.JobDone, ipp.CounterReading:
+	case printer.PrinterStatus, printer.Alert, printer.JobUpdate, printer.JobDone, printer.CounterReading:
 	default:
 		return false, nil
 	}
@@ -370,18 +371,18 @@ func printRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error) {
 		return true, err
 	}
 	switch rec := r.Record.(type) {
-	case ipp.PrinterStatus:
+	case printer.PrinterStatus:
 		err = pg.onStatus(s, tx, rec)
-	case ipp.Alert:
+	case printer.Alert:
 		err = pg.onAlert(s, tx, r, rec)
-	case ipp.JobUpdate:
+	case printer.JobUpdate:
 		err = pg.onJobUpdate(s, tx, rec)
-	case ipp.JobDone:
+	case printer.JobDone:
 		var dup bool
 		if dup, err = pg.onJobDone(s, tx, r, rec); err == nil && dup {
 			return true, tx.MarkFrame(r.FrameID, store.FrameDuplicate, "")
 		}
-	case ipp.CounterReading:
+	case printer.CounterReading:
 		b, _ := json.Marshal(rec.Counters)
 		_, err = tx.Exec(`INSERT INTO device_status(device, domain, state, status, updated, counters, counters_at) VALUES(?,?,'unknown','{}',?,?,?)
 			ON CONFLICT(device) DO UPDATE SET counters=excluded.counters, counters_at=excluded.counters_at`,
@@ -394,12 +395,12 @@ func printRecords(s *deviceSink, tx *store.Tx, r drivers.Result) (bool, error) {
 }
 
 // statusIn shows a status's time in the site's zone.
-func statusIn(st ipp.PrinterStatus, loc *time.Location) ipp.PrinterStatus {
+func statusIn(st printer.PrinterStatus, loc *time.Location) printer.PrinterStatus {
 	st.At = st.At.In(loc)
 	return st
 }
 
-func (pg *printGlue) onStatus(s *deviceSink, tx *store.Tx, st ipp.PrinterStatus) error {
+func (pg *printGlue) onStatus(s *deviceSink, tx *store.Tx, st printer.PrinterStatus) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -417,7 +418,7 @@ func (pg *printGlue) onStatus(s *deviceSink, tx *store.Tx, st ipp.PrinterStatus)
 	return nil
 }
 
-func (pg *printGlue) onAlert(s *deviceSink, tx *store.Tx, r drivers.Result, a ipp.Alert) error {
+func (pg *printGlue) onAlert(s *deviceSink, tx *store.Tx, r drivers.Result, a printer.Alert) error {
 	pg.mu.Lock()
 	st := pg.last[s.device]
 	pg.mu.Unlock()
@@ -431,7 +432,7 @@ func (pg *printGlue) onAlert(s *deviceSink, tx *store.Tx, r drivers.Result, a ip
 	if _, _, err := tx.Enqueue(ev); err != nil {
 		return err
 	}
-	if a.Change == ipp.Raised {
+	if a.Change == printer.Raised {
 		_, err := tx.Exec(`INSERT OR IGNORE INTO device_alerts(device, domain, alert, severity, message, detail, raised) VALUES(?,?,?,?,?,?,?)`,
 			s.device, s.domain, string(a.Kind), al.Severity, al.Message, al.Detail, a.At.UnixNano())
 		return err
@@ -442,7 +443,7 @@ func (pg *printGlue) onAlert(s *deviceSink, tx *store.Tx, r drivers.Result, a ip
 
 // alertMessage says what the front desk must do about an alert, naming the
 // tray and the paper where the printer tells them.
-func alertMessage(a ipp.Alert, st ipp.PrinterStatus, prof *ipp.Profile) Alert {
+func alertMessage(a printer.Alert, st printer.PrinterStatus, prof *ipp.Profile) Alert {
 	al := Alert{Alert: string(a.Kind), State: string(a.Change), Detail: strings.Join(a.Reasons, ",")}
 	if a.Detail != "" {
 		if al.Detail != "" {
@@ -476,16 +477,16 @@ func alertMessage(a ipp.Alert, st ipp.PrinterStatus, prof *ipp.Profile) Alert {
 		}
 		return strings.Join(out, " and ")
 	}
-	if a.Change == ipp.Cleared {
+	if a.Change == printer.Cleared {
 		al.Severity = "info"
-		al.Message = map[ipp.AlertKind]string{
-			ipp.AlertMediaEmpty: "paper loaded: printing resumes",
-			ipp.AlertMediaLow:   "paper refilled",
-			ipp.AlertMediaJam:   "paper jam cleared",
-			ipp.AlertTonerLow:   "toner replaced",
-			ipp.AlertTonerEmpty: "toner replaced: printing resumes",
-			ipp.AlertCoverOpen:  "cover closed",
-			ipp.AlertOffline:    "printer answers again",
+		al.Message = map[printer.AlertKind]string{
+			printer.AlertMediaEmpty: "paper loaded: printing resumes",
+			printer.AlertMediaLow:   "paper refilled",
+			printer.AlertMediaJam:   "paper jam cleared",
+			printer.AlertTonerLow:   "toner replaced",
+			printer.AlertTonerEmpty: "toner replaced: printing resumes",
+			printer.AlertCoverOpen:  "cover closed",
+			printer.AlertOffline:    "printer answers again",
 		}[a.Kind]
 		if al.Message == "" {
 			al.Message = string(a.Kind) + " cleared"
@@ -493,24 +494,24 @@ func alertMessage(a ipp.Alert, st ipp.PrinterStatus, prof *ipp.Profile) Alert {
 		return al
 	}
 	switch a.Kind {
-	case ipp.AlertMediaEmpty:
+	case printer.AlertMediaEmpty:
 		al.Severity, al.Message = "critical", "load paper"
 		if t := trays(true); t != "" {
 			al.Message = "load " + t
 		} else if len(st.MediaReady) > 0 {
 			al.Message = "load " + size(st.MediaReady[0]) + " paper"
 		}
-	case ipp.AlertMediaLow:
+	case printer.AlertMediaLow:
 		al.Severity, al.Message = "warning", "paper low: add paper"
 		if t := trays(false); t != "" {
 			al.Message = "paper low: add " + t
 		}
-	case ipp.AlertMediaJam:
+	case printer.AlertMediaJam:
 		al.Severity, al.Message = "critical", "clear the paper jam (open the printer and remove the jammed sheet)"
-	case ipp.AlertTonerLow, ipp.AlertTonerEmpty:
+	case printer.AlertTonerLow, printer.AlertTonerEmpty:
 		var low []string
 		for _, s := range st.Supplies {
-			if s.Low || (a.Kind == ipp.AlertTonerEmpty && s.Level == 0) {
+			if s.Low || (a.Kind == printer.AlertTonerEmpty && s.Level == 0) {
 				n := s.Name
 				if s.Level >= 0 {
 					n += fmt.Sprintf(" (%d%%)", s.Level)
@@ -523,12 +524,12 @@ func alertMessage(a ipp.Alert, st ipp.PrinterStatus, prof *ipp.Profile) Alert {
 			what = strings.Join(low, ", ")
 		}
 		al.Severity, al.Message = "warning", "toner low: have a replacement ready for "+what
-		if a.Kind == ipp.AlertTonerEmpty {
+		if a.Kind == printer.AlertTonerEmpty {
 			al.Severity, al.Message = "critical", "replace the toner: "+what
 		}
-	case ipp.AlertCoverOpen:
+	case printer.AlertCoverOpen:
 		al.Severity, al.Message = "warning", "close the printer's cover or door"
-	case ipp.AlertOffline:
+	case printer.AlertOffline:
 		al.Severity, al.Message = "critical", "printer does not answer: check its power and network cable"
 		if st.Error != "" && al.Detail == "" {
 			al.Detail = st.Error
@@ -609,7 +610,7 @@ func scanJob(row *sql.Row) (jobRow, error) {
 // else the newest. Failing that, the row being submitted (the printer can
 // report a job before Print-Job has returned its id to the submitter;
 // submissions to a device are serialized). sql.ErrNoRows: none.
-func jobRowOf(tx *store.Tx, device string, id ipp.JobID, uuid string) (int64, error) {
+func jobRowOf(tx *store.Tx, device string, id printer.JobID, uuid string) (int64, error) {
 	rows, err := tx.Query(`SELECT j.id, COALESCE(kv.value, '') FROM print_jobs j LEFT JOIN kv ON kv.ns=? AND kv.key=?||'/'||j.id
 		WHERE j.device=? AND j.job_id=? AND j.ended IS NULL ORDER BY j.id DESC`, followNS, device, device, int(id))
 	if err != nil {
@@ -654,7 +655,7 @@ func jobRowOf(tx *store.Tx, device string, id ipp.JobID, uuid string) (int64, er
 
 // onJobUpdate records a running job's progress and keeps its identity
 // (job-uuid, submission) for Follow after a restart.
-func (pg *printGlue) onJobUpdate(s *deviceSink, tx *store.Tx, u ipp.JobUpdate) error {
+func (pg *printGlue) onJobUpdate(s *deviceSink, tx *store.Tx, u printer.JobUpdate) error {
 	row, err := jobRowOf(tx, s.device, u.JobID, u.UUID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // not a print.submit job: billed without a room at its end
@@ -675,7 +676,7 @@ func (pg *printGlue) onJobUpdate(s *deviceSink, tx *store.Tx, u ipp.JobUpdate) e
 }
 
 // onJobDone bills a job that ended; dup is true when it was billed before.
-func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d ipp.JobDone) (dup bool, err error) {
+func (pg *printGlue) onJobDone(s *deviceSink, tx *store.Tx, r drivers.Result, d printer.JobDone) (dup bool, err error) {
 	ident := jobIdentity(r.Key)
 	if ident == "" {
 		ident = fmt.Sprintf("%s/job/%d/journal/%d", s.device, d.JobID, r.FrameID)
@@ -995,7 +996,7 @@ func (h printSubmitHandler) Execute(ctx context.Context, c *bus.Command) (any, e
 		return nil, fmt.Errorf("print job not recorded: %w", err)
 	}
 	user := d.Operator
-	jid, serr := p.Submit(ctx, ipp.Job{Path: spool, Format: d.Format, Copies: d.Copies, Sides: d.Sides, ColorMode: d.Color,
+	jid, serr := p.Submit(ctx, printer.Job{Path: spool, Format: d.Format, Copies: d.Copies, Sides: d.Sides, ColorMode: d.Color,
 		Media: d.Media, Name: d.Name, User: user})
 	err = g.st.InTx(context.Background(), func(tx *store.Tx) error {
 		if serr != nil {
@@ -1008,7 +1009,7 @@ func (h printSubmitHandler) Execute(ctx context.Context, c *bus.Command) (any, e
 	mu.Unlock()
 	pg.poke()
 	if serr != nil {
-		if errors.Is(serr, ipp.ErrFormat) {
+		if errors.Is(serr, printer.ErrFormat) {
 			return nil, &bus.FieldError{Field: "data.format", Problem: serr.Error()}
 		}
 		return nil, fmt.Errorf("the printer refused the job: %w", serr)
@@ -1054,7 +1055,7 @@ func (h printSubmitHandler) Execute(ctx context.Context, c *bus.Command) (any, e
 	default:
 		res.Note = "the charge was not recorded: see the gateway log"
 	}
-	if done.State != ipp.JobCompleted {
+	if done.State != printer.JobCompleted {
 		why := strings.Join(done.Reasons, ", ")
 		if why == "" {
 			why = "no reason given"
@@ -1094,7 +1095,7 @@ func (h printCancelHandler) Execute(ctx context.Context, c *bus.Command) (any, e
 	if err := bus.DecodeData(c, &d); err != nil {
 		return nil, err
 	}
-	if err := h.pg.printer(c.Device).Cancel(ctx, ipp.JobID(d.JobID)); err != nil {
+	if err := h.pg.printer(c.Device).Cancel(ctx, printer.JobID(d.JobID)); err != nil {
 		return nil, err
 	}
 	return map[string]any{"job_id": d.JobID, "state": "cancel requested", "note": "the impressions completed until it stops are billed (hotel.print.job.completed)"}, nil
@@ -1278,8 +1279,8 @@ func (h copyStopHandler) Execute(ctx context.Context, c *bus.Command) (any, erro
 	if err != nil {
 		return nil, fmt.Errorf("copy counter of %s unreadable: %w; the session stays open: try again, or stop it with void", c.Device, err)
 	}
-	start := ipp.Counters{At: time.Unix(0, s.started), Source: ipp.CounterSource(s.source), Impressions: s.count, Color: -1, Mono: -1}
-	var jobs []ipp.JobDone
+	start := printer.Counters{At: time.Unix(0, s.started), Source: printer.CounterSource(s.source), Impressions: s.count, Color: -1, Mono: -1}
+	var jobs []printer.JobDone
 	rows, err := g.st.Query(ctx, `SELECT ended, counter_impressions FROM print_jobs WHERE device=? AND ended > ? AND ended <= ? AND counter_impressions > 0`,
 		c.Device, s.started, end.At.UnixNano())
 	if err != nil {
@@ -1293,11 +1294,11 @@ func (h copyStopHandler) Execute(ctx context.Context, c *bus.Command) (any, erro
 			rows.Close()
 			return nil, err
 		}
-		jobs = append(jobs, ipp.JobDone{At: time.Unix(0, at), CounterImpressions: n})
+		jobs = append(jobs, printer.JobDone{At: time.Unix(0, at), CounterImpressions: n})
 		printed += int64(n)
 	}
 	rows.Close()
-	pages, err := ipp.CopyPages(start, end, jobs)
+	pages, err := printer.CopyPages(start, end, jobs)
 	if err != nil {
 		return nil, fmt.Errorf("%w; the session stays open: stop it with void and bill by hand", err)
 	}

@@ -1,6 +1,13 @@
-package faxmodem
+// Package fax is the fax model a fax modem driver and the fax desk share:
+// a job to send and its page-by-page result, a fax received with its
+// pages still coded as they came off the line, and the Modem seam the desk
+// sends through. Drivers (drivers/faxmodem) produce it; the fax desk
+// consumes it; neither imports the other.
+package fax
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"switchboard/internal/fax/codec"
@@ -103,8 +110,8 @@ type ReceivedPage struct {
 	BitRate  int
 }
 
-// Received is a fax received; it is delivered through the Sink as the
-// Record of a drivers.Result whose Key is the session key.
+// Received is a fax received; the driver delivers it as the record of its
+// session's frame, keyed by the session key.
 type Received struct {
 	Key      string
 	RemoteID string // the sender's TSI
@@ -119,11 +126,22 @@ type Received struct {
 	Trace    string
 }
 
-// T.30 timers (T.30 §5.4.3.1, "Timers").
-const (
-	T1 = 35 * time.Second // T.30 §5.4.3.1: T1 35 ± 5 s, to identify the far end
-	T2 = 6 * time.Second  // T.30 §5.4.3.1: T2 6 ± 1 s, waiting for a command
-	T3 = 10 * time.Second // T.30 §5.4.3.1: T3 10 ± 5 s, operator alert
-	T4 = 3 * time.Second  // T.30 §5.4.3.1: T4 3 s ± 15 %, waiting for a response
-	T5 = 60 * time.Second // T.30 §5.4.3.1: T5 60 ± 5 s, ECM receiver not ready
+// Modem is a fax modem as the fax desk uses it.
+type Modem interface {
+	// Send dials job.Number and sends the pages. The result is complete
+	// even on error: the pages confirmed so far are billable.
+	Send(ctx context.Context, job SendJob) (SendResult, error)
+	// DialEvidence says how the dial of a job keyed key shows in the
+	// device's journal (its frames' key prefix and the dial command), so
+	// that after a stop the core can tell a job that dialled from one that
+	// never did.
+	DialEvidence(key string) (keyPrefix string, rawPrefix []byte)
+}
+
+// Errors a Modem returns.
+var (
+	// ErrBusy: the modem is in a call (or no session is up); retry later.
+	ErrBusy = errors.New("faxmodem: modem busy or link down")
+	// ErrModemGone: the modem's port closed (switched off, unplugged).
+	ErrModemGone = errors.New("faxmodem: modem port closed")
 )

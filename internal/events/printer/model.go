@@ -1,6 +1,15 @@
-package ipp
+// Package printer is the printer model the IPP driver and the print desk
+// share: a printer's status and alerts, a job to print, its progress and
+// its end (what billing needs), the device's lifetime counters, and the
+// Printer seam the desk prints through. Drivers (drivers/ipp) produce it;
+// the print desk consumes it; neither imports the other.
+package printer
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"time"
 )
 
@@ -95,8 +104,6 @@ const (
 	JobCompleted  JobState = "completed"
 )
 
-var jobStates = map[int]JobState{3: JobPending, 4: JobHeld, 5: JobProcessing, 6: JobStopped, 7: JobCanceled, 8: JobAborted, 9: JobCompleted}
-
 // Terminal reports whether the job will not change any more.
 func (s JobState) Terminal() bool { return s == JobCanceled || s == JobAborted || s == JobCompleted }
 
@@ -182,4 +189,103 @@ type Counters struct {
 type CounterReading struct {
 	Device string `json:"device"`
 	Counters
+}
+
+// Job is a document to print.
+type Job struct {
+	// Document is read once; Path is used when Document is nil.
+	Document io.Reader
+	Path     string
+	// Format is the MIME type (application/pdf, application/postscript,
+	// image/jpeg); empty: sniffed from the first bytes.
+	Format string
+	Copies int // 0 means 1
+	// Sides: one-sided, two-sided-long-edge, two-sided-short-edge
+	// (RFC 8011 §5.2.8); empty means one-sided.
+	Sides string
+	// ColorMode: monochrome or color (PWG 5100.13 print-color-mode);
+	// empty means monochrome, so that a guest is never billed colour by
+	// a printer default.
+	ColorMode string
+	// Media is a PWG media name (iso_a4_210x297mm); empty: the printer's
+	// default.
+	Media string
+	Name  string // job-name
+	User  string // requesting-user-name: the operator or the room
+}
+
+// ErrFormat means the printer cannot print the document's format.
+var ErrFormat = errors.New("document format not supported by the printer")
+
+// ErrJobLost means the printer no longer knows a job: it restarted or
+// purged it, or its job-id now names another job (RFC 8011 job-ids
+// restart with the printer).
+var ErrJobLost = errors.New("job lost by the printer")
+
+// Resume is what a gateway kept of a job it followed before it restarted:
+// the job's identity (from its last JobUpdate) and what was asked.
+type Resume struct {
+	// UUID is the job's job-uuid ("" when the printer never gave one: the
+	// job-id cannot then be told from a later job's after a printer
+	// restart). Submitted is JobUpdate.Submitted. Together they keep the
+	// keys of the job's frames (so its billing idemkey) what they were.
+	UUID      string
+	Submitted time.Time
+	// Job is what was asked (copies, sides, colour, media, name, user:
+	// JobDone's defaults when the printer does not report them); Path,
+	// when the document is still spooled, gives its page count.
+	Job Job
+	// State and Impressions are the last seen: a job lost by the printer
+	// is billed for Impressions.
+	State       JobState
+	Impressions int
+}
+
+// CopyPages is what a walk-up copy session made: the lifetime counter's
+// difference between start and end minus what print jobs that ended in
+// between added to it (their CounterImpressions). The error says why the
+// readings cannot be compared (another source, the counter went back: a
+// replaced board or a reset) or why the jobs do not fit (more than the
+// counter moved: a reading taken before the engine counted).
+func CopyPages(start, end Counters, jobs []JobDone) (int64, error) {
+	if start.Source != end.Source {
+		return 0, fmt.Errorf("copy session: counters from %s and %s cannot be compared", start.Source, end.Source)
+	}
+	if end.At.Before(start.At) {
+		return 0, fmt.Errorf("copy session: end reading %v is before the start %v", end.At, start.At)
+	}
+	diff := end.Impressions - start.Impressions
+	if diff < 0 {
+		return 0, fmt.Errorf("copy session: counter went back from %d to %d (device reset or replaced)", start.Impressions, end.Impressions)
+	}
+	var printed int64
+	for _, j := range jobs {
+		if j.At.After(start.At) && !j.At.After(end.At) {
+			printed += int64(j.CounterImpressions)
+		}
+	}
+	if printed > diff {
+		return 0, fmt.Errorf("copy session: print jobs made %d impressions but the counter moved %d", printed, diff)
+	}
+	return diff - printed, nil
+}
+
+// Printer is a printer or copier as the print desk uses it.
+type Printer interface {
+	// Submit sends a job and follows it in the background (JobUpdate
+	// records while it runs, JobDone once); it returns the printer's
+	// job-id once the printer accepted the job.
+	Submit(ctx context.Context, j Job) (JobID, error)
+	// Wait waits for a submitted job's end.
+	Wait(ctx context.Context, id JobID) (JobDone, error)
+	// Cancel asks the printer to cancel a job.
+	Cancel(ctx context.Context, id JobID) error
+	// Follow resumes following a job a previous run left running; an
+	// error wrapping ErrJobLost: the printer no longer knows it.
+	Follow(ctx context.Context, id JobID, r Resume) error
+	// Counters reads the device's lifetime impression counters.
+	Counters(ctx context.Context) (Counters, error)
+	// SizeOf is the tariff size (A4, A3, Letter) of a PWG media name, ""
+	// when the printer's profile does not know it.
+	SizeOf(media string) string
 }
