@@ -142,6 +142,11 @@ func NewWithProfile(dev drivers.Device, deps drivers.Deps, p *Profile) (*Driver,
 // Profile returns the driver's profile.
 func (d *Driver) Profile() *Profile { return d.prof }
 
+// Capabilities are what the profile's PBX can do (hotel.Link).
+func (d *Driver) Capabilities() hotel.Capabilities { return d.prof.HotelCapabilities() }
+
+var _ hotel.Link = (*Driver)(nil)
+
 // SetStateSource gives the driver the core's current state for resyncs.
 func (d *Driver) SetStateSource(s hotel.StateSource) {
 	d.mu.Lock()

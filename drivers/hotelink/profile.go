@@ -1,6 +1,7 @@
 package hotelink
 
 import (
+	"slices"
 	"bytes"
 	"errors"
 	"fmt"
@@ -61,7 +62,34 @@ type Profile struct {
 		Functions map[string]string `yaml:"functions"`
 	} `yaml:"sx200"`
 	SMDRKinds map[string]string `yaml:"smdr_kinds"`
-	Examples  []ProfileExample  `yaml:"examples"`
+	// Capabilities say where the PBX's hotel interface falls short of the
+	// full model; unset keys mean it does not.
+	Capabilities struct {
+		// Commands false: the PBX takes no command over its link, a
+		// person sets each one at the attendant console (Panasonic).
+		Commands *bool `yaml:"commands"`
+		// DatedWakeups false: the PBX's wake-up record carries a time of
+		// day and no date (SX-200 WAK HHMM), so it rings at the next such
+		// time.
+		DatedWakeups *bool `yaml:"dated_wakeups"`
+	} `yaml:"capabilities"`
+	Examples []ProfileExample `yaml:"examples"`
+}
+
+// HotelCapabilities is what the profile's PBX can do, for the hotel desk.
+func (p *Profile) HotelCapabilities() hotel.Capabilities {
+	c := hotel.Capabilities{Profile: p.ID, Commands: true, DatedWakeups: true, ResyncOnLinkStart: p.Link.ResyncOnLinkStart}
+	if v := p.Capabilities.Commands; v != nil {
+		c.Commands = *v
+	}
+	if v := p.Capabilities.DatedWakeups; v != nil {
+		c.DatedWakeups = *v
+	}
+	for cos := range p.COS {
+		c.COS = append(c.COS, cos)
+	}
+	slices.Sort(c.COS)
+	return c
 }
 
 // ProfileExample is an inline example: a raw record from the PBX and what

@@ -261,6 +261,42 @@ type Snapshot struct {
 	Wakeups []Wakeup
 }
 
+// Capabilities say what a PBX's hotel interface can do. They come from its
+// profile: the core never asks which protocol a link speaks.
+type Capabilities struct {
+	Profile string
+	// Commands: the PBX takes commands over the link. Without, every
+	// command is answered as an operator task (set at the console) and
+	// there is no link to watch before a wake-up.
+	Commands bool
+	// DatedWakeups: a wake-up carries its date (FIAS WR DA and TI).
+	// Without (Mitel SX-200 WAK HHMM), the PBX rings at the next such time
+	// of day, so a wake-up goes to it only within the last day before it.
+	DatedWakeups bool
+	// ResyncOnLinkStart: the link sends the whole state (rooms and
+	// wake-ups) at each link start, so nothing is re-sent one by one.
+	ResyncOnLinkStart bool
+	// COS are the classes of service the PBX's profile maps; none: class of
+	// service is not set over this link.
+	COS []COS
+}
+
+// Link is a PBX's hotel interface as the hotel desk uses it.
+type Link interface {
+	// Send sends one command and waits for the PBX's answer; an error
+	// wrapping ErrLinkDown is retryable.
+	Send(ctx context.Context, cmd Command) (CommandAck, error)
+	// LinkUp reports whether the application link is up.
+	LinkUp() bool
+	// Capabilities are what the PBX can do.
+	Capabilities() Capabilities
+	// SetStateSource gives the link the front office's state for its
+	// resyncs; SetClock the clock that dates what the PBX reports without
+	// a date.
+	SetStateSource(StateSource)
+	SetClock(now func() time.Time)
+}
+
 // StateSource gives a driver the current state for a database resync
 // (FIAS DR) and at link start. The core implements it from its folio and
 // wake-up schedule.
