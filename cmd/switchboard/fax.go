@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"switchboard/drivers/faxmodem"
+	"switchboard/internal/business"
 	tifff "switchboard/internal/fax/tiff"
 	"switchboard/internal/transport"
 	"text/tabwriter"
@@ -58,7 +59,7 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 	switch sub {
 	case "send":
 		to = fl.String("to", "", "the fax number (required)")
-		room = fl.String("room", "", "the room to bill, or "+gateway.WalkIn+" (required)")
+		room = fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
 		operator = fl.String("operator", "", "your operator code (required)")
 		resolution = fl.String("resolution", "fine", "fine or standard")
 	case "list":

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/internal/business"
 	"switchboard/internal/config"
-	"switchboard/internal/gateway"
+	"switchboard/internal/events/printer"
 )
 
 func init() {
@@ -46,13 +47,13 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	fl.Usage = func() { fmt.Fprintln(stderr, printUsage); fl.PrintDefaults() }
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	printer := fl.String("printer", "", "the printer's device id (required)")
-	room := fl.String("room", "", "the room to bill, or "+gateway.WalkIn+" (required)")
+	prn := fl.String("printer", "", "the printer's device id (required)")
+	room := fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
 	operator := fl.String("operator", "", "your operator code (required)")
 	copies := fl.Int("copies", 1, "copies")
 	sides := fl.String("sides", "one-sided", "one-sided, two-sided-long-edge or two-sided-short-edge")
 	color := fl.String("color", "monochrome", "monochrome or color")
-	media := fl.String("media", gateway.DefaultMedia, "PWG media name")
+	media := fl.String("media", printer.DefaultMedia, "PWG media name")
 	name := fl.String("name", "", "job name (default: the file name)")
 	format := fl.String("format", "", "MIME type (default: from the document's first bytes)")
 	keep := fl.String("keep-until", "", "keep the document until this date (YYYY-MM-DD: to the end of that day) or RFC 3339 time")
@@ -65,7 +66,7 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var missing []string
-	for f, v := range map[string]string{"--printer": *printer, "--room": *room, "--operator": *operator} {
+	for f, v := range map[string]string{"--printer": *prn, "--room": *room, "--operator": *operator} {
 		if v == "" {
 			missing = append(missing, f)
 		}
@@ -81,11 +82,11 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 	}
 	var doc []byte
 	if pos[0] == "-" {
-		doc, err = io.ReadAll(io.LimitReader(os.Stdin, gateway.MaxPrintDocument+1))
+		doc, err = io.ReadAll(io.LimitReader(os.Stdin, printer.MaxDocument+1))
 	} else {
 		var fi os.FileInfo
-		if fi, err = os.Stat(pos[0]); err == nil && fi.Size() > gateway.MaxPrintDocument {
-			err = fmt.Errorf("%s is %.1f MiB: the limit is %d MiB", pos[0], float64(fi.Size())/(1<<20), gateway.MaxPrintDocument>>20)
+		if fi, err = os.Stat(pos[0]); err == nil && fi.Size() > printer.MaxDocument {
+			err = fmt.Errorf("%s is %.1f MiB: the limit is %d MiB", pos[0], float64(fi.Size())/(1<<20), printer.MaxDocument>>20)
 		} else if err == nil {
 			doc, err = os.ReadFile(pos[0])
 		}
@@ -93,8 +94,8 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 			*name = filepath.Base(pos[0])
 		}
 	}
-	if err == nil && len(doc) > gateway.MaxPrintDocument {
-		err = fmt.Errorf("the document is over %d MiB", gateway.MaxPrintDocument>>20)
+	if err == nil && len(doc) > printer.MaxDocument {
+		err = fmt.Errorf("the document is over %d MiB", printer.MaxDocument>>20)
 	}
 	if err == nil && len(doc) == 0 {
 		err = errors.New("the document is empty")
@@ -107,9 +108,9 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	data := gateway.PrintSubmitData{Room: *room, Operator: *operator, Copies: *copies, Sides: *sides, Color: *color, Media: *media,
+	data := printer.SubmitData{Room: *room, Operator: *operator, Copies: *copies, Sides: *sides, Color: *color, Media: *media,
 		Name: *name, Format: *format, KeepUntil: *keep, Document: base64.StdEncoding.EncodeToString(doc)}
-	return sendCommand(cfg, "print", *printer, "print.submit", data, *timeout, stdout, stderr)
+	return sendCommand(cfg, "print", *prn, "print.submit", data, *timeout, stdout, stderr)
 }
 
 const copyUsage = `usage: switchboard copy start --device D --room R --operator O [--media iso_a4_210x297mm] [--color monochrome|color]
@@ -130,9 +131,9 @@ func runCopy(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	device := fl.String("device", "", "the copier's device id (required)")
-	room := fl.String("room", "", "the room to bill, or "+gateway.WalkIn+" (required)")
+	room := fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
 	operator := fl.String("operator", "", "your operator code (start: required)")
-	media := fl.String("media", gateway.DefaultMedia, "start: the paper size billed")
+	media := fl.String("media", printer.DefaultMedia, "start: the paper size billed")
 	color := fl.String("color", "monochrome", "start: monochrome or color")
 	void := fl.Bool("void", false, "stop: close the session without billing (the counter cannot be trusted)")
 	reason := fl.String("reason", "", "stop --void: why")
@@ -156,7 +157,7 @@ func runCopy(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if sub == "start" {
-		return sendCommand(cfg, "print", *device, "copy.start", gateway.CopyStartData{Room: *room, Operator: *operator, Media: *media, Color: *color}, *timeout, stdout, stderr)
+		return sendCommand(cfg, "print", *device, "copy.start", printer.CopyStartData{Room: *room, Operator: *operator, Media: *media, Color: *color}, *timeout, stdout, stderr)
 	}
-	return sendCommand(cfg, "print", *device, "copy.stop", gateway.CopyStopData{Room: *room, Void: *void, Reason: *reason}, *timeout, stdout, stderr)
+	return sendCommand(cfg, "print", *device, "copy.stop", printer.CopyStopData{Room: *room, Void: *void, Reason: *reason}, *timeout, stdout, stderr)
 }

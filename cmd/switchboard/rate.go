@@ -156,7 +156,7 @@ func rateStream(b *folio.Biller, in io.Reader, out, errw io.Writer) (ok bool) {
 			rc.NotPosted = RateOnly
 		}
 		if rc.Breakdown == nil {
-			rc.Breakdown = []folio.Line{}
+			rc.Breakdown = []events.Line{}
 		}
 		if err := enc.Encode(rc); err != nil {
 			fmt.Fprintf(errw, "rate: %v\n", err)

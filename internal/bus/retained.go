@@ -22,10 +22,14 @@ type Retained struct {
 	mu  sync.Mutex
 }
 
-// NewRetained binds retained state to a store and a session.
+// NewRetained binds retained state to a store and a session. Without a
+// session (nil: a tool working on the store while the daemon runs), values
+// are only stored: the daemon publishes them at its next connect.
 func NewRetained(st *store.Store, cl *Client, log *slog.Logger) *Retained {
 	r := &Retained{st: st, cl: cl, log: log}
-	cl.OnConnect(func(uint64) { r.republish() })
+	if cl != nil {
+		cl.OnConnect(func(uint64) { r.republish() })
+	}
 	return r
 }
 
@@ -36,7 +40,9 @@ func (r *Retained) Set(ctx context.Context, topic string, payload []byte) error 
 	if err := r.st.Put(ctx, retainedNS, topic, payload); err != nil {
 		return err
 	}
-	r.cl.PublishAsync(topic, 1, true, payload)
+	if r.cl != nil {
+		r.cl.PublishAsync(topic, 1, true, payload)
+	}
 	return nil
 }
 

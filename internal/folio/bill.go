@@ -11,56 +11,49 @@ import (
 	"switchboard/internal/store"
 )
 
-// Line is one step of a price as the folio shows it.
-type Line struct {
-	Step     string       `json:"step"`
-	Amount   rating.Money `json:"amount"`
-	Included bool         `json:"included,omitempty"`
-}
-
 // RatedCall is a CallRecord with its rating and what was posted: the output
 // of `switchboard rate` and the ledger's record of a call.
 type RatedCall struct {
 	events.CallRecord
-	Class         rating.Class `json:"class,omitempty"`
-	Destination   string       `json:"destination,omitempty"`
-	MatchedPrefix string       `json:"matched_prefix,omitempty"`
-	RateID        string       `json:"rate_id,omitempty"`
-	TariffVersion string       `json:"tariff_version,omitempty"`
-	BillableS     int          `json:"billable_s"`
-	CarrierCost   rating.Money `json:"carrier_cost"`
-	Price         rating.Money `json:"price"`
-	Currency      string       `json:"currency,omitempty"`
-	AmountMinor   int64        `json:"amount_minor"`
-	Breakdown     []Line       `json:"breakdown"`
-	RatingFlags   []string     `json:"rating_flags,omitempty"`
-	Posted        bool         `json:"posted"`
-	NotPosted     string       `json:"not_posted,omitempty"`
-	Room          string       `json:"room,omitempty"`
-	Flags         []string     `json:"flags,omitempty"`
+	Class         rating.Class  `json:"class,omitempty"`
+	Destination   string        `json:"destination,omitempty"`
+	MatchedPrefix string        `json:"matched_prefix,omitempty"`
+	RateID        string        `json:"rate_id,omitempty"`
+	TariffVersion string        `json:"tariff_version,omitempty"`
+	BillableS     int           `json:"billable_s"`
+	CarrierCost   rating.Money  `json:"carrier_cost"`
+	Price         rating.Money  `json:"price"`
+	Currency      string        `json:"currency,omitempty"`
+	AmountMinor   int64         `json:"amount_minor"`
+	Breakdown     []events.Line `json:"breakdown"`
+	RatingFlags   []string      `json:"rating_flags,omitempty"`
+	Posted        bool          `json:"posted"`
+	NotPosted     string        `json:"not_posted,omitempty"`
+	Room          string        `json:"room,omitempty"`
+	Flags         []string      `json:"flags,omitempty"`
 }
 
 // Charge is the data of hotel.pbx.call.charged: one posting to a guest's folio.
 type Charge struct {
-	Device        string       `json:"device"`
-	JournalID     int64        `json:"journal_id"`
-	Room          string       `json:"room"`
-	Reservation   string       `json:"reservation,omitempty"`
-	StayID        int64        `json:"stay_id"`
-	Extension     string       `json:"extension"`
-	Class         rating.Class `json:"class"`
-	Destination   string       `json:"destination"`
-	Dialed        string       `json:"dialed"` // masked per billing.mask_dialed
-	Start         time.Time    `json:"start"`
-	DurationS     int          `json:"duration_s"`
-	BillableS     int          `json:"billable_s"`
-	CarrierCost   rating.Money `json:"carrier_cost"`
-	Breakdown     []Line       `json:"breakdown"`
-	Amount        rating.Money `json:"amount"`
-	AmountMinor   int64        `json:"amount_minor"`
-	Currency      string       `json:"currency"`
-	TariffVersion string       `json:"tariff_version"`
-	Late          bool         `json:"late,omitempty"`
+	Device        string        `json:"device"`
+	JournalID     int64         `json:"journal_id"`
+	Room          string        `json:"room"`
+	Reservation   string        `json:"reservation,omitempty"`
+	StayID        int64         `json:"stay_id"`
+	Extension     string        `json:"extension"`
+	Class         rating.Class  `json:"class"`
+	Destination   string        `json:"destination"`
+	Dialed        string        `json:"dialed"` // masked per billing.mask_dialed
+	Start         time.Time     `json:"start"`
+	DurationS     int           `json:"duration_s"`
+	BillableS     int           `json:"billable_s"`
+	CarrierCost   rating.Money  `json:"carrier_cost"`
+	Breakdown     []events.Line `json:"breakdown"`
+	Amount        rating.Money  `json:"amount"`
+	AmountMinor   int64         `json:"amount_minor"`
+	Currency      string        `json:"currency"`
+	TariffVersion string        `json:"tariff_version"`
+	Late          bool          `json:"late,omitempty"`
 }
 
 // Flagged is the data of hotel.pbx.call.flagged: a call the night audit
@@ -163,7 +156,7 @@ func (b *Biller) rate(rec events.CallRecord, lines bool) (RatedCall, *rating.Res
 		return rc, &res, nil
 	}
 	for _, s := range res.Breakdown {
-		rc.Breakdown = append(rc.Breakdown, Line{Step: s.String(), Amount: s.Amount, Included: s.Included})
+		rc.Breakdown = append(rc.Breakdown, events.Line{Step: s.String(), Amount: s.Amount, Included: s.Included})
 	}
 	return rc, &res, nil
 }

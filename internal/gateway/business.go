@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"switchboard/internal/bus"
-	"switchboard/internal/folio"
+	"switchboard/internal/events"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -30,10 +30,10 @@ type businessPrice struct {
 	unbilled string
 }
 
-func (bp businessPrice) lines() []folio.Line {
-	out := make([]folio.Line, 0, len(bp.res.Breakdown))
+func (bp businessPrice) lines() []events.Line {
+	out := make([]events.Line, 0, len(bp.res.Breakdown))
 	for _, s := range bp.res.Breakdown {
-		out = append(out, folio.Line{Step: s.String(), Amount: s.Amount})
+		out = append(out, events.Line{Step: s.String(), Amount: s.Amount})
 	}
 	return out
 }
@@ -80,22 +80,6 @@ func oneOf(field, v, def string, allowed []string) (string, error) {
 	return v, nil
 }
 
-// checkRoom accepts a room of the config's room map, or walk-in (a guest
-// who pays at the desk). Without a room map any room number is taken.
-func (pg *printGlue) checkRoom(room string) error {
-	if err := plainText("data.room", room, 16, true); err != nil {
-		return err
-	}
-	dir := pg.g.Biller().Dir
-	if room == WalkIn || dir == nil || len(dir.Ranges()) == 0 {
-		return nil
-	}
-	if r, _, ok := dir.Lookup(room); !ok || r != room {
-		return &bus.FieldError{Field: "data.room", Problem: fmt.Sprintf("room %s unknown: not in the rooms of the config (use %q for a guest paying at the desk)", room, WalkIn)}
-	}
-	return nil
-}
-
 // priceItem prices one business-centre item. An item the tariff cannot
 // price is kept, unbilled, with the tariff's reason: not dropped.
 func priceItem(t *rating.BusinessTariff, it rating.BusinessItem) businessPrice {
@@ -110,12 +94,12 @@ func priceItem(t *rating.BusinessTariff, it rating.BusinessItem) businessPrice {
 // print job, a copy session, a fax quote, delivery or send), inlined in
 // their JSON.
 type Charge struct {
-	Amount      rating.Money `json:"amount"`
-	AmountMinor int64        `json:"amount_minor"`
-	Currency    string       `json:"currency"`
-	Tariff      string       `json:"tariff"`
-	Breakdown   []folio.Line `json:"breakdown"`
-	Unbilled    string       `json:"unbilled,omitempty"`
+	Amount      rating.Money  `json:"amount"`
+	AmountMinor int64         `json:"amount_minor"`
+	Currency    string        `json:"currency"`
+	Tariff      string        `json:"tariff"`
+	Breakdown   []events.Line `json:"breakdown"`
+	Unbilled    string        `json:"unbilled,omitempty"`
 }
 
 // charge is the price as an event carries it, priced with the named tariff.

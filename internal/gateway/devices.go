@@ -8,6 +8,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/config"
+	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	"switchboard/internal/store"
 	"switchboard/internal/transport"
@@ -88,8 +89,26 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			g.deviceFailed(sink, err)
 			continue
 		}
+		g.drvMu.Lock()
+		if g.drivers == nil {
+			g.drivers = map[string]drivers.Driver{}
+		}
+		g.drivers[d.ID] = drv
+		g.drvMu.Unlock()
 		hooked := true
+		for _, dk := range g.desks {
+			if u, ok := dk.(desk.DeviceUser); ok {
+				if _, err := u.AttachDevice(sink.dev, drv); err != nil {
+					g.deviceFailed(sink, err)
+					hooked = false
+					break
+				}
+			}
+		}
 		for _, h := range deviceHooks {
+			if !hooked {
+				break
+			}
 			if err := h(g, d, drv); err != nil {
 				g.deviceFailed(sink, err)
 				hooked = false

@@ -57,14 +57,15 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/bus"
+	"switchboard/internal/business"
 	"switchboard/internal/config"
+	"switchboard/internal/events"
 	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	faxjobs "switchboard/internal/fax/jobs"
 	faxpdf "switchboard/internal/fax/pdf"
 	"switchboard/internal/fax/textpage"
 	tifff "switchboard/internal/fax/tiff"
-	"switchboard/internal/folio"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 	"switchboard/tariffs"
@@ -585,7 +586,7 @@ func faxChargeIdem(j faxjobs.Job, attempt int) string {
 }
 
 // jobCharges reads the business charges earlier attempts of a job made.
-func jobCharges(tx *store.Tx, j faxjobs.Job) ([]FaxCharge, []folio.Line, error) {
+func jobCharges(tx *store.Tx, j faxjobs.Job) ([]FaxCharge, []events.Line, error) {
 	rows, err := tx.Query(`SELECT idemkey, units, amount, amount_minor, breakdown, unbilled FROM business_charges
 		WHERE service=? AND device=? AND ref=? ORDER BY at, idemkey`, rating.ServiceFaxSend, j.Device, fmt.Sprintf("fax-job/%d", j.ID))
 	if err != nil {
@@ -593,7 +594,7 @@ func jobCharges(tx *store.Tx, j faxjobs.Job) ([]FaxCharge, []folio.Line, error) 
 	}
 	defer rows.Close()
 	var out []FaxCharge
-	var lines []folio.Line
+	var lines []events.Line
 	for rows.Next() {
 		var c FaxCharge
 		var amount, breakdown string
@@ -604,7 +605,7 @@ func jobCharges(tx *store.Tx, j faxjobs.Job) ([]FaxCharge, []folio.Line, error) 
 			return nil, nil, fmt.Errorf("charge %s: %w", c.IdemKey, err)
 		}
 		fmt.Sscanf(c.IdemKey[strings.LastIndex(c.IdemKey, "/")+1:], "%d", &c.Attempt)
-		var ls []folio.Line
+		var ls []events.Line
 		_ = json.Unmarshal([]byte(breakdown), &ls)
 		lines = append(lines, ls...)
 		out = append(out, c)
@@ -636,7 +637,7 @@ func (fg *faxGlue) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt,
 			Number: g.Biller().MaskDialed(j.Canonical), Destination: j.Destination, Zone: j.Zone, Pages: j.Pages,
 			PagesConfirmed: a.Total, Attempts: j.Attempts, Start: a.Start.In(g.loc), DurationS: a.Duration.Seconds(),
 			BitRate: a.BitRate, RemoteID: a.RemoteID, Result: "OK", PerPage: perPage, Report: a.Report,
-			Charge: Charge{Currency: fg.tariff.Currency(), Tariff: fg.tariff.Name(), Breakdown: []folio.Line{}}, Charges: []FaxCharge{}}
+			Charge: Charge{Currency: fg.tariff.Currency(), Tariff: fg.tariff.Name(), Breakdown: []events.Line{}}, Charges: []FaxCharge{}}
 		if a.Error != "" {
 			out.Result = a.Error
 		}
@@ -1236,8 +1237,7 @@ func (h faxSendHandler) parse(c *bus.Command) (faxSendJob, error) {
 		return j, err
 	}
 	d := &j.d
-	pg := &printGlue{g: fg.g}
-	if err := pg.checkRoom(d.Room); err != nil {
+	if err := business.CheckRoom(fg.g.Biller().Dir, d.Room); err != nil {
 		return j, err
 	}
 	if err := plainText("data.operator", d.Operator, 32, true); err != nil {

@@ -13,16 +13,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"switchboard/drivers"
 	"switchboard/internal/bus"
+	"switchboard/internal/business"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
+	"switchboard/internal/printdesk"
 	"switchboard/internal/store"
 )
 
@@ -54,7 +58,22 @@ type Gateway struct {
 	workersMu sync.Mutex
 	workers   []func(ctx context.Context) // started by Run, stopped with it
 
+	// The desks, in the order they were attached: a record goes to the
+	// first that takes it, a device to every one that can use it.
+	desks   []any
+	print   *printdesk.Desk
+	tuning  Tuning
+	drvMu   sync.Mutex
+	drivers map[string]drivers.Driver // the running devices' drivers
+
 	wg sync.WaitGroup
+}
+
+// Tuning changes the desks' waits and limits from their defaults (tests
+// shorten them); the zero Tuning is production's. Fields the gateway sets
+// from the config (tariffs, folders, rooms) are ignored here.
+type Tuning struct {
+	Print printdesk.Options
 }
 
 // Status is the data of the retained edge/{gateway}/status message.
@@ -71,6 +90,11 @@ type Status struct {
 
 // New opens the store and prepares the MQTT side; Run starts everything.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, error) {
+	return NewTuned(ctx, cfg, log, Tuning{})
+}
+
+// NewTuned is New with the desks' waits and limits tuned.
+func NewTuned(ctx context.Context, cfg *config.Config, log *slog.Logger, t Tuning) (*Gateway, error) {
 	loc, err := time.LoadLocation(cfg.Site.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("site.timezone: %w", err)
@@ -85,6 +109,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 		bootID: hex.EncodeToString(b[:]),
 		start:  time.Now(),
 		Now:    time.Now,
+		tuning: t,
 	}
 	bl, err := loadBiller(cfg, g)
 	if err != nil {
@@ -95,6 +120,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 		return nil, err
 	}
 	if err := g.openBus(); err != nil {
+		g.st.Close()
+		return nil, err
+	}
+	if err := g.attachDesks(); err != nil {
+		if g.broker != nil {
+			g.broker.Close()
+		}
 		g.st.Close()
 		return nil, err
 	}
@@ -176,7 +208,36 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
 		return nil, err
 	}
+	g.retained = bus.NewRetained(g.st, nil, log)
+	if err := g.attachDesks(); err != nil {
+		g.st.Close()
+		return nil, err
+	}
 	return g, nil
+}
+
+// attachDesks builds the front-office desks and attaches them, in the
+// order records are offered to them.
+func (g *Gateway) attachDesks() error {
+	bt, err := business.LoadTariff(g.cfg.Billing.BusinessTariff)
+	if err != nil {
+		return err
+	}
+	po := g.tuning.Print
+	po.Tariff, po.Billing = bt, g.Biller
+	po.SpoolDir = filepath.Join(filepath.Dir(g.cfg.Store.Path), "spool", "print")
+	if g.print, err = printdesk.New(host{g}, po); err != nil {
+		return err
+	}
+	g.desks = append(g.desks, g.print)
+	return nil
+}
+
+// Driver is a running device's driver (nil before Run started it).
+func (g *Gateway) Driver(device string) drivers.Driver {
+	g.drvMu.Lock()
+	defer g.drvMu.Unlock()
+	return g.drivers[device]
 }
 
 // Close closes an offline gateway's store.

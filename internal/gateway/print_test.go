@@ -19,7 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/drivers/ipp"
 	"switchboard/internal/bus"
+	"switchboard/internal/business"
+	"switchboard/internal/events/printer"
+	"switchboard/internal/printdesk"
+	printjobs "switchboard/internal/print/jobs"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/rating"
@@ -42,7 +47,7 @@ type printRig struct {
 	lenient bool
 }
 
-func startPrintRig(t *testing.T, o peers.IPPOptions, jobPoll string) *printRig {
+func startPrintRig(t *testing.T, o peers.IPPOptions, jobPoll string, tn Tuning) *printRig {
 	t.Helper()
 	peer := peers.StartIPPEvePrinter(t, o)
 	agent := peers.StartSNMPD(t, 41230)
@@ -57,7 +62,7 @@ func startPrintRig(t *testing.T, o peers.IPPOptions, jobPoll string) *printRig {
 		}}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	g, err := NewTuned(ctx, cfg, quiet, tn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +135,7 @@ func (r *printRig) event(typ string, pred func(map[string]any) bool) map[string]
 
 func tariffPrice(t *testing.T, it rating.BusinessItem) rating.BusinessResult {
 	t.Helper()
-	b, err := tariffs.FS.ReadFile(businessTariffFile)
+	b, err := tariffs.FS.ReadFile("business-center.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,20 +152,18 @@ func tariffPrice(t *testing.T, it rating.BusinessItem) rating.BusinessResult {
 
 func doc64(pages int) string { return base64.StdEncoding.EncodeToString(peers.PDF(pages)) }
 
-func withKnobs(t *testing.T, submitWait, sweep time.Duration, docLimit int) {
-	oldW, oldS, oldL := printSubmitWait, printSweepEvery, printDocLimit
-	printSubmitWait, printSweepEvery, printDocLimit = submitWait, sweep, docLimit
-	t.Cleanup(func() { printSubmitWait, printSweepEvery, printDocLimit = oldW, oldS, oldL })
+// knobs tunes the print desk's waits and its document limit.
+func knobs(submitWait, sweep time.Duration, docLimit int) Tuning {
+	return Tuning{Print: printdesk.Options{SubmitWait: submitWait, SweepEvery: sweep, MaxDocument: docLimit}}
 }
 
 func TestPrintJobBilledThroughCommand(t *testing.T) {
-	withKnobs(t, 30*time.Second, 100*time.Millisecond, MaxPrintDocument)
-	r := startPrintRig(t, peers.IPPOptions{PageDelay: 30 * time.Millisecond}, "80ms")
-	rep := r.cmd("print.submit", PrintSubmitData{Room: "1203", Operator: "op07", Copies: 2, Name: "menu.pdf", Document: doc64(3)})
+	r := startPrintRig(t, peers.IPPOptions{PageDelay: 30 * time.Millisecond}, "80ms", knobs(30*time.Second, 100*time.Millisecond, printer.MaxDocument))
+	rep := r.cmd("print.submit", printer.SubmitData{Room: "1203", Operator: "op07", Copies: 2, Name: "menu.pdf", Document: doc64(3)})
 	if rep.Status != "completed" {
 		t.Fatalf("print.submit: %+v", rep)
 	}
-	var res PrintResult
+	var res printer.SubmitResult
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
 	want := tariffPrice(t, rating.BusinessItem{Service: rating.ServicePrint, Size: "A4", Impressions: 6})
@@ -173,7 +176,7 @@ func TestPrintJobBilledThroughCommand(t *testing.T) {
 	ev := r.event("hotel.print.job.completed", func(d map[string]any) bool { return d["job_id"] == float64(res.JobID) })
 	if ev["impressions"] != float64(6) || ev["sheets"] != float64(6) || ev["amount"] != "6.00" || ev["amount_minor"] != float64(600) ||
 		ev["room"] != "1203" || ev["operator"] != "op07" || ev["state"] != "completed" || ev["color"] != "monochrome" ||
-		ev["media"] != DefaultMedia || ev["currency"] != "CNY" {
+		ev["media"] != printer.DefaultMedia || ev["currency"] != "CNY" {
 		t.Fatalf("job.completed %v", ev)
 	}
 	// The printer got A4 mono, 2 copies, the operator as the requesting user.
@@ -198,7 +201,7 @@ func TestPrintJobBilledThroughCommand(t *testing.T) {
 
 	// Two-sided colour, kept 2 s: duplex colour prices, then the purge.
 	keep := time.Now().Add(2 * time.Second).Format(time.RFC3339)
-	rep = r.cmd("print.submit", PrintSubmitData{Room: "1205", Operator: "op07", Sides: "two-sided-long-edge", Color: "color", Document: doc64(3), KeepUntil: keep})
+	rep = r.cmd("print.submit", printer.SubmitData{Room: "1205", Operator: "op07", Sides: "two-sided-long-edge", Color: "color", Document: doc64(3), KeepUntil: keep})
 	if rep.Status != "completed" {
 		t.Fatalf("duplex colour: %+v", rep)
 	}
@@ -221,24 +224,23 @@ func TestPrintJobBilledThroughCommand(t *testing.T) {
 }
 
 func TestPrintSubmitRefusals(t *testing.T) {
-	withKnobs(t, 30*time.Second, time.Second, 4096)
-	r := startPrintRig(t, peers.IPPOptions{}, "80ms")
+	r := startPrintRig(t, peers.IPPOptions{}, "80ms", knobs(30*time.Second, time.Second, 4096))
 	r.lenient = true
 	for _, tc := range []struct {
 		name  string
 		data  any
 		field string
 	}{
-		{"too large", PrintSubmitData{Room: "1203", Operator: "op1", Document: base64.StdEncoding.EncodeToString(make([]byte, 5000))}, "data.document"},
-		{"not base64", PrintSubmitData{Room: "1203", Operator: "op1", Document: "%%%"}, "data.document"},
-		{"no document", PrintSubmitData{Room: "1203", Operator: "op1"}, "data.document"},
-		{"unknown room", PrintSubmitData{Room: "9999", Operator: "op1", Document: doc64(1)}, "data.room"},
-		{"no operator", PrintSubmitData{Room: "1203", Document: doc64(1)}, "data.operator"},
-		{"bad sides", PrintSubmitData{Room: "1203", Operator: "op1", Sides: "both", Document: doc64(1)}, "data.sides"},
-		{"unpriced media", PrintSubmitData{Room: "1203", Operator: "op1", Media: "jis_b4_257x364mm", Document: doc64(1)}, "data.media"},
-		{"past keep", PrintSubmitData{Room: "1203", Operator: "op1", KeepUntil: "2020-01-01", Document: doc64(1)}, "data.keep_until"},
+		{"too large", printer.SubmitData{Room: "1203", Operator: "op1", Document: base64.StdEncoding.EncodeToString(make([]byte, 5000))}, "data.document"},
+		{"not base64", printer.SubmitData{Room: "1203", Operator: "op1", Document: "%%%"}, "data.document"},
+		{"no document", printer.SubmitData{Room: "1203", Operator: "op1"}, "data.document"},
+		{"unknown room", printer.SubmitData{Room: "9999", Operator: "op1", Document: doc64(1)}, "data.room"},
+		{"no operator", printer.SubmitData{Room: "1203", Document: doc64(1)}, "data.operator"},
+		{"bad sides", printer.SubmitData{Room: "1203", Operator: "op1", Sides: "both", Document: doc64(1)}, "data.sides"},
+		{"unpriced media", printer.SubmitData{Room: "1203", Operator: "op1", Media: "jis_b4_257x364mm", Document: doc64(1)}, "data.media"},
+		{"past keep", printer.SubmitData{Room: "1203", Operator: "op1", KeepUntil: "2020-01-01", Document: doc64(1)}, "data.keep_until"},
 		{"unknown field", map[string]any{"room": "1203", "operator": "op1", "document": doc64(1), "bogus": 1}, "data.bogus"},
-		{"format refused", PrintSubmitData{Room: "1203", Operator: "op1", Format: "image/urf", Document: doc64(1)}, "data.format"},
+		{"format refused", printer.SubmitData{Room: "1203", Operator: "op1", Format: "image/urf", Document: doc64(1)}, "data.format"},
 	} {
 		rep := r.cmd("print.submit", tc.data)
 		if rep.Status != "failed" || rep.Field != tc.field {
@@ -246,20 +248,19 @@ func TestPrintSubmitRefusals(t *testing.T) {
 		}
 	}
 	// walk-in is a room.
-	if rep := r.cmd("print.submit", PrintSubmitData{Room: WalkIn, Operator: "op1", Document: doc64(1)}); rep.Status != "completed" {
+	if rep := r.cmd("print.submit", printer.SubmitData{Room: business.WalkIn, Operator: "op1", Document: doc64(1)}); rep.Status != "completed" {
 		t.Fatalf("walk-in: %+v", rep)
 	}
 	ev := r.event("hotel.print.job.completed", func(map[string]any) bool { return true })
-	if ev["room"] != WalkIn || ev["amount"] != "2.00" { // one page: the 2.00 minimum
+	if ev["room"] != business.WalkIn || ev["amount"] != "2.00" { // one page: the 2.00 minimum
 		t.Fatalf("walk-in job %v", ev)
 	}
 }
 
 func TestPrintCancelBillsCompletedImpressions(t *testing.T) {
-	withKnobs(t, 300*time.Millisecond, time.Second, MaxPrintDocument)
-	r := startPrintRig(t, peers.IPPOptions{PageDelay: 250 * time.Millisecond}, "80ms")
-	rep := r.cmd("print.submit", PrintSubmitData{Room: "1203", Operator: "op07", Copies: 3, Document: doc64(3)})
-	var res PrintResult
+	r := startPrintRig(t, peers.IPPOptions{PageDelay: 250 * time.Millisecond}, "80ms", knobs(300*time.Millisecond, time.Second, printer.MaxDocument))
+	rep := r.cmd("print.submit", printer.SubmitData{Room: "1203", Operator: "op07", Copies: 3, Document: doc64(3)})
+	var res printer.SubmitResult
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
 	if rep.Status != "completed" || res.State == "completed" || !strings.Contains(res.Note, "charge follows") {
@@ -270,7 +271,7 @@ func TestPrintCancelBillsCompletedImpressions(t *testing.T) {
 		r.g.Store().QueryRow(context.Background(), `SELECT impressions FROM print_jobs WHERE job_id=?`, res.JobID).Scan(&n)
 		return n >= 2
 	})
-	if c := r.cmd("print.cancel", PrintCancelData{JobID: res.JobID}); c.Status != "completed" {
+	if c := r.cmd("print.cancel", printer.CancelData{JobID: res.JobID}); c.Status != "completed" {
 		t.Fatalf("cancel: %+v", c)
 	}
 	ev := r.event("hotel.print.job.completed", func(d map[string]any) bool { return d["job_id"] == float64(res.JobID) })
@@ -288,8 +289,7 @@ func TestPrintCancelBillsCompletedImpressions(t *testing.T) {
 }
 
 func TestPrinterAlertsMediaEmptyAndOffline(t *testing.T) {
-	withKnobs(t, 30*time.Second, time.Second, MaxPrintDocument)
-	r := startPrintRig(t, peers.IPPOptions{}, "80ms")
+	r := startPrintRig(t, peers.IPPOptions{}, "80ms", knobs(30*time.Second, time.Second, printer.MaxDocument))
 	alert := func(kind, state string) map[string]any {
 		return r.event("hotel.print.device.alert", func(d map[string]any) bool { return d["alert"] == kind && d["state"] == state })
 	}
@@ -325,10 +325,9 @@ func TestPrinterAlertsMediaEmptyAndOffline(t *testing.T) {
 }
 
 func TestMediaEmptyDuringJob(t *testing.T) {
-	withKnobs(t, 200*time.Millisecond, time.Second, MaxPrintDocument)
-	r := startPrintRig(t, peers.IPPOptions{PageDelay: 50 * time.Millisecond}, "80ms")
+	r := startPrintRig(t, peers.IPPOptions{PageDelay: 50 * time.Millisecond}, "80ms", knobs(200*time.Millisecond, time.Second, printer.MaxDocument))
 	r.peer.SetMediaEmpty(true)
-	rep := r.cmd("print.submit", PrintSubmitData{Room: "1203", Operator: "op07", Document: doc64(3)})
+	rep := r.cmd("print.submit", printer.SubmitData{Room: "1203", Operator: "op07", Document: doc64(3)})
 	if rep.Status != "completed" {
 		t.Fatalf("submit: %+v", rep)
 	}
@@ -342,27 +341,26 @@ func TestMediaEmptyDuringJob(t *testing.T) {
 }
 
 func TestCopySessionFromSNMPCounter(t *testing.T) {
-	withKnobs(t, 30*time.Second, time.Second, MaxPrintDocument)
-	r := startPrintRig(t, peers.IPPOptions{PageDelay: 20 * time.Millisecond}, "80ms")
-	rep := r.cmd("copy.start", CopyStartData{Room: "1203", Operator: "op07"})
+	r := startPrintRig(t, peers.IPPOptions{PageDelay: 20 * time.Millisecond}, "80ms", knobs(30*time.Second, time.Second, printer.MaxDocument))
+	rep := r.cmd("copy.start", printer.CopyStartData{Room: "1203", Operator: "op07"})
 	if rep.Status != "completed" {
 		t.Fatalf("copy.start: %+v", rep)
 	}
-	if again := r.cmd("copy.start", CopyStartData{Room: "1205", Operator: "op07"}); again.Status != "failed" || !strings.Contains(again.Reason, "open copy session") {
+	if again := r.cmd("copy.start", printer.CopyStartData{Room: "1205", Operator: "op07"}); again.Status != "failed" || !strings.Contains(again.Reason, "open copy session") {
 		t.Fatalf("second copy.start: %+v", again)
 	}
 	r.agent.Advance(10) // walk-up copies
 	// A print job in the middle of the session: the engine counts it too.
-	pr := r.cmd("print.submit", PrintSubmitData{Room: "1207", Operator: "op07", Document: doc64(3)})
+	pr := r.cmd("print.submit", printer.SubmitData{Room: "1207", Operator: "op07", Document: doc64(3)})
 	if pr.Status != "completed" {
 		t.Fatalf("print during session: %+v", pr)
 	}
 	r.agent.Advance(3)
 	r.agent.Advance(7) // more copies
-	if wrong := r.cmd("copy.stop", CopyStopData{Room: "1205"}); wrong.Status != "failed" || wrong.Field != "data.room" {
+	if wrong := r.cmd("copy.stop", printer.CopyStopData{Room: "1205"}); wrong.Status != "failed" || wrong.Field != "data.room" {
 		t.Fatalf("copy.stop for another room: %+v", wrong)
 	}
-	rep = r.cmd("copy.stop", CopyStopData{Room: "1203"})
+	rep = r.cmd("copy.stop", printer.CopyStopData{Room: "1203"})
 	if rep.Status != "completed" {
 		t.Fatalf("copy.stop: %+v", rep)
 	}
@@ -378,14 +376,13 @@ func TestCopySessionFromSNMPCounter(t *testing.T) {
 }
 
 func TestCopyStopWithSNMPDownKeepsSession(t *testing.T) {
-	withKnobs(t, 30*time.Second, time.Second, MaxPrintDocument)
-	r := startPrintRig(t, peers.IPPOptions{}, "80ms")
-	if rep := r.cmd("copy.start", CopyStartData{Room: "1203", Operator: "op07"}); rep.Status != "completed" {
+	r := startPrintRig(t, peers.IPPOptions{}, "80ms", knobs(30*time.Second, time.Second, printer.MaxDocument))
+	if rep := r.cmd("copy.start", printer.CopyStartData{Room: "1203", Operator: "op07"}); rep.Status != "completed" {
 		t.Fatalf("copy.start: %+v", rep)
 	}
 	r.agent.Advance(5)
 	r.agent.Stop()
-	rep := r.cmd("copy.stop", CopyStopData{Room: "1203"})
+	rep := r.cmd("copy.stop", printer.CopyStopData{Room: "1203"})
 	if rep.Status != "failed" || !strings.Contains(rep.Reason, "unreadable") || !strings.Contains(rep.Reason, "stays open") || !strings.Contains(rep.Reason, r.agent.Addr()) {
 		t.Fatalf("copy.stop with the agent down: %+v", rep)
 	}
@@ -396,23 +393,11 @@ func TestCopyStopWithSNMPDownKeepsSession(t *testing.T) {
 		t.Fatalf("session %q after a failed stop, want open", status)
 	}
 	// A counter that cannot be trusted: void closes without billing.
-	if v := r.cmd("copy.stop", CopyStopData{Room: "1203", Void: true, Reason: "agent replaced"}); v.Status != "completed" {
+	if v := r.cmd("copy.stop", printer.CopyStopData{Room: "1203", Void: true, Reason: "agent replaced"}); v.Status != "completed" {
 		t.Fatalf("void: %+v", v)
 	}
 	if n := r.bo.count(func(e events.Envelope) bool { return e.Type == "hotel.print.copy.completed" }); n != 0 {
 		t.Fatalf("%d copy charges after a void", n)
-	}
-}
-
-func TestJobIdentity(t *testing.T) {
-	for key, want := range map[string]string{
-		"urn:uuid:68d2/completed/6":                        "urn:uuid:68d2",
-		"prn1/job/3/20261127T100429.000000000Z/canceled/2": "prn1/job/3/20261127T100429.000000000Z",
-		"x": "",
-	} {
-		if got := jobIdentity(key); got != want {
-			t.Errorf("jobIdentity(%q) = %q, want %q", key, got, want)
-		}
 	}
 }
 
@@ -423,9 +408,6 @@ func TestJobIdentity(t *testing.T) {
 // p99 must stay under one job_poll + 100 ms. Run with -benchtime=30x.
 func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 	const jobPoll = 250 * time.Millisecond
-	old := printSubmitWait
-	printSubmitWait = 0 // reply at once; the charge is what is measured
-	defer func() { printSubmitWait = old }()
 	peer := peers.StartIPPEvePrinter(b, peers.IPPOptions{PageDelay: 10 * time.Millisecond})
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
@@ -435,7 +417,8 @@ func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 			"uri": peer.URI(), "poll": "1s", "job_poll": jobPoll.String(), "timeout": "2s"}}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	// Reply at once: the charge is what is measured.
+	g, err := NewTuned(ctx, cfg, quiet, knobs(time.Nanosecond, 0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -491,7 +474,7 @@ func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 	}
 	cl.Subscribe(g.topics.Event("print", "prn1", "hotel.print.job.completed"), func(m bus.Message) {
 		var env events.Envelope
-		var d PrintJobCompleted
+		var d printer.CompletedJob
 		if json.Unmarshal(m.Payload, &env) == nil && json.Unmarshal(env.Data, &d) == nil {
 			charged <- [2]any{d.JobID, time.Now()}
 		}
@@ -504,8 +487,7 @@ func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 		b.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		pg, _ := printGlueOf(g)
-		if pg.printer("prn1") != nil && pg.printer("prn1").Status().State == "idle" {
+		if p, _ := g.Driver("prn1").(*ipp.Printer); p != nil && p.Status().State == "idle" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -516,7 +498,7 @@ func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 	var lat []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d, _ := json.Marshal(PrintSubmitData{Room: WalkIn, Operator: "bench", Document: doc})
+		d, _ := json.Marshal(printer.SubmitData{Room: business.WalkIn, Operator: "bench", Document: doc})
 		cl.PublishAsync(g.topics.Command("print", "prn1", "print.submit"), 1, false,
 			[]byte(command(fmt.Sprintf("b%d-%d", i, time.Now().UnixNano()), "hotel.print.cmd.print.submit", "bench", string(d))))
 		select {
@@ -563,10 +545,10 @@ type printGateway struct {
 	stop func()
 }
 
-func startPrintGateway(t *testing.T, cfg *config.Config) *printGateway {
+func startPrintGateway(t *testing.T, cfg *config.Config, tn Tuning) *printGateway {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	g, err := NewTuned(ctx, cfg, quiet, tn)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -586,12 +568,7 @@ func startPrintGateway(t *testing.T, cfg *config.Config) *printGateway {
 	t.Cleanup(pgw.stop)
 	pgw.bo = newBackOffice(t, g.BrokerURL())
 	pgw.bo.waitOnline(g)
-	waitUntil(t, "the print commands", func() bool { // registered when the device starts
-		gluesMu.Lock()
-		pg := glues[g]
-		gluesMu.Unlock()
-		return pg != nil && pg.printer("prn1") != nil
-	})
+	waitUntil(t, "the printer", func() bool { return g.Driver("prn1") != nil }) // attached when the device starts
 	return pgw
 }
 
@@ -606,7 +583,7 @@ func restartCfg(t *testing.T, uri, db string) *config.Config {
 	}
 }
 
-func (pgw *printGateway) submit(t *testing.T, i int, data PrintSubmitData) PrintResult {
+func (pgw *printGateway) submit(t *testing.T, i int, data printer.SubmitData) printer.SubmitResult {
 	t.Helper()
 	id := fmt.Sprintf("restart-%d-%d", i, time.Now().UnixNano())
 	d, _ := json.Marshal(data)
@@ -614,7 +591,7 @@ func (pgw *printGateway) submit(t *testing.T, i int, data PrintSubmitData) Print
 	rep := replyData(t, pgw.bo.waitFor("reply to "+id, func(m bus.Message, env events.Envelope) bool {
 		return (env.Type == "hotel.command.completed" || env.Type == "hotel.command.failed") && strings.Contains(string(env.Data), `"`+id+`"`)
 	}))
-	var res PrintResult
+	var res printer.SubmitResult
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
 	if rep.Status != "completed" || res.JobID < 1 {
@@ -629,11 +606,7 @@ func followedUUID(t *testing.T, g *Gateway, jobID int) string {
 	if err := g.Store().QueryRow(context.Background(), `SELECT id FROM print_jobs WHERE job_id=? AND ended IS NULL`, jobID).Scan(&row); err != nil {
 		return ""
 	}
-	b, ok, _ := g.Store().Get(context.Background(), followNS, followKey("prn1", row))
-	var f followed
-	if ok {
-		json.Unmarshal(b, &f)
-	}
+	f, _, _ := printjobs.FollowedOf(context.Background(), g.Store(), "prn1", row)
 	return f.UUID
 }
 
@@ -641,11 +614,11 @@ func followedUUID(t *testing.T, g *Gateway, jobID int) string {
 // next gateway on the same store and billed once, with the idemkey an
 // uninterrupted job has.
 func TestPrintJobResumedAfterGatewayRestart(t *testing.T) {
-	withKnobs(t, 200*time.Millisecond, time.Second, MaxPrintDocument)
+	tn := knobs(200*time.Millisecond, time.Second, printer.MaxDocument)
 	peer := peers.StartIPPEvePrinter(t, peers.IPPOptions{PageDelay: 250 * time.Millisecond})
 	db := filepath.Join(t.TempDir(), "sb.db")
-	gw1 := startPrintGateway(t, restartCfg(t, peer.URI(), db))
-	res := gw1.submit(t, 1, PrintSubmitData{Room: "1203", Operator: "op07", Copies: 3, Document: doc64(3)})
+	gw1 := startPrintGateway(t, restartCfg(t, peer.URI(), db), tn)
+	res := gw1.submit(t, 1, printer.SubmitData{Room: "1203", Operator: "op07", Copies: 3, Document: doc64(3)})
 	var uuid string
 	waitUntil(t, "2 impressions and the job's uuid kept", func() bool {
 		var n int
@@ -658,7 +631,7 @@ func TestPrintJobResumedAfterGatewayRestart(t *testing.T) {
 		t.Fatalf("the first gateway billed the job before it ended (%d events)", n)
 	}
 
-	gw2 := startPrintGateway(t, restartCfg(t, peer.URI(), db))
+	gw2 := startPrintGateway(t, restartCfg(t, peer.URI(), db), tn)
 	ev := gw2.bo.event("hotel.print.job.completed", func(d map[string]any) bool { return d["job_id"] == float64(res.JobID) })
 	want := tariffPrice(t, rating.BusinessItem{Service: rating.ServicePrint, Size: "A4", Impressions: 9})
 	if ev["state"] != "completed" || ev["impressions"] != float64(9) || ev["amount"] != want.Price.String() || ev["room"] != "1203" || ev["operator"] != "op07" {
@@ -677,7 +650,7 @@ func TestPrintJobResumedAfterGatewayRestart(t *testing.T) {
 	if state != "completed" {
 		t.Fatalf("print_jobs state %q", state)
 	}
-	if left, _ := st.List(context.Background(), followNS); len(left) != 0 {
+	if left, _ := st.List(context.Background(), "print.follow"); len(left) != 0 {
 		t.Fatalf("identities of ended jobs kept: %v", left)
 	}
 	time.Sleep(300 * time.Millisecond) // a second JobDone would be here by now
@@ -700,11 +673,11 @@ func TestPrintJobLostByPrinterAcrossRestarts(t *testing.T) {
 		{"id reused", true, "job 1 on the printer is another job (job-uuid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			withKnobs(t, 200*time.Millisecond, time.Second, MaxPrintDocument)
+			tn := knobs(200*time.Millisecond, time.Second, printer.MaxDocument)
 			peer := peers.StartIPPEvePrinter(t, peers.IPPOptions{PageDelay: 250 * time.Millisecond})
 			db := filepath.Join(t.TempDir(), "sb.db")
-			gw1 := startPrintGateway(t, restartCfg(t, peer.URI(), db))
-			j := gw1.submit(t, 1, PrintSubmitData{Room: "1203", Operator: "op07", Copies: 3, Document: doc64(3)})
+			gw1 := startPrintGateway(t, restartCfg(t, peer.URI(), db), tn)
+			j := gw1.submit(t, 1, printer.SubmitData{Room: "1203", Operator: "op07", Copies: 3, Document: doc64(3)})
 			var seen int
 			waitUntil(t, "job printing, its uuid kept", func() bool {
 				gw1.g.Store().QueryRow(context.Background(), `SELECT impressions FROM print_jobs WHERE job_id=?`, j.JobID).Scan(&seen)
@@ -724,7 +697,7 @@ func TestPrintJobLostByPrinterAcrossRestarts(t *testing.T) {
 				}
 			}
 
-			gw2 := startPrintGateway(t, restartCfg(t, peer.URI(), db))
+			gw2 := startPrintGateway(t, restartCfg(t, peer.URI(), db), tn)
 			st := gw2.g.Store()
 			st.QueryRow(context.Background(), `SELECT impressions FROM print_jobs WHERE job_id=1`).Scan(&seen)
 			ev := gw2.bo.event("hotel.print.job.completed", func(d map[string]any) bool { return d["job_id"] == float64(1) })
@@ -837,13 +810,9 @@ func BenchmarkPoll20Printers(b *testing.B) {
 		g, stop := run(cfg(true))
 		waitFor := time.Now().Add(30 * time.Second)
 		for {
-			pg := func() *printGlue { gluesMu.Lock(); defer gluesMu.Unlock(); return glues[g] }()
 			up := 0
 			for i := range printers {
-				if pg == nil {
-					break
-				}
-				if p := pg.printer(fmt.Sprintf("prn%02d", i+1)); p != nil && p.Status().State == "idle" {
+				if p, _ := g.Driver(fmt.Sprintf("prn%02d", i+1)).(*ipp.Printer); p != nil && p.Status().State == "idle" {
 					up++
 				}
 			}

@@ -11,6 +11,7 @@ import (
 
 	"switchboard/drivers"
 	"switchboard/internal/config"
+	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	"switchboard/internal/store"
 )
@@ -21,6 +22,7 @@ import (
 // the store.
 type deviceSink struct {
 	g       *Gateway
+	dev     desk.Device
 	device  string
 	driver  string
 	profile string
@@ -32,7 +34,9 @@ type deviceSink struct {
 }
 
 func (g *Gateway) newSink(d config.Device) *deviceSink {
-	return &deviceSink{g: g, device: d.ID, driver: d.Driver, profile: d.Profile, domain: domainOf(d.Driver),
+	dom := domainOf(d.Driver)
+	return &deviceSink{g: g, device: d.ID, driver: d.Driver, profile: d.Profile, domain: dom,
+		dev: desk.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: dom, Options: d.Options},
 		log: g.log.With("device", d.ID), health: unparsedRate{window: 20}}
 }
 
@@ -133,6 +137,21 @@ func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) error {
 	switch rec := r.Record.(type) {
 	case events.CallRecord:
 		return s.deliverCall(tx, r, rec)
+	}
+	dr := desk.Record{Device: s.dev, FrameID: r.FrameID, Key: r.Key, Value: r.Record}
+	for _, d := range s.g.desks {
+		h, ok := d.(desk.RecordHandler)
+		if !ok || !h.Takes(dr) {
+			continue
+		}
+		out, err := h.HandleRecord(tx, dr)
+		if err != nil || r.FrameID == 0 {
+			return err
+		}
+		if out.Status == "" {
+			out.Status = store.FrameParsed
+		}
+		return tx.MarkFrame(r.FrameID, out.Status, out.Note)
 	}
 	for _, h := range recordHandlers {
 		if handled, err := h(s, tx, r); handled {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -106,6 +107,16 @@ func (s *Store) appendFrames(ctx context.Context, device, profile, dir string, r
 		return nil, fmt.Errorf("journal %s: %w", device, err)
 	}
 	return ids, nil
+}
+
+// FrameRaw is a journaled frame's bytes (nil when there is no such frame).
+func (t *Tx) FrameRaw(id int64) ([]byte, error) {
+	var raw []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT raw FROM journal WHERE id=?`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return raw, err
 }
 
 // MarkFrame records what became of a frame.

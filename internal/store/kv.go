@@ -20,6 +20,18 @@ func (t *Tx) Put(ns, key string, value []byte) error {
 	return nil
 }
 
+// Get reads a value in the transaction; ok is false when there is none.
+func (t *Tx) Get(ns, key string) (value []byte, ok bool, err error) {
+	err = t.tx.QueryRowContext(t.ctx, `SELECT value FROM kv WHERE ns=? AND key=?`, ns, key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("state %s/%s: %w", ns, key, err)
+	}
+	return value, true, nil
+}
+
 // Delete removes a value from the state area.
 func (t *Tx) Delete(ns, key string) error {
 	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM kv WHERE ns=? AND key=?`, ns, key)

@@ -119,7 +119,9 @@ func (s *Store) ensureEpoch(ctx context.Context) (string, error) {
 }
 
 // InTx runs fn in one write transaction (BEGIN IMMEDIATE) and commits it;
-// any error rolls everything back.
+// any error rolls everything back. What fn asked to run after the commit
+// (Tx.AfterCommit) runs once the commit succeeded, in order; never after a
+// rollback.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -132,6 +134,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, f := range tx.after {
+		f()
 	}
 	return nil
 }
@@ -159,10 +164,19 @@ func All[T any](ctx context.Context, s *Store, scan func(Scanner) (T, error), qu
 
 // Tx is one write transaction.
 type Tx struct {
-	tx  *sql.Tx
-	s   *Store
-	ctx context.Context
+	tx    *sql.Tx
+	s     *Store
+	ctx   context.Context
+	after []func()
 }
+
+// AfterCommit runs f once the transaction has committed (not at all if it
+// rolls back): work that must not act on what may still be undone, such as
+// sending a command to a device or waking a worker.
+func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
+
+// Context is the transaction's context.
+func (t *Tx) Context() context.Context { return t.ctx }
 
 // Exec runs a statement in the transaction (for ledger tables owned by other
 // packages through their own migrations).
