@@ -1,11 +1,11 @@
 package hotelink
 
 import (
-	"slices"
 	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"time"

@@ -22,7 +22,7 @@ func (t *Tx) SetDeviceCounters(device, domain string, counters []byte, at time.T
 // DeviceAlert is an alert a device raised.
 type DeviceAlert struct {
 	Device, Domain, Alert, Severity, Message, Detail string
-	Raised                                          time.Time
+	Raised                                           time.Time
 }
 
 // RaiseDeviceAlert records an alert raised; one already open stays as it is.

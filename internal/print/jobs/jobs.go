@@ -205,7 +205,7 @@ type Running struct {
 	Impressions int
 	// Followed is the identity kept (nil: the gateway stopped before the
 	// printer's first answer was kept).
-	Followed *Followed
+	Followed  *Followed
 	Submitted time.Time
 }
 
