@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/internal/bus"
+	"switchboard/internal/events"
 	"switchboard/internal/gateway"
 	"switchboard/internal/profile"
 	pbxsim "switchboard/internal/sim/pbx"
@@ -152,7 +153,7 @@ Ctrl-C stops.
 		time.Sleep(time.Second)
 		for r := 101; r <= 124; r++ {
 			room := fmt.Sprint(r)
-			sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin", gateway.CheckInData{Room: room, Reservation: "DEMO-" + room,
+			sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin", events.CheckInData{Room: room, Reservation: "DEMO-" + room,
 				At: ptrTime(time.Now().Add(-24 * time.Hour))}, 10*time.Second, io.Discard, io.Discard)
 		}
 	}()

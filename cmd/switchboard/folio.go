@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/internal/config"
+	"switchboard/internal/events"
 	"switchboard/internal/folio"
 	"switchboard/internal/gateway"
 )
@@ -70,9 +71,9 @@ func runFolio(args []string, stdout, stderr io.Writer) int {
 		}
 		if sub == "checkin" {
 			return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin",
-				gateway.CheckInData{Room: room, Reservation: *reservation, Name: *name, Language: *language, VIP: *vip, At: when}, *timeout, stdout, stderr)
+				events.CheckInData{Room: room, Reservation: *reservation, Name: *name, Language: *language, VIP: *vip, At: when}, *timeout, stdout, stderr)
 		}
-		return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkout", gateway.CheckOutData{Room: room, At: when}, *timeout, stdout, stderr)
+		return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkout", events.CheckOutData{Room: room, At: when}, *timeout, stdout, stderr)
 	case "list":
 		g, err := gateway.OpenOffline(context.Background(), cfg, discardLogger())
 		if err != nil {

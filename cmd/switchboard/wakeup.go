@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/internal/config"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/gateway"
 	"switchboard/internal/wakeup"
 )
@@ -147,13 +148,13 @@ func runWakeup(args []string, stdout, stderr io.Writer) int {
 		if len(pos) != 2 {
 			return usageError(stderr, wakeupUsage, errors.New("wakeup set takes ROOM and HH:MM"))
 		}
-		return hotelCommand(hf, "wakeup.set", gateway.WakeupSetData{Room: pos[0], Time: pos[1], Date: *date, Daily: *daily,
+		return hotelCommand(hf, "wakeup.set", hotel.WakeupSetData{Room: pos[0], Time: pos[1], Date: *date, Daily: *daily,
 			Until: *until, RequestedBy: *by, Operator: *operator}, stdout, stderr)
 	case "cancel":
 		if len(pos) != 1 {
 			return usageError(stderr, wakeupUsage, errors.New("wakeup cancel takes ROOM"))
 		}
-		return hotelCommand(hf, "wakeup.cancel", gateway.WakeupCancelData{Room: pos[0], ID: *id}, stdout, stderr)
+		return hotelCommand(hf, "wakeup.cancel", hotel.WakeupCancelData{Room: pos[0], ID: *id}, stdout, stderr)
 	case "list":
 		if len(pos) != 0 {
 			return usageError(stderr, wakeupUsage, errors.New("wakeup list takes no arguments"))
@@ -253,7 +254,7 @@ func runSwitch(what string, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, usage, nil)
 	}
 	on := pos[0] == "on"
-	return hotelCommand(hf, what+".set", gateway.SwitchData{Room: pos[1], On: &on}, stdout, stderr)
+	return hotelCommand(hf, what+".set", hotel.SwitchData{Room: pos[1], On: &on}, stdout, stderr)
 }
 
 const guestUsage = `usage: switchboard guest checkin ROOM --name N [--reservation R] [--language L] [--vip] [--cos C]
@@ -281,12 +282,12 @@ func runGuest(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case sub == "checkin" && len(pos) == 1:
-		return hotelCommand(hf, "guest.checkin", gateway.GuestCheckInData{Room: pos[0], Reservation: *reservation, Name: *name,
+		return hotelCommand(hf, "guest.checkin", hotel.GuestCheckInData{Room: pos[0], Reservation: *reservation, Name: *name,
 			Language: *language, VIP: *vip, COS: *cos}, stdout, stderr)
 	case sub == "checkout" && len(pos) == 1:
-		return hotelCommand(hf, "guest.checkout", gateway.GuestCheckOutData{Room: pos[0]}, stdout, stderr)
+		return hotelCommand(hf, "guest.checkout", hotel.GuestCheckOutData{Room: pos[0]}, stdout, stderr)
 	case sub == "move" && len(pos) == 2:
-		return hotelCommand(hf, "guest.move", gateway.GuestMoveData{From: pos[0], To: pos[1]}, stdout, stderr)
+		return hotelCommand(hf, "guest.move", hotel.GuestMoveData{From: pos[0], To: pos[1]}, stdout, stderr)
 	}
 	return usageError(stderr, guestUsage, fmt.Errorf("guest %s: wrong arguments %q", sub, pos))
 }

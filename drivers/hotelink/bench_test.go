@@ -16,7 +16,7 @@ func bigSnapshot(n int) hotel.Snapshot {
 	at := time.Date(2000, 10, 16, 6, 30, 0, 0, site)
 	for i := 0; i < n; i++ {
 		room := hotel.Room(fmt.Sprintf("%d", 1000+i))
-		s.Rooms = append(s.Rooms, hotel.RoomState{Room: room, Reservation: fmt.Sprint(50000 + i), Guest: "Guest Name " + string(room),
+		s.Rooms = append(s.Rooms, hotel.OccupiedRoom{Room: room, Reservation: fmt.Sprint(50000 + i), Guest: "Guest Name " + string(room),
 			Language: "en", COS: hotel.COSNational, DND: i%7 == 0, MWL: i%5 == 0})
 		s.Wakeups = append(s.Wakeups, hotel.Wakeup{Room: room, At: at})
 	}

@@ -165,7 +165,7 @@ func TestResyncOnRequestAndReconnectKeepsOneWakeup(t *testing.T) {
 	h := startTCP(t, "fias", map[string]any{"keepalive": "0s"})
 	at := time.Date(2000, 10, 16, 6, 30, 0, 0, site)
 	src := &snapSource{snap: hotel.Snapshot{
-		Rooms: []hotel.RoomState{
+		Rooms: []hotel.OccupiedRoom{
 			{Room: "101", Reservation: "1", Guest: "Ada", Language: "en", COS: hotel.COSLocal, DND: true},
 			{Room: "102", Reservation: "2", Guest: "Bo", COS: hotel.COSInternational, MWL: true},
 		},

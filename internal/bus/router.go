@@ -99,6 +99,14 @@ func (r *Router) Handle(domain, command string, h Handler) {
 	r.handlers[domain+"/"+command] = h
 }
 
+// Handler is the handler registered for {domain}/{command} (nil: none):
+// tools and tests run a command without the broker.
+func (r *Router) Handler(domain, command string) Handler {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.handlers[domain+"/"+command]
+}
+
 // Deliver queues a message from the broker without blocking paho for long.
 func (r *Router) Deliver(m Message) {
 	if m.Retained {

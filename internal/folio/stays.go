@@ -124,3 +124,16 @@ func Occupied(ctx context.Context, st *store.Store) ([]Stay, error) {
 		return *s, nil
 	}, `SELECT `+stayCols+` FROM stays WHERE checkout IS NULL ORDER BY room`)
 }
+
+// Current is the room's open stay (nil: the room is vacant), read outside
+// a transaction.
+func Current(ctx context.Context, st *store.Store, room string) (*Stay, error) {
+	s, err := scanStay(st.QueryRow(ctx, `SELECT `+stayCols+` FROM stays WHERE room=? AND checkout IS NULL`, room))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("room %s: %w", room, err)
+	}
+	return s, nil
+}

@@ -64,7 +64,7 @@ type arrivals struct {
 func (a *arrivals) add(m bus.Message) {
 	now := time.Now()
 	var env events.Envelope
-	var rec CallRecorded
+	var rec events.CallRecorded
 	if json.Unmarshal(m.Payload, &env) != nil || json.Unmarshal(env.Data, &rec) != nil {
 		return
 	}

@@ -85,14 +85,14 @@ func TestCallsChargedToOccupiedRoom(t *testing.T) {
 	loc := g.Location()
 	checkin := time.Date(2026, 11, 27, 8, 0, 0, 0, loc)
 	checkinTopic := g.topics.Command("edge", "gw1", "folio.checkin")
-	if r := bo.command(checkinTopic, "ci1", "hotel.edge.cmd.folio.checkin", CheckInData{Room: "1203", Reservation: "R881", Name: "Zhang Wei", At: &checkin}); r.Status != "completed" {
+	if r := bo.command(checkinTopic, "ci1", "hotel.edge.cmd.folio.checkin", events.CheckInData{Room: "1203", Reservation: "R881", Name: "Zhang Wei", At: &checkin}); r.Status != "completed" {
 		t.Fatalf("check-in: %+v", r)
 	}
 	// Refusals name their reason.
-	if r := bo.command(checkinTopic, "ci2", "hotel.edge.cmd.folio.checkin", CheckInData{Room: "1203", At: &checkin}); r.Status != "failed" || !strings.Contains(r.Reason, "occupied") {
+	if r := bo.command(checkinTopic, "ci2", "hotel.edge.cmd.folio.checkin", events.CheckInData{Room: "1203", At: &checkin}); r.Status != "failed" || !strings.Contains(r.Reason, "occupied") {
 		t.Fatalf("double check-in: %+v", r)
 	}
-	if r := bo.command(checkinTopic, "ci3", "hotel.edge.cmd.folio.checkin", CheckInData{Room: "7777"}); r.Field != "data.room" || !strings.Contains(r.Reason, "unknown") {
+	if r := bo.command(checkinTopic, "ci3", "hotel.edge.cmd.folio.checkin", events.CheckInData{Room: "7777"}); r.Field != "data.room" || !strings.Contains(r.Reason, "unknown") {
 		t.Fatalf("unknown room: %+v", r)
 	}
 
@@ -176,7 +176,7 @@ func TestCallsChargedToOccupiedRoom(t *testing.T) {
 
 	// After check-out, a call from the room is recorded, flagged, not posted.
 	co := time.Date(2026, 11, 27, 11, 0, 0, 0, loc)
-	if r := bo.command(g.topics.Command("edge", "gw1", "folio.checkout"), "co1", "hotel.edge.cmd.folio.checkout", CheckOutData{Room: "1203", At: &co}); r.Status != "completed" {
+	if r := bo.command(g.topics.Command("edge", "gw1", "folio.checkout"), "co1", "hotel.edge.cmd.folio.checkout", events.CheckOutData{Room: "1203", At: &co}); r.Status != "completed" {
 		t.Fatalf("check-out: %+v", r)
 	}
 	sendPBX(t, pbxAddr, avayaCall(co.Add(10*time.Minute), 300, "1203", "90081312345678", 7))

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events/fax"
+	"switchboard/internal/events/hotel"
 	simfias "switchboard/internal/sim/fias"
 )
 
@@ -76,17 +76,11 @@ func (s *faxHotelSite) barrier() {
 // storedLamp is the lamp the gateway keeps for a room (what a resync sends).
 func (s *faxHotelSite) storedLamp(room string) bool {
 	s.t.Helper()
-	b, ok, err := s.g.Store().Get(context.Background(), roomStateNS, room)
+	rs, err := s.g.hotel.RoomState(context.Background(), room)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	var rr roomRecord
-	if ok {
-		if err := json.Unmarshal(b, &rr); err != nil {
-			s.t.Fatal(err)
-		}
-	}
-	return rr.MWL
+	return rs.MWL
 }
 
 // TestFaxLampFollowsWaitingFaxes: with a fax modem and a FIAS hotel link on
@@ -120,7 +114,7 @@ func TestFaxLampFollowsWaitingFaxes(t *testing.T) {
 		{"first fax delivered, the second waits", deliver(1), true, false},
 		{"second fax delivered", deliver(2), false, true},
 		{"third fax assigned", fax("fax.assign", FaxAssignData{ID: 3, Room: "1207"}), true, true},
-		{"the guest leaves without it", func() bus.Reply { return s.bo.pbx("co", "guest.checkout", GuestCheckOutData{Room: "1207"}) }, false, false},
+		{"the guest leaves without it", func() bus.Reply { return s.bo.pbx("co", "guest.checkout", hotel.GuestCheckOutData{Room: "1207"}) }, false, false},
 		{"next guest's fax assigned", func() bus.Reply {
 			s.bo.checkIn(t, "ci2", "1207")
 			return s.fax.cmd("fax.assign", FaxAssignData{ID: 4, Room: "1207"})

@@ -26,6 +26,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
+	"switchboard/internal/hoteldesk"
 	"switchboard/internal/printdesk"
 	"switchboard/internal/store"
 )
@@ -61,6 +62,8 @@ type Gateway struct {
 	// The desks, in the order they were attached: a record goes to the
 	// first that takes it, a device to every one that can use it.
 	desks   []any
+	calls   *folio.Desk
+	hotel   *hoteldesk.Desk
 	print   *printdesk.Desk
 	tuning  Tuning
 	drvMu   sync.Mutex
@@ -73,6 +76,7 @@ type Gateway struct {
 // shorten them); the zero Tuning is production's. Fields the gateway sets
 // from the config (tariffs, folders, rooms) are ignored here.
 type Tuning struct {
+	Hotel hoteldesk.Options
 	Print printdesk.Options
 }
 
@@ -183,8 +187,6 @@ func (g *Gateway) openBus() error {
 	g.retained = bus.NewRetained(g.st, cl, g.log)
 	g.router.Handle("edge", "ping", pingHandler{g})
 	g.router.Handle("edge", "replay", replayHandler{g})
-	g.router.Handle("edge", "folio.checkin", folioHandler{g: g})
-	g.router.Handle("edge", "folio.checkout", folioHandler{g: g, out: true})
 	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
 	cl.Subscribe(g.topics.Ack(), g.onAck)
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })
@@ -219,6 +221,22 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 // attachDesks builds the front-office desks and attaches them, in the
 // order records are offered to them.
 func (g *Gateway) attachDesks() error {
+	h := host{g}
+	g.calls = folio.NewDesk(h, g.Biller)
+	ho := g.tuning.Hotel
+	ho.Billing, ho.Calls, ho.Links = g.Biller, g.calls, nil
+	for _, d := range g.cfg.Devices {
+		if d.Driver == "hotelink" {
+			ho.Links = append(ho.Links, deskDevice(d))
+		}
+	}
+	var err error
+	if g.hotel, err = hoteldesk.New(h, ho); err != nil {
+		return err
+	}
+	// The hotel desk takes the check-ins a PBX prints in its SMDR stream
+	// before call billing takes the rest of the stream.
+	g.desks = append(g.desks, g.hotel, g.calls)
 	bt, err := business.LoadTariff(g.cfg.Billing.BusinessTariff)
 	if err != nil {
 		return err
@@ -226,11 +244,17 @@ func (g *Gateway) attachDesks() error {
 	po := g.tuning.Print
 	po.Tariff, po.Billing = bt, g.Biller
 	po.SpoolDir = filepath.Join(filepath.Dir(g.cfg.Store.Path), "spool", "print")
-	if g.print, err = printdesk.New(host{g}, po); err != nil {
+	if g.print, err = printdesk.New(h, po); err != nil {
 		return err
 	}
 	g.desks = append(g.desks, g.print)
 	return nil
+}
+
+// MessageLamp lights or puts out a room's message lamp through the hotel
+// desk (the fax desk's seam).
+func (g *Gateway) MessageLamp(ctx context.Context, room string, on bool, by string) bool {
+	return g.hotel.MessageLamp(ctx, room, on, by)
 }
 
 // Driver is a running device's driver (nil before Run started it).

@@ -85,7 +85,7 @@ func (l *sx200Line) replug(s *hotelinkSite) {
 }
 
 // roomStateNow is the last retained state published for a room.
-func (b *backOffice) roomStateNow(room string) (RoomState, bool) {
+func (b *backOffice) roomStateNow(room string) (hotel.RoomState, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i := len(b.msgs) - 1; i >= 0; i-- {
@@ -94,13 +94,13 @@ func (b *backOffice) roomStateNow(room string) (RoomState, bool) {
 			continue
 		}
 		var env events.Envelope
-		var rs RoomState
+		var rs hotel.RoomState
 		if json.Unmarshal(m.Payload, &env) != nil || json.Unmarshal(env.Data, &rs) != nil {
 			return rs, false
 		}
 		return rs, true
 	}
-	return RoomState{}, false
+	return hotel.RoomState{}, false
 }
 
 // sx200WakeupMessages lists the wake-up messages (WAK) the SX-200 received
@@ -149,24 +149,24 @@ func testSX200CancelWhileLinkDown(t *testing.T, lostSet int, want []string) {
 	s := newSerialHotelinkSite(t, "mitel-sx200", clk, line.serve)
 	bo := newBackOffice(t, s.g.BrokerURL())
 	bo.waitOnline(s.g)
-	hg := s.glue()
+	hd := s.desk()
 	ctx := context.Background()
 	wakeupNow := func(id int64) wakeup.Wakeup {
 		t.Helper()
-		w, err := hg.sched.Get(ctx, s.g.Store(), id)
+		w, err := hd.Schedule().Get(ctx, s.g.Store(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return w
 	}
-	stateIs := func(what string, ok func(RoomState) bool) {
+	stateIs := func(what string, ok func(hotel.RoomState) bool) {
 		t.Helper()
 		s.waitUntil("room state "+what, func() bool { rs, found := bo.roomStateNow("1203"); return found && ok(rs) })
 	}
 
 	bo.checkIn(t, "ci", "1203")
 	p.IgnoreNext(lostSet)
-	r := bo.pbx("w1", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:30", Date: today.Format("2006-01-02"), Operator: "07"})
+	r := bo.pbx("w1", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:30", Date: today.Format("2006-01-02"), Operator: "07"})
 	if r.Status != "completed" || result(t, r)["pbx"] != "sent" {
 		t.Fatalf("wakeup.set: %+v", r)
 	}
@@ -175,11 +175,11 @@ func testSX200CancelWhileLinkDown(t *testing.T, lostSet int, want []string) {
 	if ws := p.Wakeups(); len(ws) != 1 || ws[0].Room != "1203" || !ws[0].At.Equal(today.Add(6*time.Hour+30*time.Minute)) {
 		t.Fatalf("PBX wake-ups: %+v", ws)
 	}
-	stateIs("with the wake-up", func(rs RoomState) bool { return rs.NextWakeup != nil })
+	stateIs("with the wake-up", func(rs hotel.RoomState) bool { return rs.NextWakeup != nil })
 
 	// The line is pulled out; the front desk cancels the wake-up.
 	line.unplug(s)
-	r = bo.pbx("c1", "wakeup.cancel", WakeupCancelData{Room: "1203"})
+	r = bo.pbx("c1", "wakeup.cancel", hotel.WakeupCancelData{Room: "1203"})
 	bo.waitFor("accepted reply to c1", func(m bus.Message, env events.Envelope) bool {
 		return env.Type == "hotel.command.accepted" && strings.Contains(string(env.Data), `"c1"`)
 	})
@@ -197,7 +197,7 @@ func testSX200CancelWhileLinkDown(t *testing.T, lostSet int, want []string) {
 	if got := sx200WakeupMessages(p, "1203"); !slices.Equal(got, want[:len(want)-1]) {
 		t.Fatalf("wake-up messages before the line is back: %q, want %q", got, want[:len(want)-1])
 	}
-	stateIs("without the wake-up", func(rs RoomState) bool { return rs.NextWakeup == nil })
+	stateIs("without the wake-up", func(rs hotel.RoomState) bool { return rs.NextWakeup == nil })
 
 	// The line is back: the cancel goes to the PBX, once, and is confirmed.
 	line.replug(s)
@@ -213,7 +213,7 @@ func testSX200CancelWhileLinkDown(t *testing.T, lostSet int, want []string) {
 	}
 	// What the next link start does (the glue's worker on a link up)
 	// finds nothing left to send.
-	hg.resendUnconfirmed(ctx, "pbx1")
+	hd.ResendUnconfirmed(ctx, "pbx1")
 	if got := sx200WakeupMessages(p, "1203"); !slices.Equal(got, want) {
 		t.Errorf("wake-up messages after another link start: %q, want %q", got, want)
 	}

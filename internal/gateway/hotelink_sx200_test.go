@@ -27,8 +27,6 @@ import (
 // on the master. The gateway's clock (g.Now) is clk.
 func newSerialHotelinkSite(t *testing.T, prof string, clk *testClock, serve func(ctx context.Context, rw io.ReadWriteCloser) error) *hotelinkSite {
 	t.Helper()
-	hotelinkRetryWait = 20 * time.Millisecond
-	hotelinkWatchEvery = 20 * time.Millisecond
 	pair := ptytest.New(t, filepath.Join(t.TempDir(), "ttyPBX"))
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
@@ -41,7 +39,7 @@ func newSerialHotelinkSite(t *testing.T, prof string, clk *testClock, serve func
 			Options:   map[string]any{"ack_timeout": "300ms"}}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	g, err := NewTuned(ctx, cfg, quiet, hotelTuning(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +162,7 @@ func TestHotelinkSX200OverSerial(t *testing.T) {
 
 	// Wake-ups: WAK with HHMM; the PBX rings at its time and reports WKR.
 	for _, w := range []struct{ id, room, at string }{{"w1", "1203", "06:30"}, {"w2", "1204", "06:45"}} {
-		if r := bo.pbx(w.id, "wakeup.set", WakeupSetData{Room: w.room, Time: w.at, Date: today.Format("2006-01-02"), Operator: "07"}); r.Status != "completed" || result(t, r)["pbx"] != "sent" {
+		if r := bo.pbx(w.id, "wakeup.set", hotel.WakeupSetData{Room: w.room, Time: w.at, Date: today.Format("2006-01-02"), Operator: "07"}); r.Status != "completed" || result(t, r)["pbx"] != "sent" {
 			t.Fatalf("wakeup.set %s: %+v", w.room, r)
 		}
 	}
@@ -203,7 +201,7 @@ func TestHotelinkSX200OverSerial(t *testing.T) {
 	// within the last day before it is due.
 	clk.Set(today.Add(8 * time.Hour))
 	later := today.AddDate(0, 0, 2)
-	if r := bo.pbx("w3", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:15", Date: later.Format("2006-01-02"), Operator: "07"}); r.Status != "completed" || result(t, r)["pbx"] != "held" {
+	if r := bo.pbx("w3", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:15", Date: later.Format("2006-01-02"), Operator: "07"}); r.Status != "completed" || result(t, r)["pbx"] != "held" {
 		t.Fatalf("wakeup.set two days ahead: %+v", r)
 	}
 	time.Sleep(100 * time.Millisecond) // several watchdog turns
@@ -233,7 +231,7 @@ func TestHotelinkSX200OverSerial(t *testing.T) {
 	}
 
 	// Check-out: CHK 0; the PBX clears the room and bars the phone.
-	if r := bo.pbx("co", "guest.checkout", GuestCheckOutData{Room: "1203"}); r.Status != "completed" {
+	if r := bo.pbx("co", "guest.checkout", hotel.GuestCheckOutData{Room: "1203"}); r.Status != "completed" {
 		t.Fatalf("checkout: %+v", r)
 	}
 	if got := lastSX200(p, 1); got[0] != "CHK 0  1203 ACK" {
@@ -269,7 +267,7 @@ func TestHotelinkShenouCOSOverSerial(t *testing.T) {
 		t.Errorf("level after check-in: %q", p.Level("1203"))
 	}
 	// cos.set -> Q10*1*1203# -> R10*1*1203 -> completed, retained state.
-	if r := bo.pbx("c1", "cos.set", COSData{Room: "1203", COS: "local"}); r.Status != "completed" || result(t, r)["pbx"] != "sent" {
+	if r := bo.pbx("c1", "cos.set", hotel.COSData{Room: "1203", COS: "local"}); r.Status != "completed" || result(t, r)["pbx"] != "sent" {
 		t.Fatalf("cos.set: %+v", r)
 	}
 	if got, want := queries(), []string{"Q10*3*1203# true", "Q10*1*1203# true"}; !slices.Equal(got, want) {
@@ -284,7 +282,7 @@ func TestHotelinkShenouCOSOverSerial(t *testing.T) {
 
 	// No answer to the query nor its retransmission (retries: 1): refused.
 	p.IgnoreNext(2)
-	r := bo.pbx("c2", "cos.set", COSData{Room: "1203", COS: "national"})
+	r := bo.pbx("c2", "cos.set", hotel.COSData{Room: "1203", COS: "national"})
 	if r.Status != "failed" || !strings.Contains(r.Reason, "PBX refused") {
 		t.Errorf("cos.set unanswered: %+v", r)
 	}
@@ -297,7 +295,7 @@ func TestHotelinkShenouCOSOverSerial(t *testing.T) {
 		t.Errorf("dnd.set on a Shenou: %+v", r)
 	}
 	// Check-out bars the room.
-	if r := bo.pbx("co", "guest.checkout", GuestCheckOutData{Room: "1203"}); r.Status != "completed" {
+	if r := bo.pbx("co", "guest.checkout", hotel.GuestCheckOutData{Room: "1203"}); r.Status != "completed" {
 		t.Fatalf("checkout: %+v", r)
 	}
 	if q := queries(); q[len(q)-1] != "Q10*0*1203# true" || p.COS("1203") != hotel.COSBarred {

@@ -20,6 +20,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio"
+	"switchboard/internal/hoteldesk"
 	simfias "switchboard/internal/sim/fias"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
@@ -67,11 +68,6 @@ func newHotelinkSite(t testing.TB, rooms string, opts map[string]any) *hotelinkS
 // hotelinkConfig is the config of newHotelinkSite, the hotel link listening
 // on addr; it shortens the hotel link's waits for tests.
 func hotelinkConfig(t testing.TB, rooms string, opts map[string]any) (cfg *config.Config, addr string) {
-	hotelinkRetryWait = 20 * time.Millisecond
-	hotelinkWatchEvery = 20 * time.Millisecond
-	if _, bench := t.(*testing.B); bench {
-		hotelinkWatchEvery = 30 * time.Second // as in production
-	}
 	addr = fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
 	o := map[string]any{"keepalive": "0s"}
 	for k, v := range opts {
@@ -92,7 +88,7 @@ func hotelinkConfig(t testing.TB, rooms string, opts map[string]any) (cfg *confi
 func startHotelinkSite(t testing.TB, cfg *config.Config, addr string) *hotelinkSite {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	g, err := NewTuned(ctx, cfg, quiet, hotelTuning(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,21 +109,33 @@ func startHotelinkSite(t testing.TB, cfg *config.Config, addr string) *hotelinkS
 	return s
 }
 
-func (s *hotelinkSite) glue() *hotelGlue {
-	s.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if hg := hotelGlueFor(s.g); hg != nil && hg.link("pbx1") != nil {
-			return hg
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatal("hotel link glue not made")
-		}
-		time.Sleep(10 * time.Millisecond)
+// hotelTuning shortens the hotel desk's waits for tests (a benchmark keeps
+// production's watchdog period).
+func hotelTuning(t testing.TB) Tuning {
+	o := hoteldesk.Options{RetryWait: 20 * time.Millisecond, WatchEvery: 20 * time.Millisecond}
+	if _, bench := t.(*testing.B); bench {
+		o.WatchEvery = 30 * time.Second
 	}
+	return Tuning{Hotel: o}
 }
 
-func (s *hotelinkSite) linkUp() bool { return s.glue().link("pbx1").drv.LinkUp() }
+// desk is the hotel desk, once the hotel link pbx1 is attached to it.
+func (s *hotelinkSite) desk() *hoteldesk.Desk {
+	s.t.Helper()
+	s.waitUntil("hotel link pbx1 attached", func() bool { return s.g.Driver("pbx1") != nil })
+	return s.g.hotel
+}
+
+func (s *hotelinkSite) linkUp() bool { return s.desk().LinkUp("pbx1") }
+
+func occupied(t testing.TB, g *Gateway, room string) bool {
+	t.Helper()
+	st, err := folio.Current(context.Background(), g.Store(), room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st != nil
+}
 
 // connect dials the simulator in (retrying until the gateway listens) and
 // waits for the link start on both sides.
@@ -224,7 +232,7 @@ func (b *backOffice) event(typ string, pred func(map[string]any) bool) map[strin
 
 func (b *backOffice) checkIn(t *testing.T, id, room string) {
 	t.Helper()
-	if r := b.pbx(id, "guest.checkin", GuestCheckInData{Room: room, Reservation: "R" + room, Name: "Zhang Wei", Language: "zh", COS: "international"}); r.Status != "completed" {
+	if r := b.pbx(id, "guest.checkin", hotel.GuestCheckInData{Room: room, Reservation: "R" + room, Name: "Zhang Wei", Language: "zh", COS: "international"}); r.Status != "completed" {
 		t.Fatalf("check-in %s: %+v", room, r)
 	}
 }
@@ -239,7 +247,7 @@ func TestHotelinkWakeupUnansweredRetriedThenEscalated(t *testing.T) {
 	if g, ok := p.Guest("1203"); !ok || g.Name != "Zhang Wei" || g.Reservation != "R1203" || g.COS != "3" {
 		t.Fatalf("guest at the PBX: %+v %v", g, ok)
 	}
-	r := bo.pbx("w1", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:30", Operator: "07"})
+	r := bo.pbx("w1", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:30", Operator: "07"})
 	res := result(t, r)
 	if r.Status != "completed" || res["pbx"] != "sent" || res["date"] != "2026-11-28" || res["status"] != "sent" || res["pbx_state"] != "held" {
 		t.Fatalf("wakeup.set: %+v", r)
@@ -289,7 +297,7 @@ func TestHotelinkWakeupAnsweredAndCheckoutCancels(t *testing.T) {
 	bo.waitOnline(s.g)
 	p := s.connect(nil)
 	bo.checkIn(t, "ci", "1204")
-	if r := bo.pbx("w1", "wakeup.set", WakeupSetData{Room: "1204", Time: "2026-11-28T07:00:00+08:00", Operator: "12", RequestedBy: "operator"}); r.Status != "completed" {
+	if r := bo.pbx("w1", "wakeup.set", hotel.WakeupSetData{Room: "1204", Time: "2026-11-28T07:00:00+08:00", Operator: "12", RequestedBy: "operator"}); r.Status != "completed" {
 		t.Fatalf("wakeup.set: %+v", r)
 	}
 	s.clk.Set(s.at("2026-11-28", "07:00").Add(10 * time.Second))
@@ -303,14 +311,14 @@ func TestHotelinkWakeupAnsweredAndCheckoutCancels(t *testing.T) {
 
 	// Two more wake-ups, then the guest leaves: both cleared at the PBX (WC), then GO.
 	for i, d := range []string{"2026-11-29", "2026-11-30"} {
-		if r := bo.pbx(fmt.Sprint("w", i+2), "wakeup.set", WakeupSetData{Room: "1204", Time: "06:45", Date: d, Operator: "12"}); r.Status != "completed" {
+		if r := bo.pbx(fmt.Sprint("w", i+2), "wakeup.set", hotel.WakeupSetData{Room: "1204", Time: "06:45", Date: d, Operator: "12"}); r.Status != "completed" {
 			t.Fatalf("wakeup.set %s: %+v", d, r)
 		}
 	}
 	if n := len(p.Wakeups()); n != 2 {
 		t.Fatalf("PBX holds %d wake-ups, want 2", n)
 	}
-	r := bo.pbx("co", "guest.checkout", GuestCheckOutData{Room: "1204"})
+	r := bo.pbx("co", "guest.checkout", hotel.GuestCheckOutData{Room: "1204"})
 	if r.Status != "completed" || result(t, r)["cancelled_wakeups"] != float64(2) {
 		t.Fatalf("checkout: %+v", r)
 	}
@@ -327,7 +335,7 @@ func TestHotelinkWakeupAnsweredAndCheckoutCancels(t *testing.T) {
 	}
 	bo.event("hotel.edge.folio.checked-out", func(d map[string]any) bool { return d["room"] == "1204" })
 	// A wake-up for the vacant room is refused.
-	if r := bo.pbx("w9", "wakeup.set", WakeupSetData{Room: "1204", Time: "06:45", Operator: "12"}); r.Status != "failed" || r.Field != "data.room" || !strings.Contains(r.Reason, "vacant") {
+	if r := bo.pbx("w9", "wakeup.set", hotel.WakeupSetData{Room: "1204", Time: "06:45", Operator: "12"}); r.Status != "failed" || r.Field != "data.room" || !strings.Contains(r.Reason, "vacant") {
 		t.Errorf("wake-up for a vacant room: %+v", r)
 	}
 }
@@ -344,20 +352,20 @@ func TestHotelinkRefusalsNameTheField(t *testing.T) {
 		field     string
 		reason    string
 	}{
-		{"unknown room", "wakeup.set", WakeupSetData{Room: "7777", Time: "06:30", Operator: "07"}, "data.room", "unknown"},
+		{"unknown room", "wakeup.set", hotel.WakeupSetData{Room: "7777", Time: "06:30", Operator: "07"}, "data.room", "unknown"},
 		{"admin extension", "dnd.set", map[string]any{"room": "8101", "on": true}, "data.room", "not a guest room"},
-		{"time in the past", "wakeup.set", WakeupSetData{Room: "1203", Time: "2026-11-27T21:00:00+08:00", Operator: "07"}, "data.time", "in the past"},
-		{"date in the past", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:30", Date: "2026-11-27", Operator: "07"}, "data.time", "in the past"},
-		{"bad time", "wakeup.set", WakeupSetData{Room: "1203", Time: "6.30", Operator: "07"}, "data.time", "HH:MM"},
-		{"no operator", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:30"}, "data.operator", "required"},
-		{"until without daily", "wakeup.set", WakeupSetData{Room: "1203", Time: "06:30", Until: "2026-12-01", Operator: "07"}, "data.until", "daily"},
-		{"no wake-up to cancel", "wakeup.cancel", WakeupCancelData{Room: "1203"}, "data.room", "no active wake-up"},
+		{"time in the past", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "2026-11-27T21:00:00+08:00", Operator: "07"}, "data.time", "in the past"},
+		{"date in the past", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:30", Date: "2026-11-27", Operator: "07"}, "data.time", "in the past"},
+		{"bad time", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "6.30", Operator: "07"}, "data.time", "HH:MM"},
+		{"no operator", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:30"}, "data.operator", "required"},
+		{"until without daily", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:30", Until: "2026-12-01", Operator: "07"}, "data.until", "daily"},
+		{"no wake-up to cancel", "wakeup.cancel", hotel.WakeupCancelData{Room: "1203"}, "data.room", "no active wake-up"},
 		{"dnd without on", "dnd.set", map[string]any{"room": "1203"}, "data.on", "required"},
-		{"unknown cos", "cos.set", COSData{Room: "1203", COS: "gold"}, "data.cos", "want one of"},
-		{"cos the profile lacks", "cos.set", COSData{Room: "1203", COS: "internal"}, "data.cos", "not in profile fias"},
-		{"occupied", "guest.checkin", GuestCheckInData{Room: "1203"}, "data.room", "occupied"},
-		{"vacant", "guest.checkout", GuestCheckOutData{Room: "1205"}, "data.room", "vacant"},
-		{"move to itself", "guest.move", GuestMoveData{From: "1203", To: "1203"}, "data.to", "same room"},
+		{"unknown cos", "cos.set", hotel.COSData{Room: "1203", COS: "gold"}, "data.cos", "want one of"},
+		{"cos the profile lacks", "cos.set", hotel.COSData{Room: "1203", COS: "internal"}, "data.cos", "not in profile fias"},
+		{"occupied", "guest.checkin", hotel.GuestCheckInData{Room: "1203"}, "data.room", "occupied"},
+		{"vacant", "guest.checkout", hotel.GuestCheckOutData{Room: "1205"}, "data.room", "vacant"},
+		{"move to itself", "guest.move", hotel.GuestMoveData{From: "1203", To: "1203"}, "data.to", "same room"},
 		{"unknown field", "mwl.set", map[string]any{"room": "1203", "on": true, "guest": "x"}, "data.guest", "unknown field"},
 	} {
 		r := bo.pbx("bad-"+strings.ReplaceAll(tc.name, " ", "-"), tc.cmd, tc.data)
@@ -391,7 +399,7 @@ func TestHotelinkDNDMWLPostingsAndRoomState(t *testing.T) {
 	if r := bo.pbx("m1", "mwl.set", map[string]any{"room": "1205", "on": true}); r.Status != "completed" {
 		t.Fatalf("mwl.set: %+v", r)
 	}
-	if r := bo.pbx("c1", "cos.set", COSData{Room: "1205", COS: "local"}); r.Status != "completed" {
+	if r := bo.pbx("c1", "cos.set", hotel.COSData{Room: "1205", COS: "local"}); r.Status != "completed" {
 		t.Fatalf("cos.set: %+v", r)
 	}
 	re := received(p, "RE")
@@ -462,13 +470,13 @@ func TestHotelinkLinkDownAtRiskThenResyncSendsPendingOnce(t *testing.T) {
 	p := s.connect(nil)
 	bo.checkIn(t, "ci1", "1206")
 	bo.checkIn(t, "ci2", "1207")
-	if r := bo.pbx("w1", "wakeup.set", WakeupSetData{Room: "1206", Time: "06:30", Operator: "07"}); r.Status != "completed" {
+	if r := bo.pbx("w1", "wakeup.set", hotel.WakeupSetData{Room: "1206", Time: "06:30", Operator: "07"}); r.Status != "completed" {
 		t.Fatalf("wakeup.set: %+v", r)
 	}
 	s.disconnect()
 
 	// With the link down: recorded, then failed after the retries, naming why.
-	r := bo.pbx("w2", "wakeup.set", WakeupSetData{Room: "1207", Time: "06:45", Operator: "07"})
+	r := bo.pbx("w2", "wakeup.set", hotel.WakeupSetData{Room: "1207", Time: "06:45", Operator: "07"})
 	if r.Status != "failed" || !strings.Contains(r.Reason, "link down after 3 retries") || result(t, r)["status"] != "pending" {
 		t.Fatalf("wakeup.set with the link down: %+v", r)
 	}
@@ -507,8 +515,7 @@ func TestHotelinkLinkDownAtRiskThenResyncSendsPendingOnce(t *testing.T) {
 	if g, _ := p.Guest("1207"); !g.DND {
 		t.Errorf("DND set while the link was down not sent on resync: %+v", g)
 	}
-	hg := s.glue()
-	day, err := hg.sched.ListDay(context.Background(), s.g.Store(), mustWakeupDate(t, "2026-11-28"))
+	day, err := s.desk().Schedule().ListDay(context.Background(), s.g.Store(), mustWakeupDate(t, "2026-11-28"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,10 +532,10 @@ func TestHotelinkMoveTakesWakeupsAlong(t *testing.T) {
 	bo.waitOnline(s.g)
 	p := s.connect(nil)
 	bo.checkIn(t, "ci", "1208")
-	if r := bo.pbx("w1", "wakeup.set", WakeupSetData{Room: "1208", Time: "07:00", Operator: "07", Daily: true}); r.Status != "completed" {
+	if r := bo.pbx("w1", "wakeup.set", hotel.WakeupSetData{Room: "1208", Time: "07:00", Operator: "07", Daily: true}); r.Status != "completed" {
 		t.Fatalf("wakeup.set: %+v", r)
 	}
-	r := bo.pbx("mv", "guest.move", GuestMoveData{From: "1208", To: "1209"})
+	r := bo.pbx("mv", "guest.move", hotel.GuestMoveData{From: "1208", To: "1209"})
 	if r.Status != "completed" || result(t, r)["wakeups"] != float64(1) {
 		t.Fatalf("move: %+v", r)
 	}
@@ -542,7 +549,7 @@ func TestHotelinkMoveTakesWakeupsAlong(t *testing.T) {
 	if mv["from"] != "1208" || mv["reservation"] != "R1208" {
 		t.Errorf("moved: %v", mv)
 	}
-	if ok, _ := s.glue().occupied("1208"); ok {
+	if occupied(t, s.g, "1208") {
 		t.Error("1208 still occupied")
 	}
 }
@@ -565,7 +572,7 @@ func BenchmarkHotelinkWakeups300(b *testing.B) {
 	const n = 300
 	s := newHotelinkSite(b, "1001-1400", nil)
 	p := s.connect(nil)
-	hg := s.glue()
+	s.desk()
 	ctx := context.Background()
 	err := s.g.Store().InTx(ctx, func(tx *store.Tx) error {
 		for i := range n {
@@ -578,7 +585,7 @@ func BenchmarkHotelinkWakeups300(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := hotelCmd{hg: hg, name: "wakeup.set"}
+	h := s.g.router.Handler("pbx", "wakeup.set")
 	var lat []time.Duration
 	var ring time.Duration
 	b.ResetTimer()
@@ -586,7 +593,7 @@ func BenchmarkHotelinkWakeups300(b *testing.B) {
 		day := s.at("2026-11-28", "07:00").AddDate(0, 0, it)
 		s.clk.Set(day.Add(-9 * time.Hour))
 		for i := range n {
-			data, _ := json.Marshal(WakeupSetData{Room: fmt.Sprint(1001 + i), Time: "07:00", Date: day.Format("2006-01-02"), Operator: "07"})
+			data, _ := json.Marshal(hotel.WakeupSetData{Room: fmt.Sprint(1001 + i), Time: "07:00", Date: day.Format("2006-01-02"), Operator: "07"})
 			c := &bus.Command{ID: fmt.Sprintf("b%d-%d", it, i), Type: "hotel.pbx.cmd.wakeup.set", Domain: "pbx", Device: "pbx1", Name: "wakeup.set",
 				Client: "bench", Received: time.Now(), Data: data}
 			start := time.Now()

@@ -123,7 +123,7 @@ func TestSMDRFileToEvents(t *testing.T) {
 	if u.Raw != garbage || u.RawHex == "" && !strings.Contains(u.Raw, "garbage") || !strings.Contains(u.Reason, "line ") {
 		t.Errorf("unparsed event = %+v", u)
 	}
-	var rec CallRecorded
+	var rec events.CallRecorded
 	json.Unmarshal(byType["hotel.pbx.call.recorded"][0].Data, &rec)
 	if rec.Caller != "8004206" || rec.Direction != events.Incoming || rec.Start.Format(time.RFC3339) != "2008-06-28T09:28:41+08:00" || rec.JournalID == 0 {
 		t.Errorf("first call = %+v", rec)

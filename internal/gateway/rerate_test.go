@@ -40,7 +40,7 @@ func TestRerateAdjustsPostedCallsOnce(t *testing.T) {
 	loc := g.Location()
 	checkin := time.Date(2026, 11, 27, 8, 0, 0, 0, loc)
 	if r := bo.command(g.topics.Command("edge", "gw1", "folio.checkin"), "ci1", "hotel.edge.cmd.folio.checkin",
-		CheckInData{Room: "1203", Reservation: "R881", At: &checkin}); r.Status != "completed" {
+		events.CheckInData{Room: "1203", Reservation: "R881", At: &checkin}); r.Status != "completed" {
 		t.Fatalf("check-in: %+v", r)
 	}
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, loc)

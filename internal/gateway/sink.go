@@ -52,6 +52,11 @@ func newFrames(frames []drivers.Frame) []store.NewFrame {
 	return nf
 }
 
+// deskDevice is a configured device as the desks see it.
+func deskDevice(d config.Device) desk.Device {
+	return desk.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: domainOf(d.Driver), Options: d.Options}
+}
+
 // tailSink is the sink of a device on a serial line: it also keeps the
 // record being received (drivers.TailKeeper).
 type tailSink struct{ *deviceSink }
@@ -133,10 +138,6 @@ func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) error {
 		}
 		_, _, err := tx.Enqueue(s.unparsedEvent(tx, r))
 		return err
-	}
-	switch rec := r.Record.(type) {
-	case events.CallRecord:
-		return s.deliverCall(tx, r, rec)
 	}
 	dr := desk.Record{Device: s.dev, FrameID: r.FrameID, Key: r.Key, Value: r.Record}
 	for _, d := range s.g.desks {

@@ -161,7 +161,7 @@ devices:
 	recByJournal := map[int64]events.CallRecord{}
 	for _, env := range bo.envs {
 		if env.Type == "hotel.pbx.call.recorded" {
-			var rec gateway.CallRecorded
+			var rec events.CallRecorded
 			json.Unmarshal(env.Data, &rec)
 			recByJournal[rec.JournalID] = rec.CallRecord
 		}

@@ -243,8 +243,8 @@ type Wakeup struct {
 	At   time.Time
 }
 
-// RoomState is one occupied room in a Snapshot.
-type RoomState struct {
+// OccupiedRoom is one occupied room in a Snapshot.
+type OccupiedRoom struct {
 	Room        Room
 	Reservation string
 	Guest       string
@@ -257,7 +257,7 @@ type RoomState struct {
 
 // Snapshot is the front office's current picture, sent on a resync.
 type Snapshot struct {
-	Rooms   []RoomState
+	Rooms   []OccupiedRoom
 	Wakeups []Wakeup
 }
 
