@@ -15,7 +15,7 @@ func TestFaxPeerSendOnePageECMMMR(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199"})
+		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -28,7 +28,7 @@ func TestFaxPeerSendThreePagesECMMMR(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"})
+		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -47,7 +47,7 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 	t.Parallel()
 	src := lightPages(2)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second, ECM: true})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, ecmFaults{})
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -87,16 +87,17 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 	}
 }
 
-// Not parallel: it sets ecmTest, which the parallel tests only read after
-// every sequential test of the package has finished.
+// The driver's ECM fault hook (ecmFaults) belongs to this test's driver
+// alone, so the test runs in parallel with the others.
 func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 	needFaxPeer(t)
-	ecmTest.frame64 = true
+	t.Parallel()
+	faults := ecmFaults{frame64: true}
 	// chart page ≈ 43 KB of MMR: 64-octet frames make three blocks
 	// (256, 256, the rest). Block 0 loses frames 3 and 100 once (PPR);
 	// block 1 loses frame 1 four times (4 PPRs: CTC/CTR, one step down);
 	// block 2 loses its last frame once.
-	ecmTest.dropTx = func(page, block, burst, frame int) bool {
+	faults.dropTx = func(page, block, burst, frame int) bool {
 		switch block {
 		case 0:
 			return burst == 0 && (frame == 3 || frame == 100)
@@ -107,9 +108,8 @@ func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 		}
 		return false
 	}
-	defer func() { ecmTest.frame64, ecmTest.dropTx = false, nil }()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199"})
+		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199"}, faults)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -123,15 +123,15 @@ func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 	}
 }
 
-// Not parallel (ecmTest): the host ignores frames 1 and 4 of each page's
-// first burst, so it must ask for them with PPR.
+// The host ignores frames 1 and 4 of each page's first burst, so it must
+// ask for them with PPR.
 func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 	needFaxPeer(t)
-	ecmTest.dropRx = func(burst, frame int) bool { return burst == 0 && (frame == 1 || frame == 4) }
-	defer func() { ecmTest.dropRx = nil }()
+	t.Parallel()
+	faults := ecmFaults{dropRx: func(burst, frame int) bool { return burst == 0 && (frame == 1 || frame == 4) }}
 	src := lightPages(2)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second, ECM: true})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, faults)
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -164,24 +164,24 @@ func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 	}
 }
 
-// Not parallel (ecmTest). At 2400 bit/s there is no slower rate, so after
-// the fourth PPR for the same block the sender ends the correction with
-// EOR and the receiver answers ERR (T.30 Annex A §A.1.3); page 1 is then
-// not confirmed and page 2 goes on (spandsp does not count the ERR page,
-// so page 2 carries PPS page counter 0).
+// At 2400 bit/s there is no slower rate, so after the fourth PPR for the
+// same block the sender ends the correction with EOR and the receiver
+// answers ERR (T.30 Annex A §A.1.3); page 1 is then not confirmed and page
+// 2 goes on (spandsp does not count the ERR page, so page 2 carries PPS
+// page counter 0).
 func TestFaxPeerSendECMEOR(t *testing.T) {
 	needFaxPeer(t)
-	dropped := 0 // frame 2 of the first page, in its first four bursts
-	ecmTest.dropTx = func(page, block, burst, frame int) bool {
+	t.Parallel()
+	dropped := 0 // frame 2 of the first page, in its first four bursts (only the driver's call reads it)
+	faults := ecmFaults{dropTx: func(page, block, burst, frame int) bool {
 		if frame == 2 && dropped < 4 {
 			dropped++
 			return true
 		}
 		return false
-	}
-	defer func() { ecmTest.dropTx = nil }()
+	}}
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		SendJob{Number: "5551234", Pages: lightPages(2), Resolution: Fine, Ident: "+1 212 555 0199", MaxRate: 2400})
+		SendJob{Number: "5551234", Pages: lightPages(2), Resolution: Fine, Ident: "+1 212 555 0199", MaxRate: 2400}, faults)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -195,16 +195,16 @@ func TestFaxPeerSendECMEOR(t *testing.T) {
 	}
 }
 
-// Not parallel (ecmTest). The host ignores frame 1 in the first four
-// bursts: after our fourth PPR spandsp sends CTC (or EOR) and the host
-// must answer CTR (ERR) and go on (T.30 Annex A §A.1.3).
+// The host ignores frame 1 in the first four bursts: after our fourth PPR
+// spandsp sends CTC (or EOR) and the host must answer CTR (ERR) and go on
+// (T.30 Annex A §A.1.3).
 func TestFaxPeerReceiveECMCTC(t *testing.T) {
 	needFaxPeer(t)
-	ecmTest.dropRx = func(burst, frame int) bool { return burst < 4 && frame == 1 }
-	defer func() { ecmTest.dropRx = nil }()
+	t.Parallel()
+	faults := ecmFaults{dropRx: func(burst, frame int) bool { return burst < 4 && frame == 1 }}
 	src := lightPages(1)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second, ECM: true})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, faults)
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)

@@ -28,8 +28,9 @@ func needFaxPeer(t *testing.T) {
 	}
 }
 
-// startDriver runs a faxmodem driver on the peer's pty.
-func startDriver(t *testing.T, fp *peers.FaxPeer, profile string, opts map[string]any) (*Driver, *memSink, context.CancelFunc) {
+// startDriver runs a faxmodem driver on the peer's pty. faults disturbs
+// its ECM (ecm.go); it is set before the driver runs.
+func startDriver(t *testing.T, fp *peers.FaxPeer, profile string, opts map[string]any, faults ecmFaults) (*Driver, *memSink, context.CancelFunc) {
 	t.Helper()
 	sink := &memSink{}
 	d, err := New(drivers.Device{ID: "fax1", Driver: "faxmodem", Profile: profile, Options: opts},
@@ -37,6 +38,7 @@ func startDriver(t *testing.T, fp *peers.FaxPeer, profile string, opts map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.ecmFaults = faults
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(done) }()
@@ -72,11 +74,11 @@ func chartPages(n int) []*codec.Bitmap {
 	return ps
 }
 
-func sendThroughPeer(t *testing.T, popts peers.FaxPeerOptions, job SendJob) (SendResult, peers.FaxResult, error) {
+func sendThroughPeer(t *testing.T, popts peers.FaxPeerOptions, job SendJob, faults ecmFaults) (SendResult, peers.FaxResult, error) {
 	t.Helper()
 	popts.Mode = "receive"
 	fp := peers.StartFaxPeer(t, popts)
-	d, _, _ := startDriver(t, fp, "spandsp", nil)
+	d, _, _ := startDriver(t, fp, "spandsp", nil, faults)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	res, err := d.Send(ctx, job)
@@ -110,7 +112,7 @@ func TestFaxPeerSendOnePageMH9600(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 9600},
-		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199", NoMR: true})
+		SendJob{Number: "5551234", Pages: chartPages(1), Resolution: Fine, Ident: "+1 212 555 0199", NoMR: true}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -171,7 +173,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 	t.Parallel()
 	src := lightPages(2)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, ecmFaults{})
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +214,7 @@ func TestFaxPeerSendThreePagesFine(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{},
-		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"})
+		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -230,7 +232,7 @@ func TestFaxPeerFarEnd4800(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 4800},
-		SendJob{Number: "5551234", Pages: lightPages(1), Resolution: Fine, Ident: "+1 212 555 0199"})
+		SendJob{Number: "5551234", Pages: lightPages(1), Resolution: Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -245,7 +247,7 @@ func TestFaxPeerCutOnPageTwo(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 4800, CutAfter: 38 * time.Second},
-		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"})
+		SendJob{Number: "5551234", Pages: lightPages(3), Resolution: Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err == nil {
 		t.Fatalf("send succeeded over a cut line: %+v", res)
 	}
