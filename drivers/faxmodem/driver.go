@@ -48,6 +48,10 @@ type Driver struct {
 	// by some terminals on long-delay circuits).
 	T4 time.Duration
 
+	// ecmFaults is a test hook (ecm.go), set by the package's tests
+	// before Run; zero in production.
+	ecmFaults ecmFaults
+
 	reqs    chan sendReq
 	seq     atomic.Int64
 	mu      sync.Mutex
@@ -239,7 +243,7 @@ func initModem(ctx context.Context, m *Modem, prof *Profile) error {
 func (d *Driver) newCall(m *Modem, prof *Profile, key string) *call {
 	j := newJournal(d.sink, key, d.now)
 	m.tr = j
-	return &call{m: m, prof: prof, j: j, t4: d.T4}
+	return &call{m: m, prof: prof, j: j, t4: d.T4, faults: d.ecmFaults}
 }
 
 func (d *Driver) sessionKey(kind, key string) string {

@@ -40,10 +40,12 @@ const ecmPPRLimit = 4
 // receiver kept asking).
 var ErrECMBlock = errors.New("faxmodem: ECM block not delivered")
 
-// ecmTest lets the tests disturb ECM on purpose to drive PPR, CTC and
-// multi-block pages through a real far end. Zero in production; set only
-// by tests that do not run in parallel.
-var ecmTest struct {
+// ecmFaults lets the tests disturb ECM on purpose to drive PPR, CTC and
+// multi-block pages through a real far end. The zero value, the only one
+// in production, disturbs nothing. It is held by one Driver (and copied
+// into each of its calls), not by the package, so that the tests that set
+// it run in parallel with the others.
+type ecmFaults struct {
 	frame64 bool                                     // send 64-octet frames (DCS bit 28)
 	dropTx  func(page, block, burst, frame int) bool // frames left out of a burst
 	dropRx  func(burst, frame int) bool              // frames received but ignored
@@ -219,8 +221,8 @@ func (c *call) sendPageECM(ctx context.Context, s *Session, mods []Modulation, m
 		pprs := 0
 		for burst := 0; ; burst++ {
 			var drop func(int) bool
-			if ecmTest.dropTx != nil {
-				drop = func(n int) bool { return ecmTest.dropTx(page, b, burst, n) }
+			if c.faults.dropTx != nil {
+				drop = func(n int) bool { return c.faults.dropTx(page, b, burst, n) }
 			}
 			if err := c.sendECMBurst(ctx, c.ecmCode(*s, long), block, want, drop); err != nil {
 				return fax.None, fmt.Errorf("block %d: %w", b, err)
@@ -329,7 +331,7 @@ func (c *call) receiveECMBurst(ctx context.Context, code int, frames map[int][]b
 		switch FCF(f.FCF) {
 		case FcfFCD:
 			if len(f.FIF) >= 1 {
-				if ecmTest.dropRx != nil && ecmTest.dropRx(burst, int(f.FIF[0])) {
+				if c.faults.dropRx != nil && c.faults.dropRx(burst, int(f.FIF[0])) {
 					continue
 				}
 				frames[int(f.FIF[0])] = f.FIF[1:]

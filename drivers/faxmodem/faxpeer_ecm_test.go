@@ -16,7 +16,7 @@ func TestFaxPeerSendOnePageECMMMR(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -29,7 +29,7 @@ func TestFaxPeerSendThreePagesECMMMR(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -48,7 +48,7 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 	t.Parallel()
 	src := lightPages(2)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second, ECM: true})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, ecmFaults{})
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -88,16 +88,17 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 	}
 }
 
-// Not parallel: it sets ecmTest, which the parallel tests only read after
-// every sequential test of the package has finished.
+// The driver's ECM fault hook (ecmFaults) belongs to this test's driver
+// alone, so the test runs in parallel with the others.
 func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 	needFaxPeer(t)
-	ecmTest.frame64 = true
+	t.Parallel()
+	faults := ecmFaults{frame64: true}
 	// chart page ≈ 43 KB of MMR: 64-octet frames make three blocks
 	// (256, 256, the rest). Block 0 loses frames 3 and 100 once (PPR);
 	// block 1 loses frame 1 four times (4 PPRs: CTC/CTR, one step down);
 	// block 2 loses its last frame once.
-	ecmTest.dropTx = func(page, block, burst, frame int) bool {
+	faults.dropTx = func(page, block, burst, frame int) bool {
 		switch block {
 		case 0:
 			return burst == 0 && (frame == 3 || frame == 100)
@@ -108,31 +109,30 @@ func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 		}
 		return false
 	}
-	defer func() { ecmTest.frame64, ecmTest.dropTx = false, nil }()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"}, faults)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
 	if res.PagesConfirmed != 1 || !res.ECM || res.Scheme != "MMR" || !pr.OK() || pr.Pages != 1 || !pr.ECM || res.BitRate != 12000 {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
-	for _, want := range []string{"PPS-NULL", "-> PPR", "tx CTC", "rx CTR", "block 2) -> MCF", "PPS-EOP"} {
+	for _, want := range []string{"PPS-NULL", "-> PPR", "tx CTC", "rx CTR", "block 2) -> fax.MCF", "PPS-EOP"} {
 		if !strings.Contains(res.Trace, want) {
 			t.Errorf("trace lacks %q", want)
 		}
 	}
 }
 
-// Not parallel (ecmTest): the host ignores frames 1 and 4 of each page's
-// first burst, so it must ask for them with PPR.
+// The host ignores frames 1 and 4 of each page's first burst, so it must
+// ask for them with PPR.
 func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 	needFaxPeer(t)
-	ecmTest.dropRx = func(burst, frame int) bool { return burst == 0 && (frame == 1 || frame == 4) }
-	defer func() { ecmTest.dropRx = nil }()
+	t.Parallel()
+	faults := ecmFaults{dropRx: func(burst, frame int) bool { return burst == 0 && (frame == 1 || frame == 4) }}
 	src := lightPages(2)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second, ECM: true})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, faults)
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -165,47 +165,47 @@ func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 	}
 }
 
-// Not parallel (ecmTest). At 2400 bit/s there is no slower rate, so after
-// the fourth PPR for the same block the sender ends the correction with
-// EOR and the receiver answers ERR (T.30 Annex A §A.1.3); page 1 is then
-// not confirmed and page 2 goes on (spandsp does not count the ERR page,
-// so page 2 carries PPS page counter 0).
+// At 2400 bit/s there is no slower rate, so after the fourth PPR for the
+// same block the sender ends the correction with EOR and the receiver
+// answers fax.ERR (T.30 Annex A §A.1.3); page 1 is then not confirmed and page
+// 2 goes on (spandsp does not count the fax.ERR page, so page 2 carries PPS
+// page counter 0).
 func TestFaxPeerSendECMEOR(t *testing.T) {
 	needFaxPeer(t)
-	dropped := 0 // frame 2 of the first page, in its first four bursts
-	ecmTest.dropTx = func(page, block, burst, frame int) bool {
+	t.Parallel()
+	dropped := 0 // frame 2 of the first page, in its first four bursts (only the driver's call reads it)
+	faults := ecmFaults{dropTx: func(page, block, burst, frame int) bool {
 		if frame == 2 && dropped < 4 {
 			dropped++
 			return true
 		}
 		return false
-	}
-	defer func() { ecmTest.dropTx = nil }()
+	}}
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{ECM: true},
-		fax.SendJob{Number: "5551234", Pages: lightPages(2), Resolution: fax.Fine, Ident: "+1 212 555 0199", MaxRate: 2400})
+		fax.SendJob{Number: "5551234", Pages: lightPages(2), Resolution: fax.Fine, Ident: "+1 212 555 0199", MaxRate: 2400}, faults)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
 	if len(res.PerPage) != 2 || res.PerPage[0].Code != fax.ERR || res.PerPage[0].Confirmed || res.PerPage[1].Code != fax.MCF || res.PagesConfirmed != 1 || !pr.OK() {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
-	for _, want := range []string{"tx EOR", "rx ERR"} {
+	for _, want := range []string{"tx EOR", "rx fax.ERR"} {
 		if !strings.Contains(res.Trace, want) {
 			t.Errorf("trace lacks %q", want)
 		}
 	}
 }
 
-// Not parallel (ecmTest). The host ignores frame 1 in the first four
-// bursts: after our fourth PPR spandsp sends CTC (or EOR) and the host
-// must answer CTR (ERR) and go on (T.30 Annex A §A.1.3).
+// The host ignores frame 1 in the first four bursts: after our fourth PPR
+// spandsp sends CTC (or EOR) and the host must answer CTR (fax.ERR) and go on
+// (T.30 Annex A §A.1.3).
 func TestFaxPeerReceiveECMCTC(t *testing.T) {
 	needFaxPeer(t)
-	ecmTest.dropRx = func(burst, frame int) bool { return burst < 4 && frame == 1 }
-	defer func() { ecmTest.dropRx = nil }()
+	t.Parallel()
+	faults := ecmFaults{dropRx: func(burst, frame int) bool { return burst < 4 && frame == 1 }}
 	src := lightPages(1)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second, ECM: true})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, faults)
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestFaxPeerReceiveECMCTC(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -233,9 +233,9 @@ func TestFaxPeerReceiveECMCTC(t *testing.T) {
 		if err != nil || !bm.Equal(src[0]) {
 			t.Errorf("page after CTC: %v, or differs from what the far end sent", err)
 		}
-	case strings.Contains(rec.Trace, "tx ERR"):
+	case strings.Contains(rec.Trace, "tx fax.ERR"):
 		t.Log("spandsp chose EOR")
 	default:
-		t.Error("neither CTC/CTR nor EOR/ERR in the trace")
+		t.Error("neither CTC/CTR nor EOR/fax.ERR in the trace")
 	}
 }

@@ -29,8 +29,9 @@ func needFaxPeer(t *testing.T) {
 	}
 }
 
-// startDriver runs a faxmodem driver on the peer's pty.
-func startDriver(t *testing.T, fp *peers.FaxPeer, profile string, opts map[string]any) (*Driver, *memSink, context.CancelFunc) {
+// startDriver runs a faxmodem driver on the peer's pty. faults disturbs
+// its ECM (ecm.go); it is set before the driver runs.
+func startDriver(t *testing.T, fp *peers.FaxPeer, profile string, opts map[string]any, faults ecmFaults) (*Driver, *memSink, context.CancelFunc) {
 	t.Helper()
 	sink := &memSink{}
 	d, err := New(drivers.Device{ID: "fax1", Driver: "faxmodem", Profile: profile, Options: opts},
@@ -38,6 +39,7 @@ func startDriver(t *testing.T, fp *peers.FaxPeer, profile string, opts map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.ecmFaults = faults
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(done) }()
@@ -73,11 +75,11 @@ func chartPages(n int) []*codec.Bitmap {
 	return ps
 }
 
-func sendThroughPeer(t *testing.T, popts peers.FaxPeerOptions, job fax.SendJob) (fax.SendResult, peers.FaxResult, error) {
+func sendThroughPeer(t *testing.T, popts peers.FaxPeerOptions, job fax.SendJob, faults ecmFaults) (fax.SendResult, peers.FaxResult, error) {
 	t.Helper()
 	popts.Mode = "receive"
 	fp := peers.StartFaxPeer(t, popts)
-	d, _, _ := startDriver(t, fp, "spandsp", nil)
+	d, _, _ := startDriver(t, fp, "spandsp", nil, faults)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	res, err := d.Send(ctx, job)
@@ -111,7 +113,7 @@ func TestFaxPeerSendOnePageMH9600(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 9600},
-		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199", NoMR: true})
+		fax.SendJob{Number: "5551234", Pages: chartPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199", NoMR: true}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -172,7 +174,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 	t.Parallel()
 	src := lightPages(2)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: writeTIFF(t, src), Ident: "+86 10 1234", RingInterval: 3 * time.Second})
-	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"})
+	_, sink, _ := startDriver(t, fp, "spandsp", map[string]any{"rings": 1, "ident": "+1 212 555 0199"}, ecmFaults{})
 	pr, err := fp.WaitTimeout(3 * time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +187,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -213,7 +215,7 @@ func TestFaxPeerSendThreePagesFine(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{},
-		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -231,7 +233,7 @@ func TestFaxPeerFarEnd4800(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 4800},
-		fax.SendJob{Number: "5551234", Pages: lightPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(1), Resolution: fax.Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -246,7 +248,7 @@ func TestFaxPeerCutOnPageTwo(t *testing.T) {
 	needFaxPeer(t)
 	t.Parallel()
 	res, pr, err := sendThroughPeer(t, peers.FaxPeerOptions{MaxRate: 4800, CutAfter: 38 * time.Second},
-		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"})
+		fax.SendJob{Number: "5551234", Pages: lightPages(3), Resolution: fax.Fine, Ident: "+1 212 555 0199"}, ecmFaults{})
 	if err == nil {
 		t.Fatalf("send succeeded over a cut line: %+v", res)
 	}

@@ -140,7 +140,7 @@ func (c *call) send(ctx context.Context, job fax.SendJob, res *fax.SendResult) e
 	// only with ECM (T.30 Table 2 note).
 	if ecmSupported && c.prof.ECM && !job.NoECM && caps.ECM {
 		s.ECM = true
-		s.Frame64 = ecmTest.frame64
+		s.Frame64 = c.faults.frame64
 		if caps.MMR {
 			s.Scheme = codec.MMR
 		}

@@ -20,6 +20,8 @@ type call struct {
 	x byte
 	// timing: T4 may be lengthened by the caller's options.
 	t4 time.Duration
+	// faults: the driver's ECM test hook (zero in production).
+	faults ecmFaults
 }
 
 // errors of the protocol (T.30) level.
