@@ -68,7 +68,6 @@ import (
 	tifff "switchboard/internal/fax/tiff"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
-	"switchboard/tariffs"
 )
 
 func init() {
@@ -139,11 +138,8 @@ func faxGlueOf(g *Gateway) (*faxGlue, error) {
 	if fg := faxGlues[g]; fg != nil {
 		return fg, nil
 	}
-	data, err := tariffs.FS.ReadFile(businessTariffFile)
-	if err != nil {
-		return nil, fmt.Errorf("business tariff: %w", err)
-	}
-	t, err := rating.LoadBusinessTariff(data)
+	// The business tariff print is priced from too (billing.business_tariff).
+	t, err := business.LoadTariff(g.cfg.Billing.BusinessTariff)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,12 @@ func newFaxSite(t *testing.T, serial *config.Serial) *faxSite {
 // newFaxSiteWith is newFaxSite with a fax section in the config.
 func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSite {
 	t.Helper()
+	return startFaxSite(t, faxSiteConfig(t, serial, fax))
+}
+
+// faxSiteConfig is the config of a fax site.
+func faxSiteConfig(t *testing.T, serial *config.Serial, fax config.Fax) *config.Config {
+	t.Helper()
 	if serial == nil {
 		serial = &config.Serial{Port: filepath.Join(t.TempDir(), "no-modem"), Baud: 115200, Flow: "none"}
 	}
@@ -72,6 +78,12 @@ func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSit
 			Transport: config.Transport{Serial: serial}}},
 		Fax: fax,
 	}
+	return cfg
+}
+
+// startFaxSite runs a gateway with cfg and a back office.
+func startFaxSite(t *testing.T, cfg *config.Config) *faxSite {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
 	if err != nil {
@@ -96,6 +108,13 @@ func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSit
 		return s.fg != nil && s.fg.sender("fax1") != nil
 	})
 	return s
+}
+
+// useModem sends the site's faxes through m instead of fax1's driver.
+func (s *faxSite) useModem(m fax.Modem) {
+	s.fg.mu.Lock()
+	s.fg.senders["fax1"] = m
+	s.fg.mu.Unlock()
 }
 
 func (s *faxSite) cmd(name string, data any) bus.Reply {
