@@ -69,17 +69,18 @@ func wantLine(t *testing.T, bt *rating.BusinessTariff, it rating.BusinessItem) s
 // is priced from it, as print is: the quote, the billed hotel.fax.sent
 // and its business charge, and fax.deliver of received pages.
 func TestFaxPricedFromConfiguredBusinessTariff(t *testing.T) {
+	t.Parallel()
 	path, bt := riversideTariff(t)
 	cfg := faxSiteConfig(t, nil, config.Fax{})
 	cfg.Billing.BusinessTariff = path
-	s := startFaxSite(t, cfg)
+	s := startFaxSite(t, cfg, Tuning{})
 	s.useModem(&fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){delivered}})
 
 	sendLine := wantLine(t, bt, faxItem(1, "domestic"))
 	if embedded := tariffPrice(t, faxItem(1, "domestic")); strings.Contains(sendLine, embedded.Price.String()) {
 		t.Fatalf("the test tariff prices a page as the embedded one: %s", sendLine)
 	}
-	if rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc("one page")}); rep.Status != "completed" {
+	if rep := s.cmd("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc("one page")}); rep.Status != "completed" {
 		t.Fatalf("fax.send: %+v", rep)
 	}
 	q := s.bo.event("hotel.fax.quoted", func(map[string]any) bool { return true })
@@ -99,7 +100,7 @@ func TestFaxPricedFromConfiguredBusinessTariff(t *testing.T) {
 	s.deliverReceived(fax.Received{Key: "fax1/rx/riverside-1", RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
 		Start: time.Now(), Duration: 40 * time.Second, Complete: true})
 	s.bo.event("hotel.fax.received", func(d map[string]any) bool { return d["id"] == float64(1) })
-	rep := s.cmd("fax.deliver", FaxDeliverData{ID: 1, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"})
+	rep := s.cmd("fax.deliver", fax.DeliverData{ID: 1, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"})
 	recv, err := bt.Price(rating.BusinessItem{Service: rating.ServiceFaxReceive, Pages: 2})
 	if err != nil {
 		t.Fatal(err)
