@@ -2,8 +2,8 @@
 // the queue of faxes to send with its retry policy (busy, no answer), the
 // register of received faxes (who it is for, delivered when and to whom)
 // and the retention of faxes nobody claimed. It decides and records; it
-// never dials, rates or publishes (the gateway's fax glue does, in the same
-// transactions).
+// never dials, rates or publishes (the fax desk, internal/faxdesk, does, in
+// the same transactions).
 package faxjobs
 
 import (
