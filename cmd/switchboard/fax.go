@@ -16,6 +16,7 @@ import (
 	"strings"
 	"switchboard/drivers/faxmodem"
 	"switchboard/internal/business"
+	"switchboard/internal/events/fax"
 	tifff "switchboard/internal/fax/tiff"
 	"switchboard/internal/transport"
 	"text/tabwriter"
@@ -125,20 +126,20 @@ func runFax(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "switchboard fax send: %v\n", err)
 			return 2
 		}
-		data := gateway.FaxSendData{To: *to, Room: *room, Operator: *operator, Resolution: *resolution, Document: base64.StdEncoding.EncodeToString(doc)}
+		data := fax.SendData{To: *to, Room: *room, Operator: *operator, Resolution: *resolution, Document: base64.StdEncoding.EncodeToString(doc)}
 		return sendCommand(cfg, "fax", *device, "fax.send", data, *timeout, stdout, stderr)
 	case "assign":
 		if *id < 1 || (*room == "" && *name == "") {
 			fmt.Fprintln(stderr, "switchboard fax assign: --id and --room or --name are required")
 			return 2
 		}
-		return sendCommand(cfg, "fax", *device, "fax.assign", gateway.FaxAssignData{ID: *id, Room: *room, Name: *name}, *timeout, stdout, stderr)
+		return sendCommand(cfg, "fax", *device, "fax.assign", fax.AssignData{ID: *id, Room: *room, Name: *name}, *timeout, stdout, stderr)
 	case "deliver":
 		if *id < 1 || *by == "" || *signed == "" {
 			fmt.Fprintln(stderr, "switchboard fax deliver: --id, --by and --signed are required")
 			return 2
 		}
-		return sendCommand(cfg, "fax", *device, "fax.deliver", gateway.FaxDeliverData{ID: *id, DeliveredBy: *by, SignedBy: *signed}, *timeout, stdout, stderr)
+		return sendCommand(cfg, "fax", *device, "fax.deliver", fax.DeliverData{ID: *id, DeliveredBy: *by, SignedBy: *signed}, *timeout, stdout, stderr)
 	}
 	ctx := context.Background()
 	g, err := gateway.OpenOffline(ctx, cfg, discardLogger())

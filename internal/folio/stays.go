@@ -137,3 +137,27 @@ func Current(ctx context.Context, st *store.Store, room string) (*Stay, error) {
 	}
 	return s, nil
 }
+
+// StaysOf lists the stays of a room ("": of every room), the latest
+// check-in first, at most limit of them: the guests a fax may be for.
+func StaysOf(tx *store.Tx, room string, limit int) ([]Stay, error) {
+	q, args := `SELECT `+stayCols+` FROM stays`, []any{}
+	if room != "" {
+		q += ` WHERE room=?`
+		args = append(args, room)
+	}
+	rows, err := tx.Query(q+` ORDER BY checkin DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("stays of room %q: %w", room, err)
+	}
+	defer rows.Close()
+	var out []Stay
+	for rows.Next() {
+		s, err := scanStay(rows)
+		if err != nil {
+			return nil, fmt.Errorf("stays of room %q: %w", room, err)
+		}
+		out = append(out, *s)
+	}
+	return out, rows.Err()
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/config"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/store"
@@ -20,18 +21,16 @@ import (
 // before the modem gets it): it is due again and goes through, its lost
 // attempt not counted.
 func TestFaxInterruptedJobsAfterRestart(t *testing.T) {
-	s := newFaxSite(t, nil)
+	t.Parallel()
+	s := newFaxSiteWith(t, nil, config.Fax{}, retrying(3, time.Hour)) // no retry on its own
 	fake := &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy, busy, delivered}}
-	s.fg.mu.Lock()
-	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: time.Hour} // no retry on its own
-	s.fg.senders["fax1"] = fake
-	s.fg.mu.Unlock()
+	s.useModem(fake)
 
 	ctx := context.Background()
 	var ids [2]int64
 	for i := range ids {
-		rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(fmt.Sprintf("Booking %d\n", i))})
-		var res FaxSendResult
+		rep := s.cmd("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(fmt.Sprintf("Booking %d\n", i))})
+		var res fax.SendReply
 		b, _ := json.Marshal(rep.Result)
 		json.Unmarshal(b, &res)
 		if rep.Status != "completed" || res.State != faxjobs.Retry {
@@ -54,7 +53,7 @@ func TestFaxInterruptedJobsAfterRestart(t *testing.T) {
 		{Raw: []byte("> ATDT901065123456"), Key: fmt.Sprintf("fax1/tx/job-%d/2/0002", dialled)}}); err != nil {
 		t.Fatal(err)
 	}
-	s.fg.interrupted(ctx)
+	s.g.fax.Recover(ctx)
 
 	failed := s.bo.event("hotel.fax.failed", func(d map[string]any) bool { return d["job_id"] == float64(dialled) })
 	if !strings.Contains(fmt.Sprint(failed["result"]), "interrupted by a gateway restart during the call") || failed["billed"] == true {

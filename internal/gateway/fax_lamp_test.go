@@ -37,12 +37,6 @@ func newFaxHotelSite(t *testing.T) *faxHotelSite {
 	bo := newBackOffice(t, hs.g.BrokerURL())
 	bo.waitOnline(hs.g)
 	s := &faxHotelSite{hotelinkSite: hs, fax: &faxSite{t: t, g: hs.g, bo: bo, clk: hs.clk}, bo: bo}
-	waitUntil(t, "fax glue", func() bool {
-		faxGluesMu.Lock()
-		defer faxGluesMu.Unlock()
-		s.fax.fg = faxGlues[hs.g]
-		return s.fax.fg != nil
-	})
 	s.pbx = s.connect(nil)
 	return s
 }
@@ -98,9 +92,9 @@ func TestFaxLampFollowsWaitingFaxes(t *testing.T) {
 			BitRate: 9600, Start: time.Now(), Duration: 30 * time.Second, Complete: true})
 	}
 	s.bo.event("hotel.fax.received", func(d map[string]any) bool { return d["id"] == float64(4) })
-	fax := func(cmd string, data any) func() bus.Reply { return func() bus.Reply { return s.fax.cmd(cmd, data) } }
+	faxCmd := func(cmd string, data any) func() bus.Reply { return func() bus.Reply { return s.fax.cmd(cmd, data) } }
 	deliver := func(id int64) func() bus.Reply {
-		return fax("fax.deliver", FaxDeliverData{ID: id, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"})
+		return faxCmd("fax.deliver", fax.DeliverData{ID: id, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"})
 	}
 
 	for _, step := range []struct {
@@ -109,15 +103,15 @@ func TestFaxLampFollowsWaitingFaxes(t *testing.T) {
 		lamp bool // the room's lamp after the step
 		sent bool // the step sends that lamp to the PBX (else no lamp record at all)
 	}{
-		{"first fax assigned", fax("fax.assign", FaxAssignData{ID: 1, Room: "1207"}), true, true},
-		{"second fax assigned", fax("fax.assign", FaxAssignData{ID: 2, Name: "Zhang Wei"}), true, true},
+		{"first fax assigned", faxCmd("fax.assign", fax.AssignData{ID: 1, Room: "1207"}), true, true},
+		{"second fax assigned", faxCmd("fax.assign", fax.AssignData{ID: 2, Name: "Zhang Wei"}), true, true},
 		{"first fax delivered, the second waits", deliver(1), true, false},
 		{"second fax delivered", deliver(2), false, true},
-		{"third fax assigned", fax("fax.assign", FaxAssignData{ID: 3, Room: "1207"}), true, true},
+		{"third fax assigned", faxCmd("fax.assign", fax.AssignData{ID: 3, Room: "1207"}), true, true},
 		{"the guest leaves without it", func() bus.Reply { return s.bo.pbx("co", "guest.checkout", hotel.GuestCheckOutData{Room: "1207"}) }, false, false},
 		{"next guest's fax assigned", func() bus.Reply {
 			s.bo.checkIn(t, "ci2", "1207")
-			return s.fax.cmd("fax.assign", FaxAssignData{ID: 4, Room: "1207"})
+			return s.fax.cmd("fax.assign", fax.AssignData{ID: 4, Room: "1207"})
 		}, true, true},
 		{"next guest's fax delivered", deliver(4), false, true},
 	} {

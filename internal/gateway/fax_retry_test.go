@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/test/peers"
@@ -38,6 +39,7 @@ import (
 //     with the two billed attempts' charges, each charged once.
 func TestFaxPeerModemDiesMidJobRetriedWhenBack(t *testing.T) {
 	needFaxLine(t)
+	t.Parallel()
 	start := time.Now()
 	ctx := context.Background()
 	// The gateway's port is a symlink to the running line's pty, as udev's
@@ -46,25 +48,21 @@ func TestFaxPeerModemDiesMidJobRetriedWhenBack(t *testing.T) {
 	line := peers.FaxPeerOptions{Mode: "receive", MaxRate: 9600, AnswerDelay: 200 * time.Millisecond, Timeout: 60 * time.Second}
 	fp := peers.StartFaxPeer(t, line)
 	relink(t, port, fp.Link())
-	s := newFaxSite(t, &config.Serial{Port: port, Baud: 115200, Flow: "none"})
-	retry := 300 * time.Millisecond
-	s.fg.mu.Lock()
-	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: retry}
-	s.fg.mu.Unlock()
+	s := newFaxSiteWith(t, &config.Serial{Port: port, Baud: 115200, Flow: "none"}, config.Fax{}, retrying(3, 300*time.Millisecond))
 	logf := func(format string, args ...any) {
 		t.Logf("%5.1f s: %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
 
 	// 1. The modem dies while dialling.
 	s.bo.cl.PublishAsync(s.g.topics.Command("fax", "fax1", "fax.send"), 1, false, []byte(command("peer-modem-dies", "hotel.fax.cmd.fax.send", "frontdesk",
-		mustJSONString(t, FaxSendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: shortPagesTIFF(t, 3), Format: "image/tiff", Resolution: "standard"}))))
+		mustJSONString(t, fax.SendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: shortPagesTIFF(t, 3), Format: "image/tiff", Resolution: "standard"}))))
 	awaitLog(t, fp, 20*time.Second, `host->modem "ATDT65123456`)
 	crash(t, fp)
 	logf("modem killed while dialling")
 	rep := replyData(t, s.bo.waitFor("fax.send's reply", func(_ bus.Message, env events.Envelope) bool {
 		return (env.Type == "hotel.command.completed" || env.Type == "hotel.command.failed") && strings.Contains(string(env.Data), `"peer-modem-dies"`)
 	}))
-	var res FaxSendResult
+	var res fax.SendReply
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
 	if rep.Status != "completed" || res.State != faxjobs.Retry || res.NextAt == nil || res.Quote.Pages != 3 {
@@ -188,9 +186,7 @@ func shortPagesTIFF(t *testing.T, n int) string {
 		pages = append(pages, b)
 	}
 	path := filepath.Join(t.TempDir(), "doc.tif")
-	if err := writeTIFF(path, pages, false, nil); err != nil {
-		t.Fatal(err)
-	}
+	writeTIFF(t, path, pages, false)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -18,8 +18,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"switchboard/internal/events/fax"
-	"switchboard/internal/fax/textpage"
 	"sync"
 	"testing"
 	"time"
@@ -31,9 +29,13 @@ import (
 	"switchboard/drivers/faxmodem"
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
+	"switchboard/internal/desk"
 	"switchboard/internal/events"
+	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	faxjobs "switchboard/internal/fax/jobs"
+	tifff "switchboard/internal/fax/tiff"
+	"switchboard/internal/faxdesk"
 	"switchboard/internal/folio"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
@@ -46,18 +48,29 @@ type faxSite struct {
 	t   *testing.T
 	g   *Gateway
 	bo  *backOffice
-	fg  *faxGlue
 	clk *testClock
 	seq int
 }
 
 func newFaxSite(t *testing.T, serial *config.Serial) *faxSite {
 	t.Helper()
-	return newFaxSiteWith(t, serial, config.Fax{})
+	return newFaxSiteWith(t, serial, config.Fax{}, Tuning{})
 }
 
-// newFaxSiteWith is newFaxSite with a fax section in the config.
-func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSite {
+// newFaxSiteWith is newFaxSite with a fax section in the config and the
+// fax desk tuned.
+func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax, tn Tuning) *faxSite {
+	t.Helper()
+	return startFaxSite(t, faxSiteConfig(t, serial, fax), tn)
+}
+
+// retrying tunes the fax desk to try a job attempts times, every interval.
+func retrying(attempts int, interval time.Duration) Tuning {
+	return Tuning{Fax: faxdesk.Options{Policy: faxjobs.Policy{Attempts: attempts, Interval: interval}}}
+}
+
+// faxSiteConfig is the config of a fax site.
+func faxSiteConfig(t *testing.T, serial *config.Serial, fax config.Fax) *config.Config {
 	t.Helper()
 	if serial == nil {
 		serial = &config.Serial{Port: filepath.Join(t.TempDir(), "no-modem"), Baud: 115200, Flow: "none"}
@@ -72,8 +85,14 @@ func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSit
 			Transport: config.Transport{Serial: serial}}},
 		Fax: fax,
 	}
+	return cfg
+}
+
+// startFaxSite runs a gateway with cfg and a back office.
+func startFaxSite(t *testing.T, cfg *config.Config, tn Tuning) *faxSite {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	g, err := NewTuned(ctx, cfg, quiet, tn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +108,16 @@ func newFaxSiteWith(t *testing.T, serial *config.Serial, fax config.Fax) *faxSit
 	})
 	bo.waitOnline(g)
 	s := &faxSite{t: t, g: g, bo: bo, clk: clk}
-	waitUntil(t, "fax glue", func() bool {
-		faxGluesMu.Lock()
-		defer faxGluesMu.Unlock()
-		s.fg = faxGlues[g]
-		return s.fg != nil && s.fg.sender("fax1") != nil
-	})
+	waitUntil(t, "fax modem", func() bool { return g.fax.Modem("fax1") != nil })
 	return s
+}
+
+// useModem sends the site's faxes through m instead of fax1's driver.
+func (s *faxSite) useModem(m fax.Modem) {
+	s.t.Helper()
+	if _, err := s.g.fax.AttachDevice(desk.Device{ID: "fax1", Driver: "faxmodem", Domain: "fax"}, m); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 func (s *faxSite) cmd(name string, data any) bus.Reply {
@@ -139,23 +161,44 @@ func delivered(job fax.SendJob) (fax.SendResult, error) {
 	return res, nil
 }
 
+// writeTIFF stores pages as a TIFF Class F file (MR), as a fax desk does.
+func writeTIFF(t *testing.T, path string, pages []*codec.Bitmap, fine bool) {
+	t.Helper()
+	yres, k := float64(tifff.YResStandard), 2
+	if fine {
+		yres, k = tifff.YResFine, 4
+	}
+	var tp []*tifff.Page
+	for i, b := range pages {
+		p, err := tifff.NewPage(b, codec.Params{Scheme: codec.MR, K: k}, yres)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.PageNumber, p.PageCount = i, len(pages)
+		tp = append(tp, p)
+	}
+	var buf bytes.Buffer
+	if err := tifff.Write(&buf, tp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func textDoc(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 // TestFaxSendRetriesBusyThenBills: busy on the first attempt, a retry
 // (shortened interval), then both pages confirmed: hotel.fax.quoted,
 // hotel.fax.sent with pages x fee + the rated call, one business charge.
 func TestFaxSendRetriesBusyThenBills(t *testing.T) {
-	s := newFaxSite(t, nil)
-	s.fg.mu.Lock()
-	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
-	s.fg.mu.Unlock()
+	t.Parallel()
+	s := newFaxSiteWith(t, nil, config.Fax{}, retrying(3, 300*time.Millisecond))
 	fake := &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy, delivered}}
-	s.fg.mu.Lock()
-	s.fg.senders["fax1"] = fake
-	s.fg.mu.Unlock()
+	s.useModem(fake)
 
 	text := strings.Repeat("Reservation confirmation\n", 70) // two pages of text
-	rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(text)})
+	rep := s.cmd("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(text)})
 	q := s.bo.event("hotel.fax.quoted", func(d map[string]any) bool { return true })
 	if q["pages"] != float64(2) || q["zone"] != "domestic" || q["number"] != "861065123456" || q["kind"] != "national" {
 		t.Fatalf("quote %v", q)
@@ -170,7 +213,7 @@ func TestFaxSendRetriesBusyThenBills(t *testing.T) {
 	if ar := replyData(t, acc); ar.Result == nil || !strings.Contains(fmt.Sprint(ar.Result), "pages:2") {
 		t.Fatalf("accepted reply without the quote: %+v", ar)
 	}
-	var res FaxSendResult
+	var res fax.SendReply
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
 	if res.State != faxjobs.Retry || res.Quote.Pages != 2 || res.NextAt == nil {
@@ -203,14 +246,10 @@ func TestFaxSendRetriesBusyThenBills(t *testing.T) {
 }
 
 func TestFaxSendBusyEveryAttemptNotBilled(t *testing.T) {
-	s := newFaxSite(t, nil)
-	s.fg.mu.Lock()
-	s.fg.policy = faxjobs.Policy{Attempts: 2, Interval: 100 * time.Millisecond}
-	s.fg.mu.Unlock()
-	s.fg.mu.Lock()
-	s.fg.senders["fax1"] = &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy}}
-	s.fg.mu.Unlock()
-	s.cmd("fax.send", FaxSendData{To: "+81 3 1234 5678", Room: "1203", Operator: "op07", Document: textDoc("hello")})
+	t.Parallel()
+	s := newFaxSiteWith(t, nil, config.Fax{}, retrying(2, 100*time.Millisecond))
+	s.useModem(&fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){busy}})
+	s.cmd("fax.send", fax.SendData{To: "+81 3 1234 5678", Room: "1203", Operator: "op07", Document: textDoc("hello")})
 	f := s.bo.event("hotel.fax.failed", func(d map[string]any) bool { return true })
 	if f["billed"] != false || f["amount"] != "0" && f["amount"] != "0.00" || f["attempts"] != float64(2) || f["zone"] != "international" {
 		t.Fatalf("failed %v", f)
@@ -223,9 +262,10 @@ func TestFaxSendBusyEveryAttemptNotBilled(t *testing.T) {
 }
 
 func TestFaxSendRefusesImpossibleNumbers(t *testing.T) {
+	t.Parallel()
 	s := newFaxSite(t, nil)
 	for _, to := range []string{"021", "119", "1203", "12", "00", "abc", "0021 1"} {
-		rep := s.cmd("fax.send", FaxSendData{To: to, Room: "1203", Operator: "op07", Document: textDoc("x")})
+		rep := s.cmd("fax.send", fax.SendData{To: to, Room: "1203", Operator: "op07", Document: textDoc("x")})
 		if rep.Status != "failed" || rep.Field != "data.to" {
 			t.Errorf("to %q: %+v", to, rep)
 		}
@@ -270,6 +310,7 @@ func (s *faxSite) deliverReceived(rec fax.Received) {
 // left (CHECK OUT); one unclaimed is archived at 10 days and destroyed at 90
 // on the gateway's clock.
 func TestFaxReceivedAssignedDeliveredAndRetention(t *testing.T) {
+	t.Parallel()
 	s := newFaxSite(t, nil)
 	ctx := context.Background()
 	now := time.Now()
@@ -314,22 +355,22 @@ func TestFaxReceivedAssignedDeliveredAndRetention(t *testing.T) {
 	// A duplicate delivery (driver resend) is not registered twice.
 	s.deliverReceived(fax.Received{Key: "fax1/rx/test-1", Pages: receivedPages(t, 2), Start: now, Complete: true})
 
-	rep := s.cmd("fax.assign", FaxAssignData{ID: 1, Name: "zhang  wei"})
+	rep := s.cmd("fax.assign", fax.AssignData{ID: 1, Name: "zhang  wei"})
 	if rep.Status != "completed" || result(t, rep)["room"] != "1203" || result(t, rep)["status"] != "assigned" {
 		t.Fatalf("assign by name: %+v", rep)
 	}
-	rep = s.cmd("fax.assign", FaxAssignData{ID: 2, Room: "1205"})
+	rep = s.cmd("fax.assign", fax.AssignData{ID: 2, Room: "1205"})
 	if r := result(t, rep); rep.Status != "completed" || r["status"] != "checked-out" || !strings.HasPrefix(r["note"].(string), "CHECK OUT ") {
 		t.Fatalf("assign to a guest who left: %+v", rep)
 	}
-	if rep := s.cmd("fax.assign", FaxAssignData{ID: 3, Room: "1299"}); rep.Status != "failed" || rep.Field != "data.room" {
+	if rep := s.cmd("fax.assign", fax.AssignData{ID: 3, Room: "1299"}); rep.Status != "failed" || rep.Field != "data.room" {
 		t.Fatalf("empty room: %+v", rep)
 	}
-	rep = s.cmd("fax.deliver", FaxDeliverData{ID: 1, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"})
+	rep = s.cmd("fax.deliver", fax.DeliverData{ID: 1, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"})
 	if r := result(t, rep); rep.Status != "completed" || r["amount"] != "4.00" || r["room"] != "1203" {
 		t.Fatalf("deliver: %+v", rep)
 	}
-	if rep := s.cmd("fax.deliver", FaxDeliverData{ID: 1, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"}); rep.Status != "failed" {
+	if rep := s.cmd("fax.deliver", fax.DeliverData{ID: 1, DeliveredBy: "bell 12", SignedBy: "Zhang Wei"}); rep.Status != "failed" {
 		t.Fatalf("delivered twice: %+v", rep)
 	}
 	d := s.bo.event("hotel.fax.delivered", func(d map[string]any) bool { return true })
@@ -340,20 +381,20 @@ func TestFaxReceivedAssignedDeliveredAndRetention(t *testing.T) {
 	// Retention on the gateway's clock: fax 2 (checked-out) and 3 (unassigned).
 	s.g.Now = s.clk.Now
 	s.clk.Set(now.Add(10*24*time.Hour + time.Minute))
-	s.fg.poke(s.fg.sweepCh)
+	s.g.fax.Sweep()
 	s.bo.event("hotel.fax.archived", func(d map[string]any) bool { return d["id"] == float64(3) })
 	s.bo.event("hotel.fax.archived", func(d map[string]any) bool { return d["id"] == float64(2) })
 	if f, _ := faxjobs.GetFax(ctx, s.g.st, 1); f.Status != faxjobs.Delivered {
 		t.Fatalf("delivered fax touched: %+v", f)
 	}
 	s.clk.Set(now.Add(90*24*time.Hour + time.Minute))
-	s.fg.poke(s.fg.sweepCh)
+	s.g.fax.Sweep()
 	s.bo.event("hotel.fax.destroyed", func(d map[string]any) bool { return d["id"] == float64(3) })
 	waitUntil(t, "files deleted", func() bool {
 		f, _ := faxjobs.GetFax(ctx, s.g.st, 3)
 		return f.Status == faxjobs.Destroyed && f.TIFF == ""
 	})
-	if left, _ := os.ReadDir(filepath.Join(s.fg.dir, "archive")); len(left) != 0 {
+	if left, _ := os.ReadDir(filepath.Join(filepath.Dir(s.g.Store().Path()), "fax", "archive")); len(left) != 0 {
 		t.Fatalf("archive not empty: %v", left)
 	}
 }
@@ -369,13 +410,12 @@ func TestFaxPeerSendOnePageThroughCommand(t *testing.T) {
 	if err := peers.FaxPeerToolchain(); err != nil {
 		t.Skip(err)
 	}
+	t.Parallel()
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive", MaxRate: 9600})
-	s := newFaxSite(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"})
-	old := s.fg.wait
-	s.fg.wait = 3 * time.Minute
-	defer func() { s.fg.wait = old }()
+	s := newFaxSiteWith(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"}, config.Fax{},
+		Tuning{Fax: faxdesk.Options{SendWait: 3 * time.Minute}})
 	rep := s.bo.commandWait(s.g.topics.Command("fax", "fax1", "fax.send"), "peer-send-1", "hotel.fax.cmd.fax.send",
-		FaxSendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: textDoc("One page to the spandsp line.\n")}, 4*time.Minute)
+		fax.SendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: textDoc("One page to the spandsp line.\n")}, 4*time.Minute)
 	pr, err := fp.WaitTimeout(30 * time.Second)
 	t.Logf("faxpeer %s", pr.Line)
 	if err != nil || !pr.OK() || pr.Pages != 1 {
@@ -384,7 +424,7 @@ func TestFaxPeerSendOnePageThroughCommand(t *testing.T) {
 	if rep.Status != "completed" {
 		t.Fatalf("fax.send: %+v", rep)
 	}
-	var res FaxSendResult
+	var res fax.SendReply
 	b, _ := json.Marshal(rep.Result)
 	json.Unmarshal(b, &res)
 	if res.State != faxjobs.Sent || res.Sent == nil || res.Sent.PagesConfirmed != 1 || !res.Sent.Billed {
@@ -405,6 +445,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 	if err := peers.FaxPeerToolchain(); err != nil {
 		t.Skip(err)
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "in.tif")
 	var bms []*codec.Bitmap
@@ -414,9 +455,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 		b.FillRect(300+i*60, 400, 330+i*60, 700)
 		bms = append(bms, b)
 	}
-	if err := writeTIFF(src, bms, true, nil); err != nil {
-		t.Fatal(err)
-	}
+	writeTIFF(t, src, bms, true)
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "send", TIFF: src, Ident: "+86 10 1234", RingInterval: 3 * time.Second})
 	s := newFaxSite(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"})
 	pr, err := fp.WaitTimeout(3 * time.Minute)
@@ -488,17 +527,13 @@ func cutAfter(n int) func(job fax.SendJob) (fax.SendResult, error) {
 // (hotel.fax.attempt), the job is re-queued with the third page only, which
 // the next attempt sends; hotel.fax.sent sums both attempts' charges.
 func TestFaxSendCutRetriesUnconfirmedPages(t *testing.T) {
-	s := newFaxSite(t, nil)
-	s.fg.mu.Lock()
-	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: 300 * time.Millisecond}
-	s.fg.mu.Unlock()
+	t.Parallel()
+	s := newFaxSiteWith(t, nil, config.Fax{}, retrying(3, 300*time.Millisecond))
 	fake := &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){cutAfter(2), delivered}}
-	s.fg.mu.Lock()
-	s.fg.senders["fax1"] = fake
-	s.fg.mu.Unlock()
+	s.useModem(fake)
 
 	text := strings.Repeat("Reservation confirmation\n", 110) // three pages of text
-	rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(text)})
+	rep := s.cmd("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(text)})
 	if rep.Status != "completed" {
 		t.Fatalf("fax.send: %+v", rep)
 	}
@@ -565,19 +600,18 @@ func TestFaxSendCutRetriesUnconfirmedPages(t *testing.T) {
 // TestFaxConfigUsed: the fax section of the config sets the retry policy
 // the quote announces, the page limit and the quote's speed.
 func TestFaxConfigUsed(t *testing.T) {
-	s := newFaxSiteWith(t, nil, config.Fax{RetryAttempts: 5, RetryIntervalS: 60, PageLimit: 1, QuoteBitRate: 14400, ArchiveDays: 3, DestroyDays: 30, MaxDocumentMiB: 1})
-	if s.fg.policy.Attempts != 5 || s.fg.policy.Interval != time.Minute || s.fg.keep.ArchiveAfter != 72*time.Hour ||
-		s.fg.keep.DestroyAfter != 30*24*time.Hour || s.fg.docLimit != 1<<20 {
-		t.Fatalf("glue %+v %+v %d", s.fg.policy, s.fg.keep, s.fg.docLimit)
+	t.Parallel()
+	s := newFaxSiteWith(t, nil, config.Fax{RetryAttempts: 5, RetryIntervalS: 60, PageLimit: 1, QuoteBitRate: 14400, ArchiveDays: 3, DestroyDays: 30, MaxDocumentMiB: 1}, Tuning{})
+	if o := s.g.fax.Options(); o.Policy.Attempts != 5 || o.Policy.Interval != time.Minute || o.Retention.ArchiveAfter != 72*time.Hour ||
+		o.Retention.DestroyAfter != 30*24*time.Hour || o.MaxDocument != 1<<20 {
+		t.Fatalf("fax desk %+v %+v %d", o.Policy, o.Retention, o.MaxDocument)
 	}
-	s.fg.mu.Lock()
-	s.fg.senders["fax1"] = &fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){delivered}}
-	s.fg.mu.Unlock()
-	rep := s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(strings.Repeat("line\n", 80))})
+	s.useModem(&fakeSender{next: []func(fax.SendJob) (fax.SendResult, error){delivered}})
+	rep := s.cmd("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc(strings.Repeat("line\n", 80))})
 	if rep.Status != "failed" || rep.Field != "data.document" || !strings.Contains(rep.Reason, "more than 1 pages") {
 		t.Fatalf("two pages over a limit of one: %+v", rep)
 	}
-	rep = s.cmd("fax.send", FaxSendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc("one page")})
+	rep = s.cmd("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "op07", Document: textDoc("one page")})
 	if rep.Status != "completed" {
 		t.Fatalf("fax.send: %+v", rep)
 	}
@@ -640,13 +674,12 @@ func (s *smtpDeskSession) Logout() error { return nil }
 // comes in: the failure is recorded and retried, the register keeps the
 // fax; once the server is up the PDF is mailed over STARTTLS with AUTH PLAIN.
 func TestFaxReceivedEmailed(t *testing.T) {
+	t.Parallel()
 	ca := peers.NewTestCA(t, "smtp")
 	addr := fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
 	s := newFaxSiteWith(t, nil, config.Fax{Email: &config.FaxEmail{Server: addr, Username: "frontdesk", Password: "s3cret",
-		From: "Switchboard <fax@hotel.example>", To: "frontdesk@hotel.example", StartTLS: "required", CA: ca.CAFile}})
-	s.fg.mu.Lock()
-	s.fg.mailWait = 200 * time.Millisecond
-	s.fg.mu.Unlock()
+		From: "Switchboard <fax@hotel.example>", To: "frontdesk@hotel.example", StartTLS: "required", CA: ca.CAFile}},
+		Tuning{Fax: faxdesk.Options{MailRetry: 200 * time.Millisecond}})
 	ctx := context.Background()
 	s.deliverReceived(fax.Received{Key: "fax1/rx/mail-1", RemoteID: "+86 10 1234", Pages: receivedPages(t, 2), BitRate: 9600,
 		Start: time.Now(), Duration: 40 * time.Second, Complete: true})
@@ -713,32 +746,6 @@ func TestFaxReceivedEmailed(t *testing.T) {
 	}
 }
 
-// A guest's Chinese text becomes fax pages (drawn with the system's CJK
-// TrueType font); without that font, only ASCII text could be sent.
-func TestFaxChineseTextPages(t *testing.T) {
-	if _, err := os.Stat(textpage.DefaultFont); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s missing: `make test` installs fonts-droid-fallback", textpage.DefaultFont)
-		}
-		t.Skip("no CJK font")
-	}
-	pages, err := toPages(context.Background(), []byte("致前台：请将此传真转交1203房张伟先生。谢谢！\nTo the front desk: please hand this to Mr Zhang, room 1203.\n"), "text/plain", true, 10)
-	if err != nil || len(pages) != 1 {
-		t.Fatalf("pages = %d, %v", len(pages), err)
-	}
-	black := 0
-	for y := 0; y < pages[0].Height; y++ {
-		for x := 0; x < pages[0].Width; x++ {
-			if pages[0].Black(x, y) {
-				black++
-			}
-		}
-	}
-	if black < 2000 {
-		t.Fatalf("%d black pels: the text was not drawn", black)
-	}
-}
-
 // threePagePDF makes a 3-page A4 PDF with Ghostscript (the hotel's guests
 // bring PDFs; they are rasterized with gs -dSAFER).
 func threePagePDF(t *testing.T) []byte {
@@ -772,14 +779,13 @@ func TestFaxPeerSendThreePagePDFWithECM(t *testing.T) {
 	if err := peers.FaxPeerToolchain(); err != nil {
 		t.Skip(err)
 	}
+	t.Parallel()
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive", ECM: true})
-	s := newFaxSite(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"})
-	old := s.fg.wait
-	s.fg.wait = 4 * time.Minute
-	defer func() { s.fg.wait = old }()
+	s := newFaxSiteWith(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"}, config.Fax{},
+		Tuning{Fax: faxdesk.Options{SendWait: 4 * time.Minute}})
 	doc := base64.StdEncoding.EncodeToString(threePagePDF(t))
 	rep := s.bo.commandWait(s.g.topics.Command("fax", "fax1", "fax.send"), "peer-send-pdf", "hotel.fax.cmd.fax.send",
-		FaxSendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: doc, Format: "application/pdf"}, 5*time.Minute)
+		fax.SendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: doc, Format: "application/pdf"}, 5*time.Minute)
 	pr, err := fp.WaitTimeout(30 * time.Second)
 	t.Logf("faxpeer %s", pr.Line)
 	if err != nil || !pr.OK() || pr.Pages != 3 || !strings.Contains(pr.Line, "ecm=1") {
@@ -806,14 +812,12 @@ func TestFaxPeerLineCutOnPageTwo(t *testing.T) {
 	if err := peers.FaxPeerToolchain(); err != nil {
 		t.Skip(err)
 	}
+	t.Parallel()
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive", MaxRate: 4800, CutAfter: 38 * time.Second})
-	s := newFaxSite(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"})
-	s.fg.mu.Lock()
-	s.fg.policy = faxjobs.Policy{Attempts: 3, Interval: time.Hour}
-	s.fg.mu.Unlock()
+	s := newFaxSiteWith(t, &config.Serial{Port: fp.Link(), Baud: 115200, Flow: "none"}, config.Fax{}, retrying(3, time.Hour))
 	doc := base64.StdEncoding.EncodeToString(threePagePDF(t))
 	s.bo.cl.PublishAsync(s.g.topics.Command("fax", "fax1", "fax.send"), 1, false,
-		[]byte(command("peer-cut", "hotel.fax.cmd.fax.send", "frontdesk", mustJSONString(t, FaxSendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: doc, Format: "application/pdf"}))))
+		[]byte(command("peer-cut", "hotel.fax.cmd.fax.send", "frontdesk", mustJSONString(t, fax.SendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: doc, Format: "application/pdf"}))))
 	pr, _ := fp.WaitTimeout(3 * time.Minute)
 	t.Logf("faxpeer %s", pr.Line)
 	if !strings.Contains(pr.Line, "end=cut") || pr.Pages < 1 {

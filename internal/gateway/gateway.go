@@ -25,9 +25,12 @@ import (
 	"switchboard/internal/business"
 	"switchboard/internal/config"
 	"switchboard/internal/events"
+	faxjobs "switchboard/internal/fax/jobs"
+	"switchboard/internal/faxdesk"
 	"switchboard/internal/folio"
 	"switchboard/internal/hoteldesk"
 	"switchboard/internal/printdesk"
+	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
 
@@ -65,6 +68,7 @@ type Gateway struct {
 	calls   *folio.Desk
 	hotel   *hoteldesk.Desk
 	print   *printdesk.Desk
+	fax     *faxdesk.Desk
 	tuning  Tuning
 	drvMu   sync.Mutex
 	drivers map[string]drivers.Driver // the running devices' drivers
@@ -74,10 +78,13 @@ type Gateway struct {
 
 // Tuning changes the desks' waits and limits from their defaults (tests
 // shorten them); the zero Tuning is production's. Fields the gateway sets
-// from the config (tariffs, folders, rooms) are ignored here.
+// from the config (tariffs, folders, rooms, the hotel link) are ignored
+// here, but for the fax retry policy and e-mail retry, which a test may
+// set below the config's one-second unit.
 type Tuning struct {
 	Hotel hoteldesk.Options
 	Print printdesk.Options
+	Fax   faxdesk.Options
 }
 
 // Status is the data of the retained edge/{gateway}/status message.
@@ -248,13 +255,35 @@ func (g *Gateway) attachDesks() error {
 		return err
 	}
 	g.desks = append(g.desks, g.print)
+	if g.fax, err = faxdesk.New(host{g}, g.faxOptions(bt)); err != nil {
+		return err
+	}
+	g.desks = append(g.desks, g.fax)
 	return nil
 }
 
-// MessageLamp lights or puts out a room's message lamp through the hotel
-// desk (the fax desk's seam).
-func (g *Gateway) MessageLamp(ctx context.Context, room string, on bool, by string) bool {
-	return g.hotel.MessageLamp(ctx, room, on, by)
+// faxOptions are the fax desk's options from the config's fax section, the
+// business tariff print gets and the tuning.
+func (g *Gateway) faxOptions(bt *rating.BusinessTariff) faxdesk.Options {
+	fc := g.cfg.Fax
+	fo := g.tuning.Fax
+	fo.Tariff, fo.Billing = bt, g.Biller
+	fo.Dir = filepath.Join(filepath.Dir(g.cfg.Store.Path), "fax")
+	// The room's message lamp is the hotel desk's (without a hotel link
+	// it does nothing).
+	fo.Lamp = g.hotel
+	if fo.Policy.Attempts <= 0 {
+		fo.Policy.Attempts = fc.Attempts()
+	}
+	if fo.Policy.Interval <= 0 {
+		fo.Policy.Interval = fc.RetryInterval()
+	}
+	fo.Retention = faxjobs.Retention{ArchiveAfter: fc.ArchiveAfter(), DestroyAfter: fc.DestroyAfter()}
+	fo.MaxDocument, fo.PageLimit, fo.QuoteBitRate, fo.Email = fc.MaxDocument(), fc.Pages(), fc.BitRate(), fc.Email
+	if fc.Email != nil && fo.MailRetry <= 0 {
+		fo.MailRetry = fc.Email.RetryInterval()
+	}
+	return fo
 }
 
 // Driver is a running device's driver (nil before Run started it).

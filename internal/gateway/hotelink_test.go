@@ -650,13 +650,13 @@ func TestMessageLampForTheGatewaysOwnReasons(t *testing.T) {
 	bo.waitOnline(s.g)
 	p := s.connect(nil)
 	bo.checkIn(t, "ci", "1207")
-	if !s.g.MessageLamp(context.Background(), "1207", true, "fax") {
+	if !s.g.hotel.MessageLamp(context.Background(), "1207", true, "fax") {
 		t.Fatal("lamp not taken by the PBX")
 	}
 	bo.waitFor("lamp in the room state", func(m bus.Message, env events.Envelope) bool {
 		return m.Topic == "hotel/acme/h042/pbx/pbx1/state/room/1207" && strings.Contains(string(env.Data), `"mwl":true`)
 	})
-	if !s.g.MessageLamp(context.Background(), "1207", false, "fax") {
+	if !s.g.hotel.MessageLamp(context.Background(), "1207", false, "fax") {
 		t.Fatal("lamp off not taken by the PBX")
 	}
 	// FIAS over TCP has no acknowledgement: the records are written; wait
@@ -669,7 +669,7 @@ func TestMessageLampForTheGatewaysOwnReasons(t *testing.T) {
 
 	// A gateway without a hotel link: nothing to do, nothing fails.
 	plain, _ := startGateway(t)
-	if plain.MessageLamp(context.Background(), "1207", true, "fax") {
+	if plain.hotel.MessageLamp(context.Background(), "1207", true, "fax") {
 		t.Error("lamp reported lit without a hotel link")
 	}
 }

@@ -229,3 +229,24 @@ func (s *Store) Purge(ctx context.Context, before, keepKeys time.Time) (int64, e
 	}
 	return res.RowsAffected()
 }
+
+// EventData is the data of the event enqueued under (typ, idemkey), as it
+// was published; ok is false when there is none (or it was purged).
+func (s *Store) EventData(ctx context.Context, typ, idemkey string) (data json.RawMessage, ok bool, err error) {
+	var payload []byte
+	err = s.r.QueryRowContext(ctx, `SELECT o.payload FROM idem i JOIN outbox o ON o.seq=i.seq WHERE i.type=? AND i.idemkey=?`,
+		typ, idemkey).Scan(&payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("event %s %s: %w", typ, idemkey, err)
+	}
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return nil, false, fmt.Errorf("event %s %s: %w", typ, idemkey, err)
+	}
+	return env.Data, true, nil
+}

@@ -199,3 +199,26 @@ func BenchmarkEnqueueBatch100(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+func TestEventData(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	ctx := context.Background()
+	if _, _, err := s.Enqueue(ctx, ev(7)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		typ, key string
+		ok       bool
+		data     string
+	}{
+		{"hotel.test.thing", "k7", true, `{"n":7}`},
+		{"hotel.test.thing", "k8", false, ""},
+		{"hotel.test.other", "k7", false, ""},
+	} {
+		data, ok, err := s.EventData(ctx, tc.typ, tc.key)
+		if err != nil || ok != tc.ok || string(data) != tc.data {
+			t.Errorf("EventData(%s, %s) = %s, %v, %v; want %s, %v", tc.typ, tc.key, data, ok, err, tc.data, tc.ok)
+		}
+	}
+}

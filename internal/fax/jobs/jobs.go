@@ -2,8 +2,8 @@
 // the queue of faxes to send with its retry policy (busy, no answer), the
 // register of received faxes (who it is for, delivered when and to whom)
 // and the retention of faxes nobody claimed. It decides and records; it
-// never dials, rates or publishes (the gateway's fax glue does, in the same
-// transactions).
+// never dials, rates or publishes (the fax desk, internal/faxdesk, does, in
+// the same transactions).
 package faxjobs
 
 import (
@@ -93,6 +93,14 @@ func Enqueue(tx *store.Tx, j Job, p Policy, now time.Time) (int64, error) {
 	return res.LastInsertId()
 }
 
+// SetQuote stores the quote of a job (its JSON, which carries the job's id).
+func SetQuote(tx *store.Tx, id int64, quote string) error {
+	if _, err := tx.Exec(`UPDATE fax_jobs SET quote=? WHERE id=?`, quote, id); err != nil {
+		return fmt.Errorf("fax job %d quote: %w", id, err)
+	}
+	return nil
+}
+
 const jobCols = `id, command_id, device, number, dial, canonical, kind, zone, destination, room, operator, document, pages, fine, quote,
 	state, attempts, max_attempts, retry_every, next_at, created, updated, last_error, confirmed, bitrate, remote_id, started, duration,
 	report, result, COALESCE(charge, '')`
@@ -172,6 +180,17 @@ func Unclaim(tx *store.Tx, id int64, now time.Time, why string) error {
 	_, err := tx.Exec(`UPDATE fax_jobs SET state=CASE WHEN attempts > 1 THEN 'retry' ELSE 'queued' END, attempts=attempts-1,
 		next_at=?, updated=?, last_error=? WHERE id=? AND state='sending'`, now.UnixNano(), now.UnixNano(), why, id)
 	return err
+}
+
+// Requeue gives back an attempt a stop cut off before any page was
+// confirmed: the job is due again at next, its attempt not counted. A job
+// that is not being sent is left as it is.
+func Requeue(tx *store.Tx, id int64, next time.Time) error {
+	_, err := tx.Exec(`UPDATE fax_jobs SET state='retry', attempts=attempts-1, next_at=? WHERE id=? AND state='sending'`, next.UnixNano(), id)
+	if err != nil {
+		return fmt.Errorf("fax job %d requeue: %w", id, err)
+	}
+	return nil
 }
 
 // Outcome is what one attempt came to.

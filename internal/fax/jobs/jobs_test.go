@@ -166,3 +166,45 @@ func TestRegisterAndRetention(t *testing.T) {
 		return nil
 	})
 }
+
+// TestQuoteRequeueRegistered: a job's quote is stored; an attempt a stop
+// cut off is given back (due again, not counted) only while it is being
+// sent; a received session is registered once.
+func TestQuoteRequeueRegistered(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	var id int64
+	inTx(t, st, func(tx *store.Tx) (err error) {
+		if id, err = Enqueue(tx, Job{CommandID: "c1", Device: "fax1", Pages: 1, Zone: "domestic"}, DefaultPolicy(), now); err != nil {
+			return err
+		}
+		return SetQuote(tx, id, `{"job_id":1}`)
+	})
+	inTx(t, st, func(tx *store.Tx) error {
+		if err := Requeue(tx, id, now); err != nil { // queued, not sending: untouched
+			return err
+		}
+		if _, err := Claim(tx, id, now); err != nil {
+			return err
+		}
+		return Requeue(tx, id, now.Add(time.Minute))
+	})
+	j, err := GetJob(ctx, st, id)
+	if err != nil || j.Quote != `{"job_id":1}` || j.State != Retry || j.Attempts != 0 || !j.NextAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("job %+v %v", j, err)
+	}
+	inTx(t, st, func(tx *store.Tx) error {
+		for _, want := range []bool{false, true} {
+			seen, err := Registered(tx, "fax1/rx/1")
+			if err != nil || seen != want {
+				t.Fatalf("registered %v %v, want %v", seen, err, want)
+			}
+			if _, _, err := Register(tx, Fax{Key: "fax1/rx/1", Device: "fax1", Received: now, Pages: 1}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -49,6 +49,19 @@ type Fax struct {
 	Charge      string
 }
 
+// Registered reports whether the session keyed key is in the register.
+func Registered(tx *store.Tx, key string) (bool, error) {
+	var one int
+	err := tx.QueryRow(`SELECT 1 FROM fax_register WHERE key=?`, key).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("fax register %s: %w", key, err)
+	}
+	return true, nil
+}
+
 // Register adds a received fax as unassigned; dup is true (and id the
 // existing line's) when the session was registered before.
 func Register(tx *store.Tx, f Fax) (id int64, dup bool, err error) {
