@@ -105,16 +105,6 @@ func (g *Gateway) startDevices(ctx context.Context) {
 				}
 			}
 		}
-		for _, h := range deviceHooks {
-			if !hooked {
-				break
-			}
-			if err := h(g, d, drv); err != nil {
-				g.deviceFailed(sink, err)
-				hooked = false
-				break
-			}
-		}
 		if !hooked {
 			continue
 		}

@@ -118,7 +118,7 @@ func TestSMDRFileToEvents(t *testing.T) {
 	if len(un) != 2 {
 		t.Fatalf("%d smdr.unparsed events, want 2", len(un))
 	}
-	var u Unparsed
+	var u events.Unparsed
 	json.Unmarshal(un[0].Data, &u)
 	if u.Raw != garbage || u.RawHex == "" && !strings.Contains(u.Raw, "garbage") || !strings.Contains(u.Reason, "line ") {
 		t.Errorf("unparsed event = %+v", u)

@@ -154,41 +154,12 @@ func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) error {
 		}
 		return tx.MarkFrame(r.FrameID, out.Status, out.Note)
 	}
-	for _, h := range recordHandlers {
-		if handled, err := h(s, tx, r); handled {
-			return err
-		}
-	}
 	return tx.MarkFrame(r.FrameID, store.FrameUnparsed, fmt.Sprintf("no handler for %T records", r.Record))
 }
 
-// recordHandlers turn other drivers' records (hotel link results, printer
-// status and jobs, fax sessions) into ledger rows and events, inside the
-// delivery transaction. Each returns handled=false for records it does not
-// know. The glue files of the gateway register them in init().
-var recordHandlers []func(s *deviceSink, tx *store.Tx, r drivers.Result) (handled bool, err error)
-
-// deviceHooks run once a device's driver is built, before it runs: the glue
-// of a driver registers its command handlers and keeps the driver for them.
-var deviceHooks []func(g *Gateway, d config.Device, drv drivers.Driver) error
-
-// Unparsed is the data of hotel.{domain}.smdr.unparsed (and the other
-// drivers' unreadable frames).
-type Unparsed struct {
-	Device    string    `json:"device"`
-	Profile   string    `json:"profile"`
-	JournalID int64     `json:"journal_id"`
-	Received  time.Time `json:"received"`
-	Raw       string    `json:"raw"`
-	RawHex    string    `json:"raw_hex,omitempty"` // when the bytes are not text
-	Reason    string    `json:"reason"`
-	Action    string    `json:"action"`
-}
-
 func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
-	var raw []byte
-	_ = tx.QueryRow(`SELECT raw FROM journal WHERE id=?`, r.FrameID).Scan(&raw)
-	u := Unparsed{Device: s.device, Profile: s.profile, JournalID: r.FrameID, Received: time.Now().In(s.g.loc),
+	raw, _ := tx.FrameRaw(r.FrameID)
+	u := events.Unparsed{Device: s.device, Profile: s.profile, JournalID: r.FrameID, Received: time.Now().In(s.g.loc),
 		Raw: string(raw), Reason: r.Err.Error(),
 		Action: "kept in the journal; fix the profile or the port settings, then `switchboard reprocess --since ...`"}
 	if !utf8.Valid(raw) {
@@ -202,17 +173,7 @@ func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
 		Subject: fmt.Sprintf("journal/%d", r.FrameID), IdemKey: fmt.Sprintf("%s/journal/%d", s.device, r.FrameID), Data: u}
 }
 
-// Alert is the data of hotel.{domain}.device.alert.
-type Alert struct {
-	Device   string `json:"device"`
-	Alert    string `json:"alert"`
-	State    string `json:"state"` // raised, cleared
-	Severity string `json:"severity"`
-	Message  string `json:"message"`
-	Detail   string `json:"detail,omitempty"`
-}
-
-func (s *deviceSink) alertEvent(a Alert, frameID int64) store.Event {
+func (s *deviceSink) alertEvent(a events.Alert, frameID int64) store.Event {
 	a.Device = s.device
 	typ := "hotel." + s.domain + ".device.alert"
 	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
@@ -227,9 +188,9 @@ type unparsedRate struct {
 	raised bool
 }
 
-func (u *unparsedRate) observe(r drivers.Result) (Alert, bool) {
+func (u *unparsedRate) observe(r drivers.Result) (events.Alert, bool) {
 	if r.Skipped {
-		return Alert{}, false
+		return events.Alert{}, false
 	}
 	u.recent = append(u.recent, r.Err != nil)
 	if len(u.recent) > u.window {
@@ -244,13 +205,13 @@ func (u *unparsedRate) observe(r drivers.Result) (Alert, bool) {
 	switch {
 	case !u.raised && bad >= 5 && bad*2 >= len(u.recent):
 		u.raised = true
-		return Alert{Alert: "smdr-unparsed-rate", State: "raised", Severity: "warning",
+		return events.Alert{Alert: "smdr-unparsed-rate", State: "raised", Severity: "warning",
 			Message: "check SMDR port settings: most recent lines could not be read (baud rate, parity, or the wrong profile)",
 			Detail:  fmt.Sprintf("%d of the last %d records unreadable", bad, len(u.recent))}, true
 	case u.raised && len(u.recent) >= u.window && bad*10 < len(u.recent):
 		u.raised = false
-		return Alert{Alert: "smdr-unparsed-rate", State: "cleared", Severity: "info",
+		return events.Alert{Alert: "smdr-unparsed-rate", State: "cleared", Severity: "info",
 			Message: "SMDR lines read normally again", Detail: fmt.Sprintf("%d of the last %d records unreadable", bad, len(u.recent))}, true
 	}
-	return Alert{}, false
+	return events.Alert{}, false
 }
