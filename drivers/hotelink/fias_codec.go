@@ -213,6 +213,28 @@ func decodeFIAS(p *Profile, loc *time.Location, r Record, raw string) ([]any, er
 			out = append(out, hotel.MWL{Room: room, On: v == "Y"})
 		}
 		return out, nil
+	case "GI", "GO", "GC":
+		// Guest check-in, check-out and change from the PBX's side (a PBX
+		// whose own console checks guests in, or one that passes on its
+		// PMS's records): the same fields the gateway sends (RN room, RO old
+		// room of a move, G# reservation, GN name, GL language, GV VIP).
+		if room == "" {
+			return nil, fmt.Errorf("%w: %s without RN", ErrRecord, r.Type)
+		}
+		resv, _ := r.Get("G#")
+		name, _ := r.Get("GN")
+		lang, _ := r.Get("GL")
+		switch r.Type {
+		case "GI":
+			vip, _ := r.Get("GV")
+			return []any{hotel.CheckIn{Room: room, Reservation: resv, Guest: name, Language: strings.ToLower(lang), VIP: vip != "" && vip != "0"}}, nil
+		case "GO":
+			return []any{hotel.CheckOut{Room: room, Reservation: resv}}, nil
+		}
+		if ro, ok := r.Get("RO"); ok && strings.TrimSpace(ro) != "" && hotel.Room(strings.TrimSpace(ro)) != room {
+			return []any{hotel.RoomMove{From: hotel.Room(strings.TrimSpace(ro)), To: room, Reservation: resv, Guest: name, Language: strings.ToLower(lang)}}, nil
+		}
+		return nil, nil // a change of name or language only: nothing the gateway keeps
 	case "WR", "WC":
 		// A wake-up the guest set or cleared on the room phone.
 		at, err := parseRecordTime(r, loc)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"switchboard/drivers"
@@ -17,11 +18,18 @@ type ReprocessOptions struct {
 	Since   time.Time
 }
 
-// ReprocessResult is what one device's frames became.
+// ReprocessResult is what one device's frames became: counted by what the
+// desks made of them, not by whether the profile could read them (a record
+// read but refused, a wake-up result for a room without a wake-up, stays
+// unparsed with why).
 type ReprocessResult struct {
-	Device, Profile    string
-	Read, Parsed, Skip int
-	StillUnparsed      []string // "journal 12: line 3: ..."
+	Device        string   `json:"device"`
+	Profile       string   `json:"profile"`
+	Read          int      `json:"read"`
+	Parsed        int      `json:"parsed"`
+	Skip          int      `json:"skipped"`
+	Duplicate     int      `json:"duplicate"`
+	StillUnparsed []string `json:"still_unparsed,omitempty"` // "journal 12: line 3: ..."
 }
 
 // Reprocess reads unparsed frames again (after a profile fix) and records
@@ -38,7 +46,12 @@ func (g *Gateway) Reprocess(ctx context.Context, o ReprocessOptions) ([]Reproces
 		if o.Profile != "" {
 			prof = o.Profile
 		}
-		drv, err := drivers.New(drivers.Device{ID: d.ID, Driver: d.Driver, Profile: prof, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir}, drivers.Deps{Log: g.log})
+		// The live path: the same sink and the same desks as a frame the
+		// device sends now, so a record is applied once whichever way.
+		sink := g.newSink(d)
+		sink.profile = prof
+		drv, err := drivers.New(drivers.Device{ID: d.ID, Driver: d.Driver, Profile: prof, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir},
+			drivers.Deps{Log: g.log, Sink: sink, Link: noLink{}})
 		if err != nil {
 			return out, err
 		}
@@ -49,11 +62,21 @@ func (g *Gateway) Reprocess(ctx context.Context, o ReprocessOptions) ([]Reproces
 			}
 			continue
 		}
-		sink := g.newSink(d)
-		sink.profile = prof
 		res := ReprocessResult{Device: d.ID, Profile: prof}
-		counting := &countingSink{deviceSink: sink, res: &res}
-		if _, err := g.Reinterpret(ctx, d.ID, ri, counting, []string{store.FrameUnparsed}, o.Since); err != nil {
+		sink.seen = func(r drivers.Result, status, note string) {
+			res.Read++
+			switch status {
+			case store.FrameUnparsed:
+				res.StillUnparsed = append(res.StillUnparsed, fmt.Sprintf("journal %d: %s", r.FrameID, note))
+			case store.FrameSkipped:
+				res.Skip++
+			case store.FrameDuplicate:
+				res.Duplicate++
+			default:
+				res.Parsed++
+			}
+		}
+		if _, err := g.Reinterpret(ctx, d.ID, ri, sink, []string{store.FrameUnparsed}, o.Since); err != nil {
 			return out, err
 		}
 		out = append(out, res)
@@ -64,25 +87,11 @@ func (g *Gateway) Reprocess(ctx context.Context, o ReprocessOptions) ([]Reproces
 	return out, nil
 }
 
-type countingSink struct {
-	*deviceSink
-	res *ReprocessResult
-}
+// noLink is the byte stream of a device whose journal is read again: it
+// is never opened.
+type noLink struct{}
 
-func (c *countingSink) Deliver(ctx context.Context, rs []drivers.Result) error {
-	if err := c.deviceSink.Deliver(ctx, rs); err != nil {
-		return err
-	}
-	for _, r := range rs {
-		c.res.Read++
-		switch {
-		case r.Err != nil:
-			c.res.StillUnparsed = append(c.res.StillUnparsed, fmt.Sprintf("journal %d: %v", r.FrameID, r.Err))
-		case r.Skipped:
-			c.res.Skip++
-		default:
-			c.res.Parsed++
-		}
-	}
-	return nil
+func (noLink) Run(ctx context.Context, _ func(context.Context, io.ReadWriteCloser) error) error {
+	return errors.New("reprocess: the device is not opened")
 }
+func (noLink) String() string { return "journal" }

@@ -31,6 +31,9 @@ type deviceSink struct {
 
 	mu     sync.Mutex
 	health unparsedRate
+	// seen, when set, hears what became of each frame once its delivery
+	// committed (reprocess counts with it).
+	seen func(r drivers.Result, status, note string)
 }
 
 func (g *Gateway) newSink(d config.Device) *deviceSink {
@@ -99,13 +102,16 @@ func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) erro
 	defer s.mu.Unlock()
 	alert := s.health
 	var alerts []store.Event
+	outcomes := make([]desk.Outcome, len(results))
 	err := s.g.st.InTx(ctx, func(tx *store.Tx) error {
 		alerts = alerts[:0]
 		s.health = alert // a retried transaction starts from the same window
-		for _, r := range results {
-			if err := s.deliverOne(tx, r); err != nil {
+		for i, r := range results {
+			out, err := s.deliverOne(tx, r)
+			if err != nil {
 				return fmt.Errorf("journal frame %d: %w", r.FrameID, err)
 			}
+			outcomes[i] = out
 			if ev, ok := s.health.observe(r); ok {
 				alerts = append(alerts, s.alertEvent(ev, r.FrameID))
 			}
@@ -125,36 +131,48 @@ func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) erro
 		s.log.Warn("device alert", "type", ev.Type, "alert", fmt.Sprint(ev.Data))
 	}
 	s.g.notify()
+	if s.seen != nil {
+		for i, r := range results {
+			s.seen(r, outcomes[i].Status, outcomes[i].Note)
+		}
+	}
 	return nil
 }
 
-func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) error {
+// deliverOne applies one result: the journal frame is marked with what
+// became of it (unparsed frames are published for a person to look at).
+func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) (desk.Outcome, error) {
+	out, err := s.route(tx, r)
+	if err != nil || r.FrameID == 0 {
+		return out, err
+	}
+	if out.Status == "" {
+		out.Status = store.FrameParsed
+	}
+	if err := tx.MarkFrame(r.FrameID, out.Status, out.Note); err != nil {
+		return out, err
+	}
+	if r.Err != nil {
+		_, _, err = tx.Enqueue(s.unparsedEvent(tx, r))
+	}
+	return out, err
+}
+
+// route hands a record to the first desk that takes it.
+func (s *deviceSink) route(tx *store.Tx, r drivers.Result) (desk.Outcome, error) {
 	switch {
 	case r.Skipped:
-		return tx.MarkFrame(r.FrameID, store.FrameSkipped, "")
+		return desk.Skipped, nil
 	case r.Err != nil:
-		if err := tx.MarkFrame(r.FrameID, store.FrameUnparsed, r.Err.Error()); err != nil {
-			return err
-		}
-		_, _, err := tx.Enqueue(s.unparsedEvent(tx, r))
-		return err
+		return desk.Refused(r.Err.Error()), nil
 	}
 	dr := desk.Record{Device: s.dev, FrameID: r.FrameID, Key: r.Key, Value: r.Record}
 	for _, d := range s.g.desks {
-		h, ok := d.(desk.RecordHandler)
-		if !ok || !h.Takes(dr) {
-			continue
+		if h, ok := d.(desk.RecordHandler); ok && h.Takes(dr) {
+			return h.HandleRecord(tx, dr)
 		}
-		out, err := h.HandleRecord(tx, dr)
-		if err != nil || r.FrameID == 0 {
-			return err
-		}
-		if out.Status == "" {
-			out.Status = store.FrameParsed
-		}
-		return tx.MarkFrame(r.FrameID, out.Status, out.Note)
 	}
-	return tx.MarkFrame(r.FrameID, store.FrameUnparsed, fmt.Sprintf("no handler for %T records", r.Record))
+	return desk.Refused(fmt.Sprintf("no desk takes %T records", r.Record)), nil
 }
 
 func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
