@@ -61,7 +61,7 @@ func TestFaxPeerReceiveTwoPagesECM(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -117,7 +117,7 @@ func TestFaxPeerSendECMPPRAndCTC(t *testing.T) {
 	if res.PagesConfirmed != 1 || !res.ECM || res.Scheme != "MMR" || !pr.OK() || pr.Pages != 1 || !pr.ECM || res.BitRate != 12000 {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
-	for _, want := range []string{"PPS-NULL", "-> PPR", "tx CTC", "rx CTR", "block 2) -> fax.MCF", "PPS-EOP"} {
+	for _, want := range []string{"PPS-NULL", "-> PPR", "tx CTC", "rx CTR", "block 2) -> MCF", "PPS-EOP"} {
 		if !strings.Contains(res.Trace, want) {
 			t.Errorf("trace lacks %q", want)
 		}
@@ -145,7 +145,7 @@ func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -167,8 +167,8 @@ func TestFaxPeerReceiveECMWithPPR(t *testing.T) {
 
 // At 2400 bit/s there is no slower rate, so after the fourth PPR for the
 // same block the sender ends the correction with EOR and the receiver
-// answers fax.ERR (T.30 Annex A §A.1.3); page 1 is then not confirmed and page
-// 2 goes on (spandsp does not count the fax.ERR page, so page 2 carries PPS
+// answers ERR (T.30 Annex A §A.1.3); page 1 is then not confirmed and page
+// 2 goes on (spandsp does not count the ERR page, so page 2 carries PPS
 // page counter 0).
 func TestFaxPeerSendECMEOR(t *testing.T) {
 	needFaxPeer(t)
@@ -189,7 +189,7 @@ func TestFaxPeerSendECMEOR(t *testing.T) {
 	if len(res.PerPage) != 2 || res.PerPage[0].Code != fax.ERR || res.PerPage[0].Confirmed || res.PerPage[1].Code != fax.MCF || res.PagesConfirmed != 1 || !pr.OK() {
 		t.Errorf("result %+v, peer %s", res, pr.Line)
 	}
-	for _, want := range []string{"tx EOR", "rx fax.ERR"} {
+	for _, want := range []string{"tx EOR", "rx ERR"} {
 		if !strings.Contains(res.Trace, want) {
 			t.Errorf("trace lacks %q", want)
 		}
@@ -197,7 +197,7 @@ func TestFaxPeerSendECMEOR(t *testing.T) {
 }
 
 // The host ignores frame 1 in the first four bursts: after our fourth PPR
-// spandsp sends CTC (or EOR) and the host must answer CTR (fax.ERR) and go on
+// spandsp sends CTC (or EOR) and the host must answer CTR (ERR) and go on
 // (T.30 Annex A §A.1.3).
 func TestFaxPeerReceiveECMCTC(t *testing.T) {
 	needFaxPeer(t)
@@ -218,7 +218,7 @@ func TestFaxPeerReceiveECMCTC(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
@@ -233,9 +233,9 @@ func TestFaxPeerReceiveECMCTC(t *testing.T) {
 		if err != nil || !bm.Equal(src[0]) {
 			t.Errorf("page after CTC: %v, or differs from what the far end sent", err)
 		}
-	case strings.Contains(rec.Trace, "tx fax.ERR"):
+	case strings.Contains(rec.Trace, "tx ERR"):
 		t.Log("spandsp chose EOR")
 	default:
-		t.Error("neither CTC/CTR nor EOR/fax.ERR in the trace")
+		t.Error("neither CTC/CTR nor EOR/ERR in the trace")
 	}
 }

@@ -187,7 +187,7 @@ func TestFaxPeerReceiveTwoPages(t *testing.T) {
 		}
 	}
 	if len(recs) != 1 {
-		t.Fatalf("%d fax.Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
+		t.Fatalf("%d Received records; peer log:\n%s", len(recs), lastLines(fp.Log(), 60))
 	}
 	rec := recs[0]
 	if testing.Verbose() || !pr.OK() {
