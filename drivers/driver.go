@@ -119,40 +119,87 @@ type Driver interface {
 // Factory builds a driver for a device.
 type Factory func(dev Device, deps Deps) (Driver, error)
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
+// What a driver's devices are, for the desk that uses them.
+const (
+	KindSMDR      = "smdr"       // a PBX's call records (call billing; hotel events in the stream)
+	KindHotelLink = "hotel-link" // a PBX's hotel interface (the hotel desk)
+	KindFaxModem  = "fax-modem"  // a fax modem (the fax desk)
+	KindPrinter   = "printer"    // a printer or copier (the print desk)
 )
 
-// Register makes a driver available under name; drivers call it from init().
-func Register(name string, f Factory) {
+// Entry is one driver: all the rest of the gateway asks of it by name.
+// Config validation, `switchboard profiles`, the topic tree and the
+// gateway's wiring read it; a driver registers one from its own folder.
+type Entry struct {
+	Name   string // the config's driver: name
+	Domain string // the topic domain of its devices: pbx, fax, print
+	Kind   string // KindSMDR, KindHotelLink, KindFaxModem, KindPrinter
+	// Transport: the driver reads a byte stream the gateway opens (serial,
+	// TCP, file). Without, it reaches its device itself at options.uri,
+	// whose URISchemes it takes.
+	Transport  bool
+	URISchemes []string
+	// Profiled: a device must name its model's firmware profile.
+	Profiled bool
+	// CheckProfile says whether a profile id can be used (dir: the
+	// config's profiles.dir, "" for the embedded ones only); ProfileIDs
+	// lists the embedded ones.
+	CheckProfile func(id, dir string) error
+	ProfileIDs   func() []string
+	New          Factory
+}
+
+// The registry is filled by the drivers' init functions (import
+// switchboard/drivers/all) and only read afterwards.
+var (
+	mu       sync.RWMutex
+	registry = map[string]Entry{}
+)
+
+// Register makes a driver available under e.Name; drivers call it from init().
+func Register(e Entry) {
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("drivers: " + name + " registered twice")
+	if _, dup := registry[e.Name]; dup || e.Name == "" || e.New == nil {
+		panic("drivers: " + e.Name + " registered twice or without a name or constructor")
 	}
-	registry[name] = f
+	registry[e.Name] = e
+}
+
+// Lookup is the entry of a driver name.
+func Lookup(name string) (Entry, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	e, ok := registry[name]
+	return e, ok
+}
+
+// Entries lists the registered drivers by name.
+func Entries() []Entry {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]Entry, 0, len(registry))
+	for _, e := range registry {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // New builds the driver named by dev.Driver.
 func New(dev Device, deps Deps) (Driver, error) {
-	mu.RLock()
-	f := registry[dev.Driver]
-	mu.RUnlock()
-	if f == nil {
+	e, ok := Lookup(dev.Driver)
+	if !ok {
 		return nil, fmt.Errorf("device %s: no driver %q (have %v)", dev.ID, dev.Driver, Names())
 	}
-	return f(dev, deps)
+	return e.New(dev, deps)
 }
 
 // Names lists the registered drivers.
 func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
+	var out []string
+	for _, e := range Entries() {
+		out = append(out, e.Name)
 	}
-	sort.Strings(out)
 	return out
 }

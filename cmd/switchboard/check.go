@@ -6,13 +6,9 @@ import (
 	"fmt"
 	"io"
 
+	"switchboard/drivers"
 	"switchboard/internal/config"
 )
-
-// profileChecker is asked whether each device's firmware profile exists. The
-// profile registry sets it (from its own init); while nil, profiles are not
-// checked.
-var profileChecker config.ProfileChecker
 
 func init() {
 	register("check", "validate the config file and list every problem in it", runCheck)
@@ -40,7 +36,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 
 	path := config.Resolve(*configFlag)
-	cfg, err := config.LoadWith(path, profileChecker)
+	cfg, err := config.LoadWith(path, drivers.Catalog())
 	if err != nil {
 		var verr *config.ValidationError
 		if errors.As(err, &verr) {

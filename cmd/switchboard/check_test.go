@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -100,17 +99,19 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 }
 
-func TestCheckProfileChecker(t *testing.T) {
-	defer func(old config.ProfileChecker) { profileChecker = old }(profileChecker)
-	profileChecker = func(driver, profile string) error {
-		if profile == "avaya-ipoffice" {
-			return nil
-		}
-		return errors.New("no " + driver + " profile " + profile)
+// check asks the drivers' registry about every device's profile.
+func TestCheckAsksTheDriversAboutProfiles(t *testing.T) {
+	b, err := os.ReadFile("testdata/check/good-full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sb.yaml")
+	if err := os.WriteFile(path, bytes.Replace(b, []byte("profile: panasonic-kx-tda"), []byte("profile: panasonic-kx-tdz"), 1), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	code := dispatch([]string{"check", "--config", "testdata/check/good-full.yaml"}, &out, &errOut)
-	want := "testdata/check/good-full.yaml:27: devices[0].profile: no pbx profile panasonic-kx-tda\n"
+	code := dispatch([]string{"check", "--config", path}, &out, &errOut)
+	want := path + ":27: devices[0].profile: no PBX profile \"panasonic-kx-tdz\""
 	if code != 2 || !strings.HasPrefix(errOut.String(), want) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant it to start with %q", code, errOut.String(), want)
 	}

@@ -8,12 +8,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"switchboard/drivers"
 	"switchboard/drivers/pbx"
 	"switchboard/internal/profile"
 )
 
 func init() {
-	register("profiles", "list, show and test PBX firmware profiles (profiles list|show ID|test [ID])", runProfiles)
+	register("profiles", "list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles)
 }
 
 func runProfiles(args []string, stdout, stderr io.Writer) int {
@@ -48,6 +49,13 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 	case "list":
 		for _, p := range reg.All() {
 			fmt.Fprintf(stdout, "%-20s %-22s %-8s %s\n", p.ID, p.Vendor, p.Framing.Type, strings.Join(p.Models, ", "))
+		}
+		// The other drivers' profiles, from the drivers' registry.
+		for _, e := range drivers.Entries() {
+			if e.Kind == drivers.KindSMDR || e.ProfileIDs == nil {
+				continue
+			}
+			fmt.Fprintf(stdout, "%s (driver %s): %s\n", e.Kind, e.Name, strings.Join(e.ProfileIDs(), ", "))
 		}
 		return 0
 	case "show":

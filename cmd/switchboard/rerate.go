@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"switchboard/internal/config"
+	"switchboard/internal/folio"
 	"switchboard/internal/gateway"
 )
 
@@ -60,7 +61,7 @@ func runRerate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer g.Close()
-	res, err := g.Rerate(ctx, gateway.RerateOptions{Since: from, Until: to, DryRun: *dry})
+	res, err := g.Rerate(ctx, folio.RerateOptions{Since: from, Until: to, DryRun: *dry})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -78,7 +79,7 @@ func runRerate(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func writeRerate(w io.Writer, r gateway.RerateResult, dry bool, from, to string) {
+func writeRerate(w io.Writer, r folio.RerateResult, dry bool, from, to string) {
 	verb := "re-rated"
 	if dry {
 		verb = "dry run, nothing written:"

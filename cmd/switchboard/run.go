@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"switchboard/drivers"
 	"switchboard/internal/config"
 	"switchboard/internal/gateway"
 )
@@ -28,7 +29,7 @@ func init() {
 // problem on failure.
 func loadConfig(flagValue string, stderr io.Writer) (*config.Config, bool) {
 	path := config.Resolve(flagValue)
-	cfg, err := config.LoadWith(path, profileChecker)
+	cfg, err := config.LoadWith(path, drivers.Catalog())
 	if err != nil {
 		var verr *config.ValidationError
 		if errors.As(err, &verr) {

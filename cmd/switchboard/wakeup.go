@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/drivers"
 	"switchboard/internal/config"
 	"switchboard/internal/events/hotel"
 	"switchboard/internal/gateway"
@@ -66,7 +67,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 func hotelDevice(cfg *config.Config, flagValue string) (string, error) {
 	var ids []string
 	for _, d := range cfg.Devices {
-		if d.Driver == "hotelink" {
+		if e, _ := drivers.Lookup(d.Driver); e.Kind == drivers.KindHotelLink {
 			ids = append(ids, d.ID)
 		}
 	}

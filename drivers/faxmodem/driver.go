@@ -26,9 +26,18 @@ import (
 )
 
 func init() {
-	drivers.Register("faxmodem", func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
-		return New(dev, deps)
-	})
+	drivers.Register(drivers.Entry{Name: "faxmodem", Domain: "fax", Kind: drivers.KindFaxModem, Transport: true, Profiled: true,
+		CheckProfile: func(id, dir string) error {
+			if id == "auto" {
+				return nil // probed on each connection
+			}
+			if _, err := LoadProfile(id, dir); err != nil {
+				return fmt.Errorf("no fax modem profile %q (have auto and %v)", id, ProfileIDs())
+			}
+			return nil
+		},
+		ProfileIDs: ProfileIDs,
+		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }})
 }
 
 // Driver is one fax modem.

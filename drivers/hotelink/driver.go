@@ -29,9 +29,15 @@ import (
 )
 
 func init() {
-	drivers.Register("hotelink", func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
-		return New(dev, deps)
-	})
+	drivers.Register(drivers.Entry{Name: "hotelink", Domain: "pbx", Kind: drivers.KindHotelLink, Transport: true, Profiled: true,
+		CheckProfile: func(id, _ string) error {
+			if _, err := LoadProfile(id); err != nil {
+				return fmt.Errorf("no hotel-link profile %q (have %v)", id, ProfileIDs())
+			}
+			return nil
+		},
+		ProfileIDs: ProfileIDs,
+		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }})
 }
 
 // Commander is what the core uses to send commands to a hotel link. The

@@ -33,9 +33,16 @@ import (
 )
 
 func init() {
-	drivers.Register("ipp", func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
-		return New(dev, deps)
-	})
+	// The ipp (RFC 3510) and ipps (RFC 7472) URI schemes.
+	drivers.Register(drivers.Entry{Name: "ipp", Domain: "print", Kind: drivers.KindPrinter, URISchemes: []string{"ipp", "ipps"},
+		CheckProfile: func(id, _ string) error {
+			if _, err := LoadProfile(id, nil); err != nil {
+				return fmt.Errorf("no printer profile %q (have %v)", id, ProfileIDs())
+			}
+			return nil
+		},
+		ProfileIDs: ProfileIDs,
+		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }})
 }
 
 // Printer is one configured printer. Run polls it; Submit, Cancel, Wait

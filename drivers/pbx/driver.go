@@ -16,7 +16,34 @@ import (
 	"switchboard/internal/profile"
 )
 
-func init() { drivers.Register("pbx", New) }
+func init() {
+	drivers.Register(drivers.Entry{Name: "pbx", Domain: "pbx", Kind: drivers.KindSMDR, Transport: true, Profiled: true,
+		CheckProfile: checkProfile, ProfileIDs: profileIDs, New: New})
+}
+
+// checkProfile finds a PBX profile among the embedded ones and dir's.
+func checkProfile(id, dir string) error {
+	reg, err := profile.Default()
+	if dir != "" {
+		reg, err = profile.Load(dir)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := reg.Lookup(id); err != nil {
+		return fmt.Errorf("no PBX profile %q (have %v; `switchboard profiles list`)", id, profileIDs())
+	}
+	return nil
+}
+
+func profileIDs() []string {
+	all, _ := profile.All()
+	ids := make([]string, 0, len(all))
+	for _, p := range all {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
 
 // Driver reads a PBX's SMDR/CDR stream: it cuts frames, journals them
 // through the sink, parses them with the device's profile and delivers

@@ -30,10 +30,25 @@ const (
 	DefaultFlow          = "none"
 )
 
-// ProfileChecker reports whether a firmware profile exists for a driver
-// (nil error) or why it cannot be used. The profile registry provides one;
-// Validate reports its error at devices[i].profile.
-type ProfileChecker func(driver, profile string) error
+// Drivers is what validation knows of the drivers: the registry
+// (switchboard/drivers) provides it. Validate reports what it says at
+// devices[i].driver, .profile, .transport and .options.uri.
+type Drivers interface {
+	// Names lists the drivers, for the messages.
+	Names() []string
+	// Driver describes one; ok is false when there is no such driver.
+	Driver(name string) (d DriverInfo, ok bool)
+	// CheckProfile says whether a driver's device can use profile id
+	// (nil) or why not; dir is the config's profiles.dir.
+	CheckProfile(driver, id, dir string) error
+}
+
+// DriverInfo is what validation needs to know of one driver.
+type DriverInfo struct {
+	Profiled   bool     // a device must name a profile
+	Transport  bool     // a device needs exactly one of serial, tcp, file
+	URISchemes []string // without a transport: the schemes options.uri takes
+}
 
 // Resolve picks the config file: the --config flag value if given, else
 // $SWITCHBOARD_CONFIG, else ./switchboard.yaml.
@@ -56,7 +71,7 @@ func Load(path string) (*Config, error) {
 // LoadWith is Load that also asks check (when non-nil) about every device's
 // profile. A file that cannot be read gives the *fs.PathError, wrapped; a
 // file with problems gives a *ValidationError listing all of them.
-func LoadWith(path string, check ProfileChecker) (*Config, error) {
+func LoadWith(path string, check Drivers) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -73,7 +88,7 @@ func Parse(data []byte, path string) (*Config, error) {
 // ParseWith is Parse that also asks check (when non-nil) about every
 // device's profile. Any error it returns is a *ValidationError whose
 // problems carry YAML paths and lines, in the order they appear in the file.
-func ParseWith(data []byte, path string, check ProfileChecker) (*Config, error) {
+func ParseWith(data []byte, path string, check Drivers) (*Config, error) {
 	verr := &ValidationError{File: path}
 	fail := func(p Problem) (*Config, error) {
 		verr.Problems = []Problem{p}

@@ -20,16 +20,13 @@ import (
 
 // Accepted values; the order is the one messages and docs list them in.
 var (
-	drivers         = []string{"pbx", "hotelink", "faxmodem", "ipp"}
-	profiledDrivers = []string{"pbx", "hotelink", "faxmodem"}
-	standardBauds   = []int{300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200}
-	parities        = []string{"none", "odd", "even", "mark", "space"}
-	stopBits        = []string{"1", "1.5", "2"}
-	flows           = []string{"none", "rtscts", "xonxoff"}
-	logLevels       = []string{"debug", "info", "warn", "error"}
-	logFormats      = []string{"text", "json"}
-	brokerSchemes   = []string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}
-	printerSchemes  = []string{"ipp", "ipps"}
+	standardBauds = []int{300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200}
+	parities      = []string{"none", "odd", "even", "mark", "space"}
+	stopBits      = []string{"1", "1.5", "2"}
+	flows         = []string{"none", "rtscts", "xonxoff"}
+	logLevels     = []string{"debug", "info", "warn", "error"}
+	logFormats    = []string{"text", "json"}
+	brokerSchemes = []string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}
 )
 
 // Location is the site's time zone, in which the PBX stamps its calls and in
@@ -65,9 +62,10 @@ func loadZone(name string) (*time.Location, error) {
 
 // Validate checks cfg against every rule and returns a *ValidationError
 // listing all problems in the order of the Config fields, or nil. check,
-// when non-nil, is asked about each device's profile. Validate does not
+// when non-nil, is asked about each device's driver and profile; without
+// it those are not checked. Validate does not
 // apply defaults (see ApplyDefaults); it records the loaded site zone.
-func Validate(cfg *Config, check ProfileChecker) error {
+func Validate(cfg *Config, check Drivers) error {
 	if ps := validate(cfg, check); len(ps) > 0 {
 		return &ValidationError{File: cfg.Path, Problems: ps}
 	}
@@ -83,7 +81,7 @@ func (c *checker) add(path, format string, args ...any) {
 	c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-func validate(cfg *Config, check ProfileChecker) []Problem {
+func validate(cfg *Config, check Drivers) []Problem {
 	c := &checker{}
 	c.site(&cfg.Site)
 	c.store(cfg.Store)
@@ -92,7 +90,7 @@ func validate(cfg *Config, check ProfileChecker) []Problem {
 	c.profiles(cfg.Profiles)
 	c.billing(cfg.Billing)
 	c.rooms(cfg.Rooms)
-	c.devices(cfg.Devices, check)
+	c.devices(cfg.Devices, cfg.Profiles.Dir, check)
 	c.fax(cfg.Fax)
 	return c.problems
 }
@@ -371,7 +369,7 @@ func (c *checker) profiles(p Profiles) {
 	}
 }
 
-func (c *checker) devices(devs []Device, check ProfileChecker) {
+func (c *checker) devices(devs []Device, dir string, check Drivers) {
 	seen := map[string]int{}
 	for i := range devs {
 		d := &devs[i]
@@ -384,23 +382,30 @@ func (c *checker) devices(devs []Device, check ProfileChecker) {
 			}
 		}
 		c.topicLevel(p+".id", d.ID)
-		c.device(p, d, check)
+		c.device(p, d, dir, check)
 	}
 }
 
-func (c *checker) device(p string, d *Device, check ProfileChecker) {
-	known := slices.Contains(drivers, d.Driver)
-	switch {
-	case d.Driver == "":
-		c.add(p+".driver", "required: one of %s", strings.Join(drivers, ", "))
-	case !known:
-		c.add(p+".driver", "%q is not a driver (use one of %s)", d.Driver, strings.Join(drivers, ", "))
+func (c *checker) device(p string, d *Device, dir string, check Drivers) {
+	var info DriverInfo
+	known := false
+	if check != nil {
+		info, known = check.Driver(d.Driver)
+		names := strings.Join(check.Names(), ", ")
+		switch {
+		case d.Driver == "":
+			c.add(p+".driver", "required: one of %s", names)
+		case !known:
+			c.add(p+".driver", "%q is not a driver (use one of %s)", d.Driver, names)
+		}
+	} else if d.Driver == "" {
+		c.add(p+".driver", "required")
 	}
 	switch {
-	case d.Profile == "" && slices.Contains(profiledDrivers, d.Driver):
+	case d.Profile == "" && info.Profiled:
 		c.add(p+".profile", "required for driver %s (the firmware profile of the device model)", d.Driver)
-	case d.Profile != "" && known && check != nil:
-		if err := check(d.Driver, d.Profile); err != nil {
+	case d.Profile != "" && known:
+		if err := check.CheckProfile(d.Driver, d.Profile, dir); err != nil {
 			c.add(p+".profile", "%v", err)
 		}
 	}
@@ -417,12 +422,13 @@ func (c *checker) device(p string, d *Device, check ProfileChecker) {
 		given = append(given, "file")
 	}
 	switch {
-	case d.Driver == "ipp":
+	case known && !info.Transport:
+		schemes := strings.Join(info.URISchemes, ":// or ") + "://"
 		if len(given) > 0 {
-			c.add(p+".transport", "driver ipp takes no transport (set options.uri to the printer's ipp:// or ipps:// URL)")
+			c.add(p+".transport", "driver %s takes no transport (set options.uri to the device's %s URL)", d.Driver, schemes)
 		}
-		c.printerURI(p+".options.uri", d.Options)
-	case len(given) == 0 && known:
+		c.deviceURI(p+".options.uri", d.Driver, info.URISchemes, d.Options)
+	case len(given) == 0 && known && info.Transport:
 		c.add(p+".transport", "required: exactly one of serial, tcp, file")
 	case len(given) == 2:
 		c.add(p+".transport", "%s and %s are both set; use exactly one", given[0], given[1])
@@ -440,10 +446,10 @@ func (c *checker) device(p string, d *Device, check ProfileChecker) {
 	}
 }
 
-func (c *checker) printerURI(path string, opts map[string]any) {
+func (c *checker) deviceURI(path, driver string, schemes []string, opts map[string]any) {
 	v, ok := opts["uri"]
 	if !ok || v == nil {
-		c.add(path, "required for driver ipp: the printer's ipp:// or ipps:// URL")
+		c.add(path, "required for driver %s: the device's %s:// URL", driver, strings.Join(schemes, ":// or "))
 		return
 	}
 	raw, ok := v.(string)
@@ -456,8 +462,8 @@ func (c *checker) printerURI(path string, opts map[string]any) {
 		c.add(path, "%q is not a URL: %v", raw, unwrapURLError(err))
 		return
 	}
-	if !slices.Contains(printerSchemes, u.Scheme) {
-		c.add(path, "%q: scheme must be ipp or ipps", raw)
+	if !slices.Contains(schemes, u.Scheme) {
+		c.add(path, "%q: scheme must be %s", raw, strings.Join(schemes, " or "))
 		return
 	}
 	if u.Hostname() == "" {

@@ -35,7 +35,7 @@ func loadBiller(cfg *config.Config, g *Gateway) (*folio.Biller, error) {
 	// A PBX may differ from the site's plan: analogue trunks without answer
 	// supervision need a grace, a PBX that costs calls itself may be trusted.
 	for i, d := range cfg.Devices {
-		if d.Driver != "pbx" && d.Driver != "hotelink" {
+		if domainOf(d.Driver) != "pbx" {
 			continue
 		}
 		p := eng.Plan

@@ -14,16 +14,10 @@ import (
 	"switchboard/internal/transport"
 )
 
-// domainOf maps a driver to its topic domain.
+// domainOf is the topic domain of a driver's devices (the registry's).
 func domainOf(driver string) string {
-	switch driver {
-	case "faxmodem":
-		return "fax"
-	case "ipp":
-		return "print"
-	default:
-		return "pbx"
-	}
+	e, _ := drivers.Lookup(driver)
+	return e.Domain
 }
 
 // transportFor builds the byte stream a config device names.
@@ -69,7 +63,7 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			deps.Sink = tailSink{sink}
 		}
 		endpoint := ""
-		if d.Driver != "ipp" {
+		if e, _ := drivers.Lookup(d.Driver); e.Transport {
 			t, err := transportFor(d)
 			if err != nil {
 				g.deviceFailed(sink, err)

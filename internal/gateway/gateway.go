@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	_ "switchboard/drivers/all" // every driver, registered
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/config"
@@ -233,7 +234,7 @@ func (g *Gateway) attachDesks() error {
 	ho := g.tuning.Hotel
 	ho.Billing, ho.Calls, ho.Links = g.Biller, g.calls, nil
 	for _, d := range g.cfg.Devices {
-		if d.Driver == "hotelink" {
+		if e, _ := drivers.Lookup(d.Driver); e.Kind == drivers.KindHotelLink {
 			ho.Links = append(ho.Links, deskDevice(d))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/internal/folio"
 	"switchboard/internal/store"
 )
 
@@ -95,3 +96,9 @@ func (noLink) Run(ctx context.Context, _ func(context.Context, io.ReadWriteClose
 	return errors.New("reprocess: the device is not opened")
 }
 func (noLink) String() string { return "journal" }
+
+// Rerate re-rates the calls that started in [o.Since, o.Until) with the
+// tariff in force (call billing's re-rating).
+func (g *Gateway) Rerate(ctx context.Context, o folio.RerateOptions) (folio.RerateResult, error) {
+	return g.calls.Rerate(ctx, o)
+}

@@ -75,7 +75,7 @@ func TestRerateAdjustsPostedCallsOnce(t *testing.T) {
 	defer off.Close()
 	st := off.Store()
 	before, _ := st.Stats(ctx)
-	opts := RerateOptions{Since: time.Date(2026, 11, 27, 0, 0, 0, 0, loc), Until: time.Date(2026, 11, 28, 0, 0, 0, 0, loc), DryRun: true}
+	opts := folio.RerateOptions{Since: time.Date(2026, 11, 27, 0, 0, 0, 0, loc), Until: time.Date(2026, 11, 28, 0, 0, 0, 0, loc), DryRun: true}
 
 	dry, err := off.Rerate(ctx, opts)
 	if err != nil {
@@ -102,11 +102,11 @@ func TestRerateAdjustsPostedCallsOnce(t *testing.T) {
 		t.Fatalf("rerate = %+v", res)
 	}
 	byType := outboxByType(t, st) // validates every event against its schema
-	adj := byType[AdjustedType]
+	adj := byType[folio.AdjustedType]
 	if len(adj) != 1 {
 		t.Fatalf("%d adjusted events, want 1", len(adj))
 	}
-	var a Adjusted
+	var a folio.Adjusted
 	if err := json.Unmarshal(adj[0].Data, &a); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestRerateAdjustsPostedCallsOnce(t *testing.T) {
 			}
 		}
 	}
-	want := Adjusted{Room: "1203", OriginalAmount: rating.MustMoney("16.90"), OriginalAmountMinor: 1690, NewAmount: rating.MustMoney("17.90"),
+	want := folio.Adjusted{Room: "1203", OriginalAmount: rating.MustMoney("16.90"), OriginalAmountMinor: 1690, NewAmount: rating.MustMoney("17.90"),
 		NewAmountMinor: 1790, Difference: rating.MustMoney("1.00"), DifferenceMinor: 100, Currency: "CNY"}
 	if a.Room != want.Room || a.OriginalAmount != want.OriginalAmount || a.OriginalAmountMinor != want.OriginalAmountMinor ||
 		a.NewAmount != want.NewAmount || a.NewAmountMinor != want.NewAmountMinor || a.Difference != want.Difference ||
@@ -154,10 +154,10 @@ func TestRerateAdjustsPostedCallsOnce(t *testing.T) {
 	if again.Unchanged != 4 || len(again.Changes) != 0 {
 		t.Fatalf("second rerate = %+v, want everything unchanged", again)
 	}
-	if n := len(outboxByType(t, st)[AdjustedType]); n != 1 {
+	if n := len(outboxByType(t, st)[folio.AdjustedType]); n != 1 {
 		t.Fatalf("%d adjusted events after a second rerate, want 1", n)
 	}
-	if _, err := off.Rerate(ctx, RerateOptions{Since: opts.Until, Until: opts.Since}); err == nil {
+	if _, err := off.Rerate(ctx, folio.RerateOptions{Since: opts.Until, Until: opts.Since}); err == nil {
 		t.Error("until before since accepted")
 	}
 }
@@ -184,7 +184,7 @@ func BenchmarkRerate(b *testing.B) {
 	t0 := time.Now()
 	fillCalls(b, g, since, n)
 	b.Logf("inserted %d calls in %s", n, time.Since(t0).Round(time.Millisecond))
-	opts := RerateOptions{Since: since, Until: since.AddDate(0, 1, 0)}
+	opts := folio.RerateOptions{Since: since, Until: since.AddDate(0, 1, 0)}
 	base := g.Biller()
 
 	b.Run("same", func(b *testing.B) {

@@ -184,7 +184,7 @@ func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
 		u.RawHex = hex.EncodeToString(raw)
 	}
 	typ := "hotel." + s.domain + ".smdr.unparsed"
-	if s.driver != "pbx" {
+	if e, _ := drivers.Lookup(s.driver); e.Kind != drivers.KindSMDR {
 		typ = "hotel." + s.domain + ".frame.unparsed"
 	}
 	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),

@@ -1,4 +1,4 @@
-package gateway
+package folio
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"switchboard/internal/desk"
 	"switchboard/internal/events"
-	"switchboard/internal/folio"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -19,7 +19,7 @@ const AdjustedType = "hotel.pbx.call.adjusted"
 
 // Adjusted is the data of hotel.pbx.call.adjusted: the correction of a charge
 // already posted (hotel.pbx.call.charged), never a second posting. The back
-// office posts Difference (new minus original) against the same folio.
+// office posts Difference (new minus original) against the same
 type Adjusted struct {
 	Call                  string       `json:"call"` // the call's idemkey, as on its charged event
 	Device                string       `json:"device"`
@@ -98,7 +98,7 @@ type rerateRow struct {
 // event (through the outbox, in the transaction that updates its ledger row);
 // a call not posted gets its ledger row refreshed. Nothing is ever posted a
 // second time. It works on an offline gateway: the daemon publishes.
-func (g *Gateway) Rerate(ctx context.Context, o RerateOptions) (RerateResult, error) {
+func (d *Desk) Rerate(ctx context.Context, o RerateOptions) (RerateResult, error) {
 	res := RerateResult{Changes: []RerateChange{}}
 	if !o.Until.After(o.Since) {
 		return res, fmt.Errorf("rerate: until %s is not after since %s", o.Until.Format(time.RFC3339), o.Since.Format(time.RFC3339))
@@ -109,10 +109,10 @@ func (g *Gateway) Rerate(ctx context.Context, o RerateOptions) (RerateResult, er
 	}
 	// One biller for the whole run, even if a SIGHUP reloads the tariff
 	// meanwhile: every call of a run is re-rated on the same tariff.
-	b := g.Biller()
+	b := d.billing()
 	lastStart, lastKey := o.Since.UnixNano()-1, "\uffff"
 	for {
-		rows, err := g.rerateRows(ctx, lastStart, lastKey, o.Until.UnixNano(), batch)
+		rows, err := d.rerateRows(ctx, lastStart, lastKey, o.Until.UnixNano(), batch)
 		if err != nil {
 			return res, err
 		}
@@ -120,24 +120,21 @@ func (g *Gateway) Rerate(ctx context.Context, o RerateOptions) (RerateResult, er
 			break
 		}
 		lastStart, lastKey = rows[len(rows)-1].start, rows[len(rows)-1].idemkey
-		if err := g.rerateBatch(ctx, b, rows, o.DryRun, &res); err != nil {
+		if err := d.rerateBatch(ctx, b, rows, o.DryRun, &res); err != nil {
 			return res, err
 		}
 		if len(rows) < batch {
 			break
 		}
 	}
-	if res.Adjusted > 0 && !o.DryRun {
-		g.notify()
-	}
 	return res, nil
 }
 
 // rerateRows reads the next page in (start, idemkey) order.
-func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey string, until int64, limit int) ([]rerateRow, error) {
+func (d *Desk) rerateRows(ctx context.Context, afterStart int64, afterKey string, until int64, limit int) ([]rerateRow, error) {
 	// Only what rating and the comparison need: the rest of a row is read
 	// for the few calls that change (rerateWrite).
-	rows, err := g.st.Query(ctx, `SELECT idemkey, device, extension, room, dialed, class, destination, matched_prefix,
+	rows, err := d.host.Store().Query(ctx, `SELECT idemkey, device, extension, room, dialed, class, destination, matched_prefix,
 		rate_id, tariff_version, carrier_cost, price, currency, not_posted, start, amount_minor,
 		duration_s, billable_s, posted, answered, trunk, pbx_cost
 		FROM calls WHERE start >= ? AND start < ? AND (start > ? OR idemkey > ?) AND direction = ?
@@ -162,11 +159,11 @@ func (g *Gateway) rerateRows(ctx context.Context, afterStart int64, afterKey str
 // pending is a change to write.
 type pending struct {
 	row rerateRow
-	rc  folio.RatedCall
+	rc  RatedCall
 	ch  int // index in res.Changes
 }
 
-func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerateRow, dry bool, res *RerateResult) error {
+func (d *Desk) rerateBatch(ctx context.Context, b *Biller, rows []rerateRow, dry bool, res *RerateResult) error {
 	var writes []pending
 	for _, r := range rows {
 		res.Calls++
@@ -180,7 +177,7 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 		rc, _, err := db.RateTotals(rec)
 		if err != nil {
 			res.Failed++
-			g.log.Warn("rerate: cannot rate", "call", r.idemkey, "err", err)
+			d.host.Log().Warn("rerate: cannot rate", "call", r.idemkey, "err", err)
 			continue
 		}
 		sameAmount := rc.Price.String() == r.price && rc.AmountMinor == r.amountMinor && rc.Currency == r.currency
@@ -192,13 +189,13 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 			continue
 		}
 		old, _ := rating.ParseMoney(r.price)
-		ch := RerateChange{Call: r.idemkey, Room: r.room, Extension: r.extension, Start: rec.Start.In(g.loc), Posted: r.posted != 0,
+		ch := RerateChange{Call: r.idemkey, Room: r.room, Extension: r.extension, Start: rec.Start.In(d.host.Location()), Posted: r.posted != 0,
 			NotPosted: r.notPosted, OldAmount: old, NewAmount: rc.Price, Currency: rc.Currency, OldVersion: r.version, NewVersion: rc.TariffVersion}
 		if r.posted != 0 {
 			res.Adjusted++
 		} else {
 			res.Refreshed++
-			if r.notPosted == folio.NothingToCharge && rc.Price > 0 {
+			if r.notPosted == NothingToCharge && rc.Price > 0 {
 				ch.Note = "not posted before (nothing to charge); now priced: review and post by hand if due"
 				res.Review++
 			}
@@ -214,10 +211,10 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 		return nil
 	}
 	var notes []func()
-	err := g.st.InTx(ctx, func(tx *store.Tx) error {
+	err := d.host.InTx(ctx, func(tx *store.Tx) error {
 		notes = notes[:0]
 		for _, w := range writes {
-			note, err := g.rerateWrite(tx, w, res)
+			note, err := d.rerateWrite(tx, w, res)
 			if err != nil {
 				return err
 			}
@@ -238,7 +235,7 @@ func (g *Gateway) rerateBatch(ctx context.Context, b *folio.Biller, rows []rerat
 
 // rerateWrite updates one ledger row and, for a posted call, emits its
 // adjustment. The result is updated by the returned func once committed.
-func (g *Gateway) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), error) {
+func (d *Desk) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), error) {
 	r, rc := w.row, w.rc
 	if err := tx.QueryRow(`SELECT journal_id, COALESCE(charged_seq,0), COALESCE(stay_id,0), reservation FROM calls WHERE idemkey=?`, r.idemkey).
 		Scan(&r.journalID, &r.chargedSeq, &r.stayID, &r.reservation); err != nil {
@@ -251,13 +248,13 @@ func (g *Gateway) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(
 			return nil, fmt.Errorf("call %s price: %w", r.idemkey, err)
 		}
 		data := Adjusted{Call: r.idemkey, Device: r.device, JournalID: r.journalID, ChargedSeq: r.chargedSeq, Room: r.room,
-			Reservation: r.reservation, StayID: r.stayID, Class: rc.Class, Destination: rc.Destination, Start: time.Unix(0, r.start).In(g.loc),
+			Reservation: r.reservation, StayID: r.stayID, Class: rc.Class, Destination: rc.Destination, Start: time.Unix(0, r.start).In(d.host.Location()),
 			OriginalAmount: old, OriginalAmountMinor: r.amountMinor, NewAmount: rc.Price, NewAmountMinor: rc.AmountMinor,
 			Difference: rc.Price - old, DifferenceMinor: rc.AmountMinor - r.amountMinor, Currency: rc.Currency,
 			OriginalTariffVersion: r.version, NewTariffVersion: rc.TariffVersion, Reason: "re-rated with the current tariff and plan"}
 		key := r.idemkey + "/adjust/" + rc.TariffVersion + "/" + rc.Price.String()
-		seq, dup, err := tx.Enqueue(store.Event{Type: AdjustedType, Topic: g.topics.Event("pbx", r.device, AdjustedType),
-			Source: g.topics.Source("pbx", r.device), Subject: "room/" + r.room, IdemKey: key, Time: time.Now().In(g.loc), Data: data})
+		seq, dup, err := d.host.Enqueue(tx, desk.Event{Domain: "pbx", Device: r.device, Type: AdjustedType, Subject: "room/" + r.room,
+			IdemKey: key, Time: time.Now(), Data: data})
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +273,7 @@ func (g *Gateway) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(
 	}
 	// The stored RatedCall keeps what was decided (posted, room, flags) and
 	// takes the new rating.
-	var stored folio.RatedCall
+	var stored RatedCall
 	var raw string
 	if err := tx.QueryRow(`SELECT rated FROM calls WHERE idemkey=?`, r.idemkey).Scan(&raw); err != nil {
 		return nil, fmt.Errorf("call %s: %w", r.idemkey, err)
