@@ -14,7 +14,6 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
-	"switchboard/internal/gateway"
 	"switchboard/tariffs"
 )
 
@@ -57,7 +56,7 @@ func runRate(args []string, stdout, stderr io.Writer) int {
 	if *trunk != "" {
 		b.Numbering.TrunkAccess = splitList(*trunk)
 	}
-	eng, err := gateway.LoadEngine(b, nil)
+	eng, err := folio.LoadEngine(b, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "rate: %v\n", err)
 		return 2

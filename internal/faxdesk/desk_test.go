@@ -3,10 +3,7 @@ package faxdesk
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,75 +11,13 @@ import (
 
 	"switchboard/internal/bus"
 	"switchboard/internal/desk"
-	"switchboard/internal/events"
+	"switchboard/internal/desk/desktest"
 	"switchboard/internal/events/fax"
 	"switchboard/internal/fax/codec"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/folio"
-	"switchboard/internal/rating"
 	"switchboard/internal/store"
-	"switchboard/tariffs"
 )
-
-// fakeHost is the gateway as a desk sees it, on a real store: events go to
-// the outbox under a made-up topic, state and workers are recorded, and
-// the clock is the test's.
-type fakeHost struct {
-	st  *store.Store
-	loc *time.Location
-	log *slog.Logger
-
-	mu       sync.Mutex
-	now      time.Time
-	handlers map[string]bus.Handler // by command
-	workers  []func(context.Context)
-	states   []desk.State
-}
-
-var _ desk.Host = (*fakeHost)(nil)
-
-func (h *fakeHost) InTx(ctx context.Context, fn func(tx *store.Tx) error) error {
-	return h.st.InTx(ctx, fn)
-}
-func (h *fakeHost) Store() *store.Store { return h.st }
-func (h *fakeHost) Enqueue(tx *store.Tx, ev desk.Event) (int64, bool, error) {
-	at := ev.Time
-	if at.IsZero() {
-		at = h.Now()
-	}
-	return tx.Enqueue(store.Event{Type: ev.Type, Topic: "test/" + ev.Domain + "/" + ev.Device + "/" + ev.Type, Source: "/test/" + ev.Domain + "/" + ev.Device,
-		Subject: ev.Subject, IdemKey: ev.IdemKey, Time: at.In(h.loc), Data: ev.Data})
-}
-func (h *fakeHost) SetState(_ context.Context, s desk.State) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.states = append(h.states, s)
-	return nil
-}
-func (h *fakeHost) Handle(domain, command string, hd bus.Handler) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.handlers[command] = hd
-}
-func (h *fakeHost) Go(w func(ctx context.Context)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.workers = append(h.workers, w)
-}
-func (h *fakeHost) Now() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now
-}
-func (h *fakeHost) Location() *time.Location { return h.loc }
-func (h *fakeHost) Log() *slog.Logger        { return h.log }
-
-// advance moves the clock on.
-func (h *fakeHost) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
-}
 
 // fakeModem answers Send from a script, the last step repeating.
 type fakeModem struct {
@@ -153,85 +88,28 @@ func (l *recLamp) got() []string {
 	return append([]string(nil), l.calls...)
 }
 
-// testBiller is the embedded carrier tariff and hotel plan in Shanghai
-// (area 21, trunk access 9) with guest rooms 1101-1299.
-func testBiller(t *testing.T) *folio.Biller {
-	t.Helper()
-	dir, err := folio.NewDirectory([]folio.RoomSpec{{From: "1101", To: "1299", Class: "guest"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := rating.LoadTariffFS(tariffs.FS, tariffs.DefaultTariff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := tr.Site()
-	site.HomeArea, site.TrunkAccess = "21", []string{"9"}
-	site.Internal = append(site.Internal, rating.Range{From: "1101", To: "1299"})
-	if tr, err = tr.WithSite(site); err != nil {
-		t.Fatal(err)
-	}
-	pd, err := tariffs.FS.ReadFile(tariffs.DefaultPlan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := rating.LoadPlan(pd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := rating.NewEngine(tr, plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	return &folio.Biller{Engine: eng, Dir: dir, Loc: loc, Devices: map[string]*rating.Engine{}}
-}
-
-// testTariff is the embedded business-centre tariff, or data when given.
-func testTariff(t *testing.T, data string) *rating.BusinessTariff {
-	t.Helper()
-	b := []byte(data)
-	if data == "" {
-		var err error
-		if b, err = tariffs.FS.ReadFile("business-center.yaml"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bt, err := rating.LoadBusinessTariff(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bt
-}
-
 // rig is a fax desk on a fake host with one fake modem, fax1.
 type rig struct {
 	t     *testing.T
-	h     *fakeHost
+	h     *desktest.Host
 	d     *Desk
 	modem *fakeModem
 	lamp  *recLamp
-	seq   int
 }
 
 func newRig(t *testing.T, o Options) *rig {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	h := &fakeHost{st: st, loc: loc, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		now: time.Date(2026, 11, 27, 10, 0, 0, 0, loc), handlers: map[string]bus.Handler{}}
+	h := desktest.NewHost(t, time.Date(2026, 11, 27, 10, 0, 0, 0, loc))
 	r := &rig{t: t, h: h, lamp: &recLamp{}}
 	if o.Tariff == nil {
-		o.Tariff = testTariff(t, "")
+		o.Tariff = desktest.BusinessTariff(t, "")
 	}
-	bl := testBiller(t)
+	bl := desktest.Biller(t, "1101", "1299")
 	o.Billing = func() *folio.Biller { return bl }
 	o.Dir = filepath.Join(t.TempDir(), "fax")
 	o.Lamp = r.lamp
+	var err error
 	if r.d, err = New(h, o); err != nil {
 		t.Fatal(err)
 	}
@@ -245,40 +123,20 @@ func newRig(t *testing.T, o Options) *rig {
 // command is a command to fax1.
 func (r *rig) command(name string, data any) *bus.Command {
 	r.t.Helper()
-	b, err := json.Marshal(data)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.seq++
-	return &bus.Command{ID: fmt.Sprintf("%s-%d", name, r.seq), Type: "hotel.fax.cmd." + name, Domain: "fax", Device: "fax1", Name: name,
-		Received: r.h.Now(), Data: b}
+	return r.h.Command(r.t, "fax", "fax1", name, data)
 }
 
-// run validates and runs a command as the router does (Prepare first when
-// the handler has one); it returns Execute's result.
+// run validates and runs a command to fax1 as the router does.
 func (r *rig) run(name string, data any) (any, error) {
 	r.t.Helper()
-	c := r.command(name, data)
-	h := r.h.handlers[name]
-	if h == nil {
-		r.t.Fatalf("no handler for %s", name)
-	}
-	if err := h.Validate(c); err != nil {
-		return nil, err
-	}
-	if p, ok := h.(bus.Preparer); ok {
-		if _, err := p.Prepare(context.Background(), c); err != nil {
-			return nil, err
-		}
-	}
-	return h.Execute(context.Background(), c)
+	return r.h.Run(r.t, r.command(name, data))
 }
 
 // queue sends a text document as fax.send's Prepare does; the job's id.
 func (r *rig) queue(to, text string) int64 {
 	r.t.Helper()
 	c := r.command("fax.send", fax.SendData{To: to, Room: "1203", Operator: "op07", Document: base64.StdEncoding.EncodeToString([]byte(text))})
-	res, err := r.h.handlers["fax.send"].(bus.Preparer).Prepare(context.Background(), c)
+	res, err := r.h.Handler("fax.send").(bus.Preparer).Prepare(context.Background(), c)
 	if err != nil {
 		r.t.Fatalf("fax.send: %v", err)
 	}
@@ -288,7 +146,7 @@ func (r *rig) queue(to, text string) int64 {
 // due runs the next attempt of the job due now.
 func (r *rig) attemptDue() {
 	r.t.Helper()
-	due, err := faxjobs.Due(context.Background(), r.h.st, r.h.Now())
+	due, err := faxjobs.Due(context.Background(), r.h.Store(), r.h.Now())
 	if err != nil || len(due) != 1 {
 		r.t.Fatalf("due %+v %v", due, err)
 	}
@@ -298,29 +156,13 @@ func (r *rig) attemptDue() {
 // events are the data of the outbox's events of type typ, in order.
 func (r *rig) events(typ string) []map[string]any {
 	r.t.Helper()
-	rows, err := r.h.st.Pending(context.Background(), 0, 10000)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	var out []map[string]any
-	for _, row := range rows {
-		if row.Type != typ {
-			continue
-		}
-		var env events.Envelope
-		var d map[string]any
-		if err := json.Unmarshal(row.Payload, &env); err != nil || json.Unmarshal(env.Data, &d) != nil {
-			r.t.Fatalf("event %s: %v", row.Type, err)
-		}
-		out = append(out, d)
-	}
-	return out
+	return r.h.Events(r.t, typ)
 }
 
 // charges lists the business charges of a service as "idemkey:units".
 func (r *rig) charges(service string) []string {
 	r.t.Helper()
-	rows, err := r.h.st.Query(context.Background(), `SELECT idemkey, units FROM business_charges WHERE service=? ORDER BY idemkey`, service)
+	rows, err := r.h.Store().Query(context.Background(), `SELECT idemkey, units FROM business_charges WHERE service=? ORDER BY idemkey`, service)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -381,11 +223,11 @@ func TestNewOptions(t *testing.T) {
 		o.PageLimit != fax.MaxPages || o.Poll != time.Second || o.SendWait != 3*time.Minute || o.CallTimeout != 15*time.Minute {
 		t.Fatalf("defaults %+v", o)
 	}
-	if len(r.h.workers) != 1 {
-		t.Fatalf("%d workers without e-mail, want the queue's", len(r.h.workers))
+	if len(r.h.Workers()) != 1 {
+		t.Fatalf("%d workers without e-mail, want the queue's", len(r.h.Workers()))
 	}
 	for _, cmd := range []string{"fax.send", "fax.assign", "fax.deliver"} {
-		if r.h.handlers[cmd] == nil {
+		if r.h.Handler(cmd) == nil {
 			t.Errorf("no %s handler", cmd)
 		}
 	}

@@ -36,7 +36,7 @@ func TestReceivedRegisteredOnce(t *testing.T) {
 	if len(ev) != 1 || ev[0]["id"] != float64(1) || ev[0]["pages"] != float64(2) || ev[0]["status"] != faxjobs.Unassigned || ev[0]["partial"] != false {
 		t.Fatalf("hotel.fax.received %v", ev)
 	}
-	f, err := faxjobs.GetFax(context.Background(), r.h.st, 1)
+	f, err := faxjobs.GetFax(context.Background(), r.h.Store(), 1)
 	if err != nil || f.Pages != 2 || f.RemoteID != "+86 10 1234" {
 		t.Fatalf("register %+v %v", f, err)
 	}
@@ -48,7 +48,7 @@ func TestReceivedRegisteredOnce(t *testing.T) {
 	if pages, err := loadTIFFPages(f.TIFF); err != nil || len(pages) != 2 {
 		t.Fatalf("stored pages %d %v", len(pages), err)
 	}
-	if list, _ := faxjobs.List(context.Background(), r.h.st, faxjobs.Filter{}); len(list) != 1 {
+	if list, _ := faxjobs.List(context.Background(), r.h.Store(), faxjobs.Filter{}); len(list) != 1 {
 		t.Fatalf("%d register lines", len(list))
 	}
 }
@@ -62,8 +62,8 @@ var configFaxEmail = config.FaxEmail{Server: "127.0.0.1:1", From: "Switchboard <
 func TestReceivedMailedAfterCommit(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, Options{Email: &configFaxEmail})
-	if len(r.h.workers) != 2 {
-		t.Fatalf("%d workers, want the queue's and the mailer", len(r.h.workers))
+	if len(r.h.Workers()) != 2 {
+		t.Fatalf("%d workers, want the queue's and the mailer", len(r.h.Workers()))
 	}
 	rec := fax.Received{Key: "fax1/rx/mail", Pages: receivedPages(t, 1), Start: r.h.Now(), Complete: true}
 	rd := desk.Record{Device: desk.Device{ID: "fax1", Domain: "fax"}, Key: rec.Key, Value: rec}
@@ -84,7 +84,7 @@ func TestReceivedMailedAfterCommit(t *testing.T) {
 	if len(r.d.mailCh) != 1 {
 		t.Fatal("mailer not woken after the commit")
 	}
-	if m, err := faxjobs.GetMail(context.Background(), r.h.st, 1); err != nil || m.State != faxjobs.MailPending {
+	if m, err := faxjobs.GetMail(context.Background(), r.h.Store(), 1); err != nil || m.State != faxjobs.MailPending {
 		t.Fatalf("mail %+v %v", m, err)
 	}
 }
@@ -111,7 +111,7 @@ func TestAssign(t *testing.T) {
 	for _, k := range []string{"fax1/rx/1", "fax1/rx/2", "fax1/rx/3"} {
 		r.receive(k, 1)
 	}
-	left := now.Add(-24 * time.Hour).In(r.h.loc).Format(time.DateOnly)
+	left := now.Add(-24 * time.Hour).In(r.h.Location()).Format(time.DateOnly)
 	for _, tc := range []struct {
 		name         string
 		data         fax.AssignData
@@ -216,9 +216,9 @@ func TestRetentionArchiveThenDestroy(t *testing.T) {
 	if ev := r.events("hotel.fax.archived"); len(ev) != 0 {
 		t.Fatalf("archived on the day it came: %v", ev)
 	}
-	r.h.advance(10*24*time.Hour + time.Minute)
+	r.h.Advance(10*24*time.Hour + time.Minute)
 	r.d.retain(ctx)
-	f, _ := faxjobs.GetFax(ctx, r.h.st, 1)
+	f, _ := faxjobs.GetFax(ctx, r.h.Store(), 1)
 	archive := filepath.Join(r.d.opt.Dir, "archive")
 	if ev := r.events("hotel.fax.archived"); len(ev) != 1 || ev[0]["id"] != float64(1) || f.Status != faxjobs.Archived || filepath.Dir(f.TIFF) != archive {
 		t.Fatalf("archived %v, register %+v", ev, f)
@@ -226,16 +226,16 @@ func TestRetentionArchiveThenDestroy(t *testing.T) {
 	if _, err := os.Stat(f.PDF); err != nil {
 		t.Fatalf("archived PDF: %v", err)
 	}
-	r.h.advance(80 * 24 * time.Hour)
+	r.h.Advance(80 * 24 * time.Hour)
 	r.d.retain(ctx)
-	g, _ := faxjobs.GetFax(ctx, r.h.st, 1)
+	g, _ := faxjobs.GetFax(ctx, r.h.Store(), 1)
 	if ev := r.events("hotel.fax.destroyed"); len(ev) != 1 || g.Status != faxjobs.Destroyed || g.TIFF != "" {
 		t.Fatalf("destroyed %v, register %+v", ev, g)
 	}
 	if left, _ := os.ReadDir(archive); len(left) != 0 {
 		t.Fatalf("archive not empty: %v", left)
 	}
-	if d, _ := faxjobs.GetFax(ctx, r.h.st, 2); d.Status != faxjobs.Delivered {
+	if d, _ := faxjobs.GetFax(ctx, r.h.Store(), 2); d.Status != faxjobs.Delivered {
 		t.Fatalf("delivered fax touched: %+v", d)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"switchboard/internal/bus"
+	"switchboard/internal/desk/desktest"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/rating"
@@ -27,7 +28,7 @@ func riverside(t *testing.T) *rating.BusinessTariff {
 	y := strings.NewReplacer("tariff: business-center", "tariff: riverside-business",
 		"send: {domestic: 5.00, international: 15.00}", "send: {domestic: 7.00, international: 21.00}",
 		"receive: 2.00", "receive: 3.50").Replace(string(b))
-	return testTariff(t, y)
+	return desktest.BusinessTariff(t, y)
 }
 
 // pagesOfText is a text document of n fax pages (fine resolution).
@@ -47,7 +48,7 @@ func TestQuotePricedFromGivenTariff(t *testing.T) {
 		pages       int
 		maxAttempts int
 	}{
-		{"embedded domestic", testTariff(t, ""), "010 6512 3456", "domestic", "business-center", "units 2 x fax domestic page @ 5.00", 2, 3},
+		{"embedded domestic", desktest.BusinessTariff(t, ""), "010 6512 3456", "domestic", "business-center", "units 2 x fax domestic page @ 5.00", 2, 3},
 		{"riverside domestic", riverside(t), "010 6512 3456", "domestic", "riverside-business", "units 2 x fax domestic page @ 7.00", 2, 3},
 		{"riverside international", riverside(t), "+81 3 1234 5678", "international", "riverside-business", "units 1 x fax international page @ 21.00", 1, 3},
 	} {
@@ -55,7 +56,7 @@ func TestQuotePricedFromGivenTariff(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, Options{Tariff: tc.tariff})
 			c := r.command("fax.send", fax.SendData{To: tc.to, Room: "1203", Operator: "op07", Document: base64.StdEncoding.EncodeToString([]byte(pagesOfText(tc.pages)))})
-			h := r.h.handlers["fax.send"]
+			h := r.h.Handler("fax.send")
 			if err := h.Validate(c); err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +73,7 @@ func TestQuotePricedFromGivenTariff(t *testing.T) {
 			if len(ev) != 1 || ev[0]["tariff"] != tc.tariffName || ev[0]["amount"] != q.Amount.String() || ev[0]["job_id"] != float64(q.JobID) {
 				t.Fatalf("hotel.fax.quoted %v", ev)
 			}
-			j, err := faxjobs.GetJob(context.Background(), r.h.st, q.JobID)
+			j, err := faxjobs.GetJob(context.Background(), r.h.Store(), q.JobID)
 			if err != nil || !strings.Contains(j.Quote, `"tariff":"`+tc.tariffName+`"`) || j.State != faxjobs.Queued {
 				t.Fatalf("job %+v %v", j, err)
 			}
@@ -80,7 +81,7 @@ func TestQuotePricedFromGivenTariff(t *testing.T) {
 			if again, err := h.(bus.Preparer).Prepare(context.Background(), c); err != nil || fmt.Sprint(again) == fmt.Sprint(q) {
 				t.Fatalf("redelivered: %v %v", again, err)
 			}
-			if jobs, _ := faxjobs.Jobs(context.Background(), r.h.st, time.Time{}, time.Time{}); len(jobs) != 1 {
+			if jobs, _ := faxjobs.Jobs(context.Background(), r.h.Store(), time.Time{}, time.Time{}); len(jobs) != 1 {
 				t.Fatalf("%d jobs after a redelivery", len(jobs))
 			}
 		})
@@ -113,7 +114,7 @@ func TestSendRefusals(t *testing.T) {
 		c := r.command("fax.send", tc.data)
 		c.Device = tc.device
 		var fe *bus.FieldError
-		if err := r.h.handlers["fax.send"].Validate(c); !errors.As(err, &fe) || fe.Field != tc.field {
+		if err := r.h.Handler("fax.send").Validate(c); !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Errorf("%s: %v, want a %s refusal", tc.name, err, tc.field)
 		}
 	}
@@ -141,14 +142,14 @@ func TestAttemptTwoOfThreeConfirmed(t *testing.T) {
 		len(att[0]["charges"].([]any)) != 1 {
 		t.Fatalf("hotel.fax.attempt %v", att)
 	}
-	j, _ := faxjobs.GetJob(context.Background(), r.h.st, id)
+	j, _ := faxjobs.GetJob(context.Background(), r.h.Store(), id)
 	if j.State != faxjobs.Retry || j.Confirmed != 2 || j.Attempts != 1 {
 		t.Fatalf("job after attempt 1: %+v", j)
 	}
-	if due, _ := faxjobs.Due(context.Background(), r.h.st, r.h.Now()); len(due) != 0 {
+	if due, _ := faxjobs.Due(context.Background(), r.h.Store(), r.h.Now()); len(due) != 0 {
 		t.Fatalf("due again before the interval: %+v", due)
 	}
-	r.h.advance(time.Minute + time.Second)
+	r.h.Advance(time.Minute + time.Second)
 	r.attemptDue()
 
 	r.modem.mu.Lock()
@@ -173,7 +174,7 @@ func TestAttemptTwoOfThreeConfirmed(t *testing.T) {
 		}
 	}
 	// The same attempt recorded again (a retried transaction) bills nothing more.
-	j, _ = faxjobs.GetJob(context.Background(), r.h.st, id)
+	j, _ = faxjobs.GetJob(context.Background(), r.h.Store(), id)
 	r.d.finish(context.Background(), j, faxjobs.Attempt{Outcome: faxjobs.Outcome{Pages: 1, Confirmed: 1}, Total: 3}, faxjobs.Sent, r.h.Now())
 	if got := r.charges(rating.ServiceFaxSend); !reflect.DeepEqual(got, want) {
 		t.Fatalf("charges after a second record: %v", got)
@@ -188,14 +189,14 @@ func TestBusyModemRetried(t *testing.T) {
 	r.modem.next = []func(fax.SendJob, time.Time) (fax.SendResult, error){busy, delivered}
 	id := r.queue("6512 3456", "one page")
 	r.attemptDue()
-	j, _ := faxjobs.GetJob(context.Background(), r.h.st, id)
+	j, _ := faxjobs.GetJob(context.Background(), r.h.Store(), id)
 	if j.State != faxjobs.Retry || j.Attempts != 1 || !j.NextAt.Equal(r.h.Now().Add(3*time.Minute)) || !strings.Contains(j.LastError, "busy") {
 		t.Fatalf("job after busy: %+v", j)
 	}
 	if c := r.charges(rating.ServiceFaxSend); len(c) != 0 || len(r.events("hotel.fax.attempt")) != 0 {
 		t.Fatalf("a busy line billed: %v", c)
 	}
-	r.h.advance(3 * time.Minute)
+	r.h.Advance(3 * time.Minute)
 	r.attemptDue()
 	sent := r.events("hotel.fax.sent")
 	if len(sent) != 1 || sent[0]["attempts"] != float64(2) || sent[0]["billed"] != true || sent[0]["number"] == "" {
@@ -206,9 +207,9 @@ func TestBusyModemRetried(t *testing.T) {
 	}
 	// fax.send's reply reads the outcome back.
 	c := r.command("fax.send", nil)
-	j, _ = faxjobs.GetJob(context.Background(), r.h.st, id)
+	j, _ = faxjobs.GetJob(context.Background(), r.h.Store(), id)
 	c.ID = j.CommandID
-	res, err := r.h.handlers["fax.send"].Execute(context.Background(), c)
+	res, err := r.h.Handler("fax.send").Execute(context.Background(), c)
 	if rep, ok := res.(fax.SendReply); err != nil || !ok || rep.State != faxjobs.Sent || rep.Sent == nil || rep.Sent.PagesConfirmed != 1 || rep.Quote.JobID != id {
 		t.Fatalf("fax.send's reply %+v %v", res, err)
 	}
@@ -222,16 +223,16 @@ func TestBusyEveryAttemptFails(t *testing.T) {
 	r.modem.next = []func(fax.SendJob, time.Time) (fax.SendResult, error){busy}
 	id := r.queue("+81 3 1234 5678", "hello")
 	r.attemptDue()
-	r.h.advance(time.Minute)
+	r.h.Advance(time.Minute)
 	r.attemptDue()
 	failed := r.events("hotel.fax.failed")
 	if len(failed) != 1 || failed[0]["billed"] != false || failed[0]["zone"] != "international" || failed[0]["attempts"] != float64(2) {
 		t.Fatalf("hotel.fax.failed %v", failed)
 	}
-	j, _ := faxjobs.GetJob(context.Background(), r.h.st, id)
+	j, _ := faxjobs.GetJob(context.Background(), r.h.Store(), id)
 	c := r.command("fax.send", nil)
 	c.ID = j.CommandID
-	if _, err := r.h.handlers["fax.send"].Execute(context.Background(), c); err == nil || !strings.Contains(err.Error(), "failed after 2 attempt(s)") {
+	if _, err := r.h.Handler("fax.send").Execute(context.Background(), c); err == nil || !strings.Contains(err.Error(), "failed after 2 attempt(s)") {
 		t.Fatalf("fax.send's reply: %v", err)
 	}
 }
@@ -243,7 +244,7 @@ func TestWorkerSendsTheQueue(t *testing.T) {
 	r := newRig(t, Options{Poll: 10 * time.Millisecond, SendWait: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); r.h.workers[0](ctx) }()
+	go func() { defer close(done); r.h.Workers()[0](ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	res, err := r.run("fax.send", fax.SendData{To: "6512 3456", Room: "1203", Operator: "op07", Document: base64.StdEncoding.EncodeToString([]byte("one page"))})
 	rep, ok := res.(fax.SendReply)

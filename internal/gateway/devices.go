@@ -20,6 +20,10 @@ func domainOf(driver string) string {
 	return e.Domain
 }
 
+// isPBX says whether a driver reads calls from a PBX, whose device options
+// may adjust the billing plan.
+func isPBX(driver string) bool { return domainOf(driver) == "pbx" }
+
 // transportFor builds the byte stream a config device names.
 func transportFor(d config.Device) (transport.Transport, error) {
 	t := d.Transport

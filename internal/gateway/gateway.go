@@ -123,7 +123,7 @@ func NewTuned(ctx context.Context, cfg *config.Config, log *slog.Logger, t Tunin
 		Now:    time.Now,
 		tuning: t,
 	}
-	bl, err := loadBiller(cfg, g)
+	bl, err := folio.LoadBiller(cfg, g.topics, g.loc, isPBX)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 	}
 	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(), Now: time.Now,
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}}
-	bl, err := loadBiller(cfg, g)
+	bl, err := folio.LoadBiller(cfg, g.topics, g.loc, isPBX)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func (g *Gateway) Driver(device string) drivers.Driver {
 func (g *Gateway) Close() error { return g.st.Close() }
 
 // Worker registers a background task that Run starts (after the devices)
-// and whose ctx ends at shutdown: the glue's schedulers and purges.
+// and whose ctx ends at shutdown: the desks' schedulers and purges.
 func (g *Gateway) Worker(w func(ctx context.Context)) {
 	g.workersMu.Lock()
 	defer g.workersMu.Unlock()
@@ -312,7 +312,7 @@ func (g *Gateway) Biller() *folio.Biller { return g.biller.Load() }
 // with problems is refused with every problem listed, and the gateway keeps
 // rating with its last good one.
 func (g *Gateway) ReloadBilling() error {
-	b, err := loadBiller(g.cfg, g)
+	b, err := folio.LoadBiller(g.cfg, g.topics, g.loc, isPBX)
 	if err != nil {
 		g.log.Error("tariff reload refused; still rating with the last good tariff", "err", err)
 		return err
@@ -322,7 +322,7 @@ func (g *Gateway) ReloadBilling() error {
 	return nil
 }
 
-// Store is the gateway's ledger (for drivers' glue and for tests).
+// Store is the gateway's ledger (for the offline tools and tests).
 func (g *Gateway) Store() *store.Store { return g.st }
 
 // Topics is the site's topic tree.

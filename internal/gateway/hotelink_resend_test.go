@@ -211,7 +211,7 @@ func testSX200CancelWhileLinkDown(t *testing.T, lostSet int, want []string) {
 	if rm, _ := p.Room("1203"); len(rm.Wakeups) != 0 || !rm.CheckedIn {
 		t.Errorf("PBX room 1203: %+v", rm)
 	}
-	// What the next link start does (the glue's worker on a link up)
+	// What the next link start does (the hotel desk's worker on a link up)
 	// finds nothing left to send.
 	hd.ResendUnconfirmed(ctx, "pbx1")
 	if got := sx200WakeupMessages(p, "1203"); !slices.Equal(got, want) {

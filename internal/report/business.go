@@ -98,7 +98,7 @@ type BusinessRevenue struct {
 }
 
 // businessServices are listed first, in this order; other services (a
-// fax glue's) follow by name.
+// fax desk's) follow by name.
 var businessServices = []string{rating.ServiceCopy, rating.ServicePrint, rating.ServiceFaxSend, rating.ServiceFaxReceive}
 
 // Business aggregates charges by service, room and operator. Copy and print

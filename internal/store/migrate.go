@@ -197,7 +197,7 @@ CREATE TABLE wakeup_marks (
 `,
 	4: `
 -- Business-center ledger (internal/gateway/print.go): one row per charge of
--- a print job, a copy session (and a fax, for the fax glue), written in the
+-- a print job, a copy session (and a fax, for the fax desk), written in the
 -- same transaction as its event. idemkey is the charge's business identity
 -- (the event's idemkey); times are unix nanoseconds.
 CREATE TABLE business_charges (

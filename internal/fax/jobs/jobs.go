@@ -218,7 +218,7 @@ func Decide(j Job, o Outcome, now time.Time) (state string, next time.Time) {
 	return Failed, now
 }
 
-// Attempt is what the glue records of one attempt.
+// Attempt is what the fax desk records of one attempt.
 type Attempt struct {
 	Outcome
 	BitRate  int

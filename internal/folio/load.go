@@ -1,29 +1,31 @@
-package gateway
+package folio
 
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"switchboard/internal/config"
-	"switchboard/internal/folio"
+	"switchboard/internal/events"
 	"switchboard/internal/rating"
 	"switchboard/tariffs"
 )
 
-// loadBiller builds the rating engine and the room map from the config:
+// LoadBiller builds the rating engine and the room map from the config:
 // the carrier tariff and hotel plan (files, or the embedded defaults), the
-// site's numbering, and the rooms. Every problem is reported; nothing is
-// guessed.
-func loadBiller(cfg *config.Config, g *Gateway) (*folio.Biller, error) {
-	var specs []folio.RoomSpec
+// site's numbering, and the rooms. isPBX says which devices' drivers print
+// calls, whose options may adjust the plan. Every problem is reported;
+// nothing is guessed.
+func LoadBiller(cfg *config.Config, topics events.Topics, loc *time.Location, isPBX func(driver string) bool) (*Biller, error) {
+	var specs []RoomSpec
 	for i, r := range cfg.Rooms {
 		from, to, err := config.ExtensionRange(r.Extensions)
 		if err != nil {
 			return nil, fmt.Errorf("rooms[%d]: %w", i, err)
 		}
-		specs = append(specs, folio.RoomSpec{From: from, To: to, Room: r.Room, Class: folio.RoomClass(r.Class)})
+		specs = append(specs, RoomSpec{From: from, To: to, Room: r.Room, Class: RoomClass(r.Class)})
 	}
-	dir, err := folio.NewDirectory(specs)
+	dir, err := NewDirectory(specs)
 	if err != nil {
 		return nil, fmt.Errorf("rooms: %w", err)
 	}
@@ -31,11 +33,11 @@ func loadBiller(cfg *config.Config, g *Gateway) (*folio.Biller, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &folio.Biller{Engine: eng, Dir: dir, Mask: cfg.Billing.MaskDialed, Topics: g.topics, Loc: g.loc, Devices: map[string]*rating.Engine{}}
+	b := &Biller{Engine: eng, Dir: dir, Mask: cfg.Billing.MaskDialed, Topics: topics, Loc: loc, Devices: map[string]*rating.Engine{}}
 	// A PBX may differ from the site's plan: analogue trunks without answer
 	// supervision need a grace, a PBX that costs calls itself may be trusted.
 	for i, d := range cfg.Devices {
-		if domainOf(d.Driver) != "pbx" {
+		if !isPBX(d.Driver) {
 			continue
 		}
 		p := eng.Plan
@@ -70,7 +72,7 @@ func loadBiller(cfg *config.Config, g *Gateway) (*folio.Biller, error) {
 
 // LoadEngine loads the tariff and plan a billing config names, with the
 // site's numbering and its extensions as internal numbers.
-func LoadEngine(b config.Billing, dir *folio.Directory) (*rating.Engine, error) {
+func LoadEngine(b config.Billing, dir *Directory) (*rating.Engine, error) {
 	var t *rating.Tariff
 	var err error
 	if b.Tariff == "" {
