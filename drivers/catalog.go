@@ -3,19 +3,19 @@ package drivers
 import "switchboard/internal/config"
 
 // Catalog is the registry as config validation reads it.
-func Catalog() config.Drivers { return catalog{} }
+func (r *Registry) Catalog() config.Drivers { return catalog{r} }
 
-type catalog struct{}
+type catalog struct{ r *Registry }
 
-func (catalog) Names() []string { return Names() }
+func (c catalog) Names() []string { return c.r.Names() }
 
-func (catalog) Driver(name string) (config.DriverInfo, bool) {
-	e, ok := Lookup(name)
+func (c catalog) Driver(name string) (config.DriverInfo, bool) {
+	e, ok := c.r.Lookup(name)
 	return config.DriverInfo{Profiled: e.Profiled, Transport: e.Transport, URISchemes: e.URISchemes}, ok
 }
 
-func (catalog) CheckProfile(driver, id, dir string) error {
-	e, ok := Lookup(driver)
+func (c catalog) CheckProfile(driver, id, dir string) error {
+	e, ok := c.r.Lookup(driver)
 	if !ok || e.CheckProfile == nil {
 		return nil
 	}

@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"sync"
 	"time"
 
 	"switchboard/internal/events"
@@ -149,37 +148,36 @@ type Entry struct {
 	New          Factory
 }
 
-// The registry is filled by the drivers' init functions (import
-// switchboard/drivers/all) and only read afterwards.
-var (
-	mu       sync.RWMutex
-	registry = map[string]Entry{}
-)
+// Registry maps a config's `driver:` names to their entries. It is built
+// once, explicitly (switchboard/drivers/all), and only read afterwards.
+type Registry struct {
+	entries map[string]Entry
+}
 
-// Register makes a driver available under e.Name; drivers call it from init().
-func Register(e Entry) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[e.Name]; dup || e.Name == "" || e.New == nil {
-		panic("drivers: " + e.Name + " registered twice or without a name or constructor")
+// NewRegistry makes a registry of es; a name given twice, or an entry
+// without a name or a constructor, is an error (a programming one: the
+// list is the code's).
+func NewRegistry(es ...Entry) (*Registry, error) {
+	r := &Registry{entries: map[string]Entry{}}
+	for _, e := range es {
+		if _, dup := r.entries[e.Name]; dup || e.Name == "" || e.New == nil {
+			return nil, fmt.Errorf("drivers: %q registered twice or without a name or constructor", e.Name)
+		}
+		r.entries[e.Name] = e
 	}
-	registry[e.Name] = e
+	return r, nil
 }
 
 // Lookup is the entry of a driver name.
-func Lookup(name string) (Entry, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	e, ok := registry[name]
+func (r *Registry) Lookup(name string) (Entry, bool) {
+	e, ok := r.entries[name]
 	return e, ok
 }
 
 // Entries lists the registered drivers by name.
-func Entries() []Entry {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]Entry, 0, len(registry))
-	for _, e := range registry {
+func (r *Registry) Entries() []Entry {
+	out := make([]Entry, 0, len(r.entries))
+	for _, e := range r.entries {
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -187,18 +185,18 @@ func Entries() []Entry {
 }
 
 // New builds the driver named by dev.Driver.
-func New(dev Device, deps Deps) (Driver, error) {
-	e, ok := Lookup(dev.Driver)
+func (r *Registry) New(dev Device, deps Deps) (Driver, error) {
+	e, ok := r.Lookup(dev.Driver)
 	if !ok {
-		return nil, fmt.Errorf("device %s: no driver %q (have %v)", dev.ID, dev.Driver, Names())
+		return nil, fmt.Errorf("device %s: no driver %q (have %v)", dev.ID, dev.Driver, r.Names())
 	}
 	return e.New(dev, deps)
 }
 
 // Names lists the registered drivers.
-func Names() []string {
+func (r *Registry) Names() []string {
 	var out []string
-	for _, e := range Entries() {
+	for _, e := range r.Entries() {
 		out = append(out, e.Name)
 	}
 	return out

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"switchboard/drivers"
+	"switchboard/drivers/all"
 	"switchboard/internal/config"
 )
 
@@ -36,7 +36,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 
 	path := config.Resolve(*configFlag)
-	cfg, err := config.LoadWith(path, drivers.Catalog())
+	cfg, err := config.LoadWith(path, all.Registry().Catalog())
 	if err != nil {
 		var verr *config.ValidationError
 		if errors.As(err, &verr) {

@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"sort"
-
-	_ "switchboard/drivers/all" // every driver, registered
 )
 
 // command is one subcommand. run gets the arguments after the subcommand name

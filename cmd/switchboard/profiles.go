@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"switchboard/drivers"
+	"switchboard/drivers/all"
 	"switchboard/drivers/pbx"
 	"switchboard/internal/profile"
 )
@@ -51,7 +52,7 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%-20s %-22s %-8s %s\n", p.ID, p.Vendor, p.Framing.Type, strings.Join(p.Models, ", "))
 		}
 		// The other drivers' profiles, from the drivers' registry.
-		for _, e := range drivers.Entries() {
+		for _, e := range all.Registry().Entries() {
 			if e.Kind == drivers.KindSMDR || e.ProfileIDs == nil {
 				continue
 			}

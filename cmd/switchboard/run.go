@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"switchboard/drivers"
+	"switchboard/drivers/all"
 	"switchboard/internal/config"
 	"switchboard/internal/gateway"
 )
@@ -29,7 +29,7 @@ func init() {
 // problem on failure.
 func loadConfig(flagValue string, stderr io.Writer) (*config.Config, bool) {
 	path := config.Resolve(flagValue)
-	cfg, err := config.LoadWith(path, drivers.Catalog())
+	cfg, err := config.LoadWith(path, all.Registry().Catalog())
 	if err != nil {
 		var verr *config.ValidationError
 		if errors.As(err, &verr) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
+	"switchboard/drivers/all"
 	"switchboard/internal/config"
 	"switchboard/internal/events/hotel"
 	"switchboard/internal/gateway"
@@ -66,8 +67,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // hotelDevice picks the hotel link: --device, else the only hotelink device.
 func hotelDevice(cfg *config.Config, flagValue string) (string, error) {
 	var ids []string
+	reg := all.Registry()
 	for _, d := range cfg.Devices {
-		if e, _ := drivers.Lookup(d.Driver); e.Kind == drivers.KindHotelLink {
+		if e, _ := reg.Lookup(d.Driver); e.Kind == drivers.KindHotelLink {
 			ids = append(ids, d.ID)
 		}
 	}

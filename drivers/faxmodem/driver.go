@@ -25,8 +25,9 @@ import (
 	"switchboard/internal/events/fax"
 )
 
-func init() {
-	drivers.Register(drivers.Entry{Name: "faxmodem", Domain: "fax", Kind: drivers.KindFaxModem, Transport: true, Profiled: true,
+// Entry is this driver in the registry (drivers/all).
+func Entry() drivers.Entry {
+	return drivers.Entry{Name: "faxmodem", Domain: "fax", Kind: drivers.KindFaxModem, Transport: true, Profiled: true,
 		CheckProfile: func(id, dir string) error {
 			if id == "auto" {
 				return nil // probed on each connection
@@ -37,7 +38,7 @@ func init() {
 			return nil
 		},
 		ProfileIDs: ProfileIDs,
-		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }})
+		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }}
 }
 
 // Driver is one fax modem.

@@ -28,8 +28,9 @@ import (
 	"switchboard/internal/events/hotel"
 )
 
-func init() {
-	drivers.Register(drivers.Entry{Name: "hotelink", Domain: "pbx", Kind: drivers.KindHotelLink, Transport: true, Profiled: true,
+// Entry is this driver in the registry (drivers/all).
+func Entry() drivers.Entry {
+	return drivers.Entry{Name: "hotelink", Domain: "pbx", Kind: drivers.KindHotelLink, Transport: true, Profiled: true,
 		CheckProfile: func(id, _ string) error {
 			if _, err := LoadProfile(id); err != nil {
 				return fmt.Errorf("no hotel-link profile %q (have %v)", id, ProfileIDs())
@@ -37,7 +38,7 @@ func init() {
 			return nil
 		},
 		ProfileIDs: ProfileIDs,
-		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }})
+		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }}
 }
 
 // Commander is what the core uses to send commands to a hotel link. The

@@ -32,9 +32,10 @@ import (
 	"switchboard/internal/events/printer"
 )
 
-func init() {
+// Entry is this driver in the registry (drivers/all).
+func Entry() drivers.Entry {
 	// The ipp (RFC 3510) and ipps (RFC 7472) URI schemes.
-	drivers.Register(drivers.Entry{Name: "ipp", Domain: "print", Kind: drivers.KindPrinter, URISchemes: []string{"ipp", "ipps"},
+	return drivers.Entry{Name: "ipp", Domain: "print", Kind: drivers.KindPrinter, URISchemes: []string{"ipp", "ipps"},
 		CheckProfile: func(id, _ string) error {
 			if _, err := LoadProfile(id, nil); err != nil {
 				return fmt.Errorf("no printer profile %q (have %v)", id, ProfileIDs())
@@ -42,7 +43,7 @@ func init() {
 			return nil
 		},
 		ProfileIDs: ProfileIDs,
-		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }})
+		New:        func(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) { return New(dev, deps) }}
 }
 
 // Printer is one configured printer. Run polls it; Submit, Cancel, Wait

@@ -16,9 +16,10 @@ import (
 	"switchboard/internal/profile"
 )
 
-func init() {
-	drivers.Register(drivers.Entry{Name: "pbx", Domain: "pbx", Kind: drivers.KindSMDR, Transport: true, Profiled: true,
-		CheckProfile: checkProfile, ProfileIDs: profileIDs, New: New})
+// Entry is this driver in the registry (drivers/all).
+func Entry() drivers.Entry {
+	return drivers.Entry{Name: "pbx", Domain: "pbx", Kind: drivers.KindSMDR, Transport: true, Profiled: true,
+		CheckProfile: checkProfile, ProfileIDs: profileIDs, New: New}
 }
 
 // checkProfile finds a PBX profile among the embedded ones and dir's.

@@ -15,14 +15,14 @@ import (
 )
 
 // domainOf is the topic domain of a driver's devices (the registry's).
-func domainOf(driver string) string {
-	e, _ := drivers.Lookup(driver)
+func (g *Gateway) domainOf(driver string) string {
+	e, _ := g.reg.Lookup(driver)
 	return e.Domain
 }
 
 // isPBX says whether a driver reads calls from a PBX, whose device options
 // may adjust the billing plan.
-func isPBX(driver string) bool { return domainOf(driver) == "pbx" }
+func (g *Gateway) isPBX(driver string) bool { return g.domainOf(driver) == "pbx" }
 
 // transportFor builds the byte stream a config device names.
 func transportFor(d config.Device) (transport.Transport, error) {
@@ -67,7 +67,7 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			deps.Sink = tailSink{sink}
 		}
 		endpoint := ""
-		if e, _ := drivers.Lookup(d.Driver); e.Transport {
+		if e, _ := g.reg.Lookup(d.Driver); e.Transport {
 			t, err := transportFor(d)
 			if err != nil {
 				g.deviceFailed(sink, err)
@@ -82,7 +82,7 @@ func (g *Gateway) startDevices(ctx context.Context) {
 				sink.LinkState(s)
 			}}), endpoint}
 		}
-		drv, err := drivers.New(dev, deps)
+		drv, err := g.reg.New(dev, deps)
 		if err != nil {
 			g.deviceFailed(sink, err)
 			continue

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"switchboard/drivers"
-	_ "switchboard/drivers/all" // every driver, registered
+	"switchboard/drivers/all"
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/config"
@@ -56,9 +56,11 @@ type Gateway struct {
 	biller   atomic.Pointer[folio.Biller]
 	closing  atomic.Bool
 
-	// Now is the gateway's clock (tests replace it). Glue code that
-	// schedules (wake-ups, purges) reads time through it.
+	// Now is the gateway's clock (tests replace it). The desks'
+	// schedules (wake-ups, purges) read time through it.
 	Now func() time.Time
+
+	reg *drivers.Registry // the drivers the config may name
 
 	workersMu sync.Mutex
 	workers   []func(ctx context.Context) // started by Run, stopped with it
@@ -122,8 +124,9 @@ func NewTuned(ctx context.Context, cfg *config.Config, log *slog.Logger, t Tunin
 		start:  time.Now(),
 		Now:    time.Now,
 		tuning: t,
+		reg:    all.Registry(),
 	}
-	bl, err := folio.LoadBiller(cfg, g.topics, g.loc, isPBX)
+	bl, err := folio.LoadBiller(cfg, g.topics, g.loc, g.isPBX)
 	if err != nil {
 		return nil, err
 	}
@@ -208,9 +211,9 @@ func OpenOffline(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Ga
 	if err != nil {
 		return nil, fmt.Errorf("site.timezone: %w", err)
 	}
-	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(), Now: time.Now,
+	g := &Gateway{cfg: cfg, log: log, loc: loc, start: time.Now(), Now: time.Now, reg: all.Registry(),
 		topics: events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}}
-	bl, err := folio.LoadBiller(cfg, g.topics, g.loc, isPBX)
+	bl, err := folio.LoadBiller(cfg, g.topics, g.loc, g.isPBX)
 	if err != nil {
 		return nil, err
 	}
@@ -234,8 +237,8 @@ func (g *Gateway) attachDesks() error {
 	ho := g.tuning.Hotel
 	ho.Billing, ho.Calls, ho.Links = g.Biller, g.calls, nil
 	for _, d := range g.cfg.Devices {
-		if e, _ := drivers.Lookup(d.Driver); e.Kind == drivers.KindHotelLink {
-			ho.Links = append(ho.Links, deskDevice(d))
+		if e, _ := g.reg.Lookup(d.Driver); e.Kind == drivers.KindHotelLink {
+			ho.Links = append(ho.Links, g.deskDevice(d))
 		}
 	}
 	var err error
@@ -312,7 +315,7 @@ func (g *Gateway) Biller() *folio.Biller { return g.biller.Load() }
 // with problems is refused with every problem listed, and the gateway keeps
 // rating with its last good one.
 func (g *Gateway) ReloadBilling() error {
-	b, err := folio.LoadBiller(g.cfg, g.topics, g.loc, isPBX)
+	b, err := folio.LoadBiller(g.cfg, g.topics, g.loc, g.isPBX)
 	if err != nil {
 		g.log.Error("tariff reload refused; still rating with the last good tariff", "err", err)
 		return err

@@ -51,7 +51,7 @@ func (g *Gateway) Reprocess(ctx context.Context, o ReprocessOptions) ([]Reproces
 		// device sends now, so a record is applied once whichever way.
 		sink := g.newSink(d)
 		sink.profile = prof
-		drv, err := drivers.New(drivers.Device{ID: d.ID, Driver: d.Driver, Profile: prof, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir},
+		drv, err := g.reg.New(drivers.Device{ID: d.ID, Driver: d.Driver, Profile: prof, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir},
 			drivers.Deps{Log: g.log, Sink: sink, Link: noLink{}})
 		if err != nil {
 			return out, err

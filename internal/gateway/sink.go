@@ -37,9 +37,9 @@ type deviceSink struct {
 }
 
 func (g *Gateway) newSink(d config.Device) *deviceSink {
-	dom := domainOf(d.Driver)
+	dom := g.domainOf(d.Driver)
 	return &deviceSink{g: g, device: d.ID, driver: d.Driver, profile: d.Profile, domain: dom,
-		dev: desk.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: dom, Options: d.Options},
+		dev: g.deskDevice(d),
 		log: g.log.With("device", d.ID), health: unparsedRate{window: 20}}
 }
 
@@ -56,8 +56,8 @@ func newFrames(frames []drivers.Frame) []store.NewFrame {
 }
 
 // deskDevice is a configured device as the desks see it.
-func deskDevice(d config.Device) desk.Device {
-	return desk.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: domainOf(d.Driver), Options: d.Options}
+func (g *Gateway) deskDevice(d config.Device) desk.Device {
+	return desk.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: g.domainOf(d.Driver), Options: d.Options}
 }
 
 // tailSink is the sink of a device on a serial line: it also keeps the
@@ -184,7 +184,7 @@ func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
 		u.RawHex = hex.EncodeToString(raw)
 	}
 	typ := "hotel." + s.domain + ".smdr.unparsed"
-	if e, _ := drivers.Lookup(s.driver); e.Kind != drivers.KindSMDR {
+	if e, _ := s.g.reg.Lookup(s.driver); e.Kind != drivers.KindSMDR {
 		typ = "hotel." + s.domain + ".frame.unparsed"
 	}
 	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
