@@ -266,6 +266,12 @@ func StartFaxPeer(t testing.TB, opts FaxPeerOptions) *FaxPeer {
 	go func() {
 		p.waitErr = cmd.Wait()
 		ef.Close()
+		// A killed faxpeer leaves its link pointing at /dev/pts/N, and the
+		// kernel hands that number to the next pty opened: another test's
+		// line. A host still reopening the link would talk to that line
+		// (seen: a retrying gateway initialised and hung up a parallel
+		// test's call). A modem that loses power loses its device node too.
+		os.Remove(p.link)
 		close(p.done)
 	}()
 	t.Cleanup(p.Kill)
@@ -360,8 +366,8 @@ func (p *FaxPeer) Log() string {
 
 // Signal sends sig to faxpeer, e.g. SIGKILL for a modem that loses its
 // power in the middle of a call: no hang-up, no RESULT line, its pty
-// vanishes under the host (reads fail) and its link is left dangling.
-// After SIGKILL, Done is closed once the process is reaped.
+// vanishes under the host (reads fail) and, once the process is reaped,
+// its link is gone. After SIGKILL, Done is closed once it is reaped.
 func (p *FaxPeer) Signal(sig os.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
