@@ -10,7 +10,7 @@ import (
 
 	"switchboard/internal/config"
 	"switchboard/internal/events"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/gateway"
 )
 
@@ -81,13 +81,13 @@ func runFolio(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer g.Close()
-		stays, err := folio.Occupied(context.Background(), g.Store())
+		occupied, err := stays.Occupied(context.Background(), g.Store())
 		if err != nil {
 			fmt.Fprintf(stderr, "switchboard folio: %v\n", err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "%-6s %-12s %-20s %-4s %s\n", "ROOM", "RESERVATION", "GUEST", "VIP", "CHECKED IN")
-		for _, s := range stays {
+		for _, s := range occupied {
 			v := ""
 			if s.VIP {
 				v = "yes"

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"switchboard/internal/config"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/gateway"
 	"switchboard/internal/store"
 	"switchboard/test/peers"
@@ -43,13 +43,13 @@ func reportLedger(t *testing.T) (cfgPath, dbPath string) {
 		t.Fatal(err)
 	}
 	err = st.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := folio.CheckIn(tx, folio.Stay{Room: "1203", Reservation: "R881", Guest: "Zhang Wei", CheckIn: day(26, 14, 0)}); err != nil {
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1203", Reservation: "R881", Guest: "Zhang Wei", CheckIn: day(26, 14, 0)}); err != nil {
 			return err
 		}
-		if _, err := folio.CheckIn(tx, folio.Stay{Room: "1205", Reservation: "R882", CheckIn: day(25, 14, 0)}); err != nil {
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1205", Reservation: "R882", CheckIn: day(25, 14, 0)}); err != nil {
 			return err
 		}
-		_, err := folio.CheckOut(tx, "1205", day(27, 9, 0))
+		_, err := stays.CheckOut(tx, "1205", day(27, 9, 0))
 		return err
 	})
 	st.Close()

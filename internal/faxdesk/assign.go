@@ -16,7 +16,7 @@ import (
 	"switchboard/internal/desk"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -62,13 +62,13 @@ func sameName(a, b string) bool {
 // findGuest matches a fax to a stay: the room's current guest (whose name
 // must fit when one is given), else a guest of that name in the house,
 // else the most recent guest of that room or name who has left.
-func findGuest(tx *store.Tx, room, name string) (folio.Stay, error) {
-	stays, err := folio.StaysOf(tx, room, maxStays)
+func findGuest(tx *store.Tx, room, name string) (stays.Stay, error) {
+	past, err := stays.Of(tx, room, maxStays)
 	if err != nil {
-		return folio.Stay{}, err
+		return stays.Stay{}, err
 	}
-	var open, left []folio.Stay
-	for _, s := range stays {
+	var open, left []stays.Stay
+	for _, s := range past {
 		if name != "" && !sameName(s.Guest, name) {
 			continue
 		}
@@ -86,15 +86,15 @@ func findGuest(tx *store.Tx, room, name string) (folio.Stay, error) {
 		for _, s := range open {
 			rooms = append(rooms, s.Room)
 		}
-		return folio.Stay{}, &bus.FieldError{Field: "data.name", Problem: fmt.Sprintf("several guests in the house fit (rooms %s): give the room", strings.Join(rooms, ", "))}
+		return stays.Stay{}, &bus.FieldError{Field: "data.name", Problem: fmt.Sprintf("several guests in the house fit (rooms %s): give the room", strings.Join(rooms, ", "))}
 	case len(left) > 0:
 		return left[0], nil
 	case room != "" && name != "":
-		return folio.Stay{}, &bus.FieldError{Field: "data.name", Problem: fmt.Sprintf("no guest of that name has stayed in room %s", room)}
+		return stays.Stay{}, &bus.FieldError{Field: "data.name", Problem: fmt.Sprintf("no guest of that name has stayed in room %s", room)}
 	case room != "":
-		return folio.Stay{}, &bus.FieldError{Field: "data.room", Problem: fmt.Sprintf("room %s has no guest and had none", room)}
+		return stays.Stay{}, &bus.FieldError{Field: "data.room", Problem: fmt.Sprintf("room %s has no guest and had none", room)}
 	}
-	return folio.Stay{}, &bus.FieldError{Field: "data.name", Problem: "no guest of that name in the house or checked out"}
+	return stays.Stay{}, &bus.FieldError{Field: "data.name", Problem: "no guest of that name in the house or checked out"}
 }
 
 func (h assignHandler) Execute(ctx context.Context, c *bus.Command) (any, error) {

@@ -15,7 +15,7 @@ import (
 	"switchboard/internal/desk"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -97,13 +97,13 @@ func TestAssign(t *testing.T) {
 	r := newRig(t, Options{})
 	now := r.h.Now()
 	if err := r.h.InTx(context.Background(), func(tx *store.Tx) error {
-		if _, err := folio.CheckIn(tx, folio.Stay{Room: "1203", Guest: "Zhang Wei", CheckIn: now.Add(-48 * time.Hour)}); err != nil {
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1203", Guest: "Zhang Wei", CheckIn: now.Add(-48 * time.Hour)}); err != nil {
 			return err
 		}
-		if _, err := folio.CheckIn(tx, folio.Stay{Room: "1205", Guest: "Anna Berg", CheckIn: now.Add(-72 * time.Hour)}); err != nil {
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1205", Guest: "Anna Berg", CheckIn: now.Add(-72 * time.Hour)}); err != nil {
 			return err
 		}
-		_, err := folio.CheckOut(tx, "1205", now.Add(-24*time.Hour))
+		_, err := stays.CheckOut(tx, "1205", now.Add(-24*time.Hour))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestDeliver(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, Options{Tariff: riverside(t)})
 	if err := r.h.InTx(context.Background(), func(tx *store.Tx) error {
-		_, err := folio.CheckIn(tx, folio.Stay{Room: "1203", Guest: "Zhang Wei", CheckIn: r.h.Now().Add(-time.Hour)})
+		_, err := stays.CheckIn(tx, stays.Stay{Room: "1203", Guest: "Zhang Wei", CheckIn: r.h.Now().Add(-time.Hour)})
 		return err
 	}); err != nil {
 		t.Fatal(err)

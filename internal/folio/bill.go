@@ -2,11 +2,12 @@ package folio
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
 	"switchboard/internal/events"
+	"switchboard/internal/folio/ledger"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -181,10 +182,10 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 	}
 	room, class, known := b.Dir.Lookup(rec.Extension)
 	rc.Room = room
-	var stay *Stay
+	var stay *stays.Stay
 	var lastCO *time.Time
 	if known {
-		if stay, lastCO, err = StayAt(tx, room, rec.Start); err != nil {
+		if stay, lastCO, err = stays.At(tx, room, rec.Start); err != nil {
 			return rc, err
 		}
 	}
@@ -241,32 +242,25 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 		return rc, err
 	}
 	flags, _ := json.Marshal(dec.Flags)
-	var stayID any
-	reservation := ""
+	row := ledger.Call{IdemKey: idemkey, Device: device, JournalID: journalID, Start: rec.Start, DurationS: rec.DurationS,
+		Direction: string(rec.Direction), Extension: rec.Extension, Room: room, RoomClass: string(class), Dialed: rec.Dialed,
+		Answered: rec.Answered, Trunk: rec.Trunk, PBXCost: rec.PBXCost, Rating: ledgerRating(rc, rated),
+		Flags: flags, Posted: dec.Post, NotPosted: dec.NotPosted, Late: dec.Late, RecordedSeq: recordedSeq}
 	if stay != nil {
-		stayID, reservation = stay.ID, stay.Reservation
+		row.StayID, row.Reservation = stay.ID, stay.Reservation
 	}
-	var answered any
-	if rec.Answered != nil {
-		answered = boolInt(*rec.Answered)
+	if chargedSeq != nil {
+		row.ChargedSeq = *chargedSeq
 	}
-	_, err = tx.Exec(`INSERT INTO calls(idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed,
-		answered, trunk, pbx_cost, class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
-		rated, flags, posted, not_posted, stay_id, reservation, late, recorded_seq, charged_seq, rated_at)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idemkey) DO NOTHING`,
-		idemkey, device, journalID, nanos(rec.Start), rec.DurationS, string(rec.Direction), rec.Extension, room, string(class), rec.Dialed,
-		answered, rec.Trunk, rec.PBXCost, string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion, rc.BillableS, rc.CarrierCost.String(), rc.Price.String(),
-		rc.AmountMinor, rc.Currency, rated, string(flags), boolInt(dec.Post), dec.NotPosted, stayID, reservation, boolInt(dec.Late),
-		recordedSeq, chargedSeq, nanos(time.Now()))
-	if err != nil {
-		return rc, fmt.Errorf("ledger call %s: %w", idemkey, err)
+	if err := ledger.Insert(tx, row); err != nil {
+		return rc, err
 	}
 	return rc, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+// ledgerRating is a rated call as the ledger stores it (rated: its JSON).
+func ledgerRating(rc RatedCall, rated []byte) ledger.Rating {
+	return ledger.Rating{Class: string(rc.Class), Destination: rc.Destination, MatchedPrefix: rc.MatchedPrefix, RateID: rc.RateID,
+		TariffVersion: rc.TariffVersion, BillableS: rc.BillableS, CarrierCost: rc.CarrierCost.String(), Price: rc.Price.String(),
+		AmountMinor: rc.AmountMinor, Currency: rc.Currency, Rated: rated}
 }

@@ -4,20 +4,9 @@ import (
 	"time"
 
 	"switchboard/internal/events"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/rating"
 )
-
-// Stay is one guest's stay in a room (check-in to check-out).
-type Stay struct {
-	ID          int64      `json:"id"`
-	Room        string     `json:"room"`
-	Reservation string     `json:"reservation,omitempty"`
-	Guest       string     `json:"-"` // never in events or topics
-	Language    string     `json:"language,omitempty"`
-	VIP         bool       `json:"vip,omitempty"`
-	CheckIn     time.Time  `json:"checked_in"`
-	CheckOut    *time.Time `json:"checked_out,omitempty"`
-}
 
 // Why a call is not posted.
 const (
@@ -32,10 +21,10 @@ const (
 // Decision is what happens to a rated call.
 type Decision struct {
 	Post      bool
-	NotPosted string    // why not, when !Post
-	Room      string    // "" when the extension is unknown
-	RoomClass RoomClass //
-	Stay      *Stay     // the stay the call belongs to
+	NotPosted string      // why not, when !Post
+	Room      string      // "" when the extension is unknown
+	RoomClass RoomClass   //
+	Stay      *stays.Stay // the stay the call belongs to
 	// Late: made during a stay that has since ended; posted as a late charge.
 	Late bool
 	// Emergency: a call to an emergency number; raise the alarm at once.
@@ -48,7 +37,7 @@ type Decision struct {
 // Decide applies the posting rules to one call. stay is the stay of the
 // call's room at its start time (nil: none), current says whether that stay
 // is still open. rated is nil for calls that were not rated (not outgoing).
-func Decide(rec events.CallRecord, room string, class RoomClass, known bool, stay *Stay, lastCheckOut *time.Time, rated *rating.Result) Decision {
+func Decide(rec events.CallRecord, room string, class RoomClass, known bool, stay *stays.Stay, lastCheckOut *time.Time, rated *rating.Result) Decision {
 	d := Decision{Room: room, RoomClass: class, Stay: stay}
 	if rated != nil && rated.Class == rating.ClassEmergency {
 		d.Emergency = true

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"switchboard/internal/events"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/rating"
 )
 
@@ -43,8 +44,8 @@ func TestDecide(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	in := time.Date(2026, 11, 25, 14, 0, 0, 0, loc)
 	out := time.Date(2026, 11, 27, 12, 0, 0, 0, loc)
-	open := &Stay{ID: 1, Room: "1203", CheckIn: in}
-	closed := &Stay{ID: 1, Room: "1203", CheckIn: in, CheckOut: &out}
+	open := &stays.Stay{ID: 1, Room: "1203", CheckIn: in}
+	closed := &stays.Stay{ID: 1, Room: "1203", CheckIn: in, CheckOut: &out}
 	call := func(dir events.Direction, at time.Time) events.CallRecord {
 		return events.CallRecord{Direction: dir, Start: at, Extension: "1203"}
 	}
@@ -59,7 +60,7 @@ func TestDecide(t *testing.T) {
 		rec       events.CallRecord
 		class     RoomClass
 		known     bool
-		stay      *Stay
+		stay      *stays.Stay
 		lastOut   *time.Time
 		rated     *rating.Result
 		post      bool

@@ -2,7 +2,6 @@ package folio
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 
 	"switchboard/internal/desk"
 	"switchboard/internal/events"
+	"switchboard/internal/folio/ledger"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -81,18 +81,6 @@ type RerateResult struct {
 	Changes   []RerateChange `json:"changes"`
 }
 
-// rerateRow is what re-rating reads of a calls row: the rating inputs and
-// the rating it got.
-type rerateRow struct {
-	idemkey, device, direction, extension, room, dialed    string
-	class, destination, prefix, rateID, version            string
-	cost, price, currency, notPosted, trunk, pbxCost, rate string
-	journalID, start, amountMinor, chargedSeq              int64
-	durationS, billableS, posted, stayID                   int64
-	answered                                               sql.NullBool
-	reservation                                            string
-}
-
 // Rerate rates stored calls again with the gateway's current tariff and
 // plan. A posted call whose amount changes gets a hotel.pbx.call.adjusted
 // event (through the outbox, in the transaction that updates its ledger row);
@@ -112,14 +100,16 @@ func (d *Desk) Rerate(ctx context.Context, o RerateOptions) (RerateResult, error
 	b := d.billing()
 	lastStart, lastKey := o.Since.UnixNano()-1, "\uffff"
 	for {
-		rows, err := d.rerateRows(ctx, lastStart, lastKey, o.Until.UnixNano(), batch)
+		// Only what rating and the comparison need: the rest of a row is
+		// read for the few calls that change (rerateWrite).
+		rows, err := ledger.PagePriced(ctx, d.host.Store(), string(events.Outgoing), lastStart, lastKey, o.Until.UnixNano(), batch)
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("rerate: %w", err)
 		}
 		if len(rows) == 0 {
 			break
 		}
-		lastStart, lastKey = rows[len(rows)-1].start, rows[len(rows)-1].idemkey
+		lastStart, lastKey = rows[len(rows)-1].Start, rows[len(rows)-1].IdemKey
 		if err := d.rerateBatch(ctx, b, rows, o.DryRun, &res); err != nil {
 			return res, err
 		}
@@ -130,72 +120,46 @@ func (d *Desk) Rerate(ctx context.Context, o RerateOptions) (RerateResult, error
 	return res, nil
 }
 
-// rerateRows reads the next page in (start, idemkey) order.
-func (d *Desk) rerateRows(ctx context.Context, afterStart int64, afterKey string, until int64, limit int) ([]rerateRow, error) {
-	// Only what rating and the comparison need: the rest of a row is read
-	// for the few calls that change (rerateWrite).
-	rows, err := d.host.Store().Query(ctx, `SELECT idemkey, device, extension, room, dialed, class, destination, matched_prefix,
-		rate_id, tariff_version, carrier_cost, price, currency, not_posted, start, amount_minor,
-		duration_s, billable_s, posted, answered, trunk, pbx_cost
-		FROM calls WHERE start >= ? AND start < ? AND (start > ? OR idemkey > ?) AND direction = ?
-		ORDER BY start, idemkey LIMIT ?`, afterStart, until, afterStart, afterKey, string(events.Outgoing), limit)
-	if err != nil {
-		return nil, fmt.Errorf("rerate: read calls: %w", err)
-	}
-	defer rows.Close()
-	out := make([]rerateRow, 0, limit)
-	for rows.Next() {
-		r := rerateRow{direction: string(events.Outgoing)}
-		if err := rows.Scan(&r.idemkey, &r.device, &r.extension, &r.room, &r.dialed, &r.class, &r.destination, &r.prefix,
-			&r.rateID, &r.version, &r.cost, &r.price, &r.currency, &r.notPosted, &r.start, &r.amountMinor,
-			&r.durationS, &r.billableS, &r.posted, &r.answered, &r.trunk, &r.pbxCost); err != nil {
-			return nil, fmt.Errorf("rerate: read calls: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // pending is a change to write.
 type pending struct {
-	row rerateRow
+	row ledger.Priced
 	rc  RatedCall
 	ch  int // index in res.Changes
 }
 
-func (d *Desk) rerateBatch(ctx context.Context, b *Biller, rows []rerateRow, dry bool, res *RerateResult) error {
+func (d *Desk) rerateBatch(ctx context.Context, b *Biller, rows []ledger.Priced, dry bool, res *RerateResult) error {
 	var writes []pending
 	for _, r := range rows {
 		res.Calls++
-		rec := events.CallRecord{Direction: events.Direction(r.direction), Start: time.Unix(0, r.start), DurationS: int(r.durationS),
-			Extension: r.extension, Dialed: r.dialed, Trunk: r.trunk, PBXCost: r.pbxCost}
-		if r.answered.Valid {
-			a := r.answered.Bool
+		rec := events.CallRecord{Direction: events.Outgoing, Start: time.Unix(0, r.Start), DurationS: int(r.DurationS),
+			Extension: r.Extension, Dialed: r.Dialed, Trunk: r.Trunk, PBXCost: r.PBXCost}
+		if r.Answered.Valid {
+			a := r.Answered.Bool
 			rec.Answered = &a
 		}
-		db := b.ForDevice(r.device)
+		db := b.ForDevice(r.Device)
 		rc, _, err := db.RateTotals(rec)
 		if err != nil {
 			res.Failed++
-			d.host.Log().Warn("rerate: cannot rate", "call", r.idemkey, "err", err)
+			d.host.Log().Warn("rerate: cannot rate", "call", r.IdemKey, "err", err)
 			continue
 		}
-		sameAmount := rc.Price.String() == r.price && rc.AmountMinor == r.amountMinor && rc.Currency == r.currency
-		same := sameAmount && string(rc.Class) == r.class && rc.Destination == r.destination && rc.MatchedPrefix == r.prefix &&
-			rc.RateID == r.rateID && rc.TariffVersion == r.version && int64(rc.BillableS) == r.billableS && rc.CarrierCost.String() == r.cost
+		sameAmount := rc.Price.String() == r.Price && rc.AmountMinor == r.AmountMinor && rc.Currency == r.Currency
+		same := sameAmount && string(rc.Class) == r.Class && rc.Destination == r.Destination && rc.MatchedPrefix == r.MatchedPrefix &&
+			rc.RateID == r.RateID && rc.TariffVersion == r.TariffVersion && int64(rc.BillableS) == r.BillableS && rc.CarrierCost.String() == r.CarrierCost
 		// A posting stands unless its amount changes.
-		if same || (r.posted != 0 && sameAmount) {
+		if same || (r.Posted && sameAmount) {
 			res.Unchanged++
 			continue
 		}
-		old, _ := rating.ParseMoney(r.price)
-		ch := RerateChange{Call: r.idemkey, Room: r.room, Extension: r.extension, Start: rec.Start.In(d.host.Location()), Posted: r.posted != 0,
-			NotPosted: r.notPosted, OldAmount: old, NewAmount: rc.Price, Currency: rc.Currency, OldVersion: r.version, NewVersion: rc.TariffVersion}
-		if r.posted != 0 {
+		old, _ := rating.ParseMoney(r.Price)
+		ch := RerateChange{Call: r.IdemKey, Room: r.Room, Extension: r.Extension, Start: rec.Start.In(d.host.Location()), Posted: r.Posted,
+			NotPosted: r.NotPosted, OldAmount: old, NewAmount: rc.Price, Currency: rc.Currency, OldVersion: r.TariffVersion, NewVersion: rc.TariffVersion}
+		if r.Posted {
 			res.Adjusted++
 		} else {
 			res.Refreshed++
-			if r.notPosted == NothingToCharge && rc.Price > 0 {
+			if r.NotPosted == NothingToCharge && rc.Price > 0 {
 				ch.Note = "not posted before (nothing to charge); now priced: review and post by hand if due"
 				res.Review++
 			}
@@ -237,23 +201,23 @@ func (d *Desk) rerateBatch(ctx context.Context, b *Biller, rows []rerateRow, dry
 // adjustment. The result is updated by the returned func once committed.
 func (d *Desk) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), error) {
 	r, rc := w.row, w.rc
-	if err := tx.QueryRow(`SELECT journal_id, COALESCE(charged_seq,0), COALESCE(stay_id,0), reservation FROM calls WHERE idemkey=?`, r.idemkey).
-		Scan(&r.journalID, &r.chargedSeq, &r.stayID, &r.reservation); err != nil {
-		return nil, fmt.Errorf("call %s: %w", r.idemkey, err)
+	p, err := ledger.PostingOf(tx, r.IdemKey)
+	if err != nil {
+		return nil, err
 	}
 	var note func()
-	if r.posted != 0 {
-		old, err := rating.ParseMoney(r.price)
+	if r.Posted {
+		old, err := rating.ParseMoney(r.Price)
 		if err != nil {
-			return nil, fmt.Errorf("call %s price: %w", r.idemkey, err)
+			return nil, fmt.Errorf("call %s price: %w", r.IdemKey, err)
 		}
-		data := Adjusted{Call: r.idemkey, Device: r.device, JournalID: r.journalID, ChargedSeq: r.chargedSeq, Room: r.room,
-			Reservation: r.reservation, StayID: r.stayID, Class: rc.Class, Destination: rc.Destination, Start: time.Unix(0, r.start).In(d.host.Location()),
-			OriginalAmount: old, OriginalAmountMinor: r.amountMinor, NewAmount: rc.Price, NewAmountMinor: rc.AmountMinor,
-			Difference: rc.Price - old, DifferenceMinor: rc.AmountMinor - r.amountMinor, Currency: rc.Currency,
-			OriginalTariffVersion: r.version, NewTariffVersion: rc.TariffVersion, Reason: "re-rated with the current tariff and plan"}
-		key := r.idemkey + "/adjust/" + rc.TariffVersion + "/" + rc.Price.String()
-		seq, dup, err := d.host.Enqueue(tx, desk.Event{Domain: "pbx", Device: r.device, Type: AdjustedType, Subject: "room/" + r.room,
+		data := Adjusted{Call: r.IdemKey, Device: r.Device, JournalID: p.JournalID, ChargedSeq: p.ChargedSeq, Room: r.Room,
+			Reservation: p.Reservation, StayID: p.StayID, Class: rc.Class, Destination: rc.Destination, Start: time.Unix(0, r.Start).In(d.host.Location()),
+			OriginalAmount: old, OriginalAmountMinor: r.AmountMinor, NewAmount: rc.Price, NewAmountMinor: rc.AmountMinor,
+			Difference: rc.Price - old, DifferenceMinor: rc.AmountMinor - r.AmountMinor, Currency: rc.Currency,
+			OriginalTariffVersion: r.TariffVersion, NewTariffVersion: rc.TariffVersion, Reason: "re-rated with the current tariff and plan"}
+		key := r.IdemKey + "/adjust/" + rc.TariffVersion + "/" + rc.Price.String()
+		seq, dup, err := d.host.Enqueue(tx, desk.Event{Domain: "pbx", Device: r.Device, Type: AdjustedType, Subject: "room/" + r.Room,
 			IdemKey: key, Time: time.Now(), Data: data})
 		if err != nil {
 			return nil, err
@@ -274,12 +238,8 @@ func (d *Desk) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), 
 	// The stored RatedCall keeps what was decided (posted, room, flags) and
 	// takes the new rating.
 	var stored RatedCall
-	var raw string
-	if err := tx.QueryRow(`SELECT rated FROM calls WHERE idemkey=?`, r.idemkey).Scan(&raw); err != nil {
-		return nil, fmt.Errorf("call %s: %w", r.idemkey, err)
-	}
-	if err := json.Unmarshal([]byte(raw), &stored); err != nil {
-		return nil, fmt.Errorf("call %s rated: %w", r.idemkey, err)
+	if err := json.Unmarshal(p.Rated, &stored); err != nil {
+		return nil, fmt.Errorf("call %s rated: %w", r.IdemKey, err)
 	}
 	stored.Class, stored.Destination, stored.MatchedPrefix, stored.RateID, stored.TariffVersion = rc.Class, rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion
 	stored.BillableS, stored.CarrierCost, stored.Price, stored.Currency, stored.AmountMinor = rc.BillableS, rc.CarrierCost, rc.Price, rc.Currency, rc.AmountMinor
@@ -288,17 +248,14 @@ func (d *Desk) rerateWrite(tx *store.Tx, w pending, res *RerateResult) (func(), 
 	if err != nil {
 		return nil, err
 	}
-	out, err := tx.Exec(`UPDATE calls SET class=?, destination=?, matched_prefix=?, rate_id=?, tariff_version=?, billable_s=?,
-		carrier_cost=?, price=?, amount_minor=?, currency=?, rated=?, rated_at=? WHERE idemkey=? AND price=? AND tariff_version=?`,
-		string(rc.Class), rc.Destination, rc.MatchedPrefix, rc.RateID, rc.TariffVersion, rc.BillableS, rc.CarrierCost.String(),
-		rc.Price.String(), rc.AmountMinor, rc.Currency, rated, time.Now().UnixNano(), r.idemkey, r.price, r.version)
+	ok, err := ledger.Rerate(tx, r.IdemKey, r.Price, r.TariffVersion, ledgerRating(rc, rated))
 	if err != nil {
-		return nil, fmt.Errorf("call %s: %w", r.idemkey, err)
+		return nil, err
 	}
-	if n, _ := out.RowsAffected(); n != 1 {
+	if !ok {
 		// Another rerate changed the row since it was read: roll back this
 		// batch rather than emit an adjustment from a stale amount.
-		return nil, errors.New("call " + r.idemkey + " changed while being re-rated (another rerate running?): run it again")
+		return nil, errors.New("call " + r.IdemKey + " changed while being re-rated (another rerate running?): run it again")
 	}
 	return note, nil
 }

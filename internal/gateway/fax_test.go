@@ -26,7 +26,7 @@ import (
 	faxjobs "switchboard/internal/fax/jobs"
 	tifff "switchboard/internal/fax/tiff"
 	"switchboard/internal/faxdesk"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 	"switchboard/test/peers"
@@ -305,13 +305,13 @@ func TestFaxReceivedAssignedDeliveredAndRetention(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	if err := s.g.st.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := folio.CheckIn(tx, folio.Stay{Room: "1203", Guest: "Zhang Wei", CheckIn: now.Add(-48 * time.Hour)}); err != nil {
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1203", Guest: "Zhang Wei", CheckIn: now.Add(-48 * time.Hour)}); err != nil {
 			return err
 		}
-		if _, err := folio.CheckIn(tx, folio.Stay{Room: "1205", Guest: "Anna Berg", CheckIn: now.Add(-72 * time.Hour)}); err != nil {
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1205", Guest: "Anna Berg", CheckIn: now.Add(-72 * time.Hour)}); err != nil {
 			return err
 		}
-		_, err := folio.CheckOut(tx, "1205", now.Add(-24*time.Hour))
+		_, err := stays.CheckOut(tx, "1205", now.Add(-24*time.Hour))
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/events/hotel"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/hoteldesk"
 	simfias "switchboard/internal/sim/fias"
 	"switchboard/internal/store"
@@ -130,7 +130,7 @@ func (s *hotelinkSite) linkUp() bool { return s.desk().LinkUp("pbx1") }
 
 func occupied(t testing.TB, g *Gateway, room string) bool {
 	t.Helper()
-	st, err := folio.Current(context.Background(), g.Store(), room)
+	st, err := stays.Current(context.Background(), g.Store(), room)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +576,7 @@ func BenchmarkHotelinkWakeups300(b *testing.B) {
 	ctx := context.Background()
 	err := s.g.Store().InTx(ctx, func(tx *store.Tx) error {
 		for i := range n {
-			if _, err := folio.CheckIn(tx, folio.Stay{Room: fmt.Sprint(1001 + i), CheckIn: s.clk.Now()}); err != nil {
+			if _, err := stays.CheckIn(tx, stays.Stay{Room: fmt.Sprint(1001 + i), CheckIn: s.clk.Now()}); err != nil {
 				return err
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/events/hotel"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 	"switchboard/test/peers"
@@ -151,7 +151,7 @@ func TestPBXReportedCheckInOpensTheStay(t *testing.T) {
 	if ev["reservation"] != "R77" || ev["language"] != "zh" || ev["vip"] != true {
 		t.Errorf("checked-in: %v", ev)
 	}
-	st, err := folio.Current(context.Background(), s.g.Store(), "1205")
+	st, err := stays.Current(context.Background(), s.g.Store(), "1205")
 	if err != nil || st == nil || st.Guest != "Li Na" {
 		t.Fatalf("stay: %+v %v", st, err)
 	}

@@ -11,7 +11,7 @@ import (
 	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	"switchboard/internal/events/hotel"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 )
@@ -54,7 +54,7 @@ func (h linkCmd) Execute(ctx context.Context, c *bus.Command) (any, error) {
 	case hotel.COSData:
 		return d.setCOS(ctx, c, dt)
 	case hotel.GuestCheckInData:
-		res, err := d.admit(ctx, c, c.Device, arrival{stay: folio.Stay{Room: dt.Room, Reservation: dt.Reservation, Guest: dt.Name,
+		res, err := d.admit(ctx, c, c.Device, arrival{stay: stays.Stay{Room: dt.Room, Reservation: dt.Reservation, Guest: dt.Name,
 			Language: dt.Language, VIP: dt.VIP, CheckIn: d.host.Now()}, cos: dt.COS})
 		if res == nil && err != nil {
 			return nil, stayError(err)
@@ -228,7 +228,7 @@ func (h folioCmd) Execute(ctx context.Context, c *bus.Command) (any, error) {
 			return nil, err
 		}
 		at, _ := h.when(c, dt.At)
-		res, err = d.admit(ctx, c, "", arrival{stay: folio.Stay{Room: dt.Room, Reservation: dt.Reservation, Guest: dt.Name,
+		res, err = d.admit(ctx, c, "", arrival{stay: stays.Stay{Room: dt.Room, Reservation: dt.Reservation, Guest: dt.Name,
 			Language: dt.Language, VIP: dt.VIP, CheckIn: at}})
 	}
 	switch {
@@ -241,7 +241,7 @@ func (h folioCmd) Execute(ctx context.Context, c *bus.Command) (any, error) {
 			}
 		}
 		return res, nil
-	case errors.Is(err, folio.ErrOccupied) || errors.Is(err, folio.ErrVacant):
+	case errors.Is(err, stays.ErrOccupied) || errors.Is(err, stays.ErrVacant):
 		return nil, err
 	}
 	return nil, fmt.Errorf("not recorded: %w", err)
@@ -250,12 +250,12 @@ func (h folioCmd) Execute(ctx context.Context, c *bus.Command) (any, error) {
 // moveStay moves a guest's stay from one room to another in tx: the old
 // stay closes, a new one opens with the same guest, the wake-ups and the
 // room's DND, lamp and class of service follow.
-func (d *Desk) moveStay(tx *store.Tx, device, from, to string) (old, nw *folio.Stay, ws []wakeup.Wakeup, acts []wakeup.Action, err error) {
+func (d *Desk) moveStay(tx *store.Tx, device, from, to string) (old, nw *stays.Stay, ws []wakeup.Wakeup, acts []wakeup.Action, err error) {
 	now := d.host.Now()
-	if old, err = folio.CheckOut(tx, from, now); err != nil {
+	if old, err = stays.CheckOut(tx, from, now); err != nil {
 		return
 	}
-	if nw, err = folio.CheckIn(tx, folio.Stay{Room: to, Reservation: old.Reservation, Guest: old.Guest, Language: old.Language, VIP: old.VIP, CheckIn: now}); err != nil {
+	if nw, err = stays.CheckIn(tx, stays.Stay{Room: to, Reservation: old.Reservation, Guest: old.Guest, Language: old.Language, VIP: old.VIP, CheckIn: now}); err != nil {
 		return
 	}
 	if ws, acts, err = d.sched.Move(tx, hotel.Room(from), hotel.Room(to), now); err != nil {
@@ -278,7 +278,7 @@ func (d *Desk) moveStay(tx *store.Tx, device, from, to string) (old, nw *folio.S
 }
 
 func (d *Desk) move(ctx context.Context, c *bus.Command, dt hotel.GuestMoveData) (any, error) {
-	var old, nw *folio.Stay
+	var old, nw *stays.Stay
 	var ws []wakeup.Wakeup
 	var acts []wakeup.Action
 	err := d.host.InTx(ctx, func(tx *store.Tx) (err error) {
@@ -308,14 +308,14 @@ func (d *Desk) move(ctx context.Context, c *bus.Command, dt hotel.GuestMoveData)
 // reportedMove applies a room move the PBX made itself (FIAS GC with an
 // old room from its side).
 func (d *Desk) reportedMove(tx *store.Tx, r desk.Record, from, to string) (desk.Outcome, error) {
-	cur, err := folio.OpenStay(tx, from)
+	cur, err := stays.Open(tx, from)
 	if err != nil {
 		return desk.Outcome{}, err
 	}
 	if cur == nil {
 		return desk.Noted(fmt.Sprintf("room %s is vacant: nothing to move to %s", from, to)), nil
 	}
-	if occ, err := folio.OpenStay(tx, to); err != nil {
+	if occ, err := stays.Open(tx, to); err != nil {
 		return desk.Outcome{}, err
 	} else if occ != nil {
 		return desk.Refused(fmt.Sprintf("room %s is occupied (stay %d): the move from %s is not applied; check both rooms", to, occ.ID, from)), nil

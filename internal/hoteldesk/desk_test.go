@@ -12,6 +12,7 @@ import (
 	"switchboard/internal/desk/desktest"
 	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/wakeup"
 )
 
@@ -187,9 +188,9 @@ func (r *rig) held(id int64) {
 	})
 }
 
-func (r *rig) openStay(room string) *folio.Stay {
+func (r *rig) openStay(room string) *stays.Stay {
 	r.t.Helper()
-	s, err := folio.Current(context.Background(), r.h.Store(), room)
+	s, err := stays.Current(context.Background(), r.h.Store(), room)
 	if err != nil {
 		r.t.Fatal(err)
 	}

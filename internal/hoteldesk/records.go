@@ -18,6 +18,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 )
@@ -62,9 +63,9 @@ func (d *Desk) HandleRecord(tx *store.Tx, r desk.Record) (desk.Outcome, error) {
 		return desk.Skipped, nil
 	case hotel.CheckIn:
 		return d.reported(tx, r, true, string(rec.Room), now,
-			folio.Stay{Reservation: rec.Reservation, Guest: rec.Guest, Language: rec.Language, VIP: rec.VIP})
+			stays.Stay{Reservation: rec.Reservation, Guest: rec.Guest, Language: rec.Language, VIP: rec.VIP})
 	case hotel.CheckOut:
-		return d.reported(tx, r, false, string(rec.Room), now, folio.Stay{})
+		return d.reported(tx, r, false, string(rec.Room), now, stays.Stay{})
 	case hotel.RoomMove:
 		return d.reportedMove(tx, r, string(rec.From), string(rec.To))
 	case events.CallRecord:
@@ -116,7 +117,7 @@ func (d *Desk) smdrStay(tx *store.Tx, r desk.Record, rec events.CallRecord) (des
 	if at.IsZero() {
 		at = d.host.Now()
 	}
-	return d.reported(tx, r, rec.Kind == events.KindCheckIn, room, at, folio.Stay{})
+	return d.reported(tx, r, rec.Kind == events.KindCheckIn, room, at, stays.Stay{})
 }
 
 func (d *Desk) onWakeupResult(tx *store.Tx, r desk.Record, rec hotel.WakeupResult) (desk.Outcome, error) {

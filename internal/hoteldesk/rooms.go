@@ -20,6 +20,7 @@ import (
 	"switchboard/internal/desk"
 	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 )
@@ -73,7 +74,7 @@ func (d *Desk) RoomState(ctx context.Context, room string) (hotel.RoomState, err
 	st := d.host.Store()
 	now := d.host.Now()
 	rs := hotel.RoomState{Room: room, Updated: now.In(d.host.Location())}
-	cur, err := folio.Current(ctx, st, room)
+	cur, err := stays.Current(ctx, st, room)
 	if err != nil {
 		return rs, fmt.Errorf("room %s stay: %w", room, err)
 	}
@@ -131,7 +132,7 @@ func sameRoomState(a, b hotel.RoomState) bool {
 func (d *Desk) snapshot(ctx context.Context, device string) (hotel.Snapshot, error) {
 	st := d.host.Store()
 	var snap hotel.Snapshot
-	stays, err := folio.Occupied(ctx, st)
+	occupied, err := stays.Occupied(ctx, st)
 	if err != nil {
 		return snap, fmt.Errorf("snapshot stays: %w", err)
 	}
@@ -139,7 +140,7 @@ func (d *Desk) snapshot(ctx context.Context, device string) (hotel.Snapshot, err
 	if err != nil {
 		return snap, err
 	}
-	for _, s := range stays {
+	for _, s := range occupied {
 		rs := hotel.OccupiedRoom{Room: hotel.Room(s.Room), Reservation: s.Reservation, Guest: s.Guest, Language: s.Language, VIP: s.VIP}
 		if b, ok := rooms[s.Room]; ok {
 			var rr roomRecord
@@ -208,7 +209,7 @@ func (d *Desk) room(field, room string) error {
 func (d *Desk) occupied(room string) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := folio.Current(ctx, d.host.Store(), room)
+	s, err := stays.Current(ctx, d.host.Store(), room)
 	return s != nil, err
 }
 

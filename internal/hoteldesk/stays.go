@@ -27,14 +27,14 @@ import (
 	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	"switchboard/internal/events/hotel"
-	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 )
 
 // arrival is a guest arriving in a room, however it was recorded.
 type arrival struct {
-	stay folio.Stay // Room, Reservation, Guest, Language, VIP, CheckIn
+	stay stays.Stay // Room, Reservation, Guest, Language, VIP, CheckIn
 	cos  string
 	// source is the device that reported it (the PBX did it already);
 	// "" for a command.
@@ -50,7 +50,7 @@ type departure struct {
 
 // stayChange is what a check-in or check-out recorded.
 type stayChange struct {
-	stay    *folio.Stay
+	stay    *stays.Stay
 	seq     int64           // the stay's event
 	wakeups []wakeup.Wakeup // cancelled with the check-out
 	cancels []wakeup.Action // their cancels for the PBX
@@ -59,7 +59,7 @@ type stayChange struct {
 // checkIn opens a stay in tx.
 func (d *Desk) checkIn(tx *store.Tx, a arrival) (stayChange, error) {
 	now := d.host.Now()
-	s, err := folio.CheckIn(tx, a.stay)
+	s, err := stays.CheckIn(tx, a.stay)
 	if err != nil {
 		return stayChange{}, err
 	}
@@ -81,7 +81,7 @@ func (d *Desk) checkIn(tx *store.Tx, a arrival) (stayChange, error) {
 // the PBX did the check-out itself: it has forgotten the room's wake-ups.
 func (d *Desk) checkOut(tx *store.Tx, dep departure) (stayChange, error) {
 	now := d.host.Now()
-	s, err := folio.CheckOut(tx, dep.room, dep.at)
+	s, err := stays.CheckOut(tx, dep.room, dep.at)
 	if err != nil {
 		return stayChange{}, err
 	}
@@ -129,7 +129,7 @@ func sourceName(s string) string {
 }
 
 // stayEvent enqueues hotel.edge.folio.checked-in or -out.
-func (d *Desk) stayEvent(tx *store.Tx, typ string, s *folio.Stay) (int64, error) {
+func (d *Desk) stayEvent(tx *store.Tx, typ string, s *stays.Stay) (int64, error) {
 	loc := d.host.Location()
 	ev := events.StayEvent{Room: s.Room, Reservation: s.Reservation, StayID: s.ID, Language: s.Language, VIP: s.VIP, CheckedIn: s.CheckIn.In(loc)}
 	if s.CheckOut != nil {
@@ -185,7 +185,7 @@ func (d *Desk) replyLinks(ctx context.Context, c *bus.Command, target string, cm
 }
 
 func stayError(err error) error {
-	if errors.Is(err, folio.ErrOccupied) || errors.Is(err, folio.ErrVacant) {
+	if errors.Is(err, stays.ErrOccupied) || errors.Is(err, stays.ErrVacant) {
 		return &bus.FieldError{Field: "data.room", Problem: err.Error()}
 	}
 	return fmt.Errorf("not recorded: %w", err)
@@ -243,8 +243,8 @@ func (d *Desk) depart(ctx context.Context, c *bus.Command, target string, dep de
 // reported applies a check-in or check-out the PBX made itself (in its
 // SMDR stream, or over its hotel link), in the transaction of its frame.
 // The links that did not report it are told once it committed.
-func (d *Desk) reported(tx *store.Tx, r desk.Record, in bool, room string, at time.Time, st folio.Stay) (desk.Outcome, error) {
-	cur, err := folio.OpenStay(tx, room)
+func (d *Desk) reported(tx *store.Tx, r desk.Record, in bool, room string, at time.Time, st stays.Stay) (desk.Outcome, error) {
+	cur, err := stays.Open(tx, room)
 	if err != nil {
 		return desk.Outcome{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
+	"switchboard/internal/folio/stays"
 	"switchboard/internal/gateway"
 	"switchboard/internal/profile"
 	pbxsim "switchboard/internal/sim/pbx"
@@ -103,7 +104,7 @@ devices:
 	}
 	err = off.Store().InTx(context.Background(), func(tx *store.Tx) error {
 		for r := 101; r <= 115; r++ {
-			if _, err := folio.CheckIn(tx, folio.Stay{Room: fmt.Sprint(r), Reservation: fmt.Sprintf("R%d", r), CheckIn: day.Add(-24 * time.Hour)}); err != nil {
+			if _, err := stays.CheckIn(tx, stays.Stay{Room: fmt.Sprint(r), Reservation: fmt.Sprintf("R%d", r), CheckIn: day.Add(-24 * time.Hour)}); err != nil {
 				return err
 			}
 		}

@@ -1,4 +1,8 @@
-package folio
+// Package stays is the typed store of the guests' stays (table stays):
+// who is in which room since when. Check-in and check-out are the hotel
+// desk's (internal/hoteldesk); call billing reads which stay a call
+// belongs to.
+package stays
 
 import (
 	"context"
@@ -36,12 +40,24 @@ func scanStay(sc interface{ Scan(...any) error }) (*Stay, error) {
 	return &s, nil
 }
 
+// Stay is one guest's stay in a room (check-in to check-out).
+type Stay struct {
+	ID          int64      `json:"id"`
+	Room        string     `json:"room"`
+	Reservation string     `json:"reservation,omitempty"`
+	Guest       string     `json:"-"` // never in events or topics
+	Language    string     `json:"language,omitempty"`
+	VIP         bool       `json:"vip,omitempty"`
+	CheckIn     time.Time  `json:"checked_in"`
+	CheckOut    *time.Time `json:"checked_out,omitempty"`
+}
+
 const stayCols = `id, room, reservation, guest, language, vip, checkin, checkout`
 
 // CheckIn opens a stay. A room with an open stay is refused: check the
 // guest out (or move them) first.
 func CheckIn(tx *store.Tx, s Stay) (*Stay, error) {
-	if cur, err := OpenStay(tx, s.Room); err != nil {
+	if cur, err := Open(tx, s.Room); err != nil {
 		return nil, err
 	} else if cur != nil {
 		return nil, fmt.Errorf("room %s: %w since %s (reservation %q): check out first", s.Room, ErrOccupied, cur.CheckIn.Format(time.RFC3339), cur.Reservation)
@@ -62,7 +78,7 @@ func CheckIn(tx *store.Tx, s Stay) (*Stay, error) {
 
 // CheckOut closes the room's open stay.
 func CheckOut(tx *store.Tx, room string, at time.Time) (*Stay, error) {
-	cur, err := OpenStay(tx, room)
+	cur, err := Open(tx, room)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +95,8 @@ func CheckOut(tx *store.Tx, room string, at time.Time) (*Stay, error) {
 	return cur, nil
 }
 
-// OpenStay is the room's current stay, or nil.
-func OpenStay(tx *store.Tx, room string) (*Stay, error) {
+// Open is the room's current stay, or nil.
+func Open(tx *store.Tx, room string) (*Stay, error) {
 	s, err := scanStay(tx.QueryRow(`SELECT `+stayCols+` FROM stays WHERE room=? AND checkout IS NULL`, room))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -91,9 +107,9 @@ func OpenStay(tx *store.Tx, room string) (*Stay, error) {
 	return s, nil
 }
 
-// StayAt finds the stay a call at t from room belongs to, and the room's
+// At finds the stay a call at t from room belongs to, and the room's
 // last check-out before t (for calls made after the guest left).
-func StayAt(tx *store.Tx, room string, t time.Time) (stay *Stay, lastCheckOut *time.Time, err error) {
+func At(tx *store.Tx, room string, t time.Time) (stay *Stay, lastCheckOut *time.Time, err error) {
 	stay, err = scanStay(tx.QueryRow(`SELECT `+stayCols+` FROM stays WHERE room=? AND checkin<=? AND (checkout IS NULL OR checkout>?) ORDER BY checkin DESC LIMIT 1`,
 		room, nanos(t), nanos(t)))
 	switch {
@@ -138,9 +154,9 @@ func Current(ctx context.Context, st *store.Store, room string) (*Stay, error) {
 	return s, nil
 }
 
-// StaysOf lists the stays of a room ("": of every room), the latest
+// Of lists the stays of a room ("": of every room), the latest
 // check-in first, at most limit of them: the guests a fax may be for.
-func StaysOf(tx *store.Tx, room string, limit int) ([]Stay, error) {
+func Of(tx *store.Tx, room string, limit int) ([]Stay, error) {
 	q, args := `SELECT `+stayCols+` FROM stays`, []any{}
 	if room != "" {
 		q += ` WHERE room=?`

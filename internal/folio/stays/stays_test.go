@@ -1,4 +1,4 @@
-package folio
+package stays
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"switchboard/internal/store"
 )
 
-func TestStaysOf(t *testing.T) {
+func TestOf(t *testing.T) {
 	t.Parallel()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
 	if err != nil {
@@ -39,7 +39,7 @@ func TestStaysOf(t *testing.T) {
 			{"", 1, []string{"Zhang Wei"}},
 			{"1299", 10, nil},
 		} {
-			stays, err := StaysOf(tx, tc.room, tc.limit)
+			stays, err := Of(tx, tc.room, tc.limit)
 			if err != nil {
 				return err
 			}
@@ -48,7 +48,7 @@ func TestStaysOf(t *testing.T) {
 				got = append(got, s.Guest)
 			}
 			if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) || (len(got) > 1 && got[len(got)-1] != tc.want[len(tc.want)-1]) {
-				t.Errorf("StaysOf(%q, %d) = %v, want %v", tc.room, tc.limit, got, tc.want)
+				t.Errorf("Of(%q, %d) = %v, want %v", tc.room, tc.limit, got, tc.want)
 			}
 			if tc.room == "1203" && (stays[1].CheckOut == nil || stays[0].CheckOut != nil) {
 				t.Errorf("check-outs %v %v", stays[0].CheckOut, stays[1].CheckOut)
