@@ -138,8 +138,11 @@ func (b *Biller) rate(rec events.CallRecord, lines bool) (RatedCall, *rating.Res
 	if rec.Direction != events.Outgoing {
 		return rc, nil, nil
 	}
+	// Only calls the PBX marked outgoing are rated: they went out, so
+	// their numbers are the network's (an emergency number is never a
+	// room's extension).
 	call := rating.Call{Dialed: rec.Dialed, Start: rec.Start.In(b.Loc), Duration: time.Duration(rec.DurationS) * time.Second,
-		Answered: rec.Answered, Trunk: rec.Trunk}
+		Answered: rec.Answered, Trunk: rec.Trunk, Outside: true}
 	if rec.PBXCost != "" {
 		if m, err := rating.ParseMoney(rec.PBXCost); err == nil {
 			call.PBXCost = &m

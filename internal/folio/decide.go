@@ -8,6 +8,9 @@ import (
 	"switchboard/internal/rating"
 )
 
+// FlagEmergency marks a call to an emergency number in the flagged calls.
+const FlagEmergency = "emergency"
+
 // Why a call is not posted.
 const (
 	NotOutgoing      = "not an outgoing call"
@@ -40,7 +43,12 @@ type Decision struct {
 func Decide(rec events.CallRecord, room string, class RoomClass, known bool, stay *stays.Stay, lastCheckOut *time.Time, rated *rating.Result) Decision {
 	d := Decision{Room: room, RoomClass: class, Stay: stay}
 	if rated != nil && rated.Class == rating.ClassEmergency {
+		// Free, never a charge, and never silent: besides the alarm
+		// (hotel.pbx.emergency.call) the call is in the night audit's list
+		// of flagged calls (報警電話: the operator informs management,
+		// engineering, security and the medical room at once).
 		d.Emergency = true
+		d.Flags = append(d.Flags, FlagEmergency)
 	}
 	if rated != nil {
 		for _, f := range rated.Flags {

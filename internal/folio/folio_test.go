@@ -75,7 +75,7 @@ func TestDecide(t *testing.T) {
 		{"vacant outside call", call(events.Outgoing, during), Guest, true, nil, nil, idd, false, VacantRoom, []string{"vacant-room"}, false, false},
 		{"vacant toll-free", call(events.Outgoing, during), Guest, true, nil, nil, free, false, VacantRoom, nil, false, false},
 		{"free from occupied", call(events.Outgoing, during), Guest, true, open, nil, free, false, NothingToCharge, nil, false, false},
-		{"emergency from vacant", call(events.Outgoing, during), Guest, true, nil, nil, sos, false, VacantRoom, nil, false, true},
+		{"emergency from vacant", call(events.Outgoing, during), Guest, true, nil, nil, sos, false, VacantRoom, []string{FlagEmergency}, false, true},
 		{"made during stay, recorded after check-out", call(events.Outgoing, during), Guest, true, closed, &out, idd, true, "", []string{"late-charge"}, true, false},
 		{"made after check-out", call(events.Outgoing, after), Guest, true, nil, &out, idd, false, AfterCheckOut, []string{"after-checkout"}, false, false},
 		{"long after check-out", call(events.Outgoing, out.Add(72*time.Hour)), Guest, true, nil, &out, idd, false, VacantRoom, []string{"vacant-room"}, false, false},

@@ -94,3 +94,40 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeOutsideInAThreeDigitHotel: rooms 101-999 make 110, 119, 120
+// and 122 extensions too. A call the PBX sent out never reads as one: the
+// extension ranges decide only what stayed inside.
+func TestNormalizeOutsideInAThreeDigitHotel(t *testing.T) {
+	s := ChinaSite("21")
+	s.Internal = []Range{{From: "101", To: "999"}}
+	s.TrunkAccess = []string{"9", "0"}
+	tests := []struct {
+		in      string
+		outside bool
+		digits  string
+		kind    Kind
+	}{
+		{"110", true, "86110", KindEmergency},
+		{"9110", true, "86110", KindEmergency},
+		{"0119", true, "86119", KindEmergency}, // access code 0
+		{"120", true, "86120", KindEmergency},
+		{"122", true, "86122", KindEmergency},
+		{"112", true, "86112", KindEmergency},
+		{"110", false, "110", KindInternal}, // room 110, called from room 123
+		{"123", false, "123", KindInternal},
+		{"962345678", true, "862162345678", KindLocal},
+	}
+	for _, tc := range tests {
+		n, err := s.normalize(tc.in, tc.outside)
+		if err != nil || n.Digits != tc.digits || n.Kind != tc.kind {
+			t.Errorf("%q outside=%v: %q %s %v, want %q %s", tc.in, tc.outside, n.Digits, n.Kind, err, tc.digits, tc.kind)
+		}
+	}
+	if n, _ := s.NormalizeOutside("110"); n.Kind != KindEmergency {
+		t.Errorf("NormalizeOutside(110) = %s", n.Kind)
+	}
+	if n, _ := s.Normalize("110"); n.Kind != KindInternal {
+		t.Errorf("Normalize(110) = %s", n.Kind)
+	}
+}

@@ -116,15 +116,33 @@ const pbxMarks = "PpFf=.,Xx- \t"
 const maxDigits = 24
 
 // Normalize turns a dialed string as the PBX recorded it into a canonical
-// Number. It never panics and allocates only for the result's digits.
+// Number. It never panics and allocates only for the result's digits. A
+// number within the hotel's extension ranges is internal: use it for what
+// the PBX did not send out (a number typed at the front desk, a call with
+// no trunk and no outgoing mark).
 func (s *Site) Normalize(dialed string) (Number, error) {
+	return s.normalize(dialed, false)
+}
+
+// NormalizeOutside is Normalize for a call the PBX sent out (it seized a
+// trunk, or marked the call outgoing): the number is the network's, never
+// an extension. In a hotel whose rooms are 101-999, 110, 119, 120 and 122
+// are rooms too, and a guest calling the police or the fire brigade must
+// not be taken for a call to a room.
+func (s *Site) NormalizeOutside(dialed string) (Number, error) {
+	return s.normalize(dialed, true)
+}
+
+func (s *Site) normalize(dialed string, outside bool) (Number, error) {
 	d, err := stripMarks(dialed)
 	if err != nil {
 		return Number{}, err
 	}
-	for _, r := range s.Internal {
-		if r.contains(d) {
-			return Number{Digits: d, Kind: KindInternal}, nil
+	if !outside {
+		for _, r := range s.Internal {
+			if r.contains(d) {
+				return Number{Digits: d, Kind: KindInternal}, nil
+			}
 		}
 	}
 	plus := false

@@ -18,6 +18,11 @@ type Call struct {
 	Answered *bool
 	Trunk    string
 	PBXCost  *Money // the PBX's own costing, if it printed one
+	// Outside: the PBX sent the call out (it printed an outgoing mark). A
+	// call with a trunk is outside too. An outside call's number goes
+	// through the dialing plan only (access code stripped, emergency and
+	// service numbers first), never through the extension ranges.
+	Outside bool
 }
 
 // Result is a rated call: where it went, what the carrier charges and what
@@ -185,7 +190,7 @@ func (t *Tariff) Rate(c Call) (Result, error) {
 // nil error) for internal calls, which are complete as returned.
 func (t *Tariff) route(c Call) (res Result, d *dest, v *version, err error) {
 	res.Currency = t.currency
-	num, err := t.site.Normalize(c.Dialed)
+	num, err := t.site.normalize(c.Dialed, c.Outside || c.Trunk != "")
 	if err != nil {
 		return res, nil, nil, err
 	}

@@ -100,82 +100,6 @@ func (c *Call) Answer() time.Time { return c.Start.Add(c.Ring) }
 // End is when the call ended: when the PBX prints its record.
 func (c *Call) End() time.Time { return c.Start.Add(c.Ring + c.Duration) }
 
-type truthFields uint16
-
-const (
-	knowCaller truthFields = 1 << iota
-	knowTrunk
-	knowRing
-	knowCallID
-	knowCost
-	knowClass
-	knowAccount
-)
-
-// Check compares a parsed record with the call's truth and lists the
-// differences ("" none). Kind, direction, extension, dialed digits, duration,
-// start and end are always compared; answered for calls; caller, trunk,
-// ring, call id, cost and class when the profile's template prints them.
-func (c *Call) Check(got events.CallRecord) []string {
-	w := &c.Truth
-	var bad []string
-	diff := func(name string, g, want any) {
-		if g != want {
-			bad = append(bad, fmt.Sprintf("%s = %v, want %v", name, g, want))
-		}
-	}
-	diff("kind", got.Kind, w.Kind)
-	diff("direction", got.Direction, w.Direction)
-	diff("extension", got.Extension, w.Extension)
-	diff("dialed", got.Dialed, w.Dialed)
-	diff("duration_s", got.DurationS, w.DurationS)
-	if !got.Start.Equal(w.Start) {
-		bad = append(bad, fmt.Sprintf("start = %s, want %s", got.Start.Format(time.RFC3339), w.Start.Format(time.RFC3339)))
-	}
-	if !got.End.Equal(w.End) {
-		bad = append(bad, fmt.Sprintf("end = %s, want %s", got.End.Format(time.RFC3339), w.End.Format(time.RFC3339)))
-	}
-	if c.Kind.IsCall() {
-		diff("answered", boolStr(got.Answered), boolStr(w.Answered))
-	}
-	if c.known&knowCaller != 0 {
-		diff("caller", got.Caller, w.Caller)
-	}
-	if c.known&knowTrunk != 0 {
-		diff("trunk", got.Trunk, w.Trunk)
-	}
-	if c.known&knowRing != 0 {
-		diff("ring_s", intStr(got.RingS), intStr(w.RingS))
-	}
-	if c.known&knowCallID != 0 {
-		diff("call_id", got.CallID, w.CallID)
-	}
-	if c.known&knowCost != 0 {
-		diff("pbx_cost", got.PBXCost, w.PBXCost)
-	}
-	if c.known&knowClass != 0 {
-		diff("pbx_class", got.PBXClass, w.PBXClass)
-	}
-	if c.known&knowAccount != 0 {
-		diff("account", got.Account, w.Account)
-	}
-	return bad
-}
-
-func boolStr(b *bool) string {
-	if b == nil {
-		return "<nil>"
-	}
-	return strconv.FormatBool(*b)
-}
-
-func intStr(i *int) string {
-	if i == nil {
-		return "<nil>"
-	}
-	return strconv.Itoa(*i)
-}
-
 // ErrDropped is returned by Run when it cut the connection mid-record (DropAfter).
 var ErrDropped = errors.New("pbxsim: connection dropped mid-record (--drop-after)")
 
@@ -358,23 +282,38 @@ func (s *Simulator) Next() (*Call, []byte, error) {
 		c.Duration, c.Ring = 0, 0
 	}
 	s.emitted++
+	out, err := s.print(c, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, out, nil
+}
+
+// Print prints a call the caller made (a test's chosen call) as the PBX
+// would on its port: framed, with the page header when a page starts, no
+// faults. It sets c.Truth.
+func (s *Simulator) Print(c *Call) ([]byte, error) {
+	return s.print(c, false)
+}
+
+func (s *Simulator) print(c *Call, faults bool) ([]byte, error) {
 	out := s.buf[:0]
 	out = s.pageTop(out, c.End())
-	if s.opts.Garbage > 0 && s.faults.Float64() < s.opts.Garbage {
+	if faults && s.opts.Garbage > 0 && s.faults.Float64() < s.opts.Garbage {
 		out = s.garbage(out)
 	}
 	rec, err := s.Render(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if s.opts.Noise > 0 && s.faults.Float64() < s.opts.Noise {
+	if faults && s.opts.Noise > 0 && s.faults.Float64() < s.opts.Noise {
 		out = s.noise(out, rec)
 	}
 	out = s.frame(out, rec)
 	s.line++
 	out = s.pageBottom(out)
 	s.buf = out
-	return c, bytes.Clone(out), nil
+	return bytes.Clone(out), nil
 }
 
 // Render prints one call with the profile's template (no framing, no page
@@ -388,18 +327,6 @@ func (s *Simulator) Render(c *Call) ([]byte, error) {
 	rec := s.render(nil, t, c, c.End(), &texts)
 	s.truth(c, t, &texts)
 	return rec, nil
-}
-
-// truthNames are the placeholders whose printed text is the truth of a record field.
-var truthNames = [...]string{"ext", "dialed", "keyed", "did", "caller", "trunk", "call_id", "cost", "class", "account"}
-
-func truthIndex(name string) int {
-	for i, n := range truthNames {
-		if n == name {
-			return i
-		}
-	}
-	return -1
 }
 
 func (s *Simulator) render(dst []byte, t *template, c *Call, now time.Time, texts *[len(truthNames)]string) []byte {
@@ -472,112 +399,6 @@ func (s *Simulator) render(dst []byte, t *template, c *Call, now time.Time, text
 		}
 	}
 	return dst
-}
-
-// truth sets c.Truth from what the template printed.
-func (s *Simulator) truth(c *Call, t *template, texts *[len(truthNames)]string) {
-	rec := events.CallRecord{Profile: s.p.ID, Kind: events.KindCall}
-	c.known = 0
-	if c.Kind.IsCall() {
-		switch c.Kind {
-		case Outgoing:
-			rec.Direction = events.Outgoing
-		case Internal:
-			rec.Direction = events.Internal
-		default:
-			rec.Direction = events.Incoming
-		}
-		a := c.Answered
-		rec.Answered = &a
-	} else {
-		rec.Kind = string(c.Kind)
-	}
-	has := func(name string) bool { _, ok := t.uses[name]; return ok }
-	text := func(name string) string { return texts[truthIndex(name)] }
-	if has("ext") {
-		rec.Extension = text("ext")
-	}
-	for _, n := range []string{"dialed", "keyed", "did"} {
-		if has(n) {
-			rec.Dialed = strip(text(n), s.p.DialedStrip)
-		}
-	}
-	if has("caller") {
-		rec.Caller, c.known = text("caller"), c.known|knowCaller
-	}
-	if has("trunk") {
-		rec.Trunk, c.known = text("trunk"), c.known|knowTrunk
-	}
-	if has("call_id") {
-		rec.CallID, c.known = text("call_id"), c.known|knowCallID
-	}
-	if has("cost") {
-		rec.PBXCost, c.known = normCost(text("cost")), c.known|knowCost
-	}
-	if has("class") {
-		rec.PBXClass, c.known = text("class"), c.known|knowClass
-	}
-	if has("account") {
-		rec.Account, c.known = text("account"), c.known|knowAccount
-	}
-	if p, ok := t.prec["ring"]; ok || has("total") {
-		r := int(c.Ring / time.Second)
-		if ok {
-			r = int((c.Ring - c.Ring%p) / time.Second)
-		}
-		rec.RingS, c.known = &r, c.known|knowRing
-	}
-	var start, end time.Time
-	hasS, hasE := false, false
-	if p, ok := t.prec["start"]; ok {
-		start, hasS = quantizeTime(c.Start.In(s.loc), p), true
-	}
-	if p, ok := t.prec["answer"]; ok {
-		start, hasS = quantizeTime(c.Answer().In(s.loc), p), true
-	}
-	if p, ok := t.prec["end"]; ok {
-		end, hasE = quantizeTime(c.End().In(s.loc), p), true
-	}
-	dur := time.Duration(0)
-	if p, ok := t.prec["duration"]; ok {
-		dur = c.Duration - c.Duration%p
-	} else if hasS && hasE {
-		dur = end.Sub(start)
-	}
-	switch {
-	case hasS && hasE:
-	case hasS:
-		end = start.Add(dur)
-	case hasE:
-		start = end.Add(-dur)
-	}
-	if s.p.Derive.UnansweredDuration == "ring" && c.Kind.IsCall() && !c.Answered && !hasE && rec.RingS != nil {
-		// The duration column held the ring time: the record ends when
-		// the ringing stopped.
-		end = start.Add(time.Duration(*rec.RingS) * time.Second)
-	}
-	rec.Start, rec.End, rec.DurationS = start, end, int(dur/time.Second)
-	c.Truth = rec
-}
-
-func strip(v, chars string) string {
-	if chars == "" {
-		return v
-	}
-	return strings.Map(func(r rune) rune {
-		if strings.ContainsRune(chars, r) {
-			return -1
-		}
-		return r
-	}, v)
-}
-
-// normCost is a printed amount as the gateway records it: no leading zeros.
-func normCost(v string) string {
-	for len(v) > 1 && v[0] == '0' && v[1] != '.' {
-		v = v[1:]
-	}
-	return v
 }
 
 // frame wraps a record the way the profile's framing cuts it.
