@@ -28,7 +28,17 @@ type Device struct {
 	Location *time.Location // the site's time zone
 	// ProfileDir adds or overrides embedded firmware profiles ("" = none).
 	ProfileDir string
+	// Stream is the kind of byte stream the device is on: serial, tcp or
+	// file ("" for a device with no stream, e.g. an IPP printer).
+	Stream string
 }
+
+// Streams a device can be on.
+const (
+	StreamSerial = "serial"
+	StreamTCP    = "tcp"
+	StreamFile   = "file"
+)
 
 // Direction of a journaled frame.
 type Direction string

@@ -81,6 +81,12 @@ func New(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
 		log = slog.Default()
 	}
 	keeper, _ := deps.Sink.(drivers.TailKeeper)
+	if dev.Stream == drivers.StreamTCP && p.TCP != nil && p.TCP.ResendsRecords {
+		// The PBX sends the cut record again, whole, once the connection
+		// is back (profile tcp.resends_records): a kept start would only
+		// be reported as a record cut off.
+		keeper = nil
+	}
 	return &Driver{dev: dev, prof: p, parser: NewParser(p, loc), link: deps.Link, sink: deps.Sink, keeper: keeper,
 		log: log.With("device", dev.ID, "profile", p.ID), now: time.Now}, nil
 }

@@ -24,6 +24,20 @@ func (g *Gateway) domainOf(driver string) string {
 // may adjust the billing plan.
 func (g *Gateway) isPBX(driver string) bool { return g.domainOf(driver) == "pbx" }
 
+// streamOf is the kind of byte stream a config device is on.
+func streamOf(d config.Device) string {
+	t := d.Transport
+	switch {
+	case t.Serial != nil:
+		return drivers.StreamSerial
+	case t.TCP != nil:
+		return drivers.StreamTCP
+	case t.File != nil:
+		return drivers.StreamFile
+	}
+	return ""
+}
+
 // transportFor builds the byte stream a config device names.
 func transportFor(d config.Device) (transport.Transport, error) {
 	t := d.Transport
@@ -58,12 +72,14 @@ func (g *Gateway) startDevices(ctx context.Context) {
 	for _, d := range g.cfg.Devices {
 		d := d
 		sink := g.newSink(d)
-		dev := drivers.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir}
+		dev := drivers.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir,
+			Stream: streamOf(d)}
 		deps := drivers.Deps{Sink: sink, Log: g.log.With("device", d.ID)}
-		if d.Transport.Serial != nil {
-			// Only a serial line loses what was read when the gateway
-			// stops: a file is read again from its start, and a PBX on
-			// TCP sends whole records again (or never did).
+		if dev.Stream == drivers.StreamSerial || dev.Stream == drivers.StreamTCP {
+			// A live stream loses what was read of a record when the
+			// gateway stops: the sink keeps it (a file is read again from
+			// its start). A driver whose device sends whole records again
+			// after a reconnect does without.
 			deps.Sink = tailSink{sink}
 		}
 		endpoint := ""

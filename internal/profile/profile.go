@@ -44,6 +44,13 @@ type TCP struct {
 	Port  int         `yaml:"port,omitempty" json:"port,omitempty"`
 	Role  string      `yaml:"role,omitempty" json:"role,omitempty"`
 	Login []LoginStep `yaml:"login,omitempty" json:"login,omitempty"`
+	// ResendsRecords: after its SMDR connection comes back, the PBX sends
+	// again, whole, the records it had buffered, the one it was cut off in
+	// included (Avaya IP Office keeps 3,000). The gateway then keeps no
+	// record start across its own restarts: the record comes again and the
+	// dedupe keys drop what was recorded before. Other PBXs on TCP carry on
+	// where they were cut off, so the start already read is kept.
+	ResendsRecords bool `yaml:"resends_records,omitempty" json:"resends_records,omitempty"`
 }
 
 // LoginStep is one expect/send exchange of a login script (Panasonic "SMDR"/"PCCSMDR").

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"switchboard/internal/events"
 	"switchboard/internal/profile"
 	pbxsim "switchboard/internal/sim/pbx"
 	"switchboard/internal/store"
+	"switchboard/test/peers"
 )
 
 // lastRecordCut splits what the PBX prints for one call in the middle of
@@ -127,5 +132,95 @@ func TestSerialRecordCutByKill9(t *testing.T) {
 	}
 	if len(unparsed) != 1 || unparsed[0]["raw"] != string(head) || !strings.Contains(unparsed[0]["reason"].(string), "cut off when the gateway stopped") {
 		t.Fatalf("unparsed events %v, want one: the cut-off start %q", unparsed, head)
+	}
+}
+
+// The daemon is killed -9 while a Panasonic on TCP (port 2300: the gateway
+// connects and logs in) is half-way through sending a record. This PBX
+// neither replays nor resends: after the reconnect it goes on where it was
+// cut off, so the start the daemon had read must still be there. The call
+// is recorded whole, once, with every other call. (A PBX that resends
+// whole records, Avaya IP Office, is TestAvayaReplayAfterKill9: its profile
+// says tcp.resends_records and no start is kept.)
+func TestTCPRecordCutByKill9(t *testing.T) {
+	mq := peers.StartMosquitto(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	db := filepath.Join(dir, "sb.db")
+	cfg := writeConfig(t, dir, fmt.Sprintf(`
+site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
+store: {path: %s}
+mqtt: {external: {urls: [%s]}}
+devices:
+  - {id: pbx1, driver: pbx, profile: panasonic-kx-tda, transport: {tcp: {connect: %s, login: [SMDR, PCCSMDR]}}}
+`, db, mq.URL(), ln.Addr()))
+	bo := newBackOffice(t, mq.URL(), events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"})
+	p, _ := profile.Lookup("panasonic-kx-tda")
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	sim, err := pbxsim.New(pbxsim.Options{Profile: p, Seed: 12, Start: time.Date(2026, 11, 27, 7, 0, 0, 0, loc), Location: loc,
+		Count: 8, FirstRoom: 101, LastRoom: 1299, AccessCode: "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &truths{calls: map[string]*pbxsim.Call{}}
+	next := func() (*pbxsim.Call, []byte) {
+		c, b, err := sim.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, b
+	}
+	// accept waits for the daemon's connection and plays the PBX's login.
+	accept := func() net.Conn {
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
+		conn, err := ln.Accept()
+		if err != nil {
+			t.Fatalf("the daemon did not connect: %v", err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if err := sim.Login(conn); err != nil {
+			t.Fatalf("login: %v", err)
+		}
+		return conn
+	}
+	write := func(conn net.Conn, b []byte) {
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	d := startDaemon(t, cfg)
+	conn := accept()
+	for range 3 {
+		c, b := next()
+		tr.add(c)
+		write(conn, b)
+	}
+	waitCount(t, bo, "hotel.pbx.call.recorded", tr.n, 30*time.Second)
+	c, b := next()
+	tr.add(c)
+	k := lastRecordCut(b)
+	write(conn, b[:k])
+	waitKeptTail(t, db, bytes.TrimLeft(b[bytes.LastIndexByte(b[:k], '\n')+1:k], "\r\n"))
+	d.kill9()
+	conn.Close()
+	d = startDaemon(t, cfg)
+	defer d.stop()
+	conn = accept()
+	write(conn, b[k:])
+	for range 2 {
+		c, b = next()
+		tr.add(c)
+		write(conn, b)
+	}
+	waitCount(t, bo, "hotel.pbx.call.recorded", tr.n, 30*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	tr.check(t, bo)
+	if n := bo.count("hotel.pbx.smdr.unparsed"); n != 0 {
+		t.Errorf("%d unparsed events: the record cut by the kill was not put back together", n)
 	}
 }

@@ -51,6 +51,10 @@ const loginTimeout = 30 * time.Second
 // ErrLogin is returned for a client that did not send the expected login line.
 var ErrLogin = errors.New("pbxsim: login refused")
 
+// Login plays the profile's tcp.login from the PBX side on conn (a test
+// that writes the records itself).
+func (s *Simulator) Login(conn net.Conn) error { return s.login(conn) }
+
 func (s *Simulator) login(conn net.Conn) error {
 	if s.p.TCP == nil || len(s.p.TCP.Login) == 0 {
 		return nil
