@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -568,6 +569,26 @@ func (c *checker) tcp(p string, t *TCP) {
 			c.add(p+".login", "only used with connect (lines sent after connecting)")
 		}
 	}
+	if len(t.Allow) > 0 && t.Connect != "" && t.Listen == "" {
+		c.add(p+".allow", "only used with listen (the addresses the device may connect from)")
+	}
+	for i, a := range t.Allow {
+		if !isAddrOrCIDR(a) {
+			c.add(fmt.Sprintf("%s.allow[%d]", p, i), "%q is not an IP address or CIDR network (e.g. 192.0.2.10 or 192.0.2.0/24; no host names: the check is on the connection's address)", a)
+		}
+	}
+}
+
+// isAddrOrCIDR reports whether s is an IP address or a CIDR network, as
+// transport.ParseAllow reads them.
+func isAddrOrCIDR(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		_, err := netip.ParsePrefix(s)
+		return err == nil
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // hostPort checks a host:port; a listener may leave the host empty (all interfaces).
