@@ -177,7 +177,7 @@ func (l *TCPListener) acceptLoop(ln net.Listener) {
 // handed out by Open, or admit says why it is refused.
 func (l *TCPListener) admit(c net.Conn) (refused string) {
 	if !l.allowed(remoteAddr(c)) {
-		return "address not allowed (transport.tcp.allow)"
+		return "address not in the allow-list"
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -282,7 +282,7 @@ func TestTCPListenerAllowList(t *testing.T) {
 	stranger := dial(t, addr) // from 127.0.0.1
 	send(t, stranger, "2026/01/02 10:16:00,00:59:00,0,1203,O,00881234567")
 	expectRefused(t, stranger)
-	expectLog(t, logs, "remote="+stranger.LocalAddr().String(), "address not allowed")
+	expectLog(t, logs, "remote="+stranger.LocalAddr().String(), "address not in the allow-list")
 
 	pbx, err := dialFrom(t, "127.0.0.2", addr)
 	if err != nil {
