@@ -39,6 +39,9 @@ func checkCases(t *testing.T) []checkCase {
 	return append(cases,
 		checkCase{name: "example", args: []string{"check", "--config", "../../switchboard.example.yaml"}},
 		checkCase{name: "missing-file", args: []string{"check", "--config", "testdata/check/no-such-file.yaml"}},
+		// Refused before reading: /dev/zero would be read until memory ran out.
+		checkCase{name: "dev-zero", args: []string{"check", "--config", "/dev/zero"}},
+		checkCase{name: "directory", args: []string{"check", "--config", "testdata/check/tls"}},
 		checkCase{name: "env-var", args: []string{"check"}, env: "testdata/check/good-minimal.yaml"},
 		checkCase{name: "env-var-overridden", args: []string{"check", "-config", "testdata/check/bad-baud.yaml"}, env: "testdata/check/good-minimal.yaml"},
 		checkCase{name: "extra-argument", args: []string{"check", "testdata/check/good-minimal.yaml"}},

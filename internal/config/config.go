@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"sort"
+	"syscall"
 
 	"gopkg.in/yaml.v3"
 )
@@ -72,11 +74,73 @@ func Load(path string) (*Config, error) {
 // profile. A file that cannot be read gives the *fs.PathError, wrapped; a
 // file with problems gives a *ValidationError listing all of them.
 func LoadWith(path string, check Drivers) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfig(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	return ParseWith(data, path, check)
+}
+
+// MaxFileSize bounds a config file. A real one is a few KiB (the example
+// with every key is under 4 KiB); a bigger one is the wrong file, and
+// decoding and validating it must not cost the daemon its memory.
+const MaxFileSize = 1 << 20
+
+// The ways readConfig refuses a file before reading it whole; the error
+// wraps one of them.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("over the 1 MiB limit of a config file")
+)
+
+// readConfig reads the config file at path: a regular file of at most
+// MaxFileSize bytes. Anything else is refused before it is read:
+// --config /dev/zero would otherwise read until memory runs out, and a FIFO
+// would block forever. The file is opened non-blocking (so opening a FIFO
+// that replaced the file after a check cannot hang) and checked through the
+// open descriptor; the read goes through a LimitReader, so a file that
+// grows while it is read cannot blow the limit either.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, %w: give the path of the YAML config file (--config or $%s)", path, fileKind(fi.Mode()), ErrNotRegular, EnvVar)
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s is %s bytes, %w: check that --config (or $%s) names the switchboard config", path, thousands(fi.Size()), ErrTooLarge, EnvVar)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s grew while it was read and is %w: check that --config (or $%s) names the switchboard config", path, ErrTooLarge, EnvVar)
+	}
+	return data, nil
+}
+
+// fileKind names what a file that is not regular is, for the message.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO (named pipe)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // Parse is Load for a config already in memory; path is only used in

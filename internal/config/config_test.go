@@ -146,6 +146,15 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "tcp allow",
+			yaml: base + "devices:\n  - {id: d, driver: pbx, profile: x, transport: {tcp: {listen: ':1150', allow: [192.0.2.10, 192.0.2.0/24, '2001:db8::/32', pbx.local, 10.0.0.0/40]}}}\n  - {id: e, driver: pbx, profile: x, transport: {tcp: {connect: 'h:1', allow: [192.0.2.10]}}}\n",
+			want: []string{
+				`3: devices[0].transport.tcp.allow[3]: "pbx.local" is not an IP address or CIDR network (e.g. 192.0.2.10 or 192.0.2.0/24; no host names: the check is on the connection's address)`,
+				`3: devices[0].transport.tcp.allow[4]: "10.0.0.0/40" is not an IP address or CIDR network (e.g. 192.0.2.10 or 192.0.2.0/24; no host names: the check is on the connection's address)`,
+				"4: devices[1].transport.tcp.allow: only used with listen (the addresses the device may connect from)",
+			},
+		},
+		{
 			name: "wrong types do not also fail the rules",
 			yaml: base + "store: {retention_days: 1.5}\ndevices: [{id: d, driver: pbx, profile: x, transport: {serial: {port: p, baud: '9600'}}}]\n",
 			want: []string{

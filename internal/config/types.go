@@ -148,6 +148,10 @@ type TCP struct {
 	Listen  string `yaml:"listen"`
 	// Login lines sent after connecting (Panasonic port 2300: "SMDR" then a password).
 	Login []string `yaml:"login"`
+	// Allow (listen only): the addresses and CIDR networks the device may
+	// connect from; empty allows any. Whatever it says, one connection is
+	// served at a time and a second one is refused while it lasts.
+	Allow []string `yaml:"allow"`
 }
 
 // File replays a file ("-" is stdin).

@@ -1,12 +1,14 @@
 package config
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -151,24 +153,28 @@ func ExtensionRange(s string) (from, to string, err error) {
 }
 
 func (c *checker) rooms(rs []Rooms) {
-	type span struct {
-		from, to string
-		i        int
+	parsed := make([]extSpan, len(rs))
+	errs := make([]error, len(rs))
+	spans := make([]extSpan, 0, len(rs))
+	for i, r := range rs {
+		from, to, err := ExtensionRange(r.Extensions)
+		parsed[i], errs[i] = extSpan{from: from, to: to, i: i}, err
+		if err == nil {
+			spans = append(spans, parsed[i])
+		}
 	}
-	var seen []span
+	overlaps := overlappingRooms(spans)
 	for i, r := range rs {
 		p := fmt.Sprintf("rooms[%d]", i)
-		from, to, err := ExtensionRange(r.Extensions)
-		if err != nil {
-			c.add(p+".extensions", "%v", err)
+		if errs[i] != nil {
+			c.add(p+".extensions", "%v", errs[i])
 		} else {
-			for _, o := range seen {
-				if len(o.from) == len(from) && from <= o.to && o.from <= to {
-					c.add(p+".extensions", "%q overlaps rooms[%d] (%s-%s): an extension belongs to one room", r.Extensions, o.i, o.from, o.to)
-				}
+			for len(overlaps) > 0 && overlaps[0].later.i == i {
+				o := overlaps[0].earlier
+				c.add(p+".extensions", "%q overlaps rooms[%d] (%s-%s): an extension belongs to one room", r.Extensions, o.i, o.from, o.to)
+				overlaps = overlaps[1:]
 			}
-			seen = append(seen, span{from, to, i})
-			if r.Room != "" && from != to {
+			if r.Room != "" && parsed[i].from != parsed[i].to {
 				c.add(p+".room", "a room number can only be given for a single extension, not a range")
 			}
 		}
@@ -178,6 +184,58 @@ func (c *checker) rooms(rs []Rooms) {
 			c.oneOf(p+".class", r.Class, roomClasses)
 		}
 	}
+}
+
+// extSpan is the valid extension range of rooms[i].
+type extSpan struct {
+	from, to string
+	i        int
+}
+
+// overlap says that rooms[later.i] shares extensions with rooms[earlier.i]
+// (earlier.i < later.i: the problem is reported on the later entry, the
+// one an operator most likely just added).
+type overlap struct{ earlier, later extSpan }
+
+// overlappingRooms finds the rooms that share an extension with another, in
+// O(n log n): the spans are sorted by length of the extension, then start,
+// then position, and swept once, keeping the span that reaches furthest so
+// far. A span that starts before that reach overlaps it. Each overlapping
+// span is reported once, against one span it overlaps, rather than against
+// every one (3,000 identical ranges gave 4.5 million pairs), so every room
+// involved is named at least once in at most len(spans)-1 problems. The
+// result is ordered by the later entry, then the earlier one, the order in
+// which rooms reports them.
+func overlappingRooms(spans []extSpan) []overlap {
+	sorted := slices.Clone(spans)
+	slices.SortFunc(sorted, func(a, b extSpan) int {
+		return cmp.Or(cmp.Compare(len(a.from), len(b.from)), strings.Compare(a.from, b.from), cmp.Compare(a.i, b.i))
+	})
+	var found []overlap
+	var reach extSpan // the span with the highest end among those swept, of the current length
+	for k, s := range sorted {
+		// Only ranges of the same length can share an extension: "900" and
+		// "9000" are different extensions. Equal-length digit strings
+		// compare as numbers.
+		if k == 0 || len(s.from) != len(reach.from) {
+			reach = s
+			continue
+		}
+		if s.from <= reach.to {
+			if s.i < reach.i {
+				found = append(found, overlap{earlier: s, later: reach})
+			} else {
+				found = append(found, overlap{earlier: reach, later: s})
+			}
+		}
+		if s.to > reach.to {
+			reach = s
+		}
+	}
+	slices.SortFunc(found, func(a, b overlap) int {
+		return cmp.Or(cmp.Compare(a.later.i, b.later.i), cmp.Compare(a.earlier.i, b.earlier.i))
+	})
+	return found
 }
 
 func (c *checker) site(s *Site) {
@@ -511,6 +569,26 @@ func (c *checker) tcp(p string, t *TCP) {
 			c.add(p+".login", "only used with connect (lines sent after connecting)")
 		}
 	}
+	if len(t.Allow) > 0 && t.Connect != "" && t.Listen == "" {
+		c.add(p+".allow", "only used with listen (the addresses the device may connect from)")
+	}
+	for i, a := range t.Allow {
+		if !isAddrOrCIDR(a) {
+			c.add(fmt.Sprintf("%s.allow[%d]", p, i), "%q is not an IP address or CIDR network (e.g. 192.0.2.10 or 192.0.2.0/24; no host names: the check is on the connection's address)", a)
+		}
+	}
+}
+
+// isAddrOrCIDR reports whether s is an IP address or a CIDR network, as
+// transport.ParseAllow reads them.
+func isAddrOrCIDR(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		_, err := netip.ParsePrefix(s)
+		return err == nil
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // hostPort checks a host:port; a listener may leave the host empty (all interfaces).

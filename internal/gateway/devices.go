@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"switchboard/drivers"
@@ -38,8 +39,9 @@ func streamOf(d config.Device) string {
 	return ""
 }
 
-// transportFor builds the byte stream a config device names.
-func transportFor(d config.Device) (transport.Transport, error) {
+// transportFor builds the byte stream a config device names; log gets
+// the transport's own reports (connections a listener refused).
+func transportFor(d config.Device, log *slog.Logger) (transport.Transport, error) {
 	t := d.Transport
 	switch {
 	case t.Serial != nil:
@@ -48,7 +50,7 @@ func transportFor(d config.Device) (transport.Transport, error) {
 	case t.TCP != nil && t.TCP.Connect != "":
 		return transport.NewTCPClient(transport.TCPClientOptions{Address: t.TCP.Connect, Login: t.TCP.Login})
 	case t.TCP != nil && t.TCP.Listen != "":
-		return transport.NewTCPListener(transport.TCPListenOptions{Address: t.TCP.Listen})
+		return transport.NewTCPListener(transport.TCPListenOptions{Address: t.TCP.Listen, Allow: t.TCP.Allow, Log: log})
 	case t.File != nil:
 		return transport.NewFile(transport.FileOptions{Path: t.File.Path, Follow: t.File.Follow})
 	}
@@ -84,7 +86,7 @@ func (g *Gateway) startDevices(ctx context.Context) {
 		}
 		endpoint := ""
 		if e, _ := g.reg.Lookup(d.Driver); e.Transport {
-			t, err := transportFor(d)
+			t, err := transportFor(d, deps.Log)
 			if err != nil {
 				g.deviceFailed(sink, err)
 				continue

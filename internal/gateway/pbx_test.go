@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/events"
 	"switchboard/internal/store"
+	"switchboard/internal/transport"
 	"switchboard/schemas"
 	"switchboard/test/peers"
 )
@@ -29,11 +32,17 @@ var avayaLines = []string{
 
 func fileGateway(t *testing.T, dbPath, file, profile string) (*Gateway, func()) {
 	t.Helper()
+	return pbxGateway(t, dbPath, profile, config.Transport{File: &config.File{Path: file}})
+}
+
+// pbxGateway runs a gateway whose one device, pbx1, reads SMDR through tr.
+func pbxGateway(t *testing.T, dbPath, profile string, tr config.Transport) (*Gateway, func()) {
+	t.Helper()
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: dbPath},
 		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
-		Devices: []config.Device{{ID: "pbx1", Driver: "pbx", Profile: profile, Transport: config.Transport{File: &config.File{Path: file}}}},
+		Devices: []config.Device{{ID: "pbx1", Driver: "pbx", Profile: profile, Transport: tr}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
@@ -213,5 +222,73 @@ func TestWrongProfileThenReprocess(t *testing.T) {
 	res, _ = off.Reprocess(context.Background(), ReprocessOptions{Profile: "panasonic-kx-tda"})
 	if res[0].Read != 0 {
 		t.Fatalf("second reprocess read %d frames", res[0].Read)
+	}
+}
+
+// TestSMDRListenerServesOnePBX: on an SMDR listener (IP Office dials us), a
+// second connection while the PBX is connected is refused; the call it
+// sends is never journaled, let alone charged, and the PBX's calls go on.
+func TestSMDRListenerServesOnePBX(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
+	g, stop := pbxGateway(t, filepath.Join(t.TempDir(), "sb.db"), "avaya-ipoffice", config.Transport{TCP: &config.TCP{Listen: addr}})
+	defer stop()
+	var pbx net.Conn
+	for deadline := time.Now().Add(10 * time.Second); pbx == nil; time.Sleep(20 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			pbx = c
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the gateway does not listen on %s: %v", addr, err)
+		}
+	}
+	defer pbx.Close()
+	fmt.Fprintf(pbx, "%s\r\n", avayaLines[0])
+	waitFrames(t, g.Store(), 1)
+
+	intruder, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close()
+	fmt.Fprintf(intruder, "%s\r\n", avayaLines[4]) // extension 4688 calls 4207
+	intruder.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := intruder.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("second connection not refused: %v", err)
+	}
+
+	fmt.Fprintf(pbx, "%s\r\n", avayaLines[3])
+	if c := waitFrames(t, g.Store(), 2); c[store.FrameParsed] != 2 {
+		t.Fatalf("journal = %v, want the PBX's 2 calls", c)
+	}
+	for _, env := range outboxByType(t, g.Store())["hotel.pbx.call.recorded"] {
+		var rec events.CallRecorded
+		json.Unmarshal(env.Data, &rec)
+		if rec.Caller == "4688" {
+			t.Fatalf("the refused connection's call was recorded: %+v", rec)
+		}
+	}
+}
+
+// TestSMDRListenerAllowFromConfig: tcp.allow reaches the listener: a
+// connection from an address it does not name is refused.
+func TestSMDRListenerAllowFromConfig(t *testing.T) {
+	tr, err := transportFor(config.Device{ID: "pbx1", Transport: config.Transport{TCP: &config.TCP{Listen: "127.0.0.1:0", Allow: []string{"192.0.2.10"}}}}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := tr.(*transport.TCPListener)
+	defer tl.Close()
+	addr, err := tl.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection from 127.0.0.1 not refused: %v", err)
 	}
 }
