@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"switchboard/drivers"
@@ -39,24 +37,6 @@ func streamOf(d config.Device) string {
 	return ""
 }
 
-// transportFor builds the byte stream a config device names; log gets
-// the transport's own reports (connections a listener refused).
-func transportFor(d config.Device, log *slog.Logger) (transport.Transport, error) {
-	t := d.Transport
-	switch {
-	case t.Serial != nil:
-		return transport.NewSerial(transport.SerialOptions{Port: t.Serial.Port, Baud: t.Serial.Baud, DataBits: t.Serial.DataBits,
-			Parity: t.Serial.Parity, StopBits: t.Serial.StopBits, Flow: t.Serial.Flow})
-	case t.TCP != nil && t.TCP.Connect != "":
-		return transport.NewTCPClient(transport.TCPClientOptions{Address: t.TCP.Connect, Login: t.TCP.Login})
-	case t.TCP != nil && t.TCP.Listen != "":
-		return transport.NewTCPListener(transport.TCPListenOptions{Address: t.TCP.Listen, Allow: t.TCP.Allow, Log: log})
-	case t.File != nil:
-		return transport.NewFile(transport.FileOptions{Path: t.File.Path, Follow: t.File.Follow})
-	}
-	return nil, fmt.Errorf("device %s: no transport", d.ID)
-}
-
 // opener adapts a transport.Link to the drivers' Opener seam.
 type opener struct {
 	l        *transport.Link
@@ -86,7 +66,7 @@ func (g *Gateway) startDevices(ctx context.Context) {
 		}
 		endpoint := ""
 		if e, _ := g.reg.Lookup(d.Driver); e.Transport {
-			t, err := transportFor(d, deps.Log)
+			t, err := transport.FromConfig(d.ID, d.Transport, deps.Log)
 			if err != nil {
 				g.deviceFailed(sink, err)
 				continue

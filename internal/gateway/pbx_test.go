@@ -272,7 +272,7 @@ func TestSMDRListenerServesOnePBX(t *testing.T) {
 // TestSMDRListenerAllowFromConfig: tcp.allow reaches the listener: a
 // connection from an address it does not name is refused.
 func TestSMDRListenerAllowFromConfig(t *testing.T) {
-	tr, err := transportFor(config.Device{ID: "pbx1", Transport: config.Transport{TCP: &config.TCP{Listen: "127.0.0.1:0", Allow: []string{"192.0.2.10"}}}}, quiet)
+	tr, err := transport.FromConfig("pbx1", config.Transport{TCP: &config.TCP{Listen: "127.0.0.1:0", Allow: []string{"192.0.2.10"}}}, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
