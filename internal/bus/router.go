@@ -204,7 +204,7 @@ func (r *Router) handle(ctx context.Context, m Message) {
 			cmd.Client = "unknown"
 		}
 		if cmd.ID == "" {
-			cmd.ID = "invalid-" + events.EventID("invalid", m.Topic+string(m.Payload))
+			cmd.ID = "invalid-" + events.EventID(m.Topic, "invalid", string(m.Payload), "")
 		}
 		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
 		r.log.Warn("malformed command refused", "topic", m.Topic, "err", err)

@@ -55,8 +55,12 @@ type Event struct {
 	Type    string // hotel.fax.sent
 	Subject string // room/1203
 	IdemKey string // the business identity: the same act gives the same key
-	Time    time.Time
-	Data    any
+	// Stable: IdemKey is the device's own data (a call's record, by its
+	// bytes), not the gateway's numbering: the event keeps its id on a new
+	// database (store.Event.Stable).
+	Stable bool
+	Time   time.Time
+	Data   any
 }
 
 // State is retained state: the latest value of one aspect of a device

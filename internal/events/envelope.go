@@ -13,15 +13,27 @@ import (
 // structured content mode, JSON format).
 const SpecVersion = "1.0"
 
-// namespace for UUIDv5 event ids: a fixed UUID so that an idemkey maps to the
-// same id on every gateway and every restart.
+// namespace for UUIDv5 event ids: a fixed UUID, so that the same event
+// gets the same id after a restart.
 var namespace = uuid.MustParse("6f1c7a52-2c4e-5a9b-8d0e-5357495443ba")
 
-// EventID is the stable id of an event: UUIDv5 of its type and business key.
-// A PBX that resends a buffered call produces the same idemkey, hence the same
-// id, so consumers can dedupe on id.
-func EventID(eventType, idemkey string) string {
-	return uuid.NewSHA1(namespace, []byte(eventType+"\x00"+idemkey)).String()
+// EventID is the id of an event: UUIDv5 of its source (the device, or the
+// gateway for edge events: unique within the property), its type, its
+// business key and, unless epoch is "", the database's seqepoch.
+//
+// A key made of the device's own data (a call's record, by its bytes) is
+// given with epoch "": a PBX that resends a buffered call produces the same
+// key, hence the same id, even on a database restored or recreated since,
+// so a consumer that dedupes on id never posts it twice. Every other key is
+// the gateway's own numbering (stay 1, wake-up 7, fax job 3): numbers that
+// start again on a new database, so its epoch is part of the id and the
+// new stay 1 is not taken for the old one.
+func EventID(source, eventType, idemkey, epoch string) string {
+	name := source + "\x00" + eventType + "\x00" + idemkey
+	if epoch != "" {
+		name += "\x00" + epoch
+	}
+	return uuid.NewSHA1(namespace, []byte(name)).String()
 }
 
 // Envelope is a CloudEvents 1.0 structured JSON event with switchboard's

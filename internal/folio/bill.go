@@ -177,7 +177,9 @@ func (b *Biller) MaskDialed(d string) string {
 // Bill rates and posts one newly recorded call inside tx: the ledger row
 // and its events (charged, flagged, emergency) commit with the call itself,
 // so a crash can leave neither a charge without its call nor the reverse.
-func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey string, recordedSeq int64, rec events.CallRecord) (RatedCall, error) {
+//
+// stable says the idemkey is the record's own data (store.Event.Stable).
+func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey string, stable bool, recordedSeq int64, rec events.CallRecord) (RatedCall, error) {
 	rc, res, err := b.Rate(rec)
 	var rateErr error
 	if err != nil {
@@ -211,7 +213,7 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 			BillableS: rc.BillableS, CarrierCost: rc.CarrierCost, Breakdown: rc.Breakdown, Amount: rc.Price, AmountMinor: rc.AmountMinor,
 			Currency: rc.Currency, TariffVersion: rc.TariffVersion, Late: dec.Late}
 		seq, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.charged", Topic: b.Topics.Event("pbx", device, "hotel.pbx.call.charged"),
-			Source: source, Subject: subject, IdemKey: idemkey, Time: start, Data: ch})
+			Source: source, Subject: subject, IdemKey: idemkey, Stable: stable, Time: start, Data: ch})
 		if err != nil {
 			return rc, err
 		}
@@ -226,14 +228,14 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 			svc = "emergency"
 		}
 		if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.emergency.call", Topic: b.Topics.Event("pbx", device, "hotel.pbx.emergency.call"),
-			Source: source, Subject: subject, IdemKey: idemkey, Time: start,
+			Source: source, Subject: subject, IdemKey: idemkey, Stable: stable, Time: start,
 			Data: Emergency{Device: device, Room: room, Extension: rec.Extension, Dialed: number, Service: svc, Start: start, Priority: "high"}}); err != nil {
 			return rc, err
 		}
 	}
 	if len(dec.Flags) > 0 {
 		if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.flagged", Topic: b.Topics.Event("pbx", device, "hotel.pbx.call.flagged"),
-			Source: source, Subject: subject, IdemKey: idemkey, Time: start,
+			Source: source, Subject: subject, IdemKey: idemkey, Stable: stable, Time: start,
 			Data: Flagged{Device: device, JournalID: journalID, Room: room, Extension: rec.Extension, Flags: dec.Flags, Posted: dec.Post,
 				NotPosted: dec.NotPosted, Class: rc.Class, Destination: rc.Destination, Dialed: b.MaskDialed(rec.Dialed), Start: start,
 				DurationS: rec.DurationS, Amount: rc.Price, Currency: rc.Currency}}); err != nil {

@@ -45,6 +45,11 @@ func callKey(r desk.Record) string {
 	return r.Device.ID + "/" + r.Key
 }
 
+// stableKey says whether callKey is the record's own data (its bytes), so
+// that its events keep their ids on any database (events.EventID); a key
+// made of a journal id is this database's numbering.
+func stableKey(r desk.Record) bool { return r.Key != "" }
+
 // PostCall records a call, rates it and posts it, in tx: from the SMDR
 // stream, or a call the PBX costed and posted itself (FIAS PS). A call the
 // PBX sent before is a duplicate and adds nothing.
@@ -54,7 +59,7 @@ func (d *Desk) PostCall(tx *store.Tx, r desk.Record, rec events.CallRecord) (des
 	if at.IsZero() {
 		at = rec.Start
 	}
-	ev := desk.Event{Domain: "pbx", Device: r.Device.ID, Type: "hotel.pbx.call.recorded", IdemKey: key, Time: at,
+	ev := desk.Event{Domain: "pbx", Device: r.Device.ID, Type: "hotel.pbx.call.recorded", IdemKey: key, Stable: stableKey(r), Time: at,
 		Data: events.CallRecorded{Device: r.Device.ID, JournalID: r.FrameID, CallRecord: rec}}
 	if rec.Extension != "" {
 		ev.Subject = "extension/" + rec.Extension
@@ -64,7 +69,7 @@ func (d *Desk) PostCall(tx *store.Tx, r desk.Record, rec events.CallRecord) (des
 		return desk.Duplicate, err
 	}
 	// Rated and posted in the same transaction as the call itself.
-	if _, err := d.billing().ForDevice(r.Device.ID).Bill(tx, r.Device.ID, r.FrameID, key, seq, rec); err != nil {
+	if _, err := d.billing().ForDevice(r.Device.ID).Bill(tx, r.Device.ID, r.FrameID, key, stableKey(r), seq, rec); err != nil {
 		return desk.Outcome{}, err
 	}
 	return desk.Parsed, nil
@@ -89,6 +94,6 @@ func HotelEvent(r desk.Record, rec events.CallRecord, typ string) desk.Event {
 	if at.IsZero() {
 		at = rec.End
 	}
-	return desk.Event{Domain: "pbx", Device: r.Device.ID, Type: typ, Subject: "room/" + rec.Extension, IdemKey: callKey(r), Time: at,
+	return desk.Event{Domain: "pbx", Device: r.Device.ID, Type: typ, Subject: "room/" + rec.Extension, IdemKey: callKey(r), Stable: stableKey(r), Time: at,
 		Data: events.HotelEvent{Device: r.Device.ID, Kind: rec.Kind, Room: rec.Extension, At: at, Source: "smdr", JournalID: r.FrameID, Raw: rec.Raw}}
 }

@@ -379,7 +379,7 @@ func (g *Gateway) Handle(domain, command string, h bus.Handler) { g.router.Handl
 func (g *Gateway) SetState(ctx context.Context, domain, device, aspect string, data any) error {
 	payload, err := json.Marshal(events.Envelope{
 		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID("hotel."+domain+".state."+aspect, device+"/"+strconv.FormatInt(time.Now().UnixNano(), 10)),
+		ID:              events.EventID(g.topics.Source(domain, device), "hotel."+domain+".state."+aspect, strconv.FormatInt(time.Now().UnixNano(), 10), g.st.Epoch()),
 		Source:          g.topics.Source(domain, device),
 		Type:            "hotel." + domain + ".state." + aspect,
 		Time:            time.Now().In(g.loc),
@@ -456,7 +456,7 @@ func (g *Gateway) statusPayload(s Status) []byte {
 	}
 	env := events.Envelope{
 		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID("hotel.edge.status", g.bootID+"/"+s.State+"/"+strconv.FormatInt(time.Now().UnixNano(), 10)),
+		ID:              events.EventID(g.topics.Source("edge", g.cfg.Site.Gateway), "hotel.edge.status", g.bootID+"/"+s.State+"/"+strconv.FormatInt(time.Now().UnixNano(), 10), ""),
 		Source:          "/hotel/" + g.cfg.Site.Group + "/" + g.cfg.Site.Property + "/edge/" + g.cfg.Site.Gateway,
 		Type:            "hotel.edge.status",
 		Time:            time.Now().In(g.loc),

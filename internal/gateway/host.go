@@ -37,7 +37,7 @@ func (h host) Enqueue(tx *store.Tx, ev desk.Event) (int64, bool, error) {
 		at = g.Now()
 	}
 	seq, dup, err := tx.Enqueue(store.Event{Type: ev.Type, Topic: g.topics.Event(ev.Domain, device, ev.Type), Source: g.topics.Source(ev.Domain, device),
-		Subject: ev.Subject, IdemKey: ev.IdemKey, Time: at.In(g.loc), Data: ev.Data})
+		Subject: ev.Subject, IdemKey: ev.IdemKey, Stable: ev.Stable, Time: at.In(g.loc), Data: ev.Data})
 	if err == nil && !dup {
 		tx.AfterCommit(g.notify)
 	}
@@ -50,7 +50,7 @@ func (h host) SetState(ctx context.Context, s desk.State) error {
 	typ := "hotel." + s.Domain + ".state." + kind
 	payload, err := json.Marshal(events.Envelope{
 		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID(typ, s.Device+"/"+s.Aspect+"/"+strconv.FormatInt(time.Now().UnixNano(), 10)),
+		ID:              events.EventID(g.topics.Source(s.Domain, s.Device), typ, s.Aspect+"/"+strconv.FormatInt(time.Now().UnixNano(), 10), g.st.Epoch()),
 		Source:          g.topics.Source(s.Domain, s.Device),
 		Type:            typ,
 		Time:            g.Now().In(g.loc),

@@ -20,8 +20,13 @@ type Event struct {
 	Source  string
 	Subject string // room/1203; never a guest's name
 	IdemKey string // business identity; same key, same event
-	Time    time.Time
-	Data    any // marshaled as JSON
+	// Stable: IdemKey is the device's own data (a call's record, by its
+	// bytes), so the event's id is the same on any database of this
+	// gateway; otherwise the id also names the database's epoch
+	// (events.EventID).
+	Stable bool
+	Time   time.Time
+	Data   any // marshaled as JSON
 }
 
 // OutboxRow is one stored event.
@@ -65,7 +70,7 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 	}
 	env := events.Envelope{
 		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID(ev.Type, ev.IdemKey),
+		ID:              events.EventID(ev.Source, ev.Type, ev.IdemKey, t.s.idEpoch(ev.Stable)),
 		Source:          ev.Source,
 		Type:            ev.Type,
 		Time:            when,
@@ -92,6 +97,14 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 		return 0, false, fmt.Errorf("outbox: idem insert: %w", err)
 	}
 	return seq, false, nil
+}
+
+// idEpoch is the epoch an event id names: none for a stable key.
+func (s *Store) idEpoch(stable bool) string {
+	if stable {
+		return ""
+	}
+	return s.epoch
 }
 
 // Enqueue adds one event in its own transaction.

@@ -65,7 +65,7 @@ func TestEnqueueSeqGapFreeAndDedupe(t *testing.T) {
 	if err := json.Unmarshal(rows[0].Payload, &env); err != nil {
 		t.Fatal(err)
 	}
-	if env.Seq != 1 || env.SeqEpoch != s.Epoch() || env.ID != events.EventID("hotel.test.thing", "k1") || env.Validate() != nil {
+	if env.Seq != 1 || env.SeqEpoch != s.Epoch() || env.ID != events.EventID(env.Source, "hotel.test.thing", "k1", s.Epoch()) || env.Validate() != nil {
 		t.Fatalf("envelope = %+v", env)
 	}
 }
@@ -220,5 +220,47 @@ func TestEventData(t *testing.T) {
 		if err != nil || ok != tc.ok || string(data) != tc.data {
 			t.Errorf("EventData(%s, %s) = %s, %v, %v; want %s, %v", tc.typ, tc.key, data, ok, err, tc.data, tc.ok)
 		}
+	}
+}
+
+// TestEventIDs: an event of the gateway's own numbering (stay 1) gets a
+// new id on a new database; an event whose key is the device's own data (a
+// call's record) keeps its id, so a consumer deduping on id never takes a
+// new stay for an old one, nor posts a resent call twice.
+func TestEventIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// ids opens a new database as gateway gw and records stay 1 and a call.
+	ids := func(gw string) (stay, call string) {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for _, ev := range []Event{
+			{Type: "hotel.edge.folio.checked-in", Topic: "t/1", Source: "/hotel/acme/h042/edge/" + gw, IdemKey: "stay/1/hotel.edge.folio.checked-in"},
+			{Type: "hotel.pbx.call.recorded", Topic: "t/2", Source: "/hotel/acme/h042/pbx/pbx1", IdemKey: "pbx1/6f2a9c", Stable: true},
+		} {
+			if _, _, err := s.Enqueue(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := s.Pending(ctx, 0, 10)
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("%d rows %v", len(rows), err)
+		}
+		return rows[0].EventID, rows[1].EventID
+	}
+	stay1, call1 := ids("gw1")
+	stay2, call2 := ids("gw1")
+	other, _ := ids("gw2")
+	if stay1 == stay2 {
+		t.Errorf("stay 1 has the same id %s on a recreated database", stay1)
+	}
+	if call1 != call2 {
+		t.Errorf("the same call got ids %s and %s", call1, call2)
+	}
+	if stay1 == other || stay2 == other {
+		t.Errorf("stay 1 has the same id on two gateways")
 	}
 }
