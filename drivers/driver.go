@@ -60,6 +60,9 @@ type Result struct {
 	Err error
 	// Key is the record's business identity (the frame's key).
 	Key string
+	// Lines is how many of the device's lines the frame holds when it is
+	// more than one (a run of line noise journaled as one frame).
+	Lines int
 }
 
 // Frame is one raw unit a device sent, with its business key: stable when

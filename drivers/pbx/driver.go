@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"switchboard/drivers"
 	"switchboard/internal/profile"
@@ -206,6 +207,7 @@ func (d *Driver) drain(ctx context.Context, rs *readState) error {
 		}
 		frames = append(frames, f)
 	}
+	frames = joinNoise(frames)
 	var tail []byte
 	if d.keeper != nil {
 		tail = rs.fr.Tail()
@@ -241,6 +243,60 @@ func (d *Driver) drain(ctx context.Context, rs *readState) error {
 	return retry(ctx, d.log, "deliver", func() error { return d.sink.Deliver(ctx, results) })
 }
 
+// joinNoise journals a run of line noise as one frame: two or more frames
+// in a row, each not text (isNoise). Every byte is still kept, the lines
+// joined by LF, but a burst of noise (a wrong baud rate, a motor next to
+// the cable: tens of thousands of short "lines" a minute) costs one journal
+// row a read instead of one a line, so the store grows with the bytes
+// received, not many times over.
+func joinNoise(frames []Frame) []Frame {
+	out := frames[:0:0]
+	for i := 0; i < len(frames); {
+		j := i
+		for j < len(frames) && isNoise(frames[j]) {
+			j++
+		}
+		if j-i < 2 {
+			out = append(out, frames[i])
+			i++
+			continue
+		}
+		joined := Frame{Line: frames[i].Line, Junk: "noise", Data: bytes.Join(dataOf(frames[i:j]), []byte{'\n'})}
+		for _, f := range frames[i:j] {
+			joined.Lines += max(f.Lines, 1)
+		}
+		out = append(out, joined)
+		i = j
+	}
+	return out
+}
+
+func dataOf(frames []Frame) [][]byte {
+	out := make([][]byte, len(frames))
+	for i, f := range frames {
+		out[i] = f.Data
+	}
+	return out
+}
+
+// isNoise: the frame is not text (not UTF-8, or C0 control bytes other than
+// tab). SMDR is text; a PBX that prints names in Chinese prints UTF-8 or
+// GB18030, whose bytes are never C0 controls, so only invalid UTF-8 with
+// controls in it, or controls alone, count. A frame already junk for its
+// framing (overlong, interrupted) is noise when its bytes are.
+func isNoise(f Frame) bool {
+	if f.Junk != "" && f.Junk != "overlong" && f.Junk != "noise" {
+		return false
+	}
+	controls := 0
+	for _, c := range f.Data {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			controls++
+		}
+	}
+	return controls > 0 && (controls*8 >= len(f.Data) || !utf8.Valid(f.Data))
+}
+
 // JunkError is a frame that was never a record candidate.
 type JunkError struct {
 	Kind string
@@ -257,6 +313,8 @@ func (e *JunkError) Error() string {
 		return "record interrupted by the start of another (STX before ETX)"
 	case "incomplete":
 		return "record incomplete when the connection ended"
+	case "noise":
+		return "line noise (bytes that are not text): wrong baud rate or parity, or interference on the line: check the SMDR port settings and the cable"
 	case "cut-off":
 		return "record cut off when the gateway stopped: the PBX went on with the next record, the rest of this one never came (bill it by hand from the raw text)"
 	}
@@ -270,7 +328,7 @@ func (d *Driver) Interpret(raw []byte, key string, received time.Time) drivers.R
 }
 
 func (d *Driver) interpret(f Frame, id int64, key string, at time.Time) drivers.Result {
-	r := drivers.Result{FrameID: id, Key: key}
+	r := drivers.Result{FrameID: id, Key: key, Lines: f.Lines}
 	if f.Junk != "" {
 		r.Err = fmt.Errorf("line %d: %w", f.Line, &JunkError{Kind: f.Junk, Len: len(f.Data)})
 		return r

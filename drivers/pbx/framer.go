@@ -21,6 +21,8 @@ type Frame struct {
 	// line noise) or "outside-frame" (bytes between ETX and STX). Junk is
 	// still journaled, so nothing the PBX sent is lost.
 	Junk string
+	// Lines: how many lines a "noise" frame joins (0 for the others).
+	Lines int
 }
 
 // Framer cuts a byte stream into frames incrementally: Push bytes as they

@@ -51,9 +51,13 @@ func (o opener) String() string { return o.endpoint }
 // startDevices builds every configured device's driver and runs it. A device
 // that cannot be built is reported (state failed) and the others go on.
 func (g *Gateway) startDevices(ctx context.Context) {
+	var sinks []*deviceSink
+	// A minute of noise that no later frame closes is summed up here.
+	defer func() { g.Worker(func(ctx context.Context) { flushNoise(ctx, sinks, g.tuning.Noise.Window) }) }()
 	for _, d := range g.cfg.Devices {
 		d := d
 		sink := g.newSink(d)
+		sinks = append(sinks, sink)
 		dev := drivers.Device{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Options: d.Options, Location: g.loc, ProfileDir: g.cfg.Profiles.Dir,
 			Stream: streamOf(d)}
 		deps := drivers.Deps{Sink: sink, Log: g.log.With("device", d.ID)}

@@ -33,6 +33,7 @@ import (
 	"switchboard/internal/printdesk"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
+	"switchboard/internal/unparsed"
 )
 
 // Version is set at build time (-ldflags "-X switchboard/internal/gateway.Version=...").
@@ -88,6 +89,9 @@ type Tuning struct {
 	Hotel hoteldesk.Options
 	Print printdesk.Options
 	Fax   faxdesk.Options
+	// Noise is how unreadable frames are summed up (default: the first 5
+	// of each minute alone).
+	Noise unparsed.Coalescer
 }
 
 // Status is the data of the retained edge/{gateway}/status message.
@@ -196,8 +200,8 @@ func (g *Gateway) openBus() error {
 	g.outbox = bus.NewOutbox(g.st, cl, g.log)
 	g.router = bus.NewRouter(g.topics, g.st, g.Emit, g.log)
 	g.retained = bus.NewRetained(g.st, cl, g.log)
-	g.router.Handle("edge", "ping", pingHandler{g})
-	g.router.Handle("edge", "replay", replayHandler{g})
+	g.router.Handle("edge", "ping", bus.Ping{Gateway: g.cfg.Site.Gateway, Loc: g.loc, BootID: g.bootID, Version: Version})
+	g.router.Handle("edge", "replay", bus.Replay{Gateway: g.cfg.Site.Gateway, Outbox: g.outbox})
 	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
 	cl.Subscribe(g.topics.Ack(), g.onAck)
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })

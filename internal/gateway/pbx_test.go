@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/store"
 	"switchboard/internal/transport"
+	"switchboard/internal/unparsed"
 	"switchboard/schemas"
 	"switchboard/test/peers"
 )
@@ -38,6 +40,11 @@ func fileGateway(t *testing.T, dbPath, file, profile string) (*Gateway, func()) 
 // pbxGateway runs a gateway whose one device, pbx1, reads SMDR through tr.
 func pbxGateway(t *testing.T, dbPath, profile string, tr config.Transport) (*Gateway, func()) {
 	t.Helper()
+	return pbxGatewayTuned(t, dbPath, profile, tr, Tuning{})
+}
+
+func pbxGatewayTuned(t *testing.T, dbPath, profile string, tr config.Transport, tn Tuning) (*Gateway, func()) {
+	t.Helper()
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: dbPath},
@@ -45,7 +52,7 @@ func pbxGateway(t *testing.T, dbPath, profile string, tr config.Transport) (*Gat
 		Devices: []config.Device{{ID: "pbx1", Driver: "pbx", Profile: profile, Transport: tr}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := New(ctx, cfg, quiet)
+	g, err := NewTuned(ctx, cfg, quiet, tn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +183,102 @@ func TestGarbageBurstRaisesPortAlert(t *testing.T) {
 	os.WriteFile(file, []byte(b.String()), 0o644)
 	g, stop := fileGateway(t, filepath.Join(dir, "sb.db"), file, "avaya-ipoffice")
 	defer stop()
-	waitFrames(t, g.Store(), 12)
+	waitFrames(t, g.Store(), 1) // the twelve lines of noise, as one frame
 	alerts := outboxByType(t, g.Store())["hotel.pbx.device.alert"]
 	if len(alerts) != 1 || !strings.Contains(string(alerts[0].Data), "check SMDR port settings") {
 		t.Fatalf("alerts = %d %v", len(alerts), alerts)
 	}
+}
+
+// TestGarbageCoalesced: 2 MB of line noise on an SMDR port. Every byte is
+// kept in the journal; the first few unreadable frames of each window are
+// published alone, the rest summed up once a window is over, so the outbox
+// stays small and the database grows by less than twice the garbage.
+func TestGarbageCoalesced(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	garbage := make([]byte, 2<<20)
+	rng := rand.New(rand.NewPCG(4, 2))
+	for i := range garbage {
+		garbage[i] = byte(rng.UintN(256))
+	}
+	file := filepath.Join(dir, "noise.bin")
+	if err := os.WriteFile(file, garbage, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	st, err := store.Open(context.Background(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	base := dbSize(t, empty)
+	db := filepath.Join(dir, "sb.db")
+	g, stop := pbxGatewayTuned(t, db, "panasonic-kx-tda", config.Transport{File: &config.File{Path: file}},
+		Tuning{Noise: unparsed.Coalescer{First: 5, Window: 2 * time.Second}})
+	counts := waitFrames(t, g.Store(), 1)
+	var covered, alone, summaries int
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		covered, alone, summaries = 0, 0, 0
+		for _, env := range outboxByType(t, g.Store())["hotel.pbx.smdr.unparsed"] {
+			var u events.Unparsed
+			json.Unmarshal(env.Data, &u)
+			if u.Count > 0 {
+				summaries++
+				covered += u.Count
+			} else {
+				alone++
+				covered++
+			}
+		}
+		counts = waitFrames(t, g.Store(), 1)
+		if int64(covered) == counts[store.FrameUnparsed] || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stop()
+	if int64(covered) != counts[store.FrameUnparsed] {
+		t.Errorf("events cover %d unreadable frames, the journal has %d", covered, counts[store.FrameUnparsed])
+	}
+	if alone > 5*(summaries+1) || summaries == 0 {
+		t.Errorf("%d published alone, %d summaries: want at most 5 alone a window", alone, summaries)
+	}
+	var kept int
+	frames, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frames.Close()
+	rows, err := frames.Query(context.Background(), `SELECT COALESCE(SUM(LENGTH(raw)),0) FROM journal`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		rows.Scan(&kept)
+	}
+	rows.Close()
+	// The framer drops only the line ends between frames.
+	if kept < len(garbage)*9/10 {
+		t.Errorf("journal keeps %d bytes of %d", kept, len(garbage))
+	}
+	if grew := dbSize(t, db) - base; grew > 2*int64(len(garbage)) {
+		t.Errorf("database grew by %d bytes for %d bytes of garbage (%d frames, %d events)", grew, len(garbage), counts[store.FrameUnparsed], alone+summaries)
+	}
+	t.Logf("%d unreadable frames: %d events alone, %d summaries; database +%d bytes for %d bytes", counts[store.FrameUnparsed], alone, summaries, dbSize(t, db)-base, len(garbage))
+}
+
+// dbSize is a store's size on disk, its write-ahead log included.
+func dbSize(t *testing.T, path string) int64 {
+	t.Helper()
+	var n int64
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // A PBX configured with the wrong profile: every line is kept and reported;

@@ -2,18 +2,17 @@ package gateway
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"switchboard/drivers"
 	"switchboard/internal/config"
 	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	"switchboard/internal/store"
+	"switchboard/internal/unparsed"
 )
 
 // deviceSink is the core's side of one device: it journals frames, turns
@@ -30,7 +29,8 @@ type deviceSink struct {
 	log     *slog.Logger
 
 	mu     sync.Mutex
-	health unparsedRate
+	health unparsed.Rate      // the share of unreadable frames: an alert
+	noise  unparsed.Coalescer // which unreadable frames are published
 	// seen, when set, hears what became of each frame once its delivery
 	// committed (reprocess counts with it).
 	seen func(r drivers.Result, status, note string)
@@ -40,7 +40,7 @@ func (g *Gateway) newSink(d config.Device) *deviceSink {
 	dom := g.domainOf(d.Driver)
 	return &deviceSink{g: g, device: d.ID, driver: d.Driver, profile: d.Profile, domain: dom,
 		dev: g.deskDevice(d),
-		log: g.log.With("device", d.ID), health: unparsedRate{window: 20}}
+		log: g.log.With("device", d.ID), health: unparsed.Rate{Window: 20}, noise: g.tuning.Noise}
 }
 
 func (s *deviceSink) Journal(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, at time.Time) ([]int64, error) {
@@ -100,20 +100,27 @@ func (s *deviceSink) LinkState(st events.DeviceState) {
 func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	alert := s.health
+	health, noise := s.health, s.noise
 	var alerts []store.Event
 	outcomes := make([]desk.Outcome, len(results))
+	at := s.g.Now()
 	err := s.g.st.InTx(ctx, func(tx *store.Tx) error {
 		alerts = alerts[:0]
-		s.health = alert // a retried transaction starts from the same window
+		// A retried transaction starts from the same windows.
+		s.health, s.noise = health, noise
 		for i, r := range results {
-			out, err := s.deliverOne(tx, r)
+			out, err := s.deliverOne(tx, r, at)
 			if err != nil {
 				return fmt.Errorf("journal frame %d: %w", r.FrameID, err)
 			}
 			outcomes[i] = out
-			if ev, ok := s.health.observe(r); ok {
-				alerts = append(alerts, s.alertEvent(ev, r.FrameID))
+			if r.Skipped {
+				continue
+			}
+			for range max(r.Lines, 1) {
+				if ev, ok := s.health.Observe(r.Err != nil); ok {
+					alerts = append(alerts, s.alertEvent(ev, r.FrameID))
+				}
 			}
 		}
 		for _, ev := range alerts {
@@ -124,7 +131,7 @@ func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) erro
 		return nil
 	})
 	if err != nil {
-		s.health = alert
+		s.health, s.noise = health, noise
 		return err
 	}
 	for _, ev := range alerts {
@@ -141,7 +148,7 @@ func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) erro
 
 // deliverOne applies one result: the journal frame is marked with what
 // became of it (unparsed frames are published for a person to look at).
-func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) (desk.Outcome, error) {
+func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result, at time.Time) (desk.Outcome, error) {
 	out, err := s.route(tx, r)
 	if err != nil || r.FrameID == 0 {
 		return out, err
@@ -152,10 +159,73 @@ func (s *deviceSink) deliverOne(tx *store.Tx, r drivers.Result) (desk.Outcome, e
 	if err := tx.MarkFrame(r.FrameID, out.Status, out.Note); err != nil {
 		return out, err
 	}
-	if r.Err != nil {
+	if r.Err == nil {
+		return out, nil
+	}
+	publish, due := s.noise.Observe(r.FrameID, r.Err.Error(), at)
+	if err := s.publishSummary(tx, due); err != nil {
+		return out, err
+	}
+	if publish {
 		_, _, err = tx.Enqueue(s.unparsedEvent(tx, r))
 	}
 	return out, err
+}
+
+// publishSummary enqueues the summary of a window of held-back unreadable
+// frames (nothing when it covers none).
+func (s *deviceSink) publishSummary(tx *store.Tx, sum unparsed.Summary) error {
+	if sum.Count == 0 {
+		return nil
+	}
+	raw, err := tx.FrameRaw(sum.SampleID)
+	if err != nil {
+		return err
+	}
+	typ := s.unparsedType()
+	_, _, err = tx.Enqueue(store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
+		Subject: fmt.Sprintf("journal/%d", sum.SampleID), IdemKey: fmt.Sprintf("%s/journal/%d-%d", s.device, sum.FirstID, sum.LastID),
+		Data: sum.Event(s.device, s.profile, raw, s.g.loc)})
+	return err
+}
+
+// flushNoise publishes, every few seconds, the summaries of the devices'
+// windows of noise that are over.
+func flushNoise(ctx context.Context, sinks []*deviceSink, window time.Duration) {
+	every := 5 * time.Second
+	if window > 0 && window/2 < every {
+		every = window / 2
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, s := range sinks {
+				s.flushNoise(ctx)
+			}
+		}
+	}
+}
+
+// flushNoise publishes the summary of a window of noise that is over (no
+// frame came after it to close it).
+func (s *deviceSink) flushNoise(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	noise := s.noise
+	sum := s.noise.Due(s.g.Now())
+	if sum.Count == 0 {
+		return
+	}
+	if err := s.g.st.InTx(ctx, func(tx *store.Tx) error { return s.publishSummary(tx, sum) }); err != nil {
+		s.noise = noise
+		s.log.Warn("summary of unreadable frames not recorded; tried again", "err", err)
+		return
+	}
+	s.g.notify()
 }
 
 // route hands a record to the first desk that takes it.
@@ -177,18 +247,20 @@ func (s *deviceSink) route(tx *store.Tx, r drivers.Result) (desk.Outcome, error)
 
 func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
 	raw, _ := tx.FrameRaw(r.FrameID)
-	u := events.Unparsed{Device: s.device, Profile: s.profile, JournalID: r.FrameID, Received: time.Now().In(s.g.loc),
-		Raw: string(raw), Reason: r.Err.Error(),
+	u := events.Unparsed{Device: s.device, Profile: s.profile, JournalID: r.FrameID, Received: s.g.Now().In(s.g.loc), Reason: r.Err.Error(),
 		Action: "kept in the journal; fix the profile or the port settings, then `switchboard reprocess --since ...`"}
-	if !utf8.Valid(raw) {
-		u.RawHex = hex.EncodeToString(raw)
-	}
-	typ := "hotel." + s.domain + ".smdr.unparsed"
-	if e, _ := s.g.reg.Lookup(s.driver); e.Kind != drivers.KindSMDR {
-		typ = "hotel." + s.domain + ".frame.unparsed"
-	}
+	events.SetRaw(&u, raw)
+	typ := s.unparsedType()
 	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
 		Subject: fmt.Sprintf("journal/%d", r.FrameID), IdemKey: fmt.Sprintf("%s/journal/%d", s.device, r.FrameID), Data: u}
+}
+
+// unparsedType is the event of an unreadable frame of this device.
+func (s *deviceSink) unparsedType() string {
+	if e, _ := s.g.reg.Lookup(s.driver); e.Kind == drivers.KindSMDR {
+		return "hotel." + s.domain + ".smdr.unparsed"
+	}
+	return "hotel." + s.domain + ".frame.unparsed"
 }
 
 func (s *deviceSink) alertEvent(a events.Alert, frameID int64) store.Event {
@@ -196,40 +268,4 @@ func (s *deviceSink) alertEvent(a events.Alert, frameID int64) store.Event {
 	typ := "hotel." + s.domain + ".device.alert"
 	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
 		Subject: "device/" + s.device, IdemKey: fmt.Sprintf("%s/%s/%s/%d", s.device, a.Alert, a.State, frameID), Data: a}
-}
-
-// unparsedRate watches the share of unreadable frames: a burst of them is
-// almost always a wrong baud rate or parity, or the wrong profile.
-type unparsedRate struct {
-	window int
-	recent []bool // true = unparsed, newest last
-	raised bool
-}
-
-func (u *unparsedRate) observe(r drivers.Result) (events.Alert, bool) {
-	if r.Skipped {
-		return events.Alert{}, false
-	}
-	u.recent = append(u.recent, r.Err != nil)
-	if len(u.recent) > u.window {
-		u.recent = u.recent[len(u.recent)-u.window:]
-	}
-	bad := 0
-	for _, b := range u.recent {
-		if b {
-			bad++
-		}
-	}
-	switch {
-	case !u.raised && bad >= 5 && bad*2 >= len(u.recent):
-		u.raised = true
-		return events.Alert{Alert: "smdr-unparsed-rate", State: "raised", Severity: "warning",
-			Message: "check SMDR port settings: most recent lines could not be read (baud rate, parity, or the wrong profile)",
-			Detail:  fmt.Sprintf("%d of the last %d records unreadable", bad, len(u.recent))}, true
-	case u.raised && len(u.recent) >= u.window && bad*10 < len(u.recent):
-		u.raised = false
-		return events.Alert{Alert: "smdr-unparsed-rate", State: "cleared", Severity: "info",
-			Message: "SMDR lines read normally again", Detail: fmt.Sprintf("%d of the last %d records unreadable", bad, len(u.recent))}, true
-	}
-	return events.Alert{}, false
 }
