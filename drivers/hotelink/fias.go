@@ -241,6 +241,10 @@ func (s *fiasSession) write(b []byte) error {
 // errTransmit marks a frame the PBX never acknowledged.
 var errTransmit = errors.New("fias: frame not acknowledged")
 
+// errPBXStart marks a frame whose acknowledgement is no longer awaited
+// because the PBX started its link again meanwhile (its LS is answered).
+var errPBXStart = fmt.Errorf("%w: the PBX started its link again (LS)", errTransmit)
+
 // sendRecords journals and sends records in order. Without ACK/NAK they go
 // out in one write; with it, one frame at a time, each acknowledged.
 func (s *fiasSession) sendRecords(ctx context.Context, recs ...Record) error {
@@ -271,7 +275,9 @@ func (s *fiasSession) sendRecords(ctx context.Context, recs ...Record) error {
 // transmit sends one frame on an ACK/NAK link (FIAS "Low level protocol"):
 // NAK -> send again; no answer within ack_timeout -> ENQ to ask for the
 // answer again; after `retries` retransmissions or ENQs the frame fails.
-// Frames the PBX sends meanwhile are ACKed and kept for later.
+// Frames the PBX sends meanwhile are ACKed and kept for later; an LS among
+// them ends the wait at once (FIAS "Link Start": the PBX restarted its
+// link, and the frame belonged to the link it left).
 func (s *fiasSession) transmit(ctx context.Context, frame []byte) error {
 	if err := s.write(frame); err != nil {
 		return err
@@ -310,6 +316,9 @@ func (s *fiasSession) transmit(ctx context.Context, frame []byte) error {
 				}
 				if ok {
 					s.backlog = append(s.backlog, ib)
+					if ib.err == nil && ib.rec.Type == "LS" {
+						return errPBXStart
+					}
 				}
 			}
 		case <-timer.C:

@@ -48,12 +48,18 @@ func (s *fiasSession) timers(ctx context.Context) error {
 }
 
 // transmitFailed keeps the connection after an unacknowledged frame but
-// restarts the link; other errors end the connection.
+// restarts the link (the PBX's own LS, if that is why, is answered next);
+// other errors end the connection.
 func (s *fiasSession) transmitFailed(ctx context.Context, err error) error {
 	if !errors.Is(err, errTransmit) {
 		return err
 	}
-	s.linkDown(ctx, err.Error(), 0)
+	if s.up {
+		s.linkDown(ctx, err.Error(), 0)
+	}
+	if errors.Is(err, errPBXStart) {
+		return nil
+	}
 	return s.startLink(ctx)
 }
 
@@ -66,7 +72,10 @@ func (s *fiasSession) startLink(ctx context.Context) error {
 	s.lastLS = time.Now()
 	s.answeredLS = time.Time{}
 	err := s.sendRecords(ctx, s.linkRecord("LS"))
-	if errors.Is(err, errTransmit) {
+	switch {
+	case errors.Is(err, errPBXStart):
+		return nil // crossed the PBX's LS, which is answered next
+	case errors.Is(err, errTransmit):
 		s.d.log.Warn("LS not acknowledged: the PBX may be down", "err", err)
 		return nil
 	}
@@ -142,8 +151,8 @@ func (s *fiasSession) onLS(ctx context.Context, ib inbound) error {
 		out = append(out, s.describe()...)
 	}
 	err := s.sendRecords(ctx, out...)
-	if err == nil {
-		s.answeredLS = time.Now()
+	if err == nil || errors.Is(err, errPBXStart) {
+		s.answeredLS = time.Now() // sent; a PBX LS in reply is not answered again
 	}
 	return s.transmitFailed(ctx, err)
 }
