@@ -12,17 +12,22 @@ import (
 	simfias "switchboard/internal/sim/fias"
 )
 
-// startSim connects a simulated FIAS PBX to the harness and waits for the
-// link start on both sides.
-func startSim(t *testing.T, h *harness, cfg simfias.Config, ups int) (*simfias.PBX, chan error) {
-	t.Helper()
+// simDefaults puts the simulated PBX in the site's zone on the tests' clock.
+func simDefaults(cfg simfias.Config) simfias.Config {
 	if cfg.Loc == nil {
 		cfg.Loc = site
 	}
 	if cfg.Now == nil {
 		cfg.Now = fixedClock
 	}
-	pbx := simfias.New(cfg)
+	return cfg
+}
+
+// startSim connects a simulated FIAS PBX to the harness and waits for the
+// link start on both sides.
+func startSim(t *testing.T, h *harness, cfg simfias.Config, ups int) (*simfias.PBX, chan error) {
+	t.Helper()
+	pbx := simfias.New(simDefaults(cfg))
 	done := make(chan error, 1)
 	go func() { done <- pbx.Dial(ctxT(t), h.addr) }()
 	h.sink.waitLinkUp(t, ups)

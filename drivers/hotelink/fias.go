@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"switchboard/drivers"
@@ -43,7 +42,8 @@ type fiasSession struct {
 	in chan rxItem
 
 	up         bool
-	sentLS     bool                       // we sent LS and wait for the PBX's LS
+	ended      bool                       // the PBX sent LE and has not started the link again
+	answeredLS time.Time                  // when we answered the PBX's LS with ours (zero: not waiting)
 	pbxLR      map[string]map[string]bool // records and fields the PBX asked for (LR); nil: none sent
 	lastRx     time.Time                  // monotonic, for link_timeout
 	lastTx     time.Time                  // monotonic, for keep-alive
@@ -98,8 +98,9 @@ func (s *fiasSession) run(ctx context.Context) error {
 			ack, err := s.handleRequest(ctx, r)
 			r.result <- reply{ack, err}
 			if errors.Is(err, errTransmit) {
-				s.linkDown(ctx, err.Error(), 0)
-				s.startLink(ctx)
+				if err := s.transmitFailed(ctx, err); err != nil {
+					return err
+				}
 			}
 		case <-tick.C:
 			if err := s.timers(ctx); err != nil {
@@ -240,6 +241,10 @@ func (s *fiasSession) write(b []byte) error {
 // errTransmit marks a frame the PBX never acknowledged.
 var errTransmit = errors.New("fias: frame not acknowledged")
 
+// errPBXStart marks a frame whose acknowledgement is no longer awaited
+// because the PBX started its link again meanwhile (its LS is answered).
+var errPBXStart = fmt.Errorf("%w: the PBX started its link again (LS)", errTransmit)
+
 // sendRecords journals and sends records in order. Without ACK/NAK they go
 // out in one write; with it, one frame at a time, each acknowledged.
 func (s *fiasSession) sendRecords(ctx context.Context, recs ...Record) error {
@@ -270,7 +275,9 @@ func (s *fiasSession) sendRecords(ctx context.Context, recs ...Record) error {
 // transmit sends one frame on an ACK/NAK link (FIAS "Low level protocol"):
 // NAK -> send again; no answer within ack_timeout -> ENQ to ask for the
 // answer again; after `retries` retransmissions or ENQs the frame fails.
-// Frames the PBX sends meanwhile are ACKed and kept for later.
+// Frames the PBX sends meanwhile are ACKed and kept for later; an LS among
+// them ends the wait at once (FIAS "Link Start": the PBX restarted its
+// link, and the frame belonged to the link it left).
 func (s *fiasSession) transmit(ctx context.Context, frame []byte) error {
 	if err := s.write(frame); err != nil {
 		return err
@@ -309,6 +316,9 @@ func (s *fiasSession) transmit(ctx context.Context, frame []byte) error {
 				}
 				if ok {
 					s.backlog = append(s.backlog, ib)
+					if ib.err == nil && ib.rec.Type == "LS" {
+						return errPBXStart
+					}
 				}
 			}
 		case <-timer.C:
@@ -325,65 +335,6 @@ func (s *fiasSession) transmit(ctx context.Context, frame []byte) error {
 	}
 }
 
-// timers runs the FIAS link timers: LS while the link is not up, LA when
-// the link was idle for keepalive, and a dead link after link_timeout.
-func (s *fiasSession) timers(ctx context.Context) error {
-	now := time.Now()
-	if lt := s.p.Timers.LinkTimeout; lt > 0 && now.Sub(s.lastRx) >= lt {
-		return fmt.Errorf("%w (%v)", errLinkTimeout, lt)
-	}
-	ka := s.p.Timers.Keepalive
-	if ka <= 0 {
-		return nil
-	}
-	if !s.up && now.Sub(s.lastLS) >= ka {
-		s.startLink(ctx)
-		return nil
-	}
-	if s.up && now.Sub(s.lastTx) >= ka {
-		if err := s.sendRecords(ctx, s.linkRecord("LA")); err != nil {
-			return s.transmitFailed(ctx, err)
-		}
-	}
-	return nil
-}
-
-// transmitFailed keeps the connection after an unacknowledged frame but
-// restarts the link; other errors end the connection.
-func (s *fiasSession) transmitFailed(ctx context.Context, err error) error {
-	if !errors.Is(err, errTransmit) {
-		return err
-	}
-	s.linkDown(ctx, err.Error(), 0)
-	s.startLink(ctx)
-	return nil
-}
-
-// startLink sends LS (FIAS "Link Start": either side may start the link;
-// the other answers with LS).
-func (s *fiasSession) startLink(ctx context.Context) {
-	s.lastLS = time.Now()
-	s.sentLS = true
-	if err := s.sendRecords(ctx, s.linkRecord("LS")); err != nil {
-		s.d.log.Warn("send LS", "err", err)
-	}
-}
-
-// linkRecord builds LS, LA, LE, DS or DE: the record type with the PMS's
-// current date and time (FIAS link records carry DA and TI).
-func (s *fiasSession) linkRecord(typ string) Record {
-	r := Record{Type: typ}
-	da, ti := fiasDateTime(s.d.now().In(s.d.loc))
-	r.Add("DA", da)
-	r.Add("TI", ti)
-	return r
-}
-
-func (s *fiasSession) linkDown(ctx context.Context, why string, frameID int64) {
-	s.up = false
-	s.d.linkState(ctx, s.c, hotel.LinkEvent{Kind: hotel.LinkDown, Detail: why, At: s.d.now()}, frameID)
-}
-
 // dispatch is the application layer for one inbound record.
 func (s *fiasSession) dispatch(ctx context.Context, ib inbound) error {
 	if ib.err != nil {
@@ -391,6 +342,9 @@ func (s *fiasSession) dispatch(ctx context.Context, ib inbound) error {
 	}
 	r := ib.rec
 	skip := drivers.Result{FrameID: ib.id, Skipped: true}
+	if err := s.reactivate(ctx, ib); err != nil {
+		return err
+	}
 	switch r.Type {
 	case "LS":
 		return s.onLS(ctx, ib)
@@ -399,31 +353,11 @@ func (s *fiasSession) dispatch(ctx context.Context, ib inbound) error {
 		// interface type (IFPB for a PBX).
 		return s.d.deliver(ctx, skip)
 	case "LR":
-		// FIAS "Link Record": RI names a record the vendor wants, FL lists
-		// its fields as concatenated two-character ids.
-		ri, _ := r.Get("RI")
-		fl, _ := r.Get("FL")
-		if s.pbxLR == nil {
-			s.pbxLR = map[string]map[string]bool{}
-		}
-		set := map[string]bool{}
-		for i := 0; i+2 <= len(fl); i += 2 {
-			set[fl[i:i+2]] = true
-		}
-		s.pbxLR[ri] = set
-		return s.d.deliver(ctx, skip)
+		return s.onLR(ctx, ib)
 	case "LA":
 		return s.onLA(ctx, ib)
 	case "LE":
-		// FIAS "Link End": the vendor stops the link; wait for a new LS.
-		if err := s.d.deliver(ctx, skip); err != nil {
-			return err
-		}
-		if s.up {
-			s.linkDown(ctx, "LE from PBX", ib.id)
-		}
-		s.lastLS = time.Now()
-		return nil
+		return s.onLE(ctx, ib)
 	case "DR":
 		// FIAS "Database Resync Request": answer DS, the data, DE.
 		ev := hotel.LinkEvent{Kind: hotel.LinkResyncRequested, Detail: "DR from PBX", At: s.d.now()}
@@ -446,80 +380,6 @@ func (s *fiasSession) dispatch(ctx context.Context, ib inbound) error {
 		rs[i] = drivers.Result{FrameID: ib.id, Record: rec, Key: ib.key}
 	}
 	return s.d.deliver(ctx, rs...)
-}
-
-// onLS answers the PBX's Link Start. FIAS "Link Start": a received LS is
-// answered with LS unless it answers ours; then the describing side sends
-// LD, its LR records and LA (profile link.describe: the spec has the
-// vendor describe itself; "gateway" makes us do it).
-func (s *fiasSession) onLS(ctx context.Context, ib inbound) error {
-	if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Skipped: true}); err != nil {
-		return err
-	}
-	if s.up {
-		s.linkDown(ctx, "LS from PBX: link restart", ib.id)
-	}
-	s.pbxLR = nil
-	s.lastLS = time.Now()
-	var out []Record
-	if !s.sentLS {
-		out = append(out, s.linkRecord("LS"))
-	}
-	s.sentLS = false
-	if s.p.Link.Describe == "gateway" {
-		out = append(out, s.describe()...)
-	}
-	return s.transmitFailed(ctx, s.sendRecords(ctx, out...))
-}
-
-// describe is LD, one LR per record of the profile, LA.
-func (s *fiasSession) describe() []Record {
-	ld := s.linkRecord("LD")
-	ld.Add("V#", s.p.Link.Version)
-	ld.Add("IF", s.p.Link.Interface)
-	out := []Record{ld}
-	types := make([]string, 0, len(s.p.Records))
-	for t := range s.p.Records {
-		types = append(types, t)
-	}
-	slices.Sort(types)
-	for _, t := range types {
-		lr := Record{Type: "LR"}
-		lr.Add("RI", t)
-		fl := ""
-		for _, f := range s.p.Records[t] {
-			fl += f
-		}
-		lr.Add("FL", fl)
-		out = append(out, lr)
-	}
-	return append(out, s.linkRecord("LA"))
-}
-
-// onLA: FIAS "Link Alive". The first LA after LS completes the link start
-// (answered with our LA when the PBX described itself); later ones are
-// keep-alives.
-func (s *fiasSession) onLA(ctx context.Context, ib inbound) error {
-	if err := s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Skipped: true}); err != nil {
-		return err
-	}
-	if s.up {
-		return nil
-	}
-	if s.p.Link.Describe == "pbx" {
-		if err := s.sendRecords(ctx, s.linkRecord("LA")); err != nil {
-			return s.transmitFailed(ctx, err)
-		}
-	}
-	s.up = true
-	s.sentLS = false
-	s.d.linkState(ctx, s.c, hotel.LinkEvent{Kind: hotel.LinkUp, Detail: s.d.endpoint(), At: s.d.now()}, ib.id)
-	if s.p.Link.ResyncOnLinkStart && s.d.stateSource() != nil {
-		// What changed while the link was down reaches the PBX as a full
-		// database swap: the PBX replaces its data, so nothing doubles.
-		return s.transmitFailed(ctx, s.resync(ctx))
-	}
-	return nil
 }
 
 // onPosting delivers a PS and answers PA with the same P# once the core

@@ -182,8 +182,16 @@ type harness struct {
 	stop func()
 }
 
-// startTCP runs the driver behind a TCP listener on 127.0.0.1:0.
+// startTCP runs the driver behind a TCP listener on 127.0.0.1:0, its link
+// reconnecting at once.
 func startTCP(t testing.TB, profile string, opts map[string]any) *harness {
+	t.Helper()
+	return startTCPLink(t, profile, opts, transport.LinkOptions{MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+}
+
+// startTCPLink is startTCP with the link's reconnection options
+// (transport.LinkOptions{} is what the gateway runs with).
+func startTCPLink(t testing.TB, profile string, opts map[string]any, lo transport.LinkOptions) *harness {
 	t.Helper()
 	ln, err := transport.NewTCPListener(transport.TCPListenOptions{Address: "127.0.0.1:0"})
 	if err != nil {
@@ -194,7 +202,7 @@ func startTCP(t testing.TB, profile string, opts map[string]any) *harness {
 		t.Fatal(err)
 	}
 	sink := newSink()
-	link := transport.NewLink("pbx1", ln, transport.LinkOptions{MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+	link := transport.NewLink("pbx1", ln, lo)
 	drv, err := hotelink.New(drivers.Device{ID: "pbx1", Driver: "hotelink", Profile: profile, Options: opts, Location: site},
 		drivers.Deps{Link: linkOpener{link, ln.String()}, Sink: sink})
 	if err != nil {

@@ -239,6 +239,10 @@ func (s *deviceSink) route(tx *store.Tx, r drivers.Result) (desk.Outcome, error)
 	dr := desk.Record{Device: s.dev, FrameID: r.FrameID, Key: r.Key, Value: r.Record}
 	for _, d := range s.g.desks {
 		if h, ok := d.(desk.RecordHandler); ok && h.Takes(dr) {
+			// What the desk enqueues for the record is the frame's doing:
+			// kept with the frame for reconciliation.
+			tx.ForFrame(r.FrameID)
+			defer tx.ForFrame(0)
 			return h.HandleRecord(tx, dr)
 		}
 	}

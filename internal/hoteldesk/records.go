@@ -50,10 +50,12 @@ func (d *Desk) HandleRecord(tx *store.Tx, r desk.Record) (desk.Outcome, error) {
 		return d.opt.Calls.PostCall(tx, r, d.postingCall(r, rec))
 	case hotel.DND:
 		tx.AfterCommit(func() { d.markDirty(string(rec.Room)) })
-		return desk.Parsed, updateRoom(tx, string(rec.Room), func(rr *roomRecord) { rr.DND, rr.DNDAt, rr.DNDBy = rec.On, now, "room-phone" })
+		return desk.Noted(roomPhoneNote("DND", rec.On)),
+			updateRoom(tx, string(rec.Room), func(rr *roomRecord) { rr.DND, rr.DNDAt, rr.DNDBy = rec.On, now, "room-phone" })
 	case hotel.MWL:
 		tx.AfterCommit(func() { d.markDirty(string(rec.Room)) })
-		return desk.Parsed, updateRoom(tx, string(rec.Room), func(rr *roomRecord) { rr.MWL, rr.MWLAt, rr.MWLBy = rec.On, now, "room-phone" })
+		return desk.Noted(roomPhoneNote("message lamp", rec.On)),
+			updateRoom(tx, string(rec.Room), func(rr *roomRecord) { rr.MWL, rr.MWLAt, rr.MWLBy = rec.On, now, "room-phone" })
 	case hotel.WakeupSet:
 		return d.onPhoneWakeup(tx, r, rec)
 	case hotel.WakeupCancel:
@@ -72,6 +74,16 @@ func (d *Desk) HandleRecord(tx *store.Tx, r desk.Record) (desk.Outcome, error) {
 		return d.smdrStay(tx, r, rec)
 	}
 	return desk.Refused(fmt.Sprintf("no hotel desk handler for %T", r.Value)), nil
+}
+
+// roomPhoneNote is the journal's note for a room state set on the room
+// phone: it is published as the room's retained state, not as an event.
+func roomPhoneNote(what string, on bool) string {
+	state := "off"
+	if on {
+		state = "on"
+	}
+	return what + " " + state + " from the room phone: kept in the room's retained state"
 }
 
 // onLinkEvent: a link start wakes the commands waiting for it and has the
@@ -243,5 +255,5 @@ func (d *Desk) onPhoneCancel(tx *store.Tx, rec hotel.WakeupCancel) (desk.Outcome
 		}
 	}
 	tx.AfterCommit(func() { d.markDirty(string(rec.Room)) })
-	return desk.Parsed, nil
+	return desk.Noted(fmt.Sprintf("wake-up %d cleared on the room phone: cancelled, shown in the room's retained state", id)), nil
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,17 +71,13 @@ func TestBusinessRevenue(t *testing.T) {
 
 func TestDeviceReportFromLedger(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	now := time.Date(2026, 11, 27, 22, 0, 0, 0, loc)
 	ns := now.Add(-time.Hour).UnixNano()
 	status := `{"device":"prn1","state":"idle","reasons":["media-empty","toner-low"],"accepting":true,
 		"supplies":[{"name":"Black Toner","color":"black","level":5,"low":true}],"trays":[{"name":"main","level":0,"capacity":250}],"media_ready":["iso_a4_210x297mm"]}`
-	err = st.InTx(ctx, func(tx *store.Tx) error {
+	err := st.InTx(ctx, func(tx *store.Tx) error {
 		for _, q := range []struct {
 			sql  string
 			args []any

@@ -13,7 +13,7 @@ import (
 	"switchboard/internal/store"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files of the fax register")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files (fax register, hotel-link reconciliation)")
 
 // TestFaxRegisterGolden: three faxes received on the day (one delivered
 // and signed for, one for a guest who had left, one unclaimed and
@@ -22,11 +22,7 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files of the f
 func TestFaxRegisterGolden(t *testing.T) {
 	ctx := context.Background()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, loc) }
 	left := at(26, 11, 0)
 	if err := st.InTx(ctx, func(tx *store.Tx) error {
@@ -68,20 +64,37 @@ func TestFaxRegisterGolden(t *testing.T) {
 		if err := Write(&b, f.format, r.Heading(), r.Tables(), r); err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", "faxes.golden."+f.ext)
-		if *updateGolden {
-			os.MkdirAll("testdata", 0o755)
-			if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
+		checkGolden(t, "faxes.golden."+f.ext, b.String())
+	}
+}
+
+// openStore is an empty store in the test's temporary directory.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// checkGolden compares a rendering with testdata/name, or rewrites the
+// file with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *updateGolden {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (go test -run TestFaxRegisterGolden -update writes it)", err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s differs from %s:\n%s", f.ext, golden, b.String())
-		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -run %s -update writes it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("differs from %s:\n%s", golden, got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"switchboard/internal/rating"
@@ -20,12 +21,17 @@ type Frame struct {
 	Status   string    `json:"status"` // store.Frame*
 	Reason   string    `json:"reason,omitempty"`
 	IdemKey  string    `json:"-"`
-	// Events are the types the frame's identity was emitted as (from the
-	// dedupe table), read only for parsed frames without a call row and for
-	// duplicates.
+	// Events are the types of the events the frame's delivery emitted or
+	// found emitted already (store journal_events; for frames journaled
+	// before that was kept, the types its identity was emitted as, from the
+	// dedupe table), read only for parsed frames without a call row and
+	// for duplicates.
 	Events []string `json:"-"`
-	// DuplicateOf is the journal frame that first recorded a duplicate.
+	// DuplicateOf is the journal frame that first recorded a duplicate call.
 	DuplicateOf int64 `json:"-"`
+	// RepeatOf is the first frame with a duplicate's business identity
+	// (the driver's key: a FIAS wake-up answer the PBX sent again).
+	RepeatOf int64 `json:"-"`
 }
 
 // Call is a row of the calls ledger.
@@ -78,7 +84,7 @@ type Ledger struct {
 // frame's identity is looked up under each.
 var pbxRecordTypes = []string{"hotel.pbx.call.recorded", "hotel.pbx.guest.checked-in", "hotel.pbx.guest.checked-out",
 	"hotel.pbx.wakeup.scheduled", "hotel.pbx.wakeup.answered", "hotel.pbx.wakeup.unanswered",
-	"hotel.pbx.operator.login", "hotel.pbx.operator.logout"}
+	"hotel.pbx.operator.login", "hotel.pbx.operator.logout", "hotel.pbx.room.status"}
 
 const callCols = `idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed, class,
 	destination, tariff_version, billable_s, carrier_cost, price, amount_minor, currency, flags, posted, not_posted, late,
@@ -143,6 +149,7 @@ func LoadCalls(ctx context.Context, st *store.Store, p Period) (*Ledger, error) 
 // delivery and the back office's acknowledgement cursor.
 func LoadJournal(ctx context.Context, st *store.Store, p Period, device string) (*Ledger, error) {
 	l := &Ledger{Period: p, Outbox: map[int64]Delivery{}}
+	keys := map[int64]string{} // the driver's key of each frame
 	rows, err := st.Query(ctx, `SELECT id, device, received, key, status, reason FROM journal
 		WHERE dir='in' AND received >= ? AND received < ? AND (?='' OR device=?) ORDER BY id`,
 		p.From.UnixNano(), p.To.UnixNano(), device, device)
@@ -158,6 +165,7 @@ func LoadJournal(ctx context.Context, st *store.Store, p Period, device string) 
 			return nil, fmt.Errorf("report: journal: %w", err)
 		}
 		f.Received = time.Unix(0, rec).In(p.From.Location())
+		keys[f.ID] = key
 		// The sink's business identity of a frame (gateway/pbx.go deliverCall).
 		f.IdemKey = f.Device + "/" + key
 		if key == "" {
@@ -178,6 +186,16 @@ func LoadJournal(ctx context.Context, st *store.Store, p Period, device string) 
 	first, last := l.Frames[0].ID, l.Frames[len(l.Frames)-1].ID
 	if l.Calls, err = queryCalls(ctx, st, `journal_id BETWEEN ? AND ? ORDER BY journal_id`, first, last); err != nil {
 		return nil, err
+	}
+	frameEvents, err := st.FrameEvents(ctx, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	emitted := map[int64][]string{}
+	for _, e := range frameEvents {
+		if !slices.Contains(emitted[e.JournalID], e.Type) {
+			emitted[e.JournalID] = append(emitted[e.JournalID], e.Type)
+		}
 	}
 	byJournal := map[int64]bool{}
 	var minSeq, maxSeq int64
@@ -205,8 +223,18 @@ func LoadJournal(ctx context.Context, st *store.Store, p Period, device string) 
 				return nil, fmt.Errorf("report: journal %d: %w", f.ID, err)
 			}
 			f.DuplicateOf = orig
+			if orig == 0 && keys[f.ID] != "" {
+				err := st.QueryRow(ctx, `SELECT id FROM journal WHERE device=? AND dir='in' AND key=? AND id<? ORDER BY id LIMIT 1`,
+					f.Device, keys[f.ID], f.ID).Scan(&f.RepeatOf)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("report: journal %d: %w", f.ID, err)
+				}
+			}
 			fallthrough
 		case f.Status == store.FrameParsed && !byJournal[f.ID]:
+			if f.Events = emitted[f.ID]; len(f.Events) > 0 {
+				continue
+			}
 			for _, typ := range pbxRecordTypes {
 				var seq int64
 				err := st.QueryRow(ctx, `SELECT seq FROM idem WHERE type=? AND idemkey=?`, typ, f.IdemKey).Scan(&seq)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,8 +56,9 @@ type Reconciliation struct {
 
 // Explanations of a stop that is not a fault.
 const (
-	WhySkipped       = "no record in it (header, separator or blank line)"
+	WhySkipped       = "no record in it (header, separator, blank line or link control record)"
 	WhyNotACall      = "not a call: recorded as "
+	WhyNoEvent       = "applied, no event by design: "
 	WhyWaitBroker    = "waiting for the broker: not yet published"
 	WhyWaitBackOffce = "waiting for the back office: published, not yet acknowledged"
 )
@@ -112,6 +114,8 @@ func follow(f Frame, c *Call, l *Ledger, counts map[string]*StepCount) (step str
 		switch {
 		case f.DuplicateOf > 0:
 			return StepParse, true, fmt.Sprintf("duplicate: the PBX sent this call again; already recorded from journal %d", f.DuplicateOf)
+		case f.RepeatOf > 0:
+			return StepParse, true, fmt.Sprintf("duplicate: the PBX sent this record again; first received as journal %d", f.RepeatOf)
 		case len(f.Events) > 0:
 			return StepParse, true, "duplicate: the PBX sent this record again; already recorded as " + strings.Join(f.Events, ", ")
 		}
@@ -123,13 +127,17 @@ func follow(f Frame, c *Call, l *Ledger, counts map[string]*StepCount) (step str
 	counts[StepParse].Passed++
 	counts[StepRate].In++
 	if c == nil {
-		for _, e := range f.Events {
-			if e != "hotel.pbx.call.recorded" {
-				return StepRate, true, WhyNotACall + strings.Join(f.Events, ", ")
-			}
-		}
-		if len(f.Events) > 0 {
+		switch {
+		case slices.Contains(f.Events, "hotel.pbx.call.recorded"):
 			return StepRate, false, "call recorded (hotel.pbx.call.recorded) but no row in the calls ledger: never rated"
+		case len(f.Events) > 0:
+			return StepRate, true, WhyNotACall + strings.Join(f.Events, ", ")
+		}
+		if f.Reason != "" {
+			// The desk applied the record and said why it emitted nothing
+			// (a DND set on the room phone is room state; a wake-up answer
+			// for a call already escalated changes nothing).
+			return StepRate, true, WhyNoEvent + f.Reason
 		}
 		return StepRate, false, "parsed, but neither a call row nor an event carries its identity " + f.IdemKey
 	}

@@ -198,7 +198,11 @@ func TestReconcile(t *testing.T) {
 		{"duplicate of nothing", frame(15, store.FrameDuplicate, ""), nil, StepParse, false, "no earlier record"},
 		{"hotel event", withEvents(frame(16, store.FrameParsed, ""), 0, "hotel.pbx.wakeup.answered"), nil, StepRate, true, "not a call"},
 		{"recorded, never rated", withEvents(frame(17, store.FrameParsed, ""), 0, "hotel.pbx.call.recorded"), nil, StepRate, false, "never rated"},
+		{"charged, no row", withEvents(frame(22, store.FrameParsed, ""), 0, "hotel.pbx.call.recorded", "hotel.pbx.call.charged"), nil, StepRate, false, "never rated"},
 		{"parsed, no trace", frame(18, store.FrameParsed, ""), nil, StepRate, false, "neither"},
+		{"applied, no event by design", frame(19, store.FrameParsed, "DND on from the room phone"), nil, StepRate, true, "no event by design: DND on"},
+		{"hotel-link events", withEvents(frame(20, store.FrameParsed, ""), 0, "hotel.pbx.wakeup.unanswered", "hotel.pbx.wakeup.escalated"), nil, StepRate, true, "unanswered, hotel.pbx.wakeup.escalated"},
+		{"record sent again", func() Frame { f := frame(21, store.FrameDuplicate, ""); f.RepeatOf = 12; return f }(), nil, StepParse, true, "first received as journal 12"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := &Ledger{Frames: []Frame{tc.frame}, Outbox: outbox, AckedSeq: acked.ChargedSeq}

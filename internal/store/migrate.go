@@ -388,6 +388,18 @@ CREATE TABLE fax_email (
 );
 CREATE INDEX fax_email_due ON fax_email(state, next_at);
 `,
+	// The events each journal frame's delivery emitted, or found emitted
+	// already (a record the device sent again): reconciliation follows a
+	// frame to its events even where their identity is not the frame's (a
+	// FIAS wake-up answer becomes hotel.pbx.wakeup.* events of the wake-up).
+	7: `
+CREATE TABLE journal_events (
+	journal_id INTEGER NOT NULL,
+	type       TEXT    NOT NULL,
+	seq        INTEGER NOT NULL,
+	PRIMARY KEY (journal_id, type, seq)
+) WITHOUT ROWID;
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

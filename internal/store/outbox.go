@@ -49,7 +49,7 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 	}
 	err = t.tx.QueryRowContext(t.ctx, `SELECT seq FROM idem WHERE type=? AND idemkey=?`, ev.Type, ev.IdemKey).Scan(&seq)
 	if err == nil {
-		return seq, true, nil
+		return seq, true, t.attribute(ev.Type, seq)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, false, fmt.Errorf("outbox: idem lookup: %w", err)
@@ -96,7 +96,48 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 		`INSERT INTO idem(type, idemkey, seq, created) VALUES(?,?,?,?)`, ev.Type, ev.IdemKey, seq, now); err != nil {
 		return 0, false, fmt.Errorf("outbox: idem insert: %w", err)
 	}
-	return seq, false, nil
+	return seq, false, t.attribute(ev.Type, seq)
+}
+
+// attribute records event seq of type typ as produced by the frame set
+// with ForFrame, if any.
+func (t *Tx) attribute(typ string, seq int64) error {
+	if t.frame == 0 {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx,
+		`INSERT OR IGNORE INTO journal_events(journal_id, type, seq) VALUES(?,?,?)`, t.frame, typ, seq); err != nil {
+		return fmt.Errorf("outbox: journal frame %d events: %w", t.frame, err)
+	}
+	return nil
+}
+
+// FrameEvent is an event a journal frame's delivery emitted (or found
+// emitted already).
+type FrameEvent struct {
+	JournalID int64
+	Type      string
+	Seq       int64
+}
+
+// FrameEvents lists the events of the journal frames with ids in
+// [from, to], by frame and seq.
+func (s *Store) FrameEvents(ctx context.Context, from, to int64) ([]FrameEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT journal_id, type, seq FROM journal_events
+		WHERE journal_id BETWEEN ? AND ? ORDER BY journal_id, seq`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("journal events: %w", err)
+	}
+	defer rows.Close()
+	var out []FrameEvent
+	for rows.Next() {
+		var e FrameEvent
+		if err := rows.Scan(&e.JournalID, &e.Type, &e.Seq); err != nil {
+			return nil, fmt.Errorf("journal events: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // idEpoch is the epoch an event id names: none for a stable key.

@@ -168,7 +168,13 @@ type Tx struct {
 	s     *Store
 	ctx   context.Context
 	after []func()
+	frame int64 // ForFrame: the journal frame events are attributed to
 }
+
+// ForFrame attributes the events enqueued from now on in the transaction
+// to journal frame id (0: to none), recorded with the frame so that
+// reconciliation can follow it to what it produced.
+func (t *Tx) ForFrame(id int64) { t.frame = id }
 
 // AfterCommit runs f once the transaction has committed (not at all if it
 // rolls back): work that must not act on what may still be undone, such as

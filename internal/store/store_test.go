@@ -264,3 +264,45 @@ func TestEventIDs(t *testing.T) {
 		t.Errorf("stay 1 has the same id on two gateways")
 	}
 }
+
+// TestFrameEvents: the events enqueued while a frame is being delivered
+// are kept with it, those a record sent again finds already emitted too;
+// nothing is attributed outside ForFrame.
+func TestFrameEvents(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for _, step := range []struct {
+		frame int64
+		evs   []int // ev(i) enqueued
+	}{
+		{7, []int{1, 2}}, // one frame, two events
+		{0, []int{3}},    // not a frame's doing
+		{8, []int{2}},    // the same event again: attributed to the repeat as well
+		{9, nil},         // a frame that produced nothing
+	} {
+		err := s.InTx(ctx, func(tx *Tx) error {
+			tx.ForFrame(step.frame)
+			defer tx.ForFrame(0)
+			for _, i := range step.evs {
+				if _, _, err := tx.Enqueue(ev(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.FrameEvents(ctx, 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []FrameEvent{{7, "hotel.test.thing", 1}, {7, "hotel.test.thing", 2}, {8, "hotel.test.thing", 2}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("FrameEvents = %v, want %v", got, want)
+	}
+	if got, _ := s.FrameEvents(ctx, 8, 8); len(got) != 1 {
+		t.Errorf("FrameEvents(8, 8) = %v", got)
+	}
+}

@@ -88,6 +88,7 @@ type PBX struct {
 	db         *db
 	swap       *db // being built between DS and DE
 	linkUp     bool
+	ended      bool // EndLink: deaf until StartLink
 	received   []hotelink.Record
 	answers    map[hotel.Room][]string
 	rung       []Rung
@@ -168,6 +169,12 @@ func (p *PBX) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 }
 
 func (p *PBX) handle(ev hotelink.Event) error {
+	p.mu.Lock()
+	ended := p.ended
+	p.mu.Unlock()
+	if ended {
+		return nil // the interface is stopped: nothing is read, nothing acknowledged
+	}
 	switch ev.Kind {
 	case hotelink.EvENQ:
 		p.mu.Lock()
@@ -375,6 +382,31 @@ func (p *PBX) NAKNext(n int) {
 	p.mu.Lock()
 	p.nakNext = n
 	p.mu.Unlock()
+}
+
+// EndLink sends LE (FIAS "Link End") and stops the PBX's interface while
+// its line or connection stays: until StartLink it neither reads nor
+// acknowledges what the gateway sends, as a PBX whose hotel interface is
+// being restarted.
+func (p *PBX) EndLink() error {
+	if err := p.send(p.linkRecord("LE")); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.ended, p.linkUp, p.swap = true, false, nil
+	p.notify()
+	p.mu.Unlock()
+	return nil
+}
+
+// StartLink starts the interface again after EndLink: it sends LS (FIAS
+// "Link Start") and waits for the gateway's answer, as at a connection.
+func (p *PBX) StartLink() error {
+	p.mu.Lock()
+	p.ended = false
+	p.notify()
+	p.mu.Unlock()
+	return p.send(p.linkRecord("LS"))
 }
 
 // RequestResync sends DR (FIAS "Database Resync Request").
