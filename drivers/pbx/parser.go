@@ -373,6 +373,10 @@ func (ps *Parser) assign(rec *events.CallRecord, tp *timeParts, t profile.Target
 			}
 			return fieldErr(name, v, "not a "+fm.Text+what)
 		}
+		if t != profile.ToStartDate && t != profile.ToEndDate && !fm.Has('s') {
+			// A time without seconds: the PBX's clock reads to the minute.
+			rec.TimeResolutionS = 60
+		}
 		switch t {
 		case profile.ToStart:
 			tp.start, tp.hasStart = p, true

@@ -53,7 +53,11 @@ type CallRecord struct {
 	PBXCost      string    `json:"pbx_cost,omitempty"`
 	PBXClass     string    `json:"pbx_class,omitempty"`
 	Condition    string    `json:"condition,omitempty"`
-	Raw          string    `json:"raw"`
+	// TimeResolutionS: the PBX prints its times to the minute (60): the
+	// call really started up to this many seconds after Start (Panasonic
+	// prints the end's minute only). 0: to the second.
+	TimeResolutionS int    `json:"time_resolution_s,omitempty"`
+	Raw             string `json:"raw"`
 }
 
 // DeviceState is what the gateway knows of a device's link. It is

@@ -2,6 +2,7 @@ package folio
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,13 +61,17 @@ type Charge struct {
 // Flagged is the data of hotel.pbx.call.flagged: a call the night audit
 // should look at (vacant room, after check-out, late charge, fallback rate).
 type Flagged struct {
-	Device      string       `json:"device"`
-	JournalID   int64        `json:"journal_id"`
-	Room        string       `json:"room,omitempty"`
-	Extension   string       `json:"extension"`
-	Flags       []string     `json:"flags"`
-	Posted      bool         `json:"posted"`
-	NotPosted   string       `json:"not_posted,omitempty"`
+	Device    string   `json:"device"`
+	JournalID int64    `json:"journal_id"`
+	Room      string   `json:"room,omitempty"`
+	Extension string   `json:"extension"`
+	Flags     []string `json:"flags"`
+	Posted    bool     `json:"posted"`
+	NotPosted string   `json:"not_posted,omitempty"`
+	// Candidates are the stays a call whose time the PBX prints to the
+	// minute may belong to (stay-ambiguous): stay ids, 0 for "none, the
+	// room was vacant".
+	Candidates  []int64      `json:"candidate_stays,omitempty"`
 	Class       rating.Class `json:"class,omitempty"`
 	Destination string       `json:"destination,omitempty"`
 	Dialed      string       `json:"dialed"`
@@ -195,6 +200,20 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 		}
 	}
 	dec := Decide(rec, room, class, known, stay, lastCO, res)
+	var candidates []int64
+	if known && dec.NotPosted != NotOutgoing {
+		if candidates, err = ambiguousStay(tx, room, rec, stay); err != nil {
+			return rc, err
+		}
+	}
+	if candidates != nil && (dec.Post || dec.NotPosted == VacantRoom || dec.NotPosted == AfterCheckOut) {
+		// The PBX's clock cannot tell which side of the check-in or
+		// check-out the call was: a person decides (docs/tariffs.md).
+		dec.Post, dec.Late, dec.NotPosted = false, false, StayAmbiguous
+		dec.Flags = append(slices.DeleteFunc(dec.Flags, func(f string) bool {
+			return f == "vacant-room" || f == "after-checkout" || f == "late-charge"
+		}), FlagStayAmbiguous)
+	}
 	if rateErr != nil {
 		dec.Post, dec.NotPosted = false, "cannot rate: "+rateErr.Error()
 		dec.Flags = append(dec.Flags, "unrateable")
@@ -237,7 +256,7 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 		if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.flagged", Topic: b.Topics.Event("pbx", device, "hotel.pbx.call.flagged"),
 			Source: source, Subject: subject, IdemKey: idemkey, Stable: stable, Time: start,
 			Data: Flagged{Device: device, JournalID: journalID, Room: room, Extension: rec.Extension, Flags: dec.Flags, Posted: dec.Post,
-				NotPosted: dec.NotPosted, Class: rc.Class, Destination: rc.Destination, Dialed: b.MaskDialed(rec.Dialed), Start: start,
+				NotPosted: dec.NotPosted, Candidates: candidates, Class: rc.Class, Destination: rc.Destination, Dialed: b.MaskDialed(rec.Dialed), Start: start,
 				DurationS: rec.DurationS, Amount: rc.Price, Currency: rc.Currency}}); err != nil {
 			return rc, err
 		}
@@ -261,6 +280,31 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 		return rc, err
 	}
 	return rc, nil
+}
+
+// ambiguousStay: when the PBX prints its times to the minute, the call
+// really started anywhere in [Start, Start+resolution). If the room's stay
+// at the end of that window is not the one at its start (a check-in or a
+// check-out inside it), the call's stay is ambiguous: the candidate stays'
+// ids (0: vacant) are returned; nil when the stay is certain.
+func ambiguousStay(tx *store.Tx, room string, rec events.CallRecord, stay *stays.Stay) ([]int64, error) {
+	if rec.TimeResolutionS <= 0 {
+		return nil, nil
+	}
+	late, _, err := stays.At(tx, room, rec.Start.Add(time.Duration(rec.TimeResolutionS)*time.Second-time.Nanosecond))
+	if err != nil {
+		return nil, err
+	}
+	id := func(s *stays.Stay) int64 {
+		if s == nil {
+			return 0
+		}
+		return s.ID
+	}
+	if id(stay) == id(late) {
+		return nil, nil
+	}
+	return []int64{id(stay), id(late)}, nil
 }
 
 // ledgerRating is a rated call as the ledger stores it (rated: its JSON).

@@ -8,8 +8,15 @@ import (
 	"switchboard/internal/rating"
 )
 
-// FlagEmergency marks a call to an emergency number in the flagged calls.
-const FlagEmergency = "emergency"
+// Flags of the calls for the night audit.
+const (
+	// FlagEmergency: a call to an emergency number.
+	FlagEmergency = "emergency"
+	// FlagStayAmbiguous: the PBX's clock reads to the minute and a check-in
+	// or check-out falls in the call's minute: which stay it belongs to is
+	// for a person to decide.
+	FlagStayAmbiguous = "stay-ambiguous"
+)
 
 // Why a call is not posted.
 const (
@@ -19,6 +26,7 @@ const (
 	VacantRoom       = "room vacant at the time of the call"
 	AfterCheckOut    = "made after the guest checked out"
 	NothingToCharge  = "nothing to charge"
+	StayAmbiguous    = "the PBX prints the time to the minute and the guest checked in or out in that minute: decide which stay it belongs to"
 )
 
 // Decision is what happens to a rated call.
