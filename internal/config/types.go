@@ -92,8 +92,10 @@ type Billing struct {
 	BusinessTariff string `yaml:"business_tariff"`
 	// Numbering overrides the tariff's dialing plan for this site.
 	Numbering Numbering `yaml:"numbering"`
-	// MaskDialed keeps this many leading digits of a dialed number in the
-	// events (the rest become *); 0 keeps every digit.
+	// MaskDialed keeps this many digits of a dialed number, after the
+	// trunk access code, in every published event (call.recorded with its
+	// raw line, charged, flagged, fax numbers; the rest become *); 0 keeps
+	// every digit. The journal and the ledger keep the whole number.
 	MaskDialed int `yaml:"mask_dialed"`
 	// PBXCost: trust | ignore | compare (default: the plan's policy).
 	PBXCost string `yaml:"pbx_cost"`

@@ -170,13 +170,49 @@ func (b *Biller) rate(rec events.CallRecord, lines bool) (RatedCall, *rating.Res
 	return rc, &res, nil
 }
 
-// Mask hides the trailing digits of a dialed number (privacy: reports and
-// events need the destination, not the guest's contact's whole number).
+// MaskDialed hides the trailing digits of a dialed number (privacy: reports
+// and events need the destination, not the guest's contact's whole number).
+// billing.mask_dialed digits are kept after the trunk access code, which
+// says nothing of the destination: "9 0139 1234 5678" with 7 keeps
+// 9 0139123.
 func (b *Biller) MaskDialed(d string) string {
-	if b.Mask <= 0 || len(d) <= b.Mask {
+	if b.Mask <= 0 {
 		return d
 	}
-	return d[:b.Mask] + strings.Repeat("*", len(d)-b.Mask)
+	access := ""
+	if b.Engine != nil {
+		for _, a := range b.Engine.Tariff.Site().TrunkAccess {
+			if len(a) > len(access) && len(d) > len(a) && strings.HasPrefix(d, a) {
+				access = a
+			}
+		}
+	}
+	if len(d)-len(access) <= b.Mask {
+		return d
+	}
+	keep := len(access) + b.Mask
+	return d[:keep] + strings.Repeat("*", len(d)-keep)
+}
+
+// MaskRecord is a call record as it may be published: its dialed number
+// masked (billing.mask_dialed), in the record's raw text too; when the raw
+// text does not show the number as read, the raw text is withheld (the
+// journal keeps it whole).
+func (b *Biller) MaskRecord(rec events.CallRecord) events.CallRecord {
+	if b.Mask <= 0 || rec.Dialed == "" {
+		return rec
+	}
+	masked := b.MaskDialed(rec.Dialed)
+	if masked == rec.Dialed {
+		return rec
+	}
+	if strings.Contains(rec.Raw, rec.Dialed) {
+		rec.Raw = strings.Replace(rec.Raw, rec.Dialed, masked, 1)
+	} else {
+		rec.Raw = "(withheld: billing.mask_dialed; the journal keeps the line)"
+	}
+	rec.Dialed = masked
+	return rec
 }
 
 // Bill rates and posts one newly recorded call inside tx: the ledger row

@@ -60,7 +60,7 @@ func (d *Desk) PostCall(tx *store.Tx, r desk.Record, rec events.CallRecord) (des
 		at = rec.Start
 	}
 	ev := desk.Event{Domain: "pbx", Device: r.Device.ID, Type: "hotel.pbx.call.recorded", IdemKey: key, Stable: stableKey(r), Time: at,
-		Data: events.CallRecorded{Device: r.Device.ID, JournalID: r.FrameID, CallRecord: rec}}
+		Data: events.CallRecorded{Device: r.Device.ID, JournalID: r.FrameID, CallRecord: d.billing().MaskRecord(rec)}}
 	if rec.Extension != "" {
 		ev.Subject = "extension/" + rec.Extension
 	}
