@@ -61,8 +61,24 @@ func (b *Broker) Addr() string { return b.tcp.Address() }
 // URL is the client URL of the broker.
 func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 
-// Close stops the broker and disconnects its clients.
-func (b *Broker) Close() error { return b.srv.Close() }
+// Close stops the broker and disconnects its clients. mochi v2.7.9's own
+// sweep reads its client list under a read lock taken twice
+// (Clients.GetByListener calls Len): a client whose session ends at that
+// moment waits for the write lock (Clients.Delete), which blocks the second
+// read lock, and the broker never stops (seen when a back office's session
+// ended as the gateway stopped). So the listener stops accepting first,
+// without mochi's sweep, the clients are told the server is shutting down
+// (MQTT 5 §3.14.2.1, reason 0x8B) one by one, and only then mochi closes
+// what is left, its sweep no longer run.
+func (b *Broker) Close() error {
+	b.tcp.Close(func(string) {})
+	for _, cl := range b.srv.Clients.GetAll() {
+		if !cl.Closed() {
+			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
+	return b.srv.Close()
+}
 
 type authHook struct {
 	mqtt.HookBase
