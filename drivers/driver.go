@@ -94,6 +94,18 @@ type Sink interface {
 	LinkState(s events.DeviceState)
 }
 
+// Committer is a Sink that journals a read's frames and delivers what the
+// driver made of them in one transaction: one commit (one fsync) a read
+// instead of two. The frames are journaled first inside it, so a failure
+// to read them is still a frame kept (as unparsed), never a frame lost.
+// interpret is called inside the transaction with the frames' journal ids
+// (again if the transaction is retried); it must only parse. With keepTail
+// the tail (the start of a record still being received) is kept in the
+// same transaction (TailKeeper).
+type Committer interface {
+	Commit(ctx context.Context, dir Direction, frames []Frame, tail []byte, keepTail bool, at time.Time, interpret func(ids []int64) []Result) error
+}
+
 // TailKeeper is a Sink that also keeps the start of a record still being
 // received (the bytes after the last complete frame), so that a kill -9 or
 // a power cut in the middle of a record loses nothing already read from the

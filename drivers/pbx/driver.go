@@ -221,6 +221,24 @@ func (d *Driver) drain(ctx context.Context, rs *readState) error {
 	for i, f := range frames {
 		jf[i] = drivers.Frame{Data: f.Data, Key: rs.seen.key(f.Data)}
 	}
+	if c, ok := d.sink.(drivers.Committer); ok {
+		// One commit a read: the frames, the tail, the calls and their
+		// events (docs/performance.md: one fsync instead of two).
+		interpret := func(ids []int64) []drivers.Result {
+			results := make([]drivers.Result, len(frames))
+			for i, f := range frames {
+				results[i] = d.interpret(f, ids[i], jf[i].Key, at)
+			}
+			return results
+		}
+		if err := retry(ctx, d.log, "commit", func() error {
+			return c.Commit(ctx, drivers.FromDevice, jf, tail, d.keeper != nil, at, interpret)
+		}); err != nil {
+			return err
+		}
+		rs.kept = tail
+		return nil
+	}
 	var ids []int64
 	if err := retry(ctx, d.log, "journal", func() (err error) {
 		if d.keeper != nil {

@@ -11,6 +11,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/store"
 	"switchboard/internal/transport"
+	"switchboard/internal/unparsed"
 )
 
 // domainOf is the topic domain of a driver's devices (the registry's).
@@ -53,7 +54,15 @@ func (o opener) String() string { return o.endpoint }
 func (g *Gateway) startDevices(ctx context.Context) {
 	var sinks []*deviceSink
 	// A minute of noise that no later frame closes is summed up here.
-	defer func() { g.Worker(func(ctx context.Context) { flushNoise(ctx, sinks, g.tuning.Noise.Window) }) }()
+	defer func() {
+		g.Worker(func(ctx context.Context) {
+			unparsed.Sweep(ctx, g.tuning.Noise.Window, func() {
+				for _, s := range sinks {
+					s.flushNoise(ctx)
+				}
+			})
+		})
+	}()
 	for _, d := range g.cfg.Devices {
 		d := d
 		sink := g.newSink(d)

@@ -98,17 +98,45 @@ func (s *deviceSink) LinkState(st events.DeviceState) {
 
 // Deliver commits every result and its events in one transaction.
 func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) error {
+	return s.commit(ctx, func(*store.Tx) ([]drivers.Result, error) { return results, nil })
+}
+
+// Commit journals a read's frames and delivers what the driver made of
+// them in one transaction (drivers.Committer).
+func (s *deviceSink) Commit(ctx context.Context, dir drivers.Direction, frames []drivers.Frame, tail []byte, keepTail bool, at time.Time,
+	interpret func(ids []int64) []drivers.Result) error {
+	return s.commit(ctx, func(tx *store.Tx) ([]drivers.Result, error) {
+		ids, err := tx.AppendFrames(s.device, s.profile, string(dir), at, newFrames(frames))
+		if err != nil {
+			return nil, err
+		}
+		if keepTail {
+			if err := tx.KeepTail(s.device, at, tail); err != nil {
+				return nil, err
+			}
+		}
+		return interpret(ids), nil
+	})
+}
+
+// commit applies the results results gives in one transaction.
+func (s *deviceSink) commit(ctx context.Context, results func(tx *store.Tx) ([]drivers.Result, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	health, noise := s.health, s.noise
 	var alerts []store.Event
-	outcomes := make([]desk.Outcome, len(results))
+	var outcomes []desk.Outcome
+	var rs []drivers.Result
 	at := s.g.Now()
-	err := s.g.st.InTx(ctx, func(tx *store.Tx) error {
+	err := s.g.st.InTx(ctx, func(tx *store.Tx) (err error) {
 		alerts = alerts[:0]
 		// A retried transaction starts from the same windows.
 		s.health, s.noise = health, noise
-		for i, r := range results {
+		if rs, err = results(tx); err != nil {
+			return err
+		}
+		outcomes = make([]desk.Outcome, len(rs))
+		for i, r := range rs {
 			out, err := s.deliverOne(tx, r, at)
 			if err != nil {
 				return fmt.Errorf("journal frame %d: %w", r.FrameID, err)
@@ -139,7 +167,7 @@ func (s *deviceSink) Deliver(ctx context.Context, results []drivers.Result) erro
 	}
 	s.g.notify()
 	if s.seen != nil {
-		for i, r := range results {
+		for i, r := range rs {
 			s.seen(r, outcomes[i].Status, outcomes[i].Note)
 		}
 	}
@@ -187,27 +215,6 @@ func (s *deviceSink) publishSummary(tx *store.Tx, sum unparsed.Summary) error {
 		Subject: fmt.Sprintf("journal/%d", sum.SampleID), IdemKey: fmt.Sprintf("%s/journal/%d-%d", s.device, sum.FirstID, sum.LastID),
 		Data: sum.Event(s.device, s.profile, raw, s.g.loc)})
 	return err
-}
-
-// flushNoise publishes, every few seconds, the summaries of the devices'
-// windows of noise that are over.
-func flushNoise(ctx context.Context, sinks []*deviceSink, window time.Duration) {
-	every := 5 * time.Second
-	if window > 0 && window/2 < every {
-		every = window / 2
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			for _, s := range sinks {
-				s.flushNoise(ctx)
-			}
-		}
-	}
 }
 
 // flushNoise publishes the summary of a window of noise that is over (no

@@ -62,11 +62,7 @@ const tailNS = "tail"
 // same transaction.
 func (s *Store) AppendFramesTail(ctx context.Context, device, profile, dir string, received time.Time, frames []NewFrame, tail []byte) ([]int64, error) {
 	return s.appendFrames(ctx, device, profile, dir, received, frames, func(tx *Tx) error {
-		if len(tail) == 0 {
-			return tx.Delete(tailNS, device)
-		}
-		v := binary.BigEndian.AppendUint64(nil, uint64(nanos(received)))
-		return tx.Put(tailNS, device, append(v, tail...))
+		return tx.KeepTail(device, received, tail)
 	})
 }
 
@@ -82,21 +78,10 @@ func (s *Store) KeptTail(ctx context.Context, device string) ([]byte, time.Time,
 }
 
 func (s *Store) appendFrames(ctx context.Context, device, profile, dir string, received time.Time, frames []NewFrame, also func(*Tx) error) ([]int64, error) {
-	ids := make([]int64, 0, len(frames))
-	err := s.InTx(ctx, func(tx *Tx) error {
-		ids = ids[:0]
-		for _, f := range frames {
-			res, err := tx.tx.ExecContext(ctx,
-				`INSERT INTO journal(device, dir, received, raw, key, profile) VALUES(?,?,?,?,?,?)`,
-				device, dir, nanos(received), f.Raw, f.Key, profile)
-			if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
+	var ids []int64
+	err := s.InTx(ctx, func(tx *Tx) (err error) {
+		if ids, err = tx.AppendFrames(device, profile, dir, received, frames); err != nil {
+			return err
 		}
 		if also != nil {
 			return also(tx)
@@ -107,6 +92,36 @@ func (s *Store) appendFrames(ctx context.Context, device, profile, dir string, r
 		return nil, fmt.Errorf("journal %s: %w", device, err)
 	}
 	return ids, nil
+}
+
+// AppendFrames journals frames in tx: with what is made of them, in one
+// commit.
+func (t *Tx) AppendFrames(device, profile, dir string, received time.Time, frames []NewFrame) ([]int64, error) {
+	ids := make([]int64, 0, len(frames))
+	for _, f := range frames {
+		res, err := t.tx.ExecContext(t.ctx,
+			`INSERT INTO journal(device, dir, received, raw, key, profile) VALUES(?,?,?,?,?,?)`,
+			device, dir, nanos(received), f.Raw, f.Key, profile)
+		if err != nil {
+			return nil, fmt.Errorf("journal %s: %w", device, err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("journal %s: %w", device, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// KeepTail keeps in tx the start of the record a device is sending (none:
+// tail empty) and when its last byte arrived.
+func (t *Tx) KeepTail(device string, received time.Time, tail []byte) error {
+	if len(tail) == 0 {
+		return t.Delete(tailNS, device)
+	}
+	v := binary.BigEndian.AppendUint64(nil, uint64(nanos(received)))
+	return t.Put(tailNS, device, append(v, tail...))
 }
 
 // FrameRaw is a journaled frame's bytes (nil when there is no such frame).

@@ -13,6 +13,7 @@
 package unparsed
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -92,6 +93,25 @@ func (c *Coalescer) Due(now time.Time) Summary {
 	s := c.close()
 	c.start = time.Time{}
 	return s
+}
+
+// Sweep calls flush every few seconds, at least twice a window (a minute
+// of noise that no later frame closes is summed up by it), until ctx ends.
+func Sweep(ctx context.Context, window time.Duration, flush func()) {
+	every := 5 * time.Second
+	if window > 0 && window/2 < every {
+		every = window / 2
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			flush()
+		}
+	}
 }
 
 func (c *Coalescer) close() Summary {
