@@ -282,12 +282,20 @@ func (r *Router) reply(ctx context.Context, cmd Command, status string, cause er
 	if cause != nil {
 		rep.Reason, rep.Field = failure(cause)
 	}
+	key := cmd.ID + "/" + status
+	if row == nil {
+		// An outcome not recorded (a command too malformed to log): its
+		// reply is this arrival's, or the same bad payload sent again (or
+		// its id sent again, well formed) would find the key taken and get
+		// no reply at all.
+		key += fmt.Sprintf("/unrecorded-%d", cmd.Received.UnixNano())
+	}
 	ev := store.Event{
 		Type:    "hotel.command." + status,
 		Topic:   r.topics.Reply(cmd.Domain, cmd.Device, cmd.Client),
 		Source:  r.topics.Source(cmd.Domain, cmd.Device),
 		Subject: "command/" + cmd.ID,
-		IdemKey: cmd.ID + "/" + status,
+		IdemKey: key,
 		Data:    rep,
 	}
 	err := r.emit(ctx, ev, func(tx *store.Tx) error {

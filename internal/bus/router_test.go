@@ -1,0 +1,101 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+)
+
+// failing refuses every command it validates.
+type failing struct{}
+
+func (failing) Validate(*Command) error {
+	return &FieldError{Field: "data.room", Problem: "no such room"}
+}
+func (failing) Execute(context.Context, *Command) (any, error) {
+	return nil, errors.New("not reached")
+}
+
+// TestEveryCommandGetsAReply: whatever came before, a command that reaches
+// the gateway gets a reply: the same unreadable payload twice (two
+// replies), and a command id seen before (its recorded outcome again).
+func TestEveryCommandGetsAReply(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
+	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
+		return st.InTx(ctx, func(tx *store.Tx) error {
+			if fn != nil {
+				if err := fn(tx); err != nil {
+					return err
+				}
+			}
+			_, _, err := tx.Enqueue(ev)
+			return err
+		})
+	}
+	r := NewRouter(topics, st, emit, nil)
+	r.Handle("pbx", "dnd.set", failing{})
+	topic := topics.Command("pbx", "pbx1", "dnd.set")
+	send := func(payload string) { r.handle(ctx, Message{Topic: topic, Payload: []byte(payload)}) }
+	replies := func() []Reply {
+		rows, err := st.Pending(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Reply
+		for _, row := range rows {
+			var env events.Envelope
+			var rep Reply
+			if json.Unmarshal(row.Payload, &env) != nil || json.Unmarshal(env.Data, &rep) != nil {
+				t.Fatalf("reply %s", row.Payload)
+			}
+			out = append(out, rep)
+		}
+		return out
+	}
+
+	send(`{"specversion":"1.0"`) // not JSON
+	send(`{"specversion":"1.0"`)
+	if n := len(replies()); n != 2 {
+		t.Fatalf("the same malformed command twice: %d replies, want 2", n)
+	}
+	// c9 first with a wrong type (refused unread: nothing recorded), then
+	// right: it is handled, and its refusal is replied too.
+	send(`{"specversion":"1.0","id":"c9","type":"hotel.pbx.cmd.mwl.set","source":"/frontdesk","replyto":"fd","data":{}}`)
+	send(`{"specversion":"1.0","id":"c9","type":"hotel.pbx.cmd.dnd.set","source":"/frontdesk","replyto":"fd","data":{}}`)
+	if got := replies(); len(got) != 4 || got[3].CommandID != "c9" || got[3].Reason == got[2].Reason {
+		t.Fatalf("c9 malformed then well formed: %+v", got)
+	}
+	bad := `{"specversion":"1.0","id":"c7","type":"hotel.pbx.cmd.dnd.set","source":"/frontdesk","replyto":"fd","data":"not an object"}` // read, refused
+	good := `{"specversion":"1.0","id":"c7","type":"hotel.pbx.cmd.dnd.set","source":"/frontdesk","replyto":"fd","data":{"room":"1203","on":true}}`
+	send(bad)
+	send(good)
+	send(good)
+	got := replies()
+	got = got[4:]
+	if len(got) != 3 {
+		t.Fatalf("%d c7 replies, want 3: %+v", len(got), got)
+	}
+	for i, rep := range got {
+		if rep.CommandID != "c7" || rep.Status != store.CommandFailed {
+			t.Errorf("c7 reply %d: %+v", i+1, rep)
+		}
+	}
+	// The first c7 was read and refused (its data), so it is the recorded
+	// outcome every later c7 gets again.
+	for _, rep := range got {
+		if rep.Reason != got[0].Reason || rep.Reason == "" {
+			t.Errorf("c7 replies differ: %+v", got)
+		}
+	}
+}
