@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -118,4 +119,59 @@ func Validate(payload []byte) error {
 		return fmt.Errorf("%s data: %w", env.Type, err)
 	}
 	return nil
+}
+
+// TooLong names the first string of a command's data that is longer than
+// its schema's maxLength ("" when none is): every string of every command
+// is bounded, and the gateway refuses an oversized one before it stores
+// anything. Only the lengths are checked here; each command's handler
+// checks the meaning of its fields and says what is wrong in its terms.
+// A type without a schema has nothing to check.
+func TooLong(commandType string, data []byte) (field string, max int, err error) {
+	once.Do(load)
+	if loadErr != nil {
+		return "", 0, loadErr
+	}
+	s := compiled["urn:switchboard:schema:"+commandType+":v1"]
+	if s == nil || len(data) == 0 {
+		return "", 0, nil
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return "", 0, nil // the handler says what is wrong with it
+	}
+	field, max = tooLong(s, doc, "data")
+	return field, max, nil
+}
+
+func tooLong(s *jsonschema.Schema, v any, at string) (string, int) {
+	if s == nil {
+		return "", 0
+	}
+	if s.Ref != nil {
+		return tooLong(s.Ref, v, at)
+	}
+	switch x := v.(type) {
+	case string:
+		if s.MaxLength != nil && utf8.RuneCountInString(x) > *s.MaxLength {
+			return at, *s.MaxLength
+		}
+	case map[string]any:
+		for k, pv := range x {
+			if ps := s.Properties[k]; ps != nil {
+				if f, n := tooLong(ps, pv, at+"."+k); f != "" {
+					return f, n
+				}
+			}
+		}
+	case []any:
+		if s.Items2020 != nil {
+			for i, iv := range x {
+				if f, n := tooLong(s.Items2020, iv, fmt.Sprintf("%s[%d]", at, i)); f != "" {
+					return f, n
+				}
+			}
+		}
+	}
+	return "", 0
 }

@@ -1,8 +1,11 @@
 package schemas
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestEverySchemaCompiles(t *testing.T) {
@@ -31,5 +34,37 @@ func TestValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want mention of %q", name, err, tc.want)
 		}
+	}
+}
+
+// TestEveryCommandStringBounded: every string of every command has a
+// maxLength (TooLong refuses an oversized one before anything is stored).
+func TestEveryCommandStringBounded(t *testing.T) {
+	for _, typ := range Types() {
+		if !strings.Contains(typ, ".cmd.") {
+			continue
+		}
+		var walk func(s *jsonschema.Schema, at string)
+		walk = func(s *jsonschema.Schema, at string) {
+			if s == nil {
+				return
+			}
+			if s.Types != nil && slices.Contains(s.Types.ToStrings(), "string") && s.MaxLength == nil {
+				t.Errorf("%s: %s is a string without maxLength", typ, at)
+			}
+			for k, p := range s.Properties {
+				walk(p, at+"."+k)
+			}
+			walk(s.Items2020, at+"[]")
+			walk(s.Ref, at)
+		}
+		walk(compiled["urn:switchboard:schema:"+typ+":v1"], "data")
+	}
+	field, max, err := TooLong("hotel.pbx.cmd.guest.checkin", []byte(`{"room":"1203","name":"`+strings.Repeat("x", 101)+`"}`))
+	if err != nil || field != "data.name" || max != 100 {
+		t.Errorf("TooLong = %q %d %v", field, max, err)
+	}
+	if field, _, _ := TooLong("hotel.pbx.cmd.guest.checkin", []byte(`{"room":"1203","name":"王小明"}`)); field != "" {
+		t.Errorf("a short name refused: %s", field)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"switchboard/internal/events"
 	"switchboard/internal/store"
+	"switchboard/schemas"
 )
 
 // Command is one validated command envelope addressed to a device.
@@ -210,6 +211,16 @@ func (r *Router) handle(ctx context.Context, m Message) {
 		r.log.Warn("malformed command refused", "topic", m.Topic, "err", err)
 		return
 	}
+	if field, max, err := schemas.TooLong(cmd.Type, cmd.Data); err != nil || field != "" {
+		// Every string of every command is bounded by its schema: an
+		// oversized one is refused before anything is stored or handled.
+		if err == nil {
+			err = &FieldError{Field: field, Problem: fmt.Sprintf("longer than %d characters", max)}
+		}
+		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
+		r.log.Warn("oversized command refused", "id", cmd.ID, "field", field)
+		return
+	}
 	var prev store.CommandRow
 	var seen bool
 	if err := r.st.InTx(ctx, func(tx *store.Tx) error {
@@ -344,6 +355,9 @@ func (r *Router) republish(ctx context.Context, cmd Command, prev store.CommandR
 // decodeCommand reads a CloudEvents command envelope, naming the first field
 // that is wrong. The returned Command carries whatever could be read, so a
 // refusal can still reach the requester.
+// maxIDLength bounds a command id (it is stored, and echoed in replies).
+const maxIDLength = 200
+
 func decodeCommand(payload []byte, domain, device, name string) (Command, error) {
 	c := Command{Domain: domain, Device: device, Name: name}
 	var env events.Envelope
@@ -354,13 +368,16 @@ func decodeCommand(payload []byte, domain, device, name string) (Command, error)
 			if s, ok := loose["replyto"].(string); ok && validLevel(s) {
 				c.Client = s
 			}
-			if s, ok := loose["id"].(string); ok {
+			if s, ok := loose["id"].(string); ok && len(s) <= maxIDLength {
 				c.ID = s
 			}
 		}
 		return c, &FieldError{Field: "payload", Problem: "not a CloudEvents JSON object: " + err.Error()}
 	}
 	c.ID, c.Type, c.Deadline, c.Data = env.ID, env.Type, env.Deadline, env.Data
+	if len(c.ID) > maxIDLength {
+		c.ID = "" // never echoed back: the refusal gets an id of its own
+	}
 	if validLevel(env.ReplyTo) {
 		c.Client = env.ReplyTo
 	}
@@ -373,8 +390,8 @@ func decodeCommand(payload []byte, domain, device, name string) (Command, error)
 		return c, &FieldError{Field: "specversion", Problem: fmt.Sprintf("%q, want %q", env.SpecVersion, events.SpecVersion)}
 	case env.ID == "":
 		return c, &FieldError{Field: "id", Problem: "required"}
-	case len(env.ID) > 200:
-		return c, &FieldError{Field: "id", Problem: "longer than 200 characters"}
+	case len(env.ID) > maxIDLength:
+		return c, &FieldError{Field: "id", Problem: fmt.Sprintf("%d bytes, longer than %d", len(env.ID), maxIDLength)}
 	case env.Source == "":
 		return c, &FieldError{Field: "source", Problem: "required"}
 	case env.Type != "hotel."+domain+".cmd."+name:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"switchboard/internal/events"
@@ -19,6 +20,15 @@ func (failing) Validate(*Command) error {
 }
 func (failing) Execute(context.Context, *Command) (any, error) {
 	return nil, errors.New("not reached")
+}
+
+// recording notes whether it was asked anything.
+type recording struct{ called bool }
+
+func (h *recording) Validate(*Command) error { h.called = true; return nil }
+func (h *recording) Execute(context.Context, *Command) (any, error) {
+	h.called = true
+	return nil, nil
 }
 
 // TestEveryCommandGetsAReply: whatever came before, a command that reaches
@@ -97,5 +107,54 @@ func TestEveryCommandGetsAReply(t *testing.T) {
 		if rep.Reason != got[0].Reason || rep.Reason == "" {
 			t.Errorf("c7 replies differ: %+v", got)
 		}
+	}
+}
+
+// TestOversizedCommandsRefused: a 1 MiB guest name and a 5 MiB command id
+// are refused before anything is stored, with a reply that does not echo
+// them.
+func TestOversizedCommandsRefused(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
+	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
+		return st.InTx(ctx, func(tx *store.Tx) error {
+			if fn != nil {
+				if err := fn(tx); err != nil {
+					return err
+				}
+			}
+			_, _, err := tx.Enqueue(ev)
+			return err
+		})
+	}
+	r := NewRouter(topics, st, emit, nil)
+	h := &recording{}
+	r.Handle("pbx", "guest.checkin", h)
+	name := strings.Repeat("王", 1<<20/3)
+	r.handle(ctx, Message{Topic: topics.Command("pbx", "pbx1", "guest.checkin"),
+		Payload: []byte(`{"specversion":"1.0","id":"big1","type":"hotel.pbx.cmd.guest.checkin","source":"/fd","replyto":"fd","data":{"room":"1203","name":"` + name + `"}}`)})
+	r.handle(ctx, Message{Topic: topics.Command("pbx", "pbx1", "guest.checkin"),
+		Payload: []byte(`{"specversion":"1.0","id":"` + strings.Repeat("x", 5<<20) + `","type":"hotel.pbx.cmd.guest.checkin","source":"/fd","replyto":"fd","data":{"room":"1203"}}`)})
+	rows, err := st.Pending(ctx, 0, 10)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("%d replies %v", len(rows), err)
+	}
+	for _, row := range rows {
+		if len(row.Payload) > 4096 {
+			t.Errorf("a reply of %d bytes", len(row.Payload))
+		}
+	}
+	if !strings.Contains(string(rows[0].Payload), "data.name") || !strings.Contains(string(rows[1].Payload), `"field":"id"`) {
+		t.Errorf("replies %s | %s", rows[0].Payload, rows[1].Payload)
+	}
+	var logged bool
+	st.InTx(ctx, func(tx *store.Tx) (err error) { _, logged, err = tx.Command("big1"); return err })
+	if h.called || logged {
+		t.Errorf("handled %v, in the command log %v: want neither", h.called, logged)
 	}
 }
