@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"switchboard/internal/events"
 	"switchboard/internal/profile"
@@ -131,6 +132,7 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 	if err := extract(l, s, vals); err != nil {
 		return rec, err
 	}
+	rec.Raw = hidePrivate(rec.Raw, l, vals)
 	var tp timeParts
 	tp.startY, tp.endY = -1, -1
 	for _, a := range l.Set {
@@ -206,6 +208,19 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 		return rec, err
 	}
 	return rec, nil
+}
+
+// hidePrivate hides the values of the layout's private fields (people's
+// names) in the record's raw text, keeping its length so columns still
+// line up: the published record shows a name was there, not whose. The
+// journal keeps the frame whole.
+func hidePrivate(raw string, l *profile.Layout, vals []string) string {
+	for i, f := range l.Fields {
+		if f.Private && len(vals[i]) >= 2 {
+			raw = strings.ReplaceAll(raw, vals[i], strings.Repeat("*", utf8.RuneCountInString(vals[i])))
+		}
+	}
+	return raw
 }
 
 // extract cuts the layout's fields out of s into vals, trimmed of blanks.

@@ -291,7 +291,7 @@ func (c *compiler) overlaps(path string, l *Layout) {
 }
 
 func (c *compiler) field(path string, l *Layout, fd *FieldDoc, index map[string]int) *Field {
-	f := &Field{Name: fd.Name, Required: fd.Required, Group: -1, Index: -1}
+	f := &Field{Name: fd.Name, Required: fd.Required, Private: fd.Private, Group: -1, Index: -1}
 	switch l.Format {
 	case Fixed:
 		if fd.Col < 1 || fd.Width < 1 {

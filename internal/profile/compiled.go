@@ -155,6 +155,7 @@ type Field struct {
 	To       Target
 	Format   *Format
 	Required bool
+	Private  bool // a person's name: hidden in the published raw text
 	When     *Cond
 	Rules    []*Rule
 }

@@ -107,16 +107,19 @@ type LayoutDoc struct {
 
 // FieldDoc is one field of a layout: where it is, and where its value goes.
 type FieldDoc struct {
-	Name     string    `yaml:"name" json:"name"`
-	Col      int       `yaml:"col" json:"col,omitempty"`               // fixed: 1-based first column
-	Width    int       `yaml:"width,omitempty" json:"width,omitempty"` // fixed: number of columns
-	Index    int       `yaml:"index,omitempty" json:"index,omitempty"` // csv: 1-based field number
-	Group    string    `yaml:"group,omitempty" json:"group,omitempty"` // regex: named group
-	To       string    `yaml:"to,omitempty" json:"to,omitempty"`       // target, see Targets
-	Format   string    `yaml:"format" json:"format,omitempty"`
-	Required bool      `yaml:"required,omitempty" json:"required,omitempty"`
-	When     *CondDoc  `yaml:"when,omitempty" json:"when,omitempty"`
-	Rules    []RuleDoc `yaml:"rules,omitempty" json:"rules,omitempty"`
+	Name     string `yaml:"name" json:"name"`
+	Col      int    `yaml:"col" json:"col,omitempty"`               // fixed: 1-based first column
+	Width    int    `yaml:"width,omitempty" json:"width,omitempty"` // fixed: number of columns
+	Index    int    `yaml:"index,omitempty" json:"index,omitempty"` // csv: 1-based field number
+	Group    string `yaml:"group,omitempty" json:"group,omitempty"` // regex: named group
+	To       string `yaml:"to,omitempty" json:"to,omitempty"`       // target, see Targets
+	Format   string `yaml:"format" json:"format,omitempty"`
+	Required bool   `yaml:"required,omitempty" json:"required,omitempty"`
+	// Private: the field holds a person's name (a party's display name):
+	// the record's published raw text shows it as *, the journal keeps it.
+	Private bool      `yaml:"private,omitempty" json:"private,omitempty"`
+	When    *CondDoc  `yaml:"when,omitempty" json:"when,omitempty"`
+	Rules   []RuleDoc `yaml:"rules,omitempty" json:"rules,omitempty"`
 }
 
 // CondDoc is a test on a value: the field's own value, another field's
