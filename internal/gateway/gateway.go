@@ -155,29 +155,21 @@ func (g *Gateway) openBus() error {
 		x := g.cfg.MQTT.External
 		opts = bus.ClientOptions{URLs: x.URLs, Username: x.Username, Password: x.Password, CAFile: x.CA, CertFile: x.Cert, KeyFile: x.Key, ClientID: x.ClientID}
 	default:
-		listen := "127.0.0.1:1883"
-		var users []bus.Credential
-		if e := g.cfg.MQTT.Embedded; e != nil {
-			if e.Listen != "" {
-				listen = e.Listen
-			}
-			for _, u := range e.Users {
-				users = append(users, bus.Credential{Username: u.Username, Password: u.Password})
-			}
-		}
-		br, err := bus.StartBroker(listen, users, g.log)
+		clientID := "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway
+		br, err := bus.StartBroker(bus.ConfigOptions(g.cfg.MQTT.Embedded, g.topics, clientID, bus.LocalSocket(g.cfg.Store.Path), g.log))
 		if err != nil {
-			return fmt.Errorf("mqtt.embedded.listen %s: %w (is another broker or gateway running there?)", listen, err)
+			return fmt.Errorf("mqtt.embedded.listen: %w (is another broker or gateway running there?)", err)
 		}
 		g.broker = br
 		g.log.Info("embedded broker listening", "addr", br.Addr())
 		// The gateway talks to its own broker as a client, through the same
-		// code path as to an external one.
+		// code path as to an external one, as the gateway principal.
 		host := br.Addr()
 		if h, p, ok := strings.Cut(host, ":"); ok && (h == "" || h == "0.0.0.0" || h == "::" || h == "[::]") {
 			host = "127.0.0.1:" + p
 		}
-		opts = bus.ClientOptions{URLs: []string{"tcp://" + host}}
+		opts = bus.ClientOptions{URLs: []string{"tcp://" + host}, ClientID: clientID}
+		opts.Username, opts.Password = br.GatewayCredential()
 	}
 	if opts.ClientID == "" {
 		opts.ClientID = "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway

@@ -29,7 +29,7 @@ func startGateway(t *testing.T) (*Gateway, string) {
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", port)}},
+		MQTT:  config.MQTT{Embedded: testBroker(port)},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
@@ -58,7 +58,7 @@ type backOffice struct {
 }
 
 func newBackOffice(t *testing.T, url string) *backOffice {
-	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: "bo", Ordered: true, Log: quiet})
+	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: "bo", Ordered: true, Log: quiet, Username: testBOUser, Password: testBOPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestInterruptedCommandAnsweredAtStart(t *testing.T) {
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(dir, "sb.db")},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:  config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 	}
 	off, err := OpenOffline(context.Background(), cfg, quiet)
 	if err != nil {
