@@ -157,6 +157,19 @@ const gatewayUsername = "switchboard-gateway"
 // process's life.
 func (b *Broker) GatewayCredential() (username, password string) { return b.gwUser, b.gwPass }
 
+// Tap hands fn every message published on topic, with its publisher
+// (Message.From), once the ACL let it through: the gateway learns who
+// acknowledged, which MQTT 3.1.1 does not carry to a subscriber. fn runs on
+// the publisher's connection goroutine, after its PUBACK.
+func (b *Broker) Tap(topic string, fn func(Message)) {
+	b.auth.tapMu.Lock()
+	defer b.auth.tapMu.Unlock()
+	if b.auth.taps == nil {
+		b.auth.taps = map[string]func(Message){}
+	}
+	b.auth.taps[topic] = fn
+}
+
 // Socket is the path of the local unix socket ("" without one).
 func (b *Broker) Socket() string { return b.socket }
 
@@ -188,12 +201,28 @@ type authHook struct {
 	mu       sync.Mutex
 	lastLog  map[string]time.Time
 	refusals map[string]int
+
+	tapMu sync.RWMutex
+	taps  map[string]func(Message) // topic -> tap (Broker.Tap)
 }
 
 func (h *authHook) ID() string { return "switchboard-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck || b == mqtt.OnPacketRead
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck || b == mqtt.OnPacketRead || b == mqtt.OnPublished
+}
+
+// OnPublished hands a message on a tapped topic to its tap, with who
+// published it.
+func (h *authHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	h.tapMu.RLock()
+	fn := h.taps[pk.TopicName]
+	h.tapMu.RUnlock()
+	if fn == nil || cl.Net.Inline {
+		return
+	}
+	fn(Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: pk.FixedHeader.Retain,
+		From: &Principal{Username: string(cl.Properties.Username), Role: h.role(cl), ClientID: cl.ID}})
 }
 
 // role is the role of an authenticated client: its username names it (a

@@ -70,7 +70,7 @@ func (c *consumer) onEvent(m Message) {
 	if next > c.acked {
 		c.acked = next
 		if !c.noAck {
-			c.cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d}`, next))
+			c.cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d,"seqepoch":%q}`, next, env.SeqEpoch))
 		}
 		if next >= c.want {
 			select {
@@ -119,7 +119,7 @@ type rig struct {
 }
 
 // newRig is the gateway's publishing side against a broker at url.
-func newRig(t *testing.T, url string, as login) *rig {
+func newRig(t *testing.T, url string, as login, tap *Broker) *rig {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
 	if err != nil {
@@ -131,12 +131,12 @@ func newRig(t *testing.T, url string, as login) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{st: st, cl: cl, outbox: NewOutbox(st, cl, quiet)}
-	cl.Subscribe(topics.Ack(), func(m Message) {
-		var a struct{ Seq int64 }
-		if json.Unmarshal(m.Payload, &a) == nil {
-			r.outbox.Ack(context.Background(), a.Seq)
-		}
-	})
+	onAck := func(m Message) { r.outbox.HandleAck(context.Background(), m) }
+	if tap != nil {
+		tap.Tap(topics.Ack(), onAck) // the embedded broker says who acknowledged
+	} else {
+		cl.Subscribe(topics.Ack(), onAck)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.outbox.Run(ctx); close(done) }()
@@ -174,7 +174,7 @@ func TestOutboxDrainsInOrderToEmbeddedBroker(t *testing.T) {
 	br, bo := startTestBroker(t, "gw-under-test")
 	c := newConsumer(t, br.URL(), 2000, bo)
 	gwUser, gwPass := br.GatewayCredential()
-	r := newRig(t, br.URL(), login{gwUser, gwPass})
+	r := newRig(t, br.URL(), login{gwUser, gwPass}, br)
 	r.produce(t, 1, 2000)
 	waitAll(t, c, 30*time.Second)
 	deadline := time.Now().Add(5 * time.Second)
@@ -198,7 +198,7 @@ func TestOutboxSurvivesMosquittoOutage(t *testing.T) {
 	}
 	mq := peers.StartMosquitto(t)
 	c := newConsumer(t, mq.URL(), 3000, login{})
-	r := newRig(t, mq.URL(), login{})
+	r := newRig(t, mq.URL(), login{}, nil)
 	r.outbox.RedeliverAfter = 2 * time.Second
 	r.produce(t, 1, 1000)
 	mq.Kill()

@@ -100,6 +100,9 @@ type Status struct {
 	Reason   string             `json:"reason,omitempty"`
 	Outbox   *store.OutboxStats `json:"outbox,omitempty"`
 	SeqEpoch string             `json:"seqepoch,omitempty"`
+	// AcksRefused counts the acks refused since the start (wrong role,
+	// epoch or form, or beyond the last published seq).
+	AcksRefused int64 `json:"acks_refused,omitempty"`
 }
 
 // New opens the store and prepares the MQTT side; Run starts everything.
@@ -191,7 +194,11 @@ func (g *Gateway) openBus() error {
 	g.router.Handle("edge", "ping", pingHandler{g})
 	g.router.Handle("edge", "replay", replayHandler{g})
 	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
-	cl.Subscribe(g.topics.Ack(), g.onAck)
+	if g.broker != nil {
+		g.broker.Tap(g.topics.Ack(), g.onAck) // the embedded broker says who acknowledged
+	} else {
+		cl.Subscribe(g.topics.Ack(), g.onAck)
+	}
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })
 	return nil
 }
@@ -467,6 +474,7 @@ func (g *Gateway) publishStatus(state, reason string) {
 	if st, err := g.st.Stats(ctx); err == nil {
 		s.Outbox = &st
 	}
+	s.AcksRefused = g.outbox.AcksRefused()
 	if err := g.client.Publish(ctx, g.topics.Status(), 1, true, g.statusPayload(s)); err != nil {
 		g.log.Warn("status not published", "err", err)
 	}
@@ -507,38 +515,15 @@ func (g *Gateway) statusLoop(ctx context.Context) {
 	}
 }
 
-// onAck handles "consumed up to seq N" from the back office: {"seq": N,
-// "seqepoch": "..."} or a bare number.
+// onAck hands "consumed up to seq N" to the outbox, which checks, logs and
+// counts it.
 func (g *Gateway) onAck(m bus.Message) {
-	if m.Retained || g.closing.Load() {
+	if g.closing.Load() {
 		// An ack lost at shutdown is sent again by the consumer, or the
 		// events are re-sent and acknowledged again after the restart.
 		return
 	}
-	var a struct {
-		Seq      int64  `json:"seq"`
-		SeqEpoch string `json:"seqepoch"`
-	}
-	if n, err := strconv.ParseInt(strings.TrimSpace(string(m.Payload)), 10, 64); err == nil {
-		a.Seq = n
-	} else if err := json.Unmarshal(m.Payload, &a); err != nil {
-		g.log.Warn("ack ignored: want {\"seq\":N} or a number", "payload", truncate(m.Payload), "err", err)
-		return
-	}
-	if a.SeqEpoch != "" && a.SeqEpoch != g.st.Epoch() {
-		g.log.Warn("ack ignored: it is for another database (seqepoch differs)", "got", a.SeqEpoch, "have", g.st.Epoch())
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := g.outbox.Ack(ctx, a.Seq); err != nil {
-		g.log.Warn("ack not stored", "seq", a.Seq, "err", err)
-	}
-}
-
-func truncate(b []byte) string {
-	if len(b) > 120 {
-		return string(b[:120]) + "..."
-	}
-	return string(b)
+	_ = g.outbox.HandleAck(ctx, m)
 }

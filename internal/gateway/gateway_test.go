@@ -227,11 +227,15 @@ func TestAckMovesCursorAndReplayResends(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// An ack for another database is ignored.
-	bo.cl.PublishAsync(g.topics.Ack(), 1, false, []byte(`{"seq":999,"seqepoch":"other"}`))
-	time.Sleep(200 * time.Millisecond)
+	// An ack for another database, a bare number (the rogue 999999999 of
+	// issue 11) and one beyond the last published seq are refused and
+	// counted.
+	for _, p := range []string{`{"seq":999,"seqepoch":"other"}`, "999999999", fmt.Sprintf(`{"seq":999999999,"seqepoch":%q}`, done.SeqEpoch)} {
+		bo.cl.PublishAsync(g.topics.Ack(), 1, false, []byte(p))
+	}
+	waitUntil(t, "3 acks refused", func() bool { return g.outbox.AcksRefused() == 3 })
 	if st, _ := g.Store().Stats(context.Background()); st.AckedSeq != done.Seq {
-		t.Fatalf("foreign ack applied: %+v", st)
+		t.Fatalf("refused ack applied: %+v", st)
 	}
 	// Replay from 1 publishes seq 1 again.
 	bo.cl.PublishAsync(g.topics.Command("edge", "gw1", "replay"), 1, false, []byte(command("r1", "hotel.edge.cmd.replay", "bo", `{"from":1}`)))
