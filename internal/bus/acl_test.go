@@ -157,3 +157,29 @@ func BenchmarkACL(b *testing.B) {
 		}
 	})
 }
+
+func TestTapFilterMatches(t *testing.T) {
+	for _, tc := range []struct {
+		filter, name string
+		want         bool
+	}{
+		{"hotel/acme/h042/+/+/cmd/+", "hotel/acme/h042/pbx/link1/cmd/wakeup.set", true},
+		{"hotel/acme/h042/+/+/cmd/+", "hotel/acme/h042/pbx/link1/cmd/wakeup.set/x", false},
+		{"hotel/acme/h042/+/+/cmd/+", "hotel/acme/h042/pbx/link1/event/x", false},
+		{"hotel/acme/h042/+/+/cmd/+", "hotel/acme/h042/pbx/cmd/x", false},
+		{"hotel/acme/h042/edge/gw1/ack", "hotel/acme/h042/edge/gw1/ack", true},
+		{"hotel/acme/h042/edge/gw1/ack", "hotel/acme/h042/edge/gw1/ack/x", false},
+		{"hotel/acme/h042/edge/gw1/ack", "hotel/acme/h042/edge/gw1", false},
+		{"hotel/#", "hotel", true}, // # includes the parent level (MQTT 3.1.1 §4.7.1.2)
+		{"hotel/#", "hotel/a/b", true},
+		{"#", "anything/at/all", true},
+		{"a/+", "a/", true},
+		{"a/+", "a", false},
+		{"a/+/c", "a/b/c", true},
+		{"a/b", "a/c", false},
+	} {
+		if got := matches(tc.filter, tc.name); got != tc.want {
+			t.Errorf("matches(%q, %q) = %v, want %v", tc.filter, tc.name, got, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,17 +158,42 @@ const gatewayUsername = "switchboard-gateway"
 // process's life.
 func (b *Broker) GatewayCredential() (username, password string) { return b.gwUser, b.gwPass }
 
-// Tap hands fn every message published on topic, with its publisher
-// (Message.From), once the ACL let it through: the gateway learns who
-// acknowledged, which MQTT 3.1.1 does not carry to a subscriber. fn runs on
-// the publisher's connection goroutine, after its PUBACK.
-func (b *Broker) Tap(topic string, fn func(Message)) {
+// Tap hands fn every message published on a topic that filter matches
+// (MQTT wildcards + and #, MQTT 3.1.1 §4.7.1), with its publisher
+// (Message.From), once the ACL let it through: the gateway learns who sent
+// a command or an ack, which MQTT 3.1.1 does not carry to a subscriber. fn
+// runs on the publisher's connection goroutine, after its PUBACK; one
+// that blocks holds up that publisher only.
+func (b *Broker) Tap(filter string, fn func(Message)) {
 	b.auth.tapMu.Lock()
 	defer b.auth.tapMu.Unlock()
-	if b.auth.taps == nil {
-		b.auth.taps = map[string]func(Message){}
+	b.auth.taps = append(b.auth.taps, tap{filter: filter, fn: fn})
+}
+
+// tap is one Broker.Tap.
+type tap struct {
+	filter string
+	fn     func(Message)
+}
+
+// matches says whether topic name matches filter (MQTT 3.1.1 §4.7.1: +
+// one level, # the rest, including the parent level). It does not
+// allocate: it runs on every publish.
+func matches(filter, name string) bool {
+	for {
+		fl, frest, fmore := strings.Cut(filter, "/")
+		if fl == "#" {
+			return true
+		}
+		nl, nrest, nmore := strings.Cut(name, "/")
+		if fl != "+" && fl != nl {
+			return false
+		}
+		if !fmore || !nmore {
+			return fmore == nmore || (fmore && frest == "#")
+		}
+		filter, name = frest, nrest
 	}
-	b.auth.taps[topic] = fn
 }
 
 // Socket is the path of the local unix socket ("" without one).
@@ -203,7 +229,7 @@ type authHook struct {
 	refusals map[string]int
 
 	tapMu sync.RWMutex
-	taps  map[string]func(Message) // topic -> tap (Broker.Tap)
+	taps  []tap // Broker.Tap
 }
 
 func (h *authHook) ID() string { return "switchboard-auth" }
@@ -212,17 +238,29 @@ func (h *authHook) Provides(b byte) bool {
 	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck || b == mqtt.OnPacketRead || b == mqtt.OnPublished
 }
 
-// OnPublished hands a message on a tapped topic to its tap, with who
+// OnPublished hands a message on a tapped topic to its taps, with who
 // published it.
 func (h *authHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
-	h.tapMu.RLock()
-	fn := h.taps[pk.TopicName]
-	h.tapMu.RUnlock()
-	if fn == nil || cl.Net.Inline {
+	if cl.Net.Inline {
 		return
 	}
-	fn(Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: pk.FixedHeader.Retain,
-		From: &Principal{Username: string(cl.Properties.Username), Role: h.role(cl), ClientID: cl.ID}})
+	h.tapMu.RLock()
+	defer h.tapMu.RUnlock()
+	for _, t := range h.taps {
+		if matches(t.filter, pk.TopicName) {
+			t.fn(Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: pk.FixedHeader.Retain, From: h.principal(cl)})
+		}
+	}
+}
+
+// principal names an authenticated client: its username, "local" on the
+// unix socket, "" when anonymous.
+func (h *authHook) principal(cl *mqtt.Client) *Principal {
+	name := string(cl.Properties.Username)
+	if name == "" && cl.Net.Listener == localListener {
+		name = "local"
+	}
+	return &Principal{Username: name, Role: h.role(cl), ClientID: cl.ID}
 }
 
 // role is the role of an authenticated client: its username names it (a

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"switchboard/internal/bus"
 	"switchboard/internal/events"
+	"switchboard/internal/store"
 )
 
 // Fifteen quick connections with the gateway's own client id (issue 11:
@@ -63,5 +65,33 @@ func TestGatewayClientIDTakeoverRefused(t *testing.T) {
 		if strings.Contains(string(m.Payload), `"fake"`) || strings.Contains(string(m.Payload), "anon-ping") {
 			t.Errorf("an anonymous publish reached the back office: %s %s", m.Topic, fmt.Sprint(string(m.Payload)))
 		}
+	}
+}
+
+// Every command is recorded with the principal it came from, and its
+// replies name it (issue 11: who acted).
+func TestCommandRecordsItsPrincipal(t *testing.T) {
+	g, url := startGateway(t)
+	bo := newBackOffice(t, url)
+	bo.waitOnline(g)
+	bo.cl.PublishAsync(g.topics.Command("edge", "gw1", "ping"), 1, false, []byte(command("who-1", "hotel.edge.cmd.ping", "bo", "{}")))
+	for _, status := range []string{"accepted", "completed"} {
+		env := bo.waitFor(status, func(m bus.Message, env events.Envelope) bool {
+			return env.Type == "hotel.command."+status && strings.Contains(string(env.Data), `"who-1"`)
+		})
+		if !strings.Contains(string(env.Data), `"by":{"principal":"bo","role":"backoffice"}`) {
+			t.Errorf("%s reply does not name its principal: %s", status, env.Data)
+		}
+	}
+	var row store.CommandRow
+	err := g.Store().InTx(context.Background(), func(tx *store.Tx) (err error) {
+		row, _, err = tx.Command("who-1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Principal != "bo" || row.Role != "backoffice" {
+		t.Errorf("command log: principal %q role %q, want bo backoffice", row.Principal, row.Role)
 	}
 }

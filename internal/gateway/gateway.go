@@ -193,10 +193,12 @@ func (g *Gateway) openBus() error {
 	g.retained = bus.NewRetained(g.st, cl, g.log)
 	g.router.Handle("edge", "ping", pingHandler{g})
 	g.router.Handle("edge", "replay", replayHandler{g})
-	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
 	if g.broker != nil {
-		g.broker.Tap(g.topics.Ack(), g.onAck) // the embedded broker says who acknowledged
+		// The embedded broker says who sent each command and ack.
+		g.broker.Tap(g.topics.Commands(), g.router.Deliver)
+		g.broker.Tap(g.topics.Ack(), g.onAck)
 	} else {
+		cl.Subscribe(g.topics.Commands(), g.router.Deliver)
 		cl.Subscribe(g.topics.Ack(), g.onAck)
 	}
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })

@@ -388,6 +388,11 @@ CREATE TABLE fax_email (
 );
 CREATE INDEX fax_email_due ON fax_email(state, next_at);
 `,
+	// 7: who sent each command (issue 11: every act has a principal).
+	7: `
+ALTER TABLE commands ADD COLUMN principal TEXT NOT NULL DEFAULT '';
+ALTER TABLE commands ADD COLUMN role      TEXT NOT NULL DEFAULT '';
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
