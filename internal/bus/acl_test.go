@@ -183,3 +183,14 @@ func TestTapFilterMatches(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTapMatch is what the broker's taps cost every publish: the
+// command filter and the ack topic against an event's topic.
+func BenchmarkTapMatch(b *testing.B) {
+	b.ReportAllocs()
+	name := "hotel/acme/h042/pbx/pbx1/event/call.charged"
+	for b.Loop() {
+		matches(topics.Commands(), name)
+		matches(topics.Ack(), name)
+	}
+}

@@ -71,3 +71,15 @@ func TestHashWithRefusesBadCosts(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVerify is what a connect with a username costs the broker
+// (argon2id with the default costs).
+func BenchmarkVerify(b *testing.B) {
+	h, err := Hash("s3cret")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		Verify(h, "s3cret")
+	}
+}
