@@ -151,7 +151,7 @@ func StartBroker(o BrokerOptions) (*Broker, error) {
 
 // gatewayUsername is the daemon's own principal; a configured user cannot
 // take the name.
-const gatewayUsername = "switchboard-gateway"
+const gatewayUsername = config.GatewayBrokerUser
 
 // GatewayCredential is the username and password of the daemon's own
 // session (role gateway), valid with GatewayClientID only, for this
@@ -230,6 +230,20 @@ type authHook struct {
 
 	tapMu sync.RWMutex
 	taps  []tap // Broker.Tap
+
+	decoyOnce sync.Once
+	decoyHash string
+}
+
+// decoy is a hash of a random password with the default costs, made on
+// the first unknown name.
+func (h *authHook) decoy() string {
+	h.decoyOnce.Do(func() {
+		var pw [16]byte
+		_, _ = rand.Read(pw[:])
+		h.decoyHash, _ = passwd.Hash(hex.EncodeToString(pw[:]))
+	})
+	return h.decoyHash
 }
 
 func (h *authHook) ID() string { return "switchboard-auth" }
@@ -301,8 +315,14 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 		role = h.anonymous
 	default:
 		u, ok := h.users[user]
+		hash := u.PasswordHash
+		if !ok {
+			// An unknown name costs what a wrong password does, so the
+			// time of a refusal does not tell which names exist.
+			hash = h.decoy()
+		}
 		h.verify <- struct{}{}
-		good := ok && passwd.Verify(u.PasswordHash, string(pass))
+		good := passwd.Verify(hash, string(pass)) && ok
 		<-h.verify
 		if !good {
 			h.refused("bad username or password", cl)

@@ -156,13 +156,14 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "broker users: hashes and roles, never a plaintext password",
-			yaml: base + "mqtt:\n  embedded:\n    users:\n      - {username: pms, password: s3cret, role: backoffice}\n      - {username: desk, role: operator}\n      - {username: tv, password_hash: 'sha256:abc', role: readonly}\n      - {username: gw, password_hash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', role: gateway}\n    anonymous: all\n",
+			yaml: base + "mqtt:\n  embedded:\n    users:\n      - {username: pms, password: s3cret, role: backoffice}\n      - {username: desk, role: operator}\n      - {username: tv, password_hash: 'sha256:abc', role: readonly}\n      - {username: gw, password_hash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', role: gateway}\n      - {username: switchboard-gateway, password_hash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', role: backoffice}\n    anonymous: all\n",
 			want: []string{
 				"5: mqtt.embedded.users[0].password: a plaintext password is not kept in the config: write password_hash, made by `switchboard passwd`",
 				"6: mqtt.embedded.users[1].password_hash: required: the argon2id hash `switchboard passwd` prints",
 				"7: mqtt.embedded.users[2].password_hash: not an argon2id PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash) (make one with `switchboard passwd`)",
 				`8: mqtt.embedded.users[3].role: "gateway": want backoffice, operator or readonly`,
-				`9: mqtt.embedded.anonymous: "all": want readonly (loopback clients without a username may read) or none`,
+				`9: mqtt.embedded.users[4].username: "switchboard-gateway" is the daemon's own principal; choose another name`,
+				`10: mqtt.embedded.anonymous: "all": want readonly (loopback clients without a username may read) or none`,
 			},
 		},
 		{

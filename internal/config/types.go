@@ -61,6 +61,9 @@ const (
 	RoleOperator   = "operator"
 	RoleReadonly   = "readonly"
 	AnonymousNone  = "none"
+	// GatewayBrokerUser is the daemon's own principal on its embedded
+	// broker (a per-process credential); no configured user may take it.
+	GatewayBrokerUser = "switchboard-gateway"
 )
 
 // BrokerUser is one principal of the embedded broker.

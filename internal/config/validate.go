@@ -300,6 +300,8 @@ func (c *checker) mqtt(m MQTT) {
 			p := fmt.Sprintf("mqtt.embedded.users[%d]", i)
 			if u.Username == "" {
 				c.add(p+".username", "required")
+			} else if u.Username == GatewayBrokerUser {
+				c.add(p+".username", "%q is the daemon's own principal; choose another name", u.Username)
 			} else if j, dup := seen[u.Username]; dup {
 				c.add(p+".username", "%q is already used by mqtt.embedded.users[%d]", u.Username, j)
 			} else {
