@@ -104,7 +104,7 @@ func noEmptyLevel(s string) bool {
 func (a ACL) edge(t topic) bool { return t.domain == "edge" && t.device == a.gateway }
 
 // Publish says whether role may publish on the topic name; retained is the
-// message's RETAIN flag (MQTT 3.1.1 §3.3.1.3): only the gateway retains,
+// message's RETAIN flag (MQTT 5 §3.3.1.3, 3.1.1 §3.3.1.3): only the gateway retains,
 // and only its state and status.
 func (a ACL) Publish(role Role, name string, retained bool) bool {
 	t, ok := a.split(name)
@@ -140,7 +140,7 @@ func (a ACL) Publish(role Role, name string, retained bool) bool {
 // Subscribe says whether role may subscribe to filter, or receive a message
 // published on a topic name (the broker asks both ways). Every role reads
 // its own property and nothing else: a filter must name the property's
-// levels literally (no wildcard in hotel/{group}/{property}, MQTT 3.1.1
+// levels literally (no wildcard in hotel/{group}/{property}, MQTT 5
 // §4.7.1), so `#` or `hotel/+/...` is refused. A shared subscription
 // ($share/{name}/{filter}, MQTT 5 §4.8.2) is judged by its filter.
 func (a ACL) Subscribe(role Role, filter string) bool {

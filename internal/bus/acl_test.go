@@ -170,7 +170,7 @@ func TestTapFilterMatches(t *testing.T) {
 		{"hotel/acme/h042/edge/gw1/ack", "hotel/acme/h042/edge/gw1/ack", true},
 		{"hotel/acme/h042/edge/gw1/ack", "hotel/acme/h042/edge/gw1/ack/x", false},
 		{"hotel/acme/h042/edge/gw1/ack", "hotel/acme/h042/edge/gw1", false},
-		{"hotel/#", "hotel", true}, // # includes the parent level (MQTT 3.1.1 §4.7.1.2)
+		{"hotel/#", "hotel", true}, // # includes the parent level (MQTT 5 §4.7.1.2)
 		{"hotel/#", "hotel/a/b", true},
 		{"#", "anything/at/all", true},
 		{"a/+", "a/", true},

@@ -50,8 +50,8 @@ type BrokerOptions struct {
 	Anonymous Role
 	// GatewayClientID is the client id of the daemon's own session: only
 	// the daemon's per-process credential may use it, so no client can
-	// take its session over (MQTT 3.1.1 §3.1.4: a new connection with a
-	// client id in use disconnects the existing one).
+	// take its session over (MQTT 5 §3.1.4, 3.1.1 §3.1.4: a new connection
+	// with a client id in use disconnects the existing one).
 	GatewayClientID string
 	// Socket, when set, is a unix socket (mode 0660) whose clients act
 	// without a username as the local principal, role backoffice: the CLI
@@ -159,7 +159,7 @@ const gatewayUsername = config.GatewayBrokerUser
 func (b *Broker) GatewayCredential() (username, password string) { return b.gwUser, b.gwPass }
 
 // Tap hands fn every message published on a topic that filter matches
-// (MQTT wildcards + and #, MQTT 3.1.1 §4.7.1), with its publisher
+// (MQTT wildcards + and #, MQTT 5 §4.7.1), with its publisher
 // (Message.From), once the ACL let it through: the gateway learns who sent
 // a command or an ack, which MQTT 3.1.1 does not carry to a subscriber. fn
 // runs on the publisher's connection goroutine, after its PUBACK; one
@@ -176,7 +176,7 @@ type tap struct {
 	fn     func(Message)
 }
 
-// matches says whether topic name matches filter (MQTT 3.1.1 §4.7.1: +
+// matches says whether topic name matches filter (MQTT 5 §4.7.1: +
 // one level, # the rest, including the parent level). It does not
 // allocate: it runs on every publish.
 func matches(filter, name string) bool {
@@ -330,9 +330,9 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 		}
 		role = u.Role
 	}
-	// A will is published by the broker for the client (MQTT 3.1.1
-	// §3.1.2.5), past any PUBLISH check: it must be one the client could
-	// publish itself.
+	// A will is published by the broker for the client (MQTT 5 §3.1.2.5,
+	// 3.1.1 §3.1.2.5), past any PUBLISH check: it must be one the client
+	// could publish itself.
 	if pk.Connect.WillFlag && !h.acl.Publish(role, pk.Connect.WillTopic, pk.Connect.WillRetain) {
 		h.refused("will topic not allowed for the role", cl)
 		return false
@@ -372,6 +372,9 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 // OnPacketRead refuses a retained PUBLISH the role may not retain. The ACL
 // check does not see the RETAIN flag; refusing here closes the connection,
 // which is what MQTT 3.1.1 §3.3.5 allows a server that will not deliver.
+// (An MQTT 5 client would rather get PUBACK reason 0x87 Not authorized,
+// MQTT 5 §3.4.2.1, as mochi sends for a refused topic; it does not let a
+// hook refuse on the RETAIN flag that way.)
 func (h *authHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if pk.FixedHeader.Type == packets.Publish && pk.FixedHeader.Retain && !cl.Net.Inline &&
 		!h.acl.Publish(h.role(cl), pk.TopicName, true) {
