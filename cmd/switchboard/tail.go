@@ -41,9 +41,10 @@ func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
 		o.URLs = []string{"tcp://" + listen}
 		// On the gateway's machine the CLI acts as the local principal
 		// through the broker's unix socket, which the store folder's
-		// permissions guard; a loopback client without a username only reads.
+		// permissions guard; a user the socket refuses falls back to
+		// loopback, where a client without a username only reads.
 		if sock := bus.LocalSocket(cfg.Store.Path); isSocket(sock) {
-			o.URLs = []string{"unix://" + sock}
+			o.URLs = append([]string{"unix://" + sock}, o.URLs...)
 		}
 	}
 	host, _ := os.Hostname()
