@@ -12,6 +12,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"switchboard/internal/config"
 	"switchboard/internal/passwd"
 	"switchboard/test/peers"
 )
@@ -340,5 +341,29 @@ func TestBrokerLocalSocket(t *testing.T) {
 	_ = cl.Publish(ctx, event, 1, false, []byte(`{"cli":2}`))
 	if w.saw(event, `{"cli":2}`, 300*time.Millisecond) {
 		t.Error("an event from the local socket was delivered")
+	}
+}
+
+func TestConfigOptions(t *testing.T) {
+	users := []config.BrokerUser{{Username: "pms", PasswordHash: "$argon2id$x", Role: config.RoleBackoffice}}
+	for _, tc := range []struct {
+		name   string
+		e      *config.EmbeddedBroker
+		listen string
+		anon   Role
+		users  int
+	}{
+		{"no section: the defaults", nil, "127.0.0.1:1883", RoleReadonly, 0},
+		{"anonymous unset", &config.EmbeddedBroker{Listen: "127.0.0.1:1999", Users: users}, "127.0.0.1:1999", RoleReadonly, 1},
+		{"anonymous readonly", &config.EmbeddedBroker{Anonymous: config.RoleReadonly}, "127.0.0.1:1883", RoleReadonly, 0},
+		{"anonymous none", &config.EmbeddedBroker{Anonymous: config.AnonymousNone, Users: users}, "127.0.0.1:1883", "", 1},
+	} {
+		o := ConfigOptions(tc.e, topics, "switchboard-h042-gw1", "/var/lib/switchboard/mqtt.sock", quiet)
+		if o.Listen != tc.listen || o.Anonymous != tc.anon || len(o.Users) != tc.users || o.GatewayClientID != "switchboard-h042-gw1" || o.Socket == "" {
+			t.Errorf("%s: %+v", tc.name, o)
+		}
+		if tc.users > 0 && (o.Users[0].Role != RoleBackoffice || o.Users[0].PasswordHash != "$argon2id$x") {
+			t.Errorf("%s: user %+v", tc.name, o.Users[0])
+		}
 	}
 }
