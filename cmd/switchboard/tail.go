@@ -39,6 +39,13 @@ func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
 			listen = "127.0.0.1:" + p
 		}
 		o.URLs = []string{"tcp://" + listen}
+		// On the gateway's machine the CLI acts as the local principal
+		// through the broker's unix socket, which the store folder's
+		// permissions guard; a user the socket refuses falls back to
+		// loopback, where a client without a username only reads.
+		if sock := bus.LocalSocket(cfg.Store.Path); isSocket(sock) {
+			o.URLs = append([]string{"unix://" + sock}, o.URLs...)
+		}
 	}
 	host, _ := os.Hostname()
 	o.ClientID = fmt.Sprintf("switchboard-%s-%s-%d", role, host, os.Getpid())
@@ -126,6 +133,11 @@ func runTail(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func isSocket(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode()&os.ModeSocket != 0
 }
 
 func brokerURLs(cfg *config.Config) []string {

@@ -7,33 +7,110 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/internal/config"
+	"switchboard/internal/events"
+	"switchboard/internal/passwd"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// Credential is one username/password the embedded broker accepts.
-type Credential struct{ Username, Password string }
+// User is one principal the embedded broker knows: a username, the
+// argon2id or bcrypt hash of its password (passwd.Hash) and its role.
+type User struct {
+	Username     string
+	PasswordHash string
+	Role         Role
+}
+
+// BrokerOptions configure the embedded broker.
+type BrokerOptions struct {
+	// Listen is host:port; port 0 picks a free one.
+	Listen string
+	// Topics is the site whose topic tree the ACL guards.
+	Topics events.Topics
+	Users  []User
+	// Anonymous is the role of a client that gives no username, accepted
+	// from loopback only; "" refuses anonymous clients.
+	Anonymous Role
+	// GatewayClientID is the client id of the daemon's own session: only
+	// the daemon's per-process credential may use it, so no client can
+	// take its session over (MQTT 5 §3.1.4, 3.1.1 §3.1.4: a new connection
+	// with a client id in use disconnects the existing one).
+	GatewayClientID string
+	// Socket, when set, is a unix socket (mode 0660) whose clients act
+	// without a username as the local principal, role backoffice: the CLI
+	// on the gateway's own machine, admitted by the operating system's
+	// permissions on the store's folder, never by an open loopback port.
+	Socket string
+	Log    *slog.Logger
+}
+
+// LocalSocket is the path of the embedded broker's unix socket for a store
+// at storePath: beside the store, whose folder's permissions guard it.
+func LocalSocket(storePath string) string {
+	p := filepath.Join(filepath.Dir(storePath), "mqtt.sock")
+	if abs, err := filepath.Abs(p); err == nil {
+		// A client's unix:// URL needs the path whole (a relative one
+		// would read as a host name).
+		return abs
+	}
+	return p
+}
+
+// maxSocketPath is sun_path's size on Linux (unix(7)) less the final NUL.
+const maxSocketPath = 107
+
+// localListener is the id of the unix socket listener.
+const localListener = "local"
 
 // Broker is the embedded MQTT broker.
 type Broker struct {
-	srv *mqtt.Server
-	tcp *listeners.TCP
+	srv    *mqtt.Server
+	tcp    *listeners.TCP
+	auth   *authHook
+	gwUser string
+	gwPass string
+	socket string
 }
 
-// StartBroker starts the embedded broker on listen (host:port; port 0 picks
-// a free one). Anonymous clients are allowed only from loopback; any other
-// client must present one of users.
-func StartBroker(listen string, users []Credential, log *slog.Logger) (*Broker, error) {
+// StartBroker starts the embedded broker. Every principal acts in a role
+// (ACL); the daemon's own session gets a random credential of role gateway,
+// made here and kept in memory only (GatewayCredential).
+func StartBroker(o BrokerOptions) (*Broker, error) {
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var secret [24]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return nil, fmt.Errorf("broker gateway credential: %w", err)
+	}
+	b := &Broker{gwUser: gatewayUsername, gwPass: hex.EncodeToString(secret[:])}
+	users := make(map[string]User, len(o.Users))
+	for _, u := range o.Users {
+		if u.Username == gatewayUsername {
+			return nil, fmt.Errorf("broker user %q: the name is the daemon's own", u.Username)
+		}
+		if _, err := ParseRole(string(u.Role)); err != nil {
+			return nil, fmt.Errorf("broker user %q: %w", u.Username, err)
+		}
+		users[u.Username] = u
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	// A day of events can sit in a consumer's session while it is away.
@@ -41,19 +118,86 @@ func StartBroker(listen string, users []Credential, log *slog.Logger) (*Broker, 
 	// mochi logs every start and stop at info; the gateway says what matters.
 	quiet := slog.New(quietHandler{log.Handler()})
 	srv := mqtt.New(&mqtt.Options{Logger: quiet.With("component", "broker"), Capabilities: caps, InlineClient: false})
-	if err := srv.AddHook(&authHook{users: users}, nil); err != nil {
+	b.auth = &authHook{acl: NewACL(o.Topics), users: users, anonymous: o.Anonymous,
+		gwUser: b.gwUser, gwPass: b.gwPass, gwClient: o.GatewayClientID,
+		log: log.With("component", "broker"), verify: make(chan struct{}, 2)}
+	if err := srv.AddHook(b.auth, nil); err != nil {
 		return nil, fmt.Errorf("broker auth hook: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: listen})
-	if err := srv.AddListener(tcp); err != nil {
-		return nil, fmt.Errorf("broker listen %s: %w", listen, err)
+	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: o.Listen})
+	if err := srv.AddListener(b.tcp); err != nil {
+		return nil, fmt.Errorf("broker listen %s: %w", o.Listen, err)
+	}
+	if o.Socket != "" {
+		if len(o.Socket) > maxSocketPath {
+			log.Warn("local socket path too long for a unix socket; the CLI must use a configured user", "path", o.Socket)
+		} else if err := srv.AddListener(listeners.NewUnixSock(listeners.Config{ID: localListener, Address: o.Socket})); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("broker socket %s: %w", o.Socket, err)
+		} else if err := os.Chmod(o.Socket, 0o660); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("broker socket %s: %w", o.Socket, err)
+		} else {
+			b.socket = o.Socket
+		}
 	}
 	if err := srv.Serve(); err != nil {
 		srv.Close()
-		return nil, fmt.Errorf("broker serve %s: %w", listen, err)
+		return nil, fmt.Errorf("broker serve %s: %w", o.Listen, err)
 	}
-	return &Broker{srv: srv, tcp: tcp}, nil
+	b.srv = srv
+	return b, nil
 }
+
+// gatewayUsername is the daemon's own principal; a configured user cannot
+// take the name.
+const gatewayUsername = config.GatewayBrokerUser
+
+// GatewayCredential is the username and password of the daemon's own
+// session (role gateway), valid with GatewayClientID only, for this
+// process's life.
+func (b *Broker) GatewayCredential() (username, password string) { return b.gwUser, b.gwPass }
+
+// Tap hands fn every message published on a topic that filter matches
+// (MQTT wildcards + and #, MQTT 5 §4.7.1), with its publisher
+// (Message.From), once the ACL let it through: the gateway learns who sent
+// a command or an ack, which MQTT 3.1.1 does not carry to a subscriber. fn
+// runs on the publisher's connection goroutine, after its PUBACK; one
+// that blocks holds up that publisher only.
+func (b *Broker) Tap(filter string, fn func(Message)) {
+	b.auth.tapMu.Lock()
+	defer b.auth.tapMu.Unlock()
+	b.auth.taps = append(b.auth.taps, tap{filter: filter, fn: fn})
+}
+
+// tap is one Broker.Tap.
+type tap struct {
+	filter string
+	fn     func(Message)
+}
+
+// matches says whether topic name matches filter (MQTT 5 §4.7.1: +
+// one level, # the rest, including the parent level). It does not
+// allocate: it runs on every publish.
+func matches(filter, name string) bool {
+	for {
+		fl, frest, fmore := strings.Cut(filter, "/")
+		if fl == "#" {
+			return true
+		}
+		nl, nrest, nmore := strings.Cut(name, "/")
+		if fl != "+" && fl != nl {
+			return false
+		}
+		if !fmore || !nmore {
+			return fmore == nmore || (fmore && frest == "#")
+		}
+		filter, name = frest, nrest
+	}
+}
+
+// Socket is the path of the local unix socket ("" without one).
+func (b *Broker) Socket() string { return b.socket }
 
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.tcp.Address() }
@@ -80,32 +224,188 @@ func (b *Broker) Close() error {
 	return b.srv.Close()
 }
 
+// authHook authenticates principals and applies the ACL on every publish,
+// subscription and delivery.
 type authHook struct {
 	mqtt.HookBase
-	users []Credential
+	acl       ACL
+	users     map[string]User
+	anonymous Role
+	gwUser    string
+	gwPass    string
+	gwClient  string
+	log       *slog.Logger
+	// verify bounds the password hashes computed at once: each costs
+	// argon2id's memory, and a burst of connects must not exhaust it.
+	verify chan struct{}
+	// refusals counts refused connects by reason, logged at most once a
+	// second each.
+	mu       sync.Mutex
+	lastLog  map[string]time.Time
+	refusals map[string]int
+
+	tapMu sync.RWMutex
+	taps  []tap // Broker.Tap
+
+	decoyOnce sync.Once
+	decoyHash string
+}
+
+// decoy is a hash of a random password with the default costs, made on
+// the first unknown name.
+func (h *authHook) decoy() string {
+	h.decoyOnce.Do(func() {
+		var pw [16]byte
+		_, _ = rand.Read(pw[:])
+		h.decoyHash, _ = passwd.Hash(hex.EncodeToString(pw[:]))
+	})
+	return h.decoyHash
 }
 
 func (h *authHook) ID() string { return "switchboard-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck || b == mqtt.OnPacketRead || b == mqtt.OnPublished
+}
+
+// OnPublished hands a message on a tapped topic to its taps, with who
+// published it.
+func (h *authHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	h.tapMu.RLock()
+	defer h.tapMu.RUnlock()
+	for _, t := range h.taps {
+		if matches(t.filter, pk.TopicName) {
+			t.fn(Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: pk.FixedHeader.Retain, From: h.principal(cl)})
+		}
+	}
+}
+
+// principal names an authenticated client: its username, "local" on the
+// unix socket, "" when anonymous.
+func (h *authHook) principal(cl *mqtt.Client) *Principal {
+	name := string(cl.Properties.Username)
+	if name == "" && cl.Net.Listener == localListener {
+		name = "local"
+	}
+	return &Principal{Username: name, Role: h.role(cl), ClientID: cl.ID}
+}
+
+// role is the role of an authenticated client: its username names it (a
+// username is checked at connect, before any ACL question).
+func (h *authHook) role(cl *mqtt.Client) Role {
+	name := cl.Properties.Username
+	if len(name) == 0 {
+		if cl.Net.Listener == localListener {
+			return RoleBackoffice
+		}
+		return h.anonymous
+	}
+	if string(name) == h.gwUser {
+		return RoleGateway
+	}
+	return h.users[string(name)].Role
 }
 
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	user, pass := string(pk.Connect.Username), string(pk.Connect.Password)
-	if user == "" {
-		return isLoopback(cl.Net.Remote)
-	}
-	for _, u := range h.users {
-		if subtle.ConstantTimeCompare([]byte(u.Username), []byte(user)) == 1 &&
-			subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) == 1 {
-			return true
+	user, pass := string(pk.Connect.Username), pk.Connect.Password
+	var role Role
+	switch {
+	case user == h.gwUser || cl.ID == h.gwClient:
+		// The gateway's session: its credential and its client id go
+		// together, so nobody can take its session over or act as it.
+		if user != h.gwUser || cl.ID != h.gwClient || subtle.ConstantTimeCompare([]byte(h.gwPass), pass) != 1 {
+			h.refused("gateway client id or name without the gateway's credential", cl)
+			return false
 		}
+		role = RoleGateway
+	case user == "" && cl.Net.Listener == localListener:
+		role = RoleBackoffice
+	case user == "":
+		if h.anonymous == "" || !isLoopback(cl.Net.Remote) {
+			h.refused("anonymous", cl)
+			return false
+		}
+		role = h.anonymous
+	default:
+		u, ok := h.users[user]
+		hash := u.PasswordHash
+		if !ok {
+			// An unknown name costs what a wrong password does, so the
+			// time of a refusal does not tell which names exist.
+			hash = h.decoy()
+		}
+		h.verify <- struct{}{}
+		good := passwd.Verify(hash, string(pass)) && ok
+		<-h.verify
+		if !good {
+			h.refused("bad username or password", cl)
+			return false
+		}
+		role = u.Role
 	}
-	return false
+	// A will is published by the broker for the client (MQTT 5 §3.1.2.5,
+	// 3.1.1 §3.1.2.5), past any PUBLISH check: it must be one the client
+	// could publish itself.
+	if pk.Connect.WillFlag && !h.acl.Publish(role, pk.Connect.WillTopic, pk.Connect.WillRetain) {
+		h.refused("will topic not allowed for the role", cl)
+		return false
+	}
+	return true
 }
 
-func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool { return true }
+// refused logs a refused connect, at most one line a second per reason
+// with the count since the last line.
+func (h *authHook) refused(reason string, cl *mqtt.Client) {
+	h.mu.Lock()
+	if h.lastLog == nil {
+		h.lastLog, h.refusals = map[string]time.Time{}, map[string]int{}
+	}
+	h.refusals[reason]++
+	n := h.refusals[reason]
+	if time.Since(h.lastLog[reason]) < time.Second {
+		h.mu.Unlock()
+		return
+	}
+	h.lastLog[reason], h.refusals[reason] = time.Now(), 0
+	h.mu.Unlock()
+	h.log.Warn("broker connection refused", "reason", reason, "client", cl.ID, "remote", cl.Net.Remote,
+		"username", string(cl.Properties.Username), "refused", n)
+}
+
+// OnACLCheck is asked for every PUBLISH (write), every SUBSCRIBE filter and
+// every delivery to a subscriber (read).
+func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if write {
+		// The RETAIN flag is judged in OnPacketRead; here the topic.
+		return h.acl.Publish(h.role(cl), topic, false)
+	}
+	return h.acl.Subscribe(h.role(cl), topic)
+}
+
+// OnPacketRead refuses a retained PUBLISH the role may not retain. The ACL
+// check does not see the RETAIN flag; refusing here closes the connection,
+// which is what MQTT 3.1.1 §3.3.5 allows a server that will not deliver.
+// (An MQTT 5 client would rather get PUBACK reason 0x87 Not authorized,
+// MQTT 5 §3.4.2.1, as mochi sends for a refused topic; it does not let a
+// hook refuse on the RETAIN flag that way.)
+func (h *authHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Publish && pk.FixedHeader.Retain && !cl.Net.Inline &&
+		!h.acl.Publish(h.role(cl), pk.TopicName, true) {
+		h.log.Warn("retained publish refused", "client", cl.ID, "username", string(cl.Properties.Username), "topic", truncateTopic(pk.TopicName))
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
+}
+
+func truncateTopic(t string) string {
+	if len(t) > 200 {
+		return t[:200] + "..."
+	}
+	return t
+}
 
 func isLoopback(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
@@ -131,3 +431,22 @@ func (q quietHandler) WithAttrs(a []slog.Attr) slog.Handler {
 }
 
 func (q quietHandler) WithGroup(n string) slog.Handler { return quietHandler{q.Handler.WithGroup(n)} }
+
+// ConfigOptions are the embedded broker's options from the config's
+// mqtt.embedded (nil: the defaults), for the daemon whose session uses clientID.
+func ConfigOptions(e *config.EmbeddedBroker, t events.Topics, clientID, socket string, log *slog.Logger) BrokerOptions {
+	o := BrokerOptions{Listen: "127.0.0.1:1883", Topics: t, Anonymous: RoleReadonly, GatewayClientID: clientID, Socket: socket, Log: log}
+	if e == nil {
+		return o
+	}
+	if e.Listen != "" {
+		o.Listen = e.Listen
+	}
+	if e.Anonymous == config.AnonymousNone {
+		o.Anonymous = ""
+	}
+	for _, u := range e.Users {
+		o.Users = append(o.Users, User{Username: u.Username, PasswordHash: u.PasswordHash, Role: Role(u.Role)})
+	}
+	return o
+}

@@ -37,6 +37,9 @@ type Message struct {
 	Topic    string
 	Payload  []byte
 	Retained bool
+	// From is the publisher, when the embedded broker delivered the
+	// message through a tap (Broker.Tap); nil from an external broker.
+	From *Principal
 }
 
 // Client is one MQTT session. It reconnects by itself; OnConnect hooks run

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/internal/store"
@@ -30,7 +31,11 @@ type Outbox struct {
 	// (it may have missed them while its own session was down). 0 = never.
 	RedeliverAfter time.Duration
 
-	kick      chan struct{}
+	kick        chan struct{}
+	acksRefused atomic.Int64
+	// sent is the highest seq handed to the broker in this process: a
+	// consumer may ack an event before its PUBACK is marked in the store.
+	sent      atomic.Int64
 	mu        sync.Mutex
 	replay    int64 // >0: restart from this seq-1 at the next turn
 	ackedSeen bool  // a consumer acknowledged something in this process
@@ -164,10 +169,13 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 			}
 			continue
 		}
+		first, last := rows[0].Seq, rows[len(rows)-1].Seq
+		if last > o.sent.Load() {
+			o.sent.Store(last) // only this goroutine writes it
+		}
 		if err := o.publish(ctx, rows); err != nil {
 			return err
 		}
-		first, last := rows[0].Seq, rows[len(rows)-1].Seq
 		if err := o.st.MarkPublished(ctx, first, last); err != nil {
 			return err
 		}

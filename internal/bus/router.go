@@ -26,6 +26,9 @@ type Command struct {
 	Deadline *time.Time
 	Received time.Time
 	Data     json.RawMessage
+	// By is who sent it, as the embedded broker authenticated them (nil
+	// from an external broker, whose ACL decided).
+	By *Principal
 }
 
 // Handler handles one {domain}/{command}. Validate runs before anything is
@@ -62,6 +65,22 @@ type Reply struct {
 	Reason    string `json:"reason,omitempty"`
 	Field     string `json:"field,omitempty"`
 	Result    any    `json:"result,omitempty"`
+	// By names the principal the command was accepted from (DESIGN.md
+	// §1: every act has a principal).
+	By *ReplyBy `json:"by,omitempty"`
+}
+
+// ReplyBy is the principal of a command in its replies.
+type ReplyBy struct {
+	Principal string `json:"principal"`
+	Role      string `json:"role"`
+}
+
+func (c *Command) replyBy() *ReplyBy {
+	if c.By == nil {
+		return nil
+	}
+	return &ReplyBy{Principal: c.By.Username, Role: string(c.By.Role)}
 }
 
 // Router receives commands, dedupes them by id, and replies through the outbox.
@@ -155,6 +174,9 @@ func (r *Router) Interrupted(ctx context.Context) (int, error) {
 			continue
 		}
 		cmd := Command{ID: row.ID, Domain: parts[0], Device: parts[1], Name: parts[2], Client: row.Client, Received: row.Received}
+		if row.Role != "" {
+			cmd.By = &Principal{Username: row.Principal, Role: Role(row.Role)}
+		}
 		r.reply(ctx, cmd, store.CommandFailed,
 			errors.New("interrupted: the gateway restarted before the device confirmed; check the device's state and send the command again"),
 			nil, record(cmd, store.CommandFailed))
@@ -197,7 +219,7 @@ func (r *Router) handle(ctx context.Context, m Message) {
 		return
 	}
 	cmd, err := decodeCommand(m.Payload, domain, device, name)
-	cmd.Received = time.Now()
+	cmd.Received, cmd.By = time.Now(), m.From
 	if err != nil {
 		// No id (or unreadable JSON): reply with a synthetic key so the
 		// requester still learns what was wrong.
@@ -284,12 +306,16 @@ func (r *Router) handle(ctx context.Context, m Message) {
 }
 
 func record(cmd Command, status string) *store.CommandRow {
-	return &store.CommandRow{ID: cmd.ID, Topic: cmd.Domain + "/" + cmd.Device + "/" + cmd.Name, Client: cmd.Client, Received: cmd.Received, Status: status}
+	row := &store.CommandRow{ID: cmd.ID, Topic: cmd.Domain + "/" + cmd.Device + "/" + cmd.Name, Client: cmd.Client, Received: cmd.Received, Status: status}
+	if cmd.By != nil {
+		row.Principal, row.Role = cmd.By.Username, string(cmd.By.Role)
+	}
+	return row
 }
 
 // reply commits the command's new status and its reply event together.
 func (r *Router) reply(ctx context.Context, cmd Command, status string, cause error, result any, row *store.CommandRow) bool {
-	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: status, Result: result}
+	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: status, Result: result, By: cmd.replyBy()}
 	if cause != nil {
 		rep.Reason, rep.Field = failure(cause)
 	}
@@ -338,7 +364,7 @@ func (r *Router) republish(ctx context.Context, cmd Command, prev store.CommandR
 	if len(prev.Result) > 0 {
 		result = json.RawMessage(prev.Result)
 	}
-	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: prev.Status, Reason: prev.Reason, Result: result}
+	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: prev.Status, Reason: prev.Reason, Result: result, By: cmd.replyBy()}
 	ev := store.Event{
 		Type:    "hotel.command." + prev.Status,
 		Topic:   r.topics.Reply(cmd.Domain, cmd.Device, cmd.Client),

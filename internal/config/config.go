@@ -237,6 +237,9 @@ func ApplyDefaults(cfg *Config) {
 	if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Listen == "" {
 		cfg.MQTT.Embedded.Listen = DefaultListen
 	}
+	if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Anonymous == "" {
+		cfg.MQTT.Embedded.Anonymous = RoleReadonly
+	}
 	if cfg.Log.Level == "" {
 		cfg.Log.Level = DefaultLogLevel
 	}

@@ -30,7 +30,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Config{
 		Site:  Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: Store{Path: DefaultStorePath, RetentionDays: DefaultRetentionDays},
-		MQTT:  MQTT{Embedded: &EmbeddedBroker{Listen: DefaultListen}},
+		MQTT:  MQTT{Embedded: &EmbeddedBroker{Listen: DefaultListen, Anonymous: RoleReadonly}},
 		Log:   Log{Level: "info", Format: "text"},
 		Devices: []Device{{
 			ID: "pbx1", Driver: "pbx", Profile: "avaya-ipoffice",
@@ -101,7 +101,7 @@ func TestParseProblems(t *testing.T) {
 			yaml: base + "stor: {}\nmqtt: {embedded: {listen: 127.0.0.1:1883, port: 1}}\n",
 			want: []string{
 				"2: stor: unknown key (did you mean store?)",
-				"3: mqtt.embedded.port: unknown key (expected one of listen, users)",
+				"3: mqtt.embedded.port: unknown key (expected one of listen, users, anonymous)",
 			},
 		},
 		{
@@ -152,6 +152,18 @@ func TestParseProblems(t *testing.T) {
 				`3: devices[0].transport.tcp.allow[3]: "pbx.local" is not an IP address or CIDR network (e.g. 192.0.2.10 or 192.0.2.0/24; no host names: the check is on the connection's address)`,
 				`3: devices[0].transport.tcp.allow[4]: "10.0.0.0/40" is not an IP address or CIDR network (e.g. 192.0.2.10 or 192.0.2.0/24; no host names: the check is on the connection's address)`,
 				"4: devices[1].transport.tcp.allow: only used with listen (the addresses the device may connect from)",
+			},
+		},
+		{
+			name: "broker users: hashes and roles, never a plaintext password",
+			yaml: base + "mqtt:\n  embedded:\n    users:\n      - {username: pms, password: s3cret, role: backoffice}\n      - {username: desk, role: operator}\n      - {username: tv, password_hash: 'sha256:abc', role: readonly}\n      - {username: gw, password_hash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', role: gateway}\n      - {username: switchboard-gateway, password_hash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', role: backoffice}\n    anonymous: all\n",
+			want: []string{
+				"5: mqtt.embedded.users[0].password: a plaintext password is not kept in the config: write password_hash, made by `switchboard passwd`",
+				"6: mqtt.embedded.users[1].password_hash: required: the argon2id hash `switchboard passwd` prints",
+				"7: mqtt.embedded.users[2].password_hash: not an argon2id PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash) (make one with `switchboard passwd`)",
+				`8: mqtt.embedded.users[3].role: "gateway": want backoffice, operator or readonly`,
+				`9: mqtt.embedded.users[4].username: "switchboard-gateway" is the daemon's own principal; choose another name`,
+				`10: mqtt.embedded.anonymous: "all": want readonly (loopback clients without a username may read) or none`,
 			},
 		},
 		{

@@ -48,13 +48,32 @@ type MQTT struct {
 // EmbeddedBroker runs mochi-mqtt inside the daemon.
 type EmbeddedBroker struct {
 	Listen string `yaml:"listen"` // host:port, default 127.0.0.1:1883
-	// Users allowed from non-loopback addresses (anonymous only on loopback).
+	// Users are the principals of the broker, each with a role.
 	Users []BrokerUser `yaml:"users"`
+	// Anonymous is the role of a client without a username (loopback
+	// only): readonly (the default) or none (refused).
+	Anonymous string `yaml:"anonymous"`
 }
 
-// BrokerUser is one credential of the embedded broker.
+// Roles of the embedded broker's users and of its anonymous clients.
+const (
+	RoleBackoffice = "backoffice"
+	RoleOperator   = "operator"
+	RoleReadonly   = "readonly"
+	AnonymousNone  = "none"
+	// GatewayBrokerUser is the daemon's own principal on its embedded
+	// broker (a per-process credential); no configured user may take it.
+	GatewayBrokerUser = "switchboard-gateway"
+)
+
+// BrokerUser is one principal of the embedded broker.
 type BrokerUser struct {
 	Username string `yaml:"username"`
+	// PasswordHash is argon2id or bcrypt in PHC string form, as
+	// `switchboard passwd` prints it.
+	PasswordHash string `yaml:"password_hash"`
+	Role         string `yaml:"role"` // backoffice, operator, readonly
+	// Password (plaintext) is refused by validation, with the hint.
 	Password string `yaml:"password"`
 }
 

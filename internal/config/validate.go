@@ -18,6 +18,8 @@ import (
 	_ "time/tzdata" // the mini-PC may have no zoneinfo; billing times depend on the site's zone
 	"unicode"
 	"unicode/utf8"
+
+	"switchboard/internal/passwd"
 )
 
 // Accepted values; the order is the one messages and docs list them in.
@@ -298,14 +300,30 @@ func (c *checker) mqtt(m MQTT) {
 			p := fmt.Sprintf("mqtt.embedded.users[%d]", i)
 			if u.Username == "" {
 				c.add(p+".username", "required")
+			} else if u.Username == GatewayBrokerUser {
+				c.add(p+".username", "%q is the daemon's own principal; choose another name", u.Username)
 			} else if j, dup := seen[u.Username]; dup {
 				c.add(p+".username", "%q is already used by mqtt.embedded.users[%d]", u.Username, j)
 			} else {
 				seen[u.Username] = i
 			}
-			if u.Password == "" {
-				c.add(p+".password", "required")
+			switch {
+			case u.Password != "":
+				c.add(p+".password", "a plaintext password is not kept in the config: write password_hash, made by `switchboard passwd`")
+			case u.PasswordHash == "":
+				c.add(p+".password_hash", "required: the argon2id hash `switchboard passwd` prints")
 			}
+			if err := passwd.Check(u.PasswordHash); u.PasswordHash != "" && err != nil {
+				c.add(p+".password_hash", "%v (make one with `switchboard passwd`)", err)
+			}
+			if u.Role != RoleBackoffice && u.Role != RoleOperator && u.Role != RoleReadonly {
+				c.add(p+".role", "%q: want backoffice, operator or readonly", u.Role)
+			}
+		}
+		switch e.Anonymous {
+		case RoleReadonly, AnonymousNone:
+		default:
+			c.add("mqtt.embedded.anonymous", "%q: want readonly (loopback clients without a username may read) or none", e.Anonymous)
 		}
 	}
 	if e := m.External; e != nil {

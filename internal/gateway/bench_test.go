@@ -32,7 +32,7 @@ func benchGateway(b *testing.B, dev config.Device) (*Gateway, *arrivals, func())
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: filepath.Join(b.TempDir(), "sb.db")},
-		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(b))}},
+		MQTT:    config.MQTT{Embedded: testBroker(peers.FreePort(b))},
 		Devices: []config.Device{dev},
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -27,7 +27,7 @@ func hotelGateway(t *testing.T) (*Gateway, string, func()) {
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:    config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Billing: config.Billing{Numbering: config.Numbering{HomeArea: "21", TrunkAccess: []string{"9"}}, MaskDialed: 7},
 		Rooms: []config.Rooms{{Extensions: "1101-1299", Class: "guest"}, {Extensions: "8000", Class: "business"},
 			{Extensions: "8100-8199", Class: "admin"}},

@@ -68,7 +68,7 @@ func faxSiteConfig(t *testing.T, serial *config.Serial, fax config.Fax) *config.
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:    config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Billing: config.Billing{Numbering: config.Numbering{HomeArea: "21", TrunkAccess: []string{"9"}}},
 		Rooms:   []config.Rooms{{Extensions: "1101-1299", Class: "guest"}, {Extensions: "8000", Class: "business"}},
 		Devices: []config.Device{{ID: "fax1", Driver: "faxmodem", Profile: "spandsp", Options: map[string]any{"rings": 1, "ident": "+86 21 5555 0199"},

@@ -104,6 +104,9 @@ type Status struct {
 	Reason   string             `json:"reason,omitempty"`
 	Outbox   *store.OutboxStats `json:"outbox,omitempty"`
 	SeqEpoch string             `json:"seqepoch,omitempty"`
+	// AcksRefused counts the acks refused since the start (wrong role,
+	// epoch or form, or beyond the last published seq).
+	AcksRefused int64 `json:"acks_refused,omitempty"`
 }
 
 // New opens the store and prepares the MQTT side; Run starts everything.
@@ -159,29 +162,21 @@ func (g *Gateway) openBus() error {
 		x := g.cfg.MQTT.External
 		opts = bus.ClientOptions{URLs: x.URLs, Username: x.Username, Password: x.Password, CAFile: x.CA, CertFile: x.Cert, KeyFile: x.Key, ClientID: x.ClientID}
 	default:
-		listen := "127.0.0.1:1883"
-		var users []bus.Credential
-		if e := g.cfg.MQTT.Embedded; e != nil {
-			if e.Listen != "" {
-				listen = e.Listen
-			}
-			for _, u := range e.Users {
-				users = append(users, bus.Credential{Username: u.Username, Password: u.Password})
-			}
-		}
-		br, err := bus.StartBroker(listen, users, g.log)
+		clientID := "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway
+		br, err := bus.StartBroker(bus.ConfigOptions(g.cfg.MQTT.Embedded, g.topics, clientID, bus.LocalSocket(g.cfg.Store.Path), g.log))
 		if err != nil {
-			return fmt.Errorf("mqtt.embedded.listen %s: %w (is another broker or gateway running there?)", listen, err)
+			return fmt.Errorf("mqtt.embedded.listen: %w (is another broker or gateway running there?)", err)
 		}
 		g.broker = br
 		g.log.Info("embedded broker listening", "addr", br.Addr())
 		// The gateway talks to its own broker as a client, through the same
-		// code path as to an external one.
+		// code path as to an external one, as the gateway principal.
 		host := br.Addr()
 		if h, p, ok := strings.Cut(host, ":"); ok && (h == "" || h == "0.0.0.0" || h == "::" || h == "[::]") {
 			host = "127.0.0.1:" + p
 		}
-		opts = bus.ClientOptions{URLs: []string{"tcp://" + host}}
+		opts = bus.ClientOptions{URLs: []string{"tcp://" + host}, ClientID: clientID}
+		opts.Username, opts.Password = br.GatewayCredential()
 	}
 	if opts.ClientID == "" {
 		opts.ClientID = "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway
@@ -202,8 +197,14 @@ func (g *Gateway) openBus() error {
 	g.retained = bus.NewRetained(g.st, cl, g.log)
 	g.router.Handle("edge", "ping", bus.Ping{Gateway: g.cfg.Site.Gateway, Loc: g.loc, BootID: g.bootID, Version: Version})
 	g.router.Handle("edge", "replay", bus.Replay{Gateway: g.cfg.Site.Gateway, Outbox: g.outbox})
-	cl.Subscribe(g.topics.Commands(), g.router.Deliver)
-	cl.Subscribe(g.topics.Ack(), g.onAck)
+	if g.broker != nil {
+		// The embedded broker says who sent each command and ack.
+		g.broker.Tap(g.topics.Commands(), g.router.Deliver)
+		g.broker.Tap(g.topics.Ack(), g.onAck)
+	} else {
+		cl.Subscribe(g.topics.Commands(), g.router.Deliver)
+		cl.Subscribe(g.topics.Ack(), g.onAck)
+	}
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })
 	return nil
 }
@@ -479,6 +480,7 @@ func (g *Gateway) publishStatus(state, reason string) {
 	if st, err := g.st.Stats(ctx); err == nil {
 		s.Outbox = &st
 	}
+	s.AcksRefused = g.outbox.AcksRefused()
 	if err := g.client.Publish(ctx, g.topics.Status(), 1, true, g.statusPayload(s)); err != nil {
 		g.log.Warn("status not published", "err", err)
 	}
@@ -519,38 +521,15 @@ func (g *Gateway) statusLoop(ctx context.Context) {
 	}
 }
 
-// onAck handles "consumed up to seq N" from the back office: {"seq": N,
-// "seqepoch": "..."} or a bare number.
+// onAck hands "consumed up to seq N" to the outbox, which checks, logs and
+// counts it.
 func (g *Gateway) onAck(m bus.Message) {
-	if m.Retained || g.closing.Load() {
+	if g.closing.Load() {
 		// An ack lost at shutdown is sent again by the consumer, or the
 		// events are re-sent and acknowledged again after the restart.
 		return
 	}
-	var a struct {
-		Seq      int64  `json:"seq"`
-		SeqEpoch string `json:"seqepoch"`
-	}
-	if n, err := strconv.ParseInt(strings.TrimSpace(string(m.Payload)), 10, 64); err == nil {
-		a.Seq = n
-	} else if err := json.Unmarshal(m.Payload, &a); err != nil {
-		g.log.Warn("ack ignored: want {\"seq\":N} or a number", "payload", truncate(m.Payload), "err", err)
-		return
-	}
-	if a.SeqEpoch != "" && a.SeqEpoch != g.st.Epoch() {
-		g.log.Warn("ack ignored: it is for another database (seqepoch differs)", "got", a.SeqEpoch, "have", g.st.Epoch())
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := g.outbox.Ack(ctx, a.Seq); err != nil {
-		g.log.Warn("ack not stored", "seq", a.Seq, "err", err)
-	}
-}
-
-func truncate(b []byte) string {
-	if len(b) > 120 {
-		return string(b[:120]) + "..."
-	}
-	return string(b)
+	_ = g.outbox.HandleAck(ctx, m)
 }

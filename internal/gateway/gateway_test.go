@@ -29,7 +29,7 @@ func startGateway(t *testing.T) (*Gateway, string) {
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", port)}},
+		MQTT:  config.MQTT{Embedded: testBroker(port)},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
@@ -58,7 +58,7 @@ type backOffice struct {
 }
 
 func newBackOffice(t *testing.T, url string) *backOffice {
-	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: "bo", Ordered: true, Log: quiet})
+	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: "bo", Ordered: true, Log: quiet, Username: testBOUser, Password: testBOPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,11 +227,15 @@ func TestAckMovesCursorAndReplayResends(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// An ack for another database is ignored.
-	bo.cl.PublishAsync(g.topics.Ack(), 1, false, []byte(`{"seq":999,"seqepoch":"other"}`))
-	time.Sleep(200 * time.Millisecond)
+	// An ack for another database, a bare number (the rogue 999999999 of
+	// issue 11) and one beyond the last published seq are refused and
+	// counted.
+	for _, p := range []string{`{"seq":999,"seqepoch":"other"}`, "999999999", fmt.Sprintf(`{"seq":999999999,"seqepoch":%q}`, done.SeqEpoch)} {
+		bo.cl.PublishAsync(g.topics.Ack(), 1, false, []byte(p))
+	}
+	waitUntil(t, "3 acks refused", func() bool { return g.outbox.AcksRefused() == 3 })
 	if st, _ := g.Store().Stats(context.Background()); st.AckedSeq != done.Seq {
-		t.Fatalf("foreign ack applied: %+v", st)
+		t.Fatalf("refused ack applied: %+v", st)
 	}
 	// Replay from 1 publishes seq 1 again.
 	bo.cl.PublishAsync(g.topics.Command("edge", "gw1", "replay"), 1, false, []byte(command("r1", "hotel.edge.cmd.replay", "bo", `{"from":1}`)))
@@ -254,7 +258,7 @@ func TestInterruptedCommandAnsweredAtStart(t *testing.T) {
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(dir, "sb.db")},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:  config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 	}
 	off, err := OpenOffline(context.Background(), cfg, quiet)
 	if err != nil {

@@ -76,7 +76,7 @@ func hotelinkConfig(t testing.TB, rooms string, opts map[string]any) (cfg *confi
 	return &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:    config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Billing: config.Billing{Numbering: config.Numbering{HomeArea: "21", TrunkAccess: []string{"9"}}, MaskDialed: 7},
 		Rooms:   []config.Rooms{{Extensions: rooms, Class: "guest"}, {Extensions: "8100-8199", Class: "admin"}},
 		Devices: []config.Device{{ID: "pbx1", Driver: "hotelink", Profile: "fias", Transport: config.Transport{TCP: &config.TCP{Listen: addr}}, Options: o}},

@@ -48,7 +48,7 @@ func pbxGatewayTuned(t *testing.T, dbPath, profile string, tr config.Transport, 
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: dbPath},
-		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:    config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Devices: []config.Device{{ID: "pbx1", Driver: "pbx", Profile: profile, Transport: tr}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())

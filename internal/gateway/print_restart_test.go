@@ -77,7 +77,7 @@ func restartCfg(t *testing.T, uri, db string) *config.Config {
 	return &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: db},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:  config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Rooms: []config.Rooms{{Extensions: "1101-1299", Class: "guest"}},
 		Devices: []config.Device{{ID: "prn1", Driver: "ipp", Profile: "ippeveprinter", Options: map[string]any{
 			"uri": uri, "poll": "150ms", "job_poll": "80ms", "timeout": "2s"}}},
@@ -277,7 +277,7 @@ func BenchmarkPoll20Printers(b *testing.B) {
 		c := &config.Config{
 			Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 			Store: config.Store{Path: filepath.Join(b.TempDir(), "sb.db")},
-			MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(b))}},
+			MQTT:  config.MQTT{Embedded: testBroker(peers.FreePort(b))},
 		}
 		for i, u := range uris {
 			if devices {

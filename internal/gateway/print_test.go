@@ -49,7 +49,7 @@ func startPrintRig(t *testing.T, o peers.IPPOptions, jobPoll string, tn Tuning) 
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:  config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Rooms: []config.Rooms{{Extensions: "1101-1299", Class: "guest"}, {Extensions: "8000", Class: "business"}},
 		Devices: []config.Device{{ID: "prn1", Driver: "ipp", Profile: "ippeveprinter", Options: map[string]any{
 			"uri": peer.URI(), "poll": "150ms", "job_poll": jobPoll, "timeout": "2s",
@@ -407,7 +407,7 @@ func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(b.TempDir(), "sb.db")},
-		MQTT:  config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(b))}},
+		MQTT:  config.MQTT{Embedded: testBroker(peers.FreePort(b))},
 		Devices: []config.Device{{ID: "prn1", Driver: "ipp", Profile: "ippeveprinter", Options: map[string]any{
 			"uri": peer.URI(), "poll": "1s", "job_poll": jobPoll.String(), "timeout": "2s"}}},
 	}
@@ -463,7 +463,7 @@ func BenchmarkPrinterCompletionToCharge(b *testing.B) {
 		}
 	}()
 	charged := make(chan [2]any, 16)
-	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{g.BrokerURL()}, ClientID: "bench", Log: quiet})
+	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{g.BrokerURL()}, ClientID: "bench", Log: quiet, Username: testBOUser, Password: testBOPass})
 	if err != nil {
 		b.Fatal(err)
 	}

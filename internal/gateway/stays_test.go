@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,7 +189,7 @@ func TestSMDRStaysWithoutHotelLink(t *testing.T) {
 	cfg := &config.Config{
 		Site:    config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store:   config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:    config.MQTT{Embedded: &config.EmbeddedBroker{Listen: fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))}},
+		MQTT:    config.MQTT{Embedded: testBroker(peers.FreePort(t))},
 		Rooms:   []config.Rooms{{Extensions: "1101-1299", Class: "guest"}},
 		Devices: []config.Device{{ID: "smdr1", Driver: "pbx", Profile: "panasonic-kx-tda", Transport: config.Transport{File: &config.File{Path: smdr, Follow: true}}}},
 	}

@@ -24,14 +24,18 @@ type CommandRow struct {
 	Status   string
 	Reason   string
 	Result   []byte
+	// Principal and Role are who sent it, as the embedded broker
+	// authenticated them ("" from an external broker, whose ACL decided).
+	Principal string
+	Role      string
 }
 
 // Command reads a recorded command; ok is false for a new id.
 func (t *Tx) Command(id string) (row CommandRow, ok bool, err error) {
 	var rec sql.NullInt64
 	err = t.tx.QueryRowContext(t.ctx,
-		`SELECT id, topic, client, received, status, reason, result FROM commands WHERE id=?`, id).
-		Scan(&row.ID, &row.Topic, &row.Client, &rec, &row.Status, &row.Reason, &row.Result)
+		`SELECT id, topic, client, received, status, reason, result, principal, role FROM commands WHERE id=?`, id).
+		Scan(&row.ID, &row.Topic, &row.Client, &rec, &row.Status, &row.Reason, &row.Result, &row.Principal, &row.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
 	}
@@ -46,9 +50,9 @@ func (t *Tx) Command(id string) (row CommandRow, ok bool, err error) {
 func (t *Tx) PutCommand(row CommandRow) error {
 	now := nanos(time.Now())
 	_, err := t.tx.ExecContext(t.ctx,
-		`INSERT INTO commands(id, topic, client, received, status, reason, result, updated) VALUES(?,?,?,?,?,?,?,?)
+		`INSERT INTO commands(id, topic, client, received, status, reason, result, updated, principal, role) VALUES(?,?,?,?,?,?,?,?,?,?)
 		 ON CONFLICT(id) DO UPDATE SET status=excluded.status, reason=excluded.reason, result=excluded.result, updated=excluded.updated`,
-		row.ID, row.Topic, row.Client, nanos(row.Received), row.Status, row.Reason, row.Result, now)
+		row.ID, row.Topic, row.Client, nanos(row.Received), row.Status, row.Reason, row.Result, now, row.Principal, row.Role)
 	if err != nil {
 		return fmt.Errorf("command %s: %w", row.ID, err)
 	}
@@ -59,7 +63,7 @@ func (t *Tx) PutCommand(row CommandRow) error {
 // restart before the device confirmed).
 func (s *Store) OpenCommands(ctx context.Context) ([]CommandRow, error) {
 	rows, err := s.r.QueryContext(ctx,
-		`SELECT id, topic, client, received, status, reason, result FROM commands WHERE status=? ORDER BY received`, CommandAccepted)
+		`SELECT id, topic, client, received, status, reason, result, principal, role FROM commands WHERE status=? ORDER BY received`, CommandAccepted)
 	if err != nil {
 		return nil, fmt.Errorf("commands: %w", err)
 	}
@@ -68,7 +72,7 @@ func (s *Store) OpenCommands(ctx context.Context) ([]CommandRow, error) {
 	for rows.Next() {
 		var row CommandRow
 		var rec sql.NullInt64
-		if err := rows.Scan(&row.ID, &row.Topic, &row.Client, &rec, &row.Status, &row.Reason, &row.Result); err != nil {
+		if err := rows.Scan(&row.ID, &row.Topic, &row.Client, &rec, &row.Status, &row.Reason, &row.Result, &row.Principal, &row.Role); err != nil {
 			return nil, err
 		}
 		row.Received = fromNanos(rec)

@@ -400,6 +400,11 @@ CREATE TABLE journal_events (
 	PRIMARY KEY (journal_id, type, seq)
 ) WITHOUT ROWID;
 `,
+	// 8: who sent each command (issue 11: every act has a principal).
+	8: `
+ALTER TABLE commands ADD COLUMN principal TEXT NOT NULL DEFAULT '';
+ALTER TABLE commands ADD COLUMN role      TEXT NOT NULL DEFAULT '';
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

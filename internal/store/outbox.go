@@ -189,6 +189,22 @@ func (s *Store) MarkPublished(ctx context.Context, from, to int64) error {
 	return nil
 }
 
+// PublishedSeq is the highest seq the broker acknowledged (PUBACK) or the
+// back office did: an ack beyond it names events nobody received.
+func (s *Store) PublishedSeq(ctx context.Context) (int64, error) {
+	acked, err := s.AckedSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Newest first: the rows not yet published are the few at the end.
+	var published int64
+	err = s.r.QueryRowContext(ctx, `SELECT seq FROM outbox WHERE published IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&published)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("outbox: published seq: %w", err)
+	}
+	return max(acked, published), nil
+}
+
 // Ack records that the back office consumed everything up to seq. The
 // cursor only moves forward and never past the last event.
 func (s *Store) Ack(ctx context.Context, upto int64) (acked int64, err error) {

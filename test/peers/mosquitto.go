@@ -41,15 +41,24 @@ type Mosquitto struct {
 }
 
 // StartMosquitto starts a broker; it is killed when the test ends.
-func StartMosquitto(t testing.TB) *Mosquitto { return startMosquitto(t, nil, "") }
+func StartMosquitto(t testing.TB) *Mosquitto { return startMosquitto(t, nil, "", "") }
 
 // StartMosquittoTLS starts a broker that speaks MQTT over TLS only, with the
 // CA's server certificate, and requires passwordFile's users (when not "").
 func StartMosquittoTLS(t testing.TB, ca TestCA, passwordFile string) *Mosquitto {
-	return startMosquitto(t, &ca, passwordFile)
+	return startMosquitto(t, &ca, passwordFile, "")
 }
 
-func startMosquitto(t testing.TB, ca *TestCA, passwordFile string) *Mosquitto {
+// StartMosquittoACL starts a plain-TCP broker that authenticates
+// passwordFile's users and lets anonymous clients in, applies aclFile
+// (Mosquitto's ACL syntax) and gives each client its user name as client
+// id (use_username_as_clientid). Both files must be readable by the
+// mosquitto user.
+func StartMosquittoACL(t testing.TB, passwordFile, aclFile string) *Mosquitto {
+	return startMosquitto(t, nil, "", fmt.Sprintf("allow_anonymous true\npassword_file %s\nacl_file %s\nuse_username_as_clientid true\n", passwordFile, aclFile))
+}
+
+func startMosquitto(t testing.TB, ca *TestCA, passwordFile, extra string) *Mosquitto {
 	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
@@ -69,9 +78,12 @@ func startMosquitto(t testing.TB, ca *TestCA, passwordFile string) *Mosquitto {
 		conf += fmt.Sprintf("cafile %s\ncertfile %s\nkeyfile %s\n", ca.CAFile, ca.CertFile, ca.KeyFile)
 		m.scheme = "ssl"
 	}
-	if passwordFile != "" {
+	switch {
+	case extra != "":
+		conf += extra
+	case passwordFile != "":
 		conf += "allow_anonymous false\npassword_file " + passwordFile + "\n"
-	} else {
+	default:
 		conf += "allow_anonymous true\n"
 	}
 	if err := os.WriteFile(m.conf, []byte(conf), 0o644); err != nil {
