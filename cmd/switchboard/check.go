@@ -10,10 +10,6 @@ import (
 	"switchboard/internal/config"
 )
 
-func init() {
-	register("check", "validate the config file and list every problem in it", runCheck)
-}
-
 // runCheck is `switchboard check [--config F]`: exit 0 and one line when the
 // config is good; exit 2 and every problem, one per line, when it is not.
 func runCheck(args []string, stdout, stderr io.Writer) int {

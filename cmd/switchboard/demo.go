@@ -21,10 +21,6 @@ import (
 	pbxsim "switchboard/internal/sim/pbx"
 )
 
-func init() {
-	register("demo", "run the gateway on its embedded default with a simulated PBX and show its events (make run)", runDemo)
-}
-
 const demoConfig = `# Written by switchboard demo: the embedded default with a simulated PBX.
 site: {group: demo, property: h001, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %[1]s/switchboard.db}

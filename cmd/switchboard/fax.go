@@ -29,10 +29,6 @@ import (
 	"switchboard/internal/store"
 )
 
-func init() {
-	register("fax", "business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax)
-}
-
 const faxUsage = `usage:
   switchboard fax send    --device D --to NUMBER --room R --operator O [--resolution fine|standard] FILE
   switchboard fax list    [--unassigned] [--date YYYY-MM-DD] [--csv|--json]   the register of received faxes

@@ -14,10 +14,6 @@ import (
 	"switchboard/internal/gateway"
 )
 
-func init() {
-	register("folio", "guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio)
-}
-
 func runFolio(args []string, stdout, stderr io.Writer) int {
 	usage := "usage: switchboard folio checkin ROOM [--reservation R] [--name N] [--language L] [--vip] [--at TIME]\n" +
 		"       switchboard folio checkout ROOM [--at TIME]\n       switchboard folio list"

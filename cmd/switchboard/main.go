@@ -18,14 +18,31 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-var commands = map[string]command{}
-
-// register adds a subcommand; each file of this package registers its own in init().
-func register(name, summary string, run func(args []string, stdout, stderr io.Writer) int) {
-	if _, dup := commands[name]; dup {
-		panic("switchboard: subcommand registered twice: " + name)
+// commands is every subcommand, by name: the one list of them.
+func commands() map[string]command {
+	return map[string]command{
+		"check":     {"validate the config file and list every problem in it", runCheck},
+		"copy":      {"walk-up copy sessions metered from the copier's counter: start | stop", runCopy},
+		"demo":      {"run the gateway on its embedded default with a simulated PBX and show its events (make run)", runDemo},
+		"dnd":       {"do not disturb on a room's line: dnd on|off ROOM", runDND},
+		"fax":       {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
+		"folio":     {"guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio},
+		"guest":     {"guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest},
+		"mwl":       {"message-waiting lamp: mwl on|off ROOM", runMWL},
+		"passwd":    {"hash a broker user's password for mqtt.embedded.users[].password_hash (argon2id)", runPasswd},
+		"print":     {"print a document for a room through the running gateway (billed by impressions)", runPrint},
+		"profiles":  {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
+		"rate":      {"rate calls: CallRecord JSON lines (or raw SMDR with --profile) to RatedCall JSON lines", runRate},
+		"report":    {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
+		"reprocess": {"read journaled frames that failed before again (after a profile fix)", runReprocess},
+		"rerate":    {"re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", runRerate},
+		"run":       {"run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", runDaemon},
+		"sim":       {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
+		"smdr":      {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
+		"tail":      {"print the gateway's events as they arrive (an MQTT client of the running gateway)", runTail},
+		"version":   {"print the version", runVersion},
+		"wakeup":    {"wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", runWakeup},
 	}
-	commands[name] = command{summary: summary, run: run}
 }
 
 func main() {
@@ -40,7 +57,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	c, ok := commands[args[0]]
+	c, ok := commands()[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "switchboard: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -51,13 +68,14 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: switchboard <command> [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
+	all := commands()
+	names := make([]string, 0, len(all))
+	for n := range all {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, all[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --config F (default ./switchboard.yaml or $SWITCHBOARD_CONFIG).")
 }

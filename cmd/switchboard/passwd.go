@@ -14,10 +14,6 @@ import (
 	"switchboard/internal/passwd"
 )
 
-func init() {
-	register("passwd", "hash a broker user's password for mqtt.embedded.users[].password_hash (argon2id)", runPasswd)
-}
-
 func runPasswd(args []string, stdout, stderr io.Writer) int {
 	return passwdFrom(os.Stdin, args, stdout, stderr)
 }

@@ -16,11 +16,6 @@ import (
 	"switchboard/internal/events/printer"
 )
 
-func init() {
-	register("print", "print a document for a room through the running gateway (billed by impressions)", runPrint)
-	register("copy", "walk-up copy sessions metered from the copier's counter: start | stop", runCopy)
-}
-
 const printUsage = `usage: switchboard print --printer P --room R --operator O [--copies N]
          [--sides one-sided|two-sided-long-edge|two-sided-short-edge] [--color monochrome|color]
          [--media iso_a4_210x297mm] [--name NAME] [--format MIME] [--keep-until YYYY-MM-DD|RFC3339] FILE

@@ -14,10 +14,6 @@ import (
 	"switchboard/internal/profile"
 )
 
-func init() {
-	register("profiles", "list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles)
-}
-
 func runProfiles(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("profiles", flag.ContinueOnError)
 	fs.SetOutput(stderr)

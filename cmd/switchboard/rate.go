@@ -17,10 +17,6 @@ import (
 	"switchboard/tariffs"
 )
 
-func init() {
-	register("rate", "rate calls: CallRecord JSON lines (or raw SMDR with --profile) to RatedCall JSON lines", runRate)
-}
-
 // RateOnly is the not_posted reason of `switchboard rate`: it rates, it
 // posts nothing.
 const RateOnly = "rate only: no folio"

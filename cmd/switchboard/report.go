@@ -16,10 +16,6 @@ import (
 	"switchboard/internal/store"
 )
 
-func init() {
-	register("report", "supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport)
-}
-
 const reportUsage = `usage:
   switchboard report reconcile --date YYYY-MM-DD [--device ID] [--csv|--json]
   switchboard report calls     --date YYYY-MM-DD [--csv|--json]

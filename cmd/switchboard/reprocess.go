@@ -12,10 +12,6 @@ import (
 	"switchboard/internal/gateway"
 )
 
-func init() {
-	register("reprocess", "read journaled frames that failed before again (after a profile fix)", runReprocess)
-}
-
 // parseWhen reads an RFC 3339 time, a date (YYYY-MM-DD, midnight in the site
 // zone), or a duration back from now ("24h").
 func parseWhen(s string, loc *time.Location) (time.Time, error) {

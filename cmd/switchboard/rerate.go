@@ -13,10 +13,6 @@ import (
 	"switchboard/internal/gateway"
 )
 
-func init() {
-	register("rerate", "re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", runRerate)
-}
-
 func runRerate(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("rerate", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -17,12 +17,10 @@ import (
 	"switchboard/internal/gateway"
 )
 
-func init() {
-	register("run", "run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", runDaemon)
-	register("version", "print the version", func(args []string, stdout, stderr io.Writer) int {
-		fmt.Fprintf(stdout, "switchboard %s\n", gateway.Version)
-		return 0
-	})
+// runVersion is `switchboard version`.
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "switchboard %s\n", gateway.Version)
+	return 0
 }
 
 // loadConfig resolves and loads the config for a subcommand, printing every

@@ -18,19 +18,20 @@ import (
 	pbxsim "switchboard/internal/sim/pbx"
 )
 
-// simulators are the `sim` subcommands; each device simulator adds its own.
-var simulators = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"pbx": runSimPBX,
-}
-
-func init() {
-	register("sim", "device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim)
+// simulators are the device simulators of `switchboard sim`, by device kind.
+func simulators() map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
+		"pbx":    runSimPBX,
+		"fias":   runSimFIAS,
+		"shenou": runSimShenou,
+		"sx200":  runSimSX200,
+	}
 }
 
 func runSim(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || simulators[args[0]] == nil {
-		names := make([]string, 0, len(simulators))
-		for n := range simulators {
+	if len(args) == 0 || simulators()[args[0]] == nil {
+		names := make([]string, 0, len(simulators()))
+		for n := range simulators() {
 			names = append(names, n)
 		}
 		sort.Strings(names)
@@ -39,7 +40,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return simulators[args[0]](ctx, args[1:], stdout, stderr)
+	return simulators()[args[0]](ctx, args[1:], stdout, stderr)
 }
 
 const simPBXUsage = `usage: switchboard sim pbx --profile ID [--pty LINK | --tcp-listen ADDR | --tcp-connect ADDR | --stdout] [flags]

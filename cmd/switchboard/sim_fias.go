@@ -15,10 +15,6 @@ import (
 	simfias "switchboard/internal/sim/fias"
 )
 
-func init() {
-	simulators["fias"] = runSimFIAS
-}
-
 const simFIASUsage = `usage: switchboard sim fias --connect ADDR [--script ROOM=ANSWER,...] [--tz ZONE] [flags]
 
 Plays a PBX's Oracle FIAS hotel interface (the "vendor system") against the gateway's hotel link

@@ -15,10 +15,6 @@ import (
 	simshenou "switchboard/internal/sim/shenou"
 )
 
-func init() {
-	simulators["shenou"] = runSimShenou
-}
-
 const simShenouUsage = `usage: switchboard sim shenou --pty LINK [--smdr-pty LINK2 --smdr-profile ID [SMDR flags]] [flags]
 
 Plays a Shenou (申瓯) PBX's class-of-service port against the gateway's hotel link (a hotelink device

@@ -18,10 +18,6 @@ import (
 	simsx200 "switchboard/internal/sim/sx200"
 )
 
-func init() {
-	simulators["sx200"] = runSimSX200
-}
-
 const simSX200Usage = `usage: switchboard sim sx200 --pty LINK [--script ROOM=ANSWER,...] [--maid ROOM=CODE@AFTER,...] [--tz ZONE] [flags]
 
 Plays a Mitel SX-200's PMS port (the Lodgistix protocol) against the gateway's hotel link (a hotelink

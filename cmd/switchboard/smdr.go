@@ -14,10 +14,6 @@ import (
 	"switchboard/internal/profile"
 )
 
-func init() {
-	register("smdr", "parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR)
-}
-
 func runSMDR(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "parse" {
 		fmt.Fprintln(stderr, "usage: switchboard smdr parse --profile ID [--tz ZONE] [--reference-date YYYY-MM-DD] [--profiles-dir DIR] [FILE|-]")

@@ -21,10 +21,6 @@ import (
 	"switchboard/internal/events"
 )
 
-func init() {
-	register("tail", "print the gateway's events as they arrive (an MQTT client of the running gateway)", runTail)
-}
-
 // brokerClient connects to the running gateway's broker as a separate client.
 func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
 	var o bus.ClientOptions

@@ -22,15 +22,11 @@ import (
 // reads the store directly, so the night shift gets its list even when the
 // broker is down.
 
-func init() {
-	register("wakeup", "wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", runWakeup)
-	register("dnd", "do not disturb on a room's line: dnd on|off ROOM", func(args []string, stdout, stderr io.Writer) int {
-		return runSwitch("dnd", args, stdout, stderr)
-	})
-	register("mwl", "message-waiting lamp: mwl on|off ROOM", func(args []string, stdout, stderr io.Writer) int {
-		return runSwitch("mwl", args, stdout, stderr)
-	})
-	register("guest", "guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest)
+func runDND(args []string, stdout, stderr io.Writer) int {
+	return runSwitch("dnd", args, stdout, stderr)
+}
+func runMWL(args []string, stdout, stderr io.Writer) int {
+	return runSwitch("mwl", args, stdout, stderr)
 }
 
 // hotelFlags are the flags every hotel-link command takes.
