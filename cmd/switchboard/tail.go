@@ -55,7 +55,7 @@ func runTail(args []string, stdout, stderr io.Writer) int {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	topic := fl.String("topic", "", "topic filter (default: everything of this property, hotel/{group}/{property}/#)")
 	asJSON := fl.Bool("json", false, "print each message's raw JSON payload, one per line")
-	ack := fl.Bool("ack", false, "acknowledge events as consumed (act as the back office): the gateway may then purge them")
+	ack := fl.Bool("ack", false, "acknowledge events as consumed (act as the back office): only up to the highest seq with none missing before it; a gap that lasts is asked for again (replay); the gateway may then purge them")
 	count := fl.Int("count", 0, "exit after this many messages (0 = run until interrupted)")
 	timeout := fl.Duration("timeout", 0, "give up after this long (0 = no limit); exit 1 if --count was not reached")
 	if err := fl.Parse(args); err != nil {
@@ -88,7 +88,18 @@ func runTail(args []string, stdout, stderr io.Writer) int {
 	var mu sync.Mutex
 	n := 0
 	done := make(chan struct{})
-	var maxSeq int64
+	// The back office's rule (docs/events.md): acknowledge only the
+	// highest seq up to which every event arrived, and ask for a gap again.
+	var cur bus.Cursor
+	replay := func(from int64) {
+		payload := fmt.Appendf(nil, `{"from":%d}`, from)
+		env := events.Envelope{SpecVersion: events.SpecVersion, ID: fmt.Sprintf("tail-replay-%d-%d", os.Getpid(), time.Now().UnixNano()),
+			Source: "/cli/tail", Type: "hotel.edge.cmd.replay", Time: time.Now(), DataContentType: "application/json",
+			DataSchema: events.SchemaURI("hotel.edge.cmd.replay"), ReplyTo: fmt.Sprintf("tail-%d", os.Getpid()), Data: payload}
+		msg, _ := json.Marshal(env)
+		cl.PublishAsync(topics.Command("edge", topics.Gateway, "replay"), 1, false, msg)
+		fmt.Fprintf(stderr, "switchboard tail: seq %d missing; asked the gateway to send again from it\n", from)
+	}
 	cl.Subscribe(filter, func(m bus.Message) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -102,9 +113,10 @@ func runTail(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, formatMessage(m))
 		}
 		var env events.Envelope
-		if *ack && json.Unmarshal(m.Payload, &env) == nil && env.Seq > maxSeq {
-			maxSeq = env.Seq
-			cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d,"seqepoch":%q}`, env.Seq, env.SeqEpoch))
+		if *ack && json.Unmarshal(m.Payload, &env) == nil && env.Seq > 0 {
+			if upto := cur.See(env.SeqEpoch, env.Seq, time.Now()); upto > 0 {
+				cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d,"seqepoch":%q}`, upto, env.SeqEpoch))
+			}
 		}
 		if *count > 0 && n == *count {
 			close(done)
@@ -119,9 +131,23 @@ func runTail(args []string, stdout, stderr io.Writer) int {
 	}
 	cancel()
 	fmt.Fprintf(stderr, "switchboard tail: subscribed to %s\n", filter)
-	select {
-	case <-done:
-	case <-ctx.Done():
+	gaps := time.NewTicker(time.Second)
+	defer gaps.Stop()
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-gaps.C:
+			mu.Lock()
+			from := cur.Gap(time.Now(), 5*time.Second)
+			mu.Unlock()
+			if *ack && from > 0 {
+				replay(from)
+			}
+		}
 	}
 	cl.Disconnect(250 * time.Millisecond)
 	if *count > 0 && n < *count {

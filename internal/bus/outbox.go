@@ -26,20 +26,25 @@ type Outbox struct {
 	batch int
 	wait  time.Duration // PUBACK wait before the session is considered broken
 
-	// RedeliverAfter: once a consumer has acknowledged anything, events it
-	// has not acknowledged this long after they were sent are sent again
-	// (it may have missed them while its own session was down). 0 = never.
-	RedeliverAfter time.Duration
+	// RedeliverAfter: events not acknowledged this long after they were
+	// sent, with no acknowledgement meanwhile, are sent again from the
+	// acknowledged seq on; again after twice as long while nothing is
+	// acknowledged, up to MaxRedeliverAfter. Whatever happened in this
+	// process: after a restart the backlog goes out the moment the daemon
+	// reaches its broker, maybe before any consumer is back, and a consumer
+	// stuck on a gap cannot acknowledge. 0 = never.
+	RedeliverAfter    time.Duration
+	MaxRedeliverAfter time.Duration
 
 	kick        chan struct{}
 	acksRefused atomic.Int64
 	// sent is the highest seq handed to the broker in this process: a
 	// consumer may ack an event before its PUBACK is marked in the store.
-	sent      atomic.Int64
-	mu        sync.Mutex
-	replay    int64 // >0: restart from this seq-1 at the next turn
-	ackedSeen bool  // a consumer acknowledged something in this process
-	lastAck   time.Time
+	sent    atomic.Int64
+	mu      sync.Mutex
+	replay  int64 // >0: restart from this seq-1 at the next turn
+	lastAck time.Time
+	backoff time.Duration // the wait before the next redelivery
 }
 
 // NewOutbox makes a publisher for st over cl.
@@ -48,7 +53,7 @@ func NewOutbox(st *store.Store, cl *Client, log *slog.Logger) *Outbox {
 		log = slog.Default()
 	}
 	return &Outbox{st: st, cl: cl, log: log.With("component", "outbox"), batch: 500, wait: 15 * time.Second,
-		RedeliverAfter: 30 * time.Second, kick: make(chan struct{}, 1)}
+		RedeliverAfter: 30 * time.Second, MaxRedeliverAfter: 10 * time.Minute, kick: make(chan struct{}, 1)}
 }
 
 // Notify wakes the publisher after new rows were committed.
@@ -80,25 +85,37 @@ func (o *Outbox) Ack(ctx context.Context, upto int64) (int64, error) {
 	n, err := o.st.Ack(ctx, upto)
 	if err == nil && n > prev {
 		o.mu.Lock()
-		o.ackedSeen, o.lastAck = true, time.Now()
+		o.lastAck, o.backoff = time.Now(), 0
 		o.mu.Unlock()
 	}
 	return n, err
 }
 
 // redeliverFrom says where to restart when the consumer stalled: acked+1
-// when events were sent and none was acknowledged for RedeliverAfter.
+// when events were sent and none was acknowledged for the current wait
+// (RedeliverAfter, doubling up to MaxRedeliverAfter while nothing is
+// acknowledged: a gateway with no consumer at all sends its backlog again
+// at most every MaxRedeliverAfter).
 func (o *Outbox) redeliverFrom(ctx context.Context, cursor int64, sentAt time.Time) (int64, bool) {
+	if o.RedeliverAfter <= 0 || sentAt.IsZero() {
+		return 0, false
+	}
 	o.mu.Lock()
-	seen, last := o.ackedSeen, o.lastAck
+	last, wait := o.lastAck, o.backoff
 	o.mu.Unlock()
-	if o.RedeliverAfter <= 0 || !seen || time.Since(sentAt) < o.RedeliverAfter || time.Since(last) < o.RedeliverAfter {
+	if wait <= 0 {
+		wait = o.RedeliverAfter
+	}
+	if time.Since(sentAt) < wait || time.Since(last) < wait {
 		return 0, false
 	}
 	acked, err := o.st.AckedSeq(ctx)
 	if err != nil || acked >= cursor {
 		return 0, false
 	}
+	o.mu.Lock()
+	o.backoff = min(2*wait, max(o.MaxRedeliverAfter, o.RedeliverAfter))
+	o.mu.Unlock()
 	return acked, true
 }
 
