@@ -42,13 +42,13 @@ type TCPListener struct {
 	mu      sync.Mutex
 	ln      net.Listener
 	current *listenConn // the connection being served
-	pending net.Conn    // the next one, accepted while nothing or a dead connection was served
+	waiting []net.Conn  // the next ones, in order, accepted while nothing or a closing connection was served
 	closed  bool
 	// Refusals not logged yet, and when the last one was logged.
 	unlogged int
 	loggedAt time.Time
 
-	ready chan struct{} // signalled (without blocking) when pending is set
+	ready chan struct{} // signalled (without blocking) when a connection waits
 	done  chan struct{}
 }
 
@@ -173,7 +173,7 @@ func (l *TCPListener) acceptLoop(ln net.Listener) {
 	}
 }
 
-// admit decides about a new connection c: it becomes the pending one, to be
+// admit decides about a new connection c: it waits, to be
 // handed out by Open, or admit says why it is refused.
 func (l *TCPListener) admit(c net.Conn) (refused string) {
 	if !l.allowed(remoteAddr(c)) {
@@ -184,10 +184,12 @@ func (l *TCPListener) admit(c net.Conn) (refused string) {
 	switch {
 	case l.closed:
 		return "listener closed"
-	case l.pending != nil:
-		// Never close the waiting one for a newer one: it may hold
-		// records not read yet. Open hands it out next.
-		return "another connection (" + l.pending.RemoteAddr().String() + ") is waiting to be served"
+	case len(l.waiting) > 0 && alive(l.waiting[len(l.waiting)-1]):
+		// Never close a waiting one for a newer one: it may hold records
+		// not read yet. Open hands it out next.
+		return "another connection (" + l.waiting[len(l.waiting)-1].RemoteAddr().String() + ") is waiting to be served"
+	case len(l.waiting) >= maxWaiting:
+		return fmt.Sprintf("%d connections are waiting to be served", len(l.waiting))
 	case l.current != nil && alive(l.current.Conn):
 		l.current.suspect()
 		return "the PBX is connected from " + l.current.RemoteAddr().String()
@@ -195,14 +197,20 @@ func (l *TCPListener) admit(c net.Conn) (refused string) {
 	// No PBX, or one whose connection is closing: its FIN or reset
 	// arrived but the session has not read to it yet. It is not closed
 	// here (records may precede the FIN); the session ends on it, and the
-	// Link's next Open takes c.
-	l.pending = c
+	// Link's next Open takes c. A PBX that sent its records and hung up
+	// (its connection waiting, closed) may connect again before the first
+	// is served: the connections are served in turn, each whole.
+	l.waiting = append(l.waiting, c)
 	select {
 	case l.ready <- struct{}{}:
 	default:
 	}
 	return ""
 }
+
+// maxWaiting bounds the connections waiting to be served: each is one a
+// PBX finished with (it hung up), never one beside a live one.
+const maxWaiting = 4
 
 // refusedLogEvery bounds the log of refused connections: a flood of them
 // costs one line a second, each counting the ones not logged before it.
@@ -243,8 +251,9 @@ func (l *TCPListener) Open(ctx context.Context) (io.ReadWriteCloser, error) {
 			l.mu.Unlock()
 			return nil, fmt.Errorf("transport: %s: %w: %w", l, ErrExhausted, net.ErrClosed)
 		}
-		if c := l.pending; c != nil {
-			l.pending = nil
+		if len(l.waiting) > 0 {
+			c := l.waiting[0]
+			l.waiting = l.waiting[1:]
 			lc := &listenConn{Conn: c, l: l}
 			l.current = lc
 			l.mu.Unlock()
@@ -278,10 +287,10 @@ func (l *TCPListener) Close() error {
 		l.current.Conn.Close()
 		l.current = nil
 	}
-	if l.pending != nil {
-		l.pending.Close()
-		l.pending = nil
+	for _, c := range l.waiting {
+		c.Close()
 	}
+	l.waiting = nil
 	return err
 }
 

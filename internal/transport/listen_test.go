@@ -318,3 +318,29 @@ func TestTCPListenerCloseEndsLink(t *testing.T) {
 		t.Errorf("Open after Close = %v", err)
 	}
 }
+
+// TestTCPListenerHungUpConnectionsServedInTurn: a PBX that sends its
+// records and hangs up, then connects again before the first connection is
+// served (Avaya IP Office sends each batch on a new connection), has every
+// connection served in turn, each whole: a finished connection waiting is
+// not a PBX beside another.
+func TestTCPListenerHungUpConnectionsServedInTurn(t *testing.T) {
+	tl, addr, _ := newListener(t)
+	for _, line := range []string{"first", "second", "third"} {
+		c := dial(t, addr)
+		send(t, c, line)
+		c.CloseWrite()
+		time.Sleep(50 * time.Millisecond) // the listener has seen it
+	}
+	for _, want := range []string{"first", "second", "third"} {
+		rw, err := tl.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rw)
+		if err != nil || string(b) != want+"\r\n" {
+			t.Fatalf("read %q, %v; want %q", b, err, want)
+		}
+		rw.Close()
+	}
+}
