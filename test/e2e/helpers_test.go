@@ -115,7 +115,15 @@ type backOffice struct {
 
 func newBackOffice(t *testing.T, url string, topics events.Topics) *backOffice {
 	t.Helper()
-	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: fmt.Sprintf("backoffice-%d", time.Now().UnixNano()), Ordered: true, Log: quiet})
+	return newBackOfficeAs(t, url, topics, "", "")
+}
+
+// newBackOfficeAs is a back office that logs in as user (a backoffice
+// principal of the embedded broker).
+func newBackOfficeAs(t *testing.T, url string, topics events.Topics, user, pass string) *backOffice {
+	t.Helper()
+	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: fmt.Sprintf("backoffice-%d", time.Now().UnixNano()), Ordered: true, Log: quiet,
+		Username: user, Password: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
