@@ -79,6 +79,11 @@ const maxSocketPath = 107
 // localListener is the id of the unix socket listener.
 const localListener = "local"
 
+// MaxPacketSize is the largest MQTT packet the embedded broker takes: a
+// print or fax command whose document is the largest a schema allows (28
+// MiB of base64 for 20 MiB), with its envelope.
+const MaxPacketSize = 30 << 20
+
 // Broker is the embedded MQTT broker.
 type Broker struct {
 	srv    *mqtt.Server
@@ -115,6 +120,11 @@ func StartBroker(o BrokerOptions) (*Broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	// A day of events can sit in a consumer's session while it is away.
 	caps.MaximumMessageExpiryInterval = 0
+	// MQTT 5 §3.1.2.11.4 / §3.2.2.3.6: a packet larger than this ends the
+	// sender's connection before its body is read, so a client cannot make
+	// the broker hold more than this for it. The largest legitimate packet
+	// is a print or fax command with a 20 MiB document in base64.
+	caps.MaximumPacketSize = MaxPacketSize
 	// mochi logs every start and stop at info; the gateway says what matters.
 	quiet := slog.New(quietHandler{log.Handler()})
 	srv := mqtt.New(&mqtt.Options{Logger: quiet.With("component", "broker"), Capabilities: caps, InlineClient: false})

@@ -367,3 +367,28 @@ func TestConfigOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerPacketTooLarge: a packet over MaxPacketSize ends its sender's
+// connection before the broker reads its body; the gateway's own session
+// and other clients go on.
+func TestBrokerPacketTooLarge(t *testing.T) {
+	br, bo := startTestBroker(t, "gw-under-test")
+	o := paho.NewClientOptions().AddBroker(br.URL()).SetClientID("big-sender").SetUsername(bo.user).SetPassword(bo.pass).
+		SetAutoReconnect(false).SetConnectTimeout(3 * time.Second)
+	lost := make(chan struct{})
+	o.SetConnectionLostHandler(func(paho.Client, error) { close(lost) })
+	c := paho.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(0)
+	c.Publish(topics.Command("pbx", "pbx1", "guest.checkin"), 1, false, make([]byte, MaxPacketSize+1024))
+	select {
+	case <-lost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a packet over the limit did not end the sender's connection")
+	}
+	if !connects(t, br.URL(), "after-big", bo) {
+		t.Error("the broker refused a client after the oversized packet")
+	}
+}

@@ -122,7 +122,7 @@ func (c *checker) fax(f Fax) {
 		c.add("fax.destroy_days", "%d days is not after fax.archive_days (%d): a fax is archived before it is destroyed",
 			orDefault(f.DestroyDays, DefaultFaxDestroyDays), orDefault(f.ArchiveDays, DefaultFaxArchiveDays))
 	}
-	c.intRange("fax.max_document_mib", f.MaxDocumentMiB, 1, 100, DefaultFaxMaxDocumentMiB, "MiB")
+	c.intRange("fax.max_document_mib", f.MaxDocumentMiB, 1, 20, DefaultFaxMaxDocumentMiB, "MiB") // 20: what a command may carry (schemas, bus.MaxPacketSize)
 	c.intRange("fax.page_limit", f.PageLimit, 1, 500, DefaultFaxPageLimit, "pages")
 	if f.QuoteBitRate != 0 && !containsInt(faxBitRates, f.QuoteBitRate) {
 		c.add("fax.quote_bitrate", "%d is not a fax line speed (%s bit/s)", f.QuoteBitRate, joinInts(faxBitRates))

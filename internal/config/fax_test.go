@@ -80,7 +80,7 @@ func TestFaxProblems(t *testing.T) {
 	want := []string{
 		"4: fax.retry_interval_s: 5: want 10 to 3600 seconds (default 180)",
 		"6: fax.destroy_days: 15 days is not after fax.archive_days (20): a fax is archived before it is destroyed",
-		"7: fax.max_document_mib: -1: want 1 to 100 MiB (default 10)",
+		"7: fax.max_document_mib: -1: want 1 to 20 MiB (default 10)",
 		"8: fax.page_limit: 501: want 1 to 500 pages (default 50)",
 		"9: fax.quote_bitrate: 9601 is not a fax line speed (2400, 4800, 7200, 9600, 12000, 14400 bit/s)",
 		"10: fax.email.to: required: an e-mail address",
