@@ -243,6 +243,11 @@ func (r *Router) handle(ctx context.Context, m Message) {
 		r.log.Warn("oversized command refused", "id", cmd.ID, "field", field)
 		return
 	}
+	if err := operatorIsSender(&cmd); err != nil {
+		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
+		r.log.Warn("command refused: operator is not its sender", "id", cmd.ID, "principal", cmd.By.Username)
+		return
+	}
 	var prev store.CommandRow
 	var seen bool
 	if err := r.st.InTx(ctx, func(tx *store.Tx) error {
@@ -381,6 +386,24 @@ func (r *Router) republish(ctx context.Context, cmd Command, prev store.CommandR
 // decodeCommand reads a CloudEvents command envelope, naming the first field
 // that is wrong. The returned Command carries whatever could be read, so a
 // refusal can still reach the requester.
+// operatorIsSender: a command sent by an operator principal names that
+// operator (the operator field, where the command has one), never another:
+// every act carries who did it (結帳程序: each shift posts under its own
+// operator code). Other principals (the back office, the local CLI) send on
+// behalf of the operator they name.
+func operatorIsSender(c *Command) error {
+	if c.By == nil || c.By.Role != RoleOperator {
+		return nil
+	}
+	var d struct {
+		Operator *string `json:"operator"`
+	}
+	if json.Unmarshal(c.Data, &d) != nil || d.Operator == nil || *d.Operator == c.By.Username {
+		return nil
+	}
+	return &FieldError{Field: "data.operator", Problem: fmt.Sprintf("%q is not the operator who sent it (%q)", *d.Operator, c.By.Username)}
+}
+
 // maxIDLength bounds a command id (it is stored, and echoed in replies).
 const maxIDLength = 200
 

@@ -23,9 +23,12 @@ func (failing) Execute(context.Context, *Command) (any, error) {
 }
 
 // recording notes whether it was asked anything.
-type recording struct{ called bool }
+type recording struct {
+	called    bool
+	validated int
+}
 
-func (h *recording) Validate(*Command) error { h.called = true; return nil }
+func (h *recording) Validate(*Command) error { h.called = true; h.validated++; return nil }
 func (h *recording) Execute(context.Context, *Command) (any, error) {
 	h.called = true
 	return nil, nil
@@ -156,5 +159,48 @@ func TestOversizedCommandsRefused(t *testing.T) {
 	st.InTx(ctx, func(tx *store.Tx) (err error) { _, logged, err = tx.Command("big1"); return err })
 	if h.called || logged {
 		t.Errorf("handled %v, in the command log %v: want neither", h.called, logged)
+	}
+}
+
+// TestOperatorIsTheSender: an operator principal cannot act in another
+// operator's name; the back office may name any.
+func TestOperatorIsTheSender(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
+	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
+		return st.InTx(ctx, func(tx *store.Tx) error {
+			if fn != nil {
+				if err := fn(tx); err != nil {
+					return err
+				}
+			}
+			_, _, err := tx.Enqueue(ev)
+			return err
+		})
+	}
+	r := NewRouter(topics, st, emit, nil)
+	h := &recording{}
+	r.Handle("pbx", "wakeup.set", h)
+	send := func(id, operator string, by *Principal) {
+		r.handle(ctx, Message{Topic: topics.Command("pbx", "pbx1", "wakeup.set"), From: by,
+			Payload: []byte(`{"specversion":"1.0","id":"` + id + `","type":"hotel.pbx.cmd.wakeup.set","source":"/fd","replyto":"fd","data":{"room":"1203","time":"06:30","operator":"` + operator + `"}}`)})
+	}
+	send("w1", "op09", &Principal{Username: "op07", Role: RoleOperator})
+	if h.called {
+		t.Fatal("a command in another operator's name was handled")
+	}
+	rows, _ := st.Pending(ctx, 0, 10)
+	if len(rows) != 1 || !strings.Contains(string(rows[0].Payload), "data.operator") {
+		t.Fatalf("replies %d %s", len(rows), rows[0].Payload)
+	}
+	send("w2", "op07", &Principal{Username: "op07", Role: RoleOperator})
+	send("w3", "op09", &Principal{Username: "frontoffice", Role: RoleBackoffice})
+	if h.validated != 2 {
+		t.Errorf("%d commands handled, want the operator's own and the back office's", h.validated)
 	}
 }
