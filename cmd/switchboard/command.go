@@ -39,13 +39,6 @@ func sendCommand(cfg *config.Config, domain, device, name string, data any, time
 		ReplyTo: client, Data: payload}
 	msg, _ := json.Marshal(env)
 	outcome := make(chan bus.Reply, 4)
-	cl.Subscribe(topics.Reply(domain, device, client), func(m bus.Message) {
-		var e events.Envelope
-		var r bus.Reply
-		if json.Unmarshal(m.Payload, &e) == nil && json.Unmarshal(e.Data, &r) == nil && r.CommandID == id {
-			outcome <- r
-		}
-	})
 	cl.Start()
 	defer cl.Disconnect(100 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -54,8 +47,15 @@ func sendCommand(cfg *config.Config, domain, device, name string, data any, time
 		fmt.Fprintf(stderr, "switchboard: no broker answers at %v: is `switchboard run` running?\n", brokerURLs(cfg))
 		return 1
 	}
-	// The subscription is made on connect; give the broker its SUBACK.
-	time.Sleep(100 * time.Millisecond)
+	// Subscribed once connected, so Subscribe waits for the broker's
+	// SUBACK (MQTT 5 §3.9): the reply cannot come before the subscription.
+	cl.Subscribe(topics.Reply(domain, device, client), func(m bus.Message) {
+		var e events.Envelope
+		var r bus.Reply
+		if json.Unmarshal(m.Payload, &e) == nil && json.Unmarshal(e.Data, &r) == nil && r.CommandID == id {
+			outcome <- r
+		}
+	})
 	if err := cl.Publish(ctx, topics.Command(domain, device, name), 1, false, msg); err != nil {
 		fmt.Fprintf(stderr, "switchboard: command not sent: %v\n", err)
 		return 1
