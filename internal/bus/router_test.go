@@ -39,24 +39,7 @@ func (h *recording) Execute(context.Context, *Command) (any, error) {
 // replies), and a command id seen before (its recorded outcome again).
 func TestEveryCommandGetsAReply(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
-	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
-		return st.InTx(ctx, func(tx *store.Tx) error {
-			if fn != nil {
-				if err := fn(tx); err != nil {
-					return err
-				}
-			}
-			_, _, err := tx.Enqueue(ev)
-			return err
-		})
-	}
-	r := NewRouter(topics, st, emit, nil)
+	r, st := newTestRouter(t)
 	r.Handle("pbx", "dnd.set", failing{})
 	topic := topics.Command("pbx", "pbx1", "dnd.set")
 	send := func(payload string) { r.handle(ctx, Message{Topic: topic, Payload: []byte(payload)}) }
@@ -118,24 +101,7 @@ func TestEveryCommandGetsAReply(t *testing.T) {
 // them.
 func TestOversizedCommandsRefused(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
-	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
-		return st.InTx(ctx, func(tx *store.Tx) error {
-			if fn != nil {
-				if err := fn(tx); err != nil {
-					return err
-				}
-			}
-			_, _, err := tx.Enqueue(ev)
-			return err
-		})
-	}
-	r := NewRouter(topics, st, emit, nil)
+	r, st := newTestRouter(t)
 	h := &recording{}
 	r.Handle("pbx", "guest.checkin", h)
 	name := strings.Repeat("王", 1<<20/3)
@@ -166,24 +132,7 @@ func TestOversizedCommandsRefused(t *testing.T) {
 // operator's name; the back office may name any.
 func TestOperatorIsTheSender(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
-	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
-		return st.InTx(ctx, func(tx *store.Tx) error {
-			if fn != nil {
-				if err := fn(tx); err != nil {
-					return err
-				}
-			}
-			_, _, err := tx.Enqueue(ev)
-			return err
-		})
-	}
-	r := NewRouter(topics, st, emit, nil)
+	r, st := newTestRouter(t)
 	h := &recording{}
 	r.Handle("pbx", "wakeup.set", h)
 	send := func(id, operator string, by *Principal) {
@@ -203,4 +152,27 @@ func TestOperatorIsTheSender(t *testing.T) {
 	if h.validated != 2 {
 		t.Errorf("%d commands handled, want the operator's own and the back office's", h.validated)
 	}
+}
+
+// newTestRouter is a router on a store in t's temporary folder whose
+// replies go to the outbox, as the gateway's emit puts them there.
+func newTestRouter(t *testing.T) (*Router, *store.Store) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
+		return st.InTx(ctx, func(tx *store.Tx) error {
+			if fn != nil {
+				if err := fn(tx); err != nil {
+					return err
+				}
+			}
+			_, _, err := tx.Enqueue(ev)
+			return err
+		})
+	}
+	return NewRouter(topics, st, emit, nil), st
 }
