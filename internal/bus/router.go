@@ -85,31 +85,65 @@ func (c *Command) replyBy() *ReplyBy {
 
 // Router receives commands, dedupes them by id, and replies through the outbox.
 type Router struct {
-	topics events.Topics
-	st     *store.Store
-	emit   func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error
-	log    *slog.Logger
+	topics  events.Topics
+	st      *store.Store
+	enqueue EnqueueFunc
+	log     *slog.Logger
+	// replies commits each reply with its command-log row in shared
+	// transactions: a burst of commands costs a few fsyncs, not two each.
+	replies *store.Group
 
 	mu       sync.RWMutex
 	handlers map[string]Handler // "pbx/wakeup.set"
 	queue    chan Message
 
+	// pending are the ids whose first recorded reply is not committed yet:
+	// the same id again waits for it, so it is never handled twice.
+	pendMu  sync.Mutex
+	pending map[string]*pending
+
 	// Execution runs per device: one device's commands run in the order
 	// they were accepted, while a slow one (a print job followed to its end,
 	// a PBX that takes its time) never holds up another device's commands.
 	devMu   sync.Mutex
-	devices map[string]chan func()
+	devices map[string]*worker
 	wg      sync.WaitGroup
 }
 
-// NewRouter makes a router. emit commits an event (and fn's changes) in one
-// transaction and wakes the publisher.
-func NewRouter(topics events.Topics, st *store.Store, emit func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error, log *slog.Logger) *Router {
+// worker runs one device's commands in order.
+type worker struct {
+	q      chan func()
+	freed  chan struct{} // a place in q came free
+	queued int           // accepted and not finished, guarded by Router.devMu
+	moved  time.Time     // when it last finished a command, guarded by Router.devMu
+}
+
+// EnqueueFunc adds a reply event to the outbox in tx and arranges for the
+// publisher to be woken once tx commits.
+type EnqueueFunc func(tx *store.Tx, ev store.Event) error
+
+// Limits of the router's queues.
+const (
+	// routerQueue commands may wait for validation; beyond, the embedded
+	// broker holds their sender back (TCP flow control) and a command from
+	// an external broker is answered busy.
+	routerQueue = 1024
+	// MaxDeviceQueue commands may wait for one device; beyond, a command
+	// for it is answered `failed` with reason busy (never dropped, never
+	// holding up another device's commands).
+	MaxDeviceQueue = 256
+	// replyBatch replies at most share one transaction.
+	replyBatch = 256
+)
+
+// NewRouter makes a router whose replies go to the outbox through enqueue.
+func NewRouter(topics events.Topics, st *store.Store, enqueue EnqueueFunc, log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Router{topics: topics, st: st, emit: emit, log: log.With("component", "commands"),
-		handlers: map[string]Handler{}, queue: make(chan Message, 1024), devices: map[string]chan func(){}}
+	return &Router{topics: topics, st: st, enqueue: enqueue, log: log.With("component", "commands"),
+		replies: st.NewGroup(replyBatch, routerQueue), handlers: map[string]Handler{}, queue: make(chan Message, routerQueue),
+		pending: map[string]*pending{}, devices: map[string]*worker{}}
 }
 
 // Handle registers h for commands named command in domain.
@@ -127,28 +161,60 @@ func (r *Router) Handler(domain, command string) Handler {
 	return r.handlers[domain+"/"+command]
 }
 
-// Deliver queues a message from the broker without blocking paho for long.
+// Deliver queues a message from the broker. From the embedded broker (the
+// sender known) a full queue holds the sender back; from an external
+// broker, whose client must keep reading or the broker drops what it
+// cannot queue, a command that finds the queue full is answered busy.
 func (r *Router) Deliver(m Message) {
 	if m.Retained {
 		// A retained command is an old command replayed by the broker; it
 		// was handled (or refused) when it was first sent.
 		return
 	}
-	r.queue <- m
+	if m.From != nil {
+		r.queue <- m
+		return
+	}
+	select {
+	case r.queue <- m:
+	default:
+		r.shed(m)
+	}
+}
+
+// shed answers a command the router has no room for.
+func (r *Router) shed(m Message) {
+	domain, device, name, ok := r.topics.ParseCommandTopic(m.Topic)
+	if !ok {
+		return
+	}
+	cmd, err := decodeCommand(m.Payload, domain, device, name)
+	cmd.Received = time.Now()
+	if err == nil {
+		err = fmt.Errorf("busy: %d commands are waiting for the gateway; send it again later", routerQueue)
+	}
+	r.refuse(context.Background(), cmd, err)
 }
 
 // Run validates and accepts queued commands one at a time, in arrival
 // order, until ctx ends; each device's commands then execute in order on a
 // worker of that device.
 func (r *Router) Run(ctx context.Context) {
+	// The reply committer outlives ctx by what the device workers still
+	// finish, so their replies are committed.
+	gctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	grouped := make(chan struct{})
+	go func() { r.replies.Run(gctx); close(grouped) }()
 	defer func() {
 		r.devMu.Lock()
-		for k, q := range r.devices {
-			close(q)
+		for k, w := range r.devices {
+			close(w.q)
 			delete(r.devices, k)
 		}
 		r.devMu.Unlock()
 		r.wg.Wait()
+		stop()
+		<-grouped
 	}()
 	for {
 		select {
@@ -162,7 +228,8 @@ func (r *Router) Run(ctx context.Context) {
 
 // Interrupted answers the commands a restart cut off after they were
 // accepted and before the device confirmed: they fail with a reason the
-// requester can act on (the device may or may not have done it).
+// requester can act on (the device may or may not have done it). It runs
+// before Run.
 func (r *Router) Interrupted(ctx context.Context) (int, error) {
 	rows, err := r.st.OpenCommands(ctx)
 	if err != nil {
@@ -177,30 +244,160 @@ func (r *Router) Interrupted(ctx context.Context) (int, error) {
 		if row.Role != "" {
 			cmd.By = &Principal{Username: row.Principal, Role: Role(row.Role)}
 		}
-		r.reply(ctx, cmd, store.CommandFailed,
+		fn := r.replyWork(cmd, store.CommandFailed,
 			errors.New("interrupted: the gateway restarted before the device confirmed; check the device's state and send the command again"),
 			nil, record(cmd, store.CommandFailed))
+		if err := r.st.InTx(cmd.actor(ctx), fn); err != nil {
+			r.log.Error("command reply not stored", "id", cmd.ID, "err", err)
+		}
 	}
 	return len(rows), nil
 }
 
-// onDevice runs fn on the device's worker, after its earlier commands.
+// reserve takes a place in the device's queue. When it is full, it waits
+// up to queueWait for a place while the device is making progress (a burst
+// for a working device is absorbed; the sender is held back meanwhile);
+// false: none came free, or the device is stuck (nothing finished within
+// queueWait), so that one stuck device never holds up the others'.
+func (r *Router) reserve(ctx context.Context, key string) bool {
+	deadline := time.Now().Add(queueWait)
+	for {
+		r.devMu.Lock()
+		w, ok := r.devices[key]
+		if !ok {
+			w = &worker{q: make(chan func(), MaxDeviceQueue), freed: make(chan struct{}, 1), moved: time.Now()}
+			r.devices[key] = w
+			r.wg.Add(1)
+			go r.work(w)
+		}
+		if w.queued < MaxDeviceQueue {
+			w.queued++
+			r.devMu.Unlock()
+			return true
+		}
+		stuck := time.Since(w.moved) > queueWait
+		r.devMu.Unlock()
+		if stuck {
+			return false
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-w.freed:
+			t.Stop()
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+	}
+}
+
+// queueWait is how long a command waits for a place in a full device queue.
+const queueWait = 2 * time.Second
+
+// work runs a device's commands until its queue is closed.
+func (r *Router) work(w *worker) {
+	defer r.wg.Done()
+	for f := range w.q {
+		f()
+		r.devMu.Lock()
+		w.queued--
+		w.moved = time.Now()
+		r.devMu.Unlock()
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// release gives back a place reserve took for a command that will not run.
+func (r *Router) release(key string) {
+	r.devMu.Lock()
+	defer r.devMu.Unlock()
+	if w, ok := r.devices[key]; ok {
+		w.queued--
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// onDevice runs fn on the device's worker, after its earlier commands, in
+// the place reserve took (so it never blocks).
 func (r *Router) onDevice(key string, fn func()) {
 	r.devMu.Lock()
-	q, ok := r.devices[key]
-	if !ok {
-		q = make(chan func(), 256)
-		r.devices[key] = q
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			for f := range q {
-				f()
-			}
-		}()
-	}
+	w, ok := r.devices[key]
 	r.devMu.Unlock()
-	q <- fn
+	if !ok {
+		return // Run has ended
+	}
+	w.q <- fn
+}
+
+// pending is a command id whose first recorded reply is on the way.
+type pending struct {
+	done    chan struct{}
+	waiting int // arrivals of the same id waiting for it
+}
+
+// maxWaiting arrivals of one id may wait for its first reply; more are
+// answered busy (a client resending one id in a loop costs nothing more).
+const maxWaiting = 4
+
+// pend marks id as having its first recorded reply on the way.
+func (r *Router) pend(id string) {
+	r.pendMu.Lock()
+	r.pending[id] = &pending{done: make(chan struct{})}
+	r.pendMu.Unlock()
+}
+
+// unpend: id's recorded reply is committed (or will never be).
+func (r *Router) unpend(id string) {
+	r.pendMu.Lock()
+	if p, ok := r.pending[id]; ok {
+		close(p.done)
+		delete(r.pending, id)
+	}
+	r.pendMu.Unlock()
+}
+
+// later handles m again once the first reply of its id is committed, off
+// the router's loop so that other commands go on meanwhile (a fax's
+// Prepare may take a while). ok is false when m's id is not pending;
+// busy when too many arrivals of it wait already.
+func (r *Router) later(ctx context.Context, id string, m Message) (ok, busy bool) {
+	r.pendMu.Lock()
+	p, ok := r.pending[id]
+	if ok && p.waiting >= maxWaiting {
+		r.pendMu.Unlock()
+		return true, true
+	}
+	if ok {
+		p.waiting++
+	}
+	r.pendMu.Unlock()
+	if !ok {
+		return false, false
+	}
+	go func() {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case r.queue <- m:
+		case <-ctx.Done():
+		}
+	}()
+	return true, false
 }
 
 // commandError is a refusal with the field it concerns.
@@ -221,15 +418,10 @@ func (r *Router) handle(ctx context.Context, m Message) {
 	cmd, err := decodeCommand(m.Payload, domain, device, name)
 	cmd.Received, cmd.By = time.Now(), m.From
 	if err != nil {
-		// No id (or unreadable JSON): reply with a synthetic key so the
-		// requester still learns what was wrong.
-		if cmd.Client == "" {
-			cmd.Client = "unknown"
-		}
 		if cmd.ID == "" {
 			cmd.ID = "invalid-" + events.EventID(m.Topic, "invalid", string(m.Payload), "")
 		}
-		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
+		r.refuse(ctx, cmd, err)
 		r.log.Warn("malformed command refused", "topic", m.Topic, "err", err)
 		return
 	}
@@ -239,22 +431,25 @@ func (r *Router) handle(ctx context.Context, m Message) {
 		if err == nil {
 			err = &FieldError{Field: field, Problem: fmt.Sprintf("longer than %d characters", max)}
 		}
-		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
+		r.refuse(ctx, cmd, err)
 		r.log.Warn("oversized command refused", "id", cmd.ID, "field", field)
 		return
 	}
 	if err := operatorIsSender(&cmd); err != nil {
-		r.reply(ctx, cmd, store.CommandFailed, err, nil, nil)
+		r.refuse(ctx, cmd, err)
 		r.log.Warn("command refused: operator is not its sender", "id", cmd.ID, "principal", cmd.By.Username)
 		return
 	}
-	var prev store.CommandRow
-	var seen bool
-	if err := r.st.InTx(ctx, func(tx *store.Tx) error {
-		prev, seen, err = tx.Command(cmd.ID)
-		return err
-	}); err != nil {
+	if ok, busy := r.later(ctx, cmd.ID, m); busy {
+		r.refuse(ctx, cmd, fmt.Errorf("busy: command %s is being handled; its replies will follow", cmd.ID))
+		return
+	} else if ok {
+		return
+	}
+	prev, seen, err := r.st.Command(ctx, cmd.ID)
+	if err != nil {
 		r.log.Error("command log unavailable", "id", cmd.ID, "err", err)
+		r.refuse(ctx, cmd, fmt.Errorf("busy: the command log cannot be read (%v); send it again later", err))
 		return
 	}
 	if seen {
@@ -266,48 +461,93 @@ func (r *Router) handle(ctx context.Context, m Message) {
 	r.mu.RLock()
 	h := r.handlers[domain+"/"+name]
 	r.mu.RUnlock()
-	if h == nil {
-		r.reply(ctx, cmd, store.CommandFailed, fmt.Errorf("unknown command %q for %s devices", name, domain), nil, record(cmd, store.CommandFailed))
+	switch {
+	case h == nil:
+		r.conclude(ctx, cmd, fmt.Errorf("unknown command %q for %s devices", name, domain))
 		return
-	}
-	if cmd.Deadline != nil && cmd.Received.After(*cmd.Deadline) {
-		r.reply(ctx, cmd, store.CommandFailed, fmt.Errorf("deadline %s passed before the command arrived", cmd.Deadline.Format(time.RFC3339)), nil, record(cmd, store.CommandFailed))
+	case cmd.Deadline != nil && cmd.Received.After(*cmd.Deadline):
+		r.conclude(ctx, cmd, fmt.Errorf("deadline %s passed before the command arrived", cmd.Deadline.Format(time.RFC3339)))
 		return
 	}
 	if err := h.Validate(&cmd); err != nil {
-		r.reply(ctx, cmd, store.CommandFailed, err, nil, record(cmd, store.CommandFailed))
+		r.conclude(ctx, cmd, err)
 		return
 	}
+	key := cmd.Domain + "/" + cmd.Device
+	if !r.reserve(ctx, key) {
+		r.refuse(ctx, cmd, fmt.Errorf("busy: %d commands are waiting for device %s; send it again later", MaxDeviceQueue, cmd.Device))
+		r.log.Warn("command refused: device queue full", "id", cmd.ID, "device", key)
+		return
+	}
+	actx := cmd.actor(ctx)
+	r.pend(cmd.ID)
 	if p, ok := h.(Preparer); ok {
-		r.onDevice(cmd.Domain+"/"+cmd.Device, func() {
-			prepared, err := p.Prepare(ctx, &cmd)
+		r.onDevice(key, func() {
+			prepared, err := p.Prepare(actx, &cmd)
 			if err != nil {
-				r.reply(ctx, cmd, store.CommandFailed, err, nil, record(cmd, store.CommandFailed))
+				r.wait(actx, cmd, store.CommandFailed, err, nil)
+				r.unpend(cmd.ID)
 				return
 			}
-			if !r.reply(ctx, cmd, store.CommandAccepted, nil, prepared, record(cmd, store.CommandAccepted)) {
-				return
+			ok := r.wait(actx, cmd, store.CommandAccepted, nil, prepared)
+			r.unpend(cmd.ID)
+			if ok {
+				r.execute(actx, cmd, h)
 			}
-			result, err := h.Execute(ctx, &cmd)
-			status := store.CommandCompleted
-			if err != nil {
-				status = store.CommandFailed
-			}
-			r.reply(ctx, cmd, status, err, result, record(cmd, status))
 		})
 		return
 	}
-	if !r.reply(ctx, cmd, store.CommandAccepted, nil, nil, record(cmd, store.CommandAccepted)) {
-		return
-	}
-	r.onDevice(cmd.Domain+"/"+cmd.Device, func() {
-		result, err := h.Execute(ctx, &cmd)
-		status := store.CommandCompleted
+	r.replyThen(actx, cmd, store.CommandAccepted, nil, nil, record(cmd, store.CommandAccepted), func(err error) {
+		r.unpend(cmd.ID)
 		if err != nil {
-			status = store.CommandFailed
+			r.release(key)
+			return
 		}
-		r.reply(ctx, cmd, status, err, result, record(cmd, status))
+		r.onDevice(key, func() { r.execute(actx, cmd, h) })
 	})
+}
+
+// execute runs an accepted command and replies with its outcome. The reply
+// is committed with the next ones; the device's next command may start
+// meanwhile, its replies coming after this one's.
+func (r *Router) execute(ctx context.Context, cmd Command, h Handler) {
+	result, err := h.Execute(ctx, &cmd)
+	status := store.CommandCompleted
+	if err != nil {
+		status = store.CommandFailed
+	}
+	r.replyThen(ctx, cmd, status, err, result, record(cmd, status), nil)
+}
+
+// refuse answers a command whose refusal is not recorded (malformed,
+// oversized, busy): the same id sent again is handled afresh.
+func (r *Router) refuse(ctx context.Context, cmd Command, err error) {
+	if cmd.Client == "" {
+		cmd.Client = "unknown"
+	}
+	r.replyThen(cmd.actor(ctx), cmd, store.CommandFailed, err, nil, nil, nil)
+}
+
+// conclude records a command's refusal: the same id again gets it again.
+func (r *Router) conclude(ctx context.Context, cmd Command, err error) {
+	r.pend(cmd.ID)
+	r.replyThen(cmd.actor(ctx), cmd, store.CommandFailed, err, nil, record(cmd, store.CommandFailed), func(error) { r.unpend(cmd.ID) })
+}
+
+// wait replies and waits for the reply's commit.
+func (r *Router) wait(ctx context.Context, cmd Command, status string, cause error, result any) bool {
+	done := make(chan error, 1)
+	r.replyThen(ctx, cmd, status, cause, result, record(cmd, status), func(err error) { done <- err })
+	return <-done == nil
+}
+
+// actor is ctx carrying the command's principal: the events its handling
+// enqueues name who caused them.
+func (c *Command) actor(ctx context.Context) context.Context {
+	if c.By == nil {
+		return ctx
+	}
+	return events.WithActor(ctx, events.Actor{Principal: c.By.Username, Role: string(c.By.Role)})
 }
 
 func record(cmd Command, status string) *store.CommandRow {
@@ -318,8 +558,23 @@ func record(cmd Command, status string) *store.CommandRow {
 	return row
 }
 
-// reply commits the command's new status and its reply event together.
-func (r *Router) reply(ctx context.Context, cmd Command, status string, cause error, result any, row *store.CommandRow) bool {
+// replyThen commits the command's new status and its reply event together,
+// in the next shared transaction; then (if not nil) learns the outcome.
+func (r *Router) replyThen(ctx context.Context, cmd Command, status string, cause error, result any, row *store.CommandRow, then func(error)) {
+	fn := r.replyWork(cmd, status, cause, result, row)
+	r.replies.Submit(ctx, fn, func(err error) {
+		if err != nil {
+			r.log.Error("command reply not stored", "id", cmd.ID, "status", status, "err", err)
+		}
+		if then != nil {
+			then(err)
+		}
+	})
+}
+
+// replyWork is the transaction work that stores a reply's event with the
+// command's row.
+func (r *Router) replyWork(cmd Command, status string, cause error, result any, row *store.CommandRow) func(tx *store.Tx) error {
 	rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: status, Result: result, By: cmd.replyBy()}
 	if cause != nil {
 		rep.Reason, rep.Field = failure(cause)
@@ -340,25 +595,22 @@ func (r *Router) reply(ctx context.Context, cmd Command, status string, cause er
 		IdemKey: key,
 		Data:    rep,
 	}
-	err := r.emit(ctx, ev, func(tx *store.Tx) error {
-		if row == nil {
-			return nil
-		}
-		row.Reason = rep.Reason
-		if result != nil {
-			b, err := json.Marshal(result)
-			if err != nil {
+	return func(tx *store.Tx) error {
+		if row != nil {
+			row.Reason = rep.Reason
+			if result != nil {
+				b, err := json.Marshal(result)
+				if err != nil {
+					return err
+				}
+				row.Result = b
+			}
+			if err := tx.PutCommand(*row); err != nil {
 				return err
 			}
-			row.Result = b
 		}
-		return tx.PutCommand(*row)
-	})
-	if err != nil {
-		r.log.Error("command reply not stored", "id", cmd.ID, "status", status, "err", err)
-		return false
+		return r.enqueue(tx, ev)
 	}
-	return true
 }
 
 // republish sends the recorded outcome of a command seen before. Its reply
@@ -378,9 +630,11 @@ func (r *Router) republish(ctx context.Context, cmd Command, prev store.CommandR
 		IdemKey: fmt.Sprintf("%s/%s/repeat-%d", cmd.ID, prev.Status, cmd.Received.UnixNano()),
 		Data:    rep,
 	}
-	if err := r.emit(ctx, ev, nil); err != nil {
-		r.log.Error("duplicate command reply not stored", "id", cmd.ID, "err", err)
-	}
+	r.replies.Submit(cmd.actor(ctx), func(tx *store.Tx) error { return r.enqueue(tx, ev) }, func(err error) {
+		if err != nil {
+			r.log.Error("duplicate command reply not stored", "id", cmd.ID, "err", err)
+		}
+	})
 }
 
 // decodeCommand reads a CloudEvents command envelope, naming the first field

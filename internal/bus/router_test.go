@@ -42,7 +42,7 @@ func TestEveryCommandGetsAReply(t *testing.T) {
 	r, st := newTestRouter(t)
 	r.Handle("pbx", "dnd.set", failing{})
 	topic := topics.Command("pbx", "pbx1", "dnd.set")
-	send := func(payload string) { r.handle(ctx, Message{Topic: topic, Payload: []byte(payload)}) }
+	send := func(payload string) { r.handleNow(ctx, Message{Topic: topic, Payload: []byte(payload)}) }
 	replies := func() []Reply {
 		rows, err := st.Pending(ctx, 0, 100)
 		if err != nil {
@@ -105,9 +105,9 @@ func TestOversizedCommandsRefused(t *testing.T) {
 	h := &recording{}
 	r.Handle("pbx", "guest.checkin", h)
 	name := strings.Repeat("王", 1<<20/3)
-	r.handle(ctx, Message{Topic: topics.Command("pbx", "pbx1", "guest.checkin"),
+	r.handleNow(ctx, Message{Topic: topics.Command("pbx", "pbx1", "guest.checkin"),
 		Payload: []byte(`{"specversion":"1.0","id":"big1","type":"hotel.pbx.cmd.guest.checkin","source":"/fd","replyto":"fd","data":{"room":"1203","name":"` + name + `"}}`)})
-	r.handle(ctx, Message{Topic: topics.Command("pbx", "pbx1", "guest.checkin"),
+	r.handleNow(ctx, Message{Topic: topics.Command("pbx", "pbx1", "guest.checkin"),
 		Payload: []byte(`{"specversion":"1.0","id":"` + strings.Repeat("x", 5<<20) + `","type":"hotel.pbx.cmd.guest.checkin","source":"/fd","replyto":"fd","data":{"room":"1203"}}`)})
 	rows, err := st.Pending(ctx, 0, 10)
 	if err != nil || len(rows) != 2 {
@@ -136,7 +136,7 @@ func TestOperatorIsTheSender(t *testing.T) {
 	h := &recording{}
 	r.Handle("pbx", "wakeup.set", h)
 	send := func(id, operator string, by *Principal) {
-		r.handle(ctx, Message{Topic: topics.Command("pbx", "pbx1", "wakeup.set"), From: by,
+		r.handleNow(ctx, Message{Topic: topics.Command("pbx", "pbx1", "wakeup.set"), From: by,
 			Payload: []byte(`{"specversion":"1.0","id":"` + id + `","type":"hotel.pbx.cmd.wakeup.set","source":"/fd","replyto":"fd","data":{"room":"1203","time":"06:30","operator":"` + operator + `"}}`)})
 	}
 	send("w1", "op09", &Principal{Username: "op07", Role: RoleOperator})
@@ -163,16 +163,23 @@ func newTestRouter(t *testing.T) (*Router, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	emit := func(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
-		return st.InTx(ctx, func(tx *store.Tx) error {
-			if fn != nil {
-				if err := fn(tx); err != nil {
-					return err
-				}
-			}
-			_, _, err := tx.Enqueue(ev)
-			return err
-		})
+	ctx, cancel := context.WithCancel(context.Background())
+	enqueue := func(tx *store.Tx, ev store.Event) error {
+		_, _, err := tx.Enqueue(ev)
+		return err
 	}
-	return NewRouter(topics, st, emit, nil), st
+	r := NewRouter(topics, st, enqueue, nil)
+	done := make(chan struct{})
+	go func() { r.replies.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r, st
+}
+
+// handleNow handles m as the router's loop would and returns once its
+// replies are committed.
+func (r *Router) handleNow(ctx context.Context, m Message) {
+	r.handle(ctx, m)
+	if err := r.replies.Do(ctx, func(*store.Tx) error { return nil }); err != nil {
+		panic(err)
+	}
 }

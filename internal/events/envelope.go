@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -40,20 +41,25 @@ func EventID(source, eventType, idemkey, epoch string) string {
 // extensions (seq, seqepoch, idemkey). Commands use the same envelope with
 // replyto and deadline.
 type Envelope struct {
-	SpecVersion     string          `json:"specversion"`
-	ID              string          `json:"id"`
-	Source          string          `json:"source"`
-	Type            string          `json:"type"`
-	Time            time.Time       `json:"time"`
-	Subject         string          `json:"subject,omitempty"`
-	DataContentType string          `json:"datacontenttype,omitempty"`
-	DataSchema      string          `json:"dataschema,omitempty"`
-	Seq             int64           `json:"seq,omitempty"`
-	SeqEpoch        string          `json:"seqepoch,omitempty"`
-	IdemKey         string          `json:"idemkey,omitempty"`
-	ReplyTo         string          `json:"replyto,omitempty"`
-	Deadline        *time.Time      `json:"deadline,omitempty"`
-	Data            json.RawMessage `json:"data,omitempty"`
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`
+	Source          string    `json:"source"`
+	Type            string    `json:"type"`
+	Time            time.Time `json:"time"`
+	Subject         string    `json:"subject,omitempty"`
+	DataContentType string    `json:"datacontenttype,omitempty"`
+	DataSchema      string    `json:"dataschema,omitempty"`
+	Seq             int64     `json:"seq,omitempty"`
+	SeqEpoch        string    `json:"seqepoch,omitempty"`
+	IdemKey         string    `json:"idemkey,omitempty"`
+	// Principal and PrincipalRole name who caused the event when a
+	// command did (DESIGN.md §1: every act has a principal): the bus
+	// principal that sent it and its role. Absent on what a device did.
+	Principal     string          `json:"principal,omitempty"`
+	PrincipalRole string          `json:"principalrole,omitempty"`
+	ReplyTo       string          `json:"replyto,omitempty"`
+	Deadline      *time.Time      `json:"deadline,omitempty"`
+	Data          json.RawMessage `json:"data,omitempty"`
 }
 
 // SchemaURI names the JSON Schema of an event type in schemas/ (the file
@@ -138,4 +144,26 @@ func shortType(domain, eventType string) string {
 		return s
 	}
 	return eventType
+}
+
+// Actor is the principal a piece of work acts for: the bus principal whose
+// command caused it. Events enqueued under a context that carries one name
+// it in their envelope.
+type Actor struct {
+	Principal string
+	Role      string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom is the actor ctx carries (ok false: none, the work is the
+// gateway's or a device's own).
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok && a.Principal != ""
 }

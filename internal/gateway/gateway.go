@@ -193,7 +193,7 @@ func (g *Gateway) openBus() error {
 	}
 	g.client = cl
 	g.outbox = bus.NewOutbox(g.st, cl, g.log)
-	g.router = bus.NewRouter(g.topics, g.st, g.Emit, g.log)
+	g.router = bus.NewRouter(g.topics, g.st, g.enqueueReply, g.log)
 	g.retained = bus.NewRetained(g.st, cl, g.log)
 	g.router.Handle("edge", "ping", bus.Ping{Gateway: g.cfg.Site.Gateway, Loc: g.loc, BootID: g.bootID, Version: Version})
 	g.router.Handle("edge", "replay", bus.Replay{Gateway: g.cfg.Site.Gateway, Outbox: g.outbox})
@@ -366,6 +366,16 @@ func (g *Gateway) Emit(ctx context.Context, ev store.Event, fn func(tx *store.Tx
 		return err
 	}
 	g.notify()
+	return nil
+}
+
+// enqueueReply adds a command reply to the outbox in tx; the publisher is
+// woken once tx commits.
+func (g *Gateway) enqueueReply(tx *store.Tx, ev store.Event) error {
+	if _, _, err := tx.Enqueue(ev); err != nil {
+		return err
+	}
+	tx.AfterCommit(g.notify)
 	return nil
 }
 

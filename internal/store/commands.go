@@ -30,12 +30,21 @@ type CommandRow struct {
 	Role      string
 }
 
+const commandColumns = `SELECT id, topic, client, received, status, reason, result, principal, role FROM commands WHERE id=?`
+
 // Command reads a recorded command; ok is false for a new id.
 func (t *Tx) Command(id string) (row CommandRow, ok bool, err error) {
+	return scanCommand(t.tx.QueryRowContext(t.ctx, commandColumns, id), id)
+}
+
+// Command reads a recorded command on the reader pool (what has committed).
+func (s *Store) Command(ctx context.Context, id string) (row CommandRow, ok bool, err error) {
+	return scanCommand(s.r.QueryRowContext(ctx, commandColumns, id), id)
+}
+
+func scanCommand(r *sql.Row, id string) (row CommandRow, ok bool, err error) {
 	var rec sql.NullInt64
-	err = t.tx.QueryRowContext(t.ctx,
-		`SELECT id, topic, client, received, status, reason, result, principal, role FROM commands WHERE id=?`, id).
-		Scan(&row.ID, &row.Topic, &row.Client, &rec, &row.Status, &row.Reason, &row.Result, &row.Principal, &row.Role)
+	err = r.Scan(&row.ID, &row.Topic, &row.Client, &rec, &row.Status, &row.Reason, &row.Result, &row.Principal, &row.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
 	}

@@ -82,6 +82,9 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 		IdemKey:         ev.IdemKey,
 		Data:            data,
 	}
+	if a, ok := events.ActorFrom(t.ctx); ok {
+		env.Principal, env.PrincipalRole = a.Principal, a.Role
+	}
 	payload, err := json.Marshal(&env)
 	if err != nil {
 		return 0, false, fmt.Errorf("outbox: envelope: %w", err)
