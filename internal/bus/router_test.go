@@ -155,24 +155,38 @@ func TestOperatorIsTheSender(t *testing.T) {
 }
 
 // newTestRouter is a router on a store in t's temporary folder whose
-// replies go to the outbox, as the gateway's emit puts them there.
+// replies go to the outbox, as the gateway's enqueue puts them there; its
+// reply committer runs, its loop does not (tests call handle).
 func newTestRouter(t *testing.T) (*Router, *store.Store) {
+	r, st, ctx, cancel := newRouterOnStore(t)
+	done := make(chan struct{})
+	go func() { r.replies.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r, st
+}
+
+// newRunningRouter is a router on a store whose loop runs (tests Deliver).
+func newRunningRouter(t *testing.T) (*Router, *store.Store) {
+	r, st, ctx, cancel := newRouterOnStore(t)
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r, st
+}
+
+func newRouterOnStore(t *testing.T) (*Router, *store.Store, context.Context, context.CancelFunc) {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { st.Close() }) // last: after the loop has stopped
 	enqueue := func(tx *store.Tx, ev store.Event) error {
 		_, _, err := tx.Enqueue(ev)
 		return err
 	}
-	r := NewRouter(topics, st, enqueue, nil)
-	done := make(chan struct{})
-	go func() { r.replies.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return r, st
+	return NewRouter(topics, st, enqueue, nil), st, ctx, cancel
 }
 
 // handleNow handles m as the router's loop would and returns once its

@@ -95,3 +95,26 @@ func TestCommandRecordsItsPrincipal(t *testing.T) {
 		t.Errorf("command log: principal %q role %q, want bo backoffice", row.Principal, row.Role)
 	}
 }
+
+// TestEventsNameTheirCause: an event a command causes (a check-in's
+// folio.checked-in) names the command's principal in its envelope; an
+// event of the gateway's own (its status) names none.
+func TestEventsNameTheirCause(t *testing.T) {
+	g, _, stop := hotelGateway(t)
+	defer stop()
+	bo := newBackOffice(t, g.BrokerURL())
+	bo.waitOnline(g)
+	if r := bo.command(g.topics.Command("edge", "gw1", "folio.checkin"), "cause-1", "hotel.edge.cmd.folio.checkin", events.CheckInData{Room: "1203"}); r.Status != "completed" {
+		t.Fatalf("check-in: %+v", r)
+	}
+	env := bo.waitFor("folio.checked-in", func(m bus.Message, env events.Envelope) bool {
+		return env.Type == "hotel.edge.folio.checked-in"
+	})
+	if env.Principal != testBOUser || env.PrincipalRole != "backoffice" {
+		t.Errorf("folio.checked-in caused by %q (%q), want %q backoffice", env.Principal, env.PrincipalRole, testBOUser)
+	}
+	st := bo.waitFor("status", func(m bus.Message, env events.Envelope) bool { return env.Type == "hotel.edge.status" })
+	if st.Principal != "" {
+		t.Errorf("the gateway's status names %q", st.Principal)
+	}
+}
