@@ -12,7 +12,7 @@ func TestEmbeddedProfilesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"asterisk-csv", "avaya-ipoffice", "mitel-mivb", "nec-neax", "panasonic-kx-tda", "samsung-officeserv", "shenou-uso", "siemens-hipath"}
+	want := []string{"asterisk-csv", "avaya-ipoffice", "mitel-mivb", "nec-neax", "nec-neax-flexible", "panasonic-kx-tda", "samsung-officeserv", "shenou-uso", "siemens-hipath"}
 	var got []string
 	for _, p := range all {
 		got = append(got, p.ID)
