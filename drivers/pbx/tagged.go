@@ -36,23 +36,27 @@ type tagScan struct {
 // is at most a few hundred characters, the NEC table 19 items).
 const maxRepairTries = 4096
 
-// scanTagged walks s from the table's start column. fix >= 0 reads the
-// fix-th item with fixLen characters of data instead of what its length
-// says. It reports the index (in record order) of the item it failed on,
-// or -1; why, when not nil, receives the reason.
-func scanTagged(t *profile.TagTable, s string, sc *tagScan, fix, fixLen int, why *string) int {
+// scanTagged walks s from the table's start column, or after the first
+// from items already in sc (a repair changes an item and rescans from it).
+// fix >= 0 reads the fix-th item with fixLen characters of data instead of
+// what its length says. It reports the index (in record order) of the item
+// it failed on, or -1; why, when not nil, receives the reason.
+func scanTagged(t *profile.TagTable, s string, sc *tagScan, from, fix, fixLen int, why *string) int {
 	tw, lw := t.TagWidth, t.LenWidth
-	sc.n, sc.failItem, sc.failSaid = 0, -1, -1
+	sc.n, sc.failItem, sc.failSaid = from, -1, -1
 	var seen [profile.MaxTagItems]bool
 	p := t.Start
-	fail := func(format string, args ...any) int {
+	for k := 0; k < from; k++ {
+		seen[sc.pos[k].item] = true
+		p = sc.pos[k].end
+	}
+	// The reason is written only when asked for: a repair scans a broken
+	// record many times and needs no words (nor their allocations).
+	if p > len(s) {
 		if why != nil {
-			*why = fmt.Sprintf(format, args...)
+			*why = fmt.Sprintf("the record ends at column %d, before its first item at column %d", len(s), p+1)
 		}
 		return sc.n
-	}
-	if p > len(s) {
-		return fail("the record ends at column %d, before its first item at column %d", len(s), p+1)
 	}
 	for p < len(s) {
 		if strings.TrimRight(s[p:], " ") == "" && sc.n > 0 {
@@ -60,42 +64,69 @@ func scanTagged(t *profile.TagTable, s string, sc *tagScan, fix, fixLen int, why
 		}
 		k := sc.n
 		if k >= len(sc.pos) {
-			return fail("more than %d items", len(sc.pos))
+			if why != nil {
+				*why = fmt.Sprintf("more than %d items", len(sc.pos))
+			}
+			return sc.n
 		}
 		if len(s)-p < tw+lw {
-			return fail("%sexpected an item number and its length at column %d, found only %q", after(t, s, sc), p+1, s[p:])
+			if why != nil {
+				*why = fmt.Sprintf("%sexpected an item number and its length at column %d, found only %q", after(t, s, sc), p+1, s[p:])
+			}
+			return sc.n
 		}
 		tag := s[p : p+tw]
 		i := t.Find(tag)
 		if i < 0 {
-			return fail("%sexpected an item number of the table at column %d, found %q", after(t, s, sc), p+1, tag)
+			if why != nil {
+				*why = fmt.Sprintf("%sexpected an item number of the table at column %d, found %q", after(t, s, sc), p+1, tag)
+			}
+			return sc.n
 		}
 		it := &t.Items[i]
 		sc.failItem = i
 		if seen[i] {
-			return fail("item %s %s appears twice (again at column %d)", it.Tag, it.Name, p+1)
+			if why != nil {
+				*why = fmt.Sprintf("item %s %s appears twice (again at column %d)", it.Tag, it.Name, p+1)
+			}
+			return sc.n
 		}
 		if t.Ascending && k > 0 && tag <= t.Items[sc.pos[k-1].item].Tag {
 			prev := &t.Items[sc.pos[k-1].item]
-			return fail("item %s %s at column %d comes after item %s %s: the items must ascend", it.Tag, it.Name, p+1, prev.Tag, prev.Name)
+			if why != nil {
+				*why = fmt.Sprintf("item %s %s at column %d comes after item %s %s: the items must ascend", it.Tag, it.Name, p+1, prev.Tag, prev.Name)
+			}
+			return sc.n
 		}
 		ls := s[p+tw : p+tw+lw]
 		said, ok := digitsValue(ls)
 		if !ok {
-			return fail("item %s %s at column %d: expected a %d-digit length at column %d, found %q", it.Tag, it.Name, p+1, lw, p+tw+1, ls)
+			if why != nil {
+				*why = fmt.Sprintf("item %s %s at column %d: expected a %d-digit length at column %d, found %q", it.Tag, it.Name, p+1, lw, p+tw+1, ls)
+			}
+			return sc.n
 		}
 		sc.failSaid = said
 		n := said - it.Bias
 		if k == fix {
 			n = fixLen
 		} else if n < 0 {
-			return fail("item %s %s at column %d: length %s, but this item's length says %d more than its data", it.Tag, it.Name, p+1, ls, it.Bias)
+			if why != nil {
+				*why = fmt.Sprintf("item %s %s at column %d: length %s, but this item's length says %d more than its data", it.Tag, it.Name, p+1, ls, it.Bias)
+			}
+			return sc.n
 		} else if n < it.Min || it.Max >= 0 && n > it.Max {
-			return fail("item %s %s at column %d: length %s gives %d characters of data, the table says %s", it.Tag, it.Name, p+1, ls, n, bounds(it))
+			if why != nil {
+				*why = fmt.Sprintf("item %s %s at column %d: length %s gives %d characters of data, the table says %s", it.Tag, it.Name, p+1, ls, n, bounds(it))
+			}
+			return sc.n
 		}
 		d := p + tw + lw
 		if n > len(s)-d {
-			return fail("item %s %s at column %d: length %s gives %d characters of data, the record has %d left", it.Tag, it.Name, p+1, ls, n, len(s)-d)
+			if why != nil {
+				*why = fmt.Sprintf("item %s %s at column %d: length %s gives %d characters of data, the record has %d left", it.Tag, it.Name, p+1, ls, n, len(s)-d)
+			}
+			return sc.n
 		}
 		sc.pos[k] = itemPos{item: i, at: p, said: said, data: d, end: d + n}
 		sc.n++
@@ -104,7 +135,10 @@ func scanTagged(t *profile.TagTable, s string, sc *tagScan, fix, fixLen int, why
 		p = d + n
 	}
 	if sc.n == 0 {
-		return fail("no item after column %d", t.Start)
+		if why != nil {
+			*why = fmt.Sprintf("no item after column %d", t.Start)
+		}
+		return sc.n
 	}
 	return -1
 }
@@ -151,7 +185,7 @@ func digitsValue(v string) (int, bool) {
 func scanRecord(l *profile.Layout, s string, sc *tagScan) error {
 	t := l.Tags
 	var why string
-	failAt := scanTagged(t, s, sc, -1, 0, &why)
+	failAt := scanTagged(t, s, sc, 0, -1, 0, &why)
 	if failAt < 0 {
 		return nil
 	}
@@ -161,9 +195,12 @@ func scanRecord(l *profile.Layout, s string, sc *tagScan) error {
 	// One length changed: try each item the scan got to, the failing one
 	// included, with every length its table entry allows.
 	strict := *sc
-	var try tagScan
+	try := strict // its first k items stay the strict scan's
 	found, tries := 0, 0
 	for k := 0; k <= failAt && found < 2 && tries <= maxRepairTries; k++ {
+		if k > 0 {
+			try.pos[k-1] = strict.pos[k-1] // the tries at k-1 wrote over it
+		}
 		i, said := strict.failItem, strict.failSaid
 		if k < strict.n {
 			i, said = strict.pos[k].item, strict.pos[k].said
@@ -186,7 +223,7 @@ func scanRecord(l *profile.Layout, s string, sc *tagScan) error {
 			// A variable-length item is not repaired into the record's last
 			// item: that would take in whatever follows a record cut short, or
 			// leave out what was appended to it.
-			if scanTagged(t, s, &try, k, n, nil) < 0 && (k < try.n-1 || it.Min == it.Max) {
+			if scanTagged(t, s, &try, k, k, n, nil) < 0 && (k < try.n-1 || it.Min == it.Max) {
 				found++
 				*sc = try
 			}
