@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +127,7 @@ func FuzzTaggedScan(f *testing.F) {
 		if sc.n < 1 || sc.pos[0].at != tt.Start {
 			t.Fatalf("%d items, first at %d", sc.n, sc.pos[0].at)
 		}
-		changed := 0
+		changed, at := 0, -1
 		for k := 0; k < sc.n; k++ {
 			ip := sc.pos[k]
 			it := tt.Items[ip.item]
@@ -138,7 +139,7 @@ func FuzzTaggedScan(f *testing.F) {
 				t.Fatalf("item %s: %d characters, table %d-%d", it.Tag, n, it.Min, it.Max)
 			}
 			if n != ip.said-it.Bias {
-				changed++
+				changed, at = changed+1, k
 			}
 			if k > 0 {
 				if ip.at != sc.pos[k-1].end || it.Tag <= tt.Items[sc.pos[k-1].item].Tag {
@@ -151,6 +152,14 @@ func FuzzTaggedScan(f *testing.F) {
 		}
 		if changed > 1 || changed == 1 && !repair {
 			t.Fatalf("%d lengths changed (repair %v)", changed, repair)
+		}
+		if changed == 1 {
+			// The repair rescans from the item it changes: a scan from the
+			// start with the same change must read the same items.
+			var whole tagScan
+			if scanTagged(&tt, rec, &whole, 0, at, sc.pos[at].end-sc.pos[at].data, nil) >= 0 || whole.n != sc.n || !slices.Equal(whole.pos[:whole.n], sc.pos[:sc.n]) {
+				t.Fatalf("repair at item %d differs from a whole rescan", at)
+			}
 		}
 	})
 }
