@@ -261,25 +261,33 @@ func TestSimPBXUsage(t *testing.T) {
 	}
 }
 
-// TestSimPBXStdout: the same seed prints the same bytes, which smdr parse reads back.
+// TestSimPBXStdout: the same seed prints the same bytes, which smdr parse
+// reads back; NEC in its normal and in its flexible format.
 func TestSimPBXStdout(t *testing.T) {
-	run := func() string {
-		var out, errw bytes.Buffer
-		if code := runSimPBX(context.Background(), []string{"--profile", "nec-neax", "--count", "50", "--rate", "0",
-			"--seed", "7", "--start", simStart, "--garbage", "0.1"}, &out, &errw); code != 0 {
-			t.Fatalf("exit %d: %s", code, errw.String())
-		}
-		return out.String()
-	}
-	a := run()
-	if b := run(); a != b {
-		t.Fatal("same seed, different output")
-	}
-	c := newCollector(t, "nec-neax")
-	c.push([]byte(a))
-	c.fr.Flush()
-	c.drain()
-	if len(c.recs) != 50 || c.bad == 0 {
-		t.Fatalf("%d records, %d bad frames; want 50 records and some garbage", len(c.recs), c.bad)
+	for _, id := range []string{"nec-neax", "nec-neax-flexible"} {
+		t.Run(id, func(t *testing.T) {
+			run := func() string {
+				var out, errw bytes.Buffer
+				if code := runSimPBX(context.Background(), []string{"--profile", id, "--count", "50", "--rate", "0",
+					"--seed", "7", "--start", simStart, "--garbage", "0.1"}, &out, &errw); code != 0 {
+					t.Fatalf("exit %d: %s", code, errw.String())
+				}
+				return out.String()
+			}
+			a := run()
+			if b := run(); a != b {
+				t.Fatal("same seed, different output")
+			}
+			if kind := map[string]string{"nec-neax": "\x020!KA", "nec-neax-flexible": "\x020!KK"}[id]; !strings.Contains(a, kind) {
+				t.Fatalf("no %q record in %q", kind, a)
+			}
+			c := newCollector(t, "nec-neax")
+			c.push([]byte(a))
+			c.fr.Flush()
+			c.drain()
+			if len(c.recs) != 50 || c.bad == 0 {
+				t.Fatalf("%d records, %d bad frames; want 50 records and some garbage", len(c.recs), c.bad)
+			}
+		})
 	}
 }

@@ -88,7 +88,7 @@ func TestProfilesListShow(t *testing.T) {
 	if code := dispatch([]string{"profiles", "list"}, &out, &errb); code != 0 {
 		t.Fatalf("list: exit %d: %s", code, errb.String())
 	}
-	for _, id := range []string{"panasonic-kx-tda", "avaya-ipoffice", "mitel-mivb", "nec-neax", "siemens-hipath", "samsung-officeserv", "shenou-uso", "asterisk-csv",
+	for _, id := range []string{"panasonic-kx-tda", "avaya-ipoffice", "mitel-mivb", "nec-neax", "nec-neax-flexible", "siemens-hipath", "samsung-officeserv", "shenou-uso", "asterisk-csv",
 		"hotel-link (driver hotelink): fias", "fax-modem (driver faxmodem): ", "printer (driver ipp): "} {
 		if !strings.Contains(out.String(), id) {
 			t.Errorf("list lacks %s", id)

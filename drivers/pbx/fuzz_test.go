@@ -1,6 +1,8 @@
 package pbx
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +81,84 @@ func FuzzParse(f *testing.F) {
 			}
 			if rec.DurationS < 0 || (rec.RingS != nil && *rec.RingS < 0) {
 				t.Fatalf("%s: negative duration %d", ps.p.ID, rec.DurationS)
+			}
+		}
+	})
+}
+
+// FuzzTaggedScan walks arbitrary records with NEC's flexible item table,
+// with and without repair: no panic, a bounded error, and a record it
+// accepts is a run of whole items from the start column to the end (blanks
+// may follow), each within its table bounds, in ascending order, all but at
+// most one (a repair) holding the data their printed length says.
+func FuzzTaggedScan(f *testing.F) {
+	p := mustProfile(f, "nec-neax")
+	var l *profile.Layout
+	for _, cand := range p.Layouts {
+		if cand.Format == profile.Tagged {
+			l = cand
+			break
+		}
+	}
+	if l == nil {
+		f.Fatal("nec-neax has no tagged layout")
+	}
+	for _, ex := range p.Examples {
+		if strings.HasPrefix(ex.Raw, "0!K") {
+			f.Add(ex.Raw, true)
+			f.Add(ex.Raw, false)
+		}
+	}
+	f.Add("0!KK0112001001003001", true)
+	f.Add("0!KK1000", true)
+	f.Add("0!KK0699", false)
+	f.Fuzz(func(t *testing.T, rec string, repair bool) {
+		tt := *l.Tags
+		tt.Repair = repair
+		lr := *l
+		lr.Tags = &tt
+		var sc tagScan
+		if err := scanRecord(&lr, rec, &sc); err != nil {
+			if len(err.Error()) > 1024+len(rec) {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if sc.n < 1 || sc.pos[0].at != tt.Start {
+			t.Fatalf("%d items, first at %d", sc.n, sc.pos[0].at)
+		}
+		changed, at := 0, -1
+		for k := 0; k < sc.n; k++ {
+			ip := sc.pos[k]
+			it := tt.Items[ip.item]
+			n := ip.end - ip.data
+			if ip.data != ip.at+tt.TagWidth+tt.LenWidth || rec[ip.at:ip.at+tt.TagWidth] != it.Tag {
+				t.Fatalf("item %d (%s) misplaced: %+v", k, it.Tag, ip)
+			}
+			if n < it.Min || it.Max >= 0 && n > it.Max {
+				t.Fatalf("item %s: %d characters, table %d-%d", it.Tag, n, it.Min, it.Max)
+			}
+			if n != ip.said-it.Bias {
+				changed, at = changed+1, k
+			}
+			if k > 0 {
+				if ip.at != sc.pos[k-1].end || it.Tag <= tt.Items[sc.pos[k-1].item].Tag {
+					t.Fatalf("item %s does not follow item %d", it.Tag, k-1)
+				}
+			}
+		}
+		if strings.TrimRight(rec[sc.pos[sc.n-1].end:], " ") != "" {
+			t.Fatalf("text after the last item: %q", rec[sc.pos[sc.n-1].end:])
+		}
+		if changed > 1 || changed == 1 && !repair {
+			t.Fatalf("%d lengths changed (repair %v)", changed, repair)
+		}
+		if changed == 1 {
+			// The repair rescans from the item it changes: a scan from the
+			// start with the same change must read the same items.
+			var whole tagScan
+			if scanTagged(&tt, rec, &whole, 0, at, sc.pos[at].end-sc.pos[at].data, nil) >= 0 || whole.n != sc.n || !slices.Equal(whole.pos[:whole.n], sc.pos[:sc.n]) {
+				t.Fatalf("repair at item %d differs from a whole rescan", at)
 			}
 		}
 	})

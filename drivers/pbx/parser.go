@@ -100,6 +100,9 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 			s = strings.TrimLeft(s[i+len(m):], frameTrim)
 		}
 	}
+	// A tagged record keeps its trailing blanks: its last item may end
+	// in blanks its length counts.
+	untrimmed := s
 	s = strings.TrimRight(s, " \t\r\n\f\x00")
 	trimmed := strings.TrimLeft(s, " \t")
 	if trimmed == "" {
@@ -129,7 +132,13 @@ func (ps *Parser) Parse(frame []byte, received time.Time) (events.CallRecord, er
 	}
 	var buf [64]string
 	vals := buf[:len(l.Fields)]
-	if err := extract(l, s, vals); err != nil {
+	var err error
+	if l.Format == profile.Tagged {
+		err = extractTagged(l, untrimmed, vals)
+	} else {
+		err = extract(l, s, vals)
+	}
+	if err != nil {
 		return rec, err
 	}
 	rec.Raw = hidePrivate(rec.Raw, l, vals)

@@ -235,8 +235,18 @@ func (c *compiler) layout(path string, ld *LayoutDoc) *Layout {
 		if ld.Pattern == "" {
 			c.errf(path+".pattern", "a regex layout needs a pattern")
 		}
+	case "tagged":
+		l.Format = Tagged
+		if ld.Tagged == nil {
+			c.errf(path+".tagged", "a tagged layout needs its item table")
+		} else {
+			l.Tags = c.tagTable(path+".tagged", ld.Tagged)
+		}
 	default:
-		c.errf(path+".format", "must be fixed, csv or regex, not %q", ld.Format)
+		c.errf(path+".format", "must be fixed, csv, regex or tagged, not %q", ld.Format)
+	}
+	if ld.Tagged != nil && ld.Format != "tagged" {
+		c.errf(path+".tagged", "only a tagged layout has an item table")
 	}
 	if ld.Reject != "" {
 		if len(ld.Fields) > 0 {
@@ -297,7 +307,7 @@ func (c *compiler) field(path string, l *Layout, fd *FieldDoc, index map[string]
 		if fd.Col < 1 || fd.Width < 1 {
 			c.errf(path, "a fixed field needs col >= 1 and width >= 1")
 		}
-		if fd.Index != 0 || fd.Group != "" {
+		if fd.Index != 0 || fd.Group != "" || fd.Tag != "" {
 			c.errf(path, "a fixed field takes col and width only")
 		}
 		f.Start, f.End = fd.Col-1, fd.Col-1+fd.Width
@@ -305,12 +315,12 @@ func (c *compiler) field(path string, l *Layout, fd *FieldDoc, index map[string]
 		if fd.Index < 1 {
 			c.errf(path+".index", "a csv field needs index >= 1")
 		}
-		if fd.Col != 0 || fd.Width != 0 || fd.Group != "" {
+		if fd.Col != 0 || fd.Width != 0 || fd.Group != "" || fd.Tag != "" {
 			c.errf(path, "a csv field takes index only")
 		}
 		f.Index = fd.Index - 1
 	case Regex:
-		if fd.Col != 0 || fd.Width != 0 || fd.Index != 0 {
+		if fd.Col != 0 || fd.Width != 0 || fd.Index != 0 || fd.Tag != "" {
 			c.errf(path, "a regex field takes group only")
 		}
 		if l.Pattern != nil {
@@ -319,6 +329,11 @@ func (c *compiler) field(path string, l *Layout, fd *FieldDoc, index map[string]
 				c.errf(path+".group", "pattern has no group named %q", fd.Group)
 			}
 		}
+	case Tagged:
+		c.taggedField(path, l, fd, f)
+	}
+	if fd.Tag != "" && l.Format != Tagged {
+		c.errf(path+".tag", "only a field of a tagged layout reads an item")
 	}
 	to := fd.To
 	if to == "" {
@@ -457,4 +472,127 @@ func (c *compiler) cond(path string, d *CondDoc, index map[string]int, frame boo
 		c.errf(path+".any", "must list at least one condition")
 	}
 	return k
+}
+
+// tagTable compiles a tagged layout's item table.
+func (c *compiler) tagTable(path string, td *TaggedDoc) *TagTable {
+	t := &TagTable{Start: td.Start - 1, TagWidth: td.TagWidth, LenWidth: td.LengthWidth}
+	if td.Start < 1 {
+		c.errf(path+".start", "must be a column >= 1")
+	}
+	if t.TagWidth == 0 {
+		t.TagWidth = 2
+	}
+	if t.LenWidth == 0 {
+		t.LenWidth = 2
+	}
+	if t.TagWidth < 1 || t.TagWidth > 4 {
+		c.errf(path+".tag_width", "must be 1 to 4 characters")
+	}
+	if t.LenWidth < 1 || t.LenWidth > 4 {
+		c.errf(path+".length_width", "must be 1 to 4 digits")
+	}
+	switch td.Order {
+	case "", "any":
+	case "ascending":
+		t.Ascending = true
+	default:
+		c.errf(path+".order", "must be ascending or any, not %q", td.Order)
+	}
+	switch td.Repair {
+	case "", "none":
+	case "one_length":
+		t.Repair = true
+	default:
+		c.errf(path+".repair", "must be none or one_length, not %q", td.Repair)
+	}
+	if len(td.Items) == 0 {
+		c.errf(path+".items", "a tagged layout needs its item table")
+	}
+	if len(td.Items) > MaxTagItems {
+		c.errf(path+".items", "at most %d items", MaxTagItems)
+	}
+	// The largest length the length digits can say.
+	maxSaid := 1
+	for range t.LenWidth {
+		maxSaid *= 10
+	}
+	maxSaid--
+	seen := map[string]bool{}
+	names := map[string]bool{}
+	for i, it := range td.Items {
+		ip := fmt.Sprintf("%s.items[%d]", path, i)
+		if len(it.Tag) != t.TagWidth {
+			c.errf(ip+".tag", "item number %q must have %d characters (tag_width)", it.Tag, t.TagWidth)
+		}
+		if seen[it.Tag] {
+			c.errf(ip+".tag", "item %q listed twice", it.Tag)
+		}
+		seen[it.Tag] = true
+		if it.Name == "" {
+			c.errf(ip+".name", "an item needs a name")
+		}
+		if names[it.Name] {
+			c.errf(ip+".name", "duplicate item name %q", it.Name)
+		}
+		names[it.Name] = true
+		ti := TagItem{Tag: it.Tag, Name: it.Name, Min: it.MinLength, Max: it.MaxLength, Bias: it.LengthBias}
+		if it.Length > 0 {
+			if it.MinLength != 0 || it.MaxLength != 0 {
+				c.errf(ip, "give length, or min_length and max_length, not both")
+			}
+			ti.Min, ti.Max = it.Length, it.Length
+		} else if it.MaxLength == 0 {
+			ti.Max = -1
+		}
+		if it.Length < 0 || it.MinLength < 0 || it.MaxLength < 0 || it.LengthBias < 0 {
+			c.errf(ip, "lengths and length_bias must not be negative")
+		}
+		if ti.Max >= 0 && ti.Max < ti.Min {
+			c.errf(ip+".max_length", "%d is below min_length %d", ti.Max, ti.Min)
+		}
+		if ti.Max+ti.Bias > maxSaid || ti.Min+ti.Bias > maxSaid {
+			c.errf(ip, "a length of %d characters (+%d bias) does not fit in %d digits", max(ti.Max, ti.Min), ti.Bias, t.LenWidth)
+		}
+		t.Items = append(t.Items, ti)
+	}
+	return t
+}
+
+// taggedField places a field in the data of its item.
+func (c *compiler) taggedField(path string, l *Layout, fd *FieldDoc, f *Field) {
+	if fd.Index != 0 || fd.Group != "" {
+		c.errf(path, "a tagged field takes tag, col and width only")
+	}
+	if fd.Col < 0 || fd.Width < 0 {
+		c.errf(path, "col and width must not be negative")
+	}
+	f.Start, f.End = 0, -1
+	if fd.Col > 0 {
+		f.Start = fd.Col - 1
+	}
+	if fd.Width > 0 {
+		f.End = f.Start + fd.Width
+	}
+	f.Item = -1
+	if fd.Tag == "" {
+		c.errf(path+".tag", "a tagged field names the item it reads")
+		return
+	}
+	if l.Tags == nil {
+		return
+	}
+	f.Item = l.Tags.Find(fd.Tag)
+	if f.Item < 0 {
+		c.errf(path+".tag", "no item %q in the layout's item table", fd.Tag)
+		return
+	}
+	it := l.Tags.Items[f.Item]
+	if it.Max >= 0 && (f.Start >= it.Max || f.End > it.Max) {
+		end := f.End
+		if end < 0 {
+			end = f.Start + 1
+		}
+		c.errf(path, "reads characters %d-%d of item %s %s, which has at most %d", f.Start+1, end, it.Tag, it.Name, it.Max)
+	}
 }

@@ -88,6 +88,7 @@ const (
 	Fixed uint8 = iota
 	CSV
 	Regex
+	Tagged
 )
 
 // Framing types.
@@ -142,14 +143,49 @@ type Layout struct {
 	MinFields int
 	Reject    string
 	Set       []Assign
+	Tags      *TagTable // tagged layouts
 	Fields    []*Field
+}
+
+// MaxTagItems bounds a tagged layout's item table, so the parser keeps an
+// item's position in a fixed array.
+const MaxTagItems = 64
+
+// TagTable is a tagged layout's compiled item table (TaggedDoc).
+type TagTable struct {
+	Start     int // 0-based column of the first item
+	TagWidth  int
+	LenWidth  int
+	Ascending bool
+	Repair    bool // one_length
+	Items     []TagItem
+}
+
+// TagItem is one item of a TagTable. Min and Max bound the characters of
+// data printed (Max -1: no bound); Bias is what the printed length adds.
+type TagItem struct {
+	Tag      string
+	Name     string
+	Min, Max int
+	Bias     int
+}
+
+// Find returns the index of the item numbered tag, or -1.
+func (t *TagTable) Find(tag string) int {
+	for i := range t.Items {
+		if t.Items[i].Tag == tag {
+			return i
+		}
+	}
+	return -1
 }
 
 // Field is a compiled field.
 type Field struct {
 	Name     string
-	Start    int // fixed: 0-based first byte
-	End      int // fixed: 0-based end (exclusive)
+	Start    int // fixed: 0-based first byte; tagged: in the item's data
+	End      int // fixed: 0-based end (exclusive); tagged: in the item's data, -1 its end
+	Item     int // tagged: index of the item in the layout's Tags.Items
 	Index    int // csv: 0-based field number
 	Group    int // regex: submatch index
 	To       Target

@@ -102,14 +102,59 @@ type LayoutDoc struct {
 	MinFields int               `yaml:"min_fields,omitempty" json:"min_fields,omitempty"`
 	Reject    string            `yaml:"reject,omitempty" json:"reject,omitempty"`
 	Set       map[string]string `yaml:"set,omitempty" json:"set,omitempty"`
-	Fields    []FieldDoc        `yaml:"fields,omitempty" json:"fields,omitempty"`
+	// Tagged is the item table of a `format: tagged` layout.
+	Tagged *TaggedDoc `yaml:"tagged,omitempty" json:"tagged,omitempty"`
+	Fields []FieldDoc `yaml:"fields,omitempty" json:"fields,omitempty"`
+}
+
+// TaggedDoc describes a record made of numbered items (NEC's flexible SMDR):
+// from column Start on, each item is its number (TagWidth characters), the
+// length of its data (LengthWidth decimal digits) and the data. Items is the
+// table of the numbers the PBX prints, with the lengths their data may have;
+// a layout's fields then read parts of an item's data.
+type TaggedDoc struct {
+	// Start is the 1-based column of the first item (5 after NEC's "0!KK").
+	Start int `yaml:"start" json:"start"`
+	// TagWidth is the number of characters of an item number (default 2).
+	TagWidth int `yaml:"tag_width,omitempty" json:"tag_width,omitempty"`
+	// LengthWidth is the number of digits of an item's length (default 2).
+	LengthWidth int `yaml:"length_width,omitempty" json:"length_width,omitempty"`
+	// Order: "ascending" when the PBX prints its items in number order (an
+	// item out of order is an error), "any" (default) otherwise. An item
+	// printed twice is always an error.
+	Order string `yaml:"order,omitempty" json:"order,omitempty"`
+	// Repair: "one_length" accepts a record whose printed lengths do not
+	// parse when changing exactly one item's length, within the table's
+	// bounds, makes the whole record parse, and only one such change does.
+	// "" or "none": a length that does not fit is an error.
+	Repair string `yaml:"repair,omitempty" json:"repair,omitempty"`
+	// Items is the table of item numbers.
+	Items []TagItemDoc `yaml:"items" json:"items"`
+}
+
+// TagItemDoc is one numbered item of a tagged layout's table. Lengths count
+// the characters printed: Length when the data always has that many,
+// otherwise MinLength..MaxLength (MaxLength 0: up to the end of the record).
+type TagItemDoc struct {
+	Tag       string `yaml:"tag" json:"tag"`
+	Name      string `yaml:"name" json:"name"`
+	Length    int    `yaml:"length,omitempty" json:"length,omitempty"`
+	MinLength int    `yaml:"min_length,omitempty" json:"min_length,omitempty"`
+	MaxLength int    `yaml:"max_length,omitempty" json:"max_length,omitempty"`
+	// LengthBias: the printed length says this many characters more than
+	// the data printed (NEC prints the length of an account, dial or
+	// authorization code as its digits + 1).
+	LengthBias int `yaml:"length_bias,omitempty" json:"length_bias,omitempty"`
+	// Meaning says what the item holds, for the reader of the profile.
+	Meaning string `yaml:"meaning,omitempty" json:"meaning,omitempty"`
 }
 
 // FieldDoc is one field of a layout: where it is, and where its value goes.
 type FieldDoc struct {
 	Name     string `yaml:"name" json:"name"`
-	Col      int    `yaml:"col" json:"col,omitempty"`               // fixed: 1-based first column
-	Width    int    `yaml:"width,omitempty" json:"width,omitempty"` // fixed: number of columns
+	Tag      string `yaml:"tag,omitempty" json:"tag,omitempty"`     // tagged: the item the field reads
+	Col      int    `yaml:"col" json:"col,omitempty"`               // fixed: 1-based first column; tagged: in the item's data (default 1)
+	Width    int    `yaml:"width,omitempty" json:"width,omitempty"` // fixed: number of columns; tagged: default the rest of the item
 	Index    int    `yaml:"index,omitempty" json:"index,omitempty"` // csv: 1-based field number
 	Group    string `yaml:"group,omitempty" json:"group,omitempty"` // regex: named group
 	To       string `yaml:"to,omitempty" json:"to,omitempty"`       // target, see Targets

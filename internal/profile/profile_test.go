@@ -12,7 +12,7 @@ func TestEmbeddedProfilesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"asterisk-csv", "avaya-ipoffice", "mitel-mivb", "nec-neax", "panasonic-kx-tda", "samsung-officeserv", "shenou-uso", "siemens-hipath"}
+	want := []string{"asterisk-csv", "avaya-ipoffice", "mitel-mivb", "nec-neax", "nec-neax-flexible", "panasonic-kx-tda", "samsung-officeserv", "shenou-uso", "siemens-hipath"}
 	var got []string
 	for _, p := range all {
 		got = append(got, p.ID)
@@ -54,6 +54,63 @@ func TestRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("want error with %q, got %v\n%s", c.want, err, c.doc)
 		}
+	}
+}
+
+const taggedBase = `
+id: tagged
+kind: pbx
+framing: {type: stx_etx}
+layouts:
+  - name: x
+    format: tagged
+    tagged:
+      start: 5
+      items:
+        - {tag: "01", name: trunk_info, length: 12}
+        - {tag: "06", name: call_time, length: 34}
+        - {tag: "10", name: dial_code, max_length: 32, length_bias: 1}
+    fields:
+      - {name: trunk, tag: "01", col: 7, width: 3, to: trunk}
+      - {name: start, tag: "06", width: 14, to: start, format: YYYYMMDDhhmmss}
+      - {name: dialed, tag: "10", to: dialed}
+`
+
+func TestTaggedRejects(t *testing.T) {
+	if _, err := LoadBytes([]byte(taggedBase)); err != nil {
+		t.Fatalf("the base tagged profile: %v", err)
+	}
+	cases := []struct{ old, new, want string }{
+		{"format: tagged", "format: fixed", "only a tagged layout has an item table"},
+		{`tag: "10", to: dialed`, `tag: "99", to: dialed`, `no item "99" in the layout's item table`},
+		{`tag: "01", col: 7, width: 3`, `tag: "01", col: 11, width: 3`, "reads characters 11-13 of item 01 trunk_info, which has at most 12"},
+		{`{tag: "06", name: call_time`, `{tag: "6", name: call_time`, `item number "6" must have 2 characters (tag_width)`},
+		{`{tag: "06", name: call_time`, `{tag: "01", name: call_time`, `item "01" listed twice`},
+		{`name: call_time, length: 34}`, `name: call_time, length: 34, max_length: 40}`, "give length, or min_length and max_length, not both"},
+		{"      start: 5\n", "      start: 5\n      length_width: 1\n", "does not fit in 1 digits"},
+		{"      start: 5\n", "      start: 5\n      repair: maybe\n", "/layouts/0/tagged/repair"},
+		{"      start: 5\n", "      start: 5\n      order: random\n", "/layouts/0/tagged/order"},
+		{`{name: dialed, tag: "10", to: dialed}`, `{name: dialed, to: dialed}`, "a tagged field names the item it reads"},
+		{`{name: dialed, tag: "10", to: dialed}`, `{name: dialed, tag: "10", index: 2, to: dialed}`, "a tagged field takes tag, col and width only"},
+	}
+	for _, c := range cases {
+		doc := strings.Replace(taggedBase, c.old, c.new, 1)
+		if doc == taggedBase {
+			t.Fatalf("case %q does not change the profile", c.want)
+		}
+		_, err := LoadBytes([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want error with %q, got %v\n%s", c.want, err, doc)
+		}
+	}
+	noTable := "id: t\nkind: pbx\nframing: {type: line}\nlayouts:\n  - {name: x, format: tagged, fields: [{name: d, tag: \"01\", to: dialed}]}\n"
+	if _, err := LoadBytes([]byte(noTable)); err == nil || !strings.Contains(err.Error(), "a tagged layout needs its item table") {
+		t.Errorf("tagged layout without a table: %v", err)
+	}
+	// A fixed layout's field cannot name an item.
+	_, err := LoadBytes([]byte(strings.Replace(base, "{name: e, col: 10,", `{name: e, tag: "01", col: 10,`, 1)))
+	if err == nil || !strings.Contains(err.Error(), "a fixed field takes col and width only") {
+		t.Errorf("fixed field with a tag: %v", err)
 	}
 }
 

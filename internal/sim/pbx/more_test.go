@@ -25,6 +25,11 @@ func TestTemplateErrors(t *testing.T) {
 		{"{ext", "unclosed {"},
 		{"ext}", "unmatched }"},
 		{"{start:YYY}", "year must be"},
+		{"10{len:2}{dialed}", "without its {/len}"},
+		{"{dialed}{/len}", "pair up and do not nest"},
+		{"{len:2}{len:2}{ext}{/len}{/len}", "pair up and do not nest"},
+		{"{len:5}{ext}{/len}", "1 to 4 digits"},
+		{"{len:2+x}{ext}{/len}", "bias is 0 to 9"},
 	}
 	for _, c := range cases {
 		if _, err := compileTemplate(c.src, nil); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -42,6 +47,24 @@ func TestTemplateErrors(t *testing.T) {
 	}
 	if _, ok := tp.uses["did"]; ok {
 		t.Error("{_did} must not be part of the truth")
+	}
+}
+
+// TestCountedGroups: {len:W[+B]}...{/len} prints the group's length before
+// it (NEC flexible items), and the placeholders inside keep their truth.
+func TestCountedGroups(t *testing.T) {
+	tp, err := compileTemplate("KK02{len:2}0001{ext|-6}{/len}10{len:2+1}{dialed}{/len}07{len:2+1}{account}{/len}13{len:1}{dialed}{/len}", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Simulator{loc: time.UTC, sim: &profile.SimulateDoc{}}
+	var texts [len(truthNames)]string
+	got := string(s.render(nil, tp, &Call{Ext: "1203", Dialed: "0312345678"}, time.Time{}, &texts))
+	if want := "KK0210" + "00011203  " + "1011" + "0312345678" + "0701" + "13" + "9" + "0312345678"; got != want {
+		t.Errorf("render = %q, want %q", got, want)
+	}
+	if texts[truthIndex("dialed")] != "0312345678" || texts[truthIndex("ext")] != "1203" {
+		t.Errorf("truth texts %q", texts)
 	}
 }
 
@@ -169,7 +192,7 @@ func BenchmarkNext(b *testing.B) {
 
 // FuzzTemplate: a profile's template text never panics the compiler or the renderer.
 func FuzzTemplate(f *testing.F) {
-	for _, s := range []string{"{end:date} {end:hh:mmAM} {ext|-5}", "{ring:m'ss|04}{{x}}", "{_did|-21}", "{start:YYYY}{mark|1}"} {
+	for _, s := range []string{"{end:date} {end:hh:mmAM} {ext|-5}", "{ring:m'ss|04}{{x}}", "{_did|-21}", "{start:YYYY}{mark|1}", "10{len:2+1}{dialed}{/len}06{len:2}{start:YYYY}{/len}"} {
 		f.Add(s)
 	}
 	s := &Simulator{loc: time.UTC, sim: &profile.SimulateDoc{Marks: []profile.SimMarkDoc{{FromS: 1, Text: "+"}}}}

@@ -331,7 +331,19 @@ func (s *Simulator) Render(c *Call) ([]byte, error) {
 
 func (s *Simulator) render(dst []byte, t *template, c *Call, now time.Time, texts *[len(truthNames)]string) []byte {
 	var tmp [64]byte
+	group, at := (*counted)(nil), 0 // the counted group open, where its length goes
 	for _, seg := range t.segs {
+		if c := seg.cnt; c != nil {
+			if c.close {
+				closeCounted(dst, at, group)
+			} else {
+				group, at = c, len(dst)
+				for range c.width {
+					dst = append(dst, '0')
+				}
+			}
+			continue
+		}
 		ph := seg.ph
 		if ph == nil {
 			dst = append(dst, seg.lit...)

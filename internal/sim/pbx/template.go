@@ -20,6 +20,9 @@ import (
 //	{_name...}        printed, but not part of the record's truth: the
 //	                  profile ignores this column (or reads it as something else)
 //	{{ and }}         a literal brace
+//	{len:W}...{/len}  the length of what the group prints, as W digits,
+//	                  then the group ({len:W+B}: the length plus B); an
+//	                  NEC flexible item is 10{len:2+1}{dialed}{/len}
 //
 // A format and a width combine: {ring:m'ss|4}.
 
@@ -51,6 +54,36 @@ type placeholder struct {
 type segment struct {
 	lit string
 	ph  *placeholder
+	cnt *counted // {len:W+B} opens a counted group, {/len} (close) ends it
+}
+
+// counted is a counted group's mark: the group's length is printed in
+// width digits before it (zero-padded; a longer length prints all 9s).
+type counted struct {
+	width, bias int
+	close       bool
+}
+
+// parseCounted reads a counted group's mark; ok is false for any other placeholder.
+func parseCounted(s string) (c *counted, ok bool, err error) {
+	if s == "/len" {
+		return &counted{close: true}, true, nil
+	}
+	spec, found := strings.CutPrefix(s, "len:")
+	if !found {
+		return nil, false, nil
+	}
+	w, b, hasBias := strings.Cut(spec, "+")
+	c = &counted{}
+	if c.width, err = strconv.Atoi(w); err != nil || c.width < 1 || c.width > 4 {
+		return nil, true, fmt.Errorf("a counted group's length takes 1 to 4 digits, not %q", w)
+	}
+	if hasBias {
+		if c.bias, err = strconv.Atoi(b); err != nil || c.bias < 0 || c.bias > 9 {
+			return nil, true, fmt.Errorf("a counted group's bias is 0 to 9, not %q", b)
+		}
+	}
+	return c, true, nil
 }
 
 type template struct {
@@ -64,6 +97,7 @@ type template struct {
 func compileTemplate(src string, formats map[string]string) (*template, error) {
 	t := &template{src: src, uses: map[string]*placeholder{}, prec: map[string]time.Duration{}}
 	var lit strings.Builder
+	open := false // inside a counted group
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
@@ -79,6 +113,22 @@ func compileTemplate(src string, formats map[string]string) (*template, error) {
 			j := strings.IndexByte(src[i:], '}')
 			if j < 0 {
 				return nil, fmt.Errorf("unclosed { at byte %d", i+1)
+			}
+			if cnt, ok, err := parseCounted(src[i+1 : i+j]); ok {
+				switch {
+				case err != nil:
+					return nil, fmt.Errorf("{%s}: %w", src[i+1:i+j], err)
+				case cnt.close != open:
+					return nil, fmt.Errorf("{%s} at byte %d: {len:W}...{/len} groups pair up and do not nest", src[i+1:i+j], i+1)
+				}
+				open = !cnt.close
+				if lit.Len() > 0 {
+					t.segs = append(t.segs, segment{lit: lit.String()})
+					lit.Reset()
+				}
+				t.segs = append(t.segs, segment{cnt: cnt})
+				i += j + 1
+				continue
 			}
 			ph, err := parsePlaceholder(src[i+1:i+j], formats)
 			if err != nil {
@@ -110,7 +160,25 @@ func compileTemplate(src string, formats map[string]string) (*template, error) {
 	if lit.Len() > 0 {
 		t.segs = append(t.segs, segment{lit: lit.String()})
 	}
+	if open {
+		return nil, errors.New("a {len:W} group without its {/len}")
+	}
 	return t, nil
+}
+
+// closeCounted writes a counted group's length into the digits reserved at
+// dst[at:] before it.
+func closeCounted(dst []byte, at int, c *counted) {
+	n := len(dst) - at - c.width + c.bias
+	for i := at + c.width - 1; i >= at; i-- {
+		dst[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if n > 0 {
+		for i := at; i < at+c.width; i++ {
+			dst[i] = '9'
+		}
+	}
 }
 
 func parsePlaceholder(s string, formats map[string]string) (*placeholder, error) {
