@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -27,14 +29,16 @@ func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
 	if x := cfg.MQTT.External; x != nil {
 		o = bus.ClientOptions{URLs: x.URLs, Username: x.Username, Password: x.Password, CAFile: x.CA, CertFile: x.Cert, KeyFile: x.Key}
 	} else {
-		listen := config.DefaultListen
-		if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Listen != "" {
-			listen = cfg.MQTT.Embedded.Listen
+		o.URLs = embeddedURLs(cfg)
+		// Over TLS the loopback fallback trusts exactly the broker's own
+		// certificate (a certificate it cannot read leaves the system's
+		// roots). With client_ca it cannot get in (the CLI holds no client
+		// certificate); the socket is then its only way.
+		if e := cfg.MQTT.Embedded; e != nil && e.TLS != nil {
+			if tc, err := bus.PinnedTLS(e.TLS.Cert); err == nil {
+				o.TLS = tc
+			}
 		}
-		if h, p, ok := strings.Cut(listen, ":"); ok && (h == "" || h == "0.0.0.0") {
-			listen = "127.0.0.1:" + p
-		}
-		o.URLs = []string{"tcp://" + listen}
 		// On the gateway's machine the CLI acts as the local principal
 		// through the broker's unix socket, which the store folder's
 		// permissions guard; a user the socket refuses falls back to
@@ -166,10 +170,30 @@ func brokerURLs(cfg *config.Config) []string {
 	if cfg.MQTT.External != nil {
 		return cfg.MQTT.External.URLs
 	}
-	if cfg.MQTT.Embedded != nil && cfg.MQTT.Embedded.Listen != "" {
-		return []string{"tcp://" + cfg.MQTT.Embedded.Listen}
+	return embeddedURLs(cfg)
+}
+
+// embeddedURLs is the loopback URL of the embedded broker's TCP listener:
+// ssl:// when it serves TLS, 127.0.0.1 or ::1 when it listens on every
+// interface.
+func embeddedURLs(cfg *config.Config) []string {
+	e := cfg.MQTT.Embedded
+	if e == nil {
+		e = &config.EmbeddedBroker{}
 	}
-	return []string{"tcp://" + config.DefaultListen}
+	listen := cmp.Or(e.Listen, config.DefaultListen)
+	if h, p, err := net.SplitHostPort(listen); err == nil {
+		switch h {
+		case "", "0.0.0.0":
+			listen = net.JoinHostPort("127.0.0.1", p)
+		case "::":
+			listen = net.JoinHostPort("::1", p)
+		}
+	}
+	if e.TLS != nil {
+		return []string{"ssl://" + listen}
+	}
+	return []string{"tcp://" + listen}
 }
 
 // formatMessage renders one message on one line:

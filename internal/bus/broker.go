@@ -48,6 +48,9 @@ type BrokerOptions struct {
 	// Anonymous is the role of a client that gives no username, accepted
 	// from loopback only; "" refuses anonymous clients.
 	Anonymous Role
+	// TLS, when set, makes the TCP listener serve MQTT over TLS only; the
+	// unix socket stays plain (its folder's permissions guard it).
+	TLS *TLSFiles
 	// GatewayClientID is the client id of the daemon's own session: only
 	// the daemon's per-process credential may use it, so no client can
 	// take its session over (MQTT 5 §3.1.4, 3.1.1 §3.1.4: a new connection
@@ -73,8 +76,8 @@ func LocalSocket(storePath string) string {
 	return p
 }
 
-// maxSocketPath is sun_path's size on Linux (unix(7)) less the final NUL.
-const maxSocketPath = 107
+// MaxSocketPath is sun_path's size on Linux (unix(7)) less the final NUL.
+const MaxSocketPath = 107
 
 // localListener is the id of the unix socket listener.
 const localListener = "local"
@@ -92,6 +95,7 @@ type Broker struct {
 	gwUser string
 	gwPass string
 	socket string
+	tls    bool // the TCP listener serves TLS
 }
 
 // StartBroker starts the embedded broker. Every principal acts in a role
@@ -117,6 +121,14 @@ func StartBroker(o BrokerOptions) (*Broker, error) {
 		}
 		users[u.Username] = u
 	}
+	lc := listeners.Config{ID: "tcp", Address: o.Listen}
+	if o.TLS != nil {
+		tc, err := serverTLS(*o.TLS)
+		if err != nil {
+			return nil, err
+		}
+		lc.TLSConfig, b.tls = tc, true
+	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	// A day of events can sit in a consumer's session while it is away.
 	caps.MaximumMessageExpiryInterval = 0
@@ -134,12 +146,12 @@ func StartBroker(o BrokerOptions) (*Broker, error) {
 	if err := srv.AddHook(b.auth, nil); err != nil {
 		return nil, fmt.Errorf("broker auth hook: %w", err)
 	}
-	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: o.Listen})
+	b.tcp = listeners.NewTCP(lc)
 	if err := srv.AddListener(b.tcp); err != nil {
 		return nil, fmt.Errorf("broker listen %s: %w", o.Listen, err)
 	}
 	if o.Socket != "" {
-		if len(o.Socket) > maxSocketPath {
+		if len(o.Socket) > MaxSocketPath {
 			log.Warn("local socket path too long for a unix socket; the CLI must use a configured user", "path", o.Socket)
 		} else if err := srv.AddListener(listeners.NewUnixSock(listeners.Config{ID: localListener, Address: o.Socket})); err != nil {
 			srv.Close()
@@ -212,8 +224,17 @@ func (b *Broker) Socket() string { return b.socket }
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.tcp.Address() }
 
-// URL is the client URL of the broker.
-func (b *Broker) URL() string { return "tcp://" + b.Addr() }
+// URL is the client URL of the broker's TCP listener: ssl:// when it
+// serves TLS.
+func (b *Broker) URL() string {
+	if b.tls {
+		return "ssl://" + b.Addr()
+	}
+	return "tcp://" + b.Addr()
+}
+
+// TLS says whether the TCP listener serves TLS only.
+func (b *Broker) TLS() bool { return b.tls }
 
 // Close stops the broker and disconnects its clients. mochi v2.7.9's own
 // sweep reads its client list under a read lock taken twice
@@ -454,6 +475,9 @@ func ConfigOptions(e *config.EmbeddedBroker, t events.Topics, clientID, socket s
 	}
 	if e.Anonymous == config.AnonymousNone {
 		o.Anonymous = ""
+	}
+	if t := e.TLS; t != nil {
+		o.TLS = &TLSFiles{Cert: t.Cert, Key: t.Key, ClientCA: t.ClientCA}
 	}
 	for _, u := range e.Users {
 		o.Users = append(o.Users, User{Username: u.Username, PasswordHash: u.PasswordHash, Role: Role(u.Role)})

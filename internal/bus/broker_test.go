@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,6 +27,19 @@ type login struct{ user, pass string }
 // client id. It returns the backoffice's login.
 func startTestBroker(t *testing.T, gwClient string) (*Broker, login) {
 	t.Helper()
+	br, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Topics: topics, Users: testUsers(t), Anonymous: RoleReadonly,
+		GatewayClientID: gwClient, Socket: filepath.Join(t.TempDir(), "mqtt.sock"), Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { br.Close() })
+	return br, login{"bo", "ob"}
+}
+
+// testUsers are a backoffice user bo, an operator op and a readonly user
+// ro, the password of each its name reversed.
+func testUsers(t *testing.T) []User {
+	t.Helper()
 	var users []User
 	for _, u := range []struct {
 		name string
@@ -37,13 +51,7 @@ func startTestBroker(t *testing.T, gwClient string) (*Broker, login) {
 		}
 		users = append(users, User{Username: u.name, PasswordHash: h, Role: u.role})
 	}
-	br, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Topics: topics, Users: users, Anonymous: RoleReadonly,
-		GatewayClientID: gwClient, Socket: filepath.Join(t.TempDir(), "mqtt.sock"), Log: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
-	return br, login{"bo", "ob"}
+	return users
 }
 
 func reverse(s string) string {
@@ -58,8 +66,14 @@ func reverse(s string) string {
 // (the broker's CONNACK, not a retry loop: a refusal answers at once).
 func connects(t *testing.T, url, id string, who login) bool {
 	t.Helper()
+	return connectsTLS(t, url, id, who, nil)
+}
+
+// connectsTLS is connects with a TLS configuration for an ssl:// url.
+func connectsTLS(t *testing.T, url, id string, who login, tc *tls.Config) bool {
+	t.Helper()
 	o := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetUsername(who.user).SetPassword(who.pass).
-		SetAutoReconnect(false).SetConnectTimeout(3 * time.Second)
+		SetAutoReconnect(false).SetConnectTimeout(3 * time.Second).SetTLSConfig(tc)
 	c := paho.NewClient(o)
 	tok := c.Connect()
 	if !tok.WaitTimeout(5 * time.Second) {
@@ -128,8 +142,14 @@ type watcher struct {
 
 func watch(t *testing.T, url string, who login) *watcher {
 	t.Helper()
+	return watchTLS(t, url, who, nil)
+}
+
+// watchTLS is watch with a TLS configuration for an ssl:// url.
+func watchTLS(t *testing.T, url string, who login, tc *tls.Config) *watcher {
+	t.Helper()
 	w := &watcher{got: map[string][]byte{}, kick: make(chan struct{}, 1)}
-	cl, err := NewClient(ClientOptions{URLs: []string{url}, ClientID: "watcher", Username: who.user, Password: who.pass, Log: quiet})
+	cl, err := NewClient(ClientOptions{URLs: []string{url}, ClientID: "watcher", Username: who.user, Password: who.pass, TLS: tc, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,6 +385,13 @@ func TestConfigOptions(t *testing.T) {
 		if tc.users > 0 && (o.Users[0].Role != RoleBackoffice || o.Users[0].PasswordHash != "$argon2id$x") {
 			t.Errorf("%s: user %+v", tc.name, o.Users[0])
 		}
+		if o.TLS != nil {
+			t.Errorf("%s: TLS %+v without mqtt.embedded.tls", tc.name, o.TLS)
+		}
+	}
+	e := &config.EmbeddedBroker{Listen: "0.0.0.0:8883", TLS: &config.BrokerTLS{Cert: "b.crt", Key: "b.key", ClientCA: "ca.crt"}}
+	if o := ConfigOptions(e, topics, "gw", "", quiet); o.TLS == nil || *o.TLS != (TLSFiles{Cert: "b.crt", Key: "b.key", ClientCA: "ca.crt"}) {
+		t.Errorf("tls: %+v", o.TLS)
 	}
 }
 

@@ -15,13 +15,16 @@ import (
 
 // ClientOptions configure the gateway's session to the broker.
 type ClientOptions struct {
-	URLs          []string
-	ClientID      string
-	Username      string
-	Password      string
-	CAFile        string
-	CertFile      string
-	KeyFile       string
+	URLs     []string
+	ClientID string
+	Username string
+	Password string
+	CAFile   string
+	CertFile string
+	KeyFile  string
+	// TLS, when set, is used as is, and CAFile, CertFile and KeyFile are
+	// not read (e.g. PinnedTLS for the embedded broker).
+	TLS           *tls.Config
 	WillTopic     string
 	WillPayload   []byte
 	ConnectTimout time.Duration
@@ -100,7 +103,9 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if o.WillTopic != "" {
 		po.SetBinaryWill(o.WillTopic, o.WillPayload, 1, true)
 	}
-	if o.CAFile != "" || o.CertFile != "" {
+	if o.TLS != nil {
+		po.SetTLSConfig(o.TLS)
+	} else if o.CAFile != "" || o.CertFile != "" {
 		tc, err := tlsConfig(o.CAFile, o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, err

@@ -1,14 +1,23 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/test/peers"
 )
 
 // base is a valid config; cases append devices or override sections.
@@ -101,7 +110,7 @@ func TestParseProblems(t *testing.T) {
 			yaml: base + "stor: {}\nmqtt: {embedded: {listen: 127.0.0.1:1883, port: 1}}\n",
 			want: []string{
 				"2: stor: unknown key (did you mean store?)",
-				"3: mqtt.embedded.port: unknown key (expected one of listen, users, anonymous)",
+				"3: mqtt.embedded.port: unknown key (expected one of listen, users, anonymous, tls, insecure)",
 			},
 		},
 		{
@@ -397,4 +406,85 @@ func TestBusinessTariff(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A listener other machines can reach takes passwords over TLS, unless
+// insecure: true is written out; the TLS files are checked as the broker
+// will load them.
+func TestEmbeddedTLS(t *testing.T) {
+	ca := peers.NewTestCA(t, "hotel")
+	dir := t.TempDir()
+	notPEM := writeFile(t, dir, "not.pem", "hello")
+	missing := filepath.Join(dir, "missing.key")
+	tlsOf := func(cert, key, clientCA string) string {
+		return fmt.Sprintf(", tls: {cert: %q, key: %q, client_ca: %q}", cert, key, clientCA)
+	}
+	good := tlsOf(ca.CertFile, ca.KeyFile, "")
+	bareCert, bareKey := certWithoutNames(t, dir)
+	for _, tc := range []struct {
+		name, listen, extra string
+		want                []string // problems, each "path: start of the message"
+	}{
+		{"the default", "127.0.0.1:1883", "", nil},
+		{"loopback", "127.0.0.2:1883", "", nil},
+		{"localhost", "localhost:1883", "", nil},
+		{"IPv6 loopback", "'[::1]:1883'", "", nil},
+		{"every interface in clear", "0.0.0.0:1883", "", []string{"mqtt.embedded.listen: 0.0.0.0:1883 is not loopback: set mqtt.embedded.tls {cert, key} or write insecure: true to accept clients in clear"}},
+		{"empty host in clear", "':1883'", "", []string{"mqtt.embedded.listen: :1883 is not loopback"}},
+		{"IPv6 any in clear", "'[::]:1883'", "", []string{"mqtt.embedded.listen: [::]:1883 is not loopback"}},
+		{"a LAN address in clear", "192.0.2.5:1883", "", []string{"mqtt.embedded.listen: 192.0.2.5:1883 is not loopback"}},
+		{"a host name in clear", "gw.hotel.example:1883", "", []string{"mqtt.embedded.listen: gw.hotel.example:1883 is not loopback"}},
+		{"insecure: false is not insecure", "0.0.0.0:1883", ", insecure: false", []string{"mqtt.embedded.listen: 0.0.0.0:1883 is not loopback"}},
+		{"in clear on purpose", "0.0.0.0:1883", ", insecure: true", nil},
+		{"TLS", "0.0.0.0:8883", good, nil},
+		{"mutual TLS", "0.0.0.0:8883", tlsOf(ca.CertFile, ca.KeyFile, ca.CAFile), nil},
+		{"TLS on loopback", "127.0.0.1:8883", good, nil},
+		{"TLS and insecure", "0.0.0.0:8883", good + ", insecure: true", []string{"mqtt.embedded.insecure: true while tls is set"}},
+		{"empty tls", "0.0.0.0:8883", ", tls: {}", []string{"mqtt.embedded.tls.cert: required", "mqtt.embedded.tls.key: required"}},
+		{"missing key file", "0.0.0.0:8883", tlsOf(ca.CertFile, missing, ""), []string{"mqtt.embedded.tls.key: " + missing + ": no such file or directory"}},
+		{"key of another certificate", "0.0.0.0:8883", tlsOf(ca.CertFile, peers.NewTestCA(t, "other").KeyFile, ""), []string{"mqtt.embedded.tls.cert: " + ca.CertFile + " and "}},
+		{"key file holds a certificate", "0.0.0.0:8883", tlsOf(ca.CertFile, ca.CAFile, ""), []string{"mqtt.embedded.tls.cert: " + ca.CertFile + " and " + ca.CAFile + " are not a certificate and its key"}},
+		{"a certificate that names no host", "0.0.0.0:8883", tlsOf(bareCert, bareKey, ""), []string{"mqtt.embedded.tls.cert: " + bareCert + " names no DNS name or IP address"}},
+		{"client_ca not PEM", "0.0.0.0:8883", tlsOf(ca.CertFile, ca.KeyFile, notPEM), []string{"mqtt.embedded.tls.client_ca: " + notPEM + " holds no PEM certificate"}},
+		{"client_ca missing", "0.0.0.0:8883", tlsOf(ca.CertFile, ca.KeyFile, missing), []string{"mqtt.embedded.tls.client_ca: " + missing + ": no such file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := base + fmt.Sprintf("mqtt: {embedded: {listen: %s%s}}\n", tc.listen, tc.extra)
+			_, err := ParseWith([]byte(yaml), "t.yaml", testDrivers{})
+			var got []string
+			var verr *ValidationError
+			if errors.As(err, &verr) {
+				for _, p := range verr.Problems {
+					got = append(got, p.String())
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("problem %d:\n  %s\nwant it to start with:\n  %s", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// certWithoutNames writes a self-signed certificate with a common name and
+// no subject alternative name, and its key.
+func certWithoutNames(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gw.hotel.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	certFile = writeFile(t, dir, "bare.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyFile = writeFile(t, dir, "bare.key", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	return certFile, keyFile
 }

@@ -53,6 +53,22 @@ type EmbeddedBroker struct {
 	// Anonymous is the role of a client without a username (loopback
 	// only): readonly (the default) or none (refused).
 	Anonymous string `yaml:"anonymous"`
+	// TLS makes the TCP listener speak MQTT over TLS only (MQTT 5 §5.4.9;
+	// port 8883 is IANA's for MQTT over TLS, §4.2); nil serves in clear.
+	TLS *BrokerTLS `yaml:"tls"`
+	// Insecure, written out, accepts clients in clear on a listen address
+	// that is not loopback; without it such an address needs TLS.
+	Insecure bool `yaml:"insecure"`
+}
+
+// BrokerTLS are the embedded broker's PEM files, read at start.
+type BrokerTLS struct {
+	Cert string `yaml:"cert"` // the server certificate, then any intermediates
+	Key  string `yaml:"key"`
+	// ClientCA, when set, makes a client certificate signed by one of its
+	// certificates a condition of every TCP connection (mutual TLS); the
+	// username and password are still asked for.
+	ClientCA string `yaml:"client_ca"`
 }
 
 // Roles of the embedded broker's users and of its anonymous clients.

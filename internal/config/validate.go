@@ -325,10 +325,65 @@ func (c *checker) mqtt(m MQTT) {
 		default:
 			c.add("mqtt.embedded.anonymous", "%q: want readonly (loopback clients without a username may read) or none", e.Anonymous)
 		}
+		c.embeddedTLS(e)
 	}
 	if e := m.External; e != nil {
 		c.external(e)
 	}
+}
+
+// embeddedTLS checks the embedded broker's TLS files, and that a listener
+// reachable from other machines does not take passwords in clear unless
+// insecure: true says it on purpose.
+func (c *checker) embeddedTLS(e *EmbeddedBroker) {
+	if host, _, err := net.SplitHostPort(e.Listen); err == nil && !loopbackHost(host) && e.TLS == nil && !e.Insecure {
+		c.add("mqtt.embedded.listen", "%s is not loopback: set mqtt.embedded.tls {cert, key} or write insecure: true to accept clients in clear", e.Listen)
+	}
+	t := e.TLS
+	if t == nil {
+		return
+	}
+	if e.Insecure {
+		c.add("mqtt.embedded.insecure", "true while tls is set: the listener then never accepts clients in clear; remove one of them")
+	}
+	var certOK, keyOK bool
+	if t.Cert == "" {
+		c.add("mqtt.embedded.tls.cert", "required: the PEM server certificate (then any intermediates)")
+	} else {
+		_, certOK = c.readable("mqtt.embedded.tls.cert", t.Cert)
+	}
+	if t.Key == "" {
+		c.add("mqtt.embedded.tls.key", "required: the PEM private key of cert")
+	} else {
+		_, keyOK = c.readable("mqtt.embedded.tls.key", t.Key)
+	}
+	if certOK && keyOK {
+		kp, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		switch {
+		case err != nil:
+			c.add("mqtt.embedded.tls.cert", "%s and %s are not a certificate and its key: %v", t.Cert, t.Key, err)
+		case kp.Leaf != nil && len(kp.Leaf.DNSNames) == 0 && len(kp.Leaf.IPAddresses) == 0:
+			// Clients check the subject alternative names; Go's (the CLI,
+			// paho) ignore the common name, as RFC 6125 §6.4.4 advises.
+			c.add("mqtt.embedded.tls.cert", "%s names no DNS name or IP address (subject alternative name): clients could not check it; reissue it with the names clients dial", t.Cert)
+		}
+	}
+	if t.ClientCA != "" {
+		if data, ok := c.readable("mqtt.embedded.tls.client_ca", t.ClientCA); ok && !x509.NewCertPool().AppendCertsFromPEM(data) {
+			c.add("mqtt.embedded.tls.client_ca", "%s holds no PEM certificate", t.ClientCA)
+		}
+	}
+}
+
+// loopbackHost says whether a listen host accepts connections from this
+// machine only: 127.0.0.0/8, ::1 or localhost. An empty host, 0.0.0.0 and
+// :: listen on every interface; any other name may resolve anywhere.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *checker) external(e *ExternalBroker) {

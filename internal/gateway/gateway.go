@@ -175,7 +175,21 @@ func (g *Gateway) openBus() error {
 		if h, p, ok := strings.Cut(host, ":"); ok && (h == "" || h == "0.0.0.0" || h == "::" || h == "[::]") {
 			host = "127.0.0.1:" + p
 		}
-		opts = bus.ClientOptions{URLs: []string{"tcp://" + host}, ClientID: clientID}
+		url := "tcp://" + host
+		if br.TLS() {
+			// Over TLS the session goes through the unix socket instead:
+			// the broker's certificate need not name a loopback address,
+			// and with client_ca the daemon holds no client certificate a
+			// hotel's CA signed. The socket's folder permissions guard it;
+			// the per-process credential and client id are checked there
+			// as on TCP, so the session is the gateway's and no other.
+			if br.Socket() == "" {
+				br.Close()
+				return fmt.Errorf("mqtt.embedded.tls: the daemon's own session needs the broker's local socket %s, whose path is too long for a unix socket (%d bytes at most): move store.path to a shorter folder", bus.LocalSocket(g.cfg.Store.Path), bus.MaxSocketPath)
+			}
+			url = "unix://" + br.Socket()
+		}
+		opts = bus.ClientOptions{URLs: []string{url}, ClientID: clientID}
 		opts.Username, opts.Password = br.GatewayCredential()
 	}
 	if opts.ClientID == "" {

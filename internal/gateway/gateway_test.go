@@ -25,11 +25,16 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // startGateway runs a gateway on an embedded broker of its own.
 func startGateway(t *testing.T) (*Gateway, string) {
 	t.Helper()
-	port := peers.FreePort(t)
+	return startGatewayOn(t, testBroker(peers.FreePort(t)))
+}
+
+// startGatewayOn runs a gateway on the embedded broker e.
+func startGatewayOn(t *testing.T, e *config.EmbeddedBroker) (*Gateway, string) {
+	t.Helper()
 	cfg := &config.Config{
 		Site:  config.Site{Group: "acme", Property: "h042", Gateway: "gw1", Timezone: "Asia/Shanghai"},
 		Store: config.Store{Path: filepath.Join(t.TempDir(), "sb.db")},
-		MQTT:  config.MQTT{Embedded: testBroker(port)},
+		MQTT:  config.MQTT{Embedded: e},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, quiet)
@@ -58,7 +63,13 @@ type backOffice struct {
 }
 
 func newBackOffice(t *testing.T, url string) *backOffice {
-	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: "bo", Ordered: true, Log: quiet, Username: testBOUser, Password: testBOPass})
+	return newBackOfficeTLS(t, url, bus.ClientOptions{})
+}
+
+// newBackOfficeTLS is newBackOffice with tls's CAFile, CertFile and KeyFile.
+func newBackOfficeTLS(t *testing.T, url string, tls bus.ClientOptions) *backOffice {
+	cl, err := bus.NewClient(bus.ClientOptions{URLs: []string{url}, ClientID: "bo", Ordered: true, Log: quiet, Username: testBOUser, Password: testBOPass,
+		CAFile: tls.CAFile, CertFile: tls.CertFile, KeyFile: tls.KeyFile})
 	if err != nil {
 		t.Fatal(err)
 	}
