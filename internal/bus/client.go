@@ -64,6 +64,8 @@ type Client struct {
 // SessionLoss is a session that ended without Disconnect or Reconnect,
 // reported once the first attempt to connect again is over.
 type SessionLoss struct {
+	Gen    uint64        // the session's generation
+	At     time.Time     // when it ended
 	Err    error         // what paho saw (io.EOF: the broker closed the connection)
 	Lasted time.Duration // how long the session had been up
 	// Reachable: the broker accepted that first attempt, so it was up all
@@ -127,10 +129,10 @@ func NewClient(o ClientOptions) (*Client, error) {
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
 		cl.log.Warn("broker connection lost; reconnecting", "err", err)
 		cl.mu.Lock()
-		lasted := time.Since(cl.upSince)
+		loss := &SessionLoss{Gen: cl.gen, At: time.Now(), Err: err, Lasted: time.Since(cl.upSince)}
 		cl.mu.Unlock()
 		cl.setDown()
-		cl.dial(&SessionLoss{Err: err, Lasted: lasted})
+		cl.dial(loss)
 	})
 	cl.c = paho.NewClient(po)
 	return cl, nil

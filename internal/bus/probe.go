@@ -21,6 +21,15 @@ const (
 	DefaultProbeInterval = 30 * time.Second
 	minProbeTimeout      = 2 * time.Second
 	maxProbeTimeout      = 10 * time.Second
+	// refusedInRow sessions in a row that the broker ended while a probe
+	// was out, with none answered meanwhile, mean the broker refuses the
+	// probe topic and closes the connection for it (MQTT 3.1.1 §3.3.5
+	// allows that; HiveMQ does it, Mosquitto 2.0 with max_queued_messages
+	// set too). Probing then pauses for 10 intervals, doubling up to an
+	// hour, so a stale ACL costs a reconnect now and then instead of one
+	// every interval.
+	refusedInRow = 3
+	maxPause     = time.Hour
 )
 
 // ProbeOptions configure a Probe.
@@ -34,8 +43,7 @@ type ProbeOptions struct {
 	// by the gateway principal only (the broker's ACL), and rides the
 	// same session and the same kind of QoS 1 subscription as commands.
 	Topic string
-	// Interval between probes (default 30 s). Every new session is also
-	// probed as soon as its subscriptions are acknowledged.
+	// Interval between probes (default 30 s).
 	Interval time.Duration
 	// Timeout: a probe not back within it is lost (default twice the
 	// interval, at least 2 s and at most 10 s: long enough for a loaded
@@ -59,9 +67,12 @@ type ProbeOptions struct {
 type ProbeStats struct {
 	Sent     int64 // probes published
 	Answered int64 // probes that came back
-	Lost     int64 // probes not back within the timeout on a session still up
+	// Lost counts probes that did not come back: not within the timeout
+	// on a session still up, or the broker ended their session while they
+	// were out.
+	Lost int64
 	// TakenOver counts sessions the broker ended while it was reachable
-	// (SessionLoss.Reachable): the mark of a takeover.
+	// (SessionLoss.Reachable) and no probe was out: the mark of a takeover.
 	TakenOver int64
 }
 
@@ -72,35 +83,50 @@ type ProbeStats struct {
 // MUST disconnect the existing Client"), and a broker can lose a
 // session's subscriptions (a cluster node that takes the session over
 // without them). So the gateway publishes a nonce on a topic it subscribes
-// to, every Interval and on every new session, and expects it back within
-// Timeout. A probe that does not come back is logged, counted, the
-// session is replaced (Client.Reconnect: a new session subscribes to
-// everything again) and the alert raised. A session the broker ends while
-// it stays reachable is a takeover under MQTT 3.1.1 (no reason code): the
-// alert is raised too. The alert is cleared by the first probe that comes
-// back on a session at least one interval old, so that a takeover storm
-// does not raise and clear it over and over.
+// to, every Interval, and expects it back within Timeout.
+//
+// A probe that does not come back is logged and counted, the session is
+// replaced (Client.Reconnect: a new session subscribes to everything
+// again) and the alert raised. A session the broker ends while it stays
+// reachable is a takeover under MQTT 3.1.1, which gives no reason: the
+// alert is raised too. A broker that ends the session whenever the probe
+// is published refuses the probe topic: after a few such sessions the
+// alert says so and probing pauses. The alert is cleared by the first
+// probe that comes back on a session at least one interval old, so that
+// a takeover storm does not raise and clear it over and over.
 type Probe struct {
 	cl     *Client
 	o      ProbeOptions
 	log    *slog.Logger
 	echo   chan []byte      // messages on the topic
-	fresh  chan struct{}    // a new session is subscribed
 	losses chan SessionLoss // sessions the broker ended
 
 	// ProbeStats, read by any goroutine.
 	sent, answered, lost, taken atomic.Int64
 
 	// Run's own state.
-	raised   bool       // the alert is open
-	raisedAt time.Time  // since when
-	inRow    int        // probes lost in a row
-	since    ProbeStats // the counters when the alert was last cleared
+	out      *pending      // the probe awaited, nil when none
+	last     *pending      // the last probe sent
+	raised   bool          // the alert is open
+	raisedAt time.Time     // since when
+	inRow    int           // probes not back in a row on live sessions
+	refused  int           // sessions ended in a row with a probe out
+	pause    time.Duration // the last pause after refusals
+	paused   time.Time     // no probe before this
+	since    ProbeStats    // the counters when the alert was last cleared
+}
+
+// pending is a probe sent.
+type pending struct {
+	want  []byte
+	gen   uint64
+	sent  time.Time
+	back  bool
+	timer *time.Timer
 }
 
 // NewProbe prepares a probe on cl: it subscribes to the topic (kept across
-// reconnects) and watches cl's sessions. Call it before cl.Start so the
-// first session is probed too; Run sends the probes.
+// reconnects) and watches cl's sessions. Run sends the probes.
 func NewProbe(cl *Client, o ProbeOptions) *Probe {
 	if o.Interval <= 0 {
 		o.Interval = DefaultProbeInterval
@@ -116,17 +142,11 @@ func NewProbe(cl *Client, o ProbeOptions) *Probe {
 		log = slog.Default()
 	}
 	p := &Probe{cl: cl, o: o, log: log.With("component", "probe", "device", o.Device), raised: o.Raised,
-		echo: make(chan []byte, 8), fresh: make(chan struct{}, 1), losses: make(chan SessionLoss, 8)}
+		echo: make(chan []byte, 8), losses: make(chan SessionLoss, 8)}
 	cl.Subscribe(o.Topic, func(m Message) {
 		select {
 		case p.echo <- m.Payload:
-		default: // Run is behind: a probe that is dropped here is lost, and says so
-		}
-	})
-	cl.OnConnect(func(uint64) {
-		select {
-		case p.fresh <- struct{}{}:
-		default:
+		default: // Run is behind: a probe dropped here is lost, and says so
 		}
 	})
 	cl.OnLoss(func(l SessionLoss) {
@@ -146,66 +166,49 @@ func (p *Probe) Stats() ProbeStats {
 // Lost is how many probes did not come back (for metrics).
 func (p *Probe) Lost() int64 { return p.lost.Load() }
 
-// pending is the probe awaiting its return.
-type pending struct {
-	want  []byte
-	gen   uint64
-	sent  time.Time
-	timer *time.Timer
-}
-
 // Run probes until ctx ends.
 func (p *Probe) Run(ctx context.Context) {
 	tick := time.NewTicker(p.o.Interval)
 	defer tick.Stop()
-	var out *pending
-	defer func() {
-		if out != nil {
-			out.timer.Stop()
-		}
-	}()
+	defer p.drop()
 	for {
 		var expired <-chan time.Time
-		if out != nil {
-			expired = out.timer.C
+		if p.out != nil {
+			expired = p.out.timer.C
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if out == nil {
-				out = p.send()
-			}
-		case <-p.fresh:
-			// A new session: probe it at once, whatever the last one had
-			// out (that one went with its session).
-			if out == nil || out.gen != p.cl.Generation() {
-				if out != nil {
-					out.timer.Stop()
-				}
-				out = p.send()
+			if p.out == nil && time.Now().After(p.paused) {
+				p.send()
 			}
 		case l := <-p.losses:
 			p.sessionLost(ctx, l)
 		case m := <-p.echo:
-			if out != nil && bytes.Equal(m, out.want) {
-				out.timer.Stop()
-				out = nil
-				p.back(ctx)
+			if p.out != nil && bytes.Equal(m, p.out.want) {
+				p.out.back = true
+				p.drop()
+				p.backAgain(ctx)
 			}
 		case <-expired:
-			p.expired(ctx, out)
-			out = nil
+			p.expired(ctx)
 		}
 	}
 }
 
-// send publishes a probe on the current session, nil when there is none.
-func (p *Probe) send() *pending {
-	select {
-	case <-p.cl.Up():
-	default:
-		return nil // disconnected: the client is reconnecting; the status will tells
+// drop stops awaiting the current probe.
+func (p *Probe) drop() {
+	if p.out != nil {
+		p.out.timer.Stop()
+		p.out = nil
+	}
+}
+
+// send publishes a probe on the current session, if there is one.
+func (p *Probe) send() {
+	if !p.connected() {
+		return // the client is reconnecting; the status will tells
 	}
 	gen := p.cl.Generation()
 	// A random nonce: a probe left over from an earlier session or
@@ -215,15 +218,16 @@ func (p *Probe) send() *pending {
 	// so the token is not waited for.
 	p.cl.PublishAsync(p.o.Topic, 1, false, payload)
 	p.sent.Add(1)
-	return &pending{want: payload, gen: gen, sent: time.Now(), timer: time.NewTimer(p.o.Timeout)}
+	p.out = &pending{want: payload, gen: gen, sent: time.Now(), timer: time.NewTimer(p.o.Timeout)}
+	p.last = p.out
 }
 
-// back: the probe came back. The alert clears once the session has lasted
-// an interval: during a takeover storm the gateway gets a session back,
-// and its probe answered, between two takeovers.
-func (p *Probe) back(ctx context.Context) {
+// backAgain: the probe came back. The alert clears once the session has
+// lasted an interval: during a takeover storm the gateway gets a session
+// back, and its probe answered, between two takeovers.
+func (p *Probe) backAgain(ctx context.Context) {
 	p.answered.Add(1)
-	p.inRow = 0
+	p.inRow, p.refused, p.pause = 0, 0, 0
 	if !p.raised || time.Since(p.cl.Since()) < p.o.Interval {
 		return
 	}
@@ -245,16 +249,17 @@ func (p *Probe) back(ctx context.Context) {
 // expired: no answer within the timeout. If the session it went out on
 // ended meanwhile, that loss is judged on its own (sessionLost); otherwise
 // the session is deaf: it is replaced and the alert raised.
-func (p *Probe) expired(ctx context.Context, out *pending) {
+func (p *Probe) expired(ctx context.Context) {
+	out := p.out
+	p.drop()
 	if out.gen != p.cl.Generation() || !p.connected() {
-		p.log.Debug("bus probe went with its session", "generation", out.gen)
 		return
 	}
 	p.lost.Add(1)
 	p.inRow++
 	msg := "the gateway no longer hears its own probe on the broker: its subscriptions were lost or its session taken over; " +
 		"it reconnected and subscribed again. If this repeats, check that no other client uses this gateway's client id, " +
-		"and that the broker's ACL and credentials let the gateway publish and read " + p.o.Topic
+		"and that the broker's ACL lets the gateway publish and read " + p.o.Topic
 	detail := fmt.Sprintf("probe sent %s not back within %s (%d lost in a row)", out.sent.Format(time.RFC3339), p.o.Timeout, p.inRow)
 	if !p.raised {
 		p.log.Warn("bus probe lost: reconnecting and subscribing again; another client may use this gateway's client id: check the broker's ACL/credentials",
@@ -263,20 +268,35 @@ func (p *Probe) expired(ctx context.Context, out *pending) {
 		p.log.Info("bus probe lost again", "topic", p.o.Topic, "lost", p.inRow)
 	}
 	// Reconnect at the 1st, 2nd, 4th, 8th ... lost probe in a row, then
-	// every 64th: a broker whose ACL refuses the probe topic (an ACL file
-	// older than the probe) must not cost a reconnect every interval.
+	// every 64th: a broker that drops the probe for good (an ACL that
+	// lets the gateway publish it but not read it) must not cost a
+	// reconnect every interval.
 	if p.inRow&(p.inRow-1) == 0 || p.inRow%64 == 0 {
 		p.cl.Reconnect()
 	}
 	p.raise(ctx, msg, detail)
 }
 
-// sessionLost judges a session the broker ended: reachable at once means
-// the broker ended it itself, which under MQTT 3.1.1 is a takeover.
+// sessionLost judges a session the broker ended. Reachable at once, it
+// was the broker's doing: a takeover under MQTT 3.1.1, unless the probe
+// was out on that session, when the probe itself may be the cause.
 func (p *Probe) sessionLost(ctx context.Context, l SessionLoss) {
 	if !l.Reachable {
 		return // the broker went away: the status will says so, not this alert
 	}
+	if last := p.last; last != nil && !last.back && last.gen == l.Gen && !l.At.Before(last.sent) && l.At.Sub(last.sent) < p.o.Timeout {
+		if p.out == last {
+			p.drop()
+		}
+		p.lost.Add(1)
+		p.refused++
+		p.log.Info("the broker ended the session while the probe was out", "lasted", l.Lasted.Round(time.Millisecond), "err", l.Err, "in_a_row", p.refused)
+		if p.refused >= refusedInRow {
+			p.refusedProbe(ctx)
+		}
+		return
+	}
+	p.refused = 0
 	p.taken.Add(1)
 	msg := "the broker ended the gateway's session and accepted it again at once: another client probably connected with " +
 		"this gateway's client id. Check the broker's ACL and credentials (Mosquitto: use_username_as_clientid) and that no " +
@@ -288,6 +308,21 @@ func (p *Probe) sessionLost(ctx context.Context, l SessionLoss) {
 	} else {
 		p.log.Info("bus session taken over again", "lasted", l.Lasted.Round(time.Millisecond), "err", l.Err)
 	}
+	p.raise(ctx, msg, detail)
+}
+
+// refusedProbe: the broker closes the session for the probe itself.
+// Probing pauses (10 intervals, doubling up to an hour) and the alert
+// names the fix.
+func (p *Probe) refusedProbe(ctx context.Context) {
+	p.pause = min(max(2*p.pause, 10*p.o.Interval), maxPause)
+	p.paused = time.Now().Add(p.pause)
+	msg := "the broker ends the gateway's session whenever the gateway publishes its probe on " + p.o.Topic +
+		": its ACL does not let the gateway publish there. Give the gateway's user write access to it " +
+		"(docs/mosquitto.acl.example); probing is paused meanwhile"
+	detail := fmt.Sprintf("%d sessions in a row ended with the probe out; next probe in %s", p.refused, p.pause)
+	p.log.Error("the broker refuses the bus probe and closes the session for it: give the gateway write access to the probe topic; probing paused",
+		"topic", p.o.Topic, "pause", p.pause)
 	p.raise(ctx, msg, detail)
 }
 
