@@ -24,10 +24,10 @@ const (
 	// refusedInRow sessions in a row that the broker ended while a probe
 	// was out, with none answered meanwhile, mean the broker refuses the
 	// probe topic and closes the connection for it (MQTT 3.1.1 §3.3.5
-	// allows that; HiveMQ does it, Mosquitto 2.0 with max_queued_messages
-	// set too). Probing then pauses for 10 intervals, doubling up to an
-	// hour, so a stale ACL costs a reconnect now and then instead of one
-	// every interval.
+	// allows that; Mosquitto 2.0.11 with max_queued_messages set does
+	// it, even at QoS 0). Probing then pauses for 10 intervals, doubling
+	// up to an hour, so a stale ACL costs a reconnect now and then
+	// instead of one every interval.
 	refusedInRow = 3
 	maxPause     = time.Hour
 )
