@@ -146,7 +146,7 @@ const (
 	// reconnected after dialFirst rather than at once. Two clients with
 	// one client id kick each other out (MQTT 3.1.1 §3.1.4-2) as fast as
 	// both reconnect: without the pause two gateways sharing a
-	// configuration would hammer the broker hundreds of times a second,
+	// configuration would hammer the broker many times a second,
 	// each reconnect re-sending the unacknowledged outbox. A second is
 	// still well inside the 15 s in which a ping must be answered after a
 	// takeover storm.
