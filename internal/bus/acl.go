@@ -105,7 +105,7 @@ func (a ACL) edge(t topic) bool { return t.domain == "edge" && t.device == a.gat
 
 // Publish says whether role may publish on the topic name; retained is the
 // message's RETAIN flag (MQTT 5 §3.3.1.3, 3.1.1 §3.3.1.3): only the gateway retains,
-// and only its state and status.
+// and only its state and status. Only the gateway publishes its probe.
 func (a ACL) Publish(role Role, name string, retained bool) bool {
 	t, ok := a.split(name)
 	if !ok {
@@ -118,6 +118,9 @@ func (a ACL) Publish(role Role, name string, retained bool) bool {
 			return noEmptyLevel(t.rest)
 		case "status":
 			return a.edge(t) && t.rest == ""
+		case "probe":
+			// The session probe (probe.go): the gateway's own, never retained.
+			return !retained && a.edge(t) && t.rest == ""
 		case "event", "reply":
 			return !retained && singleLevel(t.rest)
 		}

@@ -11,6 +11,7 @@ func TestACLPublish(t *testing.T) {
 		state   = "hotel/acme/h042/pbx/pbx1/state/room/1203"
 		link    = "hotel/acme/h042/pbx/pbx1/state/link"
 		status  = "hotel/acme/h042/edge/gw1/status"
+		probe   = "hotel/acme/h042/edge/gw1/probe"
 		reply   = "hotel/acme/h042/pbx/pbx1/reply/pms"
 		ack     = "hotel/acme/h042/edge/gw1/ack"
 		ping    = "hotel/acme/h042/edge/gw1/cmd/ping"
@@ -35,6 +36,11 @@ func TestACLPublish(t *testing.T) {
 		{state, false, want{gateway: true}},
 		{link, true, want{gateway: true}},
 		{status, true, want{gateway: true}},
+		{probe, false, want{gateway: true}}, // the session probe: the gateway's alone
+		{probe, true, want{}},
+		{"hotel/acme/h042/edge/gw2/probe", false, want{}},
+		{"hotel/acme/h042/edge/gw1/probe/x", false, want{}},
+		{"hotel/acme/h042/pbx/pbx1/probe", false, want{}},
 		{reply, false, want{gateway: true}},
 		{reply, true, want{}},
 		{ack, false, want{backoffice: true}},

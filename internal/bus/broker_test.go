@@ -222,6 +222,12 @@ func roleCases(gw, bo, op, ro login) []roleCase {
 		{who: "backoffice", as: bo, topic: "hotel/acme/h042/edge/gw1/status", retained: true},
 		{who: "backoffice", as: bo, topic: "hotel/acme/h042/edge/gw1/cmd/folio.checkout", ok: true},
 		{who: "backoffice", as: bo, topic: "hotel/acme/h042/edge/gw1/ack", ok: true},
+		// The session probe (probe.go) is the gateway's alone: a forged one
+		// could answer for a deaf gateway if it ever matched a nonce.
+		{who: "anonymous", topic: "hotel/acme/h042/edge/gw1/probe"},
+		{who: "operator", as: op, topic: "hotel/acme/h042/edge/gw1/probe"},
+		{who: "backoffice", as: bo, topic: "hotel/acme/h042/edge/gw1/probe"},
+		{who: "gateway", as: gw, topic: "hotel/acme/h042/edge/gw1/probe", ok: true},
 		{who: "gateway", as: gw, topic: "hotel/acme/h042/pbx/pbx1/event/call.charged", ok: true},
 		{who: "gateway", as: gw, topic: "hotel/acme/h042/pbx/pbx1/state/link", retained: true, ok: true},
 	}

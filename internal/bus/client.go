@@ -53,13 +53,31 @@ type Client struct {
 
 	mu        sync.Mutex
 	gen       uint64        // connection generation, +1 per connect
+	upSince   time.Time     // when the current (or last) session began
 	up        chan struct{} // closed while connected
 	down      chan struct{} // closed while disconnected
 	onConnect []func(gen uint64)
+	onLoss    []func(SessionLoss)
 	subs      map[string]func(Message)
 	dialing   bool          // a connect loop is running
 	stopped   bool          // Disconnect was called
 	stop      chan struct{} // closed by Disconnect
+}
+
+// SessionLoss is a session that ended without Disconnect or Reconnect,
+// reported once the first attempt to connect again is over.
+type SessionLoss struct {
+	Gen    uint64        // the session's generation
+	At     time.Time     // when it ended
+	Err    error         // what paho saw (io.EOF: the broker closed the connection)
+	Lasted time.Duration // how long the session had been up
+	// Reachable: the broker accepted that first attempt, so it was up all
+	// along and ended the session itself. MQTT 3.1.1 gives no reason for
+	// it, and this is what a takeover looks like: another client connected
+	// with this client id and the server disconnected this one (§3.1.4-2;
+	// MQTT 5 would say 0x8E "Session taken over"). A broker that stopped
+	// or a network that failed refuses that attempt instead.
+	Reachable bool
 }
 
 // NewClient prepares a session; call Start to connect.
@@ -115,8 +133,11 @@ func NewClient(o ClientOptions) (*Client, error) {
 	po.SetOnConnectHandler(cl.connected)
 	po.SetConnectionLostHandler(func(_ paho.Client, err error) {
 		cl.log.Warn("broker connection lost; reconnecting", "err", err)
+		cl.mu.Lock()
+		loss := &SessionLoss{Gen: cl.gen, At: time.Now(), Err: err, Lasted: time.Since(cl.upSince)}
+		cl.mu.Unlock()
 		cl.setDown()
-		cl.dial()
+		cl.dial(loss)
 	})
 	cl.c = paho.NewClient(po)
 	return cl, nil
@@ -126,10 +147,21 @@ func NewClient(o ClientOptions) (*Client, error) {
 const (
 	dialFirst = time.Second
 	dialMax   = 10 * time.Second
+	// A session the broker ended within shortSession of its start is
+	// reconnected after dialFirst rather than at once. Two clients with
+	// one client id kick each other out (MQTT 3.1.1 §3.1.4-2) as fast as
+	// both reconnect: without the pause two gateways sharing a
+	// configuration would hammer the broker many times a second,
+	// each reconnect re-sending the unacknowledged outbox. A second is
+	// still well inside the 15 s in which a ping must be answered after a
+	// takeover storm.
+	shortSession = time.Second
 )
 
-// dial starts the connect loop unless one runs or the client is stopped.
-func (c *Client) dial() {
+// dial starts the connect loop unless one runs or the client is stopped;
+// loss is the session that just ended, nil for a first connect or a
+// Reconnect.
+func (c *Client) dial(loss *SessionLoss) {
 	c.mu.Lock()
 	if c.dialing || c.stopped {
 		c.mu.Unlock()
@@ -137,17 +169,32 @@ func (c *Client) dial() {
 	}
 	c.dialing = true
 	c.mu.Unlock()
-	go c.connectLoop()
+	go c.connectLoop(loss)
 }
 
 // connectLoop connects, retrying with backoff until it succeeds or the
-// client is stopped.
-func (c *Client) connectLoop() {
+// client is stopped. After a lost session it tells the OnLoss hooks how
+// the first attempt went.
+func (c *Client) connectLoop(loss *SessionLoss) {
+	if loss != nil && loss.Lasted < shortSession {
+		select {
+		case <-c.stop:
+			c.mu.Lock()
+			c.dialing = false
+			c.mu.Unlock()
+			return
+		case <-time.After(dialFirst):
+		}
+	}
 	wait := dialFirst
 	for attempt := 1; ; attempt++ {
 		tok := c.c.Connect()
 		tok.Wait()
 		err := tok.Error()
+		if attempt == 1 && loss != nil {
+			loss.Reachable = err == nil
+			c.lost(*loss)
+		}
 		c.mu.Lock()
 		stopped := c.stopped
 		if err == nil || stopped {
@@ -197,9 +244,19 @@ func tlsConfig(ca, cert, key string) (*tls.Config, error) {
 	return tc, nil
 }
 
+// lost hands a session loss to the OnLoss hooks, each in its own goroutine.
+func (c *Client) lost(l SessionLoss) {
+	c.mu.Lock()
+	hooks := append([]func(SessionLoss){}, c.onLoss...)
+	c.mu.Unlock()
+	for _, h := range hooks {
+		go h(l)
+	}
+}
+
 // Start begins connecting; it does not wait for the broker (the outbox holds
 // events until it answers).
-func (c *Client) Start() { c.dial() }
+func (c *Client) Start() { c.dial(nil) }
 
 // WaitConnected waits until the session is up or ctx ends.
 func (c *Client) WaitConnected(ctx context.Context) error {
@@ -239,9 +296,26 @@ func (c *Client) OnConnect(fn func(gen uint64)) {
 	c.mu.Unlock()
 }
 
+// OnLoss registers fn to run (in its own goroutine) after a session ended
+// without Disconnect or Reconnect, once the first attempt to connect again
+// is over.
+func (c *Client) OnLoss(fn func(SessionLoss)) {
+	c.mu.Lock()
+	c.onLoss = append(c.onLoss, fn)
+	c.mu.Unlock()
+}
+
+// Since is when the current session began (zero before the first connect).
+func (c *Client) Since() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.upSince
+}
+
 func (c *Client) connected(_ paho.Client) {
 	c.mu.Lock()
 	c.gen++
+	c.upSince = time.Now()
 	gen := c.gen
 	select {
 	case <-c.up:
@@ -324,6 +398,57 @@ func (c *Client) Publish(ctx context.Context, topic string, qos byte, retained b
 		return tok.Error()
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// reconnectQuiesce is how long Reconnect waits for the DISCONNECT to go out
+// and paho's workers to stop before connecting again (paho: a client reused
+// before its Disconnect finished may misbehave).
+const reconnectQuiesce = time.Second
+
+// Reconnect ends the session and starts a new one, which subscribes to
+// every filter again: the remedy for a session that no longer hears its
+// subscriptions. It does nothing while a connect loop already runs (that
+// one makes a new session anyway) or after Disconnect. The disconnect is
+// clean, so the broker does not publish the will: the status stays online.
+func (c *Client) Reconnect() {
+	c.mu.Lock()
+	if c.dialing || c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if c.c.IsConnectionOpen() {
+		c.c.Disconnect(uint(reconnectQuiesce / time.Millisecond))
+	}
+	c.setDown()
+	c.dial(nil)
+}
+
+// DropSubscriptions unsubscribes every filter at the broker but keeps them
+// registered here, so the next session subscribes to them again: what a
+// broker that lost this session's subscriptions looks like from the
+// client (a cluster node that took the session over without them). It is
+// for fault-injection tests; the gateway never calls it.
+func (c *Client) DropSubscriptions(ctx context.Context) error {
+	c.mu.Lock()
+	filters := make([]string, 0, len(c.subs))
+	for f := range c.subs {
+		filters = append(filters, f)
+	}
+	c.mu.Unlock()
+	if len(filters) == 0 {
+		return nil
+	}
+	tok := c.c.Unsubscribe(filters...)
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("mqtt: unsubscribe %v: %w", filters, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: unsubscribe %v: %w", filters, ctx.Err())
 	}
 }
 

@@ -65,6 +65,13 @@ func TestExternalHasNoEmbeddedDefault(t *testing.T) {
 	if cfg.MQTT.Embedded != nil {
 		t.Errorf("embedded broker defaulted next to an external one: %+v", cfg.MQTT.Embedded)
 	}
+	if got := cfg.MQTT.External.ProbeInterval(); got != 30*time.Second {
+		t.Errorf("default probe interval %s, want 30s", got)
+	}
+	cfg, err = ParseWith([]byte(base+"mqtt: {external: {urls: [tcp://192.0.2.1:1883], probe_interval_s: 1}}\n"), "t.yaml", testDrivers{})
+	if err != nil || cfg.MQTT.External.ProbeInterval() != time.Second {
+		t.Errorf("probe_interval_s: 1: %v %+v", err, cfg)
+	}
 }
 
 // stop_bits is a string field; YAML 1, 2 and 1.5 decode into it as written.
@@ -137,6 +144,11 @@ func TestParseProblems(t *testing.T) {
 				"4: mqtt.external.key: required when cert is set (a client certificate needs both)",
 				"4: mqtt.external.cert: c.pem: no such file or directory",
 			},
+		},
+		{
+			name: "probe interval",
+			yaml: base + "mqtt:\n  external: {urls: ['tcp://h:1883'], probe_interval_s: 3601}\n",
+			want: []string{"3: mqtt.external.probe_interval_s: 3601: want 1 to 3600 seconds (default 30)"},
 		},
 		{
 			name: "ipp device",

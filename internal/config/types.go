@@ -102,6 +102,18 @@ type ExternalBroker struct {
 	Cert     string   `yaml:"cert"`
 	Key      string   `yaml:"key"`
 	ClientID string   `yaml:"client_id"`
+	// ProbeIntervalS is how often the gateway checks, with a probe it
+	// sends itself, that its session still hears its subscriptions
+	// (internal/bus.Probe); seconds, default 30.
+	ProbeIntervalS int `yaml:"probe_interval_s"`
+}
+
+// DefaultProbeIntervalS is mqtt.external.probe_interval_s's default.
+const DefaultProbeIntervalS = 30
+
+// ProbeInterval is probe_interval_s or its default.
+func (e ExternalBroker) ProbeInterval() time.Duration {
+	return time.Duration(orDefault(e.ProbeIntervalS, DefaultProbeIntervalS)) * time.Second
 }
 
 // Log settings.

@@ -416,6 +416,7 @@ func (c *checker) external(e *ExternalBroker) {
 	if e.Password != "" && e.Username == "" {
 		c.add("mqtt.external.password", "given without a username")
 	}
+	c.intRange("mqtt.external.probe_interval_s", e.ProbeIntervalS, 1, 3600, DefaultProbeIntervalS, "seconds")
 	if (e.Cert == "") != (e.Key == "") {
 		if e.Cert == "" {
 			c.add("mqtt.external.cert", "required when key is set (a client certificate needs both)")

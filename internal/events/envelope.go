@@ -105,6 +105,10 @@ func (t Topics) State(domain, device, aspect string) string {
 // Status is the gateway's retained birth/will topic.
 func (t Topics) Status() string { return t.root() + "edge/" + t.Gateway + "/status" }
 
+// Probe is where the gateway sends itself its session probe
+// (internal/bus.Probe): only the gateway publishes there.
+func (t Topics) Probe() string { return t.root() + "edge/" + t.Gateway + "/probe" }
+
 // Ack is where the back office says "consumed up to seq N".
 func (t Topics) Ack() string { return t.root() + "edge/" + t.Gateway + "/ack" }
 

@@ -54,6 +54,7 @@ type Gateway struct {
 	outbox   *bus.Outbox
 	router   *bus.Router
 	retained *bus.Retained
+	probe    *bus.Probe // external broker only
 	biller   atomic.Pointer[folio.Biller]
 	closing  atomic.Bool
 
@@ -92,6 +93,9 @@ type Tuning struct {
 	// Noise is how unreadable frames are summed up (default: the first 5
 	// of each minute alone).
 	Noise unparsed.Coalescer
+	// ProbeInterval replaces mqtt.external.probe_interval_s (a test may
+	// go below its one-second unit).
+	ProbeInterval time.Duration
 }
 
 // Status is the data of the retained edge/{gateway}/status message.
@@ -141,7 +145,7 @@ func NewTuned(ctx context.Context, cfg *config.Config, log *slog.Logger, t Tunin
 	if g.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
 		return nil, err
 	}
-	if err := g.openBus(); err != nil {
+	if err := g.openBus(ctx); err != nil {
 		g.st.Close()
 		return nil, err
 	}
@@ -155,7 +159,7 @@ func NewTuned(ctx context.Context, cfg *config.Config, log *slog.Logger, t Tunin
 	return g, nil
 }
 
-func (g *Gateway) openBus() error {
+func (g *Gateway) openBus(ctx context.Context) error {
 	var opts bus.ClientOptions
 	switch {
 	case g.cfg.MQTT.External != nil:
@@ -218,6 +222,13 @@ func (g *Gateway) openBus() error {
 	} else {
 		cl.Subscribe(g.topics.Commands(), g.router.Deliver)
 		cl.Subscribe(g.topics.Ack(), g.onAck)
+		every := g.tuning.ProbeInterval
+		if every <= 0 {
+			every = g.cfg.MQTT.External.ProbeInterval()
+		}
+		if err := g.probeBus(ctx, every); err != nil {
+			return err
+		}
 	}
 	cl.OnConnect(func(uint64) { g.publishStatus("online", "") })
 	return nil
@@ -443,6 +454,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 	go func() { defer g.wg.Done(); g.outbox.Run(ctx) }()
 	go func() { defer g.wg.Done(); g.router.Run(ctx) }()
 	go func() { defer g.wg.Done(); g.statusLoop(ctx) }()
+	if g.probe != nil {
+		g.wg.Add(1)
+		go func() { defer g.wg.Done(); g.probe.Run(ctx) }()
+	}
 	g.startDevices(ctx)
 	g.workersMu.Lock()
 	for _, w := range g.workers {

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
 // SetDeviceStatus records a device's last known state (status: the
 // driver's JSON of it) for the shift-handover check.
@@ -36,4 +40,14 @@ func (t *Tx) RaiseDeviceAlert(a DeviceAlert) error {
 func (t *Tx) ClearDeviceAlert(device, alert string, at time.Time) error {
 	_, err := t.Exec(`UPDATE device_alerts SET cleared=? WHERE device=? AND alert=? AND cleared IS NULL`, nanos(at), device, alert)
 	return err
+}
+
+// DeviceAlertOpen says whether a device's alert is raised and not cleared
+// (a daemon that stopped with it open clears it once the cause is gone).
+func (s *Store) DeviceAlertOpen(ctx context.Context, device, alert string) (bool, error) {
+	var n int
+	if err := s.QueryRow(ctx, `SELECT count(*) FROM device_alerts WHERE device=? AND alert=? AND cleared IS NULL`, device, alert).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: open alert %s of %s: %w", alert, device, err)
+	}
+	return n > 0, nil
 }

@@ -306,3 +306,34 @@ func TestFrameEvents(t *testing.T) {
 		t.Errorf("FrameEvents(8, 8) = %v", got)
 	}
 }
+
+func TestDeviceAlertOpen(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	open := func() bool {
+		t.Helper()
+		ok, err := s.DeviceAlertOpen(ctx, "gw1", "bus-session-lost")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if open() {
+		t.Fatal("open before it was raised")
+	}
+	at := time.Now()
+	if err := s.InTx(ctx, func(tx *Tx) error {
+		return tx.RaiseDeviceAlert(DeviceAlert{Device: "gw1", Domain: "edge", Alert: "bus-session-lost", Severity: "critical", Message: "m", Raised: at})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !open() {
+		t.Fatal("raised alert not open")
+	}
+	if err := s.InTx(ctx, func(tx *Tx) error { return tx.ClearDeviceAlert("gw1", "bus-session-lost", at.Add(time.Second)) }); err != nil {
+		t.Fatal(err)
+	}
+	if open() {
+		t.Fatal("cleared alert still open")
+	}
+}

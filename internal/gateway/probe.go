@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"switchboard/internal/bus"
+	"switchboard/internal/events"
+	"switchboard/internal/store"
+)
+
+// probeBus attaches the session probe to an external broker's session
+// (bus.Probe): another client with the gateway's client id, or a broker
+// that lost its subscriptions, would leave the gateway deaf to commands
+// while it looks connected. The embedded broker needs none: the gateway's
+// client id is refused to anyone without its per-process credential, and
+// commands reach the gateway through the broker's tap, not a subscription.
+func (g *Gateway) probeBus(ctx context.Context, every time.Duration) error {
+	gw := g.cfg.Site.Gateway
+	open, err := g.st.DeviceAlertOpen(ctx, gw, bus.ProbeAlert)
+	if err != nil {
+		return err
+	}
+	g.probe = bus.NewProbe(g.client, bus.ProbeOptions{
+		Topic:    g.topics.Probe(),
+		Interval: every,
+		Device:   gw,
+		Payload:  g.probePayload,
+		Alert:    g.busAlert,
+		Raised:   open,
+		Log:      g.log,
+	})
+	return nil
+}
+
+// probePayload wraps a probe's nonce in an envelope, like every message
+// the gateway publishes (hotel.edge.probe; consumers ignore it).
+func (g *Gateway) probePayload(nonce string) []byte {
+	src := g.topics.Source("edge", g.cfg.Site.Gateway)
+	b, _ := json.Marshal(events.Envelope{
+		SpecVersion:     events.SpecVersion,
+		ID:              events.EventID(src, "hotel.edge.probe", g.bootID+"/"+nonce, ""),
+		Source:          src,
+		Type:            "hotel.edge.probe",
+		Time:            time.Now().In(g.loc),
+		DataContentType: "application/json",
+		DataSchema:      events.SchemaURI("hotel.edge.probe"),
+		Data:            mustJSON(map[string]string{"nonce": nonce}),
+	})
+	return b
+}
+
+// busAlert records and publishes the probe's alert for the gateway itself
+// (hotel.edge.device.alert on edge/{gateway}/event/device.alert), with its
+// row in device_alerts for the shift handover, as the desks do theirs.
+func (g *Gateway) busAlert(ctx context.Context, a events.Alert) error {
+	gw := g.cfg.Site.Gateway
+	at := g.Now()
+	const typ = "hotel.edge.device.alert"
+	ev := store.Event{Type: typ, Topic: g.topics.Event("edge", gw, typ), Source: g.topics.Source("edge", gw), Subject: "device/" + gw,
+		IdemKey: fmt.Sprintf("%s/%s/%s/%s/%d", gw, a.Alert, a.State, g.bootID, at.UnixNano()), Time: at.In(g.loc), Data: a}
+	err := g.Emit(ctx, ev, func(tx *store.Tx) error {
+		if a.State == "raised" {
+			return tx.RaiseDeviceAlert(store.DeviceAlert{Device: gw, Domain: "edge", Alert: a.Alert, Severity: a.Severity,
+				Message: a.Message, Detail: a.Detail, Raised: at})
+		}
+		return tx.ClearDeviceAlert(gw, a.Alert, at)
+	})
+	if err != nil {
+		return fmt.Errorf("gateway alert %s %s: %w", a.Alert, a.State, err)
+	}
+	return nil
+}
+
+// ProbeStats are the bus probe's counters (zero on the embedded broker).
+func (g *Gateway) ProbeStats() bus.ProbeStats {
+	if g.probe == nil {
+		return bus.ProbeStats{}
+	}
+	return g.probe.Stats()
+}
