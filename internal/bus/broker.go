@@ -61,7 +61,9 @@ type BrokerOptions struct {
 	// on the gateway's own machine, admitted by the operating system's
 	// permissions on the store's folder, never by an open loopback port.
 	Socket string
-	Log    *slog.Logger
+	// Rates are the publishes per second a principal of each role may send.
+	Rates Rates
+	Log   *slog.Logger
 }
 
 // LocalSocket is the path of the embedded broker's unix socket for a store
@@ -142,7 +144,7 @@ func StartBroker(o BrokerOptions) (*Broker, error) {
 	srv := mqtt.New(&mqtt.Options{Logger: quiet.With("component", "broker"), Capabilities: caps, InlineClient: false})
 	b.auth = &authHook{acl: NewACL(o.Topics), users: users, anonymous: o.Anonymous,
 		gwUser: b.gwUser, gwPass: b.gwPass, gwClient: o.GatewayClientID,
-		log: log.With("component", "broker"), verify: make(chan struct{}, 2)}
+		log: log.With("component", "broker"), verify: make(chan struct{}, 2), limit: newLimiter(o.Rates)}
 	if err := srv.AddHook(b.auth, nil); err != nil {
 		return nil, fmt.Errorf("broker auth hook: %w", err)
 	}
@@ -277,6 +279,8 @@ type authHook struct {
 
 	tapMu sync.RWMutex
 	taps  []tap // Broker.Tap
+
+	limit *limiter // publishes per second per principal
 
 	decoyOnce sync.Once
 	decoyHash string
@@ -423,6 +427,9 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 // MQTT 5 §3.4.2.1, as mochi sends for a refused topic; it does not let a
 // hook refuse on the RETAIN flag that way.)
 func (h *authHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Publish && !cl.Net.Inline {
+		h.throttle(cl)
+	}
 	if pk.FixedHeader.Type == packets.Publish && pk.FixedHeader.Retain && !cl.Net.Inline &&
 		!h.acl.Publish(h.role(cl), pk.TopicName, true) {
 		h.log.Warn("retained publish refused", "client", cl.ID, "username", string(cl.Properties.Username), "topic", truncateTopic(pk.TopicName))
@@ -430,6 +437,28 @@ func (h *authHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 	}
 	return pk, nil
 }
+
+// throttle holds a principal's publish back while it is over its rate.
+// The hook runs on the client's own read loop, so waiting here stops
+// reading that connection only; the gateway's own session is never slowed.
+func (h *authHook) throttle(cl *mqtt.Client) {
+	role := h.role(cl)
+	if role == RoleGateway || h.limit == nil {
+		return
+	}
+	key := string(role) + "/" + string(cl.Properties.Username)
+	if len(cl.Properties.Username) == 0 {
+		// Anonymous clients share one bucket per listener: a flood of
+		// new connections gains nothing.
+		key = string(role) + "/anonymous@" + cl.Net.Listener
+	}
+	if d := h.limit.delay(key, role, time.Now()); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// Throttled counts the publishes held back by a principal's rate.
+func (b *Broker) Throttled() int64 { return b.auth.limit.throttled.Load() }
 
 func truncateTopic(t string) string {
 	if len(t) > 200 {
@@ -479,6 +508,7 @@ func ConfigOptions(e *config.EmbeddedBroker, t events.Topics, clientID, socket s
 	if t := e.TLS; t != nil {
 		o.TLS = &TLSFiles{Cert: t.Cert, Key: t.Key, ClientCA: t.ClientCA}
 	}
+	o.Rates = Rates{Backoffice: e.RateLimits.Backoffice, Operator: e.RateLimits.Operator, Readonly: e.RateLimits.Readonly}
 	for _, u := range e.Users {
 		o.Users = append(o.Users, User{Username: u.Username, PasswordHash: u.PasswordHash, Role: Role(u.Role)})
 	}

@@ -100,7 +100,7 @@ type Router struct {
 	// pending are the ids whose first recorded reply is not committed yet:
 	// the same id again waits for it, so it is never handled twice.
 	pendMu  sync.Mutex
-	pending map[string]*pending
+	pending map[string]*pendingReply
 
 	// Execution runs per device: one device's commands run in the order
 	// they were accepted, while a slow one (a print job followed to its end,
@@ -143,7 +143,7 @@ func NewRouter(topics events.Topics, st *store.Store, enqueue EnqueueFunc, log *
 	}
 	return &Router{topics: topics, st: st, enqueue: enqueue, log: log.With("component", "commands"),
 		replies: st.NewGroup(replyBatch, routerQueue), handlers: map[string]Handler{}, queue: make(chan Message, routerQueue),
-		pending: map[string]*pending{}, devices: map[string]*worker{}}
+		pending: map[string]*pendingReply{}, devices: map[string]*worker{}}
 }
 
 // Handle registers h for commands named command in domain.
@@ -341,8 +341,8 @@ func (r *Router) onDevice(key string, fn func()) {
 	w.q <- fn
 }
 
-// pending is a command id whose first recorded reply is on the way.
-type pending struct {
+// pendingReply is a command id whose first recorded reply is on the way.
+type pendingReply struct {
 	done    chan struct{}
 	waiting int // arrivals of the same id waiting for it
 }
@@ -354,7 +354,7 @@ const maxWaiting = 4
 // pend marks id as having its first recorded reply on the way.
 func (r *Router) pend(id string) {
 	r.pendMu.Lock()
-	r.pending[id] = &pending{done: make(chan struct{})}
+	r.pending[id] = &pendingReply{done: make(chan struct{})}
 	r.pendMu.Unlock()
 }
 

@@ -53,6 +53,9 @@ type EmbeddedBroker struct {
 	// Anonymous is the role of a client without a username (loopback
 	// only): readonly (the default) or none (refused).
 	Anonymous string `yaml:"anonymous"`
+	// RateLimits are the publishes per second one principal of each role
+	// may send (0: the default); a faster one is slowed, never refused.
+	RateLimits RateLimits `yaml:"rate_limits"`
 	// TLS makes the TCP listener speak MQTT over TLS only (MQTT 5 §5.4.9;
 	// port 8883 is IANA's for MQTT over TLS, §4.2); nil serves in clear.
 	TLS *BrokerTLS `yaml:"tls"`
@@ -81,6 +84,13 @@ const (
 	// broker (a per-process credential); no configured user may take it.
 	GatewayBrokerUser = "switchboard-gateway"
 )
+
+// RateLimits are publishes per second per principal, by role.
+type RateLimits struct {
+	Backoffice float64 `yaml:"backoffice"` // default 5000
+	Operator   float64 `yaml:"operator"`   // default 50
+	Readonly   float64 `yaml:"readonly"`   // default 5 (anonymous clients too)
+}
 
 // BrokerUser is one principal of the embedded broker.
 type BrokerUser struct {

@@ -320,6 +320,14 @@ func (c *checker) mqtt(m MQTT) {
 				c.add(p+".role", "%q: want backoffice, operator or readonly", u.Role)
 			}
 		}
+		for _, r := range []struct {
+			role string
+			v    float64
+		}{{"backoffice", e.RateLimits.Backoffice}, {"operator", e.RateLimits.Operator}, {"readonly", e.RateLimits.Readonly}} {
+			if r.v < 0 || r.v > 1e6 {
+				c.add("mqtt.embedded.rate_limits."+r.role, "%g: want publishes per second, 0 (the default) to 1000000", r.v)
+			}
+		}
 		switch e.Anonymous {
 		case RoleReadonly, AnonymousNone:
 		default:

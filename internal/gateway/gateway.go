@@ -9,13 +9,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +22,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/config"
+	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/faxdesk"
@@ -98,21 +96,6 @@ type Tuning struct {
 	ProbeInterval time.Duration
 }
 
-// Status is the data of the retained edge/{gateway}/status message.
-type Status struct {
-	State    string             `json:"state"` // online, offline
-	Gateway  string             `json:"gateway"`
-	Version  string             `json:"version"`
-	BootID   string             `json:"boot_id"`
-	Started  time.Time          `json:"started"`
-	Reason   string             `json:"reason,omitempty"`
-	Outbox   *store.OutboxStats `json:"outbox,omitempty"`
-	SeqEpoch string             `json:"seqepoch,omitempty"`
-	// AcksRefused counts the acks refused since the start (wrong role,
-	// epoch or form, or beyond the last published seq).
-	AcksRefused int64 `json:"acks_refused,omitempty"`
-}
-
 // New opens the store and prepares the MQTT side; Run starts everything.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	return NewTuned(ctx, cfg, log, Tuning{})
@@ -160,55 +143,12 @@ func NewTuned(ctx context.Context, cfg *config.Config, log *slog.Logger, t Tunin
 }
 
 func (g *Gateway) openBus(ctx context.Context) error {
-	var opts bus.ClientOptions
-	switch {
-	case g.cfg.MQTT.External != nil:
-		x := g.cfg.MQTT.External
-		opts = bus.ClientOptions{URLs: x.URLs, Username: x.Username, Password: x.Password, CAFile: x.CA, CertFile: x.Cert, KeyFile: x.Key, ClientID: x.ClientID}
-	default:
-		clientID := "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway
-		br, err := bus.StartBroker(bus.ConfigOptions(g.cfg.MQTT.Embedded, g.topics, clientID, bus.LocalSocket(g.cfg.Store.Path), g.log))
-		if err != nil {
-			return fmt.Errorf("mqtt.embedded.listen: %w (is another broker or gateway running there?)", err)
-		}
-		g.broker = br
-		g.log.Info("embedded broker listening", "addr", br.Addr())
-		// The gateway talks to its own broker as a client, through the same
-		// code path as to an external one, as the gateway principal.
-		host := br.Addr()
-		if h, p, ok := strings.Cut(host, ":"); ok && (h == "" || h == "0.0.0.0" || h == "::" || h == "[::]") {
-			host = "127.0.0.1:" + p
-		}
-		url := "tcp://" + host
-		if br.TLS() {
-			// Over TLS the session goes through the unix socket instead:
-			// the broker's certificate need not name a loopback address,
-			// and with client_ca the daemon holds no client certificate a
-			// hotel's CA signed. The socket's folder permissions guard it;
-			// the per-process credential and client id are checked there
-			// as on TCP, so the session is the gateway's and no other.
-			if br.Socket() == "" {
-				br.Close()
-				return fmt.Errorf("mqtt.embedded.tls: the daemon's own session needs the broker's local socket %s, whose path is too long for a unix socket (%d bytes at most): move store.path to a shorter folder", bus.LocalSocket(g.cfg.Store.Path), bus.MaxSocketPath)
-			}
-			url = "unix://" + br.Socket()
-		}
-		opts = bus.ClientOptions{URLs: []string{url}, ClientID: clientID}
-		opts.Username, opts.Password = br.GatewayCredential()
-	}
-	if opts.ClientID == "" {
-		opts.ClientID = "switchboard-" + g.cfg.Site.Property + "-" + g.cfg.Site.Gateway
-	}
-	opts.Log = g.log
-	opts.WillTopic = g.topics.Status()
-	opts.WillPayload = g.statusPayload(Status{State: "offline", Reason: "connection lost"})
-	cl, err := bus.NewClient(opts)
+	cl, br, err := bus.OpenSession(bus.SessionOptions{MQTT: g.cfg.MQTT, Topics: g.topics, Socket: bus.LocalSocket(g.cfg.Store.Path),
+		Will: g.statusPayload(bus.Status{State: "offline", Reason: "connection lost"}), Log: g.log})
 	if err != nil {
-		if g.broker != nil {
-			g.broker.Close()
-		}
 		return err
 	}
+	g.broker = br
 	g.client = cl
 	g.outbox = bus.NewOutbox(g.st, cl, g.log)
 	g.router = bus.NewRouter(g.topics, g.st, g.enqueueReply, g.log)
@@ -417,28 +357,7 @@ func (g *Gateway) Handle(domain, command string, h bus.Handler) { g.router.Handl
 
 // SetState publishes retained state (stored first, republished on reconnect).
 func (g *Gateway) SetState(ctx context.Context, domain, device, aspect string, data any) error {
-	payload, err := json.Marshal(events.Envelope{
-		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID(g.topics.Source(domain, device), "hotel."+domain+".state."+aspect, strconv.FormatInt(time.Now().UnixNano(), 10), g.st.Epoch()),
-		Source:          g.topics.Source(domain, device),
-		Type:            "hotel." + domain + ".state." + aspect,
-		Time:            time.Now().In(g.loc),
-		DataContentType: "application/json",
-		DataSchema:      events.SchemaURI("hotel." + domain + ".state." + aspect),
-		Data:            mustJSON(data),
-	})
-	if err != nil {
-		return err
-	}
-	return g.retained.Set(ctx, g.topics.State(domain, device, aspect), payload)
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return json.RawMessage(`null`)
-	}
-	return b
+	return host{g}.SetState(ctx, desk.State{Domain: domain, Device: device, Aspect: aspect, Data: data})
 }
 
 // Run starts the session and the workers and blocks until ctx ends, then
@@ -479,7 +398,7 @@ func (g *Gateway) shutdown() error {
 	pctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	select {
 	case <-g.client.Up():
-		_ = g.client.Publish(pctx, g.topics.Status(), 1, true, g.statusPayload(Status{State: "offline", Reason: "shutdown"}))
+		_ = g.client.Publish(pctx, g.topics.Status(), 1, true, g.statusPayload(bus.Status{State: "offline", Reason: "shutdown"}))
 	default:
 	}
 	cancel()
@@ -493,29 +412,18 @@ func (g *Gateway) shutdown() error {
 	return errors.Join(errs...)
 }
 
-func (g *Gateway) statusPayload(s Status) []byte {
+func (g *Gateway) statusPayload(s bus.Status) []byte {
 	s.Gateway, s.Version, s.BootID, s.Started = g.cfg.Site.Gateway, Version, g.bootID, g.start.In(g.loc)
 	if g.st != nil {
 		s.SeqEpoch = g.st.Epoch()
 	}
-	env := events.Envelope{
-		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID(g.topics.Source("edge", g.cfg.Site.Gateway), "hotel.edge.status", g.bootID+"/"+s.State+"/"+strconv.FormatInt(time.Now().UnixNano(), 10), ""),
-		Source:          "/hotel/" + g.cfg.Site.Group + "/" + g.cfg.Site.Property + "/edge/" + g.cfg.Site.Gateway,
-		Type:            "hotel.edge.status",
-		Time:            time.Now().In(g.loc),
-		DataContentType: "application/json",
-		DataSchema:      events.SchemaURI("hotel.edge.status"),
-		Data:            mustJSON(s),
-	}
-	b, _ := json.Marshal(env)
-	return b
+	return bus.StatusMessage(g.topics, s, time.Now().In(g.loc))
 }
 
 func (g *Gateway) publishStatus(state, reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s := Status{State: state, Reason: reason}
+	s := bus.Status{State: state, Reason: reason}
 	if st, err := g.st.Stats(ctx); err == nil {
 		s.Outbox = &st
 	}

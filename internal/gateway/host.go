@@ -65,6 +65,14 @@ func (h host) SetState(ctx context.Context, s desk.State) error {
 	return g.retained.Set(ctx, g.topics.State(s.Domain, s.Device, s.Aspect), payload)
 }
 
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(`null`)
+	}
+	return b
+}
+
 // Handle registers a command handler; an offline gateway takes no command.
 func (h host) Handle(domain, command string, hd bus.Handler) {
 	if h.g.router != nil {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -27,29 +26,12 @@ func (g *Gateway) probeBus(ctx context.Context, every time.Duration) error {
 		Topic:    g.topics.Probe(),
 		Interval: every,
 		Device:   gw,
-		Payload:  g.probePayload,
+		Payload:  bus.ProbeEnvelope(g.topics.Source("edge", gw), g.bootID, func() time.Time { return time.Now().In(g.loc) }),
 		Alert:    g.busAlert,
 		Raised:   open,
 		Log:      g.log,
 	})
 	return nil
-}
-
-// probePayload wraps a probe's nonce in an envelope, like every message
-// the gateway publishes (hotel.edge.probe; consumers ignore it).
-func (g *Gateway) probePayload(nonce string) []byte {
-	src := g.topics.Source("edge", g.cfg.Site.Gateway)
-	b, _ := json.Marshal(events.Envelope{
-		SpecVersion:     events.SpecVersion,
-		ID:              events.EventID(src, "hotel.edge.probe", g.bootID+"/"+nonce, ""),
-		Source:          src,
-		Type:            "hotel.edge.probe",
-		Time:            time.Now().In(g.loc),
-		DataContentType: "application/json",
-		DataSchema:      events.SchemaURI("hotel.edge.probe"),
-		Data:            mustJSON(map[string]string{"nonce": nonce}),
-	})
-	return b
 }
 
 // busAlert records and publishes the probe's alert for the gateway itself
