@@ -117,7 +117,7 @@ func TestParseProblems(t *testing.T) {
 			yaml: base + "stor: {}\nmqtt: {embedded: {listen: 127.0.0.1:1883, port: 1}}\n",
 			want: []string{
 				"2: stor: unknown key (did you mean store?)",
-				"3: mqtt.embedded.port: unknown key (expected one of listen, users, anonymous, tls, insecure)",
+				"3: mqtt.embedded.port: unknown key (expected one of listen, users, anonymous, rate_limits, tls, insecure)",
 			},
 		},
 		{
