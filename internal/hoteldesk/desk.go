@@ -103,8 +103,9 @@ type Desk struct {
 
 // link is one hotel link the desk drives.
 type link struct {
-	id  string
-	drv hotel.Link
+	id      string
+	profile string // the device's profile, as its journal rows name it
+	drv     hotel.Link
 
 	mu        sync.Mutex
 	upCh      chan struct{} // closed when the link comes up
@@ -224,7 +225,7 @@ func (d *Desk) AttachDevice(dev desk.Device, drv any) (bool, error) {
 	if d.created.IsZero() {
 		d.created = d.host.Now()
 	}
-	d.links[dev.ID] = &link{id: dev.ID, drv: hl, upCh: make(chan struct{}), downSince: d.created}
+	d.links[dev.ID] = &link{id: dev.ID, profile: dev.Profile, drv: hl, upCh: make(chan struct{}), downSince: d.created}
 	d.mu.Unlock()
 	id := dev.ID
 	hl.SetStateSource(hotel.StateSourceFunc(func(ctx context.Context) (hotel.Snapshot, error) { return d.snapshot(ctx, id) }))

@@ -40,7 +40,7 @@ func (d *Desk) run(ctx context.Context) {
 		}
 		for _, s := range sends {
 			if d.stillWanted(ctx, s.act) {
-				d.dispatch(ctx, s.device, []wakeup.Action{s.act}, 0)
+				d.dispatch(ctx, s.device, []wakeup.Action{s.act}, nil, 0)
 			}
 		}
 		for _, job := range jobs {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,57 @@ import (
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 )
+
+// What the gateway journals as sent to the PBX is what the PBX got, each
+// frame once: a command's frames are journaled in the transaction that
+// records the command, and the link writes them without journaling them
+// again.
+func TestHotelinkJournalHoldsWhatThePBXGot(t *testing.T) {
+	s := newHotelinkSite(t, "1101-1299", nil)
+	bo := newBackOffice(t, s.g.BrokerURL())
+	bo.waitOnline(s.g)
+	p := s.connect(nil)
+	on := true
+	bo.checkIn(t, "ci", "1203")
+	for _, c := range []struct {
+		id, name string
+		data     any
+	}{
+		{"dnd", "dnd.set", hotel.SwitchData{Room: "1203", On: &on}},
+		{"mwl", "mwl.set", hotel.SwitchData{Room: "1203", On: &on}},
+		{"cos", "cos.set", hotel.COSData{Room: "1203", COS: "local"}},
+		{"w1", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:30", Operator: "07"}},
+		{"w2", "wakeup.set", hotel.WakeupSetData{Room: "1203", Time: "06:45", Operator: "07"}},
+		{"mv", "guest.move", hotel.GuestMoveData{From: "1203", To: "1204"}},
+		{"co", "guest.checkout", hotel.GuestCheckOutData{Room: "1204"}},
+	} {
+		if r := bo.pbx(c.id, c.name, c.data); r.Status != "completed" {
+			t.Fatalf("%s: %+v", c.name, r)
+		}
+	}
+	var got []string
+	s.waitUntil("the check-out at the PBX", func() bool {
+		got = got[:0]
+		for _, r := range p.Received() {
+			got = append(got, r.String())
+		}
+		return len(got) > 0 && strings.HasPrefix(got[len(got)-1], "GO|")
+	})
+	out, err := s.g.Store().Frames(context.Background(), store.FrameFilter{Device: "pbx1", Dir: store.DirOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var journaled []string
+	for _, f := range out {
+		journaled = append(journaled, strings.Trim(string(f.Raw), "\x02\x03"))
+	}
+	if !slices.Equal(journaled, got) {
+		t.Errorf("journaled as sent:\n%q\nthe PBX got:\n%q", journaled, got)
+	}
+	if n := len(received(p, "WR")); n != 3 { // 06:30, 06:45 in 1203, then in 1204
+		t.Errorf("%d WR, want 3", n)
+	}
+}
 
 // A gateway killed between the commit of a wake-up (its WR journaled in
 // the same transaction) and the write of the WR leaves a frame to the PBX
