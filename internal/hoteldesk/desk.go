@@ -16,7 +16,9 @@
 // wakeup.set, wakeup.cancel, dnd.set, mwl.set, cos.set, guest.checkin,
 // guest.checkout, guest.move; on edge/{gateway}/cmd/: folio.checkin,
 // folio.checkout (docs/events.md, docs/hotelink.md). Each is recorded in
-// the store first, then sent to the PBX; a link that is down is retried
+// the store first, with the frames that tell the PBX when the link can
+// prepare them (hotel.Preparer: one commit, journal first), then sent to
+// the PBX; a link that is down is retried
 // Options.Retries times, and what the PBX did not get reaches it on the
 // next link start (FIAS: the driver sends a database swap built from the
 // desk's snapshot, so nothing doubles).

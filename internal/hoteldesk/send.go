@@ -83,7 +83,11 @@ type sentKey struct{ device, ref string }
 
 // journal has device's link encode cmd and journals its frames in tx: the
 // command's state change and the frames that tell the PBX commit together,
-// one fsync instead of two, still journal first. A link that cannot
+// one fsync instead of two, still journal first. The commands' handlers
+// do; the worker's sends (a wake-up re-sent after a link start, a retry
+// the PBX's result asked for, what a PBX's own check-out means for the
+// other links) have no transaction of their own before them and are sent
+// as before, the link journaling what it writes. A link that cannot
 // prepare cmd now (down: FIAS encodes by its link start's LR records; no
 // command link; a refusal) or a command held in the schedule journals
 // nothing here: send then sends it as it always has, and the link
