@@ -68,9 +68,10 @@ type Options struct {
 	WatchEvery time.Duration
 	// SendTimeout bounds one command to the PBX (default 10 s).
 	SendTimeout time.Duration
-	// RoomStateQuiet and RoomStateDelay pace the retained room states: a
-	// morning's 300 wake-ups do not queue their retained writes in front
-	// of the commands (defaults 50 ms, 1 s).
+	// RoomStateQuiet and RoomStateDelay pace the retained room states and
+	// the recording of the PBX's acknowledgements: a morning's 300
+	// wake-ups do not queue their writes in front of the commands
+	// (defaults 50 ms, 1 s).
 	RoomStateQuiet, RoomStateDelay time.Duration
 }
 
@@ -121,8 +122,8 @@ type queuedSend struct {
 }
 
 // queuedAck is a wake-up command the PBX acknowledged, for the worker to
-// record (a lost one is harmless: the next link start sends the wake-up
-// again and counts it as held).
+// record once the burst is over (a lost one is harmless: the next link
+// start sends the wake-up again and counts it as held).
 type queuedAck struct {
 	device string
 	ack    hotel.CommandAck

@@ -105,12 +105,13 @@ func newRig(t *testing.T, withLink bool) *rig {
 	if withLink {
 		attach = fl
 	}
-	return newRigWith(t, fl, attach)
+	return newRigWith(t, fl, attach, nil)
 }
 
 // newRigWith is newRig with the link it attaches as pbx1 (nil: none);
-// fl is what that link records the PBX got through.
-func newRigWith(t *testing.T, fl *fakeLink, attach hotel.Link) *rig {
+// fl is what that link records the PBX got through; tune, when set,
+// changes the desk's options.
+func newRigWith(t *testing.T, fl *fakeLink, attach hotel.Link, tune func(*Options)) *rig {
 	t.Helper()
 	withLink := attach != nil
 	loc, err := time.LoadLocation("Asia/Shanghai")
@@ -125,6 +126,9 @@ func newRigWith(t *testing.T, fl *fakeLink, attach hotel.Link) *rig {
 	pbx1 := desk.Device{ID: "pbx1", Driver: "hotelink", Profile: "fake", Domain: "pbx", Options: map[string]any{}}
 	if withLink {
 		o.Links = []desk.Device{pbx1}
+	}
+	if tune != nil {
+		tune(&o)
 	}
 	if r.d, err = New(h, o); err != nil {
 		t.Fatal(err)

@@ -70,7 +70,7 @@ func newPreparingRig(t *testing.T) (*rig, *preparingLink) {
 	t.Helper()
 	fl := &fakeLink{up: true, caps: hotel.Capabilities{Profile: "fake", Commands: true, DatedWakeups: true}}
 	pl := &preparingLink{fakeLink: fl}
-	r := newRigWith(t, fl, pl)
+	r := newRigWith(t, fl, pl, nil)
 	pl.st = r.h.Store()
 	return r, pl
 }
