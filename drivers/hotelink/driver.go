@@ -75,11 +75,16 @@ var (
 	_ Commander             = (*Driver)(nil)
 	_ StateSetter           = (*Driver)(nil)
 	_ drivers.Reinterpreter = (*Driver)(nil)
+	_ hotel.Preparer        = (*Driver)(nil)
 )
 
 // protocol is one wire protocol: it serves one connection until it ends.
 type protocol interface {
 	serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWriteCloser) error
+	// encode turns a command into the frames its send writes, as the
+	// connection c stands now; it does no I/O and may run on any
+	// goroutine (Prepare).
+	encode(d *Driver, c *conn, cmd hotel.Command) ([][]byte, error)
 }
 
 // conn is the driver's handle on the current connection.
@@ -87,11 +92,19 @@ type conn struct {
 	reqs chan request
 	done chan struct{}
 	up   atomic.Bool
+	// lr is what the PBX asked for in its FIAS LR records since its last
+	// LS (nil: none), as the session last published it: the session
+	// replaces the map, never changes one it published, so Prepare reads
+	// it from another goroutine.
+	lr atomic.Pointer[linkRecords]
 }
 
 type request struct {
-	cmd    hotel.Command // nil: a resync request
-	result chan reply
+	cmd hotel.Command // nil: a resync request
+	// prepared are cmd's frames as Prepare encoded them and the core
+	// journaled them (SendPrepared); nil: the session journals them.
+	prepared []hotel.Frame
+	result   chan reply
 }
 
 type reply struct {
@@ -211,6 +224,63 @@ func (d *Driver) Send(ctx context.Context, cmd hotel.Command) (hotel.CommandAck,
 		return operatorTask(cmd, d.prof), hotel.ErrUnsupported
 	}
 	return d.do(ctx, request{cmd: cmd, result: make(chan reply, 1)}, cmd.Reference())
+}
+
+// Prepare encodes cmd into the frames SendPrepared writes, with no I/O
+// (hotel.Preparer), so the core journals them in the transaction that
+// records the command. The encoding is the one the session would make now:
+// FIAS filters the records and fields by the LR records of the current
+// link start; SX-200 and Shenou messages depend on the profile only. No
+// protocol numbers its frames (FIAS has no sequence numbers on the PMS
+// side), so a prepared frame stays valid for as long as the link start it
+// was encoded for. ErrLinkDown while the link is not up; ErrUnsupported on a
+// receive-only link (Send answers with the operator task).
+func (d *Driver) Prepare(cmd hotel.Command) (hotel.Prepared, error) {
+	if d.proto == nil {
+		return hotel.Prepared{}, hotel.ErrUnsupported
+	}
+	d.mu.Lock()
+	c := d.cur
+	d.mu.Unlock()
+	if c == nil || !c.up.Load() {
+		return hotel.Prepared{}, hotel.ErrLinkDown
+	}
+	msgs, err := d.proto.encode(d, c, cmd)
+	if err != nil {
+		return hotel.Prepared{}, fmt.Errorf("hotelink: prepare %s: %w", hotel.CommandName(cmd), err)
+	}
+	p := hotel.Prepared{Cmd: cmd, Frames: make([]hotel.Frame, len(msgs))}
+	for i, m := range msgs {
+		p.Frames[i] = hotel.Frame{Data: m}
+	}
+	return p, nil
+}
+
+// SendPrepared sends a command Prepare encoded and the core journaled:
+// the session writes the journaled frames as they are, without another
+// commit, when they are what it encodes now (hotel.Preparer); otherwise it
+// journals and writes its own, as Send does.
+func (d *Driver) SendPrepared(ctx context.Context, p hotel.Prepared) (hotel.CommandAck, error) {
+	if d.proto == nil {
+		return operatorTask(p.Cmd, d.prof), hotel.ErrUnsupported
+	}
+	return d.do(ctx, request{cmd: p.Cmd, prepared: p.Frames, result: make(chan reply, 1)}, p.Cmd.Reference())
+}
+
+// journaledAs reports whether prepared holds frames, byte for byte, each
+// journaled already: then they are written without another commit. Any
+// difference (the link encodes the command otherwise since Prepare) or a
+// frame never journaled has the session journal what it writes itself.
+func journaledAs(prepared []hotel.Frame, frames [][]byte) bool {
+	if len(prepared) == 0 || len(prepared) != len(frames) {
+		return false
+	}
+	for i, f := range prepared {
+		if f.JournalID == 0 || !bytes.Equal(f.Data, frames[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Resync sends the StateSource's snapshot to the PBX now (FIAS: DS, the

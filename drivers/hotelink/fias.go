@@ -20,6 +20,21 @@ func (fiasProto) serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWriteC
 	return s.run(ctx)
 }
 
+// encode is what the session would send for cmd now: the records filtered
+// by the LR records the session last published for c.
+func (fiasProto) encode(d *Driver, c *conn, cmd hotel.Command) ([][]byte, error) {
+	var lr linkRecords
+	if p := c.lr.Load(); p != nil {
+		lr = *p
+	}
+	recs, err := fiasEncoder{p: d.prof, loc: d.loc, lr: lr}.encode(cmd)
+	if err != nil {
+		return nil, err
+	}
+	frames, _ := fiasFrames(recs, d.prof.Framing.LRC)
+	return frames, nil
+}
+
 type rxItem struct {
 	ev  Event
 	err error
@@ -42,14 +57,26 @@ type fiasSession struct {
 	in chan rxItem
 
 	up         bool
-	ended      bool                       // the PBX sent LE and has not started the link again
-	answeredLS time.Time                  // when we answered the PBX's LS with ours (zero: not waiting)
-	pbxLR      map[string]map[string]bool // records and fields the PBX asked for (LR); nil: none sent
-	lastRx     time.Time                  // monotonic, for link_timeout
-	lastTx     time.Time                  // monotonic, for keep-alive
+	ended      bool        // the PBX sent LE and has not started the link again
+	answeredLS time.Time   // when we answered the PBX's LS with ours (zero: not waiting)
+	pbxLR      linkRecords // records and fields the PBX asked for (LR); nil: none sent
+	lastRx     time.Time   // monotonic, for link_timeout
+	lastTx     time.Time   // monotonic, for keep-alive
 	lastLS     time.Time
 	lastAnswer byte // ACK or NAK we last sent; repeated on ENQ
 	backlog    []inbound
+}
+
+// enc encodes records as this link start stands.
+func (s *fiasSession) enc() fiasEncoder {
+	return fiasEncoder{p: s.p, loc: s.d.loc, lr: s.pbxLR}
+}
+
+// setLR replaces what the PBX asked for and publishes it for Prepare; lr
+// is not changed afterwards (Prepare reads it from another goroutine).
+func (s *fiasSession) setLR(lr linkRecords) {
+	s.pbxLR = lr
+	s.c.lr.Store(&lr)
 }
 
 func (s *fiasSession) run(ctx context.Context) error {
@@ -248,18 +275,36 @@ var errPBXStart = fmt.Errorf("%w: the PBX started its link again (LS)", errTrans
 // sendRecords journals and sends records in order. Without ACK/NAK they go
 // out in one write; with it, one frame at a time, each acknowledged.
 func (s *fiasSession) sendRecords(ctx context.Context, recs ...Record) error {
+	return s.sendFrames(ctx, recs, nil)
+}
+
+// fiasFrames frames records for the wire: each frame, and all of them in
+// one buffer (the frames are slices of it).
+func fiasFrames(recs []Record, lrc bool) (frames [][]byte, all []byte) {
+	frames = make([][]byte, len(recs))
+	for i, r := range recs {
+		start := len(all)
+		all = AppendFrame(all, r.AppendTo(nil), lrc)
+		frames[i] = all[start:len(all):len(all)]
+	}
+	return frames, all
+}
+
+// sendFrames frames and sends records as sendRecords does. Frames the core
+// journaled already (prepared, when they are these very bytes) are written
+// without another commit; otherwise they are journaled first.
+func (s *fiasSession) sendFrames(ctx context.Context, recs []Record, prepared []hotel.Frame) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	frames := make([][]byte, len(recs))
-	var all []byte
-	for i, r := range recs {
-		start := len(all)
-		all = AppendFrame(all, r.AppendTo(nil), s.p.Framing.LRC)
-		frames[i] = all[start:len(all):len(all)]
-	}
-	if _, err := s.d.journal(ctx, drivers.ToDevice, frames...); err != nil {
-		return err
+	frames, all := fiasFrames(recs, s.p.Framing.LRC)
+	if !journaledAs(prepared, frames) {
+		if len(prepared) > 0 {
+			s.d.log.Info("prepared frames are not what the link sends now (new LR records): journaled again", "frames", len(frames))
+		}
+		if _, err := s.d.journal(ctx, drivers.ToDevice, frames...); err != nil {
+			return err
+		}
 	}
 	if !s.ackMode() {
 		return s.write(all)
@@ -422,11 +467,11 @@ func (s *fiasSession) handleRequest(ctx context.Context, r request) (hotel.Comma
 	if r.cmd == nil {
 		return hotel.CommandAck{OK: true}, s.resync(ctx)
 	}
-	recs, err := s.encode(r.cmd)
+	recs, err := s.enc().encode(r.cmd)
 	if err != nil {
 		return hotel.CommandAck{Ref: ref, Reason: err.Error()}, err
 	}
-	if err := s.sendRecords(ctx, recs...); err != nil {
+	if err := s.sendFrames(ctx, recs, r.prepared); err != nil {
 		return hotel.CommandAck{Ref: ref, Reason: err.Error()}, err
 	}
 	return hotel.CommandAck{Ref: ref, OK: true}, nil
@@ -451,15 +496,16 @@ func (s *fiasSession) resync(ctx context.Context) error {
 }
 
 func (s *fiasSession) resyncRecords(snap hotel.Snapshot) ([]Record, error) {
+	e := s.enc()
 	recs := make([]Record, 0, 2+2*len(snap.Rooms)+len(snap.Wakeups))
 	recs = append(recs, s.linkRecord("DS"))
 	add := func(r Record) {
-		if f, err := s.filter(r); err == nil {
+		if f, err := e.filter(r); err == nil {
 			recs = append(recs, f)
 		}
 	}
 	for _, rm := range snap.Rooms {
-		gi := s.guestInfo("GI", rm.Room, "", rm.Reservation, rm.Guest, rm.Language, rm.VIP)
+		gi := e.guestInfo("GI", rm.Room, "", rm.Reservation, rm.Guest, rm.Language, rm.VIP)
 		gi.Add("SF", "") // FIAS SF (swap flag): this record belongs to a database swap
 		add(gi)
 		re := Record{Type: "RE"}
@@ -476,7 +522,7 @@ func (s *fiasSession) resyncRecords(snap hotel.Snapshot) ([]Record, error) {
 		add(re)
 	}
 	for _, w := range snap.Wakeups {
-		add(s.wakeupRecord("WR", w.Room, w.At))
+		add(e.wakeupRecord("WR", w.Room, w.At))
 	}
 	return append(recs, s.linkRecord("DE")), nil
 }

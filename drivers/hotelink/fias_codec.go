@@ -4,12 +4,26 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"switchboard/internal/events/hotel"
 	"time"
+
+	"switchboard/internal/events/hotel"
 )
 
+// linkRecords are the records, and their fields, that the PBX asked for in
+// its LR records (FIAS "Link Record"), by record type.
+type linkRecords map[string]map[string]bool
+
+// fiasEncoder encodes PMS -> vendor records as a link start left them: the
+// profile's records and fields, filtered by the PBX's LR records. It holds
+// no I/O and changes nothing, so the session and Prepare share it.
+type fiasEncoder struct {
+	p   *Profile
+	loc *time.Location
+	lr  linkRecords // nil: the PBX sent no LR
+}
+
 // encode turns a command into FIAS records (PMS -> vendor).
-func (s *fiasSession) encode(cmd hotel.Command) ([]Record, error) {
+func (s fiasEncoder) encode(cmd hotel.Command) ([]Record, error) {
 	var recs []Record
 	switch c := cmd.(type) {
 	case hotel.CheckIn:
@@ -91,7 +105,7 @@ func (s *fiasSession) encode(cmd hotel.Command) ([]Record, error) {
 	return recs, nil
 }
 
-func (s *fiasSession) guestInfo(typ string, room, from hotel.Room, resv, guest, lang string, vip bool) Record {
+func (s fiasEncoder) guestInfo(typ string, room, from hotel.Room, resv, guest, lang string, vip bool) Record {
 	r := Record{Type: typ}
 	r.Add("RN", string(room))
 	if from != "" {
@@ -112,7 +126,7 @@ func (s *fiasSession) guestInfo(typ string, room, from hotel.Room, resv, guest, 
 	return r
 }
 
-func (s *fiasSession) cosRecord(room hotel.Room, cos hotel.COS) (Record, error) {
+func (s fiasEncoder) cosRecord(room hotel.Room, cos hotel.COS) (Record, error) {
 	cs, ok := s.p.COS[cos]
 	if !ok {
 		return Record{}, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, s.p.ID)
@@ -124,10 +138,10 @@ func (s *fiasSession) cosRecord(room hotel.Room, cos hotel.COS) (Record, error) 
 	return r, nil
 }
 
-func (s *fiasSession) wakeupRecord(typ string, room hotel.Room, at time.Time) Record {
+func (s fiasEncoder) wakeupRecord(typ string, room hotel.Room, at time.Time) Record {
 	r := Record{Type: typ}
 	r.Add("RN", string(room))
-	da, ti := fiasDateTime(at.In(s.d.loc))
+	da, ti := fiasDateTime(at.In(s.loc))
 	r.Add("DA", da)
 	r.Add("TI", ti)
 	return r
@@ -137,10 +151,10 @@ func (s *fiasSession) wakeupRecord(typ string, room hotel.Room, at time.Time) Re
 // Record": the vendor only receives the records and fields it listed) and
 // the fields the profile lists. A record type the PBX did not list is not
 // sent at all.
-func (s *fiasSession) filter(r Record) (Record, error) {
+func (s fiasEncoder) filter(r Record) (Record, error) {
 	var want map[string]bool
-	if s.pbxLR != nil {
-		w, ok := s.pbxLR[r.Type]
+	if s.lr != nil {
+		w, ok := s.lr[r.Type]
 		if !ok {
 			return Record{}, fmt.Errorf("%w: the PBX did not ask for %s records (no LR)", hotel.ErrUnsupported, r.Type)
 		}

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -138,7 +139,7 @@ func (s *fiasSession) onLS(ctx context.Context, ib inbound) error {
 		s.linkDown(ctx, "LS from PBX: link restart", ib.id)
 	}
 	s.ended = false
-	s.pbxLR = nil
+	s.setLR(nil)
 	s.lastLS = time.Now()
 	reply := !s.answeredLS.IsZero() && time.Since(s.answeredLS) < s.lsAnswerWindow()
 	s.answeredLS = time.Time{}
@@ -186,14 +187,15 @@ func (s *fiasSession) describe() []Record {
 func (s *fiasSession) onLR(ctx context.Context, ib inbound) error {
 	ri, _ := ib.rec.Get("RI")
 	fl, _ := ib.rec.Get("FL")
-	if s.pbxLR == nil {
-		s.pbxLR = map[string]map[string]bool{}
-	}
 	set := map[string]bool{}
 	for i := 0; i+2 <= len(fl); i += 2 {
 		set[fl[i:i+2]] = true
 	}
-	s.pbxLR[ri] = set
+	// A new map: the one published for Prepare is never changed.
+	lr := make(linkRecords, len(s.pbxLR)+1)
+	maps.Copy(lr, s.pbxLR)
+	lr[ri] = set
+	s.setLR(lr)
 	return s.d.deliver(ctx, drivers.Result{FrameID: ib.id, Skipped: true})
 }
 

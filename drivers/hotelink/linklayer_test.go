@@ -229,3 +229,13 @@ func TestLinkDownSend(t *testing.T) {
 		t.Fatalf("Send before link start = %+v, %v", ack, err)
 	}
 }
+
+// Before its link start a link prepares nothing: FIAS encodes by the LR
+// records of the link start. The core sends the command unprepared, which
+// fails as it always has.
+func TestLinkDownPrepare(t *testing.T) {
+	drv, _, _ := startPipe(t, "fias", map[string]any{"keepalive": "0s"})
+	if p, err := drv.Prepare(hotel.MWL{Ref: "m", Room: "1", On: true}); !errors.Is(err, hotel.ErrLinkDown) || len(p.Frames) != 0 {
+		t.Fatalf("Prepare before link start = %+v, %v", p, err)
+	}
+}

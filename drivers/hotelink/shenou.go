@@ -18,13 +18,18 @@ type shenouProto struct{}
 
 func (shenouProto) serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWriteCloser) error {
 	s := &lineSession{d: d, c: c, rw: rw, in: make(chan rxItem, 64)}
-	s.encode = s.shenouEncode
+	s.encode = func(cmd hotel.Command) ([][]byte, error) { return shenouEncode(d, cmd) }
 	s.answered = shenouAnswered
 	s.onFrame = func(ctx context.Context, id int64, ev Event) error {
 		// Answers are matched in await; anything else is kept in the journal.
 		return s.d.deliver(ctx, drivers.Result{FrameID: id, Skipped: true})
 	}
 	return s.run(ctx)
+}
+
+// encode: a Shenou query depends on the profile only.
+func (shenouProto) encode(d *Driver, _ *conn, cmd hotel.Command) ([][]byte, error) {
+	return shenouEncode(d, cmd)
 }
 
 // ShenouCOS builds the class-of-service query for an extension.
@@ -45,7 +50,8 @@ func shenouAnswered(buf, msg []byte) bool {
 	return end == len(buf) || buf[end] < '0' || buf[end] > '9'
 }
 
-func (s *lineSession) shenouEncode(cmd hotel.Command) ([][]byte, error) {
+// shenouEncode turns a command into Shenou class-of-service queries.
+func shenouEncode(d *Driver, cmd hotel.Command) ([][]byte, error) {
 	var room hotel.Room
 	var cos hotel.COS
 	switch c := cmd.(type) {
@@ -62,9 +68,9 @@ func (s *lineSession) shenouEncode(cmd hotel.Command) ([][]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: %T on a Shenou PBX: do it at the attendant console", hotel.ErrUnsupported, cmd)
 	}
-	level, ok := s.d.prof.COS[cos]
+	level, ok := d.prof.COS[cos]
 	if !ok {
-		return nil, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, s.d.prof.ID)
+		return nil, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, d.prof.ID)
 	}
 	r := strings.TrimSpace(string(room))
 	if r == "" || strings.Trim(r, "0123456789") != "" {

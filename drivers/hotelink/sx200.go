@@ -22,8 +22,13 @@ type sx200Proto struct{}
 func (sx200Proto) serve(ctx context.Context, d *Driver, c *conn, rw io.ReadWriteCloser) error {
 	s := &lineSession{d: d, c: c, rw: rw, in: make(chan rxItem, 64)}
 	s.onFrame = s.sx200Inbound
-	s.encode = s.sx200Encode
+	s.encode = func(cmd hotel.Command) ([][]byte, error) { return sx200Encode(d, cmd) }
 	return s.run(ctx)
+}
+
+// encode: an SX-200 message depends on the profile only.
+func (sx200Proto) encode(d *Driver, _ *conn, cmd hotel.Command) ([][]byte, error) {
+	return sx200Encode(d, cmd)
 }
 
 // lineSession runs the simple serial protocols (SX-200, Shenou): the link is
@@ -130,8 +135,11 @@ func (s *lineSession) handle(ctx context.Context, r request) (hotel.CommandAck, 
 		}
 		return ack, err
 	}
+	// Messages the core journaled with the command are written as they
+	// are (first try); these protocols number nothing, so they match.
+	journaled := journaledAs(r.prepared, msgs)
 	for _, m := range msgs {
-		if err := s.exchange(ctx, m); err != nil {
+		if err := s.exchange(ctx, m, journaled); err != nil {
 			return hotel.CommandAck{Ref: ref, Reason: err.Error()}, err
 		}
 	}
@@ -140,15 +148,18 @@ func (s *lineSession) handle(ctx context.Context, r request) (hotel.CommandAck, 
 
 // exchange journals and writes msg, then waits for its answer: ACK (NAK ->
 // send again) or, for unframed protocols, the answer string. Up to
-// `retries` retransmissions.
-func (s *lineSession) exchange(ctx context.Context, msg []byte) error {
+// `retries` retransmissions, each journaled; the first is not when the
+// core journaled msg already.
+func (s *lineSession) exchange(ctx context.Context, msg []byte, journaled bool) error {
 	p := s.d.prof
 	for try := 0; ; try++ {
 		if try > p.Timers.Retries {
 			return fmt.Errorf("%w: no acknowledgement after %d retransmissions", hotel.ErrNotAccepted, p.Timers.Retries)
 		}
-		if _, err := s.d.journal(ctx, drivers.ToDevice, msg); err != nil {
-			return err
+		if try > 0 || !journaled {
+			if _, err := s.d.journal(ctx, drivers.ToDevice, msg); err != nil {
+				return err
+			}
 		}
 		if _, err := s.rw.Write(msg); err != nil {
 			return fmt.Errorf("hotelink: write: %w", err)
@@ -203,8 +214,8 @@ func (s *lineSession) await(ctx context.Context, msg []byte) (bool, error) {
 	}
 }
 
-func (s *lineSession) sx200Msg(fn, status string, room hotel.Room, extra string) ([]byte, error) {
-	w := s.d.prof.SX200.RoomWidth
+func sx200Msg(d *Driver, fn, status string, room hotel.Room, extra string) ([]byte, error) {
+	w := d.prof.SX200.RoomWidth
 	r := strings.TrimSpace(string(room))
 	if r == "" || len(r) > w {
 		return nil, fmt.Errorf("%w: room %q does not fit %d characters", hotel.ErrNotAccepted, room, w)
@@ -220,12 +231,13 @@ func (s *lineSession) sx200Msg(fn, status string, room hotel.Room, extra string)
 	return append(b, ETX), nil
 }
 
-func (s *lineSession) sx200Encode(cmd hotel.Command) ([][]byte, error) {
-	fns := s.d.prof.SX200.Functions
+// sx200Encode turns a command into SX-200 PMS messages.
+func sx200Encode(d *Driver, cmd hotel.Command) ([][]byte, error) {
+	fns := d.prof.SX200.Functions
 	fn := func(name string) (string, error) {
 		f, ok := fns[name]
 		if !ok {
-			return "", fmt.Errorf("%w: profile %s has no SX-200 function %q", hotel.ErrUnsupported, s.d.prof.ID, name)
+			return "", fmt.Errorf("%w: profile %s has no SX-200 function %q", hotel.ErrUnsupported, d.prof.ID, name)
 		}
 		return f, nil
 	}
@@ -234,7 +246,7 @@ func (s *lineSession) sx200Encode(cmd hotel.Command) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := s.sx200Msg(f, status, room, extra)
+		m, err := sx200Msg(d, f, status, room, extra)
 		if err != nil {
 			return nil, err
 		}
@@ -251,30 +263,30 @@ func (s *lineSession) sx200Encode(cmd hotel.Command) ([][]byte, error) {
 		if err != nil || c.COS == "" {
 			return msgs, err
 		}
-		more, err := s.sx200COS(c.Room, c.COS)
+		more, err := sx200COS(d, c.Room, c.COS)
 		return append(msgs, more...), err
 	case hotel.CheckOut:
 		return one("checkin", "0", c.Room, "")
 	case hotel.SetCOS:
-		return s.sx200COS(c.Room, c.COS)
+		return sx200COS(d, c.Room, c.COS)
 	case hotel.WakeupSet:
-		return one("wakeup", "1", c.Room, " "+c.At.In(s.d.loc).Format("1504"))
+		return one("wakeup", "1", c.Room, " "+c.At.In(d.loc).Format("1504"))
 	case hotel.WakeupCancel:
-		return one("wakeup", "0", c.Room, " "+c.At.In(s.d.loc).Format("1504"))
+		return one("wakeup", "0", c.Room, " "+c.At.In(d.loc).Format("1504"))
 	}
 	return nil, fmt.Errorf("%w: %T on the SX-200 PMS link: do it at the console", hotel.ErrUnsupported, cmd)
 }
 
-func (s *lineSession) sx200COS(room hotel.Room, cos hotel.COS) ([][]byte, error) {
-	v, ok := s.d.prof.COS[cos]
+func sx200COS(d *Driver, room hotel.Room, cos hotel.COS) ([][]byte, error) {
+	v, ok := d.prof.COS[cos]
 	if !ok {
-		return nil, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, s.d.prof.ID)
+		return nil, fmt.Errorf("%w: class of service %q not in profile %s", hotel.ErrNotAccepted, cos, d.prof.ID)
 	}
-	f, ok := s.d.prof.SX200.Functions["cos"]
+	f, ok := d.prof.SX200.Functions["cos"]
 	if !ok {
-		return nil, fmt.Errorf("%w: profile %s has no SX-200 function cos", hotel.ErrUnsupported, s.d.prof.ID)
+		return nil, fmt.Errorf("%w: profile %s has no SX-200 function cos", hotel.ErrUnsupported, d.prof.ID)
 	}
-	m, err := s.sx200Msg(f, v, room, "")
+	m, err := sx200Msg(d, f, v, room, "")
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package hotelink_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,14 @@ func TestPanasonicOperatorTasksAndSMDRMapping(t *testing.T) {
 	a, err := drv.Send(context.Background(), hotel.WakeupSet{Ref: "w1", Room: "1234", At: fixedClock()})
 	if err == nil || a.OK || !a.OperatorTask || a.Ref != "w1" || !strings.Contains(a.Reason, "attendant console") {
 		t.Fatalf("WakeupSet = %+v, %v", a, err)
+	}
+	// Nothing to prepare: the command is an operator task, prepared or not.
+	if _, err := drv.Prepare(hotel.WakeupSet{Ref: "w2", Room: "1234", At: fixedClock()}); !errors.Is(err, hotel.ErrUnsupported) {
+		t.Fatalf("Prepare = %v, want ErrUnsupported", err)
+	}
+	a, err = drv.SendPrepared(context.Background(), hotel.Prepared{Cmd: hotel.WakeupSet{Ref: "w3", Room: "1234", At: fixedClock()}})
+	if err == nil || a.OK || !a.OperatorTask || a.Ref != "w3" {
+		t.Fatalf("SendPrepared = %+v, %v", a, err)
 	}
 	p := drv.Profile()
 	at := time.Date(2002, 1, 2, 15, 50, 0, 0, site)

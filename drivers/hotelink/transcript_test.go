@@ -26,8 +26,13 @@ import (
 //	C! "go-quoted bytes"              the PBX sends raw bytes
 //	S: record | S: <ACK> ...          the gateway must send exactly this
 //	> Command args                    the core calls Send (asynchronously)
+//	P: Command args                   the core prepares the command and journals
+//	                                  its frames (in its transaction)
+//	P>                                the core sends the prepared command (asynchronously)
 //	A: ok | A: fail reason-substring  that Send's result
 //	D: rendering                      a record the gateway delivered
+//	J: n                              frames to the PBX journaled so far, by
+//	                                  the core and the gateway together
 func TestTranscripts(t *testing.T) {
 	files, _ := filepath.Glob("testdata/transcripts/*.txt")
 	if len(files) == 0 {
@@ -109,6 +114,7 @@ func runTranscript(t *testing.T, path string) {
 		return hotelink.AppendFrame(nil, []byte(s), lrc)
 	}
 	var pending []chan sendResult
+	var prepared *hotel.Prepared
 	delivered := 0
 	for i, l := range lines {
 		where := fmt.Sprintf("%s:%d %q", filepath.Base(path), i+1, l)
@@ -151,6 +157,44 @@ func runTranscript(t *testing.T, path string) {
 				ack, err := drv.Send(context.Background(), cmd)
 				ch <- sendResult{ack, err}
 			}()
+		case strings.HasPrefix(l, "P: "):
+			p, err := drv.Prepare(parseCommand(t, where, l[3:]))
+			if err != nil {
+				t.Fatalf("%s: Prepare: %v", where, err)
+			}
+			// What the hotel desk does in the command's transaction.
+			data := make([]drivers.Frame, len(p.Frames))
+			for i, f := range p.Frames {
+				data[i] = drivers.Frame{Data: f.Data}
+			}
+			ids, err := sink.Journal(context.Background(), drivers.ToDevice, data, fixedClock())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range p.Frames {
+				p.Frames[i].JournalID = ids[i]
+			}
+			prepared = &p
+		case l == "P>":
+			if prepared == nil {
+				t.Fatalf("%s: nothing prepared", where)
+			}
+			p := *prepared
+			prepared = nil
+			ch := make(chan sendResult, 1)
+			pending = append(pending, ch)
+			go func() {
+				ack, err := drv.SendPrepared(context.Background(), p)
+				ch <- sendResult{ack, err}
+			}()
+		case strings.HasPrefix(l, "J: "):
+			want, err := strconv.Atoi(l[3:])
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			if got := sink.sent(); len(got) != want {
+				t.Fatalf("%s: %d frames to the PBX journaled, want %d: %q", where, len(got), want, got)
+			}
 		case strings.HasPrefix(l, "A: "):
 			if len(pending) == 0 {
 				t.Fatalf("%s: no command pending", where)
@@ -223,6 +267,8 @@ func parseCommand(t *testing.T, where, s string) hotel.Command {
 	switch f[0] {
 	case "CheckIn":
 		return hotel.CheckIn{Ref: where, Room: room, Reservation: f[2], Guest: strings.Join(f[3:], " "), Language: "en"}
+	case "CheckInVIP":
+		return hotel.CheckIn{Ref: where, Room: room, Reservation: f[2], Guest: strings.Join(f[3:], " "), Language: "en", VIP: true}
 	case "CheckOut":
 		return hotel.CheckOut{Ref: where, Room: room, Reservation: f[2]}
 	case "WakeupSet":

@@ -78,12 +78,14 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			deps.Sink = tailSink{sink}
 		}
 		endpoint := ""
+		var listener io.Closer // a listening socket, released when the gateway stops
 		if e, _ := g.reg.Lookup(d.Driver); e.Transport {
 			t, err := transport.FromConfig(d.ID, d.Transport, deps.Log)
 			if err != nil {
 				g.deviceFailed(sink, err)
 				continue
 			}
+			listener, _ = t.(io.Closer)
 			endpoint = t.String()
 			deps.Link = opener{transport.NewLink(d.ID, t, transport.LinkOptions{OnState: func(sc transport.StateChange) {
 				s := events.DeviceState{Device: d.ID, State: string(sc.State), Endpoint: sc.Endpoint, Attempt: sc.Attempt, Since: sc.At}
@@ -133,18 +135,30 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			if err := drv.Run(ctx); err != nil && ctx.Err() == nil {
 				g.deviceFailed(sink, err)
 			}
+			// The link closes its connections, not its transport: without
+			// this a gateway started again in the same process (a restart
+			// test) finds its hotel link's port still taken.
+			if listener != nil {
+				if err := listener.Close(); err != nil {
+					g.log.Warn("device transport not closed", "device", d.ID, "err", err)
+				}
+			}
 		}()
 	}
 }
 
 // Reinterpret reads a device's journaled frames in the given statuses (since
 // a time, zero = all) again and delivers the results: crash recovery, and
-// `switchboard reprocess` after a profile fix.
+// `switchboard reprocess` after a profile fix. Only frames the device sent:
+// a frame the gateway sent it (status new, always) is not the device's
+// report of anything. Read as one, a wake-up request the gateway journaled
+// and a crash kept from the PBX would count as set on the room phone, held
+// by the PBX, and its cancel would cancel the wake-up that replaced it.
 func (g *Gateway) Reinterpret(ctx context.Context, device string, ri drivers.Reinterpreter, sink drivers.Sink, statuses []string, since time.Time) (int, error) {
 	total := 0
 	var after int64
 	for {
-		frames, err := g.st.Frames(ctx, store.FrameFilter{Device: device, Statuses: statuses, Since: since, AfterID: after, Limit: 500})
+		frames, err := g.st.Frames(ctx, store.FrameFilter{Device: device, Dir: store.DirIn, Statuses: statuses, Since: since, AfterID: after, Limit: 500})
 		if err != nil {
 			return total, err
 		}

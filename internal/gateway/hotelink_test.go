@@ -57,6 +57,9 @@ type hotelinkSite struct {
 	pbx  *simfias.PBX
 	stop context.CancelFunc // the simulator's connection
 	done chan error
+	// halt stops the simulator and the gateway (at the end of the test, or
+	// before a restart test starts another gateway on the same store).
+	halt func()
 }
 
 func newHotelinkSite(t testing.TB, rooms string, opts map[string]any) *hotelinkSite {
@@ -97,15 +100,19 @@ func startHotelinkSite(t testing.TB, cfg *config.Config, addr string) *hotelinkS
 	g.Now = s.clk.Now
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
-	t.Cleanup(func() {
-		if s.stop != nil {
-			s.stop()
-		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	var once sync.Once
+	s.halt = func() {
+		once.Do(func() {
+			if s.stop != nil {
+				s.stop()
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		})
+	}
+	t.Cleanup(s.halt)
 	return s
 }
 

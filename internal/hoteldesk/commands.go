@@ -281,9 +281,18 @@ func (d *Desk) move(ctx context.Context, c *bus.Command, dt hotel.GuestMoveData)
 	var old, nw *stays.Stay
 	var ws []wakeup.Wakeup
 	var acts []wakeup.Action
+	var cmd hotel.RoomMove
+	var j journaled
 	err := d.host.InTx(ctx, func(tx *store.Tx) (err error) {
-		old, nw, ws, acts, err = d.moveStay(tx, c.Device, dt.From, dt.To)
-		return err
+		j = journaled{}
+		if old, nw, ws, acts, err = d.moveStay(tx, c.Device, dt.From, dt.To); err != nil {
+			return err
+		}
+		cmd = hotel.RoomMove{Ref: c.ID, From: hotel.Room(dt.From), To: hotel.Room(dt.To), Reservation: old.Reservation, Guest: old.Guest, Language: old.Language}
+		if err := d.journal(tx, j, c.Device, cmd); err != nil {
+			return err
+		}
+		return d.journalActs(tx, j, d.primary, acts)
 	})
 	if err != nil {
 		var fe *bus.FieldError
@@ -292,9 +301,8 @@ func (d *Desk) move(ctx context.Context, c *bus.Command, dt hotel.GuestMoveData)
 		}
 		return nil, err
 	}
-	cmd := hotel.RoomMove{Ref: c.ID, From: hotel.Room(dt.From), To: hotel.Room(dt.To), Reservation: old.Reservation, Guest: old.Guest, Language: old.Language}
-	o := d.send(ctx, c.Device, cmd, d.opt.Retries)
-	wouts := d.dispatch(ctx, d.primary, acts, d.opt.Retries)
+	o := d.send(ctx, c.Device, cmd, j, d.opt.Retries)
+	wouts := d.dispatch(ctx, d.primary, acts, j, d.opt.Retries)
 	d.markDirty(dt.From, dt.To)
 	res := map[string]any{"from": dt.From, "to": dt.To, "stay_id": nw.ID, "wakeups": len(ws)}
 	for _, wo := range wouts {
@@ -325,7 +333,7 @@ func (d *Desk) reportedMove(tx *store.Tx, r desk.Record, from, to string) (desk.
 		return desk.Outcome{}, err
 	}
 	if r.Device.ID != d.primary {
-		d.later(tx, func(ctx context.Context) { d.dispatch(ctx, d.primary, acts, d.opt.Retries) })
+		d.later(tx, func(ctx context.Context) { d.dispatch(ctx, d.primary, acts, nil, d.opt.Retries) })
 	} else {
 		for _, a := range acts {
 			var ref string

@@ -16,7 +16,9 @@
 // wakeup.set, wakeup.cancel, dnd.set, mwl.set, cos.set, guest.checkin,
 // guest.checkout, guest.move; on edge/{gateway}/cmd/: folio.checkin,
 // folio.checkout (docs/events.md, docs/hotelink.md). Each is recorded in
-// the store first, then sent to the PBX; a link that is down is retried
+// the store first, with the frames that tell the PBX when the link can
+// prepare them (hotel.Preparer: one commit, journal first), then sent to
+// the PBX; a link that is down is retried
 // Options.Retries times, and what the PBX did not get reaches it on the
 // next link start (FIAS: the driver sends a database swap built from the
 // desk's snapshot, so nothing doubles).
@@ -66,9 +68,10 @@ type Options struct {
 	WatchEvery time.Duration
 	// SendTimeout bounds one command to the PBX (default 10 s).
 	SendTimeout time.Duration
-	// RoomStateQuiet and RoomStateDelay pace the retained room states: a
-	// morning's 300 wake-ups do not queue their retained writes in front
-	// of the commands (defaults 50 ms, 1 s).
+	// RoomStateQuiet and RoomStateDelay pace the retained room states and
+	// the recording of the PBX's acknowledgements: a morning's 300
+	// wake-ups do not queue their writes in front of the commands
+	// (defaults 50 ms, 1 s).
 	RoomStateQuiet, RoomStateDelay time.Duration
 }
 
@@ -103,8 +106,9 @@ type Desk struct {
 
 // link is one hotel link the desk drives.
 type link struct {
-	id  string
-	drv hotel.Link
+	id      string
+	profile string // the device's profile, as its journal rows name it
+	drv     hotel.Link
 
 	mu        sync.Mutex
 	upCh      chan struct{} // closed when the link comes up
@@ -118,8 +122,8 @@ type queuedSend struct {
 }
 
 // queuedAck is a wake-up command the PBX acknowledged, for the worker to
-// record (a lost one is harmless: the next link start sends the wake-up
-// again and counts it as held).
+// record once the burst is over (a lost one is harmless: the next link
+// start sends the wake-up again and counts it as held).
 type queuedAck struct {
 	device string
 	ack    hotel.CommandAck
@@ -224,7 +228,7 @@ func (d *Desk) AttachDevice(dev desk.Device, drv any) (bool, error) {
 	if d.created.IsZero() {
 		d.created = d.host.Now()
 	}
-	d.links[dev.ID] = &link{id: dev.ID, drv: hl, upCh: make(chan struct{}), downSince: d.created}
+	d.links[dev.ID] = &link{id: dev.ID, profile: dev.Profile, drv: hl, upCh: make(chan struct{}), downSince: d.created}
 	d.mu.Unlock()
 	id := dev.ID
 	hl.SetStateSource(hotel.StateSourceFunc(func(ctx context.Context) (hotel.Snapshot, error) { return d.snapshot(ctx, id) }))

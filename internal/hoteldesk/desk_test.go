@@ -100,6 +100,20 @@ type rig struct {
 
 func newRig(t *testing.T, withLink bool) *rig {
 	t.Helper()
+	fl := &fakeLink{up: true, caps: hotel.Capabilities{Profile: "fake", Commands: true, DatedWakeups: true}}
+	var attach hotel.Link
+	if withLink {
+		attach = fl
+	}
+	return newRigWith(t, fl, attach, nil)
+}
+
+// newRigWith is newRig with the link it attaches as pbx1 (nil: none);
+// fl is what that link records the PBX got through; tune, when set,
+// changes the desk's options.
+func newRigWith(t *testing.T, fl *fakeLink, attach hotel.Link, tune func(*Options)) *rig {
+	t.Helper()
+	withLink := attach != nil
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
@@ -108,16 +122,19 @@ func newRig(t *testing.T, withLink bool) *rig {
 	bl := desktest.Biller(t, "1101", "1299")
 	o := Options{Billing: func() *folio.Biller { return bl }, RetryWait: 5 * time.Millisecond,
 		RoomStateQuiet: time.Millisecond, RoomStateDelay: 5 * time.Millisecond}
-	r := &rig{t: t, h: h, link: &fakeLink{up: true, caps: hotel.Capabilities{Profile: "fake", Commands: true, DatedWakeups: true}}}
-	pbx1 := desk.Device{ID: "pbx1", Driver: "hotelink", Domain: "pbx", Options: map[string]any{}}
+	r := &rig{t: t, h: h, link: fl}
+	pbx1 := desk.Device{ID: "pbx1", Driver: "hotelink", Profile: "fake", Domain: "pbx", Options: map[string]any{}}
 	if withLink {
 		o.Links = []desk.Device{pbx1}
+	}
+	if tune != nil {
+		tune(&o)
 	}
 	if r.d, err = New(h, o); err != nil {
 		t.Fatal(err)
 	}
 	if withLink {
-		if ok, err := r.d.AttachDevice(pbx1, r.link); !ok || err != nil {
+		if ok, err := r.d.AttachDevice(pbx1, attach); !ok || err != nil {
 			t.Fatalf("attach: %v %v", ok, err)
 		}
 	}

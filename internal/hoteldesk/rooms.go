@@ -261,25 +261,31 @@ const keptForResync = "recorded; the PBX gets it when the link is back (resync)"
 
 func (d *Desk) roomSwitch(ctx context.Context, c *bus.Command, name string, dt hotel.SwitchData) (any, error) {
 	on := *dt.On
+	var cmd hotel.Command = hotel.DND{Ref: c.ID, Room: hotel.Room(dt.Room), On: on}
+	key := "dnd"
+	if name == "mwl.set" {
+		cmd, key = hotel.MWL{Ref: c.ID, Room: hotel.Room(dt.Room), On: on}, "mwl"
+	}
+	var j journaled
 	err := d.host.InTx(ctx, func(tx *store.Tx) error {
-		return updateRoom(tx, dt.Room, func(rr *roomRecord) {
+		j = journaled{}
+		err := updateRoom(tx, dt.Room, func(rr *roomRecord) {
 			if name == "dnd.set" {
 				rr.DND, rr.DNDAt, rr.DNDBy = on, d.host.Now(), c.Client
 			} else {
 				rr.MWL, rr.MWLAt, rr.MWLBy = on, d.host.Now(), c.Client
 			}
 		})
+		if err != nil {
+			return err
+		}
+		return d.journal(tx, j, c.Device, cmd)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("not recorded: %w", err)
 	}
 	d.markDirty(dt.Room)
-	var cmd hotel.Command = hotel.DND{Ref: c.ID, Room: hotel.Room(dt.Room), On: on}
-	key := "dnd"
-	if name == "mwl.set" {
-		cmd, key = hotel.MWL{Ref: c.ID, Room: hotel.Room(dt.Room), On: on}, "mwl"
-	}
-	o := d.send(ctx, c.Device, cmd, d.opt.Retries)
+	o := d.send(ctx, c.Device, cmd, j, d.opt.Retries)
 	return d.finish(ctx, c, cmd, o, map[string]any{"room": dt.Room, key: on}, keptForResync)
 }
 
@@ -292,16 +298,21 @@ func (d *Desk) MessageLamp(ctx context.Context, room string, on bool, by string)
 	if d.primary == "" {
 		return false
 	}
+	cmd := hotel.MWL{Ref: fmt.Sprintf("%s/mwl/%s/%d", by, room, d.host.Now().UnixNano()), Room: hotel.Room(room), On: on}
+	var j journaled
 	err := d.host.InTx(ctx, func(tx *store.Tx) error {
-		return updateRoom(tx, room, func(rr *roomRecord) { rr.MWL, rr.MWLAt, rr.MWLBy = on, d.host.Now(), by })
+		j = journaled{}
+		if err := updateRoom(tx, room, func(rr *roomRecord) { rr.MWL, rr.MWLAt, rr.MWLBy = on, d.host.Now(), by }); err != nil {
+			return err
+		}
+		return d.journal(tx, j, d.primary, cmd)
 	})
 	if err != nil {
 		d.host.Log().Warn("message lamp not recorded", "room", room, "err", err)
 		return false
 	}
 	d.markDirty(room)
-	cmd := hotel.MWL{Ref: fmt.Sprintf("%s/mwl/%s/%d", by, room, d.host.Now().UnixNano()), Room: hotel.Room(room), On: on}
-	o := d.send(ctx, d.primary, cmd, 0)
+	o := d.send(ctx, d.primary, cmd, j, 0)
 	if !o.ok() {
 		d.host.Log().Warn("message lamp not taken by the PBX now; sent again at its next resync", "room", room, "on", on, "reason", o.reason())
 	}
@@ -309,14 +320,19 @@ func (d *Desk) MessageLamp(ctx context.Context, room string, on bool, by string)
 }
 
 func (d *Desk) setCOS(ctx context.Context, c *bus.Command, dt hotel.COSData) (any, error) {
+	cmd := hotel.SetCOS{Ref: c.ID, Room: hotel.Room(dt.Room), COS: hotel.COS(dt.COS)}
+	var j journaled
 	err := d.host.InTx(ctx, func(tx *store.Tx) error {
-		return updateRoom(tx, dt.Room, func(rr *roomRecord) { rr.COS, rr.COSAt = dt.COS, d.host.Now() })
+		j = journaled{}
+		if err := updateRoom(tx, dt.Room, func(rr *roomRecord) { rr.COS, rr.COSAt = dt.COS, d.host.Now() }); err != nil {
+			return err
+		}
+		return d.journal(tx, j, c.Device, cmd)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("not recorded: %w", err)
 	}
 	d.markDirty(dt.Room)
-	cmd := hotel.SetCOS{Ref: c.ID, Room: hotel.Room(dt.Room), COS: hotel.COS(dt.COS)}
-	o := d.send(ctx, c.Device, cmd, d.opt.Retries)
+	o := d.send(ctx, c.Device, cmd, j, d.opt.Retries)
 	return d.finish(ctx, c, cmd, o, map[string]any{"room": dt.Room, "cos": dt.COS}, keptForResync)
 }

@@ -95,6 +95,35 @@ func TestWakeupSetAndCancel(t *testing.T) {
 	}
 }
 
+// TestAcksRecordedOnceTheBurstIsOver: the PBX's acknowledgements of a
+// burst of wake-ups are recorded together once it is over, not one commit
+// between two commands each; meanwhile they count as on their way.
+func TestAcksRecordedOnceTheBurstIsOver(t *testing.T) {
+	t.Parallel()
+	fl := &fakeLink{up: true, caps: hotel.Capabilities{Profile: "fake", Commands: true, DatedWakeups: true}}
+	r := newRigWith(t, fl, fl, func(o *Options) { o.RoomStateQuiet, o.RoomStateDelay = 300*time.Millisecond, time.Minute })
+	var ids []int64
+	for _, room := range []string{"1201", "1202", "1203"} {
+		r.run("folio.checkin", events.CheckInData{Room: room})
+		res := r.run("wakeup.set", hotel.WakeupSetData{Room: room, Time: "06:30", Operator: "op07"})
+		if res["pbx"] != "sent" || res["pbx_state"] != string(wakeup.PBXHeld) {
+			t.Fatalf("wakeup.set reply %v", res)
+		}
+		ids = append(ids, res["wakeup_id"].(int64))
+	}
+	for _, id := range ids {
+		if w, err := r.d.Schedule().Get(context.Background(), r.h.Store(), id); err != nil || w.PBX != wakeup.PBXSending {
+			t.Errorf("wake-up %d during the burst: %s, %v; want sending (not recorded yet)", id, w.PBX, err)
+		}
+	}
+	for _, id := range ids {
+		r.held(id)
+	}
+	if got := r.link.got(); len(got) != 6 {
+		t.Errorf("the PBX got %q: each wake-up once", got)
+	}
+}
+
 // TestCommandRefusals: a command names the field that is wrong.
 func TestCommandRefusals(t *testing.T) {
 	t.Parallel()

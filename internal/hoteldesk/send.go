@@ -64,24 +64,109 @@ const undatedWindow = 23 * time.Hour
 // errHeldUndated: the wake-up waits in the schedule (see send).
 var errHeldUndated = errors.New("held: this PBX's wake-up has no date, so it is sent on the day before it is due")
 
+// held reports whether cmd waits in the schedule instead of going to l now.
+// The PBX's wake-up record has a time and no date (Mitel SX-200 PMS:
+// function WAK, HHMM): it rings at the next such time. A wake-up for a
+// later day waits in the schedule and goes to the PBX within the last day
+// before it is due (the watchdog sends it).
+func (d *Desk) held(l *link, cmd hotel.Command) bool {
+	ws, ok := cmd.(hotel.WakeupSet)
+	return ok && !l.drv.Capabilities().DatedWakeups && ws.At.Sub(d.host.Now()) > undatedWindow
+}
+
+// journaled are the commands a transaction journaled for the hotel links
+// with what it recorded, by link and command reference; send writes their
+// frames once it committed, without another commit.
+type journaled map[sentKey]hotel.Prepared
+
+type sentKey struct{ device, ref string }
+
+// journal has device's link encode cmd and journals its frames in tx: the
+// command's state change and the frames that tell the PBX commit together,
+// one fsync instead of two, still journal first. The commands' handlers
+// do; the worker's sends (a wake-up re-sent after a link start, a retry
+// the PBX's result asked for, what a PBX's own check-out means for the
+// other links) have no transaction of their own before them and are sent
+// as before, the link journaling what it writes. A link that cannot
+// prepare cmd now (down: FIAS encodes by its link start's LR records; no
+// command link; a refusal) or a command held in the schedule journals
+// nothing here: send then sends it as it always has, and the link
+// journals what it writes. j is the transaction's (made again when it is
+// retried), used once it committed.
+func (d *Desk) journal(tx *store.Tx, j journaled, device string, cmd hotel.Command) error {
+	l := d.link(device)
+	if l == nil || d.held(l, cmd) {
+		return nil
+	}
+	pr, ok := l.drv.(hotel.Preparer)
+	if !ok {
+		return nil
+	}
+	p, err := pr.Prepare(cmd)
+	if err != nil {
+		return nil // not prepared: send answers for the command as it always has
+	}
+	frames := make([]store.NewFrame, len(p.Frames))
+	for i, f := range p.Frames {
+		frames[i] = store.NewFrame{Raw: f.Data}
+	}
+	ids, err := tx.AppendFrames(device, l.profile, store.DirOut, d.host.Now(), frames)
+	if err != nil {
+		return fmt.Errorf("%s for room %s: %w", hotel.CommandName(cmd), cmd.Target(), err)
+	}
+	for i := range p.Frames {
+		p.Frames[i].JournalID = ids[i]
+	}
+	j[sentKey{device, cmd.Reference()}] = p
+	return nil
+}
+
+// journalActs journals the commands of the schedule's SendToPBX and
+// CancelAtPBX actions for device in tx.
+func (d *Desk) journalActs(tx *store.Tx, j journaled, device string, acts []wakeup.Action) error {
+	for _, a := range acts {
+		var cmd hotel.Command
+		switch a := a.(type) {
+		case wakeup.SendToPBX:
+			cmd = a.Command()
+		case wakeup.CancelAtPBX:
+			cmd = a.Command()
+		default:
+			continue
+		}
+		if err := d.journal(tx, j, device, cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // send sends cmd on device, trying again up to retries times while the
-// link is down (at once when it comes up).
-func (d *Desk) send(ctx context.Context, device string, cmd hotel.Command, retries int) sendOutcome {
+// link is down (at once when it comes up). A command its transaction
+// journaled (in j) is written as journaled on the first try; a retry,
+// after the link went down, is sent afresh: the link journals what it
+// writes then, and the first frames stay journaled, never written, as a
+// frame whose write failed always has.
+func (d *Desk) send(ctx context.Context, device string, cmd hotel.Command, j journaled, retries int) sendOutcome {
 	l := d.link(device)
 	if l == nil {
 		return sendOutcome{Ack: hotel.CommandAck{Ref: cmd.Reference(), Reason: "no such hotel link"}, Err: fmt.Errorf("device %s is not a hotel link", device)}
 	}
-	if ws, ok := cmd.(hotel.WakeupSet); ok && !l.drv.Capabilities().DatedWakeups && ws.At.Sub(d.host.Now()) > undatedWindow {
-		// The PBX's wake-up record has a time and no date (Mitel SX-200
-		// PMS: function WAK, HHMM): it rings at the next such time. A
-		// wake-up for a later day waits in the schedule and goes to the PBX
-		// within the last day before it is due (the watchdog sends it).
+	if d.held(l, cmd) {
 		return sendOutcome{Ack: hotel.CommandAck{Ref: cmd.Reference()}, Err: errHeldUndated}
 	}
+	p, prepared := j[sentKey{device, cmd.Reference()}]
+	pr, _ := l.drv.(hotel.Preparer)
 	for try := 0; ; try++ {
 		up := l.waitUp()
 		sctx, cancel := context.WithTimeout(ctx, d.opt.SendTimeout)
-		ack, err := l.drv.Send(sctx, cmd)
+		var ack hotel.CommandAck
+		var err error
+		if prepared && pr != nil && try == 0 {
+			ack, err = pr.SendPrepared(sctx, p)
+		} else {
+			ack, err = l.drv.Send(sctx, cmd)
+		}
 		cancel()
 		ack.Ref = cmd.Reference()
 		if !errors.Is(err, hotel.ErrLinkDown) || try >= retries {
@@ -100,10 +185,11 @@ func (d *Desk) send(ctx context.Context, device string, cmd hotel.Command, retri
 }
 
 // dispatch sends the schedule's SendToPBX and CancelAtPBX actions (in
-// order) and applies the PBX's answers to the schedule; the notices that
-// come of them are published in the same transaction. It returns the
-// outcome of each, by wake-up command reference.
-func (d *Desk) dispatch(ctx context.Context, device string, acts []wakeup.Action, retries int) map[string]sendOutcome {
+// order; those in j as their transaction journaled them) and applies the
+// PBX's answers to the schedule; the notices that come of them are
+// published in the same transaction. It returns the outcome of each, by
+// wake-up command reference.
+func (d *Desk) dispatch(ctx context.Context, device string, acts []wakeup.Action, j journaled, retries int) map[string]sendOutcome {
 	out := map[string]sendOutcome{}
 	for i := 0; i < len(acts); i++ {
 		var cmd hotel.Command
@@ -116,7 +202,7 @@ func (d *Desk) dispatch(ctx context.Context, device string, acts []wakeup.Action
 			continue
 		}
 		d.claim(cmd.Reference()) // released once the answer is recorded
-		o := d.send(ctx, device, cmd, retries)
+		o := d.send(ctx, device, cmd, j, retries)
 		out[cmd.Reference()] = o
 		if o.ok() {
 			// An acknowledgement changes no more than the wake-up's PBX
@@ -269,7 +355,7 @@ func (d *Desk) resend(ctx context.Context, device string, cmd hotel.Command) {
 	if !d.claim(cmd.Reference()) {
 		return
 	}
-	o := d.send(ctx, device, cmd, 0)
+	o := d.send(ctx, device, cmd, nil, 0)
 	if _, err := d.applyAck(ctx, device, cmd, o); err != nil {
 		d.host.Log().Warn("wake-up answer not recorded", "device", device, "ref", cmd.Reference(), "err", err)
 	}

@@ -141,16 +141,37 @@ func (d *Desk) stayEvent(tx *store.Tx, typ string, s *stays.Stay) (int64, error)
 	return seq, err
 }
 
-// tell sends a stay's change to every hotel link but the one that
-// reported it. A change the PBX made itself is not sent to a PBX without
-// a command link (a person at its console would be asked to do it again).
-func (d *Desk) tell(ctx context.Context, cmd func(device string) hotel.Command, source string) map[string]sendOutcome {
-	out := map[string]sendOutcome{}
+// tellees are the hotel links a stay's change goes to: every one but the
+// one that reported it. A change the PBX made itself is not sent to a PBX
+// without a command link (a person at its console would be asked to do it
+// again).
+func (d *Desk) tellees(source string) []string {
+	var out []string
 	for _, dev := range d.devices() {
 		if dev == source || (source != "" && !d.link(dev).drv.Capabilities().Commands) {
 			continue
 		}
-		out[dev] = d.send(ctx, dev, cmd(dev), d.opt.Retries)
+		out = append(out, dev)
+	}
+	return out
+}
+
+// journalStay journals a stay's change for the links tell sends it to, in
+// the transaction that records it.
+func (d *Desk) journalStay(tx *store.Tx, j journaled, cmd func(device string) hotel.Command, source string) error {
+	for _, dev := range d.tellees(source) {
+		if err := d.journal(tx, j, dev, cmd(dev)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tell sends a stay's change to its tellees (those in j as journaled).
+func (d *Desk) tell(ctx context.Context, cmd func(device string) hotel.Command, source string, j journaled) map[string]sendOutcome {
+	out := map[string]sendOutcome{}
+	for _, dev := range d.tellees(source) {
+		out[dev] = d.send(ctx, dev, cmd(dev), j, d.opt.Retries)
 	}
 	return out
 }
@@ -196,16 +217,24 @@ func stayError(err error) error {
 // the folio command: the first hotel link answers for the PBX).
 func (d *Desk) admit(ctx context.Context, c *bus.Command, target string, a arrival) (any, error) {
 	var ch stayChange
-	err := d.host.InTx(ctx, func(tx *store.Tx) (err error) { ch, err = d.checkIn(tx, a); return err })
+	cmd := func(string) hotel.Command {
+		s := ch.stay
+		return hotel.CheckIn{Ref: c.ID, Room: hotel.Room(s.Room), Reservation: s.Reservation, Guest: s.Guest, Language: s.Language,
+			VIP: s.VIP, COS: hotel.COS(a.cos)}
+	}
+	var j journaled
+	err := d.host.InTx(ctx, func(tx *store.Tx) (err error) {
+		j = journaled{}
+		if ch, err = d.checkIn(tx, a); err != nil {
+			return err
+		}
+		return d.journalStay(tx, j, cmd, "")
+	})
 	if err != nil {
 		return nil, err
 	}
 	s := ch.stay
-	cmd := func(string) hotel.Command {
-		return hotel.CheckIn{Ref: c.ID, Room: hotel.Room(s.Room), Reservation: s.Reservation, Guest: s.Guest, Language: s.Language,
-			VIP: s.VIP, COS: hotel.COS(a.cos)}
-	}
-	outs := d.tell(ctx, cmd, "")
+	outs := d.tell(ctx, cmd, "", j)
 	if target == "" {
 		target = d.primary
 	}
@@ -217,16 +246,26 @@ func (d *Desk) admit(ctx context.Context, c *bus.Command, target string, a arriv
 // the PBX first, then every hotel link gets the check-out.
 func (d *Desk) depart(ctx context.Context, c *bus.Command, target string, dep departure) (any, error) {
 	var ch stayChange
-	err := d.host.InTx(ctx, func(tx *store.Tx) (err error) { ch, err = d.checkOut(tx, dep); return err })
+	cmd := func(string) hotel.Command {
+		return hotel.CheckOut{Ref: c.ID, Room: hotel.Room(ch.stay.Room), Reservation: ch.stay.Reservation}
+	}
+	var j journaled
+	err := d.host.InTx(ctx, func(tx *store.Tx) (err error) {
+		j = journaled{}
+		if ch, err = d.checkOut(tx, dep); err != nil {
+			return err
+		}
+		if err := d.journalActs(tx, j, d.primary, ch.cancels); err != nil {
+			return err
+		}
+		return d.journalStay(tx, j, cmd, "")
+	})
 	if err != nil {
 		return nil, err
 	}
 	s := ch.stay
-	wouts := d.dispatch(ctx, d.primary, ch.cancels, d.opt.Retries)
-	cmd := func(string) hotel.Command {
-		return hotel.CheckOut{Ref: c.ID, Room: hotel.Room(s.Room), Reservation: s.Reservation}
-	}
-	outs := d.tell(ctx, cmd, "")
+	wouts := d.dispatch(ctx, d.primary, ch.cancels, j, d.opt.Retries)
+	outs := d.tell(ctx, cmd, "", j)
 	if target == "" {
 		target = d.primary
 	}
@@ -262,7 +301,7 @@ func (d *Desk) reported(tx *store.Tx, r desk.Record, in bool, room string, at ti
 		d.later(tx, func(ctx context.Context) {
 			d.tell(ctx, func(string) hotel.Command {
 				return hotel.CheckIn{Ref: ref, Room: hotel.Room(s.Room), Reservation: s.Reservation, Guest: s.Guest, Language: s.Language, VIP: s.VIP}
-			}, r.Device.ID)
+			}, r.Device.ID, nil)
 		})
 		return desk.Parsed, nil
 	}
@@ -278,10 +317,10 @@ func (d *Desk) reported(tx *store.Tx, r desk.Record, in bool, room string, at ti
 	}
 	s := ch.stay
 	d.later(tx, func(ctx context.Context) {
-		d.dispatch(ctx, d.primary, ch.cancels, d.opt.Retries)
+		d.dispatch(ctx, d.primary, ch.cancels, nil, d.opt.Retries)
 		d.tell(ctx, func(string) hotel.Command {
 			return hotel.CheckOut{Ref: ref, Room: hotel.Room(s.Room), Reservation: s.Reservation}
-		}, r.Device.ID)
+		}, r.Device.ID, nil)
 	})
 	return desk.Parsed, nil
 }

@@ -227,8 +227,10 @@ func (d *Desk) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.Request
 	now := d.host.Now()
 	var w wakeup.Wakeup
 	var acts []wakeup.Action
+	var j journaled
 	err := d.host.InTx(ctx, func(tx *store.Tx) error {
 		var err error
+		j = journaled{}
 		if w, acts, err = d.sched.Set(tx, req, now); err != nil {
 			return err
 		}
@@ -236,6 +238,12 @@ func (d *Desk) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.Request
 			if err := d.scheduledEvent(tx, c.Device, w); err != nil {
 				return err
 			}
+		}
+		// The WR with the wake-up: one commit. The schedule counts it as
+		// sent only once the PBX answers, so a WR a crash kept from the
+		// PBX is sent again (the link start's swap, or the resend).
+		if err := d.journalActs(tx, j, c.Device, acts); err != nil {
+			return err
 		}
 		return d.publishInTx(tx, c.Device, acts)
 	})
@@ -256,7 +264,7 @@ func (d *Desk) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.Request
 			}
 		}
 	}
-	outs := d.dispatch(ctx, c.Device, acts, d.opt.Retries)
+	outs := d.dispatch(ctx, c.Device, acts, j, d.opt.Retries)
 	d.markDirty(string(w.Room))
 	for _, o := range outs {
 		if !o.ok() {
@@ -299,10 +307,14 @@ func (d *Desk) wakeupSet(ctx context.Context, c *bus.Command, req wakeup.Request
 func (d *Desk) wakeupCancel(ctx context.Context, c *bus.Command, dt hotel.WakeupCancelData) (any, error) {
 	var ws []wakeup.Wakeup
 	var acts []wakeup.Action
+	var j journaled
 	err := d.host.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		ws, acts, err = d.sched.Cancel(tx, hotel.Room(dt.Room), dt.ID, d.host.Now())
-		return err
+		j = journaled{}
+		if ws, acts, err = d.sched.Cancel(tx, hotel.Room(dt.Room), dt.ID, d.host.Now()); err != nil {
+			return err
+		}
+		return d.journalActs(tx, j, c.Device, acts)
 	})
 	if errors.Is(err, wakeup.ErrNotFound) {
 		field := "data.room"
@@ -314,7 +326,7 @@ func (d *Desk) wakeupCancel(ctx context.Context, c *bus.Command, dt hotel.Wakeup
 	if err != nil {
 		return nil, fmt.Errorf("not cancelled: %w", err)
 	}
-	outs := d.dispatch(ctx, c.Device, acts, d.opt.Retries)
+	outs := d.dispatch(ctx, c.Device, acts, j, d.opt.Retries)
 	d.markDirty(dt.Room)
 	ids := make([]int64, len(ws))
 	for i, w := range ws {

@@ -12,11 +12,17 @@ import (
 
 // run sends the schedule's actions that came out of a delivery, re-sends
 // unconfirmed wake-ups after a link start, does the PBX's part of what the
-// PBX reported, and publishes room states.
+// PBX reported, records the PBX's acknowledgements and publishes room
+// states.
 func (d *Desk) run(ctx context.Context) {
-	// Room states are published once the burst that changed them is over
-	// (RoomStateQuiet without a change, at most RoomStateDelay late).
+	// Room states are published, and acknowledgements recorded, once the
+	// burst that brought them is over (RoomStateQuiet without a change, at
+	// most RoomStateDelay late): each is a commit, and a commit of the
+	// worker's between two commands is one the next command waits for. An
+	// acknowledgement not recorded yet stays claimed (sending), so nothing
+	// sends its command again meanwhile.
 	pending := map[string]bool{}
+	var held []queuedAck
 	var first time.Time
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -25,6 +31,10 @@ func (d *Desk) run(ctx context.Context) {
 		fired := false
 		select {
 		case <-ctx.Done():
+			// Recorded on the way out: a lost one would only be sent again.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			d.recordAcks(sctx, held)
+			cancel()
 			return
 		case <-d.kick:
 		case <-timer.C:
@@ -34,13 +44,13 @@ func (d *Desk) run(ctx context.Context) {
 		sends, ups, dirty, acks, jobs := d.sends, d.ups, d.dirty, d.acks, d.jobs
 		d.sends, d.ups, d.dirty, d.acks, d.jobs = nil, nil, map[string]bool{}, nil, nil
 		d.mu.Unlock()
-		d.recordAcks(ctx, acks)
+		held = append(held, acks...)
 		for _, dev := range ups {
 			d.ResendUnconfirmed(ctx, dev)
 		}
 		for _, s := range sends {
 			if d.stillWanted(ctx, s.act) {
-				d.dispatch(ctx, s.device, []wakeup.Action{s.act}, 0)
+				d.dispatch(ctx, s.device, []wakeup.Action{s.act}, nil, 0)
 			}
 		}
 		for _, job := range jobs {
@@ -49,16 +59,18 @@ func (d *Desk) run(ctx context.Context) {
 		for r := range dirty {
 			pending[r] = true
 		}
-		if len(pending) == 0 {
+		if len(pending) == 0 && len(held) == 0 {
 			continue
 		}
 		if first.IsZero() {
 			first = time.Now()
 		}
-		if !(fired && len(dirty) == 0) && time.Since(first) < d.opt.RoomStateDelay {
+		if !(fired && len(dirty) == 0 && len(acks) == 0) && time.Since(first) < d.opt.RoomStateDelay {
 			timer.Reset(d.opt.RoomStateQuiet)
 			continue
 		}
+		d.recordAcks(ctx, held)
+		held = nil
 		rooms := make([]string, 0, len(pending))
 		for r := range pending {
 			rooms = append(rooms, r)

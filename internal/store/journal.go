@@ -18,6 +18,12 @@ const (
 	FrameDuplicate = "duplicate" // a record already recorded (PBX resend)
 )
 
+// Directions of a journaled frame.
+const (
+	DirIn  = "in"  // from the device
+	DirOut = "out" // to the device
+)
+
 // Frame is one raw unit a device sent (an SMDR line, a link record).
 type Frame struct {
 	ID       int64
@@ -162,6 +168,7 @@ func (s *Store) SentToDevice(ctx context.Context, device string, since time.Time
 // FrameFilter selects journal rows.
 type FrameFilter struct {
 	Device   string    // "" = all
+	Dir      string    // DirIn, DirOut; "" = both
 	Statuses []string  // empty = all
 	Since    time.Time // zero = beginning
 	Until    time.Time // zero = now
@@ -176,6 +183,10 @@ func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
 	if f.Device != "" {
 		q += ` AND device = ?`
 		args = append(args, f.Device)
+	}
+	if f.Dir != "" {
+		q += ` AND dir = ?`
+		args = append(args, f.Dir)
 	}
 	if !f.Since.IsZero() {
 		q += ` AND received >= ?`

@@ -137,6 +137,29 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 }
 
+// FrameFilter.Dir tells what a device sent from what was sent to it.
+func TestFramesByDirection(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	at := time.Now()
+	for _, dir := range []string{DirIn, DirOut, DirIn} {
+		if _, err := s.AppendFrames(ctx, "pbx1", "fias", dir, at, []NewFrame{{Raw: []byte(dir)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for dir, want := range map[string]int{DirIn: 2, DirOut: 1, "": 3} {
+		fr, err := s.Frames(ctx, FrameFilter{Device: "pbx1", Dir: dir})
+		if err != nil || len(fr) != want {
+			t.Errorf("Frames(dir %q) = %d frames, %v; want %d", dir, len(fr), err, want)
+		}
+		for _, f := range fr {
+			if dir != "" && string(f.Raw) != dir {
+				t.Errorf("Frames(dir %q) has %q", dir, f.Raw)
+			}
+		}
+	}
+}
+
 func TestConcurrentEnqueue(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)

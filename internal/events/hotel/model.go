@@ -297,6 +297,40 @@ type Link interface {
 	SetClock(now func() time.Time)
 }
 
+// Frame is one frame of a command as it goes on the wire, and the journal
+// row it was committed as (0: not journaled yet).
+type Frame struct {
+	Data      []byte
+	JournalID int64
+}
+
+// Prepared is a command encoded for its link: the frames its send writes.
+type Prepared struct {
+	Cmd    Command
+	Frames []Frame
+}
+
+// Preparer is a Link that encodes a command before sending it, so that the
+// core journals the command's frames in the transaction that records the
+// command (journal first, in one commit) and the link writes them without
+// journaling them again.
+type Preparer interface {
+	// Prepare encodes cmd into the frames SendPrepared writes. It does no
+	// I/O. An error means cmd is not prepared: Send it, and it fails or
+	// succeeds as it always has (ErrLinkDown while the link is not up:
+	// what a link writes may depend on its link start, as FIAS's LR
+	// records do).
+	Prepare(cmd Command) (Prepared, error)
+	// SendPrepared writes p's frames and waits for the PBX's answer, as
+	// Send does, without journaling a frame that has its JournalID. Should
+	// the link encode p.Cmd otherwise by then (a link restart with other
+	// LR records), it journals and writes what it encodes now instead, so
+	// what is journaled is always what was written. A frame that the link
+	// went down before writing stays in the journal, as a frame whose
+	// write failed always has.
+	SendPrepared(ctx context.Context, p Prepared) (CommandAck, error)
+}
+
 // StateSource gives a driver the current state for a database resync
 // (FIAS DR) and at link start. The core implements it from its folio and
 // wake-up schedule.
