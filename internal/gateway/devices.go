@@ -135,9 +135,7 @@ func (g *Gateway) startDevices(ctx context.Context) {
 			if err := drv.Run(ctx); err != nil && ctx.Err() == nil {
 				g.deviceFailed(sink, err)
 			}
-			// The link closes its connections, not its transport: without
-			// this a gateway started again in the same process (a restart
-			// test) finds its hotel link's port still taken.
+			// The link closes its connections, not its listening socket.
 			if listener != nil {
 				if err := listener.Close(); err != nil {
 					g.log.Warn("device transport not closed", "device", d.ID, "err", err)
@@ -150,10 +148,8 @@ func (g *Gateway) startDevices(ctx context.Context) {
 // Reinterpret reads a device's journaled frames in the given statuses (since
 // a time, zero = all) again and delivers the results: crash recovery, and
 // `switchboard reprocess` after a profile fix. Only frames the device sent:
-// a frame the gateway sent it (status new, always) is not the device's
-// report of anything. Read as one, a wake-up request the gateway journaled
-// and a crash kept from the PBX would count as set on the room phone, held
-// by the PBX, and its cancel would cancel the wake-up that replaced it.
+// one the gateway sent it (a wake-up request a crash kept from the PBX) is
+// no report of the device's.
 func (g *Gateway) Reinterpret(ctx context.Context, device string, ri drivers.Reinterpreter, sink drivers.Sink, statuses []string, since time.Time) (int, error) {
 	total := 0
 	var after int64

@@ -91,8 +91,7 @@ type Tuning struct {
 	// Noise is how unreadable frames are summed up (default: the first 5
 	// of each minute alone).
 	Noise unparsed.Coalescer
-	// ProbeInterval replaces mqtt.external.probe_interval_s (a test may
-	// go below its one-second unit).
+	// ProbeInterval replaces mqtt.external.probe_interval_s (tests: < 1 s).
 	ProbeInterval time.Duration
 }
 
@@ -351,9 +350,6 @@ func (g *Gateway) notify() {
 		g.outbox.Notify()
 	}
 }
-
-// Handle registers a command handler for {domain}/{command}.
-func (g *Gateway) Handle(domain, command string, h bus.Handler) { g.router.Handle(domain, command, h) }
 
 // SetState publishes retained state (stored first, republished on reconnect).
 func (g *Gateway) SetState(ctx context.Context, domain, device, aspect string, data any) error {
