@@ -155,6 +155,24 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 	idle := time.NewTimer(time.Second)
 	defer idle.Stop()
 	var sentAt time.Time
+	// Marks of what the broker acknowledged are committed at most once a
+	// second during a burst, and when the outbox runs dry: each is a commit
+	// (an fsync) that the next SMDR read or command would wait behind, and
+	// a mark lost to a crash costs nothing (unacknowledged events are sent
+	// again anyway; the acked bound uses the in-memory last sent).
+	var mark struct {
+		from, to int64
+		at       time.Time
+	}
+	flush := func() error {
+		if mark.to == 0 {
+			return nil
+		}
+		err := o.st.MarkPublished(ctx, mark.from, mark.to)
+		mark.from, mark.to, mark.at = 0, 0, time.Now()
+		return err
+	}
+	defer func() { _ = flush() }()
 	for {
 		if o.cl.Generation() != gen {
 			return errors.New("session changed")
@@ -170,6 +188,9 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 			return err
 		}
 		if len(rows) == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
 			if from, ok := o.redeliverFrom(ctx, cursor, sentAt); ok {
 				o.log.Info("consumer has not acknowledged; sending again", "from_seq", from+1, "to_seq", cursor)
 				cursor = from
@@ -193,8 +214,14 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 		if err := o.publish(ctx, rows); err != nil {
 			return err
 		}
-		if err := o.st.MarkPublished(ctx, first, last); err != nil {
-			return err
+		if mark.to == 0 {
+			mark.from = first
+		}
+		mark.from, mark.to = min(mark.from, first), max(mark.to, last)
+		if time.Since(mark.at) >= time.Second {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 		cursor, sentAt = last, time.Now()
 	}

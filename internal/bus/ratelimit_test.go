@@ -91,3 +91,12 @@ func TestBrokerSlowsAFloodingPrincipal(t *testing.T) {
 		t.Errorf("throttled %d", br.Throttled())
 	}
 }
+
+// BenchmarkLimiter: the rate check the broker makes for every publish.
+func BenchmarkLimiter(b *testing.B) {
+	l := newLimiter(Rates{Backoffice: 1e9})
+	b.ReportAllocs()
+	for b.Loop() {
+		l.delay("backoffice/pms", RoleBackoffice, time.Now())
+	}
+}

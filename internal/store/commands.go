@@ -34,12 +34,12 @@ const commandColumns = `SELECT id, topic, client, received, status, reason, resu
 
 // Command reads a recorded command; ok is false for a new id.
 func (t *Tx) Command(id string) (row CommandRow, ok bool, err error) {
-	return scanCommand(t.tx.QueryRowContext(t.ctx, commandColumns, id), id)
+	return scanCommand(t.queryRow(commandColumns, id), id)
 }
 
 // Command reads a recorded command on the reader pool (what has committed).
 func (s *Store) Command(ctx context.Context, id string) (row CommandRow, ok bool, err error) {
-	return scanCommand(s.r.QueryRowContext(ctx, commandColumns, id), id)
+	return scanCommand(s.rqueryRow(ctx, commandColumns, id), id)
 }
 
 func scanCommand(r *sql.Row, id string) (row CommandRow, ok bool, err error) {
@@ -58,7 +58,7 @@ func scanCommand(r *sql.Row, id string) (row CommandRow, ok bool, err error) {
 // PutCommand inserts or updates a command's status.
 func (t *Tx) PutCommand(row CommandRow) error {
 	now := nanos(time.Now())
-	_, err := t.tx.ExecContext(t.ctx,
+	_, err := t.exec(
 		`INSERT INTO commands(id, topic, client, received, status, reason, result, updated, principal, role) VALUES(?,?,?,?,?,?,?,?,?,?)
 		 ON CONFLICT(id) DO UPDATE SET status=excluded.status, reason=excluded.reason, result=excluded.result, updated=excluded.updated`,
 		row.ID, row.Topic, row.Client, nanos(row.Received), row.Status, row.Reason, row.Result, now, row.Principal, row.Role)
@@ -71,7 +71,7 @@ func (t *Tx) PutCommand(row CommandRow) error {
 // OpenCommands lists commands still in the accepted state (interrupted by a
 // restart before the device confirmed).
 func (s *Store) OpenCommands(ctx context.Context) ([]CommandRow, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.rquery(ctx,
 		`SELECT id, topic, client, received, status, reason, result, principal, role FROM commands WHERE status=? ORDER BY received`, CommandAccepted)
 	if err != nil {
 		return nil, fmt.Errorf("commands: %w", err)

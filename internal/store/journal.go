@@ -105,7 +105,7 @@ func (s *Store) appendFrames(ctx context.Context, device, profile, dir string, r
 func (t *Tx) AppendFrames(device, profile, dir string, received time.Time, frames []NewFrame) ([]int64, error) {
 	ids := make([]int64, 0, len(frames))
 	for _, f := range frames {
-		res, err := t.tx.ExecContext(t.ctx,
+		res, err := t.exec(
 			`INSERT INTO journal(device, dir, received, raw, key, profile) VALUES(?,?,?,?,?,?)`,
 			device, dir, nanos(received), f.Raw, f.Key, profile)
 		if err != nil {
@@ -133,7 +133,7 @@ func (t *Tx) KeepTail(device string, received time.Time, tail []byte) error {
 // FrameRaw is a journaled frame's bytes (nil when there is no such frame).
 func (t *Tx) FrameRaw(id int64) ([]byte, error) {
 	var raw []byte
-	err := t.tx.QueryRowContext(t.ctx, `SELECT raw FROM journal WHERE id=?`, id).Scan(&raw)
+	err := t.queryRow(`SELECT raw FROM journal WHERE id=?`, id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -142,7 +142,7 @@ func (t *Tx) FrameRaw(id int64) ([]byte, error) {
 
 // MarkFrame records what became of a frame.
 func (t *Tx) MarkFrame(id int64, status, reason string) error {
-	_, err := t.tx.ExecContext(t.ctx,
+	_, err := t.exec(
 		`UPDATE journal SET status=?, reason=?, updated=? WHERE id=?`,
 		status, reason, nanos(time.Now()), id)
 	if err != nil {
@@ -156,7 +156,7 @@ func (t *Tx) MarkFrame(id int64, status, reason string) error {
 // a command a driver journaled before writing it (a fax modem's dial).
 func (s *Store) SentToDevice(ctx context.Context, device string, since time.Time, keyPrefix string, rawPrefix []byte) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM journal WHERE device=? AND received >= ? AND dir='out'
+	err := s.rqueryRow(ctx, `SELECT COUNT(*) FROM journal WHERE device=? AND received >= ? AND dir='out'
 		AND substr(key, 1, length(?)) = ? AND substr(raw, 1, length(?)) = ?`,
 		device, nanos(since), keyPrefix, keyPrefix, rawPrefix, rawPrefix).Scan(&n)
 	if err != nil {
@@ -213,7 +213,7 @@ func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.rquery(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal query: %w", err)
 	}
@@ -233,7 +233,7 @@ func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
 
 // CountFrames counts journal rows by status for a device ("" = all).
 func (s *Store) CountFrames(ctx context.Context, device string) (map[string]int64, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.rquery(ctx,
 		`SELECT status, COUNT(*) FROM journal WHERE (?='' OR device=?) GROUP BY status`, device, device)
 	if err != nil {
 		return nil, fmt.Errorf("journal count: %w", err)

@@ -10,7 +10,7 @@ import (
 
 // Put stores a value in the state area.
 func (t *Tx) Put(ns, key string, value []byte) error {
-	_, err := t.tx.ExecContext(t.ctx,
+	_, err := t.exec(
 		`INSERT INTO kv(ns,key,value,updated) VALUES(?,?,?,?)
 		 ON CONFLICT(ns,key) DO UPDATE SET value=excluded.value, updated=excluded.updated`,
 		ns, key, value, nanos(time.Now()))
@@ -22,7 +22,7 @@ func (t *Tx) Put(ns, key string, value []byte) error {
 
 // Get reads a value in the transaction; ok is false when there is none.
 func (t *Tx) Get(ns, key string) (value []byte, ok bool, err error) {
-	err = t.tx.QueryRowContext(t.ctx, `SELECT value FROM kv WHERE ns=? AND key=?`, ns, key).Scan(&value)
+	err = t.queryRow(`SELECT value FROM kv WHERE ns=? AND key=?`, ns, key).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -34,7 +34,7 @@ func (t *Tx) Get(ns, key string) (value []byte, ok bool, err error) {
 
 // Delete removes a value from the state area.
 func (t *Tx) Delete(ns, key string) error {
-	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM kv WHERE ns=? AND key=?`, ns, key)
+	_, err := t.exec(`DELETE FROM kv WHERE ns=? AND key=?`, ns, key)
 	return err
 }
 
@@ -45,7 +45,7 @@ func (s *Store) Put(ctx context.Context, ns, key string, value []byte) error {
 
 // Get reads a value; ok is false when there is none.
 func (s *Store) Get(ctx context.Context, ns, key string) (value []byte, ok bool, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT value FROM kv WHERE ns=? AND key=?`, ns, key).Scan(&value)
+	err = s.rqueryRow(ctx, `SELECT value FROM kv WHERE ns=? AND key=?`, ns, key).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -57,7 +57,7 @@ func (s *Store) Get(ctx context.Context, ns, key string) (value []byte, ok bool,
 
 // List returns every key/value of a namespace in key order.
 func (s *Store) List(ctx context.Context, ns string) (map[string][]byte, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM kv WHERE ns=? ORDER BY key`, ns)
+	rows, err := s.rquery(ctx, `SELECT key, value FROM kv WHERE ns=? ORDER BY key`, ns)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", ns, err)
 	}

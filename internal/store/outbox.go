@@ -47,7 +47,7 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 	if ev.Type == "" || ev.Topic == "" || ev.IdemKey == "" {
 		return 0, false, fmt.Errorf("outbox: event needs type, topic and idemkey (got %q %q %q)", ev.Type, ev.Topic, ev.IdemKey)
 	}
-	err = t.tx.QueryRowContext(t.ctx, `SELECT seq FROM idem WHERE type=? AND idemkey=?`, ev.Type, ev.IdemKey).Scan(&seq)
+	err = t.queryRow(`SELECT seq FROM idem WHERE type=? AND idemkey=?`, ev.Type, ev.IdemKey).Scan(&seq)
 	if err == nil {
 		return seq, true, t.attribute(ev.Type, seq)
 	}
@@ -56,7 +56,7 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 	}
 	// BEGIN IMMEDIATE holds the write lock, so max+1 is ours and the
 	// AUTOINCREMENT sequence keeps numbers from ever being reused.
-	if err := t.tx.QueryRowContext(t.ctx,
+	if err := t.queryRow(
 		`SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='outbox'),0)+1`).Scan(&seq); err != nil {
 		return 0, false, fmt.Errorf("outbox: next seq: %w", err)
 	}
@@ -90,12 +90,12 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 		return 0, false, fmt.Errorf("outbox: envelope: %w", err)
 	}
 	now := nanos(time.Now())
-	if _, err := t.tx.ExecContext(t.ctx,
+	if _, err := t.exec(
 		`INSERT INTO outbox(seq, event_id, type, idemkey, topic, payload, created) VALUES(?,?,?,?,?,?,?)`,
 		seq, env.ID, ev.Type, ev.IdemKey, ev.Topic, payload, now); err != nil {
 		return 0, false, fmt.Errorf("outbox: insert: %w", err)
 	}
-	if _, err := t.tx.ExecContext(t.ctx,
+	if _, err := t.exec(
 		`INSERT INTO idem(type, idemkey, seq, created) VALUES(?,?,?,?)`, ev.Type, ev.IdemKey, seq, now); err != nil {
 		return 0, false, fmt.Errorf("outbox: idem insert: %w", err)
 	}
@@ -108,7 +108,7 @@ func (t *Tx) attribute(typ string, seq int64) error {
 	if t.frame == 0 {
 		return nil
 	}
-	if _, err := t.tx.ExecContext(t.ctx,
+	if _, err := t.exec(
 		`INSERT OR IGNORE INTO journal_events(journal_id, type, seq) VALUES(?,?,?)`, t.frame, typ, seq); err != nil {
 		return fmt.Errorf("outbox: journal frame %d events: %w", t.frame, err)
 	}
@@ -126,7 +126,7 @@ type FrameEvent struct {
 // FrameEvents lists the events of the journal frames with ids in
 // [from, to], by frame and seq.
 func (s *Store) FrameEvents(ctx context.Context, from, to int64) ([]FrameEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT journal_id, type, seq FROM journal_events
+	rows, err := s.rquery(ctx, `SELECT journal_id, type, seq FROM journal_events
 		WHERE journal_id BETWEEN ? AND ? ORDER BY journal_id, seq`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("journal events: %w", err)
@@ -162,7 +162,7 @@ func (s *Store) Enqueue(ctx context.Context, ev Event) (seq int64, dup bool, err
 
 // Pending returns up to limit events with seq > after, in seq order.
 func (s *Store) Pending(ctx context.Context, after int64, limit int) ([]OutboxRow, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.rquery(ctx,
 		`SELECT seq, event_id, type, topic, payload, created, published FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`,
 		after, limit)
 	if err != nil {
@@ -201,7 +201,7 @@ func (s *Store) PublishedSeq(ctx context.Context) (int64, error) {
 	}
 	// Newest first: the rows not yet published are the few at the end.
 	var published int64
-	err = s.r.QueryRowContext(ctx, `SELECT seq FROM outbox WHERE published IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&published)
+	err = s.rqueryRow(ctx, `SELECT seq FROM outbox WHERE published IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&published)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("outbox: published seq: %w", err)
 	}
@@ -241,7 +241,7 @@ func (s *Store) Ack(ctx context.Context, upto int64) (acked int64, err error) {
 
 func (t *Tx) ackedSeq() (int64, error) {
 	var v string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
+	err := t.queryRow(`SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -254,7 +254,7 @@ func (t *Tx) ackedSeq() (int64, error) {
 // AckedSeq is the back office's cursor: everything up to it was consumed.
 func (s *Store) AckedSeq(ctx context.Context) (int64, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
+	err := s.rqueryRow(ctx, `SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -279,7 +279,7 @@ func (s *Store) Stats(ctx context.Context) (OutboxStats, error) {
 	if st.AckedSeq, err = s.AckedSeq(ctx); err != nil {
 		return st, err
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT
+	err = s.rqueryRow(ctx, `SELECT
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name='outbox'),0),
 		(SELECT COUNT(*) FROM outbox WHERE seq > ?),
 		(SELECT COUNT(*) FROM outbox WHERE seq > ? AND published IS NULL)`, st.AckedSeq, st.AckedSeq).
@@ -307,7 +307,7 @@ func (s *Store) Purge(ctx context.Context, before, keepKeys time.Time) (int64, e
 // was published; ok is false when there is none (or it was purged).
 func (s *Store) EventData(ctx context.Context, typ, idemkey string) (data json.RawMessage, ok bool, err error) {
 	var payload []byte
-	err = s.r.QueryRowContext(ctx, `SELECT o.payload FROM idem i JOIN outbox o ON o.seq=i.seq WHERE i.type=? AND i.idemkey=?`,
+	err = s.rqueryRow(ctx, `SELECT o.payload FROM idem i JOIN outbox o ON o.seq=i.seq WHERE i.type=? AND i.idemkey=?`,
 		typ, idemkey).Scan(&payload)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil

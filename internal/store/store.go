@@ -27,6 +27,8 @@ type Store struct {
 	path  string
 	w     *sql.DB // one connection, BEGIN IMMEDIATE
 	r     *sql.DB // readers (WAL lets them run beside the writer)
+	ws    *stmts  // prepared statements of the writer
+	rs    *stmts  // and of the readers
 	epoch string
 }
 
@@ -54,7 +56,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: path, w: w}
+	s := &Store{path: path, w: w, ws: newStmts(w, true)}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -68,7 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open readers %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s.r = r
+	s.r, s.rs = r, newStmts(r, false)
 	if s.epoch, err = s.ensureEpoch(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -86,6 +88,10 @@ func (s *Store) Epoch() string { return s.epoch }
 // Close flushes and closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	if s.rs != nil {
+		s.rs.close()
+	}
+	s.ws.close()
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -135,6 +141,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.ws.prepareMissed(ctx)
 	for _, f := range tx.after {
 		f()
 	}
@@ -187,27 +194,27 @@ func (t *Tx) Context() context.Context { return t.ctx }
 // Exec runs a statement in the transaction (for ledger tables owned by other
 // packages through their own migrations).
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	return t.exec(query, args...)
 }
 
 // Query runs a multi-row query in the transaction.
 func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
+	return t.query(query, args...)
 }
 
 // QueryRow runs a query in the transaction.
 func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	return t.queryRow(query, args...)
 }
 
 // Query runs a query on the reader pool (not in a transaction).
 func (s *Store) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.r.QueryContext(ctx, query, args...)
+	return s.rquery(ctx, query, args...)
 }
 
 // QueryRow runs a single-row query on the reader pool.
 func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, query, args...)
+	return s.rqueryRow(ctx, query, args...)
 }
 
 func nanos(t time.Time) int64 { return t.UnixNano() }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -201,6 +202,26 @@ func BenchmarkEnqueueOnePerTx(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkCommitLatency: the latency of a lone commit of one event
+// (synchronous=FULL: one fsync of the WAL), as percentiles: the floor
+// under every "one commit" latency target on this machine's disk.
+func BenchmarkCommitLatency(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, _, err := s.Enqueue(ctx, ev(i)); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
 func BenchmarkEnqueueBatch100(b *testing.B) {
