@@ -479,11 +479,64 @@ func isLoopback(remote string) bool {
 // ErrNotConnected is returned while the session to the broker is down.
 var ErrNotConnected = errors.New("mqtt: not connected")
 
-// quietHandler passes on only warnings and errors.
+// quietHandler passes on only warnings and errors, and never a client's
+// packet whole.
 type quietHandler struct{ slog.Handler }
 
 func (q quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+// Handle sums up the packets mochi puts in its records. mochi v2.7.9 logs
+// a packet it refused whole ("error processing packet", pk: a PUBLISH the
+// ACL refused from an MQTT 3.1.1 client, whose connection it then ends),
+// and a handler formats the payload byte by byte: a 20 MiB publish from an
+// anonymous reader cost the daemon an 84 MB log line and over 300 MiB of
+// memory, and a client may send one every moment. The summary says what
+// was refused.
+func (q quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	packet := false
+	r.Attrs(func(a slog.Attr) bool {
+		_, packet = packetOf(a.Value)
+		return !packet
+	})
+	if !packet {
+		return q.Handler.Handle(ctx, r)
+	}
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		if pk, ok := packetOf(a.Value); ok {
+			a.Value = packetSummary(pk)
+		}
+		out.AddAttrs(a)
+		return true
+	})
+	return q.Handler.Handle(ctx, out)
+}
+
+// packetOf is the packet v holds, if it holds one.
+func packetOf(v slog.Value) (*packets.Packet, bool) {
+	if v.Kind() != slog.KindAny {
+		return nil, false
+	}
+	switch pk := v.Any().(type) {
+	case packets.Packet:
+		return &pk, true
+	case *packets.Packet:
+		return pk, pk != nil
+	}
+	return nil, false
+}
+
+// packetSummary is what a log line needs of a packet: its kind, topic,
+// QoS and flags, and the payload's size, never its bytes.
+func packetSummary(pk *packets.Packet) slog.Value {
+	name := packets.PacketNames[pk.FixedHeader.Type]
+	if name == "" {
+		name = fmt.Sprintf("type %d", pk.FixedHeader.Type)
+	}
+	return slog.GroupValue(slog.String("type", name), slog.String("topic", truncateTopic(pk.TopicName)),
+		slog.Int("qos", int(pk.FixedHeader.Qos)), slog.Bool("retain", pk.FixedHeader.Retain), slog.Int("payload_bytes", len(pk.Payload)))
 }
 
 func (q quietHandler) WithAttrs(a []slog.Attr) slog.Handler {

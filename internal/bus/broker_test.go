@@ -1,12 +1,15 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -424,4 +427,52 @@ func TestBrokerPacketTooLarge(t *testing.T) {
 	if !connects(t, br.URL(), "after-big", bo) {
 		t.Error("the broker refused a client after the oversized packet")
 	}
+}
+
+// A publish the broker refuses is logged summed up, never whole: mochi
+// logs a refused PUBLISH with its packet, and formatted byte by byte a
+// large payload from any anonymous reader filled the log and the memory
+// (issue 11, test/e2e TestHostileClients "oversized id and name").
+func TestBrokerLogsRefusedPacketWithoutPayload(t *testing.T) {
+	var log lockedLog
+	br, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Topics: topics, Anonymous: RoleReadonly, GatewayClientID: "gw",
+		Log: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(br.URL()).SetClientID("reader").SetAutoReconnect(false))
+	if tok := c.Connect(); !tok.WaitTimeout(3*time.Second) || tok.Error() != nil {
+		t.Fatalf("anonymous reader: %v", tok.Error())
+	}
+	defer c.Disconnect(0)
+	const event = "hotel/acme/h042/pbx/pbx1/event/call.charged"
+	c.Publish(event, 1, false, bytes.Repeat([]byte("x"), 4<<20)).WaitTimeout(3 * time.Second)
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), "error processing packet"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused publish is not logged:\n%.2000s", log.String())
+		}
+	}
+	out := log.String()
+	if len(out) > 4096 || !strings.Contains(out, "payload_bytes=4194304") || !strings.Contains(out, "topic="+event) || !strings.Contains(out, "type=Publish") {
+		t.Errorf("log of the refused publish (%d bytes), want it summed up (type, topic, payload_bytes):\n%.2000s", len(out), out)
+	}
+}
+
+// lockedLog is a log destination that goroutines share.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

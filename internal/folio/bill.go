@@ -179,6 +179,17 @@ func (b *Biller) MaskDialed(d string) string {
 	if b.Mask <= 0 {
 		return d
 	}
+	access := b.accessCode(d)
+	if len(d)-len(access) <= b.Mask {
+		return d
+	}
+	keep := len(access) + b.Mask
+	return d[:keep] + strings.Repeat("*", len(d)-keep)
+}
+
+// accessCode is the trunk access code d begins with ("" for none), the
+// longest of the dialing plan's.
+func (b *Biller) accessCode(d string) string {
 	access := ""
 	if b.Engine != nil {
 		for _, a := range b.Engine.Tariff.Site().TrunkAccess {
@@ -187,17 +198,15 @@ func (b *Biller) MaskDialed(d string) string {
 			}
 		}
 	}
-	if len(d)-len(access) <= b.Mask {
-		return d
-	}
-	keep := len(access) + b.Mask
-	return d[:keep] + strings.Repeat("*", len(d)-keep)
+	return access
 }
 
 // MaskRecord is a call record as it may be published: its dialed number
-// masked (billing.mask_dialed), in the record's raw text too; when the raw
-// text does not show the number as read, the raw text is withheld (the
-// journal keeps it whole).
+// masked (billing.mask_dialed), in the record's raw text too, wherever the
+// text shows it: a PBX may print the number more than once, with or
+// without the trunk access code (Avaya IP Office's called and dialled
+// number fields). When the raw text does not show the number as read, it
+// is withheld (the journal keeps it whole).
 func (b *Biller) MaskRecord(rec events.CallRecord) events.CallRecord {
 	if b.Mask <= 0 || rec.Dialed == "" {
 		return rec
@@ -206,8 +215,11 @@ func (b *Biller) MaskRecord(rec events.CallRecord) events.CallRecord {
 	if masked == rec.Dialed {
 		return rec
 	}
-	if strings.Contains(rec.Raw, rec.Dialed) {
-		rec.Raw = strings.Replace(rec.Raw, rec.Dialed, masked, 1)
+	// The number without its access code is in every place the text
+	// shows it, so replacing it masks them all.
+	access := len(b.accessCode(rec.Dialed))
+	if number := rec.Dialed[access:]; strings.Contains(rec.Raw, number) {
+		rec.Raw = strings.ReplaceAll(rec.Raw, number, masked[access:])
 	} else {
 		rec.Raw = "(withheld: billing.mask_dialed; the journal keeps the line)"
 	}

@@ -56,3 +56,28 @@ func TestMaskedInEveryEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedEverywhereInRaw: a PBX may print the dialed number more than
+// once, with the trunk access code or without it (Avaya IP Office's called
+// and dialled number fields): the raw line shows it masked in each place
+// (issue 11: test/e2e TestHostileClients "masked numbers" found the second
+// one whole).
+func TestMaskedEverywhereInRaw(t *testing.T) {
+	t.Parallel()
+	bl := desktest.Biller(t, "1101", "1299") // trunk access 9
+	bl.Mask = 6
+	for _, tc := range []struct{ dialed, raw, want string }{
+		{"00442079460123", "2026/12/05 00:27:00,00:01:05,4,1203,O,00442079460123,00442079460123,,0,1000003",
+			"2026/12/05 00:27:00,00:01:05,4,1203,O,004420********,004420********,,0,1000003"},
+		{"900442079460123", "2026/12/05 00:27:00,00:01:05,4,1203,O,00442079460123,900442079460123,,0,1000003",
+			"2026/12/05 00:27:00,00:01:05,4,1203,O,004420********,9004420********,,0,1000003"},
+		{"900442079460123", "12/05/26 12:27AM 1203  01 900442079460123        00:01'05",
+			"12/05/26 12:27AM 1203  01 9004420********        00:01'05"},
+		{"900442079460123", "an unrecognisable line", "(withheld: billing.mask_dialed; the journal keeps the line)"},
+	} {
+		got := bl.MaskRecord(events.CallRecord{Dialed: tc.dialed, Raw: tc.raw})
+		if got.Raw != tc.want || got.Dialed != bl.MaskDialed(tc.dialed) {
+			t.Errorf("MaskRecord(%q, %q) = %q, %q; want %q, %q", tc.dialed, tc.raw, got.Dialed, got.Raw, bl.MaskDialed(tc.dialed), tc.want)
+		}
+	}
+}
