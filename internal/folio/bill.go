@@ -227,6 +227,32 @@ func (b *Biller) MaskRecord(rec events.CallRecord) events.CallRecord {
 	return rec
 }
 
+// MaskDigits is a line the gateway could not read as it may be published
+// (smdr.unparsed): a call line among them would show its number whole, so
+// with billing.mask_dialed every run of digits longer than the kept ones
+// (after a trunk access code it starts with) is masked as MaskDialed
+// masks a number. Shorter runs (extensions, times, durations) stay; the
+// journal keeps the line whole.
+func (b *Biller) MaskDigits(raw []byte) []byte {
+	if b.Mask <= 0 {
+		return raw
+	}
+	out := append([]byte(nil), raw...)
+	for i := 0; i < len(out); {
+		if out[i] < '0' || out[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(out) && out[j] >= '0' && out[j] <= '9' {
+			j++
+		}
+		copy(out[i:j], b.MaskDialed(string(out[i:j])))
+		i = j
+	}
+	return out
+}
+
 // Bill rates and posts one newly recorded call inside tx: the ledger row
 // and its events (charged, flagged, emergency) commit with the call itself,
 // so a crash can leave neither a charge without its call nor the reverse.

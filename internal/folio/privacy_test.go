@@ -81,3 +81,20 @@ func TestMaskedEverywhereInRaw(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedInUnreadableLines: a line the gateway cannot read is published
+// (smdr.unparsed) with its long digit runs masked as numbers are, its
+// short ones (extension, time, duration) whole; without mask_dialed it is
+// published as read.
+func TestMaskedInUnreadableLines(t *testing.T) {
+	bl := desktest.Biller(t, "1101", "1299") // trunk access 9
+	line := []byte("12/04/26 10:31AM 1203  01 9013912345678  GARBLED 00:01'05 \xff")
+	bl.Mask = 7
+	if got, want := string(bl.MaskDigits(line)), "12/04/26 10:31AM 1203  01 90139123*****  GARBLED 00:01'05 \xff"; got != want {
+		t.Errorf("masked %q, want %q", got, want)
+	}
+	bl.Mask = 0
+	if got := bl.MaskDigits(line); string(got) != string(line) {
+		t.Errorf("without mask_dialed: %q", got)
+	}
+}
