@@ -24,17 +24,24 @@ func (c *Console) wakeupsPage(w http.ResponseWriter, r *http.Request, s session)
 
 func (c *Console) wakeups(w http.ResponseWriter, r *http.Request, s session, status int, extra map[string]any) {
 	ctx := r.Context()
-	day := wakeup.DateOf(c.now().In(c.o.Location))
+	// Tonight's wake-ups: today's and tomorrow morning's (a night shift
+	// hands over the calls of the coming morning), or one day asked for.
+	today := wakeup.DateOf(c.now().In(c.o.Location))
+	days := []wakeup.Date{today, today.AddDays(1)}
 	if d := r.URL.Query().Get("date"); d != "" {
 		if p, err := wakeup.ParseDate(d); err == nil {
-			day = p
+			days = []wakeup.Date{p}
 		}
 	}
-	list, err := c.wake.ListDay(ctx, c.o.Host.Store(), day)
-	if err != nil {
-		c.o.Log.Error("wake-ups", "err", err)
-		http.Error(w, "the wake-ups cannot be read", http.StatusInternalServerError)
-		return
+	var list []wakeup.Wakeup
+	for _, day := range days {
+		ws, err := c.wake.ListDay(ctx, c.o.Host.Store(), day)
+		if err != nil {
+			c.o.Log.Error("wake-ups", "err", err)
+			http.Error(w, "the wake-ups cannot be read", http.StatusInternalServerError)
+			return
+		}
+		list = append(list, ws...) // each day in time order, the days in order
 	}
 	occupied, err := stays.Occupied(ctx, c.o.Host.Store())
 	if err != nil {
@@ -50,7 +57,11 @@ func (c *Console) wakeups(w http.ResponseWriter, r *http.Request, s session, sta
 	for _, wk := range list {
 		rows = append(rows, wakeupRow{Wakeup: wk, Guest: guests[string(wk.Room)]})
 	}
-	data := map[string]any{"Date": day.String(), "Wakeups": rows, "HotelLink": c.o.HotelLink}
+	dates := days[0].String()
+	if len(days) > 1 {
+		dates += " – " + days[1].String()
+	}
+	data := map[string]any{"Date": dates, "Wakeups": rows, "HotelLink": c.o.HotelLink}
 	for k, v := range extra {
 		data[k] = v
 	}
