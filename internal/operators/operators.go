@@ -119,7 +119,7 @@ type Store struct {
 	decoyHash string
 }
 
-// DefaultParams are the argon2id costs of passwd.Hash.
+// defaultParams are passwd.Hash's argon2id costs (a value, never changed).
 var defaultParams = passwd.Params{MemoryKiB: 19 * 1024, Passes: 2, Threads: 1}
 
 // New is the operators store of st, hashing PINs with passwd's default costs.
