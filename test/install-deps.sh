@@ -28,6 +28,8 @@ need=(
   "efax:efax"
   # fax pages from UTF-8 text (Chinese): a TrueType font with CJK ideographs
   "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf:fonts-droid-fallback"
+  # the console's browser tests (chromedp drives it headless)
+  "chromium:chromium"
 )
 
 missing=()

@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/events"
 	"switchboard/internal/gateway"
+	"switchboard/internal/operators"
 	"switchboard/internal/profile"
 	pbxsim "switchboard/internal/sim/pbx"
 )
@@ -26,6 +27,7 @@ site: {group: demo, property: h001, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %[1]s/switchboard.db}
 mqtt:
   embedded: {listen: %[2]s}
+console: {listen: %[4]s}
 billing:
   numbering: {home_area: "10", trunk_access: ["9"]}
   mask_dialed: 7
@@ -52,6 +54,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	prof := fl.String("profile", "panasonic-kx-tda", "the simulated PBX's profile")
 	rate := fl.Float64("rate", 0.5, "simulated calls per second")
 	listen := fl.String("listen", "127.0.0.1:1883", "embedded broker address (a free port is taken if this one is busy)")
+	consoleListen := fl.String("console", "127.0.0.1:8080", "web console address (a free port is taken if this one is busy)")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -71,21 +74,18 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 		return 1
 	}
-	addr := *listen
-	if l, err := net.Listen("tcp", addr); err != nil {
-		l2, err2 := net.Listen("tcp", "127.0.0.1:0")
-		if err2 != nil {
-			fmt.Fprintf(stderr, "switchboard demo: no port for the broker: %v\n", err)
-			return 1
-		}
-		addr = l2.Addr().String()
-		l2.Close()
-		fmt.Fprintf(stderr, "switchboard demo: %s is busy, the embedded broker listens on %s\n", *listen, addr)
-	} else {
-		l.Close()
+	addr, err := freeAddr(*listen, "the embedded broker", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: no port for the broker: %v\n", err)
+		return 1
+	}
+	consoleAddr, err := freeAddr(*consoleListen, "the console", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: no port for the console: %v\n", err)
+		return 1
 	}
 	cfgPath := filepath.Join(abs, "switchboard.yaml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, demoConfig, abs, addr, p.ID), 0o640); err != nil {
+	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, demoConfig, abs, addr, p.ID, consoleAddr), 0o640); err != nil {
 		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 		return 1
 	}
@@ -117,6 +117,17 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 		return 1
 	}
+	// The demo's operator, so that the console can be tried at once.
+	err = operators.New(g.Store()).Add(ctx, operators.Operator{Code: "0001", Name: "Demo Operator", Role: operators.RoleOperator}, "1234", time.Now())
+	if err != nil && !errors.Is(err, operators.ErrExists) {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
+	consoleURL, err := serveConsole(ctx, cfg, g, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+		return 1
+	}
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
 
@@ -138,10 +149,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
   broker   tcp://%s (embedded)
   PBX      simulated %s printing SMDR on %s (a pty, read through go.bug.st/serial)
   log      %s
+  console  %s  (operator code 0001, PIN 1234)
 In a second terminal:  bin/switchboard tail --config %s
 Ctrl-C stops.
 
-`, cfgPath, cfg.Store.Path, addr, p.ID, pty.Link, logFile.Name(), cfgPath)
+`, cfgPath, cfg.Store.Path, addr, p.ID, pty.Link, logFile.Name(), consoleURL, cfgPath)
 
 	// Rooms 101-124 are occupied (125-130 vacant) so that calls are posted,
 	// and a call from a vacant room is flagged.
@@ -173,3 +185,20 @@ Ctrl-C stops.
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+// freeAddr is addr if it is free, else a free loopback port (said on stderr).
+func freeAddr(addr, what string, stderr io.Writer) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		l.Close()
+		return addr, nil
+	}
+	l2, err2 := net.Listen("tcp", "127.0.0.1:0")
+	if err2 != nil {
+		return "", err
+	}
+	free := l2.Addr().String()
+	l2.Close()
+	fmt.Fprintf(stderr, "switchboard demo: %s is busy, %s listens on %s\n", addr, what, free)
+	return free, nil
+}

@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"folio":     {"guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio},
 		"guest":     {"guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest},
 		"mwl":       {"message-waiting lamp: mwl on|off ROOM", runMWL},
+		"operator":  {"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)", runOperator},
 		"passwd":    {"hash a broker user's password for mqtt.embedded.users[].password_hash (argon2id)", runPasswd},
 		"print":     {"print a document for a room through the running gateway (billed by impressions)", runPrint},
 		"profiles":  {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},

@@ -82,6 +82,10 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		log.Error("gateway did not start", "err", err)
 		return 1
 	}
+	if _, err := serveConsole(ctx, cfg, g, log); err != nil {
+		log.Error("console did not start", "err", err)
+		return 1
+	}
 	// SIGHUP re-reads the tariff and plan; a bad file is refused and the
 	// last good tariff stays in force.
 	hup := make(chan os.Signal, 1)

@@ -101,6 +101,7 @@ type Router struct {
 	// the same id again waits for it, so it is never handled twice.
 	pendMu  sync.Mutex
 	pending map[string]*pendingReply
+	senders waiters // in-process senders (Send), guarded by pendMu
 
 	// Execution runs per device: one device's commands run in the order
 	// they were accepted, while a slow one (a print job followed to its end,
@@ -565,6 +566,12 @@ func (r *Router) replyThen(ctx context.Context, cmd Command, status string, caus
 	r.replies.Submit(ctx, fn, func(err error) {
 		if err != nil {
 			r.log.Error("command reply not stored", "id", cmd.ID, "status", status, "err", err)
+		} else {
+			rep := Reply{CommandID: cmd.ID, Command: cmd.Name, Device: cmd.Device, Status: status, Result: result, By: cmd.replyBy()}
+			if cause != nil {
+				rep.Reason, rep.Field = failure(cause)
+			}
+			r.told(rep)
 		}
 		if then != nil {
 			then(err)

@@ -17,6 +17,7 @@ type Config struct {
 	Rooms    []Rooms  `yaml:"rooms"`
 	Devices  []Device `yaml:"devices"`
 	Fax      Fax      `yaml:"fax"`
+	Console  *Console `yaml:"console"`
 	// Path is the file the config was read from (not a YAML key).
 	Path string `yaml:"-"`
 }

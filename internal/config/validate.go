@@ -96,6 +96,7 @@ func validate(cfg *Config, check Drivers) []Problem {
 	c.rooms(cfg.Rooms)
 	c.devices(cfg.Devices, cfg.Profiles.Dir, check)
 	c.fax(cfg.Fax)
+	c.console(cfg.Console)
 	return c.problems
 }
 
@@ -354,31 +355,38 @@ func (c *checker) embeddedTLS(e *EmbeddedBroker) {
 	if e.Insecure {
 		c.add("mqtt.embedded.insecure", "true while tls is set: the listener then never accepts clients in clear; remove one of them")
 	}
-	var certOK, keyOK bool
-	if t.Cert == "" {
-		c.add("mqtt.embedded.tls.cert", "required: the PEM server certificate (then any intermediates)")
-	} else {
-		_, certOK = c.readable("mqtt.embedded.tls.cert", t.Cert)
-	}
-	if t.Key == "" {
-		c.add("mqtt.embedded.tls.key", "required: the PEM private key of cert")
-	} else {
-		_, keyOK = c.readable("mqtt.embedded.tls.key", t.Key)
-	}
-	if certOK && keyOK {
-		kp, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		switch {
-		case err != nil:
-			c.add("mqtt.embedded.tls.cert", "%s and %s are not a certificate and its key: %v", t.Cert, t.Key, err)
-		case kp.Leaf != nil && len(kp.Leaf.DNSNames) == 0 && len(kp.Leaf.IPAddresses) == 0:
-			// Clients check the subject alternative names; Go's (the CLI,
-			// paho) ignore the common name, as RFC 6125 §6.4.4 advises.
-			c.add("mqtt.embedded.tls.cert", "%s names no DNS name or IP address (subject alternative name): clients could not check it; reissue it with the names clients dial", t.Cert)
-		}
-	}
+	c.keyPair("mqtt.embedded.tls", t.Cert, t.Key)
 	if t.ClientCA != "" {
 		if data, ok := c.readable("mqtt.embedded.tls.client_ca", t.ClientCA); ok && !x509.NewCertPool().AppendCertsFromPEM(data) {
 			c.add("mqtt.embedded.tls.client_ca", "%s holds no PEM certificate", t.ClientCA)
+		}
+	}
+}
+
+// keyPair checks a TLS listener's PEM certificate and key, path being the
+// YAML path of their tls block.
+func (c *checker) keyPair(path, cert, key string) {
+	var certOK, keyOK bool
+	if cert == "" {
+		c.add(path+".cert", "required: the PEM server certificate (then any intermediates)")
+	} else {
+		_, certOK = c.readable(path+".cert", cert)
+	}
+	if key == "" {
+		c.add(path+".key", "required: the PEM private key of cert")
+	} else {
+		_, keyOK = c.readable(path+".key", key)
+	}
+	if certOK && keyOK {
+		kp, err := tls.LoadX509KeyPair(cert, key)
+		switch {
+		case err != nil:
+			c.add(path+".cert", "%s and %s are not a certificate and its key: %v", cert, key, err)
+		case kp.Leaf != nil && len(kp.Leaf.DNSNames) == 0 && len(kp.Leaf.IPAddresses) == 0:
+			// Clients check the subject alternative names; Go's (the CLI,
+			// paho) and browsers ignore the common name, as RFC 6125
+			// §6.4.4 advises.
+			c.add(path+".cert", "%s names no DNS name or IP address (subject alternative name): clients could not check it; reissue it with the names clients dial", cert)
 		}
 	}
 }

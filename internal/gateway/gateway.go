@@ -297,6 +297,9 @@ func (g *Gateway) ReloadBilling() error {
 // Store is the gateway's ledger (for the offline tools and tests).
 func (g *Gateway) Store() *store.Store { return g.st }
 
+// Router is the command router (nil offline): the console sends through it.
+func (g *Gateway) Router() *bus.Router { return g.router }
+
 // Topics is the site's topic tree.
 func (g *Gateway) Topics() events.Topics { return g.topics }
 

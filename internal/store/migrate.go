@@ -405,6 +405,41 @@ CREATE TABLE journal_events (
 ALTER TABLE commands ADD COLUMN principal TEXT NOT NULL DEFAULT '';
 ALTER TABLE commands ADD COLUMN role      TEXT NOT NULL DEFAULT '';
 `,
+	// 9: the console's operators and their shifts (issue 13; 結帳程序: each
+	// shift posts under its own operator code and closes separately). The
+	// typed store is internal/operators.
+	9: `
+CREATE TABLE operators (
+	code         TEXT    PRIMARY KEY,
+	name         TEXT    NOT NULL,
+	role         TEXT    NOT NULL,          -- operator, business, supervisor, admin
+	pin_hash     TEXT    NOT NULL,          -- argon2id PHC string
+	disabled     INTEGER NOT NULL DEFAULT 0,
+	failed       INTEGER NOT NULL DEFAULT 0, -- wrong PINs since the last good one
+	locked_until INTEGER,                   -- unix nanoseconds
+	created      INTEGER NOT NULL,
+	updated      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE shifts (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	operator TEXT    NOT NULL,
+	opened   INTEGER NOT NULL,
+	closed   INTEGER,
+	journal  BLOB                            -- the shift journal as closed (JSON)
+);
+CREATE UNIQUE INDEX shifts_open ON shifts(operator) WHERE closed IS NULL;
+CREATE INDEX shifts_opened ON shifts(opened);
+
+-- The commands each shift sent (the command log names the principal; this
+-- names the shift, so the shift journal is exact when a code signs in twice).
+CREATE TABLE shift_commands (
+	command_id TEXT    PRIMARY KEY,
+	shift_id   INTEGER NOT NULL,
+	sent       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX shift_commands_shift ON shift_commands(shift_id, sent);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

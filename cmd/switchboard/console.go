@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"switchboard/internal/bus"
+	"switchboard/internal/config"
+	"switchboard/internal/console"
+	"switchboard/internal/gateway"
+	"switchboard/internal/store"
+)
+
+// consoleHost is the gateway's side of the console (console.Host): its
+// commands go through the gateway's router, as MQTT commands do.
+type consoleHost struct{ g *gateway.Gateway }
+
+// consoleCommandWait is how long a page waits for a command's outcome;
+// after it, the page shows `accepted` and the outcome follows in the log.
+const consoleCommandWait = 15 * time.Second
+
+func (h consoleHost) Command(ctx context.Context, domain, device, name string, data any, by bus.Principal) (bus.Reply, error) {
+	r := h.g.Router()
+	if r == nil {
+		return bus.Reply{}, errors.New("the gateway takes no command (offline)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, consoleCommandWait)
+	defer cancel()
+	return r.Send(ctx, domain, device, name, data, by, "console")
+}
+
+func (h consoleHost) Store() *store.Store { return h.g.Store() }
+
+// serveConsole serves the console when the config has one, until ctx
+// ends; url is "" when it has none.
+func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, log *slog.Logger) (url string, err error) {
+	k := cfg.Console
+	if k == nil {
+		return "", nil
+	}
+	link, _ := hotelDevice(cfg, "") // none or several: wake-ups are not set from the console
+	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log})
+	if err != nil {
+		return "", err
+	}
+	l, err := net.Listen("tcp", k.ListenAddr())
+	if err != nil {
+		return "", fmt.Errorf("console: %w", err)
+	}
+	scheme := "http"
+	if k.TLS != nil {
+		cert, err := tls.LoadX509KeyPair(k.TLS.Cert, k.TLS.Key)
+		if err != nil {
+			l.Close()
+			return "", fmt.Errorf("console.tls: %w", err)
+		}
+		l, scheme = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), "https"
+	}
+	srv := &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("console stopped", "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	url = scheme + "://" + l.Addr().String() + "/"
+	log.Info("console serving", "url", url)
+	return url, nil
+}

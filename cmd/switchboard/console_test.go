@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"switchboard/internal/config"
+	"switchboard/internal/gateway"
+)
+
+// serveConsole serves the console of the config; without a console in the
+// config it serves nothing.
+func TestServeConsole(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", filepath.Join(dir, "sb.db"))
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, ok := loadConfig(cfgPath, os.Stderr)
+	if !ok {
+		t.Fatal("config")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := gateway.OpenOffline(ctx, cfg, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if url, err := serveConsole(ctx, cfg, g, discardLogger()); url != "" || err != nil {
+		t.Fatalf("no console configured: %q %v", url, err)
+	}
+	cfg.Console = &config.Console{Listen: "127.0.0.1:0"}
+	url, err := serveConsole(ctx, cfg, g, discardLogger())
+	if err != nil || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("%q %v", url, err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, code := range map[string]int{"signin": 200, "": 303, "api/session": 401} {
+		res, err := client.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != code {
+			t.Errorf("GET /%s: %d, want %d", path, res.StatusCode, code)
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"switchboard/internal/config"
+	"switchboard/internal/operators"
+	"switchboard/internal/store"
+)
+
+const operatorUsage = `usage: switchboard operator add CODE --name NAME --role operator|business|supervisor|admin
+       switchboard operator list
+       switchboard operator disable CODE
+       switchboard operator reset CODE
+
+The console's operators, kept in the gateway's store. add and reset read the
+PIN from the terminal without echo (typed twice) or the first line of stdin:
+4 to 12 digits, or a password of at least 8 characters. reset also clears a
+lockout and enables a disabled code. Every subcommand takes --config F.`
+
+func runOperator(args []string, stdout, stderr io.Writer) int {
+	return operatorFrom(os.Stdin, args, stdout, stderr, time.Now)
+}
+
+// operatorFrom is runOperator reading the PIN from in, at the time now gives.
+func operatorFrom(in io.Reader, args []string, stdout, stderr io.Writer, now func() time.Time) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(stderr, operatorUsage)
+		return 2
+	}
+	sub := args[0]
+	fl := flag.NewFlagSet("operator "+sub, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+	name := fl.String("name", "", "the operator's name (add)")
+	role := fl.String("role", "", "operator, business, supervisor or admin (add)")
+	// The code may come before the flags: move it out of the way first.
+	var code string
+	rest := args[1:]
+	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
+		code, rest = rest[0], rest[1:]
+	}
+	if err := fl.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchboard operator %s: unexpected argument %q (a PIN is never given on the command line: other users see it in ps)\n", sub, fl.Arg(0))
+		return 2
+	}
+	needsCode := sub == "add" || sub == "disable" || sub == "reset"
+	switch {
+	case sub != "list" && !needsCode:
+		fmt.Fprintln(stderr, operatorUsage)
+		return 2
+	case needsCode && code == "":
+		fmt.Fprintf(stderr, "switchboard operator %s: the operator code is required\n", sub)
+		return 2
+	case needsCode:
+		if err := operators.CheckCode(code); err != nil {
+			fmt.Fprintf(stderr, "switchboard operator %s: %v\n", sub, err)
+			return 2
+		}
+	}
+	var r operators.Role
+	if sub == "add" {
+		var err error
+		if r, err = operators.ParseRole(*role); err != nil {
+			fmt.Fprintf(stderr, "switchboard operator add: --role: %v\n", err)
+			return 2
+		}
+		if *name == "" {
+			fmt.Fprintln(stderr, "switchboard operator add: --name is required")
+			return 2
+		}
+	}
+	cfg, ok := loadConfig(*configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	var pin string
+	if sub == "add" || sub == "reset" {
+		var err error
+		if pin, err = readPIN(in, stderr); err != nil {
+			fmt.Fprintf(stderr, "switchboard operator %s: %v\n", sub, err)
+			return 2
+		}
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard operator %s: %v\n", sub, err)
+		return 1
+	}
+	defer st.Close()
+	ops := operators.New(st)
+	switch sub {
+	case "add":
+		err = ops.Add(ctx, operators.Operator{Code: code, Name: *name, Role: r}, pin, now())
+	case "disable":
+		err = ops.Disable(ctx, code, now())
+	case "reset":
+		err = ops.Reset(ctx, code, pin, now())
+	case "list":
+		return listOperators(ctx, ops, cfg, stdout, stderr, now())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard operator %s: %v\n", sub, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "operator %s: %s\n", code, map[string]string{"add": "added", "disable": "disabled", "reset": "PIN reset"}[sub])
+	return 0
+}
+
+func listOperators(ctx context.Context, ops *operators.Store, cfg *config.Config, stdout, stderr io.Writer, now time.Time) int {
+	list, err := ops.List(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchboard operator list: %v\n", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CODE\tNAME\tROLE\tSTATE")
+	for _, op := range list {
+		state := "active"
+		switch {
+		case op.Disabled:
+			state = "disabled"
+		case now.Before(op.LockedUntil):
+			state = "locked until " + op.LockedUntil.In(cfg.Site.Location()).Format("15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", op.Code, op.Name, op.Role, state)
+	}
+	tw.Flush()
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "(no operators: add one with `switchboard operator add CODE --name NAME --role ROLE`)")
+	}
+	return 0
+}
+
+// readPIN reads a PIN as readPassword reads a password, and checks it
+// against the console's rules.
+func readPIN(in io.Reader, stderr io.Writer) (string, error) {
+	pin, err := readPassword(in, stderr)
+	if err != nil {
+		return "", err
+	}
+	if err := operators.CheckPIN(pin); err != nil {
+		return "", err
+	}
+	return pin, nil
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/operators"
+	"switchboard/internal/store"
+)
+
+func TestOperatorCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sb.db")
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", db)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		code        int
+		out         string
+	}{
+		{"add", "1234\n", []string{"add", "0001", "--name", "Lin Mei", "--role", "operator"}, 0, "operator 0001: added"},
+		{"add business", "a long password\n", []string{"add", "0002", "--name", "Chen", "--role", "business"}, 0, "added"},
+		{"add twice", "1234\n", []string{"add", "0001", "--name", "Lin Mei", "--role", "operator"}, 1, "already exists"},
+		{"short PIN", "12\n", []string{"add", "0003", "--name", "X", "--role", "admin"}, 2, "4 to 12 digits, or a password of at least 8 characters"},
+		{"empty PIN", "", []string{"add", "0003", "--name", "X", "--role", "admin"}, 2, "empty password"},
+		{"bad role", "1234\n", []string{"add", "0003", "--name", "X", "--role", "boss"}, 2, "want operator, business, supervisor or admin"},
+		{"no name", "1234\n", []string{"add", "0003", "--role", "admin"}, 2, "--name is required"},
+		{"PIN as argument", "", []string{"add", "0003", "--name", "X", "--role", "admin", "1234"}, 2, "never given on the command line"},
+		{"no code", "", []string{"disable"}, 2, "code is required"},
+		{"disable", "", []string{"disable", "0002"}, 0, "operator 0002: disabled"},
+		{"disable unknown", "", []string{"disable", "0099"}, 1, "no such operator"},
+		{"reset", "5678\n", []string{"reset", "0001"}, 0, "PIN reset"},
+		{"list", "", []string{"list"}, 0, "0002  Chen     business  disabled"},
+		{"unknown", "", []string{"promote", "0001"}, 2, "usage"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := operatorFrom(strings.NewReader(tc.stdin), append(tc.args, "--config", cfgPath), &out, &errb, now)
+			got := out.String() + errb.String()
+			if code != tc.code || !strings.Contains(got, tc.out) {
+				t.Fatalf("exit %d, want %d; output:\n%s\nwant %q in it", code, tc.code, got, tc.out)
+			}
+		})
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if op, err := operators.New(st).Verify(context.Background(), "0001", "5678", now()); err != nil || op.Name != "Lin Mei" {
+		t.Fatalf("verify the reset PIN: %+v %v", op, err)
+	}
+}

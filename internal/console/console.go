@@ -1,0 +1,142 @@
+// Package console is the front-office web console: operators sign in with
+// their code and PIN, which opens their shift; the pages send the desks'
+// commands through the gateway's command router (the same validation,
+// dedupe and replies as MQTT commands) under the operator's code and
+// shift; closing the shift records its journal (結帳程序). Pages are
+// server-rendered html/template with embedded assets and little
+// JavaScript; every role sees and does only its own work.
+package console
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"switchboard/internal/bus"
+	"switchboard/internal/operators"
+	"switchboard/internal/store"
+	"switchboard/internal/wakeup"
+)
+
+// Host is the console's side of the gateway: it sends a command through
+// the gateway's command router as principal by and returns its final
+// reply (or the accepted one if the device is still working on it), and
+// gives the store the pages read.
+type Host interface {
+	Command(ctx context.Context, domain, device, name string, data any, by bus.Principal) (bus.Reply, error)
+	Store() *store.Store
+}
+
+// Options configure a Console. Host and Location are required.
+type Options struct {
+	Host     Host
+	Location *time.Location // the site's zone: times are shown in it
+	// Operators is the operators store; default operators.New(Host.Store()).
+	Operators *operators.Store
+	// Secure marks the session cookie Secure: the console is served over TLS.
+	Secure bool
+	// HotelLink is the device wake-ups are set on ("": the wake-up page
+	// says that none is configured).
+	HotelLink string
+	// IdleTimeout ends a session not used for that long; default 30 minutes.
+	IdleTimeout time.Duration
+	// Now is the clock; default time.Now (tests move it).
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// DefaultIdleTimeout ends an unattended session.
+const DefaultIdleTimeout = 30 * time.Minute
+
+// Console is the console's http.Handler.
+type Console struct {
+	o        Options
+	ops      *operators.Store
+	sessions *sessions
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	wake     *wakeup.Schedule
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// New builds the console.
+func New(o Options) (*Console, error) {
+	if o.Host == nil || o.Location == nil {
+		return nil, fmt.Errorf("console: Host and Location are required")
+	}
+	if o.Operators == nil {
+		o.Operators = operators.New(o.Host.Store())
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	o.Log = o.Log.With("component", "console")
+	wake, err := wakeup.New(wakeup.Config{Location: o.Location})
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), pages: pages, mux: http.NewServeMux(), wake: wake}
+	c.routes()
+	return c, nil
+}
+
+// Every role, for routes any signed-in operator may use.
+var everyone = []operators.Role{operators.RoleOperator, operators.RoleBusiness, operators.RoleSupervisor, operators.RoleAdmin}
+
+func (c *Console) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /signin", c.signinPage)
+	c.mux.HandleFunc("POST /signin", c.signin)
+	c.mux.Handle("POST /signout", c.page(everyone, c.signout))
+	c.mux.Handle("GET /{$}", c.page(everyone, c.home))
+	c.mux.Handle("GET /shift", c.page(everyone, c.shiftPage))
+	c.mux.Handle("POST /shift/close", c.page(everyone, c.closeShift))
+	// Wake-ups are the switchboard's (叫醒服務), not the business centre's.
+	desk := []operators.Role{operators.RoleOperator, operators.RoleSupervisor, operators.RoleAdmin}
+	c.mux.Handle("GET /wakeups", c.page(desk, c.wakeupsPage))
+	c.mux.Handle("POST /wakeups/confirm", c.page(desk, c.wakeupConfirm))
+	c.mux.Handle("POST /wakeups/set", c.page(desk, c.wakeupSet))
+	c.mux.Handle("POST /wakeups/cancel", c.page(desk, c.wakeupCancel))
+	// Reports are for supervisors (前廳部: reports printed only with the manager's approval).
+	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
+	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))
+	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
+}
+
+// ServeHTTP serves the console with its security headers: pages are never
+// cached, framed or sniffed, and load scripts and styles only from itself.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	if c.o.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+// now is the console's clock.
+func (c *Console) now() time.Time { return c.o.Now() }

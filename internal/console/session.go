@@ -1,0 +1,179 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"switchboard/internal/operators"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "sb_session"
+	signinCookie  = "sb_signin" // the sign-in form's CSRF token, before any session
+	langCookie    = "sb_lang"
+)
+
+// session is one signed-in operator at one browser. Sessions are kept in
+// memory only: a restart signs everyone out, which the shift survives
+// (it is in the store; signing in again continues it).
+type session struct {
+	id       string
+	code     string
+	name     string
+	role     operators.Role
+	shift    int64
+	csrf     string
+	lastUsed time.Time
+}
+
+// sessions are the console's sessions by id.
+type sessions struct {
+	idle time.Duration
+	mu   sync.Mutex
+	m    map[string]*session
+}
+
+func newSessions(idle time.Duration) *sessions {
+	return &sessions{idle: idle, m: map[string]*session{}}
+}
+
+// token is 32 random bytes, URL-safe base64.
+func token() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("console: no randomness: " + err.Error()) // crypto/rand never fails on Linux ≥ 3.17
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// create starts a session (always a new id: a session id known before
+// sign-in is never promoted).
+func (s *sessions) create(op operators.Operator, shift int64, now time.Time) session {
+	ss := &session{id: token(), code: op.Code, name: op.Name, role: op.Role, shift: shift, csrf: token(), lastUsed: now}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[ss.id] = ss
+	// Sweep the expired ones here, so that the map stays bounded without a goroutine.
+	for id, o := range s.m {
+		if now.Sub(o.lastUsed) > s.idle {
+			delete(s.m, id)
+		}
+	}
+	return *ss
+}
+
+// use finds a live session and marks it used at now; an idle one ends.
+func (s *sessions) use(id string, now time.Time) (session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.m[id]
+	if !ok {
+		return session{}, false
+	}
+	if now.Sub(ss.lastUsed) > s.idle {
+		delete(s.m, id)
+		return session{}, false
+	}
+	ss.lastUsed = now
+	return *ss, true
+}
+
+func (s *sessions) end(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, id)
+}
+
+// setShift moves a session to another shift (after closing one, the next
+// command opens a new one).
+func (s *sessions) setShift(id string, shift int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss, ok := s.m[id]; ok {
+		ss.shift = shift
+	}
+}
+
+// cookie is one of the console's cookies: HttpOnly, SameSite=Strict (a
+// link or form from another site never carries it), Secure under TLS.
+func (c *Console) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.o.Secure, MaxAge: maxAge}
+}
+
+// sameToken compares a submitted token with the expected one in constant time.
+func sameToken(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// handler is a route's work with its session.
+type handler func(w http.ResponseWriter, r *http.Request, s session)
+
+// page guards a page: without a session, to the sign-in page; with the
+// wrong role, 403 and a page saying so; a POST without the session's
+// CSRF token, 403.
+func (c *Console) page(roles []operators.Role, h handler) http.Handler {
+	return c.guard(roles, h, false)
+}
+
+// api guards an API call or the event stream: 401 without a session.
+func (c *Console) api(roles []operators.Role, h handler) http.Handler {
+	return c.guard(roles, h, true)
+}
+
+func (c *Console) guard(roles []operators.Role, h handler, api bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var s session
+		ok := false
+		if ck, err := r.Cookie(sessionCookie); err == nil {
+			s, ok = c.sessions.use(ck.Value, c.now())
+		}
+		if !ok {
+			if api {
+				http.Error(w, "sign in first", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return
+		}
+		if !slices.Contains(roles, s.role) {
+			c.forbidden(w, r, s, "role")
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if !sameToken(r.PostFormValue("csrf"), s.csrf) {
+				c.forbidden(w, r, s, "csrf")
+				return
+			}
+		}
+		h(w, r, s)
+	})
+}
+
+// maxForm bounds a form's body: the console's forms are a few fields.
+const maxForm = 16 << 10
+
+// forbidden answers 403 with a page that says why.
+func (c *Console) forbidden(w http.ResponseWriter, r *http.Request, s session, why string) {
+	c.render(w, r, http.StatusForbidden, "forbidden", &s, map[string]any{"Why": why})
+}
+
+// What the page templates read of a session.
+func (s *session) Operator() string     { return s.code }
+func (s *session) OperatorName() string { return s.name }
+func (s *session) Role() string         { return string(s.role) }
+func (s *session) Shift() int64         { return s.shift }
+
+// Wakeups: the wake-up desk is the switchboard's (叫醒服務), not the business centre's.
+func (s *session) Wakeups() bool { return s.role != operators.RoleBusiness }
+
+// Reports are for supervisors and admins.
+func (s *session) Reports() bool {
+	return s.role == operators.RoleSupervisor || s.role == operators.RoleAdmin
+}
