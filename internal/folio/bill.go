@@ -232,9 +232,9 @@ func (b *Biller) MaskRecord(rec events.CallRecord) events.CallRecord {
 // with billing.mask_dialed every run of digits longer than the kept ones
 // (after a trunk access code it starts with) is masked as MaskDialed
 // masks a number. Shorter runs (extensions, times, durations) stay; the
-// journal keeps the line whole.
+// journal keeps the line whole. A nil Biller (no billing) masks nothing.
 func (b *Biller) MaskDigits(raw []byte) []byte {
-	if b.Mask <= 0 {
+	if b == nil || b.Mask <= 0 {
 		return raw
 	}
 	out := append([]byte(nil), raw...)

@@ -56,8 +56,7 @@ type Gateway struct {
 	biller   atomic.Pointer[folio.Biller]
 	closing  atomic.Bool
 
-	// Now is the gateway's clock (tests replace it). The desks'
-	// schedules (wake-ups, purges) read time through it.
+	// Now is the gateway's clock (tests replace it): the desks read it.
 	Now func() time.Time
 
 	reg *drivers.Registry // the drivers the config may name
@@ -80,17 +79,13 @@ type Gateway struct {
 }
 
 // Tuning changes the desks' waits and limits from their defaults (tests
-// shorten them); the zero Tuning is production's. Fields the gateway sets
-// from the config (tariffs, folders, rooms, the hotel link) are ignored
-// here, but for the fax retry policy and e-mail retry, which a test may
-// set below the config's one-second unit.
+// shorten them); the zero Tuning is production's. What the config sets is
+// ignored here but for the fax and e-mail retries (tests: < 1 s).
 type Tuning struct {
 	Hotel hoteldesk.Options
 	Print printdesk.Options
 	Fax   faxdesk.Options
-	// Noise is how unreadable frames are summed up (default: the first 5
-	// of each minute alone).
-	Noise unparsed.Coalescer
+	Noise unparsed.Coalescer // unreadable frames summed up (default: 5 a minute alone)
 	// ProbeInterval replaces mqtt.external.probe_interval_s (tests: < 1 s).
 	ProbeInterval time.Duration
 }

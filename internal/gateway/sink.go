@@ -206,10 +206,11 @@ func (s *deviceSink) publishSummary(tx *store.Tx, sum unparsed.Summary) error {
 	if sum.Count == 0 {
 		return nil
 	}
-	raw, err := s.publicRaw(tx, sum.SampleID)
+	raw, err := tx.FrameRaw(sum.SampleID)
 	if err != nil {
 		return err
 	}
+	raw = s.g.Biller().MaskDigits(raw) // billing.mask_dialed
 	typ := s.unparsedType()
 	_, _, err = tx.Enqueue(store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
 		Subject: fmt.Sprintf("journal/%d", sum.SampleID), IdemKey: fmt.Sprintf("%s/journal/%d-%d", s.device, sum.FirstID, sum.LastID),
@@ -257,23 +258,14 @@ func (s *deviceSink) route(tx *store.Tx, r drivers.Result) (desk.Outcome, error)
 }
 
 func (s *deviceSink) unparsedEvent(tx *store.Tx, r drivers.Result) store.Event {
-	raw, _ := s.publicRaw(tx, r.FrameID)
+	raw, _ := tx.FrameRaw(r.FrameID)
+	raw = s.g.Biller().MaskDigits(raw) // billing.mask_dialed
 	u := events.Unparsed{Device: s.device, Profile: s.profile, JournalID: r.FrameID, Received: s.g.Now().In(s.g.loc), Reason: r.Err.Error(),
 		Action: "kept in the journal; fix the profile or the port settings, then `switchboard reprocess --since ...`"}
 	events.SetRaw(&u, raw)
 	typ := s.unparsedType()
 	return store.Event{Type: typ, Topic: s.g.topics.Event(s.domain, s.device, typ), Source: s.g.topics.Source(s.domain, s.device),
 		Subject: fmt.Sprintf("journal/%d", r.FrameID), IdemKey: fmt.Sprintf("%s/journal/%d", s.device, r.FrameID), Data: u}
-}
-
-// publicRaw is an unreadable frame's bytes as they may be published: with
-// billing.mask_dialed, long digit runs (a number) masked.
-func (s *deviceSink) publicRaw(tx *store.Tx, id int64) ([]byte, error) {
-	raw, err := tx.FrameRaw(id)
-	if b := s.g.Biller(); err == nil && b != nil {
-		raw = b.MaskDigits(raw)
-	}
-	return raw, err
 }
 
 // unparsedType is the event of an unreadable frame of this device.
