@@ -101,12 +101,3 @@ func (c *Console) apiSession(w http.ResponseWriter, r *http.Request, s session) 
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]any{"operator": s.code, "name": s.name, "role": s.role, "shift": s.shift})
 }
-
-// eventStream is the live-update stream's place: guarded like the rest,
-// it says that live updates are not built yet and asks the browser to
-// come back later (docs/console.md).
-func (c *Console) eventStream(w http.ResponseWriter, r *http.Request, s session) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte("retry: 60000\n: live updates are not built yet\n\n"))
-}

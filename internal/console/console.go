@@ -48,6 +48,11 @@ type Options struct {
 	// Now is the clock; default time.Now (tests move it).
 	Now func() time.Time
 	Log *slog.Logger
+	// LivePoll is how often the live feed reads the outbox; default DefaultLivePoll.
+	LivePoll time.Duration
+	// MaskDialed masks a dialed number as the events do (billing.mask_dialed);
+	// nil shows numbers as the ledger keeps them (mask_dialed 0).
+	MaskDialed func(string) string
 }
 
 // DefaultIdleTimeout ends an unattended session.
@@ -61,6 +66,7 @@ type Console struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	wake     *wakeup.Schedule
+	feed     *Feed
 }
 
 //go:embed templates/*.html
@@ -96,6 +102,13 @@ func New(o Options) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), pages: pages, mux: http.NewServeMux(), wake: wake}
+	if o.LivePoll <= 0 {
+		o.LivePoll = DefaultLivePoll
+	}
+	if o.MaskDialed == nil {
+		o.MaskDialed = func(d string) string { return d }
+	}
+	c.o, c.feed = o, newFeed(o.Host.Store(), o.LivePoll, o.Log)
 	c.routes()
 	return c, nil
 }
@@ -122,6 +135,9 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
 	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
+	c.mux.Handle("GET /calls", c.page(desk, c.callsPage))
+	c.mux.Handle("POST /emergency/ack", c.page(desk, c.emergencyAck))
+	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))
 }
 
 // ServeHTTP serves the console with its security headers: pages are never

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates/*.html pages; each is parsed with layout.html.
-var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports"}
+var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "calls"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -40,6 +40,8 @@ type view struct {
 	CSRF    string   // the form token: the session's, or the sign-in form's
 	Data    map[string]any
 	loc     *time.Location
+	Alarms  []alarm // open emergencies: a banner on every page of the switchboard's roles
+	Path    string  // the page's path, where an action on the banner comes back to
 }
 
 // T translates a message key into the page's language.
@@ -72,9 +74,16 @@ func (v view) OtherLang() string {
 // render writes a page; a template error is logged and answered 500
 // without a half-written page (it is rendered to a buffer first).
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, s *session, data map[string]any) {
-	v := view{Lang: c.lang(w, r), Session: s, Data: data, loc: c.o.Location}
+	v := view{Lang: c.lang(w, r), Session: s, Data: data, loc: c.o.Location, Path: r.URL.Path}
 	if s != nil {
 		v.CSRF = s.csrf
+		if s.Calls() {
+			if a, err := c.alarms(r.Context()); err != nil {
+				c.o.Log.Error("emergencies", "err", err)
+			} else {
+				v.Alarms = a
+			}
+		}
 	} else if tok, ok := data["SigninToken"].(string); ok {
 		v.CSRF = tok
 	}
