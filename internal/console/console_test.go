@@ -67,7 +67,7 @@ var cheap = passwd.Params{MemoryKiB: 64, Passes: 1, Threads: 1}
 // newFixture is a console on a store in t's temporary folder with one
 // operator of each role: 0001 operator, 0002 business, 0003 supervisor,
 // 0004 admin, all with PIN 1234. host nil: a fakeHost.
-func newFixture(t *testing.T, secure bool, host func(*store.Store) Host) *fixture {
+func newFixture(t testing.TB, secure bool, host func(*store.Store) Host) *fixture {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
 	if err != nil {
@@ -97,12 +97,12 @@ func newFixture(t *testing.T, secure bool, host func(*store.Store) Host) *fixtur
 // browser keeps cookies as a browser does for one site, and the page's
 // form token.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	f       *fixture
 	cookies map[string]*http.Cookie
 }
 
-func (f *fixture) browser(t *testing.T) *browser {
+func (f *fixture) browser(t testing.TB) *browser {
 	return &browser{t: t, f: f, cookies: map[string]*http.Cookie{}}
 }
 
@@ -143,7 +143,7 @@ func (b *browser) do(method, path string, form url.Values) response {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // formToken is the form token of a page.
-func formToken(t *testing.T, page string) string {
+func formToken(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
