@@ -45,7 +45,13 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 		return "", nil
 	}
 	link, _ := hotelDevice(cfg, "") // none or several: wake-ups are not set from the console
-	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log})
+	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
+		MaskDialed: func(d string) string {
+			if b := g.Biller(); b != nil { // billing reloads: the biller of now
+				return b.MaskDialed(d)
+			}
+			return d
+		}})
 	if err != nil {
 		return "", err
 	}

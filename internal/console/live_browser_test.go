@@ -1,0 +1,60 @@
+package console
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// An operator watches the call log: a call charged by the gateway appears
+// at the top within a second, without a reload, its device text as text.
+func TestBrowserLiveCall(t *testing.T) {
+	path := chromium()
+	if path == "" {
+		t.Skip("chromium is not installed (Debian package chromium; make deps installs it): the browser test is skipped")
+	}
+	f := newFixture(t, false, nil)
+	srv := httptest.NewServer(f.c)
+	t.Cleanup(srv.Close)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox)...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Steps(
+		chromedp.Navigate(srv.URL+"/calls"),
+		chromedp.WaitVisible("#code"),
+		chromedp.SendKeys("#code", "0001"),
+		chromedp.SendKeys("#pin", "1234"),
+		chromedp.Click("#signin"),
+		chromedp.WaitVisible("ul.tiles"),
+		chromedp.Navigate(srv.URL+"/calls"),
+		chromedp.WaitReady(`body[data-live="open"]`), // the stream is open
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, f.st, "hotel.pbx.call.charged", "live-1", chargedData("1203", `<img src=x onerror=alert(1)>`))
+	wait, cancelWait := context.WithTimeout(ctx, time.Second)
+	defer cancelWait()
+	if _, err := chromedp.Run(wait, chromedp.WaitVisible("#calls tbody tr.fresh")); err != nil {
+		t.Fatalf("no live row within 1 s: %v", err)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text("#calls tbody tr.fresh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#calls img").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(row, "<img src=x onerror=alert(1)>") || !strings.Contains(row, "12.40 CNY") || imgs != 0 {
+		t.Fatalf("live row %q, %d img elements (want the extension as text)", row, imgs)
+	}
+}
