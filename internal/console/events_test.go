@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -256,7 +257,9 @@ func TestFeedSlowSubscriber(t *testing.T) {
 }
 
 // BenchmarkEventToBrowser: an event committed to the store reaches a
-// browser's stream (enqueue → SSE message read), one at a time.
+// browser's stream (enqueue → SSE message read over HTTP), one at a time.
+// Each event is committed after a random pause (outside the timing), so
+// that commits fall anywhere in the feed's poll period, as the PBX's do.
 func BenchmarkEventToBrowser(b *testing.B) {
 	f := newFixture(b, false, nil)
 	srv := httptest.NewServer(f.c)
@@ -268,6 +271,9 @@ func BenchmarkEventToBrowser(b *testing.B) {
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		time.Sleep(time.Duration(rand.Int64N(int64(DefaultLivePoll))))
+		b.StartTimer()
 		start := time.Now()
 		enqueue(b, f.st, "hotel.pbx.call.charged", fmt.Sprint("bench-", i), chargedData("1203", "1203"))
 		select {
