@@ -48,6 +48,8 @@ type Options struct {
 	// Now is the clock; default time.Now (tests move it).
 	Now func() time.Time
 	Log *slog.Logger
+	// Rooms are the configured guest rooms in order (folio.Directory.GuestRooms): the room grid.
+	Rooms []string
 }
 
 // DefaultIdleTimeout ends an unattended session.
@@ -122,6 +124,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
 	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
+	c.roomRoutes(desk) // rooms.go: the room grid and cards, the switchboard's
 }
 
 // ServeHTTP serves the console with its security headers: pages are never
