@@ -49,7 +49,7 @@ func Restore(ctx context.Context, storePath, file string, now time.Time) (Restor
 	defer lock.Release()
 
 	if r.From, err = store.Inspect(ctx, file); err != nil {
-		return r, fmt.Errorf("restore: refused, %s is not a good backup: %w", file, err)
+		return r, fmt.Errorf("restore: refused, not a good backup: %w", err)
 	}
 	_, statErr := os.Stat(storePath)
 	oldExists := statErr == nil
