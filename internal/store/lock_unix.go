@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -24,6 +25,9 @@ func LockPath(storePath string) string { return storePath + ".lock" }
 // TryLock takes the store's lock without waiting.
 func TryLock(storePath string) (*Lock, error) {
 	p := LockPath(storePath)
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return nil, fmt.Errorf("store: lock %s: %w", p, err)
+	}
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("store: lock %s: %w", p, err)
