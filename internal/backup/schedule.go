@@ -123,4 +123,3 @@ func LastResult(ctx context.Context, st *store.Store) (l Last, ok bool, err erro
 	}
 	return l, true, nil
 }
-
