@@ -13,6 +13,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/console"
+	"switchboard/internal/folio"
 	"switchboard/internal/gateway"
 	"switchboard/internal/store"
 )
@@ -45,7 +46,12 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 		return "", nil
 	}
 	link, _ := hotelDevice(cfg, "") // none or several: wake-ups are not set from the console
+	dir, err := folio.LoadDirectory(cfg.Rooms)
+	if err != nil {
+		return "", fmt.Errorf("console: %w", err)
+	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
+		Rooms: dir.GuestRooms(),
 		MaskDialed: func(d string) string {
 			if b := g.Biller(); b != nil { // billing reloads: the biller of now
 				return b.MaskDialed(d)

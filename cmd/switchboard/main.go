@@ -21,6 +21,7 @@ type command struct {
 // commands is every subcommand, by name: the one list of them.
 func commands() map[string]command {
 	return map[string]command{
+		"backup":    {"copy the store to a verified, dated backup while the daemon runs: backup --to DIR [--keep N]", runBackup},
 		"check":     {"validate the config file and list every problem in it", runCheck},
 		"copy":      {"walk-up copy sessions metered from the copier's counter: start | stop", runCopy},
 		"demo":      {"run the gateway on its embedded default with a simulated PBX and show its events (make run)", runDemo},
@@ -37,6 +38,7 @@ func commands() map[string]command {
 		"report":    {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
 		"reprocess": {"read journaled frames that failed before again (after a profile fix)", runReprocess},
 		"rerate":    {"re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", runRerate},
+		"restore":   {"replace the store with a backup while the daemon is stopped: restore FILE", runRestore},
 		"run":       {"run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", runDaemon},
 		"sim":       {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
 		"smdr":      {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},

@@ -15,6 +15,7 @@ import (
 	"switchboard/drivers/all"
 	"switchboard/internal/config"
 	"switchboard/internal/gateway"
+	"switchboard/internal/store"
 )
 
 // runVersion is `switchboard version`.
@@ -77,6 +78,14 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The lock tells `switchboard restore` (and a second daemon) that the
+	// store is in use; the kernel drops it if the process dies.
+	lock, err := store.TryLock(cfg.Store.Path)
+	if err != nil {
+		log.Error("gateway did not start", "err", err)
+		return 1
+	}
+	defer lock.Release()
 	g, err := gateway.New(ctx, cfg, log)
 	if err != nil {
 		log.Error("gateway did not start", "err", err)
@@ -86,6 +95,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		log.Error("console did not start", "err", err)
 		return 1
 	}
+	startBackups(ctx, cfg, g, log)
 	// SIGHUP re-reads the tariff and plan; a bad file is refused and the
 	// last good tariff stays in force.
 	hup := make(chan os.Signal, 1)

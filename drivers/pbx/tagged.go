@@ -99,7 +99,7 @@ func scanTagged(t *profile.TagTable, s string, sc *tagScan, from, fix, fixLen in
 			return sc.n
 		}
 		ls := s[p+tw : p+tw+lw]
-		said, ok := digitsValue(ls)
+		said, ok := profile.Digits(ls)
 		if !ok {
 			if why != nil {
 				*why = fmt.Sprintf("item %s %s at column %d: expected a %d-digit length at column %d, found %q", it.Tag, it.Name, p+1, lw, p+tw+1, ls)
@@ -163,21 +163,6 @@ func bounds(it *profile.TagItem) string {
 		return "at least " + strconv.Itoa(it.Min)
 	}
 	return strconv.Itoa(it.Min) + " to " + strconv.Itoa(it.Max)
-}
-
-// digitsValue reads a decimal length; only ASCII digits.
-func digitsValue(v string) (int, bool) {
-	if v == "" {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(v[i]-'0')
-	}
-	return n, true
 }
 
 // scanRecord scans a tagged record, repairing one length when the table

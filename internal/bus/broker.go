@@ -93,6 +93,7 @@ const MaxPacketSize = 30 << 20
 type Broker struct {
 	srv    *mqtt.Server
 	tcp    *listeners.TCP
+	sock   *listeners.UnixSock // nil without the local socket
 	auth   *authHook
 	gwUser string
 	gwPass string
@@ -155,7 +156,7 @@ func StartBroker(o BrokerOptions) (*Broker, error) {
 	if o.Socket != "" {
 		if len(o.Socket) > MaxSocketPath {
 			log.Warn("local socket path too long for a unix socket; the CLI must use a configured user", "path", o.Socket)
-		} else if err := srv.AddListener(listeners.NewUnixSock(listeners.Config{ID: localListener, Address: o.Socket})); err != nil {
+		} else if err := srv.AddListener(b.unixSock(o.Socket)); err != nil {
 			srv.Close()
 			return nil, fmt.Errorf("broker socket %s: %w", o.Socket, err)
 		} else if err := os.Chmod(o.Socket, 0o660); err != nil {
@@ -238,6 +239,12 @@ func (b *Broker) URL() string {
 // TLS says whether the TCP listener serves TLS only.
 func (b *Broker) TLS() bool { return b.tls }
 
+// unixSock makes the local socket's listener, kept for Close.
+func (b *Broker) unixSock(path string) *listeners.UnixSock {
+	b.sock = listeners.NewUnixSock(listeners.Config{ID: localListener, Address: path})
+	return b.sock
+}
+
 // Close stops the broker and disconnects its clients. mochi v2.7.9's own
 // sweep reads its client list under a read lock taken twice
 // (Clients.GetByListener calls Len): a client whose session ends at that
@@ -246,9 +253,14 @@ func (b *Broker) TLS() bool { return b.tls }
 // ended as the gateway stopped). So the listener stops accepting first,
 // without mochi's sweep, the clients are told the server is shutting down
 // (MQTT 5 §3.14.2.1, reason 0x8B) one by one, and only then mochi closes
-// what is left, its sweep no longer run.
+// what is left, its sweep no longer run: for the unix socket too (a TCP
+// client's session ending during the socket's sweep deadlocked the same
+// way).
 func (b *Broker) Close() error {
 	b.tcp.Close(func(string) {})
+	if b.sock != nil {
+		b.sock.Close(func(string) {})
+	}
 	for _, cl := range b.srv.Clients.GetAll() {
 		if !cl.Closed() {
 			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)

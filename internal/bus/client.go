@@ -172,19 +172,26 @@ func (c *Client) dial(loss *SessionLoss) {
 	go c.connectLoop(loss)
 }
 
+// pause waits d between connection attempts; false: the client was
+// stopped meanwhile (and is no longer dialing).
+func (c *Client) pause(d time.Duration) bool {
+	select {
+	case <-c.stop:
+		c.mu.Lock()
+		c.dialing = false
+		c.mu.Unlock()
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
 // connectLoop connects, retrying with backoff until it succeeds or the
 // client is stopped. After a lost session it tells the OnLoss hooks how
 // the first attempt went.
 func (c *Client) connectLoop(loss *SessionLoss) {
-	if loss != nil && loss.Lasted < shortSession {
-		select {
-		case <-c.stop:
-			c.mu.Lock()
-			c.dialing = false
-			c.mu.Unlock()
-			return
-		case <-time.After(dialFirst):
-		}
+	if loss != nil && loss.Lasted < shortSession && !c.pause(dialFirst) {
+		return
 	}
 	wait := dialFirst
 	for attempt := 1; ; attempt++ {
@@ -209,13 +216,8 @@ func (c *Client) connectLoop(loss *SessionLoss) {
 		if attempt == 1 || attempt%30 == 0 {
 			c.log.Warn("broker not reachable; retrying", "attempt", attempt, "err", err)
 		}
-		select {
-		case <-c.stop:
-			c.mu.Lock()
-			c.dialing = false
-			c.mu.Unlock()
+		if !c.pause(wait) {
 			return
-		case <-time.After(wait):
 		}
 		wait = min(wait*2, dialMax)
 	}

@@ -18,6 +18,7 @@ type Config struct {
 	Devices  []Device `yaml:"devices"`
 	Fax      Fax      `yaml:"fax"`
 	Console  *Console `yaml:"console"`
+	Backup   *Backup  `yaml:"backup"`
 	// Path is the file the config was read from (not a YAML key).
 	Path string `yaml:"-"`
 }

@@ -48,6 +48,8 @@ type Options struct {
 	// Now is the clock; default time.Now (tests move it).
 	Now func() time.Time
 	Log *slog.Logger
+	// Rooms are the configured guest rooms in order (folio.Directory.GuestRooms): the room grid.
+	Rooms []string
 	// LivePoll is how often the live feed reads the outbox; default DefaultLivePoll.
 	LivePoll time.Duration
 	// MaskDialed masks a dialed number as the events do (billing.mask_dialed);
@@ -135,6 +137,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
 	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
+	c.roomRoutes(desk) // rooms.go: the room grid and cards, the switchboard's
 	c.mux.Handle("GET /calls", c.page(desk, c.callsPage))
 	c.mux.Handle("POST /emergency/ack", c.page(desk, c.emergencyAck))
 	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))

@@ -82,3 +82,58 @@ func (d *Directory) Ranges() [][2]string {
 	}
 	return out
 }
+
+// MaxGuestRooms bounds GuestRooms: a room map is a hotel's, a few thousand
+// rooms at most; a range wider than that is a typing mistake to show, not
+// to list.
+const MaxGuestRooms = 10000
+
+// GuestRooms lists the guest rooms of the map in order (by length, then
+// number), each once (several extensions of one room give one room).
+// It stops at MaxGuestRooms.
+func (d *Directory) GuestRooms() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(room string) bool {
+		if !seen[room] {
+			seen[room] = true
+			out = append(out, room)
+		}
+		return len(out) < MaxGuestRooms
+	}
+	for _, s := range d.spans {
+		if s.Class != Guest {
+			continue
+		}
+		if s.Room != "" {
+			if !add(s.Room) {
+				return out
+			}
+			continue
+		}
+		// Digits of equal length: count from From to To keeping the width.
+		for ext := s.From; ext <= s.To; ext = nextDigits(ext) {
+			if !add(ext) {
+				return out
+			}
+			if ext == s.To {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// nextDigits is the digit string one above s, of the same length ("0199"
+// → "0200"); all nines wrap to zeros (the caller stops at its range's end).
+func nextDigits(s string) string {
+	b := []byte(s)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < '9' {
+			b[i]++
+			return string(b)
+		}
+		b[i] = '0'
+	}
+	return string(b)
+}

@@ -17,17 +17,9 @@ import (
 // calls, whose options may adjust the plan. Every problem is reported;
 // nothing is guessed.
 func LoadBiller(cfg *config.Config, topics events.Topics, loc *time.Location, isPBX func(driver string) bool) (*Biller, error) {
-	var specs []RoomSpec
-	for i, r := range cfg.Rooms {
-		from, to, err := config.ExtensionRange(r.Extensions)
-		if err != nil {
-			return nil, fmt.Errorf("rooms[%d]: %w", i, err)
-		}
-		specs = append(specs, RoomSpec{From: from, To: to, Room: r.Room, Class: RoomClass(r.Class)})
-	}
-	dir, err := NewDirectory(specs)
+	dir, err := LoadDirectory(cfg.Rooms)
 	if err != nil {
-		return nil, fmt.Errorf("rooms: %w", err)
+		return nil, err
 	}
 	eng, err := LoadEngine(cfg.Billing, dir)
 	if err != nil {
@@ -68,6 +60,23 @@ func LoadBiller(cfg *config.Config, topics events.Topics, loc *time.Location, is
 		}
 	}
 	return b, nil
+}
+
+// LoadDirectory builds the room map of the config's rooms.
+func LoadDirectory(rooms []config.Rooms) (*Directory, error) {
+	var specs []RoomSpec
+	for i, r := range rooms {
+		from, to, err := config.ExtensionRange(r.Extensions)
+		if err != nil {
+			return nil, fmt.Errorf("rooms[%d]: %w", i, err)
+		}
+		specs = append(specs, RoomSpec{From: from, To: to, Room: r.Room, Class: RoomClass(r.Class)})
+	}
+	dir, err := NewDirectory(specs)
+	if err != nil {
+		return nil, fmt.Errorf("rooms: %w", err)
+	}
+	return dir, nil
 }
 
 // LoadEngine loads the tariff and plan a billing config names, with the

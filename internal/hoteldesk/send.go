@@ -125,13 +125,8 @@ func (d *Desk) journal(tx *store.Tx, j journaled, device string, cmd hotel.Comma
 // CancelAtPBX actions for device in tx.
 func (d *Desk) journalActs(tx *store.Tx, j journaled, device string, acts []wakeup.Action) error {
 	for _, a := range acts {
-		var cmd hotel.Command
-		switch a := a.(type) {
-		case wakeup.SendToPBX:
-			cmd = a.Command()
-		case wakeup.CancelAtPBX:
-			cmd = a.Command()
-		default:
+		cmd, ok := actCommand(a)
+		if !ok {
 			continue
 		}
 		if err := d.journal(tx, j, device, cmd); err != nil {
@@ -192,13 +187,8 @@ func (d *Desk) send(ctx context.Context, device string, cmd hotel.Command, j jou
 func (d *Desk) dispatch(ctx context.Context, device string, acts []wakeup.Action, j journaled, retries int) map[string]sendOutcome {
 	out := map[string]sendOutcome{}
 	for i := 0; i < len(acts); i++ {
-		var cmd hotel.Command
-		switch a := acts[i].(type) {
-		case wakeup.SendToPBX:
-			cmd = a.Command()
-		case wakeup.CancelAtPBX:
-			cmd = a.Command()
-		default:
+		cmd, ok := actCommand(acts[i])
+		if !ok {
 			continue
 		}
 		d.claim(cmd.Reference()) // released once the answer is recorded
@@ -393,4 +383,16 @@ func (d *Desk) operatorTaskEvent(tx *store.Tx, device string, cmd hotel.Command,
 	_, _, err := d.host.Enqueue(tx, d.event(device, "hotel.pbx.operator.task", "room/"+string(cmd.Target()), key,
 		hotel.OperatorTask{Device: device, Command: hotel.CommandName(cmd), CommandID: commandID, Room: string(cmd.Target()), Task: o.Ack.Reason, Priority: "high"}))
 	return err
+}
+
+// actCommand is the command a schedule's action sends to the PBX (ok false:
+// the action sends none).
+func actCommand(a wakeup.Action) (hotel.Command, bool) {
+	switch a := a.(type) {
+	case wakeup.SendToPBX:
+		return a.Command(), true
+	case wakeup.CancelAtPBX:
+		return a.Command(), true
+	}
+	return nil, false
 }

@@ -192,21 +192,27 @@ func (f *Format) isDuration() bool {
 	return !f.Has('D') && !f.Has('M') && !f.Has('Y')
 }
 
+// Digits reads a decimal number of ASCII digits only (no sign, no space),
+// at most 9 of them so that it never overflows.
+func Digits(v string) (int, bool) {
+	if v == "" || len(v) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	return n, true
+}
+
 // Seconds parses a duration value. ok is false when v does not fit.
 func (f *Format) Seconds(v string) (int, bool) {
 	switch f.kind {
 	case fmtSeconds:
-		if v == "" || len(v) > 9 {
-			return 0, false
-		}
-		n := 0
-		for i := 0; i < len(v); i++ {
-			if v[i] < '0' || v[i] > '9' {
-				return 0, false
-			}
-			n = n*10 + int(v[i]-'0')
-		}
-		return n, true
+		return Digits(v)
 	case fmtTenths:
 		whole, frac, dot := v, "", false
 		if k := strings.IndexByte(v, '.'); k >= 0 {

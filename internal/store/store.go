@@ -8,9 +8,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -113,11 +111,9 @@ func (s *Store) ensureEpoch(ctx context.Context) (string, error) {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("store: read seqepoch: %w", err)
 	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("store: seqepoch: %w", err)
+	if epoch, err = newEpoch(); err != nil {
+		return "", err
 	}
-	epoch = time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:4])
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO meta(key,value) VALUES('seqepoch',?)`, epoch); err != nil {
 		return "", fmt.Errorf("store: write seqepoch: %w", err)
 	}
