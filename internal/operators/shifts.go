@@ -131,6 +131,8 @@ type Journal struct {
 	Closed   time.Time      `json:"closed"`
 	Items    []JournalItem  `json:"items"`
 	Services []ServiceTotal `json:"services"`
+	// Handover is the shift's device check (交接班程序), when confirmed.
+	Handover *HandoverCheck `json:"handover,omitempty"`
 }
 
 // Journal gathers the shift's journal up to now: the commands it sent
@@ -206,6 +208,11 @@ func (s *Store) Journal(ctx context.Context, id int64, now time.Time) (Journal, 
 		j.Services = append(j.Services, *t)
 	}
 	sort.Slice(j.Services, func(a, b int) bool { return j.Services[a].Service < j.Services[b].Service })
+	if hc, ok, err := s.ShiftHandoverCheck(ctx, id); err != nil {
+		return Journal{}, err
+	} else if ok {
+		j.Handover = &hc
+	}
 	return j, nil
 }
 
