@@ -55,6 +55,9 @@ type Options struct {
 	// MaskDialed masks a dialed number as the events do (billing.mask_dialed);
 	// nil shows numbers as the ledger keeps them (mask_dialed 0).
 	MaskDialed func(string) string
+	// Devices are the configured devices (driver, profile, domain) the
+	// devices page names; nil: the page lists what the store knows.
+	Devices []DeviceInfo
 }
 
 // DefaultIdleTimeout ends an unattended session.
@@ -141,6 +144,8 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /calls", c.page(desk, c.callsPage))
 	c.mux.Handle("POST /emergency/ack", c.page(desk, c.emergencyAck))
 	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))
+	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains
+	c.mux.Handle("POST /devices/handover", c.page(everyone, c.handoverCheck))
 }
 
 // ServeHTTP serves the console with its security headers: pages are never

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates/*.html pages; each is parsed with layout.html.
-var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls"}
+var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "devices"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

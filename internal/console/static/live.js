@@ -88,12 +88,30 @@
     }).catch(function () {});
   }
 
+  // A device's alert or state changed: its row on the devices page is
+  // marked and the page offers a refresh (the checklist being filled in
+  // is not lost to a reload).
+  function deviceChanged(d) {
+    var rows = document.querySelectorAll('table[data-live="devices"] tr[data-device]');
+    var hit = false;
+    Array.prototype.forEach.call(rows, function (row) {
+      if (row.dataset.device === d.device) { row.classList.add("changed"); hit = true; }
+    });
+    var note = document.getElementById("devices-changed");
+    if (note && (hit || rows.length === 0)) { note.hidden = false; }
+  }
+
   var handlers = {
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
     "hotel.pbx.emergency.call": refreshAlarms,
     "console.emergency.acknowledged": refreshAlarms
   };
+  ["pbx", "fax", "print"].forEach(function (domain) {
+    handlers["hotel." + domain + ".device.alert"] = deviceChanged;
+    handlers["hotel." + domain + ".state.link"] = deviceChanged;
+  });
+  handlers["hotel.print.state.status"] = deviceChanged;
 
   var source = new EventSource("/events");
   Object.keys(handlers).forEach(function (type) {
