@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"switchboard/drivers/all"
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
 	"switchboard/internal/console"
@@ -51,7 +52,7 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 		return "", fmt.Errorf("console: %w", err)
 	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
-		Rooms: dir.GuestRooms(),
+		Rooms: dir.GuestRooms(), Devices: consoleDevices(cfg),
 		MaskDialed: func(d string) string {
 			if b := g.Biller(); b != nil { // billing reloads: the biller of now
 				return b.MaskDialed(d)
@@ -90,4 +91,16 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 	url = scheme + "://" + l.Addr().String() + "/"
 	log.Info("console serving", "url", url)
 	return url, nil
+}
+
+// consoleDevices names the configured devices for the console's devices
+// page: driver, profile, and the registry's domain and kind.
+func consoleDevices(cfg *config.Config) []console.DeviceInfo {
+	reg := all.Registry()
+	out := make([]console.DeviceInfo, 0, len(cfg.Devices))
+	for _, d := range cfg.Devices {
+		e, _ := reg.Lookup(d.Driver)
+		out = append(out, console.DeviceInfo{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: e.Domain, Kind: e.Kind})
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/drivers"
 	"switchboard/internal/operators"
 	"switchboard/internal/report"
 )
@@ -18,8 +19,8 @@ type DeviceInfo struct {
 	ID, Driver, Profile, Domain, Kind string
 }
 
-// kindHotelLink is drivers.KindHotelLink (the console does not import the drivers).
-const kindHotelLink = "hotel-link"
+// kindHotelLink is the driver kind of a hotel link (drivers.KindHotelLink).
+const kindHotelLink = drivers.KindHotelLink
 
 // deviceGroups are the page's tables in order: the group, its domain, its title key.
 var deviceGroups = []struct{ Group, Domain, Title string }{
