@@ -62,7 +62,6 @@ var handoverItems = []struct{ Key, Domain string }{
 type deviceRow struct {
 	report.DeviceCheck
 	Driver, Profile string
-	Endpoint        string
 }
 
 // LinkState is the link's state, "" when unknown.
