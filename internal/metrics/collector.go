@@ -59,7 +59,8 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 
 // Collector is a prometheus.Collector over the ledger.
 type Collector struct {
-	src Source
+	src    Source
+	counts journalCounts
 
 	backlog, unsent, oldest         *prometheus.Desc
 	enqueued, published, acked      *prometheus.Desc
@@ -237,21 +238,17 @@ func (c *Collector) groupCounts(ctx context.Context, ch chan<- prometheus.Metric
 	return rows.Err()
 }
 
+// journal: the frames in, by device, profile and status, counted
+// incrementally (journalCounts).
 func (c *Collector) journal(ctx context.Context, ch chan<- prometheus.Metric) error {
-	rows, err := c.src.Store.Query(ctx, `SELECT device, profile, status, COUNT(*) FROM journal WHERE dir='in' GROUP BY device, profile, status`)
+	n, err := c.counts.update(ctx, c.src.Store, time.Now())
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var device, profile, status string
-		var n int64
-		if err := rows.Scan(&device, &profile, &status, &n); err != nil {
-			return err
-		}
-		ch <- counter(c.records, float64(n), device, profile, status)
+	for k, v := range n {
+		ch <- counter(c.records, float64(v), k.device, k.profile, k.status)
 	}
-	return rows.Err()
+	return nil
 }
 
 func (c *Collector) commandsByOutcome(ctx context.Context, ch chan<- prometheus.Metric) error {

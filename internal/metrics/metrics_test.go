@@ -216,3 +216,29 @@ func TestMetricsHealthReady(t *testing.T) {
 		t.Errorf("/readyz: %d %q, want 200", code, body)
 	}
 }
+
+// The journal is counted incrementally: a frame still being interpreted
+// ('new') waits until it is settled, then counts once.
+func TestMetricsJournalIncremental(t *testing.T) {
+	st := ledger(t)
+	ctx := context.Background()
+	h := NewHandler(Options{Source: Source{Store: st, Devices: devices, Now: func() time.Time { return t0 }}})
+	const unparsed = `switchboard_records_total{device="pbx1",profile="sx200",status="unparsed"}`
+	ids, err := st.AppendFrames(ctx, "pbx1", "sx200", "in", t0, []store.NewFrame{{Raw: []byte("d")}, {Raw: []byte("e")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := func(id int64) {
+		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.MarkFrame(id, "unparsed", "") }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark(ids[1])
+	// ids[1] is settled but waits behind ids[0], still new; then both count.
+	for i, want := range []string{"1", "3"} {
+		if got := scrape(t, h)[unparsed]; got != want {
+			t.Errorf("scrape %d: %s = %q, want %q", i, unparsed, got, want)
+		}
+		mark(ids[0])
+	}
+}
