@@ -95,6 +95,10 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		log.Error("console did not start", "err", err)
 		return 1
 	}
+	if _, err := serveMetrics(ctx, cfg, g, log); err != nil {
+		log.Error("metrics did not start", "err", err)
+		return 1
+	}
 	startBackups(ctx, cfg, g, log)
 	// SIGHUP re-reads the tariff and plan; a bad file is refused and the
 	// last good tariff stays in force.

@@ -270,8 +270,12 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 	}
 }
 
-// Up returns a channel closed while the session is connected.
+// Up returns a channel closed while the session is connected; without a
+// client (an offline gateway) one that never closes.
 func (c *Client) Up() <-chan struct{} {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.up

@@ -19,6 +19,7 @@ type Config struct {
 	Fax      Fax      `yaml:"fax"`
 	Console  *Console `yaml:"console"`
 	Backup   *Backup  `yaml:"backup"`
+	Metrics  *Metrics `yaml:"metrics"`
 	// Path is the file the config was read from (not a YAML key).
 	Path string `yaml:"-"`
 }

@@ -97,6 +97,7 @@ func validate(cfg *Config, check Drivers) []Problem {
 	c.devices(cfg.Devices, cfg.Profiles.Dir, check)
 	c.fax(cfg.Fax)
 	c.console(cfg.Console)
+	c.metrics(cfg.Metrics)
 	c.backup(cfg.Backup)
 	return c.problems
 }

@@ -295,6 +295,9 @@ func (g *Gateway) Store() *store.Store { return g.st }
 // Router is the command router (nil offline): the console sends through it.
 func (g *Gateway) Router() *bus.Router { return g.router }
 
+// BusUp is closed while the MQTT session is connected (for /readyz).
+func (g *Gateway) BusUp() <-chan struct{} { return g.client.Up() }
+
 // Topics is the site's topic tree.
 func (g *Gateway) Topics() events.Topics { return g.topics }
 
