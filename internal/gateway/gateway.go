@@ -230,8 +230,7 @@ func (g *Gateway) attachDesks() error {
 	return nil
 }
 
-// faxOptions are the fax desk's options from the config's fax section, the
-// business tariff print gets and the tuning.
+// faxOptions: the config's fax section, print's business tariff, the tuning.
 func (g *Gateway) faxOptions(bt *rating.BusinessTariff) faxdesk.Options {
 	fc := g.cfg.Fax
 	fo := g.tuning.Fax
@@ -334,8 +333,7 @@ func (g *Gateway) Emit(ctx context.Context, ev store.Event, fn func(tx *store.Tx
 	return nil
 }
 
-// enqueueReply adds a command reply to the outbox in tx; the publisher is
-// woken once tx commits.
+// enqueueReply adds a command reply in tx; the publisher wakes at commit.
 func (g *Gateway) enqueueReply(tx *store.Tx, ev store.Event) error {
 	if _, _, err := tx.Enqueue(ev); err != nil {
 		return err
@@ -465,8 +463,7 @@ func (g *Gateway) statusLoop(ctx context.Context) {
 	}
 }
 
-// onAck hands "consumed up to seq N" to the outbox, which checks, logs and
-// counts it.
+// onAck hands "consumed up to seq N" to the outbox (it checks and counts).
 func (g *Gateway) onAck(m bus.Message) {
 	if g.closing.Load() {
 		// An ack lost at shutdown is sent again by the consumer, or the
