@@ -213,7 +213,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name: "scalar document",
 			yaml: "hello\n",
-			want: []string{`1: expected a mapping of site, store, mqtt, log, profiles, billing, rooms, devices, fax, console, backup, got "hello"`},
+			want: []string{`1: expected a mapping of site, store, mqtt, log, profiles, billing, rooms, devices, fax, console, backup, metrics, got "hello"`},
 		},
 		{
 			name: "alias to a scalar where a mapping is expected",
