@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -47,8 +48,15 @@ func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
 			o.URLs = append([]string{"unix://" + sock}, o.URLs...)
 		}
 	}
+	// One client id per session, not per process: a second session with
+	// the same id takes the first one over (MQTT 3.1.1 §3.1.4-2), and the
+	// broker's clean-up of the first, ending just then, unsubscribed the
+	// second's reply topic (seen when a test process ran CLI commands one
+	// after another: a reply never arrived).
 	host, _ := os.Hostname()
-	o.ClientID = fmt.Sprintf("switchboard-%s-%s-%d", role, host, os.Getpid())
+	var nonce [4]byte
+	_, _ = rand.Read(nonce[:])
+	o.ClientID = fmt.Sprintf("switchboard-%s-%s-%d-%x", role, host, os.Getpid(), nonce)
 	o.Log = discardLogger()
 	return bus.NewClient(o)
 }
