@@ -224,27 +224,35 @@ func TestFeedSlowSubscriber(t *testing.T) {
 	}
 	defer f.c.feed.unsubscribe(slow)
 	defer f.c.feed.unsubscribe(fast)
+	// Two bursts, each smaller than a subscriber's buffer, the reader
+	// draining each before the next: it never falls behind, while the one
+	// that reads nothing overflows in the second (one burst bigger than the
+	// buffer would drop a reader the scheduler had not run yet too).
 	n := subscriberBuffer + 50
-	err = f.st.InTx(ctx, func(tx *store.Tx) error {
-		for i := 0; i < n; i++ {
-			if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.charged", Topic: "t", Source: "/s", IdemKey: fmt.Sprint("k", i), Data: i}); err != nil {
-				return err
+	got := 0
+	for _, burst := range []int{subscriberBuffer - 56, n - (subscriberBuffer - 56)} {
+		from := got
+		err = f.st.InTx(ctx, func(tx *store.Tx) error {
+			for i := from; i < from+burst; i++ {
+				if _, _, err := tx.Enqueue(store.Event{Type: "hotel.pbx.call.charged", Topic: "t", Source: "/s", IdemKey: fmt.Sprint("k", i), Data: i}); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.After(3 * time.Second)
-	for got := 0; got < n; got++ {
-		select {
-		case _, ok := <-fast.ch:
-			if !ok {
-				t.Fatalf("the reading subscriber was dropped after %d", got)
+		deadline := time.After(3 * time.Second)
+		for ; got < from+burst; got++ {
+			select {
+			case _, ok := <-fast.ch:
+				if !ok {
+					t.Fatalf("the reading subscriber was dropped after %d", got)
+				}
+			case <-deadline:
+				t.Fatalf("the reading subscriber got %d of %d", got, n)
 			}
-		case <-deadline:
-			t.Fatalf("the reading subscriber got %d of %d", got, n)
 		}
 	}
 	left := 0
