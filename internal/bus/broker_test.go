@@ -520,3 +520,20 @@ func TestBrokerCloseWhileClientsComeAndGo(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestDialable: the daemon dials its own broker on loopback whatever
+// wildcard it listens on.
+func TestDialable(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:1883":    "127.0.0.1:1883",
+		"0.0.0.0:1883":      "127.0.0.1:1883",
+		":1883":             "127.0.0.1:1883",
+		"[::]:1883":         "[::1]:1883",
+		"192.168.1.10:8883": "192.168.1.10:8883",
+		"[fe80::1]:1883":    "[fe80::1]:1883",
+	} {
+		if got := dialable(in); got != want {
+			t.Errorf("dialable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

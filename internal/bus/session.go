@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
+	"net"
 	"time"
 
 	"switchboard/internal/config"
@@ -76,11 +76,23 @@ func (b *Broker) ownURL(socket string) (string, error) {
 		}
 		return "unix://" + b.Socket(), nil
 	}
-	host := b.Addr()
-	if h, p, ok := strings.Cut(host, ":"); ok && (h == "" || h == "0.0.0.0" || h == "::" || h == "[::]") {
-		host = "127.0.0.1:" + p
+	return "tcp://" + dialable(b.Addr()), nil
+}
+
+// dialable is a listen address a client on this machine can dial: a
+// wildcard host (every interface, IPv4 or IPv6) becomes loopback.
+func dialable(addr string) string {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
 	}
-	return "tcp://" + host, nil
+	if ip := net.ParseIP(h); h == "" || (ip != nil && ip.IsUnspecified()) {
+		if ip != nil && ip.To4() == nil {
+			return net.JoinHostPort("::1", p)
+		}
+		return net.JoinHostPort("127.0.0.1", p)
+	}
+	return addr
 }
 
 // ProbeEnvelope makes a probe's message: its nonce in an envelope like
