@@ -75,19 +75,7 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 		}
 		l, scheme = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), "https"
 	}
-	srv := &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("console stopped", "err", err)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
+	serveHTTP(ctx, l, c, "console", log)
 	url = scheme + "://" + l.Addr().String() + "/"
 	log.Info("console serving", "url", url)
 	return url, nil
@@ -103,4 +91,23 @@ func consoleDevices(cfg *config.Config) []console.DeviceInfo {
 		out = append(out, console.DeviceInfo{ID: d.ID, Driver: d.Driver, Profile: d.Profile, Domain: e.Domain, Kind: e.Kind})
 	}
 	return out
+}
+
+// serveHTTP serves h on l until ctx ends, then shuts down within 5 s. The
+// timeouts bound what a slow client may hold (a header in 10 s, a request in
+// 30 s).
+func serveHTTP(ctx context.Context, l net.Listener, h http.Handler, name string, log *slog.Logger) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(name+" stopped", "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 }

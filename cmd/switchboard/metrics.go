@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"time"
 
 	"switchboard/drivers/all"
 	"switchboard/internal/config"
@@ -49,19 +46,7 @@ func serveMetrics(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 	if err != nil {
 		return "", fmt.Errorf("metrics: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics stopped", "err", err)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
+	serveHTTP(ctx, l, h, "metrics", log)
 	addr = l.Addr().String()
 	log.Info("metrics serving", "url", "http://"+addr+"/metrics")
 	return addr, nil

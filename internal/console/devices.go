@@ -95,23 +95,7 @@ func (d deviceRow) Down() bool {
 }
 
 // SupplyLevels are the printer's marker levels as the print desk stored them.
-func (d deviceRow) SupplyLevels() []string {
-	var out []string
-	for _, s := range d.Supplies {
-		lvl := "?"
-		switch {
-		case s.Level >= 0:
-			lvl = strconv.Itoa(s.Level) + "%"
-		case s.Level == -3:
-			lvl = "some"
-		}
-		if s.Low {
-			lvl += " LOW"
-		}
-		out = append(out, s.Name+" "+lvl)
-	}
-	return out
-}
+func (d deviceRow) SupplyLevels() []string { return report.SupplyLevels(d.Supplies) }
 
 // Paper is the trays' paper as the print desk stored it.
 func (d deviceRow) Paper() []string {

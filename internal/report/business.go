@@ -484,9 +484,14 @@ func paperOf(d DeviceCheck) string {
 	return strings.Join(out, "; ")
 }
 
-func suppliesOf(d DeviceCheck) string {
+func suppliesOf(d DeviceCheck) string { return strings.Join(SupplyLevels(d.Supplies), ", ") }
+
+// SupplyLevels reads a printer's marker levels as the print desk stored
+// them, one "name level" each (RFC 3805 prtMarkerSuppliesLevel: -3 "some
+// left", other negatives unknown).
+func SupplyLevels(supplies []DeviceSupply) []string {
 	var out []string
-	for _, s := range d.Supplies {
+	for _, s := range supplies {
 		lvl := "?"
 		switch {
 		case s.Level >= 0:
@@ -499,7 +504,7 @@ func suppliesOf(d DeviceCheck) string {
 		}
 		out = append(out, s.Name+" "+lvl)
 	}
-	return strings.Join(out, ", ")
+	return out
 }
 
 // Tables are the report's sections.
