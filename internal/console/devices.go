@@ -3,7 +3,6 @@ package console
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,27 +97,7 @@ func (d deviceRow) Down() bool {
 func (d deviceRow) SupplyLevels() []string { return report.SupplyLevels(d.Supplies) }
 
 // Paper is the trays' paper as the print desk stored it.
-func (d deviceRow) Paper() []string {
-	var out []string
-	for _, t := range d.Trays {
-		s := t.Name + " "
-		switch {
-		case t.Level >= 0 && t.Capacity > 0:
-			s += strconv.Itoa(t.Level) + "/" + strconv.Itoa(t.Capacity)
-		case t.Level >= 0:
-			s += strconv.Itoa(t.Level)
-		case t.Level == -3:
-			s += "some"
-		default:
-			s += "?"
-		}
-		if t.Media != "" {
-			s += " " + t.Media
-		}
-		out = append(out, s)
-	}
-	return out
-}
+func (d deviceRow) Paper() []string { return report.TrayLevels(d.Trays) }
 
 // deviceTable is one domain's table.
 type deviceTable struct {

@@ -457,8 +457,20 @@ func (r DeviceReport) Heading() string {
 }
 
 func paperOf(d DeviceCheck) string {
+	out := TrayLevels(d.Trays)
+	if len(d.MediaReady) > 0 {
+		out = append(out, "ready: "+strings.Join(d.MediaReady, ","))
+	}
+	return strings.Join(out, "; ")
+}
+
+// TrayLevels reads a printer's trays as the print desk stored them, one
+// "name level[/capacity] [media]" each (RFC 3805 prtInputCurrentLevel: -3
+// "some", other negatives unknown; a tray with neither level nor capacity,
+// -2, is left out).
+func TrayLevels(trays []DeviceTray) []string {
 	var out []string
-	for _, t := range d.Trays {
+	for _, t := range trays {
 		if t.Level == -2 && t.Capacity <= 0 {
 			continue
 		}
@@ -478,10 +490,7 @@ func paperOf(d DeviceCheck) string {
 		}
 		out = append(out, s)
 	}
-	if len(d.MediaReady) > 0 {
-		out = append(out, "ready: "+strings.Join(d.MediaReady, ","))
-	}
-	return strings.Join(out, "; ")
+	return out
 }
 
 func suppliesOf(d DeviceCheck) string { return strings.Join(SupplyLevels(d.Supplies), ", ") }
