@@ -334,12 +334,21 @@ var messages = map[string]map[string]string{
 	},
 }
 
+// catalogs are the pages' string tables: the core pages' (messages) and
+// one per page family, each in its own file (i18n_*.go) so a page brings
+// its strings with it.
+var catalogs = []map[string]map[string]string{messages}
+
 func translate(lang, key string) string {
-	if s, ok := messages[lang][key]; ok {
-		return s
+	for _, c := range catalogs {
+		if s, ok := c[lang][key]; ok {
+			return s
+		}
 	}
-	if s, ok := messages[langEN][key]; ok {
-		return s
+	for _, c := range catalogs {
+		if s, ok := c[langEN][key]; ok {
+			return s
+		}
 	}
 	return key
 }

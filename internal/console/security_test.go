@@ -244,14 +244,21 @@ func TestIdleTimeout(t *testing.T) {
 // The pages switch between English and Traditional Chinese, and both
 // languages have every message.
 func TestLanguages(t *testing.T) {
-	for key := range messages[langEN] {
-		if _, ok := messages[langZH][key]; !ok {
-			t.Errorf("%s: no Traditional Chinese", key)
+	seen := map[string]int{}
+	for i, c := range catalogs {
+		for key := range c[langEN] {
+			if _, ok := c[langZH][key]; !ok {
+				t.Errorf("catalog %d: %s: no Traditional Chinese", i, key)
+			}
+			if j, ok := seen[key]; ok {
+				t.Errorf("%s is in catalogs %d and %d", key, j, i)
+			}
+			seen[key] = i
 		}
-	}
-	for key := range messages[langZH] {
-		if _, ok := messages[langEN][key]; !ok {
-			t.Errorf("%s: no English", key)
+		for key := range c[langZH] {
+			if _, ok := c[langEN][key]; !ok {
+				t.Errorf("catalog %d: %s: no English", i, key)
+			}
 		}
 	}
 	f := newFixture(t, false, nil)
