@@ -136,6 +136,8 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /wakeups/confirm", c.page(desk, c.wakeupConfirm))
 	c.mux.Handle("POST /wakeups/set", c.page(desk, c.wakeupSet))
 	c.mux.Handle("POST /wakeups/cancel", c.page(desk, c.wakeupCancel))
+	c.mux.Handle("GET /wakeups/board", c.page(desk, c.wakeupBoard)) // wakeups_live.go
+	c.mux.Handle("POST /wakeups/ack", c.page(desk, c.wakeupAck))
 	// Reports are for supervisors (前廳部: reports printed only with the manager's approval).
 	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
 	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))

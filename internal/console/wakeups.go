@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -23,9 +24,24 @@ func (c *Console) wakeupsPage(w http.ResponseWriter, r *http.Request, s session)
 }
 
 func (c *Console) wakeups(w http.ResponseWriter, r *http.Request, s session, status int, extra map[string]any) {
+	data, err := c.wakeupData(r)
+	if err != nil {
+		c.o.Log.Error("wake-ups", "err", err)
+		http.Error(w, "the wake-ups cannot be read", http.StatusInternalServerError)
+		return
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	c.render(w, r, status, "wakeups", &s, data)
+}
+
+// wakeupData is the board's data: tonight's wake-ups (today's and tomorrow
+// morning's: a night shift hands over the calls of the coming morning), or
+// one day asked for, in time order, with their alarms and the pre-flight
+// state.
+func (c *Console) wakeupData(r *http.Request) (map[string]any, error) {
 	ctx := r.Context()
-	// Tonight's wake-ups: today's and tomorrow morning's (a night shift
-	// hands over the calls of the coming morning), or one day asked for.
 	today := wakeup.DateOf(c.now().In(c.o.Location))
 	days := []wakeup.Date{today, today.AddDays(1)}
 	if d := r.URL.Query().Get("date"); d != "" {
@@ -37,17 +53,13 @@ func (c *Console) wakeups(w http.ResponseWriter, r *http.Request, s session, sta
 	for _, day := range days {
 		ws, err := c.wake.ListDay(ctx, c.o.Host.Store(), day)
 		if err != nil {
-			c.o.Log.Error("wake-ups", "err", err)
-			http.Error(w, "the wake-ups cannot be read", http.StatusInternalServerError)
-			return
+			return nil, err
 		}
 		list = append(list, ws...) // each day in time order, the days in order
 	}
 	occupied, err := stays.Occupied(ctx, c.o.Host.Store())
 	if err != nil {
-		c.o.Log.Error("stays", "err", err)
-		http.Error(w, "the rooms cannot be read", http.StatusInternalServerError)
-		return
+		return nil, fmt.Errorf("stays: %w", err)
 	}
 	guests := map[string]string{}
 	for _, st := range occupied {
@@ -57,15 +69,16 @@ func (c *Console) wakeups(w http.ResponseWriter, r *http.Request, s session, sta
 	for _, wk := range list {
 		rows = append(rows, wakeupRow{Wakeup: wk, Guest: guests[string(wk.Room)]})
 	}
+	board, pf, open, err := c.board(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	dates := days[0].String()
 	if len(days) > 1 {
 		dates += " – " + days[1].String()
 	}
-	data := map[string]any{"Date": dates, "Wakeups": rows, "HotelLink": c.o.HotelLink}
-	for k, v := range extra {
-		data[k] = v
-	}
-	c.render(w, r, status, "wakeups", &s, data)
+	return map[string]any{"Date": dates, "Wakeups": board, "HotelLink": c.o.HotelLink, "Preflight": pf, "OpenAlarms": open,
+		"Query": r.URL.RawQuery}, nil
 }
 
 var (

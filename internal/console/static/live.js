@@ -101,6 +101,59 @@
     if (note && (hit || rows.length === 0)) { note.hidden = false; }
   }
 
+  // The wake-up board is read again from the server on every wake-up
+  // event (the server decides what is red), and chimes while a red row
+  // waits for its acknowledgement.
+  var boardTimer = null;
+  function refreshBoard() {
+    var board = document.getElementById("wakeup-board");
+    if (!board) { return; }
+    var q = board.dataset.query ? "?" + board.dataset.query : "";
+    fetch("/wakeups/board" + q, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (!html) { return; }
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var fresh = doc.getElementById("wakeup-board");
+      var now = document.getElementById("wakeup-board");
+      if (!fresh || !now) { return; }
+      now.replaceWith(document.importNode(fresh, true));
+      chime();
+    }).catch(function () {});
+  }
+  var audio = null;
+  function beep() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return; }
+    if (!audio) { audio = new Ctx(); }
+    if (audio.state === "suspended") { audio.resume(); }
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.2;
+    osc.connect(gain);
+    gain.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.4);
+  }
+  function chime() {
+    var board = document.getElementById("wakeup-board");
+    var open = board ? parseInt(board.dataset.alarms || "0", 10) : 0;
+    document.body.dataset.chime = open > 0 ? "on" : "off";
+    if (open > 0 && !boardTimer) {
+      beep();
+      boardTimer = setInterval(beep, 4000);
+    } else if (open === 0 && boardTimer) {
+      clearInterval(boardTimer);
+      boardTimer = null;
+    }
+  }
+  // Browsers let a page sound only after a person used it: the first key
+  // or click anywhere unlocks the chime.
+  ["click", "keydown"].forEach(function (t) {
+    document.addEventListener(t, function () { if (audio && audio.state === "suspended") { audio.resume(); } }, { once: true });
+  });
+  chime();
+
   var handlers = {
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
@@ -112,6 +165,10 @@
     handlers["hotel." + domain + ".state.link"] = deviceChanged;
   });
   handlers["hotel.print.state.status"] = deviceChanged;
+  ["scheduled", "answered", "unanswered", "escalated", "at-risk", "unmatched"].forEach(function (kind) {
+    handlers["hotel.pbx.wakeup." + kind] = refreshBoard;
+  });
+  handlers["console.wakeup.acknowledged"] = refreshBoard;
 
   var source = new EventSource("/events");
   Object.keys(handlers).forEach(function (type) {
@@ -135,6 +192,7 @@
       // banner is read again, since notices are not replayed.
       lost = false;
       refreshAlarms();
+      refreshBoard();
     }
   };
 })();
