@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"switchboard/internal/operators"
 )
@@ -41,8 +42,17 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	code, pin := r.PostFormValue("code"), r.PostFormValue("pin")
 	now := c.now()
+	if d := c.throttle.wait(r.RemoteAddr, now); d > 0 {
+		c.o.Log.Warn("sign-in slowed: too many wrong PINs from this address", "remote", r.RemoteAddr, "wait", d)
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
+		c.signinForm(w, r, http.StatusTooManyRequests, "signin.slow")
+		return
+	}
 	op, err := c.ops.Verify(r.Context(), code, pin, now)
 	var locked *operators.LockedError
+	if errors.Is(err, operators.ErrDenied) || errors.As(err, &locked) {
+		c.throttle.failed(r.RemoteAddr, now)
+	}
 	switch {
 	case errors.Is(err, operators.ErrDenied):
 		c.o.Log.Warn("sign-in refused", "operator", code, "remote", r.RemoteAddr)
@@ -66,6 +76,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the shift could not be opened", http.StatusInternalServerError)
 		return
 	}
+	c.throttle.succeeded(r.RemoteAddr)
 	s := c.sessions.create(op, sh.ID, now)
 	c.o.Log.Info("signed in", "operator", op.Code, "role", op.Role, "shift", sh.ID, "continued", continued)
 	http.SetCookie(w, c.cookie(signinCookie, "", -1))

@@ -68,6 +68,7 @@ type Console struct {
 	o        Options
 	ops      *operators.Store
 	sessions *sessions
+	throttle *signinThrottle
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	wake     *wakeup.Schedule
@@ -106,7 +107,7 @@ func New(o Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), pages: pages, mux: http.NewServeMux(), wake: wake}
+	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), throttle: newSigninThrottle(), pages: pages, mux: http.NewServeMux(), wake: wake}
 	if o.LivePoll <= 0 {
 		o.LivePoll = DefaultLivePoll
 	}

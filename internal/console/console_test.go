@@ -100,6 +100,7 @@ type browser struct {
 	t       testing.TB
 	f       *fixture
 	cookies map[string]*http.Cookie
+	remote  string // the request's remote address; "" httptest's 192.0.2.1:1234
 }
 
 func (f *fixture) browser(t testing.TB) *browser {
@@ -120,6 +121,9 @@ func (b *browser) do(method, path string, form url.Values) response {
 		body = strings.NewReader(form.Encode())
 	}
 	req := httptest.NewRequest(method, path, body)
+	if b.remote != "" {
+		req.RemoteAddr = b.remote
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
