@@ -111,6 +111,8 @@ type backOffice struct {
 	acked  int64
 	dups   int
 	kick   chan struct{}
+	// firstAt and lastAt: the first and the latest new event's arrival.
+	firstAt, lastAt time.Time
 }
 
 func newBackOffice(t *testing.T, url string, topics events.Topics) *backOffice {
@@ -159,6 +161,10 @@ func (b *backOffice) onEvent(m bus.Message) {
 	} else {
 		b.bySeq[env.Seq] = env.ID
 		b.byType[env.Type]++
+		if b.firstAt.IsZero() {
+			b.firstAt = time.Now()
+		}
+		b.lastAt = time.Now()
 		b.envs = append(b.envs, env)
 	}
 	next := b.acked

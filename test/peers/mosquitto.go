@@ -58,6 +58,13 @@ func StartMosquittoACL(t testing.TB, passwordFile, aclFile string) *Mosquitto {
 	return startMosquitto(t, nil, "", fmt.Sprintf("allow_anonymous true\npassword_file %s\nacl_file %s\nuse_username_as_clientid true\n", passwordFile, aclFile))
 }
 
+// StartMosquittoConf starts a plain-TCP broker whose configuration ends
+// with conf (after the listener line): e.g. a bridge's connection section.
+// conf must say allow_anonymous (or name a password file) itself.
+func StartMosquittoConf(t testing.TB, conf string) *Mosquitto {
+	return startMosquitto(t, nil, "", conf)
+}
+
 func startMosquitto(t testing.TB, ca *TestCA, passwordFile, extra string) *Mosquitto {
 	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
