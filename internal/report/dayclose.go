@@ -160,7 +160,11 @@ func CloseDay(in DayCloseInput) (DayClose, error) {
 		return ops[code]
 	}
 	for _, t := range biz.ByOperator {
-		o := op(t.Key)
+		key := t.Key
+		if key == "" {
+			key = "(none)" // charges no operator caused: a fax received
+		}
+		o := op(key)
 		o.Items, o.Units, o.Amount, o.AmountMinor = t.Items, t.Units, t.Amount, t.AmountMinor
 	}
 	for _, s := range in.Shifts {
@@ -287,7 +291,10 @@ func (d DayClose) Tables() []Table {
 	row := func(t DayTotal) []string {
 		return []string{t.Key, itoa(t.Items), strconv.FormatInt(t.Units, 10), t.Amount.String()}
 	}
-	bySvc := Table{Title: "Revenue by service (calls: posted calls and billable seconds; others: items and pages)", Columns: total("service"), Footer: row(d.Total)}
+	// Seconds and pages do not add up: the total has no units.
+	foot := row(d.Total)
+	foot[2] = ""
+	bySvc := Table{Title: "Revenue by service (calls: posted calls and billable seconds; others: items and pages)", Columns: total("service"), Footer: foot}
 	for _, t := range d.ByService {
 		bySvc.Rows = append(bySvc.Rows, row(t))
 	}
