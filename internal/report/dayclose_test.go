@@ -119,7 +119,9 @@ func TestCloseDay(t *testing.T) {
 				t.Errorf("empty day: %+v %v", d, err)
 			}
 		}},
-		{"two currencies", func(in *DayCloseInput) { in.Charges[0].Currency, in.Charges[1].Currency, in.Charges[2].Currency = "USD", "USD", "USD" },
+		{"two currencies", func(in *DayCloseInput) {
+			in.Charges[0].Currency, in.Charges[1].Currency, in.Charges[2].Currency = "USD", "USD", "USD"
+		},
 			func(t *testing.T, _ DayClose, err error) {
 				if err == nil || !strings.Contains(err.Error(), "one currency per day close") {
 					t.Errorf("want a currency error, got %v", err)
