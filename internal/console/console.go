@@ -137,7 +137,7 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /wakeups/set", c.page(desk, c.wakeupSet))
 	c.mux.Handle("POST /wakeups/cancel", c.page(desk, c.wakeupCancel))
 	// Reports are for supervisors (前廳部: reports printed only with the manager's approval).
-	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
+	c.reportRoutes([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}) // reports.go, dayclose.go
 	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
 	c.roomRoutes(desk) // rooms.go: the room grid and cards, the switchboard's

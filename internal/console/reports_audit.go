@@ -1,0 +1,61 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// reportAudit is one print or download of a report (the seed: reports are
+// printed only with the manager's approval): who, which report and
+// period, how, approved by whom, when.
+type reportAudit struct {
+	At         time.Time `json:"at"`
+	Operator   string    `json:"operator"`
+	Role       string    `json:"role"`
+	Report     string    `json:"report"`
+	Period     string    `json:"period"`
+	Action     string    `json:"action"` // print, csv
+	ApprovedBy string    `json:"approved_by"`
+}
+
+// reportAuditNS keeps the audit rows in the store's key-value area (key:
+// the time in nanoseconds, zero-padded so the keys sort, and the
+// operator), so the reports need no migration.
+const reportAuditNS = "console.report.audit"
+
+func (c *Console) recordReportAudit(ctx context.Context, a reportAudit) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("report audit: %w", err)
+	}
+	key := fmt.Sprintf("%020d-%s", a.At.UnixNano(), a.Operator)
+	if err := c.o.Host.Store().Put(ctx, reportAuditNS, key, b); err != nil {
+		return fmt.Errorf("report audit: %w", err)
+	}
+	return nil
+}
+
+// recentReportAudits are the last n audit rows, newest first.
+func (c *Console) recentReportAudits(ctx context.Context, n int) ([]reportAudit, error) {
+	all, err := c.o.Host.Store().List(ctx, reportAuditNS)
+	if err != nil {
+		return nil, fmt.Errorf("report audit: %w", err)
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	out := []reportAudit{}
+	for _, k := range keys[:min(n, len(keys))] {
+		var a reportAudit
+		if err := json.Unmarshal(all[k], &a); err != nil {
+			return out, fmt.Errorf("report audit %s: %w", k, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
