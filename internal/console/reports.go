@@ -78,6 +78,7 @@ func (c *Console) reportPage(w http.ResponseWriter, r *http.Request, s session) 
 		return
 	}
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1) // 0 would be every row (printing)
 	tables, pages, page := paginate(doc, page)
 	data := map[string]any{"Doc": doc, "Tables": tables, "Page": page, "Pages": pages}
 	if page > 1 {

@@ -22,8 +22,9 @@ type reportAudit struct {
 }
 
 // reportAuditNS keeps the audit rows in the store's key-value area (key:
-// the time in nanoseconds, zero-padded so the keys sort, and the
-// operator), so the reports need no migration.
+// the time in nanoseconds, zero-padded so the keys sort, the operator and
+// a random part, so two prints in the same clock tick are two rows), so
+// the reports need no migration.
 const reportAuditNS = "console.report.audit"
 
 func (c *Console) recordReportAudit(ctx context.Context, a reportAudit) error {
@@ -31,7 +32,7 @@ func (c *Console) recordReportAudit(ctx context.Context, a reportAudit) error {
 	if err != nil {
 		return fmt.Errorf("report audit: %w", err)
 	}
-	key := fmt.Sprintf("%020d-%s", a.At.UnixNano(), a.Operator)
+	key := fmt.Sprintf("%020d-%s-%s", a.At.UnixNano(), a.Operator, token()[:8])
 	if err := c.o.Host.Store().Put(ctx, reportAuditNS, key, b); err != nil {
 		return fmt.Errorf("report audit: %w", err)
 	}
