@@ -266,3 +266,43 @@ func TestShiftReportsAndDayClose(t *testing.T) {
 		t.Errorf("day close print: %d\n%s", res.code, res.body)
 	}
 }
+
+// BenchmarkReportPages renders the busiest report pages over a day of
+// 1,000 business-centre charges (a page shows 50) and 20 shifts.
+func BenchmarkReportPages(b *testing.B) {
+	f := newFixture(b, false, nil)
+	day := time.Date(2026, 12, 4, 0, 0, 0, 0, site)
+	err := f.st.InTx(context.Background(), func(tx *store.Tx) error {
+		for i := 0; i < 1000; i++ {
+			if _, err := tx.Exec(`INSERT INTO business_charges(idemkey, service, device, ref, room, operator, at, units, size, color, duplex, state,
+				amount, amount_minor, currency, tariff, breakdown, seq) VALUES(?,'print','prn1','print/1',?,'0002',?,2,'A4',0,0,'completed','1.00',100,'TWD','t','[]',1)`,
+				fmt.Sprintf("k%05d", i), fmt.Sprintf("%d", 1000+i%300), day.Add(time.Duration(i)*time.Minute).UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		sh, _, err := f.ops.OpenShift(context.Background(), fmt.Sprintf("9%03d", i), day.Add(time.Duration(i)*time.Hour))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.ops.CloseShift(context.Background(), sh.ID, day.Add(time.Duration(i)*time.Hour+50*time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	br := f.browser(b)
+	br.signIn("0003", "1234")
+	for _, p := range []string{"/reports/business?date=2026-12-04", "/dayclose?date=2026-12-04", "/reports/shifts?date=2026-12-04"} {
+		b.Run(p, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if res := br.do("GET", p, nil); res.code != 200 {
+					b.Fatalf("%s: %d", p, res.code)
+				}
+			}
+		})
+	}
+}
