@@ -109,7 +109,7 @@ func (c *Console) reportCSV(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	var b strings.Builder
-	if err := report.Write(&b, report.CSV, doc.Heading, doc.Tables, nil); err != nil {
+	if err := report.Write(&b, report.CSV, doc.Heading, spreadsheetSafe(doc.Tables), nil); err != nil {
 		c.o.Log.Error("report csv", "report", doc.Kind, "err", err)
 		http.Error(w, "the report could not be written as CSV", http.StatusInternalServerError)
 		return
@@ -160,9 +160,6 @@ func (c *Console) approvedReport(w http.ResponseWriter, r *http.Request, s sessi
 // answered 400 and a store error 500 here (ok false).
 func (c *Console) reportDoc(w http.ResponseWriter, r *http.Request, s session, q url.Values) (reportDoc, bool) {
 	kind := r.PathValue("kind")
-	if kind == "" {
-		kind = "dayclose"
-	}
 	doc, err := c.buildReport(r.Context(), kind, q)
 	switch {
 	case errors.Is(err, errBadInput):
@@ -428,4 +425,47 @@ var pageParts = map[string][]string{
 	"report":       {"templates/report_parts.html"},
 	"report_print": {"templates/report_parts.html"},
 	"dayclose":     {"templates/report_parts.html"},
+}
+
+// spreadsheetSafe copies tables with every cell a spreadsheet would take
+// for a formula (=, +, @, a tab or carriage return first, or - before
+// anything but a digit: a guest's name, a fax's remote id) prefixed with
+// a quote, as OWASP's "CSV Injection" advises; amounts like -1.00 stay
+// numbers.
+func spreadsheetSafe(tables []report.Table) []report.Table {
+	risky := func(v string) bool {
+		if v == "" {
+			return false
+		}
+		switch v[0] {
+		case '=', '+', '@', '\t', '\r':
+			return true
+		case '-':
+			return len(v) == 1 || v[1] < '0' || v[1] > '9'
+		}
+		return false
+	}
+	clean := func(row []string) []string {
+		if row == nil {
+			return nil
+		}
+		out := make([]string, len(row))
+		for i, v := range row {
+			if risky(v) {
+				v = "'" + v
+			}
+			out[i] = v
+		}
+		return out
+	}
+	out := make([]report.Table, len(tables))
+	for i, t := range tables {
+		t.Rows = append([][]string(nil), t.Rows...)
+		for j := range t.Rows {
+			t.Rows[j] = clean(t.Rows[j])
+		}
+		t.Footer = clean(t.Footer)
+		out[i] = t
+	}
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 )
 
@@ -39,24 +38,26 @@ func (c *Console) recordReportAudit(ctx context.Context, a reportAudit) error {
 	return nil
 }
 
-// recentReportAudits are the last n audit rows, newest first.
+// recentReportAudits are the last n audit rows, newest first (read with
+// a limit: the namespace grows with every print).
 func (c *Console) recentReportAudits(ctx context.Context, n int) ([]reportAudit, error) {
-	all, err := c.o.Host.Store().List(ctx, reportAuditNS)
+	rows, err := c.o.Host.Store().Query(ctx, `SELECT key, value FROM kv WHERE ns=? ORDER BY key DESC LIMIT ?`, reportAuditNS, n)
 	if err != nil {
 		return nil, fmt.Errorf("report audit: %w", err)
 	}
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	defer rows.Close()
 	out := []reportAudit{}
-	for _, k := range keys[:min(n, len(keys))] {
+	for rows.Next() {
+		var key string
+		var v []byte
+		if err := rows.Scan(&key, &v); err != nil {
+			return out, fmt.Errorf("report audit: %w", err)
+		}
 		var a reportAudit
-		if err := json.Unmarshal(all[k], &a); err != nil {
-			return out, fmt.Errorf("report audit %s: %w", k, err)
+		if err := json.Unmarshal(v, &a); err != nil {
+			return out, fmt.Errorf("report audit %s: %w", key, err)
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return out, rows.Err()
 }

@@ -306,3 +306,16 @@ func BenchmarkReportPages(b *testing.B) {
 		})
 	}
 }
+
+func TestSpreadsheetSafe(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"},
+		{"+1", "'+1"}, {"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"-x", "'-x"}, {"-", "'-"},
+		{"-1.00", "-1.00"}, {"1203", "1203"}, {"", ""}, {"Chen", "Chen"},
+	} {
+		got := spreadsheetSafe([]report.Table{{Rows: [][]string{{tc.in}}, Footer: []string{tc.in}}})
+		if got[0].Rows[0][0] != tc.want || got[0].Footer[0] != tc.want {
+			t.Errorf("%q: %q / %q, want %q", tc.in, got[0].Rows[0][0], got[0].Footer[0], tc.want)
+		}
+	}
+}
