@@ -319,3 +319,37 @@ func TestSpreadsheetSafe(t *testing.T) {
 		}
 	}
 }
+
+// TestReportStringsTranslated: every title, column and empty line the
+// report package writes has its Traditional Chinese in reportMessages.
+func TestReportStringsTranslated(t *testing.T) {
+	f := newFixture(t, false, nil)
+	sh, _, err := f.ops.OpenShift(context.Background(), "0002", f.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := view{Lang: langZH}
+	for _, kind := range reportKinds {
+		q := url.Values{"date": {"2026-12-04"}, "week": {"2026-W49"}, "shift": {fmt.Sprint(sh.ID)}}
+		doc, err := f.c.buildReport(context.Background(), kind, q)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if v.T("rep."+kind) == "rep."+kind {
+			t.Errorf("%s: no name", kind)
+		}
+		for _, tb := range doc.Tables {
+			texts := map[string]string{"rep.e.": tb.Empty, "rep.t.": tb.Title}
+			for prefix, text := range texts {
+				if text != "" && v.RT(prefix, text) == text { // "": a table that always has rows, or no title
+					t.Errorf("%s: %q has no translation (%s%s)", kind, text, prefix, strings.ToLower(text))
+				}
+			}
+			for _, c := range tb.Columns {
+				if v.RT("rep.col.", c.Name) == c.Name {
+					t.Errorf("%s: column %q has no translation", kind, c.Name)
+				}
+			}
+		}
+	}
+}
