@@ -41,23 +41,17 @@ func (c *Console) recordReportAudit(ctx context.Context, a reportAudit) error {
 // recentReportAudits are the last n audit rows, newest first (read with
 // a limit: the namespace grows with every print).
 func (c *Console) recentReportAudits(ctx context.Context, n int) ([]reportAudit, error) {
-	rows, err := c.o.Host.Store().Query(ctx, `SELECT key, value FROM kv WHERE ns=? ORDER BY key DESC LIMIT ?`, reportAuditNS, n)
+	rows, err := c.o.Host.Store().Last(ctx, reportAuditNS, n)
 	if err != nil {
 		return nil, fmt.Errorf("report audit: %w", err)
 	}
-	defer rows.Close()
-	out := []reportAudit{}
-	for rows.Next() {
-		var key string
-		var v []byte
-		if err := rows.Scan(&key, &v); err != nil {
-			return out, fmt.Errorf("report audit: %w", err)
-		}
+	out := make([]reportAudit, 0, len(rows))
+	for _, kv := range rows {
 		var a reportAudit
-		if err := json.Unmarshal(v, &a); err != nil {
-			return out, fmt.Errorf("report audit %s: %w", key, err)
+		if err := json.Unmarshal(kv.Value, &a); err != nil {
+			return out, fmt.Errorf("report audit %s: %w", kv.Key, err)
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	return out, nil
 }

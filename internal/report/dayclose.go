@@ -104,9 +104,16 @@ type DayClose struct {
 	Open       DayOpen    `json:"open"`
 }
 
-// settled are the reasons a call is not posted that need nobody: it was
-// not a guest's outside call, or cost nothing (internal/folio's decisions).
-var settled = map[string]bool{folio.NotOutgoing: true, folio.NotGuestRoom: true, folio.NothingToCharge: true}
+// settled says whether a call was not posted for a reason that needs
+// nobody: it was not a guest's outside call, or cost nothing
+// (internal/folio's decisions).
+func settled(notPosted string) bool {
+	switch notPosted {
+	case folio.NotOutgoing, folio.NotGuestRoom, folio.NothingToCharge:
+		return true
+	}
+	return false
+}
 
 // CloseDay gathers the day close from what was read.
 func CloseDay(in DayCloseInput) (DayClose, error) {
@@ -209,7 +216,7 @@ func CloseDay(in DayCloseInput) (DayClose, error) {
 		if c.Direction != "outgoing" {
 			continue
 		}
-		if len(c.Flags) == 0 && (c.Posted || settled[c.NotPosted]) {
+		if len(c.Flags) == 0 && (c.Posted || settled(c.NotPosted)) {
 			continue
 		}
 		d.Open.Calls = append(d.Open.Calls, OpenCall{Start: c.Start.In(loc), Room: c.Room, Extension: c.Extension, Class: c.Class,
