@@ -73,7 +73,7 @@ func (c *Console) reportsIndex(w http.ResponseWriter, r *http.Request, s session
 
 // reportPage shows one report, a page of its long tables at a time.
 func (c *Console) reportPage(w http.ResponseWriter, r *http.Request, s session) {
-	doc, ok := c.reportDoc(w, r, s, r.URL.Query())
+	doc, ok := c.reportDoc(w, r, r.URL.Query())
 	if !ok {
 		return
 	}
@@ -135,7 +135,7 @@ func (c *Console) approvedReport(w http.ResponseWriter, r *http.Request, s sessi
 			q.Set(k, v)
 		}
 	}
-	doc, ok := c.reportDoc(w, r, s, q)
+	doc, ok := c.reportDoc(w, r, q)
 	if !ok {
 		return doc, "", false
 	}
@@ -158,7 +158,7 @@ func (c *Console) approvedReport(w http.ResponseWriter, r *http.Request, s sessi
 
 // reportDoc builds the report the request names; a bad parameter is
 // answered 400 and a store error 500 here (ok false).
-func (c *Console) reportDoc(w http.ResponseWriter, r *http.Request, s session, q url.Values) (reportDoc, bool) {
+func (c *Console) reportDoc(w http.ResponseWriter, r *http.Request, q url.Values) (reportDoc, bool) {
 	kind := r.PathValue("kind")
 	doc, err := c.buildReport(r.Context(), kind, q)
 	switch {
