@@ -102,10 +102,6 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, s session) {
 	c.render(w, r, http.StatusOK, "home", &s, data)
 }
 
-func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request, s session) {
-	c.render(w, r, http.StatusOK, "reports", &s, nil)
-}
-
 // apiSession is who is signed in, for the pages' little JavaScript.
 func (c *Console) apiSession(w http.ResponseWriter, r *http.Request, s session) {
 	w.Header().Set("Content-Type", "application/json")

@@ -140,7 +140,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /wakeups/board", c.page(desk, c.wakeupBoard)) // wakeups_live.go
 	c.mux.Handle("POST /wakeups/ack", c.page(desk, c.wakeupAck))
 	// Reports are for supervisors (前廳部: reports printed only with the manager's approval).
-	c.mux.Handle("GET /reports", c.page([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}, c.reportsPage))
+	c.reportRoutes([]operators.Role{operators.RoleSupervisor, operators.RoleAdmin}) // reports.go, dayclose.go
 	c.mux.Handle("GET /api/session", c.api(everyone, c.apiSession))
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
 	c.roomRoutes(desk) // rooms.go: the room grid and cards, the switchboard's

@@ -70,7 +70,6 @@ var messages = map[string]map[string]string{
 		"forbidden.role":     "This page or action belongs to another role. Ask the supervisor if you need it.",
 		"forbidden.csrf":     "The form was stale or not sent by this console. Go back, reload the page and try again.",
 		"reports.title":      "Reports",
-		"reports.todo":       "Shift and day reports come in the next part of the console. Reports are printed only with the manager's approval.",
 
 		// The rooms page (rooms.go).
 		"nav.rooms":             "Rooms",
@@ -232,7 +231,6 @@ var messages = map[string]map[string]string{
 		"forbidden.role":     "此頁面或操作屬於其他職位。如需使用請洽主管。",
 		"forbidden.csrf":     "表單已過期或不是由本系統送出。請返回、重新載入後再試。",
 		"reports.title":      "報表",
-		"reports.todo":       "班次與日結報表將在下一階段完成。報表須經經理批准方可列印。",
 
 		// The rooms page (rooms.go).
 		"nav.rooms":             "房間",
@@ -339,7 +337,11 @@ var messages = map[string]map[string]string{
 // catalogs are the pages' string tables: the core pages' (messages) and
 // one per page family, each in its own file (i18n_*.go) so a page brings
 // its strings with it.
-var catalogs = []map[string]map[string]string{messages, wakeupBoardMessages}
+var catalogs = []map[string]map[string]string{
+	messages,
+	wakeupBoardMessages,
+	reportMessages,
+}
 
 func translate(lang, key string) string {
 	for _, c := range catalogs {

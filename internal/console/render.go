@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates/*.html pages; each is parsed with layout.html.
-var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "devices"}
+var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "devices", "report", "report_print", "dayclose"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -24,7 +24,8 @@ func parsePages() (map[string]*template.Template, error) {
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		files := append([]string{"templates/layout.html"}, pageParts[name]...)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(files, "templates/"+name+".html")...)
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", name, err)
 		}

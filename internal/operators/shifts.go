@@ -187,16 +187,7 @@ func (s *Store) Journal(ctx context.Context, id int64, now time.Time) (Journal, 
 			t.Failed++
 		}
 	}
-	type charge struct {
-		service, currency string
-		n                 int
-		minor             int64
-	}
-	charges, err := store.All(ctx, s.st, func(r store.Scanner) (charge, error) {
-		var c charge
-		return c, r.Scan(&c.service, &c.currency, &c.n, &c.minor)
-	}, `SELECT service, currency, COUNT(*), SUM(amount_minor) FROM business_charges
-		WHERE operator=? AND at>=? AND at<? GROUP BY service, currency`, sh.Operator, nanos(sh.Opened), nanos(end))
+	charges, err := s.shiftCharges(ctx, sh, end, now)
 	if err != nil {
 		return Journal{}, fmt.Errorf("charges of shift %d: %w", id, err)
 	}

@@ -1,0 +1,68 @@
+package operators
+
+import (
+	"context"
+	"time"
+
+	"switchboard/internal/store"
+)
+
+// shiftCharge is the business-centre charges of a shift for one service
+// and currency.
+type shiftCharge struct {
+	service, currency string
+	n                 int
+	minor             int64
+}
+
+// shiftCharges sums the business-centre charges that belong to shift sh
+// (its window ends at end), billed up to now. A charge belongs to the
+// shift whose console command caused it: its ref names the print job,
+// copy session or fax job (business.Entry.Ref: print/{job row},
+// copy/{session}, fax-job/{job}), whose command_id the console linked to
+// a shift (shift_commands). So a print sent at the end of one shift and
+// billed after the operator's next shift opened stays in the first. A
+// charge no console command of any shift caused (a fax delivered, a job
+// the back office sent over MQTT) counts, as before, by its operator and
+// the shift's time window.
+func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) ([]shiftCharge, error) {
+	type row struct {
+		service, currency string
+		minor, at, shift  int64
+	}
+	rows, err := store.All(ctx, s.st, func(r store.Scanner) (row, error) {
+		var c row
+		return c, r.Scan(&c.service, &c.currency, &c.minor, &c.at, &c.shift)
+	}, `SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0)
+		FROM business_charges bc
+		LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
+		LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
+		LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
+		LEFT JOIN shift_commands sc ON sc.command_id = COALESCE(pj.command_id, cs.command_id, fj.command_id)
+		WHERE bc.operator = ? AND bc.at >= ? AND bc.at < ?
+		ORDER BY bc.service, bc.currency`, sh.Operator, nanos(sh.Opened), nanos(later(end, now)))
+	if err != nil {
+		return nil, err
+	}
+	var out []shiftCharge
+	for _, r := range rows {
+		mine := r.shift == sh.ID || (r.shift == 0 && r.at < nanos(end))
+		if !mine {
+			continue
+		}
+		if n := len(out); n == 0 || out[n-1].service != r.service || out[n-1].currency != r.currency {
+			out = append(out, shiftCharge{service: r.service, currency: r.currency})
+		}
+		out[len(out)-1].n++
+		out[len(out)-1].minor += r.minor
+	}
+	return out, nil
+}
+
+// later is the later of two instants.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
