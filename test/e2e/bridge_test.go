@@ -2,17 +2,20 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"switchboard/internal/bus"
 	"switchboard/internal/events"
-	"switchboard/internal/store"
+	_ "switchboard/internal/store" // registers the sqlite driver
 	"switchboard/test/peers"
 )
 
@@ -118,16 +121,13 @@ devices:
 	if !w.sawAck(target, 15*time.Second) {
 		t.Fatalf("no ack up to seq %d reached the site broker over the bridge", target)
 	}
-	d.stop()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	acked, err := st.AckedSeq(context.Background())
-	st.Close()
+	// The gateway took it: its store's acknowledged seq, read beside the
+	// running daemon (WAL lets another process read).
+	acked, err := ackedSeqOf(filepath.Join(dir, "sb.db"), target, 15*time.Second)
 	if err != nil || acked < target {
 		t.Fatalf("the gateway's acknowledged seq is %d (%v), want %d: the central back office's ack did not reach it", acked, err, target)
 	}
+	d.stop()
 	// Over one connection MQTT keeps the order; across the bridge's
 	// reconnect Mosquitto may send a message it was holding after a later
 	// one. The consumer processes by seq (it acknowledges only the highest
@@ -314,4 +314,30 @@ func (b *backOffice) duplicates() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.dups
+}
+
+// ackedSeqOf polls a running daemon's store, read-only, until its
+// acknowledged seq reaches want or within passes; it returns the last seen.
+func ackedSeqOf(path string, want int64, within time.Duration) (int64, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(within)
+	var got int64
+	for {
+		var v string
+		err := db.QueryRow(`SELECT value FROM meta WHERE key='acked_seq'`).Scan(&v)
+		if err == nil {
+			got, err = strconv.ParseInt(v, 10, 64)
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return got, err
+		}
+		if got >= want || time.Now().After(deadline) {
+			return got, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
