@@ -42,3 +42,7 @@ func QuoteJob(t *rating.BusinessTariff, size string, pages, copies int, sides, c
 	}
 	return q, nil
 }
+
+// MaxKeep is how long a guest's document may be kept after its job
+// (print.submit's keep_until), for forms that ask before sending.
+const MaxKeep = maxKeep

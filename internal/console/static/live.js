@@ -101,7 +101,20 @@
     if (note && (hit || rows.length === 0)) { note.hidden = false; }
   }
 
+  // A print job ended: its page (data-live="print-job") is read again for
+  // the result and the bill. A copy session ended: the copy page says so.
+  function printEnded(d) {
+    var job = document.querySelector('[data-live="print-job"]');
+    if (job && d.command_id && job.dataset.command === d.command_id) { location.reload(); }
+  }
+  function copyEnded() {
+    var note = document.getElementById("copy-changed");
+    if (note) { note.hidden = false; }
+  }
+
   var handlers = {
+    "hotel.print.job.completed": printEnded,
+    "hotel.print.copy.completed": copyEnded,
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
     "hotel.pbx.emergency.call": refreshAlarms,
