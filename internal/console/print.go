@@ -63,6 +63,9 @@ const (
 // follows it).
 const printSubmitWait = 8 * time.Second
 
+// recentJobs is how many of the newest print jobs the print page lists.
+const recentJobs = 50
+
 // printForm is the print form's fields.
 type printForm struct {
 	Device, Room, Sides, Color, Media, Name string
@@ -142,7 +145,7 @@ func (p *printPages) printPage(w http.ResponseWriter, r *http.Request, s session
 // render shows the print page with data: the form, a problem, the day's jobs.
 func (p *printPages) render(w http.ResponseWriter, r *http.Request, s session, status int, data map[string]any) {
 	c := p.c
-	jobs, err := printjobs.Recent(r.Context(), c.o.Host.Store(), c.dayStart(c.now()), 100)
+	jobs, err := printjobs.Recent(r.Context(), c.o.Host.Store(), recentJobs)
 	if err != nil {
 		c.o.Log.Error("print jobs", "err", err)
 		http.Error(w, "the print jobs cannot be read", http.StatusInternalServerError)

@@ -76,8 +76,8 @@ func TestViews(t *testing.T) {
 	if a.KeepUntil == nil || !a.KeepUntil.Equal(keep) || a.Charge != "prn1/print/x" || a.Impressions != 4 || a.Spool != "/spool/a" {
 		t.Errorf("job a: %+v", a)
 	}
-	recent, err := Recent(ctx, st, t0.Add(-time.Hour), 10)
-	if err != nil || len(recent) != 2 || recent[0].CommandID != "cmd-b" || recent[1].CommandID != "cmd-a" {
+	recent, err := Recent(ctx, st, 2)
+	if err != nil || len(recent) != 2 || recent[0].CommandID != "cmd-c" || recent[1].CommandID != "cmd-b" {
 		t.Errorf("Recent: %+v %v", recent, err)
 	}
 	ss, err := Sessions(ctx, st, t0.Add(-time.Hour), 10)
