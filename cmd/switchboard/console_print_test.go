@@ -28,9 +28,11 @@ import (
 // two-page PDF twice from the console to a real ippeveprinter, through the
 // real gateway (its print desk, router and store): the confirm step's
 // price is the tariff's, the job's page reaches completed with that bill,
-// and the file, not kept, is deleted.
+// and the file, not kept, is deleted. Then a copy session on the same
+// device, metered by its SNMP agent: started, 10 copies, stopped, billed.
 func TestConsolePrintsToIPPEvePrinter(t *testing.T) {
 	peer := peers.StartIPPEvePrinter(t, peers.IPPOptions{})
+	agent := peers.StartSNMPD(t, 5000) // the copier's lifetime counter (Printer-MIB)
 	dir := t.TempDir()
 	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %s}
@@ -38,8 +40,9 @@ mqtt: {embedded: {listen: "127.0.0.1:%d"}}
 console: {listen: "127.0.0.1:%d"}
 rooms: [{extensions: "1101-1299", class: guest}]
 devices:
-  - {id: prn1, driver: ipp, profile: ippeveprinter, options: {uri: "%s", poll: 150ms, job_poll: 100ms, timeout: 2s}}
-`, filepath.Join(dir, "sb.db"), peers.FreePort(t), peers.FreePort(t), peer.URI())
+  - {id: prn1, driver: ipp, profile: ippeveprinter, options: {uri: "%s", poll: 150ms, job_poll: 100ms, timeout: 2s,
+      snmp: {address: "%s", community: %s, timeout: 300ms, retries: 0}}}
+`, filepath.Join(dir, "sb.db"), peers.FreePort(t), peers.FreePort(t), peer.URI(), agent.Addr(), agent.Community)
 	cfgPath := filepath.Join(dir, "switchboard.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -140,6 +143,36 @@ devices:
 			t.Errorf("job page: no %q\n%s", h, page)
 		}
 	}
+
+	// The copy session.
+	res, page = postForm(t, client, base+"copy/start", url.Values{"csrf": {tok}, "device": {"prn1"}, "room": {"1205"},
+		"media": {"iso_a4_210x297mm"}, "color": {"monochrome"}})
+	open := regexp.MustCompile(`name="session" value="(\d+)"`).FindStringSubmatch(page)
+	if res.StatusCode != http.StatusOK || open == nil || !strings.Contains(page, "5000") {
+		t.Fatalf("copy.start: %d\n%s", res.StatusCode, page)
+	}
+	agent.Advance(10)
+	res, page = postForm(t, client, base+"copy/stop", url.Values{"csrf": {tok}, "session": {open[1]}})
+	if res.Request.URL.Path != "/copy/sessions/"+open[1] {
+		t.Fatalf("copy.stop: %d %s\n%s", res.StatusCode, res.Request.URL.Path, page)
+	}
+	copyPrice := business.PriceOf(tariff, rating.BusinessItem{Service: rating.ServiceCopy, Size: "A4", Impressions: 10})
+	for _, h := range []string{`id="session-pages">10`, `<strong id="bill">` + copyPrice.Price.String() + " " + copyPrice.Currency + `</strong>`, "5010"} {
+		if !strings.Contains(page, h) {
+			t.Errorf("copy bill: no %q\n%s", h, page)
+		}
+	}
+}
+
+func postForm(t *testing.T, client *http.Client, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	res, err := client.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
 }
 
 func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
