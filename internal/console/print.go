@@ -17,7 +17,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -238,7 +237,7 @@ func readUpload(r *http.Request, csrf string, max int) (f uploaded, problem stri
 			if !csrfOK {
 				return f, "csrf"
 			}
-			f.file = filepath.Base(part.FileName())
+			f.file = part.FileName() // its base name (mime/multipart); "" when none was chosen
 			f.doc, err = io.ReadAll(io.LimitReader(part, int64(max)+1))
 			if err != nil {
 				return f, tooLargeOr(err, "print.badform")
@@ -293,12 +292,21 @@ func (f uploaded) form(loc *time.Location) printForm {
 		pf.KeepUntil = t
 	}
 	if pf.Name == "" {
-		pf.Name = f.file
+		// The file's name, within print.submit's 255 bytes.
+		pf.Name = truncate(f.file, 255)
 	}
 	return pf
 }
 
-// check checks the print form: a problem key and its detail, "" when it
+// truncate cuts s to at most n bytes on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// checkPrintForm checks the print form: a problem key and its detail, "" when it
 // is fine.
 func (c *Console) checkPrintForm(f printForm, raw map[string]string, now time.Time) (problem, detail string) {
 	switch {
@@ -432,8 +440,15 @@ func (p *printPages) printSubmit(w http.ResponseWriter, r *http.Request, s sessi
 		return
 	}
 	if rep.CommandID != "" {
-		// Recorded: the job's page says how it went, refused included.
-		if _, ok, _ := printjobs.ByCommand(r.Context(), c.o.Host.Store(), rep.CommandID); ok {
+		// Sent: unless refused before it was recorded, the job's page
+		// follows it (refused by the printer included). Sent without a
+		// reply yet counts too: the router has it, and the form shown
+		// again would invite a second print.
+		_, recorded, _ := printjobs.ByCommand(r.Context(), c.o.Host.Store(), rep.CommandID)
+		if recorded || rep.Status != "failed" {
+			if err != nil {
+				c.o.Log.Warn("print.submit: no outcome yet", "device", f.Device, "command", rep.CommandID, "err", err)
+			}
 			http.Redirect(w, r, "/print/jobs/"+rep.CommandID, http.StatusSeeOther)
 			return
 		}
@@ -442,11 +457,6 @@ func (p *printPages) printSubmit(w http.ResponseWriter, r *http.Request, s sessi
 	if err != nil {
 		c.o.Log.Error("print.submit", "device", f.Device, "err", err)
 		reason = err.Error()
-	}
-	if rep.Status == "completed" || rep.Status == "accepted" {
-		// Accepted but not recorded yet: the page finds it once it is.
-		http.Redirect(w, r, "/print/jobs/"+rep.CommandID, http.StatusSeeOther)
-		return
 	}
 	p.render(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Form": f, "Problem": "print.failed", "Detail": reason})
 }

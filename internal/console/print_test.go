@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/events/printer"
 	printjobs "switchboard/internal/print/jobs"
@@ -425,3 +426,37 @@ func TestCopyPages(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 var regexpToken = regexp.MustCompile(`name="token" value="([^"]+)"`)
+
+// refusingHost refuses print.submit as the desk does a job it cannot take.
+type refusingHost struct{ *fakeHost }
+
+func (h refusingHost) Command(ctx context.Context, domain, device, name string, data any, by bus.Principal) (bus.Reply, error) {
+	rep, err := h.fakeHost.Command(ctx, domain, device, name, data, by)
+	rep.Status, rep.Field, rep.Reason = "failed", "data.media", `"iso_a4_210x297mm": <not> a media size the printer's profile knows`
+	return rep, err
+}
+
+// TestPrintSubmitRefusals: the desk's refusal is shown with its reason
+// (as text); a confirm token is the session's only, and used once.
+func TestPrintSubmitRefusals(t *testing.T) {
+	f, _ := printFixture(t)
+	host := refusingHost{&fakeHost{st: f.st}}
+	f.c.o.Host = host
+	clerk, other := f.browser(t), f.browser(t)
+	_, tok := clerk.signIn("0002", "1234")
+	_, otherTok := other.signIn("0003", "1234")
+	res := clerk.upload("/print/confirm", printFields(tok, nil), "a.pdf", []byte(twoPages))
+	token := regexpToken.FindStringSubmatch(res.body)
+	if res.code != http.StatusOK || token == nil {
+		t.Fatalf("confirm: %d\n%s", res.code, res.body)
+	}
+	if res := other.do("POST", "/print/submit", url.Values{"csrf": {otherTok}, "token": {token[1]}}); res.code != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.body, template.HTMLEscapeString(translate(langEN, "print.expired"))) || len(host.sent) != 0 {
+		t.Fatalf("another session's token: %d, %d sent\n%s", res.code, len(host.sent), res.body)
+	}
+	res = clerk.do("POST", "/print/submit", url.Values{"csrf": {tok}, "token": {token[1]}})
+	if res.code != http.StatusUnprocessableEntity || len(host.sent) != 1 ||
+		!strings.Contains(res.body, translate(langEN, "print.failed")+": &#34;iso_a4_210x297mm&#34;: &lt;not&gt; a media size") {
+		t.Errorf("refused: %d, %d sent\n%s", res.code, len(host.sent), res.body)
+	}
+}

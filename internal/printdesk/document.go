@@ -60,6 +60,16 @@ func PrepareDocument(data []byte, max int) (Document, error) {
 	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
 		d = Document{Data: data, Format: "image/jpeg", Pages: 1}
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		// A few KiB of PNG can declare gigapixels: the size is checked
+		// before the pixels are decoded.
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return Document{}, fmt.Errorf("%w: PNG image unreadable: %v", ErrDocument, err)
+		}
+		if px := int64(cfg.Width) * int64(cfg.Height); px > maxImagePixels {
+			return Document{}, fmt.Errorf("%w: PNG image of %d × %d pixels: at most %d megapixels (A4 at 600 dpi); save it as PDF or JPEG",
+				ErrDocument, cfg.Width, cfg.Height, maxImagePixels/1_000_000)
+		}
 		img, err := png.Decode(bytes.NewReader(data))
 		if err != nil {
 			return Document{}, fmt.Errorf("%w: PNG image unreadable: %v", ErrDocument, err)
@@ -85,6 +95,10 @@ func PrepareDocument(data []byte, max int) (Document, error) {
 	}
 	return d, nil
 }
+
+// maxImagePixels bounds a PNG converted to JPEG (A4 at 600 dpi is 35
+// megapixels): decoded, each pixel takes 4 to 8 bytes of memory.
+const maxImagePixels = 36_000_000
 
 func mib(n int) float64 { return float64(n) / (1 << 20) }
 

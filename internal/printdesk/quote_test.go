@@ -1,7 +1,10 @@
 package printdesk
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"errors"
 	"fmt"
 	"strings"
@@ -111,6 +114,10 @@ func TestPrepareDocument(t *testing.T) {
 		{"chinese text", []byte("房間 1203\n"), 0, "", 0, "", "save the text as PDF"},
 		{"binary", []byte{0, 1, 2, 3, 0xfe}, 0, "", 0, "", "not a PDF"},
 		{"broken png", []byte("\x89PNG\r\n\x1a\nxx"), 0, "", 0, "", "PNG image unreadable"},
+		{"png of gigapixels", hugePNG(), 0, "", 0, "", "at most 36 megapixels"},
+		{"text of too many pages", []byte(strings.Repeat("x\n", 60*maxTextPages+1)), 0, "", 0, "", "over 500 pages"},
+		{"text of as many pages as allowed", []byte(strings.Repeat("x\n", 60*maxTextPages)), 0, "application/pdf", maxTextPages, "text/plain", ""},
+		{"form feeds of too many pages", []byte(strings.Repeat("x\f", maxTextPages+1)), 0, "", 0, "", "over 500 pages"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := PrepareDocument(tc.data, tc.max)
@@ -180,6 +187,17 @@ func TestTextPDF(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugePNG is the header of a PNG of 100,000 × 100,000 pixels (no pixel
+// data: the size must be refused before any is decoded).
+func hugePNG() []byte {
+	ihdr := []byte("IHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00")
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d")
+	b.Write(ihdr)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
+	return b.Bytes()
 }
 
 func atoi(t *testing.T, s string) int {

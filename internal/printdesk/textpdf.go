@@ -17,6 +17,9 @@ const (
 	pageHeight  = 842
 	textMargin  = 56
 	textLeading = 12
+	// maxTextPages bounds a text laid out (20 MiB of line feeds would be
+	// a third of a million pages, and a PDF ten times the text's size).
+	maxTextPages = 500
 )
 
 // winAnsi maps the characters outside Latin-1 that WinAnsiEncoding has
@@ -40,6 +43,9 @@ func TextPDF(text string) (pdf []byte, pages int, err error) {
 		for pi, part := range parts {
 			if pi > 0 {
 				flush()
+				if len(pageLines) >= maxTextPages {
+					return nil, 0, fmt.Errorf("%w: the text runs over %d pages: print it in parts", ErrDocument, maxTextPages)
+				}
 			}
 			line, err := encodeLine(part, ln+1)
 			if err != nil {
@@ -50,6 +56,9 @@ func TextPDF(text string) (pdf []byte, pages int, err error) {
 				n := min(len(line), textCols)
 				if len(cur) == textLines {
 					flush()
+				}
+				if len(pageLines) >= maxTextPages {
+					return nil, 0, fmt.Errorf("%w: the text runs over %d pages: print it in parts", ErrDocument, maxTextPages)
 				}
 				cur = append(cur, string(line[:n]))
 				line = line[n:]
