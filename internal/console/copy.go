@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"switchboard/internal/business"
 	"switchboard/internal/events/printer"
@@ -61,7 +62,7 @@ func (p *printPages) copyStart(w http.ResponseWriter, r *http.Request, s session
 }
 
 // copyStop stops an open session (copy.stop as the operator) and shows
-// its bill.
+// its bill; with void, closes it unbilled.
 func (p *printPages) copyStop(w http.ResponseWriter, r *http.Request, s session) {
 	c := p.c
 	id, _ := strconv.ParseInt(r.PostFormValue("session"), 10, 64)
@@ -76,7 +77,18 @@ func (p *printPages) copyStop(w http.ResponseWriter, r *http.Request, s session)
 			"Outcome": "copy.stop", "Status": "failed", "Reason": "copy.notopen"})
 		return
 	}
-	rep, err := c.command(r.Context(), &s, "print", sv.Device, "copy.stop", printer.CopyStopData{Room: sv.Room})
+	data := printer.CopyStopData{Room: sv.Room}
+	if r.PostFormValue("void") != "" {
+		// A counter that cannot be trusted (replaced board, reset): closed
+		// unbilled, with the reason the desk records.
+		data.Void, data.Reason = true, strings.TrimSpace(r.PostFormValue("reason"))
+		if data.Reason == "" || len(data.Reason) > 200 {
+			p.copies(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Form": copyForm{Media: printer.DefaultMedia, Color: "monochrome"},
+				"Outcome": "copy.stop", "Status": "failed", "Reason": "copy.voidreason"})
+			return
+		}
+	}
+	rep, err := c.command(r.Context(), &s, "print", sv.Device, "copy.stop", data)
 	if err == nil && rep.Status == "completed" {
 		http.Redirect(w, r, "/copy/sessions/"+strconv.FormatInt(sv.ID, 10), http.StatusSeeOther)
 		return

@@ -167,5 +167,7 @@ var printMessages = map[string]map[string]string{
 		"copy.notopen":       "此複印並非進行中",
 		"copy.session":       "複印記錄",
 		"copy.nosession":     "查無此複印記錄。",
+		"copy.void":          "作廢（計數器不可信）",
+		"copy.voidreason":    "請說明作廢原因（最多 200 字元）",
 	},
 }

@@ -325,8 +325,9 @@ func TestPrintJobPage(t *testing.T) {
 	}{
 		{"/print/jobs/cmd-done", []string{`id="job-state">completed`, `id="job-impressions">4`, `<strong id="bill">` + want.Price.String() + " " + want.Currency,
 			"&lt;script&gt;alert(1)&lt;/script&gt;", "job 17", `data-command="cmd-done"`, translate(langEN, "print.keep.until") + " 2026-12-06 21:00"},
-			[]string{"<script>alert", "/cancel"}},
-		{"/print/jobs/cmd-run", []string{`id="job-state">submitting`, "refresh", `data-live="print-job"`}, []string{`id="bill"`, "/cancel"}},
+			[]string{"<script>alert", "/cancel", "data-running"}},
+		{"/print/jobs/cmd-run", []string{`id="job-state">submitting`, "refresh", `data-live="print-job" data-command="cmd-run" data-running="1"`},
+			[]string{`id="bill"`, "/cancel"}},
 		{"/print", []string{`href="/print/jobs/cmd-done">&lt;script&gt;`, `href="/print/jobs/cmd-run">running.pdf`}, []string{"<script>alert"}},
 	} {
 		res := b.do("GET", tc.path, nil)
@@ -401,6 +402,9 @@ func TestCopyPages(t *testing.T) {
 		{"start, not a printer", "/copy/start", url.Values{"device": {"pbx1"}, "room": {"1203"}, "media": {"iso_a4_210x297mm"}, "color": {"color"}},
 			http.StatusUnprocessableEntity, "", nil},
 		{"stop", "/copy/stop", url.Values{"session": {itoa(open)}}, http.StatusSeeOther, "copy.stop", printer.CopyStopData{Room: "<b>1203</b>"}},
+		{"void without a reason", "/copy/stop", url.Values{"session": {itoa(open)}, "void": {"1"}}, http.StatusUnprocessableEntity, "", nil},
+		{"void", "/copy/stop", url.Values{"session": {itoa(open)}, "void": {"1"}, "reason": {"board replaced"}}, http.StatusSeeOther, "copy.stop",
+			printer.CopyStopData{Room: "<b>1203</b>", Void: true, Reason: "board replaced"}},
 		{"stop a billed session", "/copy/stop", url.Values{"session": {itoa(billed)}}, http.StatusUnprocessableEntity, "", nil},
 	} {
 		host := f.c.o.Host.(*fakeHost)

@@ -107,6 +107,10 @@
     var job = document.querySelector('[data-live="print-job"]');
     if (job && d.command_id && job.dataset.command === d.command_id) { location.reload(); }
   }
+  // A job still running: its page is read again every 3 s for its
+  // progress (the desk publishes only the job's end).
+  var running = document.querySelector('[data-live="print-job"][data-running]');
+  if (running) { setInterval(function () { location.reload(); }, 3000); }
   function copyEnded() {
     var note = document.getElementById("copy-changed");
     if (note) { note.hidden = false; }
