@@ -127,6 +127,16 @@ func TestPrintPagesRoles(t *testing.T) {
 			}
 		}
 	}
+	anon := f.browser(t)
+	for _, path := range []string{"/print", "/copy", "/print/jobs/x"} {
+		if res := anon.do("GET", path, nil); res.code != http.StatusSeeOther || res.header.Get("Location") != "/signin" {
+			t.Errorf("no session, GET %s: %d %s", path, res.code, res.header.Get("Location"))
+		}
+	}
+	if res := anon.upload("/print/confirm", printFields("x", nil), "a.pdf", []byte(twoPages)); res.code != http.StatusSeeOther ||
+		res.header.Get("Location") != "/signin" {
+		t.Errorf("no session, upload: %d %s", res.code, res.header.Get("Location"))
+	}
 	f.c.o.Devices = nil
 	b := f.browser(t)
 	b.signIn("0002", "1234")
