@@ -135,13 +135,13 @@ func (c *Console) dayStart(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.o.Location)
 }
 
-// printPage is the print form and the day's jobs.
+// printPage is the print form and the newest jobs.
 func (p *printPages) printPage(w http.ResponseWriter, r *http.Request, s session) {
 	p.render(w, r, s, http.StatusOK, map[string]any{"Form": printForm{Copies: 1, Sides: "one-sided", Color: "monochrome",
 		Media: printer.DefaultMedia, Keep: "no"}})
 }
 
-// render shows the print page with data: the form, a problem, the day's jobs.
+// render shows the print page with data: the form, a problem, the newest jobs.
 func (p *printPages) render(w http.ResponseWriter, r *http.Request, s session, status int, data map[string]any) {
 	c := p.c
 	jobs, err := printjobs.Recent(r.Context(), c.o.Host.Store(), recentJobs)
@@ -178,18 +178,21 @@ func (p *printPages) upload(roles []operators.Role, h func(w http.ResponseWriter
 			c.forbidden(w, r, s, "role")
 			return
 		}
-		max := c.maxDocument()
+		limit := c.maxDocument()
 		// The document, and the form's few short fields around it.
-		r.Body = http.MaxBytesReader(w, r.Body, int64(max)+maxForm)
-		f, problem := readUpload(r, s.csrf, max)
+		r.Body = http.MaxBytesReader(w, r.Body, int64(limit)+maxForm)
+		f, problem := readUpload(r, s.csrf, limit)
 		switch problem {
 		case "":
 			h(w, r, s, f)
 		case "csrf":
 			c.forbidden(w, r, s, "csrf")
 		case "print.toolarge":
-			p.render(w, r, s, http.StatusRequestEntityTooLarge, map[string]any{"Form": f.form(c.o.Location), "Problem": problem,
-				"Detail": fmt.Sprintf("%s: at most %s", f.file, sizeText(max))})
+			detail := "at most " + sizeText(limit)
+			if f.file != "" {
+				detail = f.file + ": " + detail
+			}
+			p.render(w, r, s, http.StatusRequestEntityTooLarge, map[string]any{"Form": f.form(c.o.Location), "Problem": problem, "Detail": detail})
 		default:
 			p.render(w, r, s, http.StatusBadRequest, map[string]any{"Form": f.form(c.o.Location), "Problem": problem})
 		}
@@ -217,7 +220,7 @@ const maxField = 1 << 10
 // readUpload reads the multipart form: the csrf field first, then the
 // fields and the document, each within its bound. problem is a message
 // key ("csrf": the token is missing or wrong).
-func readUpload(r *http.Request, csrf string, max int) (f uploaded, problem string) {
+func readUpload(r *http.Request, csrf string, limit int) (f uploaded, problem string) {
 	f.fields = map[string]string{}
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -238,11 +241,11 @@ func readUpload(r *http.Request, csrf string, max int) (f uploaded, problem stri
 				return f, "csrf"
 			}
 			f.file = part.FileName() // its base name (mime/multipart); "" when none was chosen
-			f.doc, err = io.ReadAll(io.LimitReader(part, int64(max)+1))
+			f.doc, err = io.ReadAll(io.LimitReader(part, int64(limit)+1))
 			if err != nil {
 				return f, tooLargeOr(err, "print.badform")
 			}
-			if len(f.doc) > max {
+			if len(f.doc) > limit {
 				return f, "print.toolarge"
 			}
 			continue
