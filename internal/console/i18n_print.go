@@ -84,6 +84,8 @@ var printMessages = map[string]map[string]string{
 		"copy.notopen":       "that session is not open",
 		"copy.session":       "Copy session",
 		"copy.nosession":     "No such copy session.",
+		"copy.void":          "Void (counter not trustworthy)",
+		"copy.voidreason":    "say why the session is voided (at most 200 characters)",
 	},
 	langZH: {
 		"nav.print":                        "打印及複印",
