@@ -136,7 +136,7 @@ devices:
 	var page string
 	waitFor(t, "the job completed, billed and its file deleted", 30*time.Second, func() bool {
 		page = get(jobPath)
-		return strings.Contains(page, `id="job-state">completed`) && strings.Contains(page, `id="bill"`) && strings.Contains(page, "File deleted at")
+		return strings.Contains(page, `id="job-state">completed<`) && strings.Contains(page, `id="bill"`) && strings.Contains(page, "File deleted at")
 	})
 	for _, h := range []string{`<strong id="bill">` + price + `</strong>`, `id="job-impressions">4`, `id="job-room">1203`, `id="job-name">menu.pdf`} {
 		if !strings.Contains(page, h) {

@@ -199,6 +199,17 @@ func (p *printPages) upload(roles []operators.Role, h func(w http.ResponseWriter
 	})
 }
 
+// JobState is a print job's state in the page's language (the IPP job
+// states of RFC 8011 §5.3.7, and the desk's submitting, refused and
+// orphaned); a state without a translation is shown as the desk names it.
+func (v view) JobState(state string) string {
+	key := "print.state." + state
+	if t := v.T(key); t != key {
+		return t
+	}
+	return state
+}
+
 // sizeText is a size limit as a clerk reads it.
 func sizeText(n int) string {
 	if n%(1<<20) == 0 {

@@ -333,10 +333,10 @@ func TestPrintJobPage(t *testing.T) {
 		path     string
 		has, not []string
 	}{
-		{"/print/jobs/cmd-done", []string{`id="job-state">completed`, `id="job-impressions">4`, `<strong id="bill">` + want.Price.String() + " " + want.Currency,
+		{"/print/jobs/cmd-done", []string{`id="job-state">completed<`, `id="job-impressions">4`, `<strong id="bill">` + want.Price.String() + " " + want.Currency,
 			"&lt;script&gt;alert(1)&lt;/script&gt;", "job 17", `data-command="cmd-done"`, translate(langEN, "print.keep.until") + " 2026-12-06 21:00"},
 			[]string{"<script>alert", "/cancel", "data-running"}},
-		{"/print/jobs/cmd-run", []string{`id="job-state">submitting`, "refresh", `data-live="print-job" data-command="cmd-run" data-running="1"`},
+		{"/print/jobs/cmd-run", []string{`id="job-state">being sent`, "refresh", `data-live="print-job" data-command="cmd-run" data-running="1"`},
 			[]string{`id="bill"`, "/cancel"}},
 		{"/print", []string{`href="/print/jobs/cmd-done">&lt;script&gt;`, `href="/print/jobs/cmd-run">running.pdf`}, []string{"<script>alert"}},
 	} {
