@@ -14,12 +14,14 @@ import (
 	"switchboard/internal/business"
 	"switchboard/internal/config"
 	"switchboard/internal/events/printer"
+	"switchboard/internal/printdesk"
 )
 
 const printUsage = `usage: switchboard print --printer P --room R --operator O [--copies N]
          [--sides one-sided|two-sided-long-edge|two-sided-short-edge] [--color monochrome|color]
          [--media iso_a4_210x297mm] [--name NAME] [--format MIME] [--keep-until YYYY-MM-DD|RFC3339] FILE
-FILE "-" reads standard input. The document is deleted when the job ends unless --keep-until is given.`
+FILE "-" reads standard input. Without --format, PNG is sent as JPEG and plain text as a PDF
+(Courier, A4). The document is deleted when the job ends unless --keep-until is given.`
 
 // parseInterspersed parses flags that may come before or after the
 // positional arguments, which it returns.
@@ -94,6 +96,17 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil && len(doc) == 0 {
 		err = errors.New("the document is empty")
+	}
+	if err == nil && *format == "" {
+		// The console's preparation: PNG to JPEG, plain text to PDF (the
+		// printers take neither); PDF, PostScript and JPEG as they are.
+		var d printdesk.Document
+		if d, err = printdesk.PrepareDocument(doc, printer.MaxDocument); err == nil {
+			doc, *format = d.Data, d.Format
+			if d.Converted != "" {
+				fmt.Fprintf(stderr, "switchboard print: %s converted to %s (%d pages)\n", d.Converted, d.Format, d.Pages)
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard print: %v\n", err)

@@ -114,6 +114,21 @@ devices:
 		t.Fatalf("report devices: exit %d\n%s%s", code, out, errs)
 	}
 	t.Log("\n" + out)
+	// Plain text is laid out as a PDF: 61 lines are two pages.
+	txt := filepath.Join(dir, "note.txt")
+	if err := os.WriteFile(txt, []byte(strings.Repeat("Late check-out agreed.\n", 61)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run("print", txt, "--printer", "prn1", "--room", "1203", "--operator", "op07"); code != 0 ||
+		!strings.Contains(out, `"impressions":2`) || !strings.Contains(errs, "text/plain converted to application/pdf (2 pages)") {
+		t.Fatalf("print text: exit %d\n%s%s", code, out, errs)
+	}
+	if err := os.WriteFile(txt, []byte("房間 1203\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run("print", txt, "--printer", "prn1", "--room", "1203", "--operator", "op07"); code != 2 || !strings.Contains(errs, "save the text as PDF") {
+		t.Fatalf("print Chinese text: exit %d %s", code, errs)
+	}
 	// Out of paper: the check says so and exits 1.
 	peer.SetMedia("iso_a4_210x297mm", 0)
 	deadline = time.Now().Add(10 * time.Second)

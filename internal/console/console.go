@@ -19,6 +19,7 @@ import (
 
 	"switchboard/internal/bus"
 	"switchboard/internal/operators"
+	"switchboard/internal/rating"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
 )
@@ -58,6 +59,16 @@ type Options struct {
 	// Devices are the configured devices (driver, profile, domain) the
 	// devices page names; nil: the page lists what the store knows.
 	Devices []DeviceInfo
+	// BusinessTariff prices a print job on the print page's confirm step:
+	// the print desk's tariff (business.LoadTariff of billing.business_tariff);
+	// nil: the print page cannot quote, so it does not print.
+	BusinessTariff *rating.BusinessTariff
+	// MediaSize is a printer's tariff size of a PWG media name (the
+	// driver's printer.Printer.SizeOf), "" when its profile does not know it.
+	MediaSize func(device, media string) string
+	// MaxDocument bounds a document uploaded to print; default
+	// printer.MaxDocument (what print.submit takes).
+	MaxDocument int
 }
 
 // DefaultIdleTimeout ends an unattended session.
@@ -149,6 +160,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))
 	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains
 	c.mux.Handle("POST /devices/handover", c.page(everyone, c.handoverCheck))
+	c.printRoutes() // print.go, copy.go: the business centre's print and copy desk
 }
 
 // ServeHTTP serves the console with its security headers: pages are never

@@ -341,6 +341,7 @@ var catalogs = []map[string]map[string]string{
 	messages,
 	wakeupBoardMessages,
 	reportMessages,
+	printMessages,
 }
 
 func translate(lang, key string) string {

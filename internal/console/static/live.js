@@ -154,7 +154,24 @@
   });
   chime();
 
+  // A print job ended: its page (data-live="print-job") is read again for
+  // the result and the bill. A copy session ended: the copy page says so.
+  function printEnded(d) {
+    var job = document.querySelector('[data-live="print-job"]');
+    if (job && d.command_id && job.dataset.command === d.command_id) { location.reload(); }
+  }
+  // A job still running: its page is read again every 3 s for its
+  // progress (the desk publishes only the job's end).
+  var running = document.querySelector('[data-live="print-job"][data-running]');
+  if (running) { setInterval(function () { location.reload(); }, 3000); }
+  function copyEnded() {
+    var note = document.getElementById("copy-changed");
+    if (note) { note.hidden = false; }
+  }
+
   var handlers = {
+    "hotel.print.job.completed": printEnded,
+    "hotel.print.copy.completed": copyEnded,
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
     "hotel.pbx.emergency.call": refreshAlarms,
