@@ -4,10 +4,8 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"sort"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand name
@@ -50,35 +48,4 @@ func commands() map[string]command {
 
 func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	c, ok := commands()[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "switchboard: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return 2
-	}
-	return c.run(args[1:], stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: switchboard <command> [flags]\n\ncommands:")
-	all := commands()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, all[n].summary)
-	}
-	fmt.Fprintln(w, "\nEvery command takes --config F (default ./switchboard.yaml or $SWITCHBOARD_CONFIG).")
 }
