@@ -6,6 +6,8 @@ package main
 import (
 	"io"
 	"os"
+
+	"github.com/spf13/cobra"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand name
@@ -19,30 +21,39 @@ type command struct {
 // commands is every subcommand, by name: the one list of them.
 func commands() map[string]command {
 	return map[string]command{
-		"backup":    {"copy the store to a verified, dated backup while the daemon runs: backup --to DIR [--keep N]", runBackup},
-		"check":     {"validate the config file and list every problem in it", runCheck},
-		"copy":      {"walk-up copy sessions metered from the copier's counter: start | stop", runCopy},
-		"demo":      {"run the gateway on its embedded default with a simulated PBX and show its events (make run)", runDemo},
-		"dnd":       {"do not disturb on a room's line: dnd on|off ROOM", runDND},
-		"fax":       {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
-		"folio":     {"guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio},
-		"guest":     {"guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest},
-		"mwl":       {"message-waiting lamp: mwl on|off ROOM", runMWL},
-		"operator":  {"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)", runOperator},
-		"passwd":    {"hash a broker user's password for mqtt.embedded.users[].password_hash (argon2id)", runPasswd},
-		"print":     {"print a document for a room through the running gateway (billed by impressions)", runPrint},
-		"profiles":  {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
-		"rate":      {"rate calls: CallRecord JSON lines (or raw SMDR with --profile) to RatedCall JSON lines", runRate},
-		"report":    {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
-		"reprocess": {"read journaled frames that failed before again (after a profile fix)", runReprocess},
-		"rerate":    {"re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", runRerate},
-		"restore":   {"replace the store with a backup while the daemon is stopped: restore FILE", runRestore},
-		"run":       {"run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", runDaemon},
-		"sim":       {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
-		"smdr":      {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
-		"tail":      {"print the gateway's events as they arrive (an MQTT client of the running gateway)", runTail},
-		"version":   {"print the version", runVersion},
-		"wakeup":    {"wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", runWakeup},
+		"copy":     {"walk-up copy sessions metered from the copier's counter: start | stop", runCopy},
+		"dnd":      {"do not disturb on a room's line: dnd on|off ROOM", runDND},
+		"fax":      {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
+		"folio":    {"guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio},
+		"guest":    {"guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest},
+		"mwl":      {"message-waiting lamp: mwl on|off ROOM", runMWL},
+		"operator": {"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)", runOperator},
+		"profiles": {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
+		"report":   {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
+		"sim":      {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
+		"smdr":     {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
+		"wakeup":   {"wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", runWakeup},
+	}
+}
+
+// cobraCommands are the subcommands that declare their flags on cobra.
+func cobraCommands() []*cobra.Command {
+	return []*cobra.Command{
+		backupCommand(), restoreCommand(), checkCommand(), passwdCommand(),
+		leaf("demo [--dir D] [--profile ID] [--rate N]",
+			"run the gateway on its embedded default with a simulated PBX and show its events (make run)", "", demoFlags),
+		leaf("print --printer P --room R --operator O [flags] FILE",
+			"print a document for a room through the running gateway (billed by impressions)", printUsage, printFlags),
+		leaf("rate [--tariff F] [--plan P] [--profile ID --tz ZONE] [FILE|-]",
+			"rate calls: CallRecord JSON lines (or raw SMDR with --profile) to RatedCall JSON lines", "", rateFlags),
+		leaf("reprocess --since T [--device D] [--profile ID]",
+			"read journaled frames that failed before again (after a profile fix)", "", reprocessFlags),
+		leaf("rerate --since T --until T [--dry-run] [--json]",
+			"re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", "", rerateFlags),
+		leaf("run [--config F]", "run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", "", daemonFlags),
+		leaf("tail [--topic FILTER] [--json] [--ack] [--count N] [--timeout D]",
+			"print the gateway's events as they arrive (an MQTT client of the running gateway)", "", tailFlags),
+		leaf("version", "print the version", "", versionFlags),
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"switchboard/internal/business"
 	"switchboard/internal/config"
 	"switchboard/internal/events/printer"
@@ -21,26 +23,7 @@ const printUsage = `usage: switchboard print --printer P --room R --operator O [
          [--media iso_a4_210x297mm] [--name NAME] [--format MIME] [--keep-until YYYY-MM-DD|RFC3339] FILE
 FILE "-" reads standard input. The document is deleted when the job ends unless --keep-until is given.`
 
-// parseInterspersed parses flags that may come before or after the
-// positional arguments, which it returns.
-func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return nil, err
-		}
-		if fl.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fl.Arg(0))
-		args = fl.Args()[1:]
-	}
-}
-
-func runPrint(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("print", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() { fmt.Fprintln(stderr, printUsage); fl.PrintDefaults() }
+func printFlags(fl *pflag.FlagSet) action {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	prn := fl.String("printer", "", "the printer's device id (required)")
 	room := fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
@@ -53,59 +36,55 @@ func runPrint(args []string, stdout, stderr io.Writer) int {
 	format := fl.String("format", "", "MIME type (default: from the document's first bytes)")
 	keep := fl.String("keep-until", "", "keep the document until this date (YYYY-MM-DD: to the end of that day) or RFC 3339 time")
 	timeout := fl.Duration("timeout", 2*time.Minute, "how long to wait for the gateway's answer")
-	pos, err := parseInterspersed(fl, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		var missing []string
+		for f, v := range map[string]string{"--printer": *prn, "--room": *room, "--operator": *operator} {
+			if v == "" {
+				missing = append(missing, f)
+			}
 		}
-		return 2
-	}
-	var missing []string
-	for f, v := range map[string]string{"--printer": *prn, "--room": *room, "--operator": *operator} {
-		if v == "" {
-			missing = append(missing, f)
+		if len(missing) > 0 || len(pos) != 1 {
+			if len(missing) > 0 {
+				fmt.Fprintf(stderr, "switchboard print: %s required\n", strings.Join(missing, ", "))
+			} else {
+				fmt.Fprintln(stderr, "switchboard print: one FILE to print")
+			}
+			fmt.Fprintln(stderr, printUsage)
+			return 2
 		}
-	}
-	if len(missing) > 0 || len(pos) != 1 {
-		if len(missing) > 0 {
-			fmt.Fprintf(stderr, "switchboard print: %s required\n", strings.Join(missing, ", "))
+		var doc []byte
+		var err error
+		if pos[0] == "-" {
+			doc, err = io.ReadAll(io.LimitReader(os.Stdin, printer.MaxDocument+1))
 		} else {
-			fmt.Fprintln(stderr, "switchboard print: one FILE to print")
+			var fi os.FileInfo
+			if fi, err = os.Stat(pos[0]); err == nil && fi.Size() > printer.MaxDocument {
+				err = fmt.Errorf("%s is %.1f MiB: the limit is %d MiB", pos[0], float64(fi.Size())/(1<<20), printer.MaxDocument>>20)
+			} else if err == nil {
+				doc, err = os.ReadFile(pos[0])
+			}
+			if *name == "" {
+				*name = filepath.Base(pos[0])
+			}
 		}
-		fmt.Fprintln(stderr, printUsage)
-		return 2
-	}
-	var doc []byte
-	if pos[0] == "-" {
-		doc, err = io.ReadAll(io.LimitReader(os.Stdin, printer.MaxDocument+1))
-	} else {
-		var fi os.FileInfo
-		if fi, err = os.Stat(pos[0]); err == nil && fi.Size() > printer.MaxDocument {
-			err = fmt.Errorf("%s is %.1f MiB: the limit is %d MiB", pos[0], float64(fi.Size())/(1<<20), printer.MaxDocument>>20)
-		} else if err == nil {
-			doc, err = os.ReadFile(pos[0])
+		if err == nil && len(doc) > printer.MaxDocument {
+			err = fmt.Errorf("the document is over %d MiB", printer.MaxDocument>>20)
 		}
-		if *name == "" {
-			*name = filepath.Base(pos[0])
+		if err == nil && len(doc) == 0 {
+			err = errors.New("the document is empty")
 		}
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard print: %v\n", err)
+			return 2
+		}
+		cfg, ok := loadConfig(*configFlag, stderr)
+		if !ok {
+			return 2
+		}
+		data := printer.SubmitData{Room: *room, Operator: *operator, Copies: *copies, Sides: *sides, Color: *color, Media: *media,
+			Name: *name, Format: *format, KeepUntil: *keep, Document: base64.StdEncoding.EncodeToString(doc)}
+		return sendCommand(cfg, "print", *prn, "print.submit", data, *timeout, stdout, stderr)
 	}
-	if err == nil && len(doc) > printer.MaxDocument {
-		err = fmt.Errorf("the document is over %d MiB", printer.MaxDocument>>20)
-	}
-	if err == nil && len(doc) == 0 {
-		err = errors.New("the document is empty")
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard print: %v\n", err)
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	data := printer.SubmitData{Room: *room, Operator: *operator, Copies: *copies, Sides: *sides, Color: *color, Media: *media,
-		Name: *name, Format: *format, KeepUntil: *keep, Document: base64.StdEncoding.EncodeToString(doc)}
-	return sendCommand(cfg, "print", *prn, "print.submit", data, *timeout, stdout, stderr)
 }
 
 const copyUsage = `usage: switchboard copy start --device D --room R --operator O [--media iso_a4_210x297mm] [--color monochrome|color]

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"switchboard/internal/config"
 )
 
 // exitCode carries a subcommand's exit status out of cobra's Execute, which
@@ -53,6 +57,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	converted := map[string]bool{}
+	for _, c := range cobraCommands() {
+		converted[c.Name()] = true
+		root.AddCommand(c)
+	}
 	all := commands()
 	names := make([]string, 0, len(all))
 	for n := range all {
@@ -60,7 +69,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		root.AddCommand(wrapped(n, all[n]))
+		if !converted[n] {
+			root.AddCommand(wrapped(n, all[n]))
+		}
 	}
 	root.AddCommand(newManCommand(root))
 	return root
@@ -85,7 +96,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		args = []string{} // nil would make cobra read os.Args
 	}
 	root := newRoot(stdout, stderr)
-	root.SetArgs(args)
+	root.SetArgs(goFlagSpelling(root, args))
 	cmd, err := root.ExecuteC()
 	var code exitCode
 	switch {
@@ -94,9 +105,108 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &code):
 		return int(code)
 	}
-	// A usage error cobra found (an unknown command or flag, a missing
-	// argument): say what and where to look.
-	fmt.Fprintf(stderr, "switchboard: %v\n", err)
-	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	// A usage error cobra found (an unknown command or flag, a flag without
+	// its value): say what, then the command's usage, as the flag package
+	// did before cobra.
+	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
+	fmt.Fprint(stderr, cmd.UsageString())
 	return 2
+}
+
+// action runs a command once cobra has parsed its flags; pos are its
+// positional arguments. It returns the exit code.
+type action func(pos []string, stdout, stderr io.Writer) int
+
+// leaf is a command without subcommands: declare puts its flags on the cobra
+// command's own flag set (so --help, completion and the man page list them)
+// and returns what runs it. Flags go before or after the positional
+// arguments alike; the action checks the positional arguments itself, so its
+// usage messages stay the ones the docs show.
+func leaf(use, short, long string, declare func(fl *pflag.FlagSet) action) *cobra.Command {
+	// The use line lists the flags that matter; --help lists them all.
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: cobra.ArbitraryArgs, DisableFlagsInUseLine: true}
+	act := declare(cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return codeErr(act(args, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+	}
+	return cmd
+}
+
+// group is a command of subcommands (fax send, fax list, ...). Without a
+// subcommand, or with one it does not have, it prints usage to stderr and
+// exits 2, as the hand-written dispatch did; "help" prints it to stdout.
+func group(use, short, usage string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  usage,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] == "help" {
+				fmt.Fprintln(cmd.OutOrStdout(), usage)
+				return nil
+			}
+			if len(args) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "switchboard %s: unknown subcommand %q\n", cmd.Name(), args[0])
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), usage)
+			return exitCode(2)
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// configFlag is the --config flag every command that reads the config takes.
+func configFlag(fl *pflag.FlagSet) *string {
+	return fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+}
+
+// goFlagSpelling rewrites -name to --name where name is a flag of the command
+// the line resolves to. The CLI parsed its flags with Go's flag package
+// before cobra, which takes one dash as well as two, and command lines in
+// scripts (`check -config F`) must keep working; pflag would read -config as
+// the shorthands c, o, n, f, i, g. The value after a flag that takes one is
+// left alone, whatever it looks like.
+func goFlagSpelling(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd.DisableFlagParsing {
+		return args
+	}
+	lookup := func(name string) *pflag.Flag {
+		if f := cmd.Flags().Lookup(name); f != nil {
+			return f
+		}
+		return cmd.InheritedFlags().Lookup(name)
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := lookup(name)
+		if f != nil && len(name) > 1 && a[1] != '-' {
+			a = "-" + a
+		}
+		out = append(out, a)
+		if f != nil && !hasValue && f.NoOptDefVal == "" && i+1 < len(args) {
+			i++
+			out = append(out, args[i]) // the flag's value
+		}
+	}
+	return out
+}
+
+// arg is the i-th positional argument, or "" when there are fewer.
+func arg(pos []string, i int) string {
+	if i < len(pos) {
+		return pos[i]
+	}
+	return ""
 }
