@@ -6,6 +6,7 @@ package main
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -21,18 +22,11 @@ type command struct {
 // commands is every subcommand, by name: the one list of them.
 func commands() map[string]command {
 	return map[string]command{
-		"copy":     {"walk-up copy sessions metered from the copier's counter: start | stop", runCopy},
-		"dnd":      {"do not disturb on a room's line: dnd on|off ROOM", runDND},
 		"fax":      {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
-		"folio":    {"guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio},
-		"guest":    {"guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest},
-		"mwl":      {"message-waiting lamp: mwl on|off ROOM", runMWL},
-		"operator": {"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)", runOperator},
 		"profiles": {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
 		"report":   {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
 		"sim":      {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
 		"smdr":     {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
-		"wakeup":   {"wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", runWakeup},
 	}
 }
 
@@ -53,6 +47,10 @@ func cobraCommands() []*cobra.Command {
 		leaf("run [--config F]", "run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", "", daemonFlags),
 		leaf("tail [--topic FILTER] [--json] [--ack] [--count N] [--timeout D]",
 			"print the gateway's events as they arrive (an MQTT client of the running gateway)", "", tailFlags),
+		wakeupCommand(), guestCommand(),
+		switchCommand("dnd", "do not disturb on a room's line: dnd on|off ROOM"),
+		switchCommand("mwl", "message-waiting lamp: mwl on|off ROOM"),
+		folioCommand(), copyCommand(), operatorCommand(os.Stdin, time.Now),
 		leaf("version", "print the version", "", versionFlags),
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"switchboard/internal/business"
@@ -92,46 +92,49 @@ const copyUsage = `usage: switchboard copy start --device D --room R --operator 
 start reads the copier's lifetime counter; stop reads it again and bills the difference
 minus the print jobs that ran meanwhile. --void closes a session without billing.`
 
-func runCopy(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "start" && args[0] != "stop") {
-		fmt.Fprintln(stderr, copyUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
+// copyCommand is `switchboard copy start|stop`: walk-up copy sessions.
+func copyCommand() *cobra.Command {
+	return group("copy", "walk-up copy sessions metered from the copier's counter: start | stop", copyUsage,
+		leaf("start --device D --room R --operator O [--media M] [--color monochrome|color]",
+			"read the copier's counter and open a session for the room", copyUsage, copyFlags("start")),
+		leaf("stop --device D --room R [--void --reason TEXT]",
+			"read the counter again and bill the difference", copyUsage, copyFlags("stop")))
+}
+
+// copyFlags declares the flags of `copy sub`.
+func copyFlags(sub string) func(fl *pflag.FlagSet) action {
+	return func(fl *pflag.FlagSet) action {
+		configFlag := configFlag(fl)
+		device := fl.String("device", "", "the copier's device id (required)")
+		room := fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
+		operator, media, color := new(string), new(string), new(string)
+		void, reason := new(bool), new(string)
+		if sub == "start" {
+			operator = fl.String("operator", "", "your operator code (required)")
+			media = fl.String("media", printer.DefaultMedia, "the paper size billed")
+			color = fl.String("color", "monochrome", "monochrome or color")
+		} else {
+			void = fl.Bool("void", false, "close the session without billing (the counter cannot be trusted)")
+			reason = fl.String("reason", "", "with --void: why")
 		}
-		return 2
-	}
-	sub := args[0]
-	fl := flag.NewFlagSet("copy "+sub, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	device := fl.String("device", "", "the copier's device id (required)")
-	room := fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
-	operator := fl.String("operator", "", "your operator code (start: required)")
-	media := fl.String("media", printer.DefaultMedia, "start: the paper size billed")
-	color := fl.String("color", "monochrome", "start: monochrome or color")
-	void := fl.Bool("void", false, "stop: close the session without billing (the counter cannot be trusted)")
-	reason := fl.String("reason", "", "stop --void: why")
-	timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway's answer")
-	if err := fl.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+		timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway's answer")
+		return func(pos []string, stdout, stderr io.Writer) int {
+			if len(pos) > 0 {
+				fmt.Fprintf(stderr, "switchboard copy %s: unexpected argument %q\n", sub, pos[0])
+				return 2
+			}
+			if *device == "" || *room == "" || (sub == "start" && *operator == "") || (*void && *reason == "") {
+				fmt.Fprintln(stderr, copyUsage)
+				return 2
+			}
+			cfg, ok := loadConfig(*configFlag, stderr)
+			if !ok {
+				return 2
+			}
+			if sub == "start" {
+				return sendCommand(cfg, "print", *device, "copy.start", printer.CopyStartData{Room: *room, Operator: *operator, Media: *media, Color: *color}, *timeout, stdout, stderr)
+			}
+			return sendCommand(cfg, "print", *device, "copy.stop", printer.CopyStopData{Room: *room, Void: *void, Reason: *reason}, *timeout, stdout, stderr)
 		}
-		return 2
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard copy %s: unexpected argument %q\n", sub, fl.Arg(0))
-		return 2
-	}
-	if *device == "" || *room == "" || (sub == "start" && *operator == "") || (*void && *reason == "") {
-		fmt.Fprintln(stderr, copyUsage)
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	if sub == "start" {
-		return sendCommand(cfg, "print", *device, "copy.start", printer.CopyStartData{Room: *room, Operator: *operator, Media: *media, Color: *color}, *timeout, stdout, stderr)
-	}
-	return sendCommand(cfg, "print", *device, "copy.stop", printer.CopyStopData{Room: *room, Void: *void, Reason: *reason}, *timeout, stdout, stderr)
 }

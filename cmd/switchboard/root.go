@@ -92,10 +92,18 @@ func wrapped(name string, c command) *cobra.Command {
 
 // dispatch runs one command line and returns the process exit code.
 func dispatch(args []string, stdout, stderr io.Writer) int {
+	return execute(newRoot(stdout, stderr), args, stdout, stderr)
+}
+
+// execute runs one command line on a command tree (the whole CLI, or one
+// command of it in a test) and returns the process exit code.
+func execute(root *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SilenceErrors, root.SilenceUsage = true, true
 	if args == nil {
 		args = []string{} // nil would make cobra read os.Args
 	}
-	root := newRoot(stdout, stderr)
 	root.SetArgs(goFlagSpelling(root, args))
 	cmd, err := root.ExecuteC()
 	var code exitCode
@@ -141,6 +149,9 @@ func group(use, short, usage string, subs ...*cobra.Command) *cobra.Command {
 		Short: short,
 		Long:  usage,
 		Args:  cobra.ArbitraryArgs,
+		// An unknown subcommand's flags (operator promote 0001 --config F)
+		// must not hide that the subcommand is what is wrong.
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && args[0] == "help" {
 				fmt.Fprintln(cmd.OutOrStdout(), usage)
