@@ -25,7 +25,6 @@ func commands() map[string]command {
 		"fax":      {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
 		"profiles": {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
 		"report":   {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
-		"sim":      {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
 		"smdr":     {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
 	}
 }
@@ -51,6 +50,7 @@ func cobraCommands() []*cobra.Command {
 		switchCommand("dnd", "do not disturb on a room's line: dnd on|off ROOM"),
 		switchCommand("mwl", "message-waiting lamp: mwl on|off ROOM"),
 		folioCommand(), copyCommand(), operatorCommand(os.Stdin, time.Now),
+		simCommand(),
 		leaf("version", "print the version", "", versionFlags),
 	}
 }

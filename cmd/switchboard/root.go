@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +99,12 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 // execute runs one command line on a command tree (the whole CLI, or one
 // command of it in a test) and returns the process exit code.
 func execute(root *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	return executeContext(context.Background(), root, args, stdout, stderr)
+}
+
+// executeContext is execute with a context the commands see as
+// cmd.Context(): a test stops a simulator by cancelling it.
+func executeContext(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SilenceErrors, root.SilenceUsage = true, true
@@ -105,7 +112,7 @@ func execute(root *cobra.Command, args []string, stdout, stderr io.Writer) int {
 		args = []string{} // nil would make cobra read os.Args
 	}
 	root.SetArgs(goFlagSpelling(root, args))
-	cmd, err := root.ExecuteC()
+	cmd, err := root.ExecuteContextC(ctx)
 	var code exitCode
 	switch {
 	case err == nil:
