@@ -22,10 +22,8 @@ type command struct {
 // commands is every subcommand, by name: the one list of them.
 func commands() map[string]command {
 	return map[string]command{
-		"fax":      {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
-		"profiles": {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
-		"report":   {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
-		"smdr":     {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
+		"fax":    {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
+		"report": {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
 	}
 }
 
@@ -51,6 +49,7 @@ func cobraCommands() []*cobra.Command {
 		switchCommand("mwl", "message-waiting lamp: mwl on|off ROOM"),
 		folioCommand(), copyCommand(), operatorCommand(os.Stdin, time.Now),
 		simCommand(),
+		smdrCommand(), profilesCommand(),
 		leaf("version", "print the version", "", versionFlags),
 	}
 }
