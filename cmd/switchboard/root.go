@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,37 +57,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	converted := map[string]bool{}
-	for _, c := range cobraCommands() {
-		converted[c.Name()] = true
-		root.AddCommand(c)
-	}
-	all := commands()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if !converted[n] {
-			root.AddCommand(wrapped(n, all[n]))
-		}
-	}
+	root.AddCommand(commands()...)
 	root.AddCommand(newManCommand(root))
 	return root
-}
-
-// wrapped runs a subcommand that still parses its own arguments: cobra
-// hands it everything after its name, flags included.
-func wrapped(name string, c command) *cobra.Command {
-	return &cobra.Command{
-		Use:                name,
-		Short:              c.summary,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return codeErr(c.run(args, cmd.OutOrStdout(), cmd.ErrOrStderr()))
-		},
-	}
 }
 
 // dispatch runs one command line and returns the process exit code.
