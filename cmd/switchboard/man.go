@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -39,6 +40,7 @@ Their date is $SOURCE_DATE_EPOCH when set (reproducible builds), else today.`,
 			Source:  "switchboard " + gateway.Version,
 			Manual:  "switchboard manual",
 		}
+		verbatim(root)
 		if err := doc.GenManTree(root, header, *dir); err != nil {
 			fmt.Fprintf(stderr, "switchboard man: writing the pages into %s: %v\n", *dir, err)
 			return exitCode(1)
@@ -46,4 +48,21 @@ Their date is $SOURCE_DATE_EPOCH when set (reproducible builds), else today.`,
 		return nil
 	}
 	return cmd
+}
+
+// verbatim makes every long help text a Markdown code block (four spaces in
+// front of each line): cobra/doc reads Long as Markdown, and ours is laid out
+// by hand, usage lines in columns, which Markdown would fill into one
+// paragraph. It changes the tree, which man builds for this run only.
+func verbatim(c *cobra.Command) {
+	if c.Long != "" {
+		lines := strings.Split(strings.TrimRight(c.Long, "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = "    " + l
+		}
+		c.Long = strings.Join(lines, "\n")
+	}
+	for _, s := range c.Commands() {
+		verbatim(s)
+	}
 }

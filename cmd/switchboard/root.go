@@ -129,7 +129,8 @@ func group(use, short, usage string, subs ...*cobra.Command) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		// An unknown subcommand's flags (operator promote 0001 --config F)
 		// must not hide that the subcommand is what is wrong.
-		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
+		FParseErrWhitelist:    cobra.FParseErrWhitelist{UnknownFlags: true},
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && args[0] == "help" {
 				fmt.Fprintln(cmd.OutOrStdout(), usage)
