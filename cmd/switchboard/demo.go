@@ -44,7 +44,7 @@ devices:
       serial: {port: %[1]s/ttyPBX, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}
 `
 
-// runDemo is `make run`: a demo folder (./var/demo) with a config, a pty
+// demoFlags is `make run`: a demo folder (./var/demo) with a config, a pty
 // on which a simulated PBX prints SMDR as the real one does on its serial
 // port, the gateway reading it through go.bug.st/serial, a few guests
 // checked in, and the events printed as they are published.

@@ -277,7 +277,7 @@ func writeRegister(w io.Writer, rows []faxRegisterRow, asCSV, asJSON bool) int {
 	return 0
 }
 
-// runFaxReport is `switchboard report faxes --date D`: the day's register of
+// faxReportFlags is `switchboard report faxes --date D`: the day's register of
 // received faxes (name, room, date, pages, received, delivered, signed by).
 func faxReportFlags(fl *pflag.FlagSet) action {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")

@@ -27,12 +27,20 @@ func folioCommand() *cobra.Command {
 		leaf("list", "the open stays, from the store", folioUsage, folioFlags("list")))
 }
 
+// folioArgs is a folio command line once parsed.
+type folioArgs struct {
+	sub, room, config               string
+	reservation, name, language, at string
+	vip                             bool
+	timeout                         time.Duration
+}
+
 // folioFlags declares the flags of `folio sub`: checkin takes the guest's,
 // checkin and checkout take --at.
 func folioFlags(sub string) func(fl *pflag.FlagSet) action {
 	return func(fl *pflag.FlagSet) action {
 		configFlag := configFlag(fl)
-		var reservation, name, language, at = new(string), new(string), new(string), new(string)
+		reservation, name, language, at := new(string), new(string), new(string), new(string)
 		vip := new(bool)
 		if sub == "checkin" {
 			reservation = fl.String("reservation", "", "reservation id")
@@ -53,13 +61,15 @@ func folioFlags(sub string) func(fl *pflag.FlagSet) action {
 				fmt.Fprintln(stderr, folioUsage)
 				return 2
 			}
-			return runFolio(sub, arg(pos, 0), *configFlag, *reservation, *name, *language, *vip, *at, *timeout, stdout, stderr)
+			return runFolio(folioArgs{sub: sub, room: arg(pos, 0), config: *configFlag, reservation: *reservation, name: *name,
+				language: *language, at: *at, vip: *vip, timeout: *timeout}, stdout, stderr)
 		}
 	}
 }
 
-func runFolio(sub, room, configFlag, reservation, name, language string, vip bool, at string, timeout time.Duration, stdout, stderr io.Writer) int {
-	cfg, ok := loadConfig(configFlag, stderr)
+func runFolio(a folioArgs, stdout, stderr io.Writer) int {
+	sub, room, reservation, name, language, vip, at, timeout := a.sub, a.room, a.reservation, a.name, a.language, a.vip, a.at, a.timeout
+	cfg, ok := loadConfig(a.config, stderr)
 	if !ok {
 		return 2
 	}
