@@ -58,10 +58,23 @@ func TestManPages(t *testing.T) {
 		t.Errorf("%d pages for %d commands", len(files), n)
 	}
 	// The usage blocks are laid out in columns: they must reach the page
-	// unfilled, line for line.
+	// unfilled, line for line, in an example block (.EX/.EE: man-pages(7)).
 	b, _ := os.ReadFile(filepath.Join(dir, "switchboard-fax.1"))
-	if !strings.Contains(string(b), "switchboard fax show    ID [--png DIR]") {
+	if !strings.Contains(string(b), ".SH DESCRIPTION\n.EX\nusage:\n  switchboard fax send    --device D") ||
+		!strings.Contains(string(b), "\n  switchboard fax show    ID [--png DIR]   ") {
 		t.Errorf("switchboard-fax.1: the usage block was reflowed:\n%s", b)
+	}
+	// A second build writes the same bytes (a reproducible package).
+	again := filepath.Join(t.TempDir(), "man1")
+	if code := dispatch([]string{"man", "--dir", again}, &out, &errb); code != 0 {
+		t.Fatalf("man --dir, again: exit %d\n%s", code, errb.String())
+	}
+	for _, f := range files {
+		a, _ := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join(again, filepath.Base(f)))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two builds (%v)", filepath.Base(f), err)
+		}
 	}
 }
 
