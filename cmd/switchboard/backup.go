@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,42 +9,45 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"switchboard/internal/backup"
 	"switchboard/internal/config"
 	"switchboard/internal/gateway"
 	"switchboard/internal/store"
 )
 
-// runBackup is `switchboard backup [--to DIR] [--keep N]`: a verified copy of
-// the store, made beside the running daemon (WAL lets a reader run beside
-// its writer).
-func runBackup(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+// backupCommand is `switchboard backup [--to DIR] [--keep N]`: a verified
+// copy of the store, made beside the running daemon (WAL lets a reader run
+// beside its writer).
+func backupCommand() *cobra.Command {
+	return leaf("backup [--to DIR] [--keep N] [--config F]",
+		"copy the store to a verified, dated backup while the daemon runs",
+		"Copies the store (VACUUM INTO), checks the copy (PRAGMA integrity_check) and names it\n"+
+			"switchboard-YYYYMMDDTHHMMSSZ.db in DIR; works while the daemon runs.",
+		backupFlags)
+}
+
+func backupFlags(fl *pflag.FlagSet) action {
+	configFlag := configFlag(fl)
 	to := fl.String("to", "", "folder of the backups (default: the config's backup.dir)")
 	keep := fl.Int("keep", 0, fmt.Sprintf("backups to keep, the oldest deleted (default: the config's backup.keep, else %d)", config.DefaultBackupKeep))
-	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: switchboard backup [--to DIR] [--keep N] [--config F]\n\n"+
-			"Copies the store (VACUUM INTO), checks the copy (PRAGMA integrity_check) and names it\n"+
-			"switchboard-YYYYMMDDTHHMMSSZ.db in DIR; works while the daemon runs.\n\nflags:")
-		fl.PrintDefaults()
+	return func(pos []string, stdout, stderr io.Writer) int {
+		return runBackup(*configFlag, *to, *keep, pos, stdout, stderr)
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+}
+
+func runBackup(configFlag, toFlag string, keepFlag int, pos []string, stdout, stderr io.Writer) int {
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "switchboard backup: unexpected argument %q (the folder goes in --to)\n", pos[0])
 		return 2
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard backup: unexpected argument %q (the folder goes in --to)\n", fl.Arg(0))
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
+	cfg, ok := loadConfig(configFlag, stderr)
 	if !ok {
 		return 2
 	}
-	dir, n := *to, *keep
+	dir, n := toFlag, keepFlag
 	if b := cfg.Backup; b != nil {
 		if dir == "" {
 			dir = b.Dir
@@ -91,35 +92,27 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runRestore is `switchboard restore FILE`: puts a backup in place of the
-// store while the daemon is stopped.
-func runRestore(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("restore", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: switchboard restore FILE [--config F]\n\n"+
-			"Replaces the store with a backup; refused while the daemon runs. The old store is kept\n"+
-			"as <store>.before-restore-<time>. See docs/operations.md, \"Backups\".\n\nflags:")
-		fl.PrintDefaults()
-	}
-	var file string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		file, args = args[0], args[1:]
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if file == "" && fl.NArg() == 1 {
-		file = fl.Arg(0)
-	} else if fl.NArg() > 0 || file == "" {
-		fl.Usage()
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
+// restoreCommand is `switchboard restore FILE`: puts a backup in place of
+// the store while the daemon is stopped.
+func restoreCommand() *cobra.Command {
+	return leaf("restore FILE [--config F]",
+		"replace the store with a backup while the daemon is stopped",
+		"Replaces the store with a backup; refused while the daemon runs. The old store is kept\n"+
+			"as <store>.before-restore-<time>. See docs/operations.md, \"Backups\".",
+		func(fl *pflag.FlagSet) action {
+			configFlag := configFlag(fl)
+			return func(pos []string, stdout, stderr io.Writer) int {
+				if len(pos) != 1 {
+					fmt.Fprintln(stderr, "usage: switchboard restore FILE [--config F]")
+					return 2
+				}
+				return runRestore(*configFlag, pos[0], stdout, stderr)
+			}
+		})
+}
+
+func runRestore(configFlag, file string, stdout, stderr io.Writer) int {
+	cfg, ok := loadConfig(configFlag, stderr)
 	if !ok {
 		return 2
 	}

@@ -2,36 +2,35 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"switchboard/drivers/all"
 	"switchboard/internal/config"
 )
 
-// runCheck is `switchboard check [--config F]`: exit 0 and one line when the
-// config is good; exit 2 and every problem, one per line, when it is not.
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("check", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: switchboard check [--config F]\n\nReads the config file and lists every problem in it, one per line.\nExit status: 0 valid, 2 invalid or unreadable.\n\nflags:")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard check: unexpected argument %q (the file goes in --config)\n", fl.Arg(0))
-		return 2
-	}
+// checkCommand is `switchboard check [--config F]`: exit 0 and one line when
+// the config is good; exit 2 and every problem, one per line, when it is not.
+func checkCommand() *cobra.Command {
+	return leaf("check [--config F]", "validate the config file and list every problem in it",
+		"Reads the config file and lists every problem in it, one per line.\nExit status: 0 valid, 2 invalid or unreadable.",
+		func(fl *pflag.FlagSet) action {
+			configFlag := configFlag(fl)
+			return func(pos []string, stdout, stderr io.Writer) int {
+				if len(pos) > 0 {
+					fmt.Fprintf(stderr, "switchboard check: unexpected argument %q (the file goes in --config)\n", pos[0])
+					return 2
+				}
+				return runCheck(*configFlag, stdout, stderr)
+			}
+		})
+}
 
-	path := config.Resolve(*configFlag)
+func runCheck(configFlag string, stdout, stderr io.Writer) int {
+	path := config.Resolve(configFlag)
 	cfg, err := config.LoadWith(path, all.Registry().Catalog())
 	if err != nil {
 		var verr *config.ValidationError

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"switchboard/internal/bus"
 	"switchboard/internal/events"
@@ -43,107 +44,100 @@ devices:
       serial: {port: %[1]s/ttyPBX, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}
 `
 
-// runDemo is `make run`: a demo folder (./var/demo) with a config, a pty
+// demoFlags is `make run`: a demo folder (./var/demo) with a config, a pty
 // on which a simulated PBX prints SMDR as the real one does on its serial
 // port, the gateway reading it through go.bug.st/serial, a few guests
 // checked in, and the events printed as they are published.
-func runDemo(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+func demoFlags(fl *pflag.FlagSet) action {
 	dir := fl.String("dir", "var/demo", "folder for the demo's config, store, pty and log")
 	prof := fl.String("profile", "panasonic-kx-tda", "the simulated PBX's profile")
 	rate := fl.Float64("rate", 0.5, "simulated calls per second")
 	listen := fl.String("listen", "127.0.0.1:1883", "embedded broker address (a free port is taken if this one is busy)")
 	consoleListen := fl.String("console", "127.0.0.1:8080", "web console address (a free port is taken if this one is busy)")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		p, err := profile.Lookup(*prof)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 2
 		}
-		return 2
-	}
-	p, err := profile.Lookup(*prof)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 2
-	}
-	abs, err := filepath.Abs(*dir)
-	if err == nil {
-		err = os.MkdirAll(abs, 0o750)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	addr, err := freeAddr(*listen, "the embedded broker", stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: no port for the broker: %v\n", err)
-		return 1
-	}
-	consoleAddr, err := freeAddr(*consoleListen, "the console", stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: no port for the console: %v\n", err)
-		return 1
-	}
-	cfgPath := filepath.Join(abs, "switchboard.yaml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, demoConfig, abs, addr, p.ID, consoleAddr), 0o640); err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	cfg, ok := loadConfig(cfgPath, stderr)
-	if !ok {
-		return 2
-	}
-	logFile, err := os.OpenFile(filepath.Join(abs, "switchboard.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	defer logFile.Close()
-	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		abs, err := filepath.Abs(*dir)
+		if err == nil {
+			err = os.MkdirAll(abs, 0o750)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		addr, err := freeAddr(*listen, "the embedded broker", stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: no port for the broker: %v\n", err)
+			return 1
+		}
+		consoleAddr, err := freeAddr(*consoleListen, "the console", stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: no port for the console: %v\n", err)
+			return 1
+		}
+		cfgPath := filepath.Join(abs, "switchboard.yaml")
+		if err := os.WriteFile(cfgPath, fmt.Appendf(nil, demoConfig, abs, addr, p.ID, consoleAddr), 0o640); err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		cfg, ok := loadConfig(cfgPath, stderr)
+		if !ok {
+			return 2
+		}
+		logFile, err := os.OpenFile(filepath.Join(abs, "switchboard.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		defer logFile.Close()
+		log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
 
-	// The simulated PBX: a pty whose slave is the "serial port".
-	pty, err := pbxsim.OpenPTY(filepath.Join(abs, "ttyPBX"))
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: pty: %v\n", err)
-		return 1
-	}
-	defer pty.Close()
+		// The simulated PBX: a pty whose slave is the "serial port".
+		pty, err := pbxsim.OpenPTY(filepath.Join(abs, "ttyPBX"))
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: pty: %v\n", err)
+			return 1
+		}
+		defer pty.Close()
 
-	g, err := gateway.New(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	// The demo's operator, so that the console can be tried at once.
-	err = operators.New(g.Store()).Add(ctx, operators.Operator{Code: "0001", Name: "Demo Operator", Role: operators.RoleOperator}, "1234", time.Now())
-	if err != nil && !errors.Is(err, operators.ErrExists) {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	consoleURL, err := serveConsole(ctx, cfg, g, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
+		g, err := gateway.New(ctx, cfg, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		// The demo's operator, so that the console can be tried at once.
+		err = operators.New(g.Store()).Add(ctx, operators.Operator{Code: "0001", Name: "Demo Operator", Role: operators.RoleOperator}, "1234", time.Now())
+		if err != nil && !errors.Is(err, operators.ErrExists) {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		consoleURL, err := serveConsole(ctx, cfg, g, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		done := make(chan error, 1)
+		go func() { done <- g.Run(ctx) }()
 
-	// Show every message of the site as the back office would see it.
-	cl, err := brokerClient(cfg, "demo")
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
-	}
-	cl.Subscribe("hotel/"+cfg.Site.Group+"/"+cfg.Site.Property+"/#", func(m bus.Message) {
-		fmt.Fprintln(stdout, formatMessage(m))
-	})
-	cl.Start()
-	defer cl.Disconnect(100 * time.Millisecond)
+		// Show every message of the site as the back office would see it.
+		cl, err := brokerClient(cfg, "demo")
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
+		}
+		cl.Subscribe("hotel/"+cfg.Site.Group+"/"+cfg.Site.Property+"/#", func(m bus.Message) {
+			fmt.Fprintln(stdout, formatMessage(m))
+		})
+		cl.Start()
+		defer cl.Disconnect(100 * time.Millisecond)
 
-	fmt.Fprintf(stderr, `switchboard demo
+		fmt.Fprintf(stderr, `switchboard demo
   config   %s
   store    %s
   broker   tcp://%s (embedded)
@@ -155,33 +149,34 @@ Ctrl-C stops.
 
 `, cfgPath, cfg.Store.Path, addr, p.ID, pty.Link, logFile.Name(), consoleURL, cfgPath)
 
-	// Rooms 101-124 are occupied (125-130 vacant) so that calls are posted,
-	// and a call from a vacant room is flagged.
-	go func() {
-		time.Sleep(time.Second)
-		for r := 101; r <= 124; r++ {
-			room := fmt.Sprint(r)
-			sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin", events.CheckInData{Room: room, Reservation: "DEMO-" + room,
-				At: ptrTime(time.Now().Add(-24 * time.Hour))}, 10*time.Second, io.Discard, io.Discard)
+		// Rooms 101-124 are occupied (125-130 vacant) so that calls are posted,
+		// and a call from a vacant room is flagged.
+		go func() {
+			time.Sleep(time.Second)
+			for r := 101; r <= 124; r++ {
+				room := fmt.Sprint(r)
+				sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin", events.CheckInData{Room: room, Reservation: "DEMO-" + room,
+					At: ptrTime(time.Now().Add(-24 * time.Hour))}, 10*time.Second, io.Discard, io.Discard)
+			}
+		}()
+		sim, err := pbxsim.New(pbxsim.Options{Profile: p, Seed: uint64(time.Now().UnixNano()), Start: time.Now(), Location: cfg.Site.Location(),
+			Rate: *rate, FirstRoom: 101, LastRoom: 130, AccessCode: "9", Noise: 0.01})
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: simulator: %v\n", err)
+			return 1
 		}
-	}()
-	sim, err := pbxsim.New(pbxsim.Options{Profile: p, Seed: uint64(time.Now().UnixNano()), Start: time.Now(), Location: cfg.Site.Location(),
-		Rate: *rate, FirstRoom: 101, LastRoom: 130, AccessCode: "9", Noise: 0.01})
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: simulator: %v\n", err)
-		return 1
-	}
-	go func() {
-		time.Sleep(2 * time.Second)
-		if err := sim.Run(ctx, pty.Master, nil); err != nil && ctx.Err() == nil {
-			log.Error("simulator stopped", "err", err)
+		go func() {
+			time.Sleep(2 * time.Second)
+			if err := sim.Run(ctx, pty.Master, nil); err != nil && ctx.Err() == nil {
+				log.Error("simulator stopped", "err", err)
+			}
+		}()
+		if err := <-done; err != nil {
+			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+			return 1
 		}
-	}()
-	if err := <-done; err != nil {
-		fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-		return 1
+		return 0
 	}
-	return 0
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"io"
@@ -14,6 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"switchboard/drivers/faxmodem"
 	"switchboard/internal/business"
 	"switchboard/internal/events/fax"
@@ -38,168 +41,168 @@ const faxUsage = `usage:
   switchboard fax deliver --device D --id ID --by OPERATOR --signed NAME
 FILE is a PDF, TIFF, PNG, JPEG or plain text file ("-": standard input). Every subcommand takes --config F.`
 
-func runFax(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, faxUsage)
-		return 2
-	}
-	sub := args[0]
-	fl := flag.NewFlagSet("fax "+sub, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	device := fl.String("device", "fax1", "the fax modem's device id")
-	timeout := fl.Duration("timeout", 4*time.Minute, "how long to wait for the gateway's answer")
-	var to, room, operator, resolution, date, name, by, signed, pngDir, port *string
-	var baud *int
-	var unassigned, asCSV, asJSON *bool
-	var id *int64
-	switch sub {
-	case "send":
-		to = fl.String("to", "", "the fax number (required)")
-		room = fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
-		operator = fl.String("operator", "", "your operator code (required)")
-		resolution = fl.String("resolution", "fine", "fine or standard")
-	case "list":
-		unassigned = fl.Bool("unassigned", false, "only faxes nobody has been found for")
-		date = fl.String("date", "", "only faxes received that day (YYYY-MM-DD, site time zone)")
-		asCSV = fl.Bool("csv", false, "write CSV")
-		asJSON = fl.Bool("json", false, "write JSON")
-	case "show":
-		pngDir = fl.String("png", "", "also render the pages as PNG files into `DIR` (page-1.png, ...)")
-	case "probe":
-		port = fl.String("port", "", "the modem's serial port (required)")
-		baud = fl.Int("baud", 115200, "the port's speed")
-	case "assign":
-		id = fl.Int64("id", 0, "the register's fax id (required)")
-		room = fl.String("room", "", "the guest's room")
-		name = fl.String("name", "", "the guest's name as on the fax")
-	case "deliver":
-		id = fl.Int64("id", 0, "the register's fax id (required)")
-		by = fl.String("by", "", "who delivered it (required)")
-		signed = fl.String("signed", "", "who signed for it (required)")
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, faxUsage)
-		return 0
-	default:
-		fmt.Fprintln(stderr, faxUsage)
-		return 2
-	}
-	pos, err := parseInterspersed(fl, args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+// faxCommand is `switchboard fax send|list|show|probe|assign|deliver`.
+func faxCommand() *cobra.Command {
+	return group("fax", "business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver",
+		faxUsage,
+		leaf("send --device D --to NUMBER --room R --operator O [--resolution fine|standard] FILE",
+			"send a document (PDF, TIFF, PNG, JPEG, text; \"-\": stdin), billed to a room", faxUsage, faxFlags("send")),
+		leaf("list [--unassigned] [--date YYYY-MM-DD] [--csv|--json]", "the register of received faxes", faxUsage, faxFlags("list")),
+		leaf("show ID [--png DIR]", "a register entry; --png renders its pages", faxUsage, faxFlags("show")),
+		leaf("probe --port /dev/ttyACM0 [--baud 115200]", "what the modem says and the profile it matches", faxUsage, faxFlags("probe")),
+		leaf("assign --device D --id ID [--room R] [--name NAME]", "assign a received fax to a room or guest", faxUsage, faxFlags("assign")),
+		leaf("deliver --device D --id ID --by OPERATOR --signed NAME", "record a received fax's delivery", faxUsage, faxFlags("deliver")))
+}
+
+// faxFlags declares the flags of `fax sub`: --config, --device and
+// --timeout for each, and the subcommand's own.
+func faxFlags(sub string) func(fl *pflag.FlagSet) action {
+	return func(fl *pflag.FlagSet) action {
+		configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
+		device := fl.String("device", "fax1", "the fax modem's device id")
+		timeout := fl.Duration("timeout", 4*time.Minute, "how long to wait for the gateway's answer")
+		var to, room, operator, resolution, date, name, by, signed, pngDir, port *string
+		var baud *int
+		var unassigned, asCSV, asJSON *bool
+		var id *int64
+		switch sub {
+		case "send":
+			to = fl.String("to", "", "the fax number (required)")
+			room = fl.String("room", "", "the room to bill, or "+business.WalkIn+" (required)")
+			operator = fl.String("operator", "", "your operator code (required)")
+			resolution = fl.String("resolution", "fine", "fine or standard")
+		case "list":
+			unassigned = fl.Bool("unassigned", false, "only faxes nobody has been found for")
+			date = fl.String("date", "", "only faxes received that day (YYYY-MM-DD, site time zone)")
+			asCSV = fl.Bool("csv", false, "write CSV")
+			asJSON = fl.Bool("json", false, "write JSON")
+		case "show":
+			pngDir = fl.String("png", "", "also render the pages as PNG files into `DIR` (page-1.png, ...)")
+		case "probe":
+			port = fl.String("port", "", "the modem's serial port (required)")
+			baud = fl.Int("baud", 115200, "the port's speed")
+		case "assign":
+			id = fl.Int64("id", 0, "the register's fax id (required)")
+			room = fl.String("room", "", "the guest's room")
+			name = fl.String("name", "", "the guest's name as on the fax")
+		case "deliver":
+			id = fl.Int64("id", 0, "the register's fax id (required)")
+			by = fl.String("by", "", "who delivered it (required)")
+			signed = fl.String("signed", "", "who signed for it (required)")
 		}
-		return 2
-	}
-	if sub == "probe" {
-		return faxProbe(*port, *baud, stdout, stderr)
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	switch sub {
-	case "send":
-		if *to == "" || *room == "" || *operator == "" || len(pos) != 1 {
-			fmt.Fprintln(stderr, "switchboard fax send: --to, --room, --operator and one FILE are required")
-			fmt.Fprintln(stderr, faxUsage)
-			return 2
-		}
-		var doc []byte
-		limit := cfg.Fax.MaxDocument() // fax.max_document_mib
-		if pos[0] == "-" {
-			doc, err = io.ReadAll(io.LimitReader(os.Stdin, int64(limit)+1))
-		} else {
-			doc, err = os.ReadFile(pos[0])
-		}
-		if err == nil && len(doc) > limit {
-			err = fmt.Errorf("the document is over %d MiB (fax.max_document_mib)", limit>>20)
-		}
-		if err == nil && len(doc) == 0 {
-			err = errors.New("the document is empty")
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard fax send: %v\n", err)
-			return 2
-		}
-		data := fax.SendData{To: *to, Room: *room, Operator: *operator, Resolution: *resolution, Document: base64.StdEncoding.EncodeToString(doc)}
-		return sendCommand(cfg, "fax", *device, "fax.send", data, *timeout, stdout, stderr)
-	case "assign":
-		if *id < 1 || (*room == "" && *name == "") {
-			fmt.Fprintln(stderr, "switchboard fax assign: --id and --room or --name are required")
-			return 2
-		}
-		return sendCommand(cfg, "fax", *device, "fax.assign", fax.AssignData{ID: *id, Room: *room, Name: *name}, *timeout, stdout, stderr)
-	case "deliver":
-		if *id < 1 || *by == "" || *signed == "" {
-			fmt.Fprintln(stderr, "switchboard fax deliver: --id, --by and --signed are required")
-			return 2
-		}
-		return sendCommand(cfg, "fax", *device, "fax.deliver", fax.DeliverData{ID: *id, DeliveredBy: *by, SignedBy: *signed}, *timeout, stdout, stderr)
-	}
-	ctx := context.Background()
-	g, err := gateway.OpenOffline(ctx, cfg, discardLogger())
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard fax %s: %v\n", sub, err)
-		return 1
-	}
-	defer g.Close()
-	loc := g.Location()
-	if sub == "show" {
-		if len(pos) != 1 {
-			fmt.Fprintln(stderr, "switchboard fax show: one ID")
-			return 2
-		}
-		n, err := strconv.ParseInt(pos[0], 10, 64)
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard fax show: %q: not an id\n", pos[0])
-			return 2
-		}
-		f, err := faxjobs.GetFax(ctx, g.Store(), n)
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard fax show: %v\n", err)
-			return 1
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(registerRow(f, loc))
-		if *pngDir != "" {
-			files, err := faxPagesToPNG(registerRow(f, loc).TIFF, *pngDir)
+		return func(pos []string, stdout, stderr io.Writer) int {
+			var err error
+			if sub == "probe" {
+				return faxProbe(*port, *baud, stdout, stderr)
+			}
+			cfg, ok := loadConfig(*configFlag, stderr)
+			if !ok {
+				return 2
+			}
+			switch sub {
+			case "send":
+				if *to == "" || *room == "" || *operator == "" || len(pos) != 1 {
+					fmt.Fprintln(stderr, "switchboard fax send: --to, --room, --operator and one FILE are required")
+					fmt.Fprintln(stderr, faxUsage)
+					return 2
+				}
+				var doc []byte
+				limit := cfg.Fax.MaxDocument() // fax.max_document_mib
+				if pos[0] == "-" {
+					doc, err = io.ReadAll(io.LimitReader(os.Stdin, int64(limit)+1))
+				} else {
+					doc, err = os.ReadFile(pos[0])
+				}
+				if err == nil && len(doc) > limit {
+					err = fmt.Errorf("the document is over %d MiB (fax.max_document_mib)", limit>>20)
+				}
+				if err == nil && len(doc) == 0 {
+					err = errors.New("the document is empty")
+				}
+				if err != nil {
+					fmt.Fprintf(stderr, "switchboard fax send: %v\n", err)
+					return 2
+				}
+				data := fax.SendData{To: *to, Room: *room, Operator: *operator, Resolution: *resolution, Document: base64.StdEncoding.EncodeToString(doc)}
+				return sendCommand(cfg, "fax", *device, "fax.send", data, *timeout, stdout, stderr)
+			case "assign":
+				if *id < 1 || (*room == "" && *name == "") {
+					fmt.Fprintln(stderr, "switchboard fax assign: --id and --room or --name are required")
+					return 2
+				}
+				return sendCommand(cfg, "fax", *device, "fax.assign", fax.AssignData{ID: *id, Room: *room, Name: *name}, *timeout, stdout, stderr)
+			case "deliver":
+				if *id < 1 || *by == "" || *signed == "" {
+					fmt.Fprintln(stderr, "switchboard fax deliver: --id, --by and --signed are required")
+					return 2
+				}
+				return sendCommand(cfg, "fax", *device, "fax.deliver", fax.DeliverData{ID: *id, DeliveredBy: *by, SignedBy: *signed}, *timeout, stdout, stderr)
+			}
+			ctx := context.Background()
+			g, err := gateway.OpenOffline(ctx, cfg, discardLogger())
 			if err != nil {
-				fmt.Fprintf(stderr, "switchboard fax show: pages: %v\n", err)
+				fmt.Fprintf(stderr, "switchboard fax %s: %v\n", sub, err)
 				return 1
 			}
-			for _, name := range files {
-				fmt.Fprintln(stderr, "page written to", name)
+			defer g.Close()
+			loc := g.Location()
+			if sub == "show" {
+				if len(pos) != 1 {
+					fmt.Fprintln(stderr, "switchboard fax show: one ID")
+					return 2
+				}
+				n, err := strconv.ParseInt(pos[0], 10, 64)
+				if err != nil {
+					fmt.Fprintf(stderr, "switchboard fax show: %q: not an id\n", pos[0])
+					return 2
+				}
+				f, err := faxjobs.GetFax(ctx, g.Store(), n)
+				if err != nil {
+					fmt.Fprintf(stderr, "switchboard fax show: %v\n", err)
+					return 1
+				}
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				enc.Encode(registerRow(f, loc))
+				if *pngDir != "" {
+					files, err := faxPagesToPNG(registerRow(f, loc).TIFF, *pngDir)
+					if err != nil {
+						fmt.Fprintf(stderr, "switchboard fax show: pages: %v\n", err)
+						return 1
+					}
+					for _, name := range files {
+						fmt.Fprintln(stderr, "page written to", name)
+					}
+				}
+				return 0
 			}
+			// list
+			var filter faxjobs.Filter
+			filter.Unassigned = *unassigned
+			if *date != "" {
+				d, err := time.ParseInLocation(time.DateOnly, *date, loc)
+				if err != nil {
+					fmt.Fprintf(stderr, "switchboard fax list: --date %q: want YYYY-MM-DD\n", *date)
+					return 2
+				}
+				filter.From, filter.To = d, d.AddDate(0, 0, 1)
+			}
+			if *asCSV && *asJSON {
+				fmt.Fprintln(stderr, "switchboard fax list: --csv and --json exclude each other")
+				return 2
+			}
+			list, err := faxjobs.List(ctx, g.Store(), filter)
+			if err != nil {
+				fmt.Fprintf(stderr, "switchboard fax list: %v\n", err)
+				return 1
+			}
+			rows := make([]faxRegisterRow, 0, len(list))
+			for _, f := range list {
+				rows = append(rows, registerRow(f, loc))
+			}
+			return writeRegister(stdout, rows, *asCSV, *asJSON)
 		}
-		return 0
 	}
-	// list
-	var filter faxjobs.Filter
-	filter.Unassigned = *unassigned
-	if *date != "" {
-		d, err := time.ParseInLocation(time.DateOnly, *date, loc)
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard fax list: --date %q: want YYYY-MM-DD\n", *date)
-			return 2
-		}
-		filter.From, filter.To = d, d.AddDate(0, 0, 1)
-	}
-	if *asCSV && *asJSON {
-		fmt.Fprintln(stderr, "switchboard fax list: --csv and --json exclude each other")
-		return 2
-	}
-	list, err := faxjobs.List(ctx, g.Store(), filter)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard fax list: %v\n", err)
-		return 1
-	}
-	rows := make([]faxRegisterRow, 0, len(list))
-	for _, f := range list {
-		rows = append(rows, registerRow(f, loc))
-	}
-	return writeRegister(stdout, rows, *asCSV, *asJSON)
 }
 
 // faxRegisterRow is one line of the register (接收傳真程序: name, room, date,
@@ -274,72 +277,66 @@ func writeRegister(w io.Writer, rows []faxRegisterRow, asCSV, asJSON bool) int {
 	return 0
 }
 
-// runFaxReport is `switchboard report faxes --date D`: the day's register of
+// faxReportFlags is `switchboard report faxes --date D`: the day's register of
 // received faxes (name, room, date, pages, received, delivered, signed by).
-func runFaxReport(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("report faxes", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+func faxReportFlags(fl *pflag.FlagSet) action {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	date := fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
 	asCSV := fl.Bool("csv", false, "write CSV instead of a table")
 	asJSON := fl.Bool("json", false, "write JSON instead of a table")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "switchboard report faxes: unexpected argument %q\n", arg(pos, 0))
+			return 2
 		}
-		return 2
+		format := report.Text
+		switch {
+		case *asCSV && *asJSON:
+			fmt.Fprintln(stderr, "switchboard report faxes: --csv and --json exclude each other")
+			return 2
+		case *asCSV:
+			format = report.CSV
+		case *asJSON:
+			format = report.JSON
+		}
+		cfg, ok := loadConfig(*configFlag, stderr)
+		if !ok {
+			return 2
+		}
+		loc := cfg.Site.Location()
+		if *date == "" {
+			fmt.Fprintf(stderr, "switchboard report faxes: --date is required (e.g. --date %s)\n", time.Now().In(loc).Format(time.DateOnly))
+			return 2
+		}
+		period, err := report.Day(*date, loc)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+			return 2
+		}
+		// A report reads an existing ledger; it never creates an empty one.
+		if _, err := os.Stat(cfg.Store.Path); err != nil {
+			fmt.Fprintf(stderr, "switchboard report faxes: no ledger at store.path %s: %v\n", cfg.Store.Path, err)
+			return 1
+		}
+		ctx := context.Background()
+		st, err := store.Open(ctx, cfg.Store.Path)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+			return 1
+		}
+		defer st.Close()
+		list, err := report.LoadFaxes(ctx, st, period)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+			return 1
+		}
+		r := report.Faxes(period, list)
+		if err := report.Write(stdout, format, r.Heading(), r.Tables(), r); err != nil {
+			fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
+			return 1
+		}
+		return 0
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard report faxes: unexpected argument %q\n", fl.Arg(0))
-		return 2
-	}
-	format := report.Text
-	switch {
-	case *asCSV && *asJSON:
-		fmt.Fprintln(stderr, "switchboard report faxes: --csv and --json exclude each other")
-		return 2
-	case *asCSV:
-		format = report.CSV
-	case *asJSON:
-		format = report.JSON
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	loc := cfg.Site.Location()
-	if *date == "" {
-		fmt.Fprintf(stderr, "switchboard report faxes: --date is required (e.g. --date %s)\n", time.Now().In(loc).Format(time.DateOnly))
-		return 2
-	}
-	period, err := report.Day(*date, loc)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
-		return 2
-	}
-	// A report reads an existing ledger; it never creates an empty one.
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		fmt.Fprintf(stderr, "switchboard report faxes: no ledger at store.path %s: %v\n", cfg.Store.Path, err)
-		return 1
-	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
-		return 1
-	}
-	defer st.Close()
-	list, err := report.LoadFaxes(ctx, st, period)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
-		return 1
-	}
-	r := report.Faxes(period, list)
-	if err := report.Write(stdout, format, r.Heading(), r.Tables(), r); err != nil {
-		fmt.Fprintf(stderr, "switchboard report faxes: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 // faxProbe asks a modem what it is (AT+FCLASS=?, AT+FMI?, AT+FMM?, ATI3)

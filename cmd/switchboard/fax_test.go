@@ -53,7 +53,7 @@ func TestFaxListAndShow(t *testing.T) {
 	}
 	run := func(args ...string) (string, int) {
 		var out, errb bytes.Buffer
-		code := runFax(append(args, "--config", cfgPath), &out, &errb)
+		code := dispatch(append(append([]string{"fax"}, args...), "--config", cfgPath), &out, &errb)
 		return out.String() + errb.String(), code
 	}
 	out, code := run("list")
@@ -79,7 +79,7 @@ func TestFaxListAndShow(t *testing.T) {
 	}
 }
 
-// TestReportFaxes: `switchboard report faxes --date D` through runReport
+// TestReportFaxes: `switchboard report faxes --date D` through dispatch
 // (table, CSV, JSON), and its usage errors.
 func TestReportFaxes(t *testing.T) {
 	dir := t.TempDir()
@@ -112,7 +112,7 @@ func TestReportFaxes(t *testing.T) {
 	}
 	run := func(args ...string) (string, int) {
 		var out, errb bytes.Buffer
-		code := runReport(append([]string{"faxes", "--config", cfgPath}, args...), &out, &errb)
+		code := dispatch(append([]string{"report", "faxes", "--config", cfgPath}, args...), &out, &errb)
 		return out.String() + errb.String(), code
 	}
 	out, code := run("--date", "2026-11-27")
@@ -179,7 +179,7 @@ func TestFaxShowPNG(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	pngDir := filepath.Join(dir, "png")
-	if code := runFax([]string{"show", "1", "--png", pngDir, "--config", cfgPath}, &out, &errb); code != 0 {
+	if code := dispatch([]string{"fax", "show", "1", "--png", pngDir, "--config", cfgPath}, &out, &errb); code != 0 {
 		t.Fatalf("show --png: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	for i, h := range []int{200, 300} {
@@ -203,7 +203,7 @@ func TestFaxProbeSpandspModem(t *testing.T) {
 	}
 	fp := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive"})
 	var out, errb bytes.Buffer
-	code := runFax([]string{"probe", "--port", fp.Link()}, &out, &errb)
+	code := dispatch([]string{"fax", "probe", "--port", fp.Link()}, &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "AT+FCLASS=?") || !strings.Contains(out.String(), "profile") {
 		t.Fatalf("probe: exit %d\n%s%s", code, out.String(), errb.String())
 	}

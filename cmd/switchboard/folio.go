@@ -2,74 +2,96 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
 
-	"switchboard/internal/config"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"switchboard/internal/events"
 	"switchboard/internal/folio/stays"
 	"switchboard/internal/gateway"
 )
 
-func runFolio(args []string, stdout, stderr io.Writer) int {
-	usage := "usage: switchboard folio checkin ROOM [--reservation R] [--name N] [--language L] [--vip] [--at TIME]\n" +
-		"       switchboard folio checkout ROOM [--at TIME]\n       switchboard folio list"
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	sub := args[0]
-	fl := flag.NewFlagSet("folio "+sub, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	reservation := fl.String("reservation", "", "reservation id")
-	name := fl.String("name", "", "guest name (kept in the gateway's store, never published)")
-	language := fl.String("language", "", "guest language")
-	vip := fl.Bool("vip", false, "VIP guest")
-	at := fl.String("at", "", "when (RFC 3339 or 2006-01-02T15:04 in the site zone; default now)")
-	timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway")
-	// Flags may follow the room: move the room out of the way first.
-	var room string
-	rest := args[1:]
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		room, rest = rest[0], rest[1:]
-	}
-	if err := fl.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+const folioUsage = "usage: switchboard folio checkin ROOM [--reservation R] [--name N] [--language L] [--vip] [--at TIME]\n" +
+	"       switchboard folio checkout ROOM [--at TIME]\n       switchboard folio list"
+
+// folioCommand is `switchboard folio checkin|checkout|list`: guest stays
+// used for call postings, for hotels without a PMS link.
+func folioCommand() *cobra.Command {
+	return group("folio", "guest stays used for call postings: checkin ROOM, checkout ROOM, list", folioUsage,
+		leaf("checkin ROOM [--reservation R] [--name N] [--language L] [--vip] [--at TIME]", "open a stay: calls from ROOM are posted to it",
+			folioUsage, folioFlags("checkin")),
+		leaf("checkout ROOM [--at TIME]", "close the room's stay", folioUsage, folioFlags("checkout")),
+		leaf("list", "the open stays, from the store", folioUsage, folioFlags("list")))
+}
+
+// folioArgs is a folio command line once parsed.
+type folioArgs struct {
+	sub, room, config               string
+	reservation, name, language, at string
+	vip                             bool
+	timeout                         time.Duration
+}
+
+// folioFlags declares the flags of `folio sub`: checkin takes the guest's,
+// checkin and checkout take --at.
+func folioFlags(sub string) func(fl *pflag.FlagSet) action {
+	return func(fl *pflag.FlagSet) action {
+		configFlag := configFlag(fl)
+		reservation, name, language, at := new(string), new(string), new(string), new(string)
+		vip := new(bool)
+		if sub == "checkin" {
+			reservation = fl.String("reservation", "", "reservation id")
+			name = fl.String("name", "", "guest name (kept in the gateway's store, never published)")
+			language = fl.String("language", "", "guest language")
+			vip = fl.Bool("vip", false, "VIP guest")
 		}
-		return 2
+		if sub != "list" {
+			at = fl.String("at", "", "when (RFC 3339 or 2006-01-02T15:04 in the site zone; default now)")
+		}
+		timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway")
+		return func(pos []string, stdout, stderr io.Writer) int {
+			nargs := 1 // the room
+			if sub == "list" {
+				nargs = 0
+			}
+			if len(pos) != nargs {
+				fmt.Fprintln(stderr, folioUsage)
+				return 2
+			}
+			return runFolio(folioArgs{sub: sub, room: arg(pos, 0), config: *configFlag, reservation: *reservation, name: *name,
+				language: *language, at: *at, vip: *vip, timeout: *timeout}, stdout, stderr)
+		}
 	}
-	cfg, ok := loadConfig(*configFlag, stderr)
+}
+
+func runFolio(a folioArgs, stdout, stderr io.Writer) int {
+	sub, room, reservation, name, language, vip, at, timeout := a.sub, a.room, a.reservation, a.name, a.language, a.vip, a.at, a.timeout
+	cfg, ok := loadConfig(a.config, stderr)
 	if !ok {
 		return 2
 	}
 	var when *time.Time
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
+	if at != "" {
+		t, err := time.Parse(time.RFC3339, at)
 		if err != nil {
-			t, err = time.ParseInLocation("2006-01-02T15:04", *at, cfg.Site.Location())
+			t, err = time.ParseInLocation("2006-01-02T15:04", at, cfg.Site.Location())
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "switchboard folio: --at %q: want RFC 3339 or 2006-01-02T15:04\n", *at)
+			fmt.Fprintf(stderr, "switchboard folio: --at %q: want RFC 3339 or 2006-01-02T15:04\n", at)
 			return 2
 		}
 		when = &t
 	}
 	switch sub {
 	case "checkin", "checkout":
-		if room == "" {
-			fmt.Fprintln(stderr, usage)
-			return 2
-		}
 		if sub == "checkin" {
 			return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkin",
-				events.CheckInData{Room: room, Reservation: *reservation, Name: *name, Language: *language, VIP: *vip, At: when}, *timeout, stdout, stderr)
+				events.CheckInData{Room: room, Reservation: reservation, Name: name, Language: language, VIP: vip, At: when}, timeout, stdout, stderr)
 		}
-		return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkout", events.CheckOutData{Room: room, At: when}, *timeout, stdout, stderr)
+		return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkout", events.CheckOutData{Room: room, At: when}, timeout, stdout, stderr)
 	case "list":
 		g, err := gateway.OpenOffline(context.Background(), cfg, discardLogger())
 		if err != nil {
@@ -92,6 +114,6 @@ func runFolio(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	fmt.Fprintln(stderr, usage)
+	fmt.Fprintln(stderr, folioUsage)
 	return 2
 }

@@ -4,81 +4,45 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"os"
-	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// command is one subcommand. run gets the arguments after the subcommand name
-// and returns the process exit code: 0 success, 1 a result the caller should
-// look at (e.g. unparsed lines), 2 bad usage or bad configuration.
-type command struct {
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
-}
-
-// commands is every subcommand, by name: the one list of them.
-func commands() map[string]command {
-	return map[string]command{
-		"backup":    {"copy the store to a verified, dated backup while the daemon runs: backup --to DIR [--keep N]", runBackup},
-		"check":     {"validate the config file and list every problem in it", runCheck},
-		"copy":      {"walk-up copy sessions metered from the copier's counter: start | stop", runCopy},
-		"demo":      {"run the gateway on its embedded default with a simulated PBX and show its events (make run)", runDemo},
-		"dnd":       {"do not disturb on a room's line: dnd on|off ROOM", runDND},
-		"fax":       {"business-center fax: send --to N --room R --operator O FILE, list [--unassigned] [--date D], show ID, assign, deliver", runFax},
-		"folio":     {"guest stays used for call postings: checkin ROOM, checkout ROOM, list", runFolio},
-		"guest":     {"guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", runGuest},
-		"mwl":       {"message-waiting lamp: mwl on|off ROOM", runMWL},
-		"operator":  {"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)", runOperator},
-		"passwd":    {"hash a broker user's password for mqtt.embedded.users[].password_hash (argon2id)", runPasswd},
-		"print":     {"print a document for a room through the running gateway (billed by impressions)", runPrint},
-		"profiles":  {"list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", runProfiles},
-		"rate":      {"rate calls: CallRecord JSON lines (or raw SMDR with --profile) to RatedCall JSON lines", runRate},
-		"report":    {"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D", runReport},
-		"reprocess": {"read journaled frames that failed before again (after a profile fix)", runReprocess},
-		"rerate":    {"re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", runRerate},
-		"restore":   {"replace the store with a backup while the daemon is stopped: restore FILE", runRestore},
-		"run":       {"run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", runDaemon},
-		"sim":       {"device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])", runSim},
-		"smdr":      {"parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", runSMDR},
-		"tail":      {"print the gateway's events as they arrive (an MQTT client of the running gateway)", runTail},
-		"version":   {"print the version", runVersion},
-		"wakeup":    {"wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", runWakeup},
+// commands is every subcommand: the one list of them. Each declares its
+// flags on its cobra command; the exit codes are 0 success, 1 a result the
+// caller should look at (e.g. unparsed lines), 2 bad usage or bad
+// configuration.
+func commands() []*cobra.Command {
+	return []*cobra.Command{
+		backupCommand(), restoreCommand(), checkCommand(), passwdCommand(),
+		copyCommand(),
+		leaf("demo [--dir D] [--profile ID] [--rate N] [--listen ADDR] [--console ADDR]",
+			"run the gateway on its embedded default with a simulated PBX and show its events (make run)", "", demoFlags),
+		switchCommand("dnd", "do not disturb on a room's line: dnd on|off ROOM"),
+		faxCommand(), folioCommand(), guestCommand(),
+		switchCommand("mwl", "message-waiting lamp: mwl on|off ROOM"),
+		operatorCommand(os.Stdin, time.Now),
+		leaf("print --printer P --room R --operator O [flags] FILE",
+			"print a document for a room through the running gateway (billed by impressions)", printUsage, printFlags),
+		profilesCommand(),
+		leaf("rate [--tariff F] [--plan P] [--profile ID --tz ZONE] [FILE|-]",
+			"rate calls: CallRecord JSON lines (or raw SMDR with --profile) to RatedCall JSON lines", "", rateFlags),
+		reportCommand(),
+		leaf("reprocess --since T [--device D] [--profile ID]",
+			"read journaled frames that failed before again (after a profile fix)", "", reprocessFlags),
+		leaf("rerate --since T --until T [--dry-run] [--json]",
+			"re-rate stored calls with the current tariff and plan; posted calls get an adjustment, never a second charge", "", rerateFlags),
+		leaf("run [--config F]", "run the gateway daemon (SIGINT/SIGTERM stop it cleanly)", "", daemonFlags),
+		simCommand(), smdrCommand(),
+		leaf("tail [--topic FILTER] [--json] [--ack] [--count N] [--timeout D]",
+			"print the gateway's events as they arrive (an MQTT client of the running gateway)", "", tailFlags),
+		leaf("version", "print the version", "", versionFlags),
+		wakeupCommand(),
 	}
 }
 
 func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	c, ok := commands()[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "switchboard: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return 2
-	}
-	return c.run(args[1:], stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: switchboard <command> [flags]\n\ncommands:")
-	all := commands()
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, all[n].summary)
-	}
-	fmt.Fprintln(w, "\nEvery command takes --config F (default ./switchboard.yaml or $SWITCHBOARD_CONFIG).")
 }

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"switchboard/internal/config"
 	"switchboard/internal/operators"
@@ -25,43 +26,45 @@ PIN from the terminal without echo (typed twice) or the first line of stdin:
 4 to 12 digits, or a password of at least 8 characters. reset also clears a
 lockout and enables a disabled code. Every subcommand takes --config F.`
 
-func runOperator(args []string, stdout, stderr io.Writer) int {
-	return operatorFrom(os.Stdin, args, stdout, stderr, time.Now)
+// operatorCommand is `switchboard operator add|list|disable|reset`; add and
+// reset read the PIN from in, and every change is stamped with now.
+func operatorCommand(in io.Reader, now func() time.Time) *cobra.Command {
+	sub := func(use, short string) *cobra.Command {
+		name, _, _ := strings.Cut(use, " ")
+		return leaf(use, short, operatorUsage, func(fl *pflag.FlagSet) action {
+			configFlag := configFlag(fl)
+			var opName, role *string
+			if name == "add" {
+				opName = fl.String("name", "", "the operator's name")
+				role = fl.String("role", "", "operator, business, supervisor or admin")
+			}
+			return func(pos []string, stdout, stderr io.Writer) int {
+				return operatorRun(in, name, *configFlag, opName, role, pos, stdout, stderr, now)
+			}
+		})
+	}
+	return group("operator",
+		"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)",
+		operatorUsage,
+		sub("add CODE --name NAME --role operator|business|supervisor|admin", "add an operator (PIN from the terminal or stdin)"),
+		sub("list", "list the operators and their state"),
+		sub("disable CODE", "disable an operator's code"),
+		sub("reset CODE", "set a new PIN (from the terminal or stdin), clear a lockout, enable the code"))
 }
 
-// operatorFrom is runOperator reading the PIN from in, at the time now gives.
-func operatorFrom(in io.Reader, args []string, stdout, stderr io.Writer, now func() time.Time) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, operatorUsage)
+// operatorRun is one operator subcommand; name and role are set for add only.
+func operatorRun(in io.Reader, sub, configFlag string, name, role *string, pos []string, stdout, stderr io.Writer, now func() time.Time) int {
+	nargs := 1 // the operator code
+	if sub == "list" {
+		nargs = 0
+	}
+	if len(pos) > nargs {
+		fmt.Fprintf(stderr, "switchboard operator %s: unexpected argument %q (a PIN is never given on the command line: other users see it in ps)\n", sub, pos[nargs])
 		return 2
 	}
-	sub := args[0]
-	fl := flag.NewFlagSet("operator "+sub, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	name := fl.String("name", "", "the operator's name (add)")
-	role := fl.String("role", "", "operator, business, supervisor or admin (add)")
-	// The code may come before the flags: move it out of the way first.
-	var code string
-	rest := args[1:]
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		code, rest = rest[0], rest[1:]
-	}
-	if err := fl.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard operator %s: unexpected argument %q (a PIN is never given on the command line: other users see it in ps)\n", sub, fl.Arg(0))
-		return 2
-	}
+	code := arg(pos, 0)
 	needsCode := sub == "add" || sub == "disable" || sub == "reset"
 	switch {
-	case sub != "list" && !needsCode:
-		fmt.Fprintln(stderr, operatorUsage)
-		return 2
 	case needsCode && code == "":
 		fmt.Fprintf(stderr, "switchboard operator %s: the operator code is required\n", sub)
 		return 2
@@ -83,7 +86,7 @@ func operatorFrom(in io.Reader, args []string, stdout, stderr io.Writer, now fun
 			return 2
 		}
 	}
-	cfg, ok := loadConfig(*configFlag, stderr)
+	cfg, ok := loadConfig(configFlag, stderr)
 	if !ok {
 		return 2
 	}

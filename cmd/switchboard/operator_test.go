@@ -46,7 +46,7 @@ func TestOperatorCommands(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := operatorFrom(strings.NewReader(tc.stdin), append(tc.args, "--config", cfgPath), &out, &errb, now)
+			code := execute(operatorCommand(strings.NewReader(tc.stdin), now), append(tc.args, "--config", cfgPath), &out, &errb)
 			got := out.String() + errb.String()
 			if code != tc.code || !strings.Contains(got, tc.out) {
 				t.Fatalf("exit %d, want %d; output:\n%s\nwant %q in it", code, tc.code, got, tc.out)

@@ -3,39 +3,43 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"golang.org/x/term"
 
 	"switchboard/internal/passwd"
 )
 
-func runPasswd(args []string, stdout, stderr io.Writer) int {
-	return passwdFrom(os.Stdin, args, stdout, stderr)
+// passwdCommand is `switchboard passwd`: the password comes from the
+// terminal or stdin, so the command reads cobra's input, not os.Stdin, and a
+// test can hand it one.
+func passwdCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "passwd < password-file",
+		Short: "hash a broker user's password for mqtt.embedded.users[].password_hash (argon2id)",
+		Long: "Reads a password (from the terminal without echo, or the first line of stdin)\n" +
+			"and prints its argon2id hash for mqtt.embedded.users[].password_hash.",
+		Args:                  cobra.ArbitraryArgs,
+		DisableFlagsInUseLine: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return codeErr(passwdFrom(cmd.InOrStdin(), args, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+		},
+	}
 }
 
 // maxPassword bounds what is read from a pipe: a password, not a file.
 const maxPassword = 1024
 
 // passwdFrom reads the password from in: from the terminal without echo,
-// typed twice, or the first line of a pipe; and prints its hash.
-func passwdFrom(in io.Reader, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("passwd", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: switchboard passwd < password-file\n\nReads a password (from the terminal without echo, or the first line of stdin)\nand prints its argon2id hash for mqtt.embedded.users[].password_hash.")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fl.NArg() > 0 {
+// typed twice, or the first line of a pipe; and prints its hash. pos are the
+// positional arguments: there must be none.
+func passwdFrom(in io.Reader, pos []string, stdout, stderr io.Writer) int {
+	if len(pos) > 0 {
 		fmt.Fprintln(stderr, "switchboard passwd: the password is read from the terminal or stdin, never from the command line (other users see it in ps)")
 		return 2
 	}

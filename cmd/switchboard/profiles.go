@@ -1,10 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"gopkg.in/yaml.v3"
 
@@ -14,29 +16,37 @@ import (
 	"switchboard/internal/profile"
 )
 
-func runProfiles(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("profiles", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("profiles-dir", "", "directory of profiles that override or add to the embedded ones")
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: switchboard profiles [--profiles-dir DIR] list|show ID|test [ID]")
-		return 2
+const profilesUsage = "usage: switchboard profiles [--profiles-dir DIR] list|show ID|test [ID]"
+
+// profilesCommand is `switchboard profiles list|show ID|test [ID]`.
+// --profiles-dir belongs to the group, so it goes before or after the
+// subcommand alike.
+func profilesCommand() *cobra.Command {
+	dir := new(string)
+	sub := func(use, short string) *cobra.Command {
+		name, _, _ := strings.Cut(use, " ")
+		return leaf(use, short, profilesUsage, func(*pflag.FlagSet) action {
+			return func(pos []string, stdout, stderr io.Writer) int {
+				return runProfiles(name, *dir, pos, stdout, stderr)
+			}
+		})
 	}
-	// Flags may come before or after the subcommand.
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: switchboard profiles [--profiles-dir DIR] list|show ID|test [ID]")
-		return 2
-	}
-	sub := fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
+	cmd := group("profiles", "list firmware profiles of every driver; show and test PBX ones (profiles list|show ID|test [ID])", profilesUsage,
+		sub("list", "the profiles of every driver"),
+		sub("show ID", "a PBX profile as YAML, after extends"),
+		sub("test [ID]", "run the inline examples of one PBX profile, or of all; exit 1 when one fails"))
+	cmd.PersistentFlags().StringVar(dir, "profiles-dir", "", "directory of profiles that override or add to the embedded ones")
+	return cmd
+}
+
+func runProfiles(sub, dir string, pos []string, stdout, stderr io.Writer) int {
+	if sub == "list" && len(pos) > 0 {
+		fmt.Fprintln(stderr, "usage: switchboard profiles list")
 		return 2
 	}
 	reg, err := profile.Default()
-	if *dir != "" {
-		reg, err = profile.Load(*dir)
+	if dir != "" {
+		reg, err = profile.Load(dir)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "profiles: %v\n", err)
@@ -56,11 +66,11 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "show":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			fmt.Fprintln(stderr, "usage: switchboard profiles show ID")
 			return 2
 		}
-		p, err := reg.Lookup(fs.Arg(0))
+		p, err := reg.Lookup(pos[0])
 		if err != nil {
 			fmt.Fprintf(stderr, "profiles: %v\n", err)
 			return 2
@@ -75,12 +85,12 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "test":
 		list := reg.All()
-		if fs.NArg() > 1 {
+		if len(pos) > 1 {
 			fmt.Fprintln(stderr, "usage: switchboard profiles test [ID]")
 			return 2
 		}
-		if fs.NArg() == 1 {
-			p, err := reg.Lookup(fs.Arg(0))
+		if len(pos) == 1 {
+			p, err := reg.Lookup(pos[0])
 			if err != nil {
 				fmt.Fprintf(stderr, "profiles: %v\n", err)
 				return 2

@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"switchboard/internal/config"
 	"switchboard/internal/events"
@@ -21,9 +22,7 @@ import (
 // posts nothing.
 const RateOnly = "rate only: no folio"
 
-func runRate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func rateFlags(fs *pflag.FlagSet) action {
 	tariff := fs.String("tariff", "", "carrier tariff file (default: the embedded "+tariffs.DefaultTariff+")")
 	plan := fs.String("plan", "", "hotel plan file (default: the embedded "+tariffs.DefaultPlan+")")
 	homeArea := fs.String("home-area", "", "the site's area code, as billing.numbering.home_area (default: the tariff's)")
@@ -33,85 +32,81 @@ func runRate(args []string, stdout, stderr io.Writer) int {
 	tz := fs.String("tz", "UTC", "site time zone (IANA name): time bands and raw SMDR times")
 	ref := fs.String("reference-date", "", "with --profile: date the output was received (YYYY-MM-DD), for dates printed without a year")
 	dir := fs.String("profiles-dir", "", "with --profile: directory of profiles that override or add to the embedded ones")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		if len(pos) > 1 {
+			fmt.Fprintln(stderr, "usage: switchboard rate [--tariff F] [--plan P] [--profile ID --tz ZONE] [FILE|-]")
+			return 2
 		}
-		return 2
-	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: switchboard rate [--tariff F] [--plan P] [--profile ID --tz ZONE] [FILE|-]")
-		return 2
-	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		fmt.Fprintf(stderr, "rate: --tz: %v\n", err)
-		return 2
-	}
-	b := config.Billing{Tariff: *tariff, Plan: *plan, PBXCost: *pbxCost, Numbering: config.Numbering{HomeArea: *homeArea}}
-	if *trunk != "" {
-		b.Numbering.TrunkAccess = splitList(*trunk)
-	}
-	eng, err := folio.LoadEngine(b, nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "rate: %v\n", err)
-		return 2
-	}
-	biller := &folio.Biller{Engine: eng, Loc: loc}
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			fmt.Fprintf(stderr, "rate: --tz: %v\n", err)
+			return 2
+		}
+		b := config.Billing{Tariff: *tariff, Plan: *plan, PBXCost: *pbxCost, Numbering: config.Numbering{HomeArea: *homeArea}}
+		if *trunk != "" {
+			b.Numbering.TrunkAccess = splitList(*trunk)
+		}
+		eng, err := folio.LoadEngine(b, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "rate: %v\n", err)
+			return 2
+		}
+		biller := &folio.Biller{Engine: eng, Loc: loc}
 
-	in := io.Reader(os.Stdin)
-	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			fmt.Fprintf(stderr, "rate: %v\n", err)
-			return 2
-		}
-		defer f.Close()
-		in = f
-	}
-	ok := true
-	if *id != "" {
-		// Raw SMDR: parse exactly as `switchboard smdr parse` does and rate
-		// its output.
-		p, err := lookupProfile(*id, *dir)
-		if err != nil {
-			fmt.Fprintf(stderr, "rate: %v\n", err)
-			return 2
-		}
-		received := time.Now().In(loc)
-		if *ref != "" {
-			d, err := time.ParseInLocation(time.DateOnly, *ref, loc)
+		in := io.Reader(os.Stdin)
+		if len(pos) == 1 && arg(pos, 0) != "-" {
+			f, err := os.Open(arg(pos, 0))
 			if err != nil {
-				fmt.Fprintf(stderr, "rate: --reference-date %q: want YYYY-MM-DD\n", *ref)
+				fmt.Fprintf(stderr, "rate: %v\n", err)
 				return 2
 			}
-			received = d.Add(24*time.Hour - time.Second)
+			defer f.Close()
+			in = f
 		}
-		pr, pw := io.Pipe()
-		parsed := make(chan error, 1)
-		go func() {
-			pok, err := parseStream(p, loc, received, in, pw, stderr)
-			if err == nil && !pok {
-				err = errUnparsed
+		ok := true
+		if *id != "" {
+			// Raw SMDR: parse exactly as `switchboard smdr parse` does and rate
+			// its output.
+			p, err := lookupProfile(*id, *dir)
+			if err != nil {
+				fmt.Fprintf(stderr, "rate: %v\n", err)
+				return 2
 			}
-			pw.Close()
-			parsed <- err
-		}()
-		ok = rateStream(biller, pr, stdout, stderr)
-		_, _ = io.Copy(io.Discard, pr)
-		if err := <-parsed; errors.Is(err, errUnparsed) {
-			ok = false
-		} else if err != nil {
-			fmt.Fprintf(stderr, "rate: %v\n", err)
-			return 2
+			received := time.Now().In(loc)
+			if *ref != "" {
+				d, err := time.ParseInLocation(time.DateOnly, *ref, loc)
+				if err != nil {
+					fmt.Fprintf(stderr, "rate: --reference-date %q: want YYYY-MM-DD\n", *ref)
+					return 2
+				}
+				received = d.Add(24*time.Hour - time.Second)
+			}
+			pr, pw := io.Pipe()
+			parsed := make(chan error, 1)
+			go func() {
+				pok, err := parseStream(p, loc, received, in, pw, stderr)
+				if err == nil && !pok {
+					err = errUnparsed
+				}
+				pw.Close()
+				parsed <- err
+			}()
+			ok = rateStream(biller, pr, stdout, stderr)
+			_, _ = io.Copy(io.Discard, pr)
+			if err := <-parsed; errors.Is(err, errUnparsed) {
+				ok = false
+			} else if err != nil {
+				fmt.Fprintf(stderr, "rate: %v\n", err)
+				return 2
+			}
+		} else {
+			ok = rateStream(biller, in, stdout, stderr)
 		}
-	} else {
-		ok = rateStream(biller, in, stdout, stderr)
+		if !ok {
+			return 1
+		}
+		return 0
 	}
-	if !ok {
-		return 1
-	}
-	return 0
 }
 
 var errUnparsed = errors.New("some frames did not parse")

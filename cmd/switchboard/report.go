@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"switchboard/internal/config"
 	"switchboard/internal/rating"
@@ -26,39 +27,51 @@ const reportUsage = `usage:
   switchboard report faxes     --date YYYY-MM-DD [--csv|--json]   the register of received faxes
 Every report takes --config F. Dates and weeks are in the site's time zone.`
 
-func runReport(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && (args[0] == "business-center" || args[0] == "devices") {
-		return runBusinessReport(args[0], args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "faxes" {
-		return runFaxReport(args[1:], stdout, stderr)
-	}
-	if len(args) == 0 || (args[0] != "reconcile" && args[0] != "calls" && args[0] != "special") {
-		fmt.Fprintln(stderr, reportUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
+// reportCommand is `switchboard report KIND`: the supervisor's reports.
+func reportCommand() *cobra.Command {
+	return group("report",
+		"supervisor reports: reconcile --date D | calls --date D | special --week 2026-W48 | business-center --date D | devices | faxes --date D",
+		reportUsage,
+		leaf("reconcile --date YYYY-MM-DD [--device D] [--csv|--json]",
+			"every journaled frame explained: parsed, charged, or why not (exit 1 when one is unexplained)", reportUsage, reportFlags("reconcile")),
+		leaf("calls --date YYYY-MM-DD [--csv|--json]", "the day's IDD/DDD statistics", reportUsage, reportFlags("calls")),
+		leaf("special --week YYYY-Www [rule flags] [--csv|--json]", "the week's special calls, by the rules' flags", reportUsage, reportFlags("special")),
+		leaf("business-center --date YYYY-MM-DD [--csv|--json]", "the day's business-center revenue by service, room and operator",
+			reportUsage, businessReportFlags("business-center")),
+		leaf("devices [--csv|--json]", "the shift handover's device check (exit 1 when a device needs attention)",
+			reportUsage, businessReportFlags("devices")),
+		leaf("faxes --date YYYY-MM-DD [--csv|--json]", "the day's register of received faxes", reportUsage, faxReportFlags))
+}
+
+// reportFlags declares the flags of `report kind` for reconcile, calls and
+// special.
+func reportFlags(kind string) func(fl *pflag.FlagSet) action {
+	return func(fl *pflag.FlagSet) action {
+		ra := newReportArgs(kind, fl)
+		var date, week, device *string
+		var rules *ruleFlags
+		switch kind {
+		case "reconcile", "calls":
+			date = fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
+			if kind == "reconcile" {
+				device = fl.String("device", "", "only this device's frames")
+			}
+		case "special":
+			week = fl.String("week", "", "the ISO week, e.g. 2026-W48 (required)")
+			rules = addRuleFlags(fl)
 		}
-		return 2
-	}
-	kind := args[0]
-	ra := newReportArgs(kind, stderr)
-	fl := ra.fl
-	var date, week, device *string
-	var rules *ruleFlags
-	switch kind {
-	case "reconcile", "calls":
-		date = fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
-		if kind == "reconcile" {
-			device = fl.String("device", "", "only this device's frames")
+		return func(pos []string, stdout, stderr io.Writer) int {
+			format, cfg, exit := ra.parse(pos, stderr)
+			if cfg == nil {
+				return exit
+			}
+			return runReport(ra, date, week, device, rules, format, cfg, stdout, stderr)
 		}
-	case "special":
-		week = fl.String("week", "", "the ISO week, e.g. 2026-W48 (required)")
-		rules = addRuleFlags(fl)
 	}
-	format, cfg, exit := ra.parse(args[1:])
-	if cfg == nil {
-		return exit
-	}
+}
+
+func runReport(ra *reportArgs, date, week, device *string, rules *ruleFlags, format report.Format, cfg *config.Config, stdout, stderr io.Writer) int {
+	kind := ra.kind
 	loc := cfg.Site.Location()
 	var period report.Period
 	if week != nil {
@@ -136,41 +149,31 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// reportArgs is what the reports' command lines share: the flag set
-// "report <kind>" with --config, --csv and --json (each report adds its
-// own flags to fl before parse), the --date of a day's report, and the
-// ledger the report reads.
+// reportArgs is what the reports' command lines share: --config, --csv and
+// --json (each report adds its own flags beside them), the --date of a day's
+// report, and the ledger the report reads.
 type reportArgs struct {
 	kind          string
 	stderr        io.Writer
-	fl            *flag.FlagSet
 	configFlag    *string
 	asCSV, asJSON *bool
 }
 
-func newReportArgs(kind string, stderr io.Writer) *reportArgs {
-	fl := flag.NewFlagSet("report "+kind, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	return &reportArgs{kind: kind, stderr: stderr, fl: fl,
+func newReportArgs(kind string, fl *pflag.FlagSet) *reportArgs {
+	return &reportArgs{kind: kind,
 		configFlag: fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")"),
 		asCSV:      fl.Bool("csv", false, "write CSV (one block per table) instead of a table"),
 		asJSON:     fl.Bool("json", false, "write JSON instead of a table"),
 	}
 }
 
-// parse parses args, picks the output format and loads the config. A nil
-// cfg means stop: it has said why on stderr, and exit is the exit code (0
-// for --help).
-func (ra *reportArgs) parse(args []string) (format report.Format, cfg *config.Config, exit int) {
-	fl, stderr := ra.fl, ra.stderr
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return format, nil, 0
-		}
-		return format, nil, 2
-	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard report %s: unexpected argument %q\n", ra.kind, fl.Arg(0))
+// parse checks the positional arguments (there are none), picks the output
+// format and loads the config; later messages go to stderr. A nil cfg means
+// stop: it has said why on stderr, and exit is the exit code.
+func (ra *reportArgs) parse(pos []string, stderr io.Writer) (format report.Format, cfg *config.Config, exit int) {
+	ra.stderr = stderr
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "switchboard report %s: unexpected argument %q\n", ra.kind, pos[0])
 		return format, nil, 2
 	}
 	format = report.Text
@@ -227,7 +230,7 @@ type ruleFlags struct {
 	vacant, afterCheckout, emergency, fallback, unposted *bool
 }
 
-func addRuleFlags(fl *flag.FlagSet) *ruleFlags {
+func addRuleFlags(fl *pflag.FlagSet) *ruleFlags {
 	d := report.DefaultRules()
 	classes := make([]string, len(d.Classes))
 	for i, c := range d.Classes {

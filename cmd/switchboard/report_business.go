@@ -6,6 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"switchboard/internal/config"
 	"switchboard/internal/report"
 )
 
@@ -15,18 +18,27 @@ const businessReportUsage = `  switchboard report business-center --date YYYY-MM
                                the shift handover's device check: state, supplies, paper, open alerts
                                (exit 1 when a device needs attention)`
 
-func runBusinessReport(kind string, args []string, stdout, stderr io.Writer) int {
-	ra := newReportArgs(kind, stderr)
-	fl := ra.fl
-	fl.Usage = func() { fmt.Fprintln(stderr, "usage:\n"+businessReportUsage); fl.PrintDefaults() }
-	var date *string
-	if kind == "business-center" {
-		date = fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
+// businessReportFlags declares the flags of `report business-center` and
+// `report devices`.
+func businessReportFlags(kind string) func(fl *pflag.FlagSet) action {
+	return func(fl *pflag.FlagSet) action {
+		ra := newReportArgs(kind, fl)
+		var date *string
+		if kind == "business-center" {
+			date = fl.String("date", "", "the day, YYYY-MM-DD in the site's time zone (required)")
+		}
+		return func(pos []string, stdout, stderr io.Writer) int {
+			format, cfg, exit := ra.parse(pos, stderr)
+			if cfg == nil {
+				return exit
+			}
+			return runBusinessReport(ra, date, format, cfg, stdout, stderr)
+		}
 	}
-	format, cfg, exit := ra.parse(args)
-	if cfg == nil {
-		return exit
-	}
+}
+
+func runBusinessReport(ra *reportArgs, date *string, format report.Format, cfg *config.Config, stdout, stderr io.Writer) int {
+	kind := ra.kind
 	loc := cfg.Site.Location()
 	var period report.Period
 	if date != nil {

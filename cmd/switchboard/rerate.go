@@ -3,76 +3,70 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/pflag"
 
 	"switchboard/internal/config"
 	"switchboard/internal/folio"
 	"switchboard/internal/gateway"
 )
 
-func runRerate(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("rerate", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+func rerateFlags(fl *pflag.FlagSet) action {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	since := fl.String("since", "", "calls that started at or after (date, RFC 3339 time, or a duration like 24h); required")
 	until := fl.String("until", "", "calls that started before (date, RFC 3339 time, or a duration like 1h); required")
 	dry := fl.Bool("dry-run", false, "print what would change; write nothing")
 	asJSON := fl.Bool("json", false, "print the result as JSON")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "switchboard rerate: unexpected argument %q\n", arg(pos, 0))
+			return 2
 		}
-		return 2
+		cfg, ok := loadConfig(*configFlag, stderr)
+		if !ok {
+			return 2
+		}
+		if *since == "" || *until == "" {
+			fmt.Fprintln(stderr, "switchboard rerate: --since and --until are required (e.g. --since 2026-11-01 --until 2026-12-01)")
+			return 2
+		}
+		loc := cfg.Site.Location()
+		from, err := parseWhen(*since, loc)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard rerate: --since: %v\n", err)
+			return 2
+		}
+		to, err := parseWhen(*until, loc)
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard rerate: --until: %v\n", err)
+			return 2
+		}
+		ctx := context.Background()
+		g, err := gateway.OpenOffline(ctx, cfg, newLogger(cfg, stderr))
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard rerate: %v\n", err)
+			return 1
+		}
+		defer g.Close()
+		res, err := g.Rerate(ctx, folio.RerateOptions{Since: from, Until: to, DryRun: *dry})
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+		} else {
+			writeRerate(stdout, res, *dry, from.In(loc).Format("2006-01-02 15:04"), to.In(loc).Format("2006-01-02 15:04"))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard rerate: %v\n", err)
+			return 1
+		}
+		if res.Review > 0 || res.Failed > 0 {
+			return 1
+		}
+		return 0
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchboard rerate: unexpected argument %q\n", fl.Arg(0))
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	if *since == "" || *until == "" {
-		fmt.Fprintln(stderr, "switchboard rerate: --since and --until are required (e.g. --since 2026-11-01 --until 2026-12-01)")
-		return 2
-	}
-	loc := cfg.Site.Location()
-	from, err := parseWhen(*since, loc)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard rerate: --since: %v\n", err)
-		return 2
-	}
-	to, err := parseWhen(*until, loc)
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard rerate: --until: %v\n", err)
-		return 2
-	}
-	ctx := context.Background()
-	g, err := gateway.OpenOffline(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard rerate: %v\n", err)
-		return 1
-	}
-	defer g.Close()
-	res, err := g.Rerate(ctx, folio.RerateOptions{Since: from, Until: to, DryRun: *dry})
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(res)
-	} else {
-		writeRerate(stdout, res, *dry, from.In(loc).Format("2006-01-02 15:04"), to.In(loc).Format("2006-01-02 15:04"))
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard rerate: %v\n", err)
-		return 1
-	}
-	if res.Review > 0 || res.Failed > 0 {
-		return 1
-	}
-	return 0
 }
 
 func writeRerate(w io.Writer, r folio.RerateResult, dry bool, from, to string) {

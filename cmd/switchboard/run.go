@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,16 +11,20 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/pflag"
+
 	"switchboard/drivers/all"
 	"switchboard/internal/config"
 	"switchboard/internal/gateway"
 	"switchboard/internal/store"
 )
 
-// runVersion is `switchboard version`.
-func runVersion(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stdout, "switchboard %s\n", gateway.Version)
-	return 0
+// versionFlags is `switchboard version`: it has no flags of its own.
+func versionFlags(*pflag.FlagSet) action {
+	return func(pos []string, stdout, stderr io.Writer) int {
+		fmt.Fprintf(stdout, "switchboard %s\n", gateway.Version)
+		return 0
+	}
 }
 
 // loadConfig resolves and loads the config for a subcommand, printing every
@@ -61,59 +64,53 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func runDaemon(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("run", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+func daemonFlags(fl *pflag.FlagSet) action {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		cfg, ok := loadConfig(*configFlag, stderr)
+		if !ok {
+			return 2
 		}
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	log := newLogger(cfg, stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The lock tells `switchboard restore` (and a second daemon) that the
-	// store is in use; the kernel drops it if the process dies.
-	lock, err := store.TryLock(cfg.Store.Path)
-	if err != nil {
-		log.Error("gateway did not start", "err", err)
-		return 1
-	}
-	defer lock.Release()
-	g, err := gateway.New(ctx, cfg, log)
-	if err != nil {
-		log.Error("gateway did not start", "err", err)
-		return 1
-	}
-	if _, err := serveConsole(ctx, cfg, g, log); err != nil {
-		log.Error("console did not start", "err", err)
-		return 1
-	}
-	if _, err := serveMetrics(ctx, cfg, g, log); err != nil {
-		log.Error("metrics did not start", "err", err)
-		return 1
-	}
-	startBackups(ctx, cfg, g, log)
-	// SIGHUP re-reads the tariff and plan; a bad file is refused and the
-	// last good tariff stays in force.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for range hup {
-			_ = g.ReloadBilling()
+		log := newLogger(cfg, stderr)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		// The lock tells `switchboard restore` (and a second daemon) that the
+		// store is in use; the kernel drops it if the process dies.
+		lock, err := store.TryLock(cfg.Store.Path)
+		if err != nil {
+			log.Error("gateway did not start", "err", err)
+			return 1
 		}
-	}()
-	if err := g.Run(ctx); err != nil {
-		log.Error("gateway stopped with an error", "err", err)
-		return 1
+		defer lock.Release()
+		g, err := gateway.New(ctx, cfg, log)
+		if err != nil {
+			log.Error("gateway did not start", "err", err)
+			return 1
+		}
+		if _, err := serveConsole(ctx, cfg, g, log); err != nil {
+			log.Error("console did not start", "err", err)
+			return 1
+		}
+		if _, err := serveMetrics(ctx, cfg, g, log); err != nil {
+			log.Error("metrics did not start", "err", err)
+			return 1
+		}
+		startBackups(ctx, cfg, g, log)
+		// SIGHUP re-reads the tariff and plan; a bad file is refused and the
+		// last good tariff stays in force.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				_ = g.ReloadBilling()
+			}
+		}()
+		if err := g.Run(ctx); err != nil {
+			log.Error("gateway stopped with an error", "err", err)
+			return 1
+		}
+		log.Info("gateway stopped")
+		return 0
 	}
-	log.Info("gateway stopped")
-	return 0
 }

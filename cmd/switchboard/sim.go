@@ -3,44 +3,48 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	pbxsim "switchboard/internal/sim/pbx"
 )
 
-// simulators are the device simulators of `switchboard sim`, by device kind.
-func simulators() map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-		"pbx":    runSimPBX,
-		"fias":   runSimFIAS,
-		"shenou": runSimShenou,
-		"sx200":  runSimSX200,
-	}
-}
+// simAction runs a simulator until ctx ends (SIGINT/SIGTERM, or a test).
+type simAction func(ctx context.Context, pos []string, stdout, stderr io.Writer) int
 
-func runSim(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || simulators()[args[0]] == nil {
-		names := make([]string, 0, len(simulators()))
-		for n := range simulators() {
-			names = append(names, n)
+// simCommand is `switchboard sim pbx|fias|shenou|sx200`: the device
+// simulators, by device kind.
+func simCommand() *cobra.Command {
+	sim := func(use, short, usage string, declare func(fs *pflag.FlagSet) simAction) *cobra.Command {
+		cmd := &cobra.Command{Use: use, Short: short, Long: usage, Args: cobra.ArbitraryArgs, DisableFlagsInUseLine: true}
+		act := declare(cmd.Flags())
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return codeErr(act(ctx, args, cmd.OutOrStdout(), cmd.ErrOrStderr()))
 		}
-		sort.Strings(names)
-		fmt.Fprintf(stderr, "usage: switchboard sim <%s> [flags]\n", strings.Join(names, "|"))
-		return 2
+		return cmd
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return simulators()[args[0]](ctx, args[1:], stdout, stderr)
+	return group("sim", "device simulators for demos and tests (sim pbx --profile ID [--pty LINK|--tcp-listen ADDR|--tcp-connect ADDR])",
+		"usage: switchboard sim <fias|pbx|shenou|sx200> [flags]",
+		sim("pbx --profile ID [--pty LINK | --tcp-listen ADDR | --tcp-connect ADDR | --stdout] [flags]",
+			"a PBX printing its SMDR", simPBXUsage, simPBXFlags),
+		sim("fias --connect ADDR [--script ROOM=ANSWER,...] [--tz ZONE] [flags]",
+			"a PMS interface (FIAS) answering wake-ups", simFIASUsage, simFIASFlags),
+		sim("shenou --pty LINK [--smdr-pty LINK2 --smdr-profile ID] [flags]",
+			"a Shenou hotel-link PBX", simShenouUsage, simShenouFlags),
+		sim("sx200 --pty LINK [--script ROOM=ANSWER,...] [--maid ROOM=CODE@AFTER,...] [--tz ZONE] [flags]",
+			"a Mitel SX-200 hotel link", simSX200Usage, simSX200Flags))
 }
 
 const simPBXUsage = `usage: switchboard sim pbx --profile ID [--pty LINK | --tcp-listen ADDR | --tcp-connect ADDR | --stdout] [flags]
@@ -53,10 +57,7 @@ Prints a hotel's calls as the PBX of profile ID prints its SMDR (the profile's s
   --stdout            write to standard output (the default)
 `
 
-func runSimPBX(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim pbx", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, simPBXUsage, "\nflags:\n"); fs.PrintDefaults() }
+func simPBXFlags(fs *pflag.FlagSet) simAction {
 	id := fs.String("profile", "", "PBX profile id (see `switchboard profiles list`)")
 	dir := fs.String("profiles-dir", "", "directory of profiles that override or add to the embedded ones")
 	ptyLink := fs.String("pty", "", "create a pty pair and symlink `LINK` to its slave")
@@ -77,101 +78,97 @@ func runSimPBX(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	replay := fs.Int("replay-buffer", -1, "TCP connect: records of a lost connection resent after reconnecting (default: the profile's, 3000 for Avaya)")
 	bar := fs.String("bar", "", "class of service per room: `ROOM=CLASS,FIRST-LAST=CLASS` (internal, local, national, international); calls beyond it are refused, as the PBX would")
 	cosFile := fs.String("cos-file", "", "class of service per room from `FILE` (ROOM CLASS a line)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(ctx context.Context, pos []string, stdout, stderr io.Writer) int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(stderr, "sim pbx: "+format+"\n", a...)
+			return 2
 		}
-		return 2
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "sim pbx: "+format+"\n", a...)
-		return 2
-	}
-	if *id == "" || fs.NArg() > 0 {
-		return fail("--profile is required and no arguments are taken")
-	}
-	outputs := 0
-	for _, set := range []bool{*ptyLink != "", *listen != "", *connect != "", *toStdout} {
-		if set {
-			outputs++
+		if *id == "" || len(pos) > 0 {
+			return fail("--profile is required and no arguments are taken")
 		}
-	}
-	if outputs > 1 {
-		return fail("give one of --pty, --tcp-listen, --tcp-connect, --stdout")
-	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		return fail("--tz: %v", err)
-	}
-	var t0 time.Time
-	if *start != "" {
-		if t0, err = time.Parse(time.RFC3339, *start); err != nil {
-			return fail("--start %q: want RFC 3339 (2024-06-15T08:00:00+08:00)", *start)
-		}
-	}
-	first, last, ok := parseRange(*rooms)
-	if !ok {
-		return fail("--rooms %q: want FIRST-LAST, e.g. 101-1299", *rooms)
-	}
-	p, err := lookupProfile(*id, *dir)
-	if err != nil {
-		return fail("%v", err)
-	}
-	var cos func(string) pbxsim.COS
-	if *bar != "" || *cosFile != "" {
-		tab := &pbxsim.COSTable{}
-		if *cosFile != "" {
-			f, err := os.Open(*cosFile)
-			if err != nil {
-				return fail("--cos-file: %v", err)
-			}
-			tab, err = pbxsim.ReadCOSFile(f)
-			f.Close()
-			if err != nil {
-				return fail("--cos-file: %v", err)
+		outputs := 0
+		for _, set := range []bool{*ptyLink != "", *listen != "", *connect != "", *toStdout} {
+			if set {
+				outputs++
 			}
 		}
-		if err := tab.Add(*bar); err != nil {
-			return fail("--bar: %v", err)
+		if outputs > 1 {
+			return fail("give one of --pty, --tcp-listen, --tcp-connect, --stdout")
 		}
-		cos = tab.Lookup
-	}
-	sim, err := pbxsim.New(pbxsim.Options{
-		Profile: p, Seed: *seed, Start: t0, Location: loc, Rate: *rate, Count: *count,
-		FirstRoom: first, LastRoom: last, AccessCode: *access,
-		Garbage: *garbage, Noise: *noise, DropAfter: *dropAfter, ReplayBuffer: *replay, COS: cos,
-	})
-	if err != nil {
-		return fail("%v", err)
-	}
-	calls := 0
-	onCall := func(*pbxsim.Call) { calls++ }
-	switch {
-	case *ptyLink != "":
-		pt, err := pbxsim.OpenPTY(*ptyLink)
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			return fail("--tz: %v", err)
+		}
+		var t0 time.Time
+		if *start != "" {
+			if t0, err = time.Parse(time.RFC3339, *start); err != nil {
+				return fail("--start %q: want RFC 3339 (2024-06-15T08:00:00+08:00)", *start)
+			}
+		}
+		first, last, ok := parseRange(*rooms)
+		if !ok {
+			return fail("--rooms %q: want FIRST-LAST, e.g. 101-1299", *rooms)
+		}
+		p, err := lookupProfile(*id, *dir)
 		if err != nil {
 			return fail("%v", err)
 		}
-		defer pt.Close()
-		fmt.Fprintf(stdout, "pty %s linked at %s (profile %s)\n", pt.Slave, pt.Link, p.ID)
-		err = sim.Run(ctx, pt.Master, onCall)
-		if err == nil && ctx.Err() == nil {
-			// Let the reader drain the pty before the master closes under it.
-			waitDrained(ctx, pt)
+		var cos func(string) pbxsim.COS
+		if *bar != "" || *cosFile != "" {
+			tab := &pbxsim.COSTable{}
+			if *cosFile != "" {
+				f, err := os.Open(*cosFile)
+				if err != nil {
+					return fail("--cos-file: %v", err)
+				}
+				tab, err = pbxsim.ReadCOSFile(f)
+				f.Close()
+				if err != nil {
+					return fail("--cos-file: %v", err)
+				}
+			}
+			if err := tab.Add(*bar); err != nil {
+				return fail("--bar: %v", err)
+			}
+			cos = tab.Lookup
 		}
-		return simDone(err, calls, stderr)
-	case *listen != "":
-		ln, err := net.Listen("tcp", *listen)
+		sim, err := pbxsim.New(pbxsim.Options{
+			Profile: p, Seed: *seed, Start: t0, Location: loc, Rate: *rate, Count: *count,
+			FirstRoom: first, LastRoom: last, AccessCode: *access,
+			Garbage: *garbage, Noise: *noise, DropAfter: *dropAfter, ReplayBuffer: *replay, COS: cos,
+		})
 		if err != nil {
 			return fail("%v", err)
 		}
-		fmt.Fprintf(stdout, "listening on %s (profile %s)\n", ln.Addr(), p.ID)
-		return simDone(sim.ServeTCP(ctx, ln, onCall), calls, stderr)
-	case *connect != "":
-		fmt.Fprintf(stdout, "connecting to %s (profile %s)\n", *connect, p.ID)
-		return simDone(sim.DialTCP(ctx, *connect, *retry, onCall), calls, stderr)
+		calls := 0
+		onCall := func(*pbxsim.Call) { calls++ }
+		switch {
+		case *ptyLink != "":
+			pt, err := pbxsim.OpenPTY(*ptyLink)
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer pt.Close()
+			fmt.Fprintf(stdout, "pty %s linked at %s (profile %s)\n", pt.Slave, pt.Link, p.ID)
+			err = sim.Run(ctx, pt.Master, onCall)
+			if err == nil && ctx.Err() == nil {
+				// Let the reader drain the pty before the master closes under it.
+				waitDrained(ctx, pt)
+			}
+			return simDone(err, calls, stderr)
+		case *listen != "":
+			ln, err := net.Listen("tcp", *listen)
+			if err != nil {
+				return fail("%v", err)
+			}
+			fmt.Fprintf(stdout, "listening on %s (profile %s)\n", ln.Addr(), p.ID)
+			return simDone(sim.ServeTCP(ctx, ln, onCall), calls, stderr)
+		case *connect != "":
+			fmt.Fprintf(stdout, "connecting to %s (profile %s)\n", *connect, p.ID)
+			return simDone(sim.DialTCP(ctx, *connect, *retry, onCall), calls, stderr)
+		}
+		return simDone(sim.Run(ctx, stdout, onCall), calls, stderr)
 	}
-	return simDone(sim.Run(ctx, stdout, onCall), calls, stderr)
 }
 
 // simDone reports how the simulation ended: an interrupt is a normal end.

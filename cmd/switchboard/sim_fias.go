@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"switchboard/drivers/hotelink"
 	"switchboard/internal/events/hotel"
@@ -51,10 +51,7 @@ func parseFIASScript(s string) (map[hotel.Room][]string, error) {
 	return out, nil
 }
 
-func runSimFIAS(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim fias", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, simFIASUsage, "\nflags:\n"); fs.PrintDefaults() }
+func simFIASFlags(fs *pflag.FlagSet) simAction {
 	connect := fs.String("connect", "", "the gateway's hotel link at `ADDR` (its tcp listen address)")
 	script := fs.String("script", "", "wake-up answers per room: `ROOM=ANSWER,...` (answered, busy, noanswer)")
 	tz := fs.String("tz", "Local", "zone of the PBX clock (IANA name; the site's, e.g. Asia/Shanghai)")
@@ -63,86 +60,82 @@ func runSimFIAS(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	retry := fs.Duration("retry", 2*time.Second, "wait between connection attempts")
 	lrc := fs.Bool("lrc", false, "LRC after ETX (a serial profile's framing)")
 	describes := fs.Bool("gateway-describes", false, "the gateway sends LD/LR (profile link.describe: gateway)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(ctx context.Context, pos []string, stdout, stderr io.Writer) int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(stderr, "sim fias: "+format+"\n", a...)
+			return 2
 		}
-		return 2
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "sim fias: "+format+"\n", a...)
-		return 2
-	}
-	if *connect == "" || fs.NArg() > 0 {
-		return fail("--connect ADDR is required and no arguments are taken")
-	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		return fail("--tz: %v", err)
-	}
-	answers, err := parseFIASScript(*script)
-	if err != nil {
-		return fail("%v", err)
-	}
-	if *tick <= 0 {
-		return fail("--tick must be positive")
-	}
-	pbx := simfias.New(simfias.Config{LRC: *lrc, GatewayDescribes: *describes, Answers: answers, Loc: loc})
-	var out sync.Mutex
-	say := func(format string, a ...any) {
-		out.Lock()
-		defer out.Unlock()
-		fmt.Fprintf(stdout, time.Now().In(loc).Format("15:04:05")+" "+format+"\n", a...)
-	}
-	// The PBX's clock: ring what is due, report each call.
-	go func() {
-		t := time.NewTicker(*tick)
-		defer t.Stop()
-		lastLA := time.Now()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if *keepalive > 0 && pbx.LinkUp() && time.Since(lastLA) >= *keepalive {
-				// The gateway drops a link that stays silent for its
-				// link_timeout (3 minutes by default).
-				la := hotelink.Record{Type: "LA"}
-				now := time.Now().In(loc)
-				la.Add("DA", now.Format("060102"))
-				la.Add("TI", now.Format("150405"))
-				if err := pbx.Send(la); err == nil {
-					lastLA = time.Now()
+		if *connect == "" || len(pos) > 0 {
+			return fail("--connect ADDR is required and no arguments are taken")
+		}
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			return fail("--tz: %v", err)
+		}
+		answers, err := parseFIASScript(*script)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if *tick <= 0 {
+			return fail("--tick must be positive")
+		}
+		pbx := simfias.New(simfias.Config{LRC: *lrc, GatewayDescribes: *describes, Answers: answers, Loc: loc})
+		var out sync.Mutex
+		say := func(format string, a ...any) {
+			out.Lock()
+			defer out.Unlock()
+			fmt.Fprintf(stdout, time.Now().In(loc).Format("15:04:05")+" "+format+"\n", a...)
+		}
+		// The PBX's clock: ring what is due, report each call.
+		go func() {
+			t := time.NewTicker(*tick)
+			defer t.Stop()
+			lastLA := time.Now()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				if *keepalive > 0 && pbx.LinkUp() && time.Since(lastLA) >= *keepalive {
+					// The gateway drops a link that stays silent for its
+					// link_timeout (3 minutes by default).
+					la := hotelink.Record{Type: "LA"}
+					now := time.Now().In(loc)
+					la.Add("DA", now.Format("060102"))
+					la.Add("TI", now.Format("150405"))
+					if err := pbx.Send(la); err == nil {
+						lastLA = time.Now()
+					}
+				}
+				rung, err := pbx.Ring(time.Now())
+				for _, r := range rung {
+					say("rang room %s for %s: WA AS%s", r.Room, r.At.In(loc).Format("2006-01-02 15:04"), r.Answer)
+				}
+				if err != nil {
+					say("WA not sent: %v", err)
 				}
 			}
-			rung, err := pbx.Ring(time.Now())
-			for _, r := range rung {
-				say("rang room %s for %s: WA AS%s", r.Room, r.At.In(loc).Format("2006-01-02 15:04"), r.Answer)
+		}()
+		say("FIAS PBX connecting to %s (answers: %s)", *connect, describeScript(answers))
+		for ctx.Err() == nil {
+			err := pbx.Dial(ctx, *connect)
+			if ctx.Err() != nil {
+				break
 			}
 			if err != nil {
-				say("WA not sent: %v", err)
+				say("link: %v; again in %s", err, *retry)
+			} else {
+				say("link closed by the gateway; again in %s (holding %d wake-ups)", *retry, len(pbx.Wakeups()))
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(*retry):
 			}
 		}
-	}()
-	say("FIAS PBX connecting to %s (answers: %s)", *connect, describeScript(answers))
-	for ctx.Err() == nil {
-		err := pbx.Dial(ctx, *connect)
-		if ctx.Err() != nil {
-			break
-		}
-		if err != nil {
-			say("link: %v; again in %s", err, *retry)
-		} else {
-			say("link closed by the gateway; again in %s (holding %d wake-ups)", *retry, len(pbx.Wakeups()))
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(*retry):
-		}
+		say("stopped: %d records received, %d database swaps, %d wake-ups held", len(pbx.Received()), pbx.Resyncs(), len(pbx.Wakeups()))
+		return 0
 	}
-	say("stopped: %d records received, %d database swaps, %d wake-ups held", len(pbx.Received()), pbx.Resyncs(), len(pbx.Wakeups()))
-	return 0
 }
 
 func describeScript(a map[hotel.Room][]string) string {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"switchboard/drivers/hotelink"
 	"switchboard/internal/events/hotel"
@@ -87,116 +88,109 @@ func parseMaid(s string) ([]maidStatus, error) {
 	return out, nil
 }
 
-func runSimSX200(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim sx200", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, simSX200Usage, "\nflags:\n"); fs.PrintDefaults() }
+func simSX200Flags(fs *pflag.FlagSet) simAction {
 	ptyLink := fs.String("pty", "", "create a pty pair and symlink `LINK` to its slave (the gateway's serial port)")
 	prof := fs.String("profile", "mitel-sx200", "hotel-link profile with the SX-200 function codes")
 	script := fs.String("script", "", "wake-up answers per room: `ROOM=ANSWER,...` (answered, noanswer)")
 	maid := fs.String("maid", "", "maid status to send: `ROOM=CODE@AFTER,...`")
 	tz := fs.String("tz", "Local", "zone of the PBX clock (IANA name; the site's, e.g. Asia/Shanghai)")
 	tick := fs.Duration("tick", time.Second, "how often the PBX looks for wake-ups that are due")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(ctx context.Context, pos []string, stdout, stderr io.Writer) int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(stderr, "sim sx200: "+format+"\n", a...)
+			return 2
 		}
-		return 2
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "sim sx200: "+format+"\n", a...)
-		return 2
-	}
-	if *ptyLink == "" || fs.NArg() > 0 {
-		return fail("--pty LINK is required and no arguments are taken")
-	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		return fail("--tz: %v", err)
-	}
-	if *tick <= 0 {
-		return fail("--tick must be positive")
-	}
-	answers, err := parseWakeupScript(*script)
-	if err != nil {
-		return fail("%v", err)
-	}
-	maids, err := parseMaid(*maid)
-	if err != nil {
-		return fail("%v", err)
-	}
-	p, err := hotelink.LoadProfile(*prof)
-	if err != nil {
-		return fail("%v", err)
-	}
-	pbx, err := simsx200.New(simsx200.Config{Profile: p, Answers: answers, Loc: loc})
-	if err != nil {
-		return fail("%v", err)
-	}
-	pt, err := pbxsim.OpenPTY(*ptyLink)
-	if err != nil {
-		return fail("%v", err)
-	}
-	defer pt.Close()
-	var out sync.Mutex
-	say := func(format string, a ...any) {
-		out.Lock()
-		defer out.Unlock()
-		fmt.Fprintf(stdout, time.Now().In(loc).Format("15:04:05")+" "+format+"\n", a...)
-	}
-	say("SX-200 PMS port: pty %s linked at %s (profile %s)", pt.Slave, pt.Link, p.ID)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		seen := 0
-		t := time.NewTicker(*tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			msgs := pbx.Received()
-			for _, m := range msgs[seen:] {
-				say("got %q: %s", m.Raw, map[byte]string{hotelink.ACK: "ACK", hotelink.NAK: "NAK", 0: "no answer"}[m.Answer])
-			}
-			seen = len(msgs)
-			rung, err := pbx.Ring(time.Now())
-			for _, r := range rung {
-				say("rang room %s for %s: %s", r.Room, r.At.In(loc).Format("15:04"), r.Status)
-			}
-			if err != nil {
-				say("WKR not sent: %v", err)
-			}
+		if *ptyLink == "" || len(pos) > 0 {
+			return fail("--pty LINK is required and no arguments are taken")
 		}
-	}()
-	go func() {
-		defer wg.Done()
-		start := time.Now()
-		for _, m := range maids {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Until(start.Add(m.after))):
-			}
-			if err := pbx.RoomStatus(m.room, m.code); err != nil {
-				say("MDS %s %d not sent: %v", m.room, m.code, err)
-				continue
-			}
-			say("sent maid status %d for room %s", m.code, m.room)
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			return fail("--tz: %v", err)
 		}
-	}()
-	err = pbx.Serve(ctx, pt.Master)
-	cancel()
-	wg.Wait()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "sim sx200: %v\n", err)
-		return 1
+		if *tick <= 0 {
+			return fail("--tick must be positive")
+		}
+		answers, err := parseWakeupScript(*script)
+		if err != nil {
+			return fail("%v", err)
+		}
+		maids, err := parseMaid(*maid)
+		if err != nil {
+			return fail("%v", err)
+		}
+		p, err := hotelink.LoadProfile(*prof)
+		if err != nil {
+			return fail("%v", err)
+		}
+		pbx, err := simsx200.New(simsx200.Config{Profile: p, Answers: answers, Loc: loc})
+		if err != nil {
+			return fail("%v", err)
+		}
+		pt, err := pbxsim.OpenPTY(*ptyLink)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer pt.Close()
+		var out sync.Mutex
+		say := func(format string, a ...any) {
+			out.Lock()
+			defer out.Unlock()
+			fmt.Fprintf(stdout, time.Now().In(loc).Format("15:04:05")+" "+format+"\n", a...)
+		}
+		say("SX-200 PMS port: pty %s linked at %s (profile %s)", pt.Slave, pt.Link, p.ID)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			seen := 0
+			t := time.NewTicker(*tick)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				msgs := pbx.Received()
+				for _, m := range msgs[seen:] {
+					say("got %q: %s", m.Raw, map[byte]string{hotelink.ACK: "ACK", hotelink.NAK: "NAK", 0: "no answer"}[m.Answer])
+				}
+				seen = len(msgs)
+				rung, err := pbx.Ring(time.Now())
+				for _, r := range rung {
+					say("rang room %s for %s: %s", r.Room, r.At.In(loc).Format("15:04"), r.Status)
+				}
+				if err != nil {
+					say("WKR not sent: %v", err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			for _, m := range maids {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Until(start.Add(m.after))):
+				}
+				if err := pbx.RoomStatus(m.room, m.code); err != nil {
+					say("MDS %s %d not sent: %v", m.room, m.code, err)
+					continue
+				}
+				say("sent maid status %d for room %s", m.code, m.room)
+			}
+		}()
+		err = pbx.Serve(ctx, pt.Master)
+		cancel()
+		wg.Wait()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "sim sx200: %v\n", err)
+			return 1
+		}
+		say("stopped: %d messages received, %d wake-ups rung, %d held", len(pbx.Received()), len(pbx.Rung()), len(pbx.Wakeups()))
+		return 0
 	}
-	say("stopped: %d messages received, %d wake-ups rung, %d held", len(pbx.Received()), len(pbx.Rung()), len(pbx.Wakeups()))
-	return 0
 }

@@ -291,3 +291,8 @@ func TestSimPBXStdout(t *testing.T) {
 		})
 	}
 }
+
+// runSimPBX runs `switchboard sim pbx ARGS` until ctx ends.
+func runSimPBX(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return executeContext(ctx, simCommand(), append([]string{"pbx"}, args...), stdout, stderr)
+}

@@ -4,72 +4,77 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"switchboard/drivers/pbx"
 	"switchboard/internal/profile"
 )
 
-func runSMDR(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "parse" {
-		fmt.Fprintln(stderr, "usage: switchboard smdr parse --profile ID [--tz ZONE] [--reference-date YYYY-MM-DD] [--profiles-dir DIR] [FILE|-]")
-		return 2
-	}
-	fs := flag.NewFlagSet("smdr parse", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+const smdrUsage = "usage: switchboard smdr parse --profile ID [--tz ZONE] [--reference-date YYYY-MM-DD] [--profiles-dir DIR] [FILE|-]"
+
+// smdrCommand is `switchboard smdr parse`: SMDR/CDR output to CallRecord
+// JSON lines, one failed line a line on stderr.
+func smdrCommand() *cobra.Command {
+	return group("smdr", "parse SMDR/CDR output with a PBX profile (smdr parse --profile ID [FILE|-])", smdrUsage,
+		leaf("parse --profile ID [--tz ZONE] [--reference-date YYYY-MM-DD] [--profiles-dir DIR] [FILE|-]",
+			"parse SMDR/CDR output to CallRecord JSON lines", smdrUsage+"\nExit status: 0 every line parsed, 1 some did not, 2 bad usage.", smdrParseFlags))
+}
+
+func smdrParseFlags(fs *pflag.FlagSet) action {
 	id := fs.String("profile", "", "PBX profile id (see `switchboard profiles list`)")
 	tz := fs.String("tz", "UTC", "site time zone (IANA name, e.g. Asia/Shanghai)")
 	ref := fs.String("reference-date", "", "date the output was received (YYYY-MM-DD); resolves dates printed without a year (default: now)")
 	dir := fs.String("profiles-dir", "", "directory of profiles that override or add to the embedded ones")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	if *id == "" || fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "smdr parse: --profile is required and at most one FILE is allowed")
-		return 2
-	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		fmt.Fprintf(stderr, "smdr parse: --tz: %v\n", err)
-		return 2
-	}
-	received := time.Now().In(loc)
-	if *ref != "" {
-		d, err := time.ParseInLocation(time.DateOnly, *ref, loc)
-		if err != nil {
-			fmt.Fprintf(stderr, "smdr parse: --reference-date %q: want YYYY-MM-DD\n", *ref)
+	return func(pos []string, stdout, stderr io.Writer) int {
+		if *id == "" || len(pos) > 1 {
+			fmt.Fprintln(stderr, "smdr parse: --profile is required and at most one FILE is allowed")
 			return 2
 		}
-		received = d.Add(24*time.Hour - time.Second)
-	}
-	p, err := lookupProfile(*id, *dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "smdr parse: %v\n", err)
-		return 2
-	}
-	in := io.Reader(os.Stdin)
-	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		f, err := os.Open(fs.Arg(0))
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			fmt.Fprintf(stderr, "smdr parse: --tz: %v\n", err)
+			return 2
+		}
+		received := time.Now().In(loc)
+		if *ref != "" {
+			d, err := time.ParseInLocation(time.DateOnly, *ref, loc)
+			if err != nil {
+				fmt.Fprintf(stderr, "smdr parse: --reference-date %q: want YYYY-MM-DD\n", *ref)
+				return 2
+			}
+			received = d.Add(24*time.Hour - time.Second)
+		}
+		p, err := lookupProfile(*id, *dir)
 		if err != nil {
 			fmt.Fprintf(stderr, "smdr parse: %v\n", err)
 			return 2
 		}
-		defer f.Close()
-		in = f
+		in := io.Reader(os.Stdin)
+		if len(pos) == 1 && pos[0] != "-" {
+			f, err := os.Open(pos[0])
+			if err != nil {
+				fmt.Fprintf(stderr, "smdr parse: %v\n", err)
+				return 2
+			}
+			defer f.Close()
+			in = f
+		}
+		ok, err := parseStream(p, loc, received, in, stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "smdr parse: %v\n", err)
+			return 2
+		}
+		if !ok {
+			return 1
+		}
+		return 0
 	}
-	ok, err := parseStream(p, loc, received, in, stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "smdr parse: %v\n", err)
-		return 2
-	}
-	if !ok {
-		return 1
-	}
-	return 0
 }
 
 func lookupProfile(id, dir string) (*profile.PBX, error) {

@@ -6,8 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"switchboard/internal/bus"
 	"switchboard/internal/config"
@@ -61,112 +61,106 @@ func brokerClient(cfg *config.Config, role string) (*bus.Client, error) {
 	return bus.NewClient(o)
 }
 
-func runTail(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("tail", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+func tailFlags(fl *pflag.FlagSet) action {
 	configFlag := fl.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")")
 	topic := fl.String("topic", "", "topic filter (default: everything of this property, hotel/{group}/{property}/#)")
 	asJSON := fl.Bool("json", false, "print each message's raw JSON payload, one per line")
 	ack := fl.Bool("ack", false, "acknowledge events as consumed (act as the back office): only up to the highest seq with none missing before it; a gap that lasts is asked for again (replay); the gateway may then purge them")
 	count := fl.Int("count", 0, "exit after this many messages (0 = run until interrupted)")
 	timeout := fl.Duration("timeout", 0, "give up after this long (0 = no limit); exit 1 if --count was not reached")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(pos []string, stdout, stderr io.Writer) int {
+		cfg, ok := loadConfig(*configFlag, stderr)
+		if !ok {
+			return 2
 		}
-		return 2
-	}
-	cfg, ok := loadConfig(*configFlag, stderr)
-	if !ok {
-		return 2
-	}
-	topics := events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}
-	filter := *topic
-	if filter == "" {
-		filter = "hotel/" + cfg.Site.Group + "/" + cfg.Site.Property + "/#"
-	}
-	cl, err := brokerClient(cfg, "tail")
-	if err != nil {
-		fmt.Fprintf(stderr, "switchboard tail: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
-		defer cancel()
-	}
-	var mu sync.Mutex
-	n := 0
-	done := make(chan struct{})
-	// The back office's rule (docs/events.md): acknowledge only the
-	// highest seq up to which every event arrived, and ask for a gap again.
-	var cur bus.Cursor
-	replay := func(from int64) {
-		payload := fmt.Appendf(nil, `{"from":%d}`, from)
-		env := events.Envelope{SpecVersion: events.SpecVersion, ID: fmt.Sprintf("tail-replay-%d-%d", os.Getpid(), time.Now().UnixNano()),
-			Source: "/cli/tail", Type: "hotel.edge.cmd.replay", Time: time.Now(), DataContentType: "application/json",
-			DataSchema: events.SchemaURI("hotel.edge.cmd.replay"), ReplyTo: fmt.Sprintf("tail-%d", os.Getpid()), Data: payload}
-		msg, _ := json.Marshal(env)
-		cl.PublishAsync(topics.Command("edge", topics.Gateway, "replay"), 1, false, msg)
-		fmt.Fprintf(stderr, "switchboard tail: seq %d missing; asked the gateway to send again from it\n", from)
-	}
-	cl.Subscribe(filter, func(m bus.Message) {
-		mu.Lock()
-		defer mu.Unlock()
-		if *count > 0 && n >= *count {
-			return
+		topics := events.Topics{Group: cfg.Site.Group, Property: cfg.Site.Property, Gateway: cfg.Site.Gateway}
+		filter := *topic
+		if filter == "" {
+			filter = "hotel/" + cfg.Site.Group + "/" + cfg.Site.Property + "/#"
 		}
-		n++
-		if *asJSON {
-			fmt.Fprintf(stdout, "%s\n", bytes.TrimSpace(m.Payload))
-		} else {
-			fmt.Fprintln(stdout, formatMessage(m))
+		cl, err := brokerClient(cfg, "tail")
+		if err != nil {
+			fmt.Fprintf(stderr, "switchboard tail: %v\n", err)
+			return 2
 		}
-		var env events.Envelope
-		if *ack && json.Unmarshal(m.Payload, &env) == nil && env.Seq > 0 {
-			if upto := cur.See(env.SeqEpoch, env.Seq, time.Now()); upto > 0 {
-				cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d,"seqepoch":%q}`, upto, env.SeqEpoch))
-			}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if *timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *timeout)
+			defer cancel()
 		}
-		if *count > 0 && n == *count {
-			close(done)
+		var mu sync.Mutex
+		n := 0
+		done := make(chan struct{})
+		// The back office's rule (docs/events.md): acknowledge only the
+		// highest seq up to which every event arrived, and ask for a gap again.
+		var cur bus.Cursor
+		replay := func(from int64) {
+			payload := fmt.Appendf(nil, `{"from":%d}`, from)
+			env := events.Envelope{SpecVersion: events.SpecVersion, ID: fmt.Sprintf("tail-replay-%d-%d", os.Getpid(), time.Now().UnixNano()),
+				Source: "/cli/tail", Type: "hotel.edge.cmd.replay", Time: time.Now(), DataContentType: "application/json",
+				DataSchema: events.SchemaURI("hotel.edge.cmd.replay"), ReplyTo: fmt.Sprintf("tail-%d", os.Getpid()), Data: payload}
+			msg, _ := json.Marshal(env)
+			cl.PublishAsync(topics.Command("edge", topics.Gateway, "replay"), 1, false, msg)
+			fmt.Fprintf(stderr, "switchboard tail: seq %d missing; asked the gateway to send again from it\n", from)
 		}
-	})
-	cl.Start()
-	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	if err := cl.WaitConnected(connectCtx); err != nil {
-		cancel()
-		fmt.Fprintf(stderr, "switchboard tail: no broker answers at %s: is `switchboard run` running? (%v)\n", strings.Join(brokerURLs(cfg), ", "), err)
-		return 1
-	}
-	cancel()
-	fmt.Fprintf(stderr, "switchboard tail: subscribed to %s\n", filter)
-	gaps := time.NewTicker(time.Second)
-	defer gaps.Stop()
-wait:
-	for {
-		select {
-		case <-done:
-			break wait
-		case <-ctx.Done():
-			break wait
-		case <-gaps.C:
+		cl.Subscribe(filter, func(m bus.Message) {
 			mu.Lock()
-			from := cur.Gap(time.Now(), 5*time.Second)
-			mu.Unlock()
-			if *ack && from > 0 {
-				replay(from)
+			defer mu.Unlock()
+			if *count > 0 && n >= *count {
+				return
+			}
+			n++
+			if *asJSON {
+				fmt.Fprintf(stdout, "%s\n", bytes.TrimSpace(m.Payload))
+			} else {
+				fmt.Fprintln(stdout, formatMessage(m))
+			}
+			var env events.Envelope
+			if *ack && json.Unmarshal(m.Payload, &env) == nil && env.Seq > 0 {
+				if upto := cur.See(env.SeqEpoch, env.Seq, time.Now()); upto > 0 {
+					cl.PublishAsync(topics.Ack(), 1, false, fmt.Appendf(nil, `{"seq":%d,"seqepoch":%q}`, upto, env.SeqEpoch))
+				}
+			}
+			if *count > 0 && n == *count {
+				close(done)
+			}
+		})
+		cl.Start()
+		connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := cl.WaitConnected(connectCtx); err != nil {
+			cancel()
+			fmt.Fprintf(stderr, "switchboard tail: no broker answers at %s: is `switchboard run` running? (%v)\n", strings.Join(brokerURLs(cfg), ", "), err)
+			return 1
+		}
+		cancel()
+		fmt.Fprintf(stderr, "switchboard tail: subscribed to %s\n", filter)
+		gaps := time.NewTicker(time.Second)
+		defer gaps.Stop()
+	wait:
+		for {
+			select {
+			case <-done:
+				break wait
+			case <-ctx.Done():
+				break wait
+			case <-gaps.C:
+				mu.Lock()
+				from := cur.Gap(time.Now(), 5*time.Second)
+				mu.Unlock()
+				if *ack && from > 0 {
+					replay(from)
+				}
 			}
 		}
+		cl.Disconnect(250 * time.Millisecond)
+		if *count > 0 && n < *count {
+			fmt.Fprintf(stderr, "switchboard tail: %d of %d messages before the timeout\n", n, *count)
+			return 1
+		}
+		return 0
 	}
-	cl.Disconnect(250 * time.Millisecond)
-	if *count > 0 && n < *count {
-		fmt.Fprintf(stderr, "switchboard tail: %d of %d messages before the timeout\n", n, *count)
-		return 1
-	}
-	return 0
 }
 
 func isSocket(path string) bool {

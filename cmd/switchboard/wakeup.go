@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"switchboard/drivers"
 	"switchboard/drivers/all"
@@ -22,13 +24,6 @@ import (
 // reads the store directly, so the night shift gets its list even when the
 // broker is down.
 
-func runDND(args []string, stdout, stderr io.Writer) int {
-	return runSwitch("dnd", args, stdout, stderr)
-}
-func runMWL(args []string, stdout, stderr io.Writer) int {
-	return runSwitch("mwl", args, stdout, stderr)
-}
-
 // hotelFlags are the flags every hotel-link command takes.
 type hotelFlags struct {
 	config  *string
@@ -36,27 +31,11 @@ type hotelFlags struct {
 	timeout *time.Duration
 }
 
-func newHotelFlags(fs *flag.FlagSet) hotelFlags {
+func newHotelFlags(fs *pflag.FlagSet) hotelFlags {
 	return hotelFlags{
 		config:  fs.String("config", "", "config file (default $"+config.EnvVar+", else "+config.DefaultPath+")"),
 		device:  fs.String("device", "", "the hotel link (default: the config's only hotelink device)"),
 		timeout: fs.Duration("timeout", 30*time.Second, "how long to wait for the gateway's outcome"),
-	}
-}
-
-// parseInterleaved parses flags that may come before, between or after
-// the positional arguments ("wakeup set 1203 06:30 --operator 07").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
 	}
 }
 
@@ -108,9 +87,6 @@ func hotelCommand(hf hotelFlags, name string, data any, stdout, stderr io.Writer
 }
 
 func usageError(stderr io.Writer, usage string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 	}
@@ -124,43 +100,48 @@ const wakeupUsage = `usage: switchboard wakeup set ROOM HH:MM --operator N [--da
 HH:MM without --date is the next time the site's clock reads it (06:30 entered at 22:00 is tomorrow's).
 Common flags: --config F, --device ID (default: the only hotelink device), --timeout D.`
 
-func runWakeup(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		return usageError(stderr, wakeupUsage, nil)
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("wakeup "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	hf := newHotelFlags(fs)
-	operator := fs.String("operator", "", "the number of the operator who took the request (叫醒服務: recorded with it)")
-	date := fs.String("date", "", "day of the wake-up (YYYY-MM-DD; list also takes today, tomorrow)")
-	daily := fs.Bool("daily", false, "every day until check-out (or --until)")
-	until := fs.String("until", "", "daily: the last day (YYYY-MM-DD)")
-	by := fs.String("by", "guest", "who asked: guest or operator")
-	id := fs.Int64("id", 0, "cancel: the wake-up id (default: every active wake-up of the room)")
-	pos, err := parseInterleaved(fs, args[1:])
-	if err != nil {
-		return usageError(stderr, wakeupUsage, err)
-	}
-	switch sub {
-	case "set":
-		if len(pos) != 2 {
-			return usageError(stderr, wakeupUsage, errors.New("wakeup set takes ROOM and HH:MM"))
-		}
-		return hotelCommand(hf, "wakeup.set", hotel.WakeupSetData{Room: pos[0], Time: pos[1], Date: *date, Daily: *daily,
-			Until: *until, RequestedBy: *by, Operator: *operator}, stdout, stderr)
-	case "cancel":
-		if len(pos) != 1 {
-			return usageError(stderr, wakeupUsage, errors.New("wakeup cancel takes ROOM"))
-		}
-		return hotelCommand(hf, "wakeup.cancel", hotel.WakeupCancelData{Room: pos[0], ID: *id}, stdout, stderr)
-	case "list":
-		if len(pos) != 0 {
-			return usageError(stderr, wakeupUsage, errors.New("wakeup list takes no arguments"))
-		}
-		return listWakeups(*hf.config, *date, stdout, stderr)
-	}
-	return usageError(stderr, wakeupUsage, fmt.Errorf("unknown wakeup command %q", sub))
+// wakeupCommand is `switchboard wakeup set|cancel|list`.
+func wakeupCommand() *cobra.Command {
+	return group("wakeup", "wake-up calls: set ROOM HH:MM --operator N, cancel ROOM, list [--date D]", wakeupUsage,
+		leaf("set ROOM HH:MM --operator N [--date YYYY-MM-DD] [--daily [--until YYYY-MM-DD]] [--by guest|operator]",
+			"record a wake-up call and send it to the PBX", wakeupUsage, func(fs *pflag.FlagSet) action {
+				hf := newHotelFlags(fs)
+				operator := fs.String("operator", "", "the number of the operator who took the request (叫醒服務: recorded with it)")
+				date := fs.String("date", "", "day of the wake-up (YYYY-MM-DD)")
+				daily := fs.Bool("daily", false, "every day until check-out (or --until)")
+				until := fs.String("until", "", "daily: the last day (YYYY-MM-DD)")
+				by := fs.String("by", "guest", "who asked: guest or operator")
+				return func(pos []string, stdout, stderr io.Writer) int {
+					if len(pos) != 2 {
+						return usageError(stderr, wakeupUsage, errors.New("wakeup set takes ROOM and HH:MM"))
+					}
+					return hotelCommand(hf, "wakeup.set", hotel.WakeupSetData{Room: pos[0], Time: pos[1], Date: *date, Daily: *daily,
+						Until: *until, RequestedBy: *by, Operator: *operator}, stdout, stderr)
+				}
+			}),
+		leaf("cancel ROOM [--id N]", "cancel a room's wake-up calls", wakeupUsage, func(fs *pflag.FlagSet) action {
+			hf := newHotelFlags(fs)
+			id := fs.Int64("id", 0, "the wake-up id (default: every active wake-up of the room)")
+			return func(pos []string, stdout, stderr io.Writer) int {
+				if len(pos) != 1 {
+					return usageError(stderr, wakeupUsage, errors.New("wakeup cancel takes ROOM"))
+				}
+				return hotelCommand(hf, "wakeup.cancel", hotel.WakeupCancelData{Room: pos[0], ID: *id}, stdout, stderr)
+			}
+		}),
+		leaf("list [--date YYYY-MM-DD|today|tomorrow]", "a day's wake-ups in time order, from the store (works without the broker)",
+			wakeupUsage, func(fs *pflag.FlagSet) action {
+				// list reads the store: --device and --timeout are accepted
+				// for the common flags' sake and not used.
+				hf := newHotelFlags(fs)
+				date := fs.String("date", "", "the day (YYYY-MM-DD, today or tomorrow)")
+				return func(pos []string, stdout, stderr io.Writer) int {
+					if len(pos) != 0 {
+						return usageError(stderr, wakeupUsage, errors.New("wakeup list takes no arguments"))
+					}
+					return listWakeups(*hf.config, *date, stdout, stderr)
+				}
+			}))
 }
 
 // listWakeups prints a day's wake-ups in time order, as the night shift
@@ -240,20 +221,19 @@ func listWakeups(configFlag, date string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runSwitch(what string, args []string, stdout, stderr io.Writer) int {
+// switchCommand is `switchboard dnd|mwl on|off ROOM`.
+func switchCommand(what, short string) *cobra.Command {
 	usage := fmt.Sprintf("usage: switchboard %s on|off ROOM [--device ID] [--config F]", what)
-	fs := flag.NewFlagSet(what, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	hf := newHotelFlags(fs)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageError(stderr, usage, err)
-	}
-	if len(pos) != 2 || (pos[0] != "on" && pos[0] != "off") {
-		return usageError(stderr, usage, nil)
-	}
-	on := pos[0] == "on"
-	return hotelCommand(hf, what+".set", hotel.SwitchData{Room: pos[1], On: &on}, stdout, stderr)
+	return leaf(what+" on|off ROOM [--device ID] [--config F]", short, "", func(fs *pflag.FlagSet) action {
+		hf := newHotelFlags(fs)
+		return func(pos []string, stdout, stderr io.Writer) int {
+			if len(pos) != 2 || (pos[0] != "on" && pos[0] != "off") {
+				return usageError(stderr, usage, nil)
+			}
+			on := pos[0] == "on"
+			return hotelCommand(hf, what+".set", hotel.SwitchData{Room: pos[1], On: &on}, stdout, stderr)
+		}
+	})
 }
 
 const guestUsage = `usage: switchboard guest checkin ROOM --name N [--reservation R] [--language L] [--vip] [--cos C]
@@ -262,31 +242,43 @@ const guestUsage = `usage: switchboard guest checkin ROOM --name N [--reservatio
 The name goes to the PBX (the room phone's display) and the gateway's store, never into an event.
 Common flags: --config F, --device ID (default: the only hotelink device), --timeout D.`
 
-func runGuest(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		return usageError(stderr, guestUsage, nil)
+// guestCommand is `switchboard guest checkin|checkout|move`.
+func guestCommand() *cobra.Command {
+	// guestLeaf is one guest subcommand: nargs positional arguments, sent
+	// as the command data makes them.
+	guestLeaf := func(use, short string, nargs int, data func(pos []string) (string, any), declare func(fs *pflag.FlagSet)) *cobra.Command {
+		sub, _, _ := strings.Cut(use, " ")
+		return leaf(use, short, guestUsage, func(fs *pflag.FlagSet) action {
+			hf := newHotelFlags(fs)
+			if declare != nil {
+				declare(fs)
+			}
+			return func(pos []string, stdout, stderr io.Writer) int {
+				if len(pos) != nargs {
+					return usageError(stderr, guestUsage, fmt.Errorf("guest %s: wrong arguments %q", sub, pos))
+				}
+				name, d := data(pos)
+				return hotelCommand(hf, name, d, stdout, stderr)
+			}
+		})
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("guest "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	hf := newHotelFlags(fs)
-	name := fs.String("name", "", "guest name")
-	reservation := fs.String("reservation", "", "reservation id")
-	language := fs.String("language", "", "guest language (ISO 639-1: en, zh)")
-	vip := fs.Bool("vip", false, "VIP guest")
-	cos := fs.String("cos", "", "class of service: barred, internal, local, national, international")
-	pos, err := parseInterleaved(fs, args[1:])
-	if err != nil {
-		return usageError(stderr, guestUsage, err)
-	}
-	switch {
-	case sub == "checkin" && len(pos) == 1:
-		return hotelCommand(hf, "guest.checkin", hotel.GuestCheckInData{Room: pos[0], Reservation: *reservation, Name: *name,
-			Language: *language, VIP: *vip, COS: *cos}, stdout, stderr)
-	case sub == "checkout" && len(pos) == 1:
-		return hotelCommand(hf, "guest.checkout", hotel.GuestCheckOutData{Room: pos[0]}, stdout, stderr)
-	case sub == "move" && len(pos) == 2:
-		return hotelCommand(hf, "guest.move", hotel.GuestMoveData{From: pos[0], To: pos[1]}, stdout, stderr)
-	}
-	return usageError(stderr, guestUsage, fmt.Errorf("guest %s: wrong arguments %q", sub, pos))
+	var name, reservation, language, cos *string
+	var vip *bool
+	return group("guest", "guests at the PBX and the folio: checkin ROOM --name N, checkout ROOM, move FROM TO", guestUsage,
+		guestLeaf("checkin ROOM --name N [--reservation R] [--language L] [--vip] [--cos C]", "check a guest in at the PBX and the folio", 1,
+			func(pos []string) (string, any) {
+				return "guest.checkin", hotel.GuestCheckInData{Room: pos[0], Reservation: *reservation, Name: *name,
+					Language: *language, VIP: *vip, COS: *cos}
+			},
+			func(fs *pflag.FlagSet) {
+				name = fs.String("name", "", "guest name")
+				reservation = fs.String("reservation", "", "reservation id")
+				language = fs.String("language", "", "guest language (ISO 639-1: en, zh)")
+				vip = fs.Bool("vip", false, "VIP guest")
+				cos = fs.String("cos", "", "class of service: barred, internal, local, national, international")
+			}),
+		guestLeaf("checkout ROOM", "check a room's guest out", 1,
+			func(pos []string) (string, any) { return "guest.checkout", hotel.GuestCheckOutData{Room: pos[0]} }, nil),
+		guestLeaf("move FROM TO", "move a guest to another room", 2,
+			func(pos []string) (string, any) { return "guest.move", hotel.GuestMoveData{From: pos[0], To: pos[1]} }, nil))
 }

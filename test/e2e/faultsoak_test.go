@@ -1,0 +1,367 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/events"
+	"switchboard/internal/profile"
+	pbxsim "switchboard/internal/sim/pbx"
+	"switchboard/internal/transport/ptytest"
+	"switchboard/test/peers"
+)
+
+// TestFaultSoak is `make soak` (SOAK=10m, or SOAK=2h) and its 60-second
+// version in `make test`: the real binary reads a simulated Avaya IP
+// Office printing 5 calls a second on a pty (go.bug.st/serial on the
+// gateway's side) and publishes to a real Mosquitto, while a fault driver
+// at random intervals kills the daemon with -9, restarts Mosquitto, pulls
+// the serial adapter out and plugs it back, makes the PBX print its last
+// records again, and injects garbage. At the end every simulated call is
+// in the ledger exactly once and charged at most once, the back office has
+// every seq (each once after dedupe), `report reconcile` explains every
+// journal row, and the faults and recovery times are printed.
+func TestFaultSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault soak")
+	}
+	soak := 60 * time.Second
+	if v := os.Getenv("SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("SOAK=%q: want a duration such as 10m", v)
+		}
+		soak = d
+	}
+	mq := peers.StartMosquitto(t)
+	dir := t.TempDir()
+	link := filepath.Join(dir, "ttyPBX")
+	pty := ptytest.New(t, link)
+	db := filepath.Join(dir, "sb.db")
+	cfg := writeConfig(t, dir, fmt.Sprintf(`
+site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
+store: {path: %s}
+mqtt: {external: {urls: [%s], client_id: gw1-soak}}
+devices:
+  - id: pbx1
+    driver: pbx
+    profile: avaya-ipoffice
+    transport: {serial: {port: %s, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}}
+`, db, mq.URL(), link))
+	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
+	bo := newBackOffice(t, mq.URL(), topics)
+	d := startDaemon(t, cfg)
+	bo.waitAny(30 * time.Second)
+
+	pbx := newSoakPBX(t, pty)
+	go pbx.run()
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 42))
+	faults := map[string]int{}
+	recovery := map[string][]time.Duration{}
+	end := time.Now().Add(soak)
+	for time.Now().Before(end) {
+		time.Sleep(time.Duration(2000+r.IntN(4000)) * time.Millisecond)
+		kind := []string{"kill9", "broker", "unplug", "resend", "garbage"}[r.IntN(5)]
+		switch kind {
+		case "kill9":
+			d.kill9()
+			time.Sleep(time.Duration(r.IntN(1500)) * time.Millisecond)
+			d = startDaemon(t, cfg)
+		case "broker":
+			mq.Kill()
+			time.Sleep(time.Duration(500+r.IntN(2500)) * time.Millisecond)
+			mq.Restart()
+		case "unplug":
+			pbx.unplug()
+			time.Sleep(time.Duration(500+r.IntN(2500)) * time.Millisecond)
+			pbx.replug()
+		case "resend":
+			pbx.resend(20)
+		case "garbage":
+			pbx.garbage(r)
+		}
+		faults[kind]++
+		recovery[kind] = append(recovery[kind], bo.nextNew(60*time.Second))
+	}
+	pbx.stop()
+	calls := pbx.calls()
+	last := bo.settle(3*time.Second, 120*time.Second)
+	bo.waitAcked(last, 60*time.Second)
+	d.stop()
+
+	// The ledger: every simulated call once, each charged at most once.
+	ledger, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	var rows, charged, chargedDistinct, maxSeq int64
+	if err := ledger.QueryRow(`SELECT COUNT(*), COUNT(charged_seq), COUNT(DISTINCT charged_seq) FROM calls`).Scan(&rows, &charged, &chargedDistinct); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.QueryRow(`SELECT COALESCE(MAX(seq),0) FROM outbox`).Scan(&maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(calls) {
+		t.Errorf("the ledger holds %d calls; the PBX printed %d (every call once: none lost, none twice)", rows, calls)
+	}
+	if charged != chargedDistinct {
+		t.Errorf("%d charges for %d charge events: a call was charged twice", charged, chargedDistinct)
+	}
+	if got := int64(bo.count("hotel.pbx.call.recorded")); got != rows {
+		t.Errorf("the back office has %d hotel.pbx.call.recorded events for %d calls", got, rows)
+	}
+	if last != maxSeq {
+		t.Errorf("the back office has every seq up to %d; the outbox's last is %d", last, maxSeq)
+	}
+
+	// The journal is explained, day by day.
+	dates, err := callDates(ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, date := range dates {
+		out, err := exec.Command(bin, "report", "reconcile", "--date", date, "--config", cfg).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "unexplained: 0") && strings.Contains(strings.ToLower(string(out)), "unexplained") {
+			t.Errorf("report reconcile --date %s: %v\n%s", date, err, out)
+		}
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "fault soak %s: %d calls printed (%d resent, %d garbage bursts), %d events, each once at the back office (%d duplicates dropped)\n",
+		soak, calls, pbx.resent, pbx.bursts, last, bo.duplicates())
+	kinds := slices.Sorted(func(yield func(string) bool) {
+		for k := range faults {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	var all []time.Duration
+	for _, k := range kinds {
+		p50, p99 := percentiles(recovery[k])
+		all = append(all, recovery[k]...)
+		fmt.Fprintf(&b, "  %-8s %3d  recovery p50 %s, p99 %s\n", k, faults[k], p50, p99)
+	}
+	p50, p99 := percentiles(all)
+	fmt.Fprintf(&b, "  all      %3d  recovery p50 %s, p99 %s (from the fault's end to the next new event at the back office)", len(all), p50, p99)
+	t.Log(b.String())
+}
+
+func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(ds)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2].Round(time.Millisecond), s[(len(s)*99)/100].Round(time.Millisecond)
+}
+
+func callDates(db *sql.DB) ([]string, error) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return nil, err
+	}
+	var lo, hi int64
+	if err := db.QueryRow(`SELECT COALESCE(MIN(start),0), COALESCE(MAX(start),0) FROM calls`).Scan(&lo, &hi); err != nil {
+		return nil, err
+	}
+	var out []string
+	for d := time.Unix(0, lo).In(loc); !d.After(time.Unix(0, hi).In(loc).Add(24 * time.Hour)); d = d.Add(24 * time.Hour) {
+		if day := d.Format("2006-01-02"); !slices.Contains(out, day) {
+			out = append(out, day)
+		}
+	}
+	return out, nil
+}
+
+// soakPBX is the PBX on the pty: 5 calls a second, held while the adapter
+// is out (a PBX buffers its call records while the printer port is down)
+// and printed when it is back.
+type soakPBX struct {
+	t      *testing.T
+	pty    *ptytest.Pair
+	sim    *pbxsim.Simulator
+	mu     sync.Mutex
+	out    bool     // the adapter is pulled out
+	queue  [][]byte // records held while out
+	sent   [][]byte // the last records printed, for resend
+	n      int      // calls printed (first time)
+	resent int
+	bursts int
+	done   chan struct{}
+	exited chan struct{}
+}
+
+func newSoakPBX(t *testing.T, pty *ptytest.Pair) *soakPBX {
+	t.Helper()
+	profiles, err := profile.LoadPBX("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := profiles["avaya-ipoffice"]
+	if !ok {
+		t.Fatal("no avaya-ipoffice profile")
+	}
+	sim, err := pbxsim.New(pbxsim.Options{Profile: p, Seed: uint64(time.Now().UnixNano()), Rate: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &soakPBX{t: t, pty: pty, sim: sim, done: make(chan struct{}), exited: make(chan struct{})}
+}
+
+func (p *soakPBX) run() {
+	defer close(p.exited)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.done:
+			p.flush()
+			return
+		case <-tick.C:
+		}
+		c, rec, err := p.sim.Next()
+		if err != nil {
+			p.t.Error(err)
+			return
+		}
+		if !c.Kind.IsCall() {
+			continue
+		}
+		p.mu.Lock()
+		p.n++
+		p.queue = append(p.queue, slices.Clone(rec))
+		p.mu.Unlock()
+		p.flush()
+	}
+}
+
+// flush prints what is held, unless the adapter is out.
+func (p *soakPBX) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for !p.out && len(p.queue) > 0 {
+		if _, err := p.pty.Write(p.queue[0]); err != nil {
+			return
+		}
+		p.sent = append(p.sent, p.queue[0])
+		if len(p.sent) > 100 {
+			p.sent = p.sent[1:]
+		}
+		p.queue = p.queue[1:]
+	}
+}
+
+func (p *soakPBX) unplug() {
+	p.mu.Lock()
+	p.out = true
+	p.mu.Unlock()
+	p.pty.Unplug()
+}
+
+// replug plugs the adapter back; what the PBX printed just before it was
+// pulled may have been lost in the pty, so it prints its last records
+// again (the gateway's dedupe drops what it had), then what it held.
+func (p *soakPBX) replug() {
+	p.pty.Replug()
+	p.mu.Lock()
+	p.out = false
+	p.mu.Unlock()
+	p.resend(10)
+}
+
+// resend prints the last n records again, as a PBX told to replay its
+// buffer does.
+func (p *soakPBX) resend(n int) {
+	p.mu.Lock()
+	again := slices.Clone(p.sent[max(0, len(p.sent)-n):])
+	p.queue = append(again, p.queue...)
+	p.resent += len(again)
+	p.mu.Unlock()
+	p.flush()
+}
+
+// garbage prints a burst of line noise between two records.
+func (p *soakPBX) garbage(r *rand.Rand) {
+	b := make([]byte, 20+r.IntN(200))
+	for i := range b {
+		b[i] = byte(r.IntN(256))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.out {
+		_, _ = p.pty.Write(append(b, '\r', '\n'))
+		p.bursts++
+	}
+}
+
+func (p *soakPBX) stop() {
+	close(p.done)
+	<-p.exited
+}
+
+func (p *soakPBX) calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}
+
+// waitAny waits for the first event.
+func (b *backOffice) waitAny(within time.Duration) {
+	b.t.Helper()
+	if b.nextNew(within) < 0 {
+		b.t.Fatalf("no event within %s", within)
+	}
+}
+
+// nextNew waits for an event the back office has not seen yet and
+// returns how long that took (-1: none within).
+func (b *backOffice) nextNew(within time.Duration) time.Duration {
+	start := time.Now()
+	b.mu.Lock()
+	n := len(b.envs)
+	b.mu.Unlock()
+	for time.Since(start) < within {
+		b.mu.Lock()
+		got := len(b.envs)
+		b.mu.Unlock()
+		if got > n {
+			return time.Since(start)
+		}
+		select {
+		case <-b.kick:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return -1
+}
+
+// settle waits until no new event came for quiet and returns the highest
+// contiguous seq.
+func (b *backOffice) settle(quiet, within time.Duration) int64 {
+	b.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if b.nextNew(quiet) < 0 {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return b.acked
+		}
+	}
+	b.t.Fatalf("events still arriving after %s", within)
+	return 0
+}
+
+var _ = context.Background
