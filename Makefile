@@ -13,7 +13,7 @@ LDFLAGS  := -X switchboard/internal/gateway.Version=$(VERSION)
 # machine (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 10000x
 
-.PHONY: all build run demo test unit fuzz bench lint deps clean
+.PHONY: all build run demo test unit fuzz bench soak lint deps clean
 
 all: build
 
@@ -59,6 +59,12 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/switchboard-fuzz.log 2>&1 || { cat /tmp/switchboard-fuzz.log; exit 1; }; \
 	  done; \
 	done
+
+# The fault soak (docs/operations.md): SOAK=2h make soak for a long one;
+# make test runs its 60-second version.
+SOAK ?= 10m
+soak: deps
+	SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run '^TestFaultSoak$$' -v ./test/e2e
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./... | tee bench.txt

@@ -61,6 +61,9 @@ type Driver struct {
 	now    func() time.Time
 
 	resumed bool // the tail kept by the previous process was taken back
+	// unique: the profile's records carry the PBX's call identity
+	// (profile.UniqueRecords), so identical bytes are one call.
+	unique bool
 }
 
 // New builds the driver for a device whose profile is a PBX profile.
@@ -89,7 +92,7 @@ func New(dev drivers.Device, deps drivers.Deps) (drivers.Driver, error) {
 		keeper = nil
 	}
 	return &Driver{dev: dev, prof: p, parser: NewParser(p, loc), link: deps.Link, sink: deps.Sink, keeper: keeper,
-		log: log.With("device", dev.ID, "profile", p.ID), now: time.Now}, nil
+		log: log.With("device", dev.ID, "profile", p.ID), now: time.Now, unique: p.UniqueRecords()}, nil
 }
 
 // Run reads the stream until ctx ends, reconnecting through the link.
@@ -219,7 +222,7 @@ func (d *Driver) drain(ctx context.Context, rs *readState) error {
 	}
 	jf := make([]drivers.Frame, len(frames))
 	for i, f := range frames {
-		jf[i] = drivers.Frame{Data: f.Data, Key: rs.seen.key(f.Data)}
+		jf[i] = drivers.Frame{Data: f.Data, Key: rs.seen.key(f.Data, d.unique)}
 	}
 	if c, ok := d.sink.(drivers.Committer); ok {
 		// One commit a read: the frames, the tail, the calls and their
@@ -376,9 +379,20 @@ const maxOccurrences = 20000
 // keys are kept for the billing retention (400 days): a profile that prints
 // no year would need the same extension, digits, second and duration a year
 // later to collide.
-func (o occurrences) key(raw []byte) string {
+//
+// Counting copies is right for a PBX whose records carry no identity (two
+// guests' identical calls in one minute are two calls), but a PBX that
+// prints its buffer again without a reconnect (a serial PBX told to
+// reprint, or one that replays when DTR returns) would then have each
+// reprinted call billed again. Where every record carries the PBX's call
+// identity (unique), identical bytes are one call: every copy gets the
+// first copy's key ("#0", as before, so keys already stored still match).
+func (o occurrences) key(raw []byte, unique bool) string {
 	sum := sha256.Sum256(raw)
 	h := hex.EncodeToString(sum[:12])
+	if unique {
+		return h + "#0"
+	}
 	if len(o) >= maxOccurrences {
 		clear(o)
 	}

@@ -368,3 +368,27 @@ func (c *Cond) match(v string, fields []string) (bool, string) {
 	}
 	return true, rest
 }
+
+// UniqueRecords reports whether every record the profile reads carries the
+// PBX's own identity of the call (a required call_id field in every
+// layout, e.g. Avaya IP Office's Call ID): two records with the same bytes
+// are then one call printed twice (a buffer the PBX printed again), never
+// two calls.
+func (p *PBX) UniqueRecords() bool {
+	if len(p.Layouts) == 0 {
+		return false
+	}
+	for _, l := range p.Layouts {
+		found := false
+		for _, f := range l.Fields {
+			if f.To == ToCallID && f.Required {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
