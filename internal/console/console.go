@@ -58,6 +58,9 @@ type Options struct {
 	// Devices are the configured devices (driver, profile, domain) the
 	// devices page names; nil: the page lists what the store knows.
 	Devices []DeviceInfo
+	// Fax is the fax desk's side of the fax pages (fax.go); nil: the
+	// register is shown, nothing can be sent.
+	Fax *FaxOptions
 }
 
 // DefaultIdleTimeout ends an unattended session.
@@ -72,6 +75,8 @@ type Console struct {
 	mux      *http.ServeMux
 	wake     *wakeup.Schedule
 	feed     *Feed
+	// faxUploads are the quoted faxes waiting for their confirmation.
+	faxUploads *faxUploads
 }
 
 //go:embed templates/*.html
@@ -106,7 +111,8 @@ func New(o Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), pages: pages, mux: http.NewServeMux(), wake: wake}
+	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), pages: pages, mux: http.NewServeMux(), wake: wake,
+		faxUploads: newFaxUploads()}
 	if o.LivePoll <= 0 {
 		o.LivePoll = DefaultLivePoll
 	}
@@ -146,6 +152,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))
 	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains
 	c.mux.Handle("POST /devices/handover", c.page(everyone, c.handoverCheck))
+	c.faxRoutes() // fax.go, fax_inbox.go: the business centre's
 }
 
 // ServeHTTP serves the console with its security headers: pages are never

@@ -337,7 +337,7 @@ var messages = map[string]map[string]string{
 // catalogs are the pages' string tables: the core pages' (messages) and
 // one per page family, each in its own file (i18n_*.go) so a page brings
 // its strings with it.
-var catalogs = []map[string]map[string]string{messages}
+var catalogs = []map[string]map[string]string{messages, faxMessages}
 
 func translate(lang, key string) string {
 	for _, c := range catalogs {
