@@ -400,6 +400,25 @@ func TestFaxUploadTooLarge(t *testing.T) {
 			}
 		})
 	}
+	// A body of unknown length (chunked) is cut at the limit as it is read.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v[0])
+	}
+	fw, _ := mw.CreateFormFile("document", "big.txt")
+	_, _ = fw.Write(bytes.Repeat([]byte("a"), testUpload+1))
+	_ = mw.Close()
+	req := httptest.NewRequest("POST", "/fax/quote", io.MultiReader(&body)) // no length known
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for _, ck := range b.cookies {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	f.c.ServeHTTP(rec, req)
+	if req.ContentLength != -1 || rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "over the limit of 2 MiB") {
+		t.Errorf("chunked body over the limit (length %d): %d\n%s", req.ContentLength, rec.Code, rec.Body.String())
+	}
 	if n := len(h.commands()); n != 0 {
 		t.Errorf("%d commands sent", n)
 	}

@@ -30,7 +30,7 @@ func (c *Console) bodyFits(w http.ResponseWriter, r *http.Request, s session, li
 		err = r.ParseForm()
 	}
 	var big *http.MaxBytesError
-	if errors.As(err, &big) || (err != nil && strings.Contains(err.Error(), "request body too large")) {
+	if errors.As(err, &big) {
 		c.tooLarge(w, r, s, limit)
 		return false
 	}

@@ -46,6 +46,10 @@ func NewPreview(o Options, loc *time.Location, now func() time.Time) (*Preview, 
 	return &Preview{p: pricer{opt: o.withDefaults(), now: now, loc: func() *time.Location { return loc }}}, nil
 }
 
+// errNoBilling: the gateway has no billing loaded (yet): nothing can be
+// checked or priced.
+var errNoBilling = errors.New("fax preview: no billing is loaded (the gateway's tariffs): numbers cannot be checked nor faxes quoted")
+
 // Number is a fax number as the dialing plan reads it.
 type Number struct {
 	Number      string `json:"number"`      // country code and national number, masked as the events mask it
@@ -57,6 +61,9 @@ type Number struct {
 // CheckNumber checks a number as fax.send will; a refusal is a
 // *bus.FieldError (field data.to) whose Problem says why.
 func (v *Preview) CheckNumber(to string) (Number, error) {
+	if v.p.opt.Billing() == nil {
+		return Number{}, errNoBilling
+	}
 	n, err := v.p.checkNumber(to)
 	if err != nil {
 		return Number{}, err
@@ -73,6 +80,9 @@ func (v *Preview) MaxDocument() int { return v.p.opt.MaxDocument }
 // Nothing is queued or stored; the quote has no job or command id. A
 // refusal is a *bus.FieldError.
 func (v *Preview) Quote(ctx context.Context, device string, data fax.SendData, doc []byte) (fax.Quote, error) {
+	if v.p.opt.Billing() == nil {
+		return fax.Quote{}, errNoBilling
+	}
 	j := sendJob{data: data, doc: doc}
 	j.data.Document = ""
 	var err error
