@@ -51,7 +51,17 @@ type FaxOptions struct {
 	Retention faxjobs.Retention
 	// MaxUpload bounds the send form's body; default DefaultFaxUpload.
 	MaxUpload int64
+	// SendWait is how long the confirmation waits for fax.send's
+	// `accepted` (the job queued) before it shows today's list instead;
+	// default DefaultFaxSendWait.
+	SendWait time.Duration
 }
+
+// DefaultFaxSendWait: fax.send is accepted once the document is converted
+// and the job queued (a second or two for most documents); its final
+// reply comes only after the first call, which the page does not wait
+// for: the job's page follows it.
+const DefaultFaxSendWait = 3 * time.Second
 
 // DefaultFaxUpload is the send form's body limit: larger than the desk's
 // document limit (fax.max_document_mib, 10 MiB by default) so that a
@@ -85,6 +95,9 @@ func (c *Console) faxOptions() FaxOptions {
 	}
 	if fo.MaxUpload <= 0 {
 		fo.MaxUpload = DefaultFaxUpload
+	}
+	if fo.SendWait <= 0 {
+		fo.SendWait = DefaultFaxSendWait
 	}
 	if fo.Retention.ArchiveAfter <= 0 || fo.Retention.DestroyAfter <= 0 {
 		def := faxjobs.DefaultRetention()
@@ -282,13 +295,20 @@ func (c *Console) faxSend(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	data := u.data
 	data.Document = base64.StdEncoding.EncodeToString(u.doc)
-	rep, err := c.command(r.Context(), &s, "fax", u.device, "fax.send", data)
+	ctx, cancel := context.WithTimeout(r.Context(), c.faxOptions().SendWait)
+	defer cancel()
+	rep, err := c.command(ctx, &s, "fax", u.device, "fax.send", data)
 	form := faxForm{Device: u.device, Room: u.data.Room, To: u.data.To, Resolution: u.data.Resolution}
-	if err != nil || rep.Status == "failed" {
-		if errors.Is(err, errNotYours) {
-			c.forbidden(w, r, s, "role")
-			return
-		}
+	switch {
+	case errors.Is(err, errNotYours):
+		c.forbidden(w, r, s, "role")
+		return
+	case errors.Is(err, context.DeadlineExceeded) && rep.CommandID != "":
+		// No answer within the wait: the desk may still be converting a
+		// long document. Whether it was queued shows in today's list; the
+		// clerk must not send it again blindly.
+		c.o.Log.Warn("fax.send not answered within the page's wait", "command", rep.CommandID, "err", err)
+	case err != nil || rep.Status == "failed":
 		reason := rep.Reason
 		if err != nil {
 			c.o.Log.Error("console command", "what", "fax.send", "err", err)
@@ -299,8 +319,8 @@ func (c *Console) faxSend(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	j, err := faxjobs.JobByCommand(r.Context(), c.o.Host.Store(), rep.CommandID)
 	if err != nil {
-		// Accepted, but the desk has not queued it yet (or the store
-		// failed): the list of today's faxes shows it once queued.
+		// Not queued yet (or the store failed): the list of today's
+		// faxes shows it once queued.
 		c.o.Log.Warn("fax job of a sent command not found", "command", rep.CommandID, "err", err)
 		c.faxSendForm(w, r, s, http.StatusAccepted, map[string]any{"Sent": rep.CommandID, "Form": form})
 		return

@@ -40,6 +40,7 @@ type faxHost struct {
 	mu       sync.Mutex
 	sent     []sentCommand
 	failWith string
+	hang     bool // no reply until the caller gives up, as a desk still converting
 }
 
 func (h *faxHost) Store() *store.Store { return h.st }
@@ -49,6 +50,10 @@ func (h *faxHost) Command(ctx context.Context, domain, device, name string, data
 	defer h.mu.Unlock()
 	h.sent = append(h.sent, sentCommand{domain, device, name, data, by})
 	id := fmt.Sprintf("cmd-%d", len(h.sent))
+	if h.hang {
+		<-ctx.Done()
+		return bus.Reply{CommandID: id}, fmt.Errorf("command %s: no reply: %w", name, ctx.Err())
+	}
 	if h.failWith != "" {
 		return bus.Reply{CommandID: id, Command: name, Device: device, Status: "failed", Reason: h.failWith}, nil
 	}
@@ -94,7 +99,7 @@ func newFaxFixture(t *testing.T) (*fixture, *faxHost, *faxdesk.Preview) {
 		t.Fatal(err)
 	}
 	f.c, err = New(Options{Host: h, Location: site, Operators: f.ops, Now: f.clock.now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Fax: &FaxOptions{Desk: pv, Devices: []string{"fax1", "fax2"}, MaxUpload: testUpload}})
+		Fax: &FaxOptions{Desk: pv, Devices: []string{"fax1", "fax2"}, MaxUpload: testUpload, SendWait: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,6 +375,18 @@ func TestFaxRefused(t *testing.T) {
 	sent := b.do("POST", "/fax/send", url.Values{"csrf": {tok}, "token": {m[1]}})
 	if sent.code != http.StatusUnprocessableEntity || !strings.Contains(sent.body, "not sent: device &#34;fax1&#34; is not a fax modem") {
 		t.Errorf("desk refusal: %d\n%s", sent.code, sent.body)
+	}
+	// No answer within the page's wait: not called a failure (the desk may
+	// still queue it); the clerk is told to check the list first.
+	h.failWith, h.hang = "", true
+	res = b.upload("/fax/quote", url.Values{"csrf": {tok}, "device": {"fax1"}, "room": {"1203"}, "to": {"65123456"}}, "a.txt", []byte("hello"))
+	if m = tokenField.FindStringSubmatch(res.body); m == nil {
+		t.Fatalf("no confirm step: %d\n%s", res.code, res.body)
+	}
+	sent = b.do("POST", "/fax/send", url.Values{"csrf": {tok}, "token": {m[1]}})
+	if sent.code != http.StatusAccepted || !strings.Contains(sent.body, `id="sent"`) || !strings.Contains(sent.body, "Check the list before sending it again") ||
+		strings.Contains(sent.body, "not sent") {
+		t.Errorf("no answer in time: %d\n%s", sent.code, sent.body)
 	}
 }
 
