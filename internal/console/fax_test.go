@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -87,7 +88,7 @@ const (
 // newFaxFixture is a console whose fax pages quote with the real fax desk
 // checks (faxdesk.Preview on the example's Shanghai dialing plan and the
 // embedded business tariff, guest rooms 1101-1299) and send to a faxHost.
-func newFaxFixture(t *testing.T) (*fixture, *faxHost, *faxdesk.Preview) {
+func newFaxFixture(t testing.TB) (*fixture, *faxHost, *faxdesk.Preview) {
 	t.Helper()
 	var h *faxHost
 	f := newFixture(t, false, func(st *store.Store) Host { h = &faxHost{st: st}; return h })
@@ -134,7 +135,7 @@ func (b *browser) upload(path string, fields url.Values, filename string, doc []
 }
 
 // signedIn is a browser signed in as code (PIN 1234) and its form token.
-func signedIn(t *testing.T, f *fixture, code string) (*browser, string) {
+func signedIn(t testing.TB, f *fixture, code string) (*browser, string) {
 	t.Helper()
 	b := f.browser(t)
 	if res, tok := b.signIn(code, "1234"); tok == "" {
@@ -506,8 +507,17 @@ func TestFaxRegister(t *testing.T) {
 		{"1", 200, "image/png"}, {"2", 200, "image/png"}, {"3", 404, ""}, {"x", 404, ""},
 	} {
 		res := b.do("GET", fmt.Sprintf("/fax/inbox/%d/pages/%s", evil, tc.page), nil)
-		if res.code != tc.code || (tc.ct != "" && (res.header.Get("Content-Type") != tc.ct || !strings.HasPrefix(res.body, "\x89PNG"))) {
+		if res.code != tc.code || (tc.ct != "" && res.header.Get("Content-Type") != tc.ct) {
 			t.Errorf("page %s: %d %s", tc.page, res.code, res.header.Get("Content-Type"))
+			continue
+		}
+		if tc.ct != "" { // a standard page of 1728×200 pels, shown at half its width
+			img, err := png.Decode(strings.NewReader(res.body))
+			if err != nil {
+				t.Errorf("page %s: not a PNG: %v", tc.page, err)
+			} else if b := img.Bounds(); b.Dx() != 864 || b.Dy() != 200 {
+				t.Errorf("page %s: %v; want an 864×200 PNG", tc.page, b)
+			}
 		}
 	}
 }
@@ -608,5 +618,31 @@ func TestFaxJobPage(t *testing.T) {
 	}
 	if res := b.do("GET", "/fax/jobs/999", nil); res.code != http.StatusNotFound {
 		t.Errorf("unknown job: %d", res.code)
+	}
+}
+
+// TestShrink: a page image for the screen is half the fax's width, and
+// half its height on a fine page; a grey pel is the share of white pels.
+func TestShrink(t *testing.T) {
+	bm := codec.NewBitmap(5, 2) // the fifth column shares its pel with the padding
+	for _, p := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {4, 0}} {
+		bm.Set(p[0], p[1], true)
+	}
+	for _, tc := range []struct {
+		sy   int
+		w, h int
+		pix  []uint8
+	}{
+		{sy: 2, w: 3, h: 1, pix: []uint8{64, 255, 192}},
+		{sy: 1, w: 3, h: 2, pix: []uint8{0, 255, 128, 128, 255, 255}},
+	} {
+		img := shrink(bm, tc.sy)
+		var pix []uint8
+		for y := 0; y < img.Rect.Dy(); y++ {
+			pix = append(pix, img.Pix[y*img.Stride:y*img.Stride+img.Rect.Dx()]...)
+		}
+		if img.Rect.Dx() != tc.w || img.Rect.Dy() != tc.h || !bytes.Equal(pix, tc.pix) {
+			t.Errorf("sy %d: %v %v; want %dx%d %v", tc.sy, img.Rect, pix, tc.w, tc.h, tc.pix)
+		}
 	}
 }
