@@ -400,20 +400,26 @@ func (c *Console) faxJobReport(w http.ResponseWriter, r *http.Request, s session
 		http.Error(w, "this fax job has no transmission report (yet)", http.StatusNotFound)
 		return
 	}
-	f, err := os.Open(j.Report)
+	c.servePDF(w, r, j.Report, fmt.Sprintf("fax-job-%d-report.pdf", id))
+}
+
+// servePDF serves a PDF file the fax desk wrote (its path from the store,
+// never from the request) inline as name.
+func (c *Console) servePDF(w http.ResponseWriter, r *http.Request, path, name string) {
+	f, err := os.Open(path)
 	if err != nil {
-		c.o.Log.Error("fax transmission report", "job", id, "file", j.Report, "err", err)
-		http.Error(w, "the transmission report file is missing on the gateway", http.StatusNotFound)
+		c.o.Log.Error("fax PDF", "file", path, "err", err)
+		http.Error(w, "the PDF file is missing on the gateway", http.StatusNotFound)
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		http.Error(w, "the transmission report cannot be read", http.StatusInternalServerError)
+		http.Error(w, "the PDF file cannot be read", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="fax-job-%d-report.pdf"`, id))
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename=%q`, name))
+	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, "", st.ModTime(), f)
 }

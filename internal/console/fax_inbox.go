@@ -32,6 +32,7 @@ func (c *Console) inboxRoutes() {
 	c.mux.Handle("GET /fax/inbox", c.page(faxRoles, c.inboxPage))
 	c.mux.Handle("GET /fax/inbox/{id}", c.page(faxRoles, c.inboxFaxPage))
 	c.mux.Handle("GET /fax/inbox/{id}/pages/{n}", c.page(faxRoles, c.inboxPageImage))
+	c.mux.Handle("GET /fax/inbox/{id}/pdf", c.page(faxRoles, c.inboxPDF))
 	c.mux.Handle("POST /fax/inbox/{id}/assign", c.page(faxRoles, c.inboxAssign))
 	c.mux.Handle("POST /fax/inbox/{id}/deliver", c.page(faxRoles, c.inboxDeliver))
 }
@@ -177,6 +178,20 @@ func (c *Console) inboxPageImage(w http.ResponseWriter, r *http.Request, s sessi
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, no-store") // a guest's document
 	_, _ = w.Write(b)
+}
+
+// inboxPDF serves the received fax as the PDF the desk stored (full
+// resolution, for printing it for the guest).
+func (c *Console) inboxPDF(w http.ResponseWriter, r *http.Request, s session) {
+	f, ok := c.inboxFax(w, r, s)
+	if !ok {
+		return
+	}
+	if f.PDF == "" || f.Status == faxjobs.Destroyed {
+		http.Error(w, fmt.Sprintf("fax %d has no PDF (destroyed faxes have none)", f.ID), http.StatusNotFound)
+		return
+	}
+	c.servePDF(w, r, f.PDF, fmt.Sprintf("fax-%d.pdf", f.ID))
 }
 
 // pagePNG renders page n (from 1) of a TIFF Class F file as a PNG for the

@@ -464,7 +464,12 @@ func TestFaxRegister(t *testing.T) {
 	if err := os.WriteFile(tif, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	evil := registerFax(t, f.st, faxjobs.Fax{Key: "k1", Device: "fax1", Received: now.Add(-time.Hour), Pages: 2, RemoteID: "<script>alert(1)</script>", TIFF: tif})
+	pdf := filepath.Join(t.TempDir(), "in.pdf")
+	if err := os.WriteFile(pdf, []byte("%PDF-1.4 fax"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	evil := registerFax(t, f.st, faxjobs.Fax{Key: "k1", Device: "fax1", Received: now.Add(-time.Hour), Pages: 2, RemoteID: "<script>alert(1)</script>",
+		TIFF: tif, PDF: pdf})
 	left := registerFax(t, f.st, faxjobs.Fax{Key: "k2", Device: "fax1", Received: now.Add(-30 * time.Minute), Pages: 1, RemoteID: "+86 10 1234"})
 	out := now.Add(-48 * time.Hour)
 	if err := f.st.InTx(context.Background(), func(tx *store.Tx) error {
@@ -498,6 +503,16 @@ func TestFaxRegister(t *testing.T) {
 				}
 			}
 		})
+	}
+	for _, tc := range []struct {
+		id   int64
+		code int
+		body string
+	}{{evil, 200, "%PDF-1.4 fax"}, {left, 404, ""}} {
+		res := b.do("GET", fmt.Sprintf("/fax/inbox/%d/pdf", tc.id), nil)
+		if res.code != tc.code || (tc.body != "" && (res.body != tc.body || res.header.Get("Content-Type") != "application/pdf")) {
+			t.Errorf("fax %d as PDF: %d %s", tc.id, res.code, res.header.Get("Content-Type"))
+		}
 	}
 	for _, tc := range []struct {
 		page string
