@@ -661,3 +661,37 @@ func TestShrink(t *testing.T) {
 		}
 	}
 }
+
+var untranslated = regexp.MustCompile(`[>" ](?:fax|upload)\.[a-z][a-z.-]*`)
+
+// TestFaxPagesTranslated: every fax page renders in both languages with
+// no message key left untranslated (a missing key shows as itself).
+func TestFaxPagesTranslated(t *testing.T) {
+	f, _, _ := newFaxFixture(t)
+	now := f.clock.now()
+	id := registerFax(t, f.st, faxjobs.Fax{Key: "k1", Device: "fax1", Received: now, Pages: 1, RemoteID: "+86 10 1234"})
+	var job int64
+	if err := f.st.InTx(context.Background(), func(tx *store.Tx) (err error) {
+		job, err = faxjobs.Enqueue(tx, faxjobs.Job{CommandID: "c1", Device: "fax1", Number: "65123456", Room: "1203", Operator: "0002",
+			Document: "x.tif", Pages: 2}, faxjobs.DefaultPolicy(), now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := signedIn(t, f, "0002")
+	for _, lang := range []string{"en", "zh-Hant"} {
+		for _, path := range []string{"/fax", "/fax/inbox", "/fax/inbox?unassigned=1", fmt.Sprintf("/fax/inbox/%d", id), fmt.Sprintf("/fax/jobs/%d", job), "/"} {
+			res := b.do("GET", path+map[bool]string{true: "&", false: "?"}[strings.Contains(path, "?")]+"lang="+lang, nil)
+			if res.code != http.StatusOK {
+				t.Errorf("%s %s: %d", lang, path, res.code)
+				continue
+			}
+			if m := untranslated.FindAllString(res.body, -1); m != nil {
+				t.Errorf("%s %s: untranslated %v", lang, path, m)
+			}
+			if lang == "zh-Hant" && !strings.Contains(res.body, "傳真") {
+				t.Errorf("%s %s: not in Chinese", lang, path)
+			}
+		}
+	}
+}
