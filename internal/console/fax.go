@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"switchboard/internal/bus"
+	"switchboard/internal/business"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/faxdesk"
@@ -144,7 +145,7 @@ func (c *Console) faxSendForm(w http.ResponseWriter, r *http.Request, s session,
 			Confirmed: j.Confirmed, State: j.State, Operator: j.Operator})
 	}
 	data["Jobs"], data["Devices"], data["Ready"] = rows, fo.Devices, fo.Desk != nil && len(fo.Devices) > 0
-	data["Resolutions"], data["WalkIn"] = fax.Resolutions, "walk-in"
+	data["Resolutions"], data["WalkIn"] = fax.Resolutions, business.WalkIn
 	if fo.Desk != nil {
 		data["MaxMiB"] = mib(int64(fo.Desk.MaxDocument()))
 	}
@@ -360,7 +361,7 @@ func pageStates(v faxdesk.JobView) []pageState {
 	return out
 }
 
-// jobID is the path's job or fax id.
+// pathID is the path's job or fax id (a positive integer).
 func pathID(r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	return id, err == nil && id > 0
