@@ -695,3 +695,29 @@ func TestFaxPagesTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionOf: an unclaimed fax (no guest found, or the guest had
+// left) is archived ArchiveAfter its reception, an archived one destroyed
+// DestroyAfter it; an assigned or delivered fax is kept.
+func TestRetentionOf(t *testing.T) {
+	in := time.Date(2026, 11, 1, 9, 0, 0, 0, site)
+	gone := in.Add(91 * 24 * time.Hour)
+	r := faxjobs.Retention{ArchiveAfter: 10 * 24 * time.Hour, DestroyAfter: 90 * 24 * time.Hour}
+	for _, tc := range []struct {
+		status string
+		key    string
+		at     time.Time
+	}{
+		{faxjobs.Unassigned, "fax.ret.archive", in.Add(10 * 24 * time.Hour)},
+		{faxjobs.CheckedOut, "fax.ret.archive", in.Add(10 * 24 * time.Hour)},
+		{faxjobs.Archived, "fax.ret.archived", in.Add(90 * 24 * time.Hour)},
+		{faxjobs.Destroyed, "fax.ret.destroyed", gone},
+		{faxjobs.Assigned, "fax.ret.kept", time.Time{}},
+		{faxjobs.Delivered, "fax.ret.kept", time.Time{}},
+	} {
+		got := retentionOf(faxjobs.Fax{Status: tc.status, Received: in, Destroyed: &gone}, r)
+		if got.Key != tc.key || !got.At.Equal(tc.at) {
+			t.Errorf("%s: %+v; want %s %v", tc.status, got, tc.key, tc.at)
+		}
+	}
+}
