@@ -51,12 +51,17 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 	if err != nil {
 		return "", fmt.Errorf("console: %w", err)
 	}
-	tariff, mediaSize, err := consolePrint(cfg, g)
+	devices := consoleDevices(cfg)
+	tariff, mediaSize, err := consolePrint(cfg, g) // console_print.go
+	if err != nil {
+		return "", err
+	}
+	faxPages, err := consoleFax(cfg, g, devices) // console_fax.go
 	if err != nil {
 		return "", err
 	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
-		Rooms: dir.GuestRooms(), Devices: consoleDevices(cfg), BusinessTariff: tariff, MediaSize: mediaSize,
+		Rooms: dir.GuestRooms(), Devices: devices, BusinessTariff: tariff, MediaSize: mediaSize, Fax: faxPages,
 		MaskDialed: func(d string) string {
 			if b := g.Biller(); b != nil { // billing reloads: the biller of now
 				return b.MaskDialed(d)

@@ -69,6 +69,9 @@ type Options struct {
 	// MaxDocument bounds a document uploaded to print; default
 	// printer.MaxDocument (what print.submit takes).
 	MaxDocument int
+	// Fax is the fax desk's side of the fax pages (fax.go); nil: the
+	// register is shown, nothing can be sent.
+	Fax *FaxOptions
 }
 
 // DefaultIdleTimeout ends an unattended session.
@@ -84,6 +87,8 @@ type Console struct {
 	mux      *http.ServeMux
 	wake     *wakeup.Schedule
 	feed     *Feed
+	// faxUploads are the quoted faxes waiting for their confirmation.
+	faxUploads *faxUploads
 }
 
 //go:embed templates/*.html
@@ -118,7 +123,8 @@ func New(o Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), throttle: newSigninThrottle(), pages: pages, mux: http.NewServeMux(), wake: wake}
+	c := &Console{o: o, ops: o.Operators, sessions: newSessions(o.IdleTimeout), throttle: newSigninThrottle(), pages: pages, mux: http.NewServeMux(), wake: wake,
+		faxUploads: newFaxUploads()}
 	if o.LivePoll <= 0 {
 		o.LivePoll = DefaultLivePoll
 	}
@@ -161,6 +167,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains
 	c.mux.Handle("POST /devices/handover", c.page(everyone, c.handoverCheck))
 	c.printRoutes() // print.go, copy.go: the business centre's print and copy desk
+	c.faxRoutes() // fax.go, fax_inbox.go: the business centre's
 }
 
 // ServeHTTP serves the console with its security headers: pages are never

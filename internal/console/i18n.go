@@ -342,6 +342,7 @@ var catalogs = []map[string]map[string]string{
 	wakeupBoardMessages,
 	reportMessages,
 	printMessages,
+	faxMessages,
 }
 
 func translate(lang, key string) string {

@@ -44,9 +44,9 @@ func printFixture(t *testing.T) (*fixture, *rating.BusinessTariff) {
 	return f, tariff
 }
 
-// upload posts the print form as a browser does: the fields in order (csrf
+// uploadFields posts the print form as a browser does: the fields in order (csrf
 // first, as the form puts it), then the document.
-func (b *browser) upload(path string, fields [][2]string, file string, doc []byte) response {
+func (b *browser) uploadFields(path string, fields [][2]string, file string, doc []byte) response {
 	b.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -122,7 +122,7 @@ func TestPrintPagesRoles(t *testing.T) {
 					t.Errorf("%s POST %s: %d, want 403", tc.code, path, res.code)
 				}
 			}
-			if res := b.upload("/print/confirm", printFields(tok, nil), "a.pdf", []byte(twoPages)); res.code != http.StatusForbidden {
+			if res := b.uploadFields("/print/confirm", printFields(tok, nil), "a.pdf", []byte(twoPages)); res.code != http.StatusForbidden {
 				t.Errorf("%s upload: %d, want 403", tc.code, res.code)
 			}
 		}
@@ -133,7 +133,7 @@ func TestPrintPagesRoles(t *testing.T) {
 			t.Errorf("no session, GET %s: %d %s", path, res.code, res.header.Get("Location"))
 		}
 	}
-	if res := anon.upload("/print/confirm", printFields("x", nil), "a.pdf", []byte(twoPages)); res.code != http.StatusSeeOther ||
+	if res := anon.uploadFields("/print/confirm", printFields("x", nil), "a.pdf", []byte(twoPages)); res.code != http.StatusSeeOther ||
 		res.header.Get("Location") != "/signin" {
 		t.Errorf("no session, upload: %d %s", res.code, res.header.Get("Location"))
 	}
@@ -160,7 +160,7 @@ func TestPrintPagesCSRF(t *testing.T) {
 		{"wrong token", printFields("forged", nil)},
 		{"token after the document", append(printFields("", nil)[1:], [2]string{"csrf", tok})},
 	} {
-		if res := b.upload("/print/confirm", tc.fields, "a.pdf", []byte(twoPages)); res.code != http.StatusForbidden {
+		if res := b.uploadFields("/print/confirm", tc.fields, "a.pdf", []byte(twoPages)); res.code != http.StatusForbidden {
 			t.Errorf("upload, %s: %d, want 403", tc.name, res.code)
 		}
 	}
@@ -200,7 +200,7 @@ func TestPrintQuoteAndSubmit(t *testing.T) {
 			f, tariff := printFixture(t)
 			b := f.browser(t)
 			_, tok := b.signIn("0002", "1234")
-			res := b.upload("/print/confirm", printFields(tok, tc.set), tc.file, []byte(tc.doc))
+			res := b.uploadFields("/print/confirm", printFields(tok, tc.set), tc.file, []byte(tc.doc))
 			if res.code != http.StatusOK {
 				t.Fatalf("confirm: %d\n%s", res.code, res.body)
 			}
@@ -276,7 +276,7 @@ func TestPrintRefusals(t *testing.T) {
 			f.c.o.MaxDocument = tc.max
 			b := f.browser(t)
 			_, tok := b.signIn("0002", "1234")
-			res := b.upload("/print/confirm", printFields(tok, tc.set), tc.file, []byte(tc.doc))
+			res := b.uploadFields("/print/confirm", printFields(tok, tc.set), tc.file, []byte(tc.doc))
 			msg := template.HTMLEscapeString(translate(langEN, tc.problem))
 			if res.code != tc.status || !strings.Contains(res.body, `id="problem">`+msg) {
 				t.Errorf("%d, want %d saying %q\n%s", res.code, tc.status, msg, res.body)
@@ -459,7 +459,7 @@ func TestPrintSubmitRefusals(t *testing.T) {
 	clerk, other := f.browser(t), f.browser(t)
 	_, tok := clerk.signIn("0002", "1234")
 	_, otherTok := other.signIn("0003", "1234")
-	res := clerk.upload("/print/confirm", printFields(tok, nil), "a.pdf", []byte(twoPages))
+	res := clerk.uploadFields("/print/confirm", printFields(tok, nil), "a.pdf", []byte(twoPages))
 	token := regexpToken.FindStringSubmatch(res.body)
 	if res.code != http.StatusOK || token == nil {
 		t.Fatalf("confirm: %d\n%s", res.code, res.body)

@@ -12,7 +12,8 @@ import (
 // pageNames are the templates/*.html pages; each is parsed with layout.html.
 var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "devices",
 	"report", "report_print", "dayclose",
-	"print", "print_confirm", "print_job", "copy", "copy_session"}
+	"print", "print_confirm", "print_job", "copy", "copy_session",
+	"fax", "fax_job", "fax_inbox", "fax_detail", "toolarge"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

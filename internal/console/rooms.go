@@ -307,24 +307,32 @@ const flashCookie = "sb_flash"
 // maxFlashReason keeps the cookie well under a browser's 4 KiB.
 const maxFlashReason = 600
 
-func (c *Console) setFlash(w http.ResponseWriter, f flash) {
+func (c *Console) setFlash(w http.ResponseWriter, f flash) { c.setFlashAt(w, f, "/rooms") }
+
+// setFlashAt keeps the outcome for the pages under path.
+func (c *Console) setFlashAt(w http.ResponseWriter, f flash, path string) {
 	if len(f.Reason) > maxFlashReason {
 		f.Reason = strings.ToValidUTF8(f.Reason[:maxFlashReason], "") + "…"
 	}
 	b, _ := json.Marshal(f)
 	ck := c.cookie(flashCookie, base64.RawURLEncoding.EncodeToString(b), 60)
-	ck.Path = "/rooms"
+	ck.Path = path
 	http.SetCookie(w, ck)
 }
 
 // takeFlash puts the pending outcome, if any, into data and clears it.
 func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request, data map[string]any) {
+	c.takeFlashAt(w, r, data, "/rooms")
+}
+
+// takeFlashAt is takeFlash for the pages under path.
+func (c *Console) takeFlashAt(w http.ResponseWriter, r *http.Request, data map[string]any, path string) {
 	ck, err := r.Cookie(flashCookie)
 	if err != nil {
 		return
 	}
 	clear := c.cookie(flashCookie, "", -1)
-	clear.Path = "/rooms"
+	clear.Path = path
 	http.SetCookie(w, clear)
 	var f flash
 	if b, err := base64.RawURLEncoding.DecodeString(ck.Value); err == nil && json.Unmarshal(b, &f) == nil && f.What != "" {

@@ -118,15 +118,22 @@ type handler func(w http.ResponseWriter, r *http.Request, s session)
 // wrong role, 403 and a page saying so; a POST without the session's
 // CSRF token, 403.
 func (c *Console) page(roles []operators.Role, h handler) http.Handler {
-	return c.guard(roles, h, false)
+	return c.guard(roles, h, false, maxForm)
+}
+
+// upload guards a page whose form carries a file: its body may be up to
+// limit bytes (multipart); a larger one is refused with 413 and a page
+// saying the limit (tooLarge).
+func (c *Console) upload(roles []operators.Role, limit int64, h handler) http.Handler {
+	return c.guard(roles, h, false, limit)
 }
 
 // api guards an API call or the event stream: 401 without a session.
 func (c *Console) api(roles []operators.Role, h handler) http.Handler {
-	return c.guard(roles, h, true)
+	return c.guard(roles, h, true, maxForm)
 }
 
-func (c *Console) guard(roles []operators.Role, h handler, api bool) http.Handler {
+func (c *Console) guard(roles []operators.Role, h handler, api bool, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var s session
 		ok := false
@@ -146,7 +153,10 @@ func (c *Console) guard(roles []operators.Role, h handler, api bool) http.Handle
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if limit > maxForm && !c.bodyFits(w, r, s, limit) {
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if !sameToken(r.PostFormValue("csrf"), s.csrf) {
 				c.forbidden(w, r, s, "csrf")
 				return

@@ -21,14 +21,18 @@ type number struct {
 
 // checkNumber validates a number with the dialing plan (發送傳真程序: check
 // the country and area code) and says what the modem dials.
-func (d *Desk) checkNumber(to string) (number, error) {
+func (d *Desk) checkNumber(to string) (number, error) { return d.pricer().checkNumber(to) }
+
+// checkNumber is the desk's number check (Desk.checkNumber), also the
+// console's as the clerk types (Preview.CheckNumber): one rule for both.
+func (p pricer) checkNumber(to string) (number, error) {
 	bad := func(why string) (number, error) {
 		return number{}, &bus.FieldError{Field: "data.to", Problem: fmt.Sprintf("%q: %s", to, why)}
 	}
 	if strings.TrimSpace(to) == "" {
 		return bad("required")
 	}
-	site := d.opt.Billing().Engine.Tariff.Site()
+	site := p.opt.Billing().Engine.Tariff.Site()
 	// A guest's number has no PBX access code: a leading 9 is a digit.
 	plan := site
 	plan.TrunkAccess = nil
@@ -80,7 +84,7 @@ func (d *Desk) checkNumber(to string) (number, error) {
 	default: // mobile, free
 		fn.dial = nat
 	}
-	call, err := d.rateCall(fn.dial, d.host.Now(), time.Minute)
+	call, err := p.rateCall(fn.dial, p.now(), time.Minute)
 	if err != nil {
 		return bad("no tariff destination for it: " + err.Error())
 	}

@@ -356,11 +356,15 @@ func (d *Desk) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt, sta
 // from the rating engine (the carrier's rate for the destination and the
 // time the call took, with the hotel's plan).
 func (d *Desk) sendPrice(j faxjobs.Job, pages int, start time.Time, dur time.Duration) business.Price {
-	p := business.PriceOf(d.opt.Tariff, rating.BusinessItem{Service: rating.ServiceFaxSend, Zone: j.Zone, Pages: int64(pages)})
+	return d.pricer().sendPrice(j, pages, start, dur)
+}
+
+func (pr pricer) sendPrice(j faxjobs.Job, pages int, start time.Time, dur time.Duration) business.Price {
+	p := business.PriceOf(pr.opt.Tariff, rating.BusinessItem{Service: rating.ServiceFaxSend, Zone: j.Zone, Pages: int64(pages)})
 	if p.Unbilled != "" {
 		return p
 	}
-	call, err := d.rateCall(j.Dial, start, dur)
+	call, err := pr.rateCall(j.Dial, start, dur)
 	switch {
 	case err != nil:
 		p.Unbilled = "call not rated: " + err.Error()
@@ -375,12 +379,12 @@ func (d *Desk) sendPrice(j faxjobs.Job, pages int, start time.Time, dur time.Dur
 }
 
 // rateCall rates the fax call as the PBX would record it.
-func (d *Desk) rateCall(dial string, start time.Time, dur time.Duration) (rating.Result, error) {
-	eng := d.opt.Billing().Engine
+func (p pricer) rateCall(dial string, start time.Time, dur time.Duration) (rating.Result, error) {
+	eng := p.opt.Billing().Engine
 	site := eng.Tariff.Site()
 	if len(site.TrunkAccess) > 0 {
 		dial = site.TrunkAccess[0] + dial
 	}
 	yes := true
-	return eng.Rate(rating.Call{Dialed: dial, Start: start.In(d.host.Location()), Duration: dur, Answered: &yes})
+	return eng.Rate(rating.Call{Dialed: dial, Start: start.In(p.loc()), Duration: dur, Answered: &yes})
 }

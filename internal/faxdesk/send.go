@@ -41,18 +41,9 @@ func (h sendHandler) parse(c *bus.Command) (sendJob, error) {
 		return j, err
 	}
 	sd := &j.data
-	if err := business.CheckRoom(d.opt.Billing().Dir, sd.Room); err != nil {
-		return j, err
-	}
-	if err := desk.Text("data.operator", sd.Operator, 32, true); err != nil {
-		return j, err
-	}
-	res, err := desk.OneOf("data.resolution", sd.Resolution, "fine", fax.Resolutions)
-	if err != nil {
-		return j, err
-	}
-	sd.Resolution, j.fine = res, res == "fine"
-	if sd.Format, err = desk.OneOf("data.format", sd.Format, "", fax.Formats); err != nil {
+	p := d.pricer()
+	var err error
+	if j.fine, err = p.checkFields(sd); err != nil {
 		return j, err
 	}
 	if sd.Document == "" {
@@ -65,19 +56,48 @@ func (h sendHandler) parse(c *bus.Command) (sendJob, error) {
 	if j.doc, err = base64.StdEncoding.DecodeString(sd.Document); err != nil {
 		return j, &bus.FieldError{Field: "data.document", Problem: "not base64: " + err.Error()}
 	}
-	if len(j.doc) == 0 || len(j.doc) > limit {
-		return j, &bus.FieldError{Field: "data.document", Problem: fmt.Sprintf("%d bytes: want 1 to %d", len(j.doc), limit)}
-	}
-	if sd.Format == "" {
-		if sd.Format = sniffFormat(j.doc); sd.Format == "" {
-			return j, &bus.FieldError{Field: "data.document", Problem: "not PDF, TIFF, PNG, JPEG or plain text"}
-		}
-	}
 	sd.Document = ""
-	if j.num, err = d.checkNumber(sd.To); err != nil {
+	if err := p.checkDocument(&j); err != nil {
 		return j, err
 	}
 	return j, nil
+}
+
+// checkFields checks a fax's room, operator, resolution and format (fax.send
+// and the console's quote before it); fine is the resolution chosen.
+func (p pricer) checkFields(sd *fax.SendData) (fine bool, err error) {
+	if err := business.CheckRoom(p.opt.Billing().Dir, sd.Room); err != nil {
+		return false, err
+	}
+	if err := desk.Text("data.operator", sd.Operator, 32, true); err != nil {
+		return false, err
+	}
+	res, err := desk.OneOf("data.resolution", sd.Resolution, "fine", fax.Resolutions)
+	if err != nil {
+		return false, err
+	}
+	sd.Resolution = res
+	if sd.Format, err = desk.OneOf("data.format", sd.Format, "", fax.Formats); err != nil {
+		return false, err
+	}
+	return res == "fine", nil
+}
+
+// checkDocument checks the decoded document's size and format (sniffed
+// when not given) and the number.
+func (p pricer) checkDocument(j *sendJob) error {
+	sd := &j.data
+	if limit := p.opt.MaxDocument; len(j.doc) == 0 || len(j.doc) > limit {
+		return &bus.FieldError{Field: "data.document", Problem: fmt.Sprintf("%d bytes: want 1 to %d", len(j.doc), limit)}
+	}
+	if sd.Format == "" {
+		if sd.Format = sniffFormat(j.doc); sd.Format == "" {
+			return &bus.FieldError{Field: "data.document", Problem: "not PDF, TIFF, PNG, JPEG or plain text"}
+		}
+	}
+	var err error
+	j.num, err = p.checkNumber(sd.To)
+	return err
 }
 
 func (h sendHandler) Validate(c *bus.Command) error {
@@ -139,11 +159,18 @@ func (h sendHandler) Prepare(ctx context.Context, c *bus.Command) (any, error) {
 // quote is what the guest is told: the pages at the zone's fee and the
 // call for the estimated time, with the retry policy.
 func (d *Desk) quote(c *bus.Command, j sendJob, pages int, est time.Duration, now time.Time) fax.Quote {
-	p := d.sendPrice(faxjobs.Job{Zone: j.num.zone, Dial: j.num.dial}, pages, now, est)
-	return fax.Quote{CommandID: c.ID, Device: c.Device, Room: j.data.Room, Operator: j.data.Operator, Number: d.opt.Billing().MaskDialed(j.num.canonical),
+	q := d.pricer().quote(c.Device, j, pages, est, now)
+	q.CommandID = c.ID
+	return q
+}
+
+func (pr pricer) quote(device string, j sendJob, pages int, est time.Duration, now time.Time) fax.Quote {
+	o := pr.opt
+	p := pr.sendPrice(faxjobs.Job{Zone: j.num.zone, Dial: j.num.dial}, pages, now, est)
+	return fax.Quote{Device: device, Room: j.data.Room, Operator: j.data.Operator, Number: o.Billing().MaskDialed(j.num.canonical),
 		Kind: j.num.kind, Destination: j.num.destination, Zone: j.num.zone, Pages: pages, Resolution: j.data.Resolution,
-		EstimatedS: int(est.Seconds()), QuoteBitRate: d.opt.QuoteBitRate, Charge: p.Charge(d.opt.Tariff.Name()),
-		MaxAttempts: d.opt.Policy.Attempts, RetryEveryS: int(d.opt.Policy.Interval.Seconds())}
+		EstimatedS: int(est.Seconds()), QuoteBitRate: o.QuoteBitRate, Charge: p.Charge(o.Tariff.Name()),
+		MaxAttempts: o.Policy.Attempts, RetryEveryS: int(o.Policy.Interval.Seconds())}
 }
 
 // Execute waits for the job Prepare queued (its first attempt, or its end).

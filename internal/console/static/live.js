@@ -187,6 +187,21 @@
   });
   handlers["console.wakeup.acknowledged"] = refreshBoard;
 
+  // A fax job's page follows its job: read again at each of its events
+  // (an attempt's end with its pages, the outcome). The register offers a
+  // refresh when a fax comes in or changes (a form being filled in is
+  // not lost to a reload).
+  function faxJob(d) {
+    var el = document.querySelector('[data-live="faxjob"]');
+    if (el && String(d.job_id) === el.dataset.job) { location.reload(); }
+  }
+  function faxRegister() {
+    var note = document.getElementById("fax-changed");
+    if (note && document.querySelector('[data-live="faxinbox"]')) { note.hidden = false; }
+  }
+  ["attempt", "sent", "failed"].forEach(function (t) { handlers["hotel.fax." + t] = faxJob; });
+  ["received", "assigned", "delivered", "archived", "destroyed"].forEach(function (t) { handlers["hotel.fax." + t] = faxRegister; });
+
   var source = new EventSource("/events");
   Object.keys(handlers).forEach(function (type) {
     source.addEventListener(type, function (e) {
