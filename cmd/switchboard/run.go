@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"switchboard/drivers/all"
 	"switchboard/internal/config"
@@ -80,17 +81,22 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// The lock tells `switchboard restore` (and a second daemon) that the
 	// store is in use; the kernel drops it if the process dies.
+	svc := newService(log, os.Getenv)
+	svc.status("opening the store %s and the bus", cfg.Store.Path)
 	lock, err := store.TryLock(cfg.Store.Path)
 	if err != nil {
 		log.Error("gateway did not start", "err", err)
+		svc.status("did not start: %v", err)
 		return 1
 	}
 	defer lock.Release()
 	g, err := gateway.New(ctx, cfg, log)
 	if err != nil {
 		log.Error("gateway did not start", "err", err)
+		svc.status("did not start: %v", err)
 		return 1
 	}
+	svc.attach(cfg, g)
 	if _, err := serveConsole(ctx, cfg, g, log); err != nil {
 		log.Error("console did not start", "err", err)
 		return 1
@@ -107,7 +113,11 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			_ = g.ReloadBilling()
+			if err := g.ReloadBilling(); err != nil {
+				svc.status("tariff reload refused at %s, still rating with the last good tariff: %v", time.Now().Format(time.TimeOnly), err)
+			} else {
+				svc.status("tariff reloaded at %s", time.Now().Format(time.TimeOnly))
+			}
 		}
 	}()
 	if err := g.Run(ctx); err != nil {
