@@ -110,11 +110,11 @@ if ((cli_docs)); then
 	comp=$root/usr/share/bash-completion/completions/switchboard
 	mkdir -p "$(dirname "$comp")" "$root/usr/share/man/man1"
 	if ! "$bin" completion bash >"$comp" 2>"$stage/completion.err" || [[ ! -s $comp ]]; then
-		die "$bin has no working 'switchboard completion bash' (the cobra CLI adds it; $(head -c 300 "$stage/completion.err" | tr '\n' ' ')): build from a tree that has it, or pass --no-cli-docs to package without the completion and man pages"
+		die "$bin has no working 'switchboard completion bash' (the cobra CLI adds it; $(head -n 1 "$stage/completion.err")): build from a tree that has it, or pass --no-cli-docs to package without the completion and man pages"
 	fi
 	if ! "$bin" man --dir "$root/usr/share/man/man1" >"$stage/man.out" 2>&1 ||
 		! compgen -G "$root/usr/share/man/man1/*.1" >/dev/null; then
-		die "$bin has no working 'switchboard man --dir DIR' (the cobra CLI adds it; $(head -c 300 "$stage/man.out" | tr '\n' ' ')): build from a tree that has it, or pass --no-cli-docs"
+		die "$bin has no working 'switchboard man --dir DIR' (the cobra CLI adds it; $(head -n 1 "$stage/man.out")): build from a tree that has it, or pass --no-cli-docs"
 	fi
 	chmod 0644 "$comp" "$root"/usr/share/man/man1/*.1
 	# Debian Policy §12.1: man pages compressed with gzip -9n (no name or
