@@ -240,11 +240,28 @@ func TestDebianPackage(t *testing.T) {
 		}
 	})
 
-	t.Run("user from sysusers.d", func(t *testing.T) {
+	t.Run("user from sysusers.d, folder from tmpfiles.d", func(t *testing.T) {
 		need(t, "systemd-sysusers")
 		r := extract(t, b)
 		mustRun(t, nil, "systemd-sysusers", "--root="+r, filepath.Join(r, "usr/lib/sysusers.d/switchboard.conf"))
-		checkUser(t, r)
+		uid, gid := checkUser(t, r)
+		// tmpfiles.d makes the store's folder again, owned by that user
+		// (looked up in the root's passwd).
+		if _, err := exec.LookPath("systemd-tmpfiles"); err != nil || os.Geteuid() != 0 {
+			t.Skip("systemd-tmpfiles as root needed to check tmpfiles.d")
+		}
+		store := filepath.Join(r, "var", "lib", "switchboard")
+		if err := os.Remove(store); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, nil, "systemd-tmpfiles", "--root="+r, "--create", filepath.Join(r, "usr/lib/tmpfiles.d/switchboard.conf"))
+		st, err := os.Stat(store)
+		if err != nil {
+			t.Fatalf("tmpfiles.d did not make the store's folder: %v", err)
+		}
+		if u, g := owner(st); u != uid || g != gid || st.Mode() != os.ModeDir|0o750 {
+			t.Errorf("store folder from tmpfiles.d: %d:%d %v, want %d:%d drwxr-x---", u, g, st.Mode(), uid, gid)
+		}
 	})
 
 	t.Run("postinst", func(t *testing.T) {
