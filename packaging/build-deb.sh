@@ -6,6 +6,7 @@
 # and each step below is one an admin can read and redo by hand.
 #
 #   packaging/build-deb.sh [--no-cli-docs] BINARY OUTDIR
+#   packaging/build-deb.sh --print-version
 #
 # BINARY must be a static build (CGO_ENABLED=0: `make deb` builds one); its
 # GOARCH (read from the binary's build information with `go version -m`)
@@ -23,6 +24,47 @@ die() {
 	echo "build-deb: $*" >&2
 	exit 1
 }
+
+# git describe to a Debian version (Debian Policy §5.6.12: starts with a
+# digit; no hyphen, the package being native): tag v1.2.0 is 1.2.0, 14
+# commits later 1.2.0+14.gabc1234; a hyphen in a tag is a pre-release,
+# v1.3.0-rc1 is 1.3.0~rc1 (before 1.3.0); with no tag, 0~git<commits>.g<hash>,
+# which sorts below any tagged release and rises with each commit;
+# uncommitted changes add +dirty.
+debian_version() {
+	local d tag="" extra="" dirty=""
+	if [[ -n $(git -C "$repo" status --porcelain 2>/dev/null) ]]; then
+		dirty=+dirty
+	fi
+	# Without --always, describe fails when no tag is reachable: a bare hash
+	# can start with a digit and pass for a version.
+	if d=$(git -C "$repo" describe --tags 2>/dev/null); then
+		if [[ $d =~ ^(.+)-([0-9]+)-g([0-9a-f]+)$ ]]; then
+			tag=${BASH_REMATCH[1]} extra="+${BASH_REMATCH[2]}.g${BASH_REMATCH[3]}"
+		else
+			tag=$d
+		fi
+		tag=${tag#v}
+		tag=${tag//-/\~}
+		[[ $tag =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "git describe --tags gave \"$d\": the tag is not a version (vX.Y.Z or vX.Y.Z-rcN): set DEB_VERSION"
+		echo "$tag$extra$dirty"
+		return
+	fi
+	local h n
+	h=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null) || die "not a git checkout ($repo): set DEB_VERSION"
+	n=$(git -C "$repo" rev-list --count HEAD)
+	echo "0~git$n.g$h$dirty"
+}
+if [[ -n ${DEB_VERSION:-} ]]; then
+	version=$DEB_VERSION
+else
+	version=$(debian_version) || exit 1
+fi
+[[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version \"$version\" is not a Debian version (digits first, then letters, digits, . + ~)"
+if [[ ${1:-} == --print-version ]]; then
+	echo "$version"
+	exit 0
+fi
 
 cli_docs=1
 if [[ ${1:-} == --no-cli-docs ]]; then
@@ -55,33 +97,6 @@ arm) case ${goarm%%,*} in 5 | 6) arch=armel ;; *) arch=armhf ;; esac ;;
 *) die "GOARCH $goarch has no Debian architecture this script knows" ;;
 esac
 
-# git describe to a Debian version (Debian Policy §5.6.12: starts with a
-# digit; no hyphen, the package being native): v1.2.0-14-gabc1234-dirty is
-# 1.2.0+14.gabc1234+dirty; with no tag, 0~git<commits>.g<hash>, which sorts
-# below any tagged release and rises with each commit.
-debian_version() {
-	local d dirty="" n h
-	if [[ -n $(git -C "$repo" status --porcelain 2>/dev/null) ]]; then
-		dirty=+dirty
-	fi
-	# Without --always, describe fails when no tag is reachable: a bare hash
-	# can start with a digit and pass for a version.
-	if d=$(git -C "$repo" describe --tags 2>/dev/null); then
-		if [[ $d =~ ^v?([0-9][0-9A-Za-z.+~]*)-([0-9]+)-g([0-9a-f]+)$ ]]; then
-			echo "${BASH_REMATCH[1]}+${BASH_REMATCH[2]}.g${BASH_REMATCH[3]}$dirty"
-		elif [[ $d =~ ^v?([0-9][0-9A-Za-z.+~]*)$ ]]; then
-			echo "${BASH_REMATCH[1]}$dirty"
-		else
-			die "git describe --tags gave \"$d\", not vX.Y.Z[-N-gHASH]: set DEB_VERSION"
-		fi
-		return
-	fi
-	h=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null) || die "not a git checkout ($repo): set DEB_VERSION"
-	n=$(git -C "$repo" rev-list --count HEAD)
-	echo "0~git$n.g$h$dirty"
-}
-version=${DEB_VERSION:-$(debian_version)}
-[[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version \"$version\" is not a Debian version (digits first, then letters, digits, . + ~)"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
