@@ -143,7 +143,12 @@ chmod 0644 "$root/DEBIAN/conffiles"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 # Debian Policy §5.3 fields. Depends: passwd for useradd, postinst's
 # fallback where systemd-sysusers is missing (priority required, so always
-# there in practice); the binary is static, so no libc6.
+# there in practice); the binary is static, so no libc6. Recommends (apt
+# installs them unless told not to): systemd runs the service; Ghostscript
+# renders PDF faxes (internal/faxdesk) and PostScript print jobs
+# (drivers/ipp), and the gateway says it is missing when asked for either;
+# fonts-droid-fallback is the CJK font of text fax pages
+# (internal/fax/textpage.DefaultFont).
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: switchboard
 Version: $version
@@ -151,7 +156,7 @@ Architecture: $arch
 Maintainer: ${DEB_MAINTAINER:-switchboard developers <switchboard@localhost>}
 Installed-Size: $size
 Depends: passwd
-Recommends: systemd
+Recommends: systemd, ghostscript, fonts-droid-fallback
 Section: net
 Priority: optional
 Description: hotel front-office edge gateway

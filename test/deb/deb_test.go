@@ -170,7 +170,7 @@ func TestDebianPackage(t *testing.T) {
 			{"Architecture", regexp.MustCompile("^" + regexp.QuoteMeta(debArch[runtime.GOARCH]) + "$")},
 			{"Maintainer", regexp.MustCompile(`^[^<>]+ <[^<>@\s]+@[^<>@\s]+>$`)},
 			{"Depends", regexp.MustCompile(`^passwd$`)},
-			{"Recommends", regexp.MustCompile(`^systemd$`)},
+			{"Recommends", regexp.MustCompile(`^systemd, ghostscript, fonts-droid-fallback$`)},
 			{"Section", regexp.MustCompile(`^net$`)},
 			{"Priority", regexp.MustCompile(`^optional$`)},
 			{"Installed-Size", regexp.MustCompile(`^[0-9]{4,}$`)},
