@@ -79,10 +79,10 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The lock tells `switchboard restore` (and a second daemon) that the
-	// store is in use; the kernel drops it if the process dies.
 	svc := newService(log, os.Getenv)
 	svc.status("opening the store %s and the bus", cfg.Store.Path)
+	// The lock tells `switchboard restore` (and a second daemon) that the
+	// store is in use; the kernel drops it if the process dies.
 	lock, err := store.TryLock(cfg.Store.Path)
 	if err != nil {
 		log.Error("gateway did not start", "err", err)
