@@ -110,12 +110,13 @@ devices:
 	}
 
 	// A writer stuck in a transaction: the store's write lock is held.
-	release := make(chan struct{})
+	release, locked := make(chan struct{}), make(chan struct{})
 	held := make(chan error, 1)
 	go func() {
-		held <- g.Store().InTx(ctx, func(*store.Tx) error { <-release; return errors.New("rolled back") })
+		held <- g.Store().InTx(ctx, func(*store.Tx) error { close(locked); <-release; return errors.New("rolled back") })
 	}()
-	time.Sleep(watchdog) // a ping already on its way may still arrive
+	<-locked
+	time.Sleep(watchdog) // a check that passed just before may still ping
 	for len(msgs) > 0 {
 		<-msgs
 	}
