@@ -3,6 +3,7 @@
 #   make test   install what the tests need (Debian packages) and run every test
 #   make bench  run the benchmarks that docs/performance.md records
 #   make lint   gofmt + go vet
+#   make deb    the Debian package, in dist/ (docs/operations.md, "Install and service")
 
 GO       ?= go
 BIN      := bin/switchboard
@@ -13,7 +14,7 @@ LDFLAGS  := -X switchboard/internal/gateway.Version=$(VERSION)
 # machine (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 10000x
 
-.PHONY: all build run demo test unit fuzz bench soak lint deps clean
+.PHONY: all build run demo test unit fuzz bench soak lint deps clean deb
 
 all: build
 
@@ -22,6 +23,15 @@ build:
 
 run: build
 	$(BIN) demo
+
+# The package's binary is static (CGO_ENABLED=0: the pure-Go resolver; no
+# other package of the binary uses cgo), so the package needs no libc6.
+# packaging/build-deb.sh explains the rest; test/deb (run by `unit`, so in
+# `make test`, about 30 s) builds the package the same way and checks it.
+DEB_BIN := bin/deb/switchboard
+deb:
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(DEB_BIN) ./cmd/switchboard
+	packaging/build-deb.sh $(DEB_BIN) dist
 
 deps:
 	@test/install-deps.sh
@@ -70,4 +80,4 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./... | tee bench.txt
 
 clean:
-	rm -rf bin bench.txt
+	rm -rf bin dist bench.txt

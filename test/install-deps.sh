@@ -30,6 +30,12 @@ need=(
   "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf:fonts-droid-fallback"
   # the console's browser tests (chromedp drives it headless)
   "chromium:chromium"
+  # test/deb: building the Debian package, its service user (sysusers.d,
+  # and postinst's useradd fallback) and checking its unit
+  "dpkg-deb:dpkg"
+  "systemd-analyze:systemd"
+  "systemd-sysusers:systemd"
+  "useradd:passwd"
 )
 
 missing=()

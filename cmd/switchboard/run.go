@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -74,19 +75,24 @@ func daemonFlags(fl *pflag.FlagSet) action {
 		log := newLogger(cfg, stderr)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		svc := newService(log, os.Getenv) // service.go: systemd's notify socket and watchdog
+		svc.status("opening the store %s and the bus", cfg.Store.Path)
 		// The lock tells `switchboard restore` (and a second daemon) that the
 		// store is in use; the kernel drops it if the process dies.
 		lock, err := store.TryLock(cfg.Store.Path)
 		if err != nil {
 			log.Error("gateway did not start", "err", err)
+			svc.status("did not start: %v", err)
 			return 1
 		}
 		defer lock.Release()
 		g, err := gateway.New(ctx, cfg, log)
 		if err != nil {
 			log.Error("gateway did not start", "err", err)
+			svc.status("did not start: %v", err)
 			return 1
 		}
+		svc.attach(cfg, g)
 		if _, err := serveConsole(ctx, cfg, g, log); err != nil {
 			log.Error("console did not start", "err", err)
 			return 1
@@ -103,7 +109,11 @@ func daemonFlags(fl *pflag.FlagSet) action {
 		defer signal.Stop(hup)
 		go func() {
 			for range hup {
-				_ = g.ReloadBilling()
+				if err := g.ReloadBilling(); err != nil {
+					svc.status("tariff reload refused at %s, still rating with the last good tariff: %v", time.Now().Format(time.TimeOnly), err)
+				} else {
+					svc.status("tariff reloaded at %s", time.Now().Format(time.TimeOnly))
+				}
 			}
 		}()
 		if err := g.Run(ctx); err != nil {

@@ -11,8 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"switchboard/internal/store"
 )
 
 // Options are what the handler serves from.
@@ -54,10 +52,8 @@ func NewHandler(o Options) http.Handler {
 // notReady lists what is not ready, one line each.
 func notReady(ctx context.Context, o Options) []string {
 	var not []string
-	// BEGIN IMMEDIATE takes the write lock; the rollback writes nothing.
-	err := o.Store.InTx(ctx, func(*store.Tx) error { return errDryRun })
-	if !errors.Is(err, errDryRun) {
-		not = append(not, fmt.Sprintf("store: not writable: %v", err))
+	if err := StoreWritable(ctx, o.Store); err != nil {
+		not = append(not, err.Error())
 	}
 	if o.BusUp != nil && !o.BusUp() {
 		not = append(not, "bus: not connected")
