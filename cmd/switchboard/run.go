@@ -86,6 +86,10 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer lock.Release()
+	if err := convertStoreVacuum(ctx, cfg, log); err != nil {
+		log.Error("gateway did not start", "err", err)
+		return 1
+	}
 	g, err := gateway.New(ctx, cfg, log)
 	if err != nil {
 		log.Error("gateway did not start", "err", err)
@@ -100,6 +104,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	startBackups(ctx, cfg, g, log)
+	startRetention(ctx, cfg, g, log)
 	// SIGHUP re-reads the tariff and plan; a bad file is refused and the
 	// last good tariff stays in force.
 	hup := make(chan os.Signal, 1)
