@@ -11,26 +11,9 @@ import (
 // with INCREMENTAL the pages a DELETE frees stay on the freelist until
 // PRAGMA incremental_vacuum hands them back to the file system, so the
 // nightly retention can shrink the file in small steps instead of one
-// VACUUM that rewrites the whole file under the write lock.
+// VACUUM that rewrites the whole file under the write lock. Open asks for
+// it on every connection, which a new file takes.
 const autoVacuumIncremental = 2
-
-// initAutoVacuum sets auto_vacuum=INCREMENTAL on a database that has no
-// page yet: the mode is written in the header when the first table is
-// created, so a new store never needs the one-time VACUUM of
-// ConvertIncrementalVacuum.
-func (s *Store) initAutoVacuum(ctx context.Context) error {
-	var pages int64
-	if err := s.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
-		return fmt.Errorf("read page count: %w", err)
-	}
-	if pages > 0 {
-		return nil
-	}
-	if _, err := s.w.ExecContext(ctx, `PRAGMA auto_vacuum=INCREMENTAL`); err != nil {
-		return fmt.Errorf("set auto_vacuum on a new store: %w", err)
-	}
-	return nil
-}
 
 // IncrementalVacuum says whether the file is in auto_vacuum=INCREMENTAL
 // mode (stores created before it was the default are not, until
