@@ -25,9 +25,11 @@ type sizer struct {
 }
 
 func newSizer(budget time.Duration) *sizer {
-	// Aim at 40% of the budget: a commit's fsync and a cold page read can
-	// double a batch's time from one batch to the next.
-	return &sizer{n: firstSize, target: budget * 2 / 5, budget: budget}
+	// Aim at a quarter of the budget: a commit's fsync, the WAL's
+	// automatic checkpoint (every 1000 pages, run by the commit that
+	// crosses it) and a cold page read can triple a batch's time from one
+	// batch to the next.
+	return &sizer{n: firstSize, target: budget / 4, budget: budget}
 }
 
 // next learns from a batch sized size that took took.

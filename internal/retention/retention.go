@@ -133,9 +133,9 @@ func (r Report) Total() int64 {
 // Run does one retention pass: the deletions, the masking, then the
 // incremental vacuum. It stops at the first error (what was committed
 // stays committed: each batch is whole) and returns what it did so far.
-func (j *Job) Run(ctx context.Context) (Report, error) {
+func (j *Job) Run(ctx context.Context) (r Report, err error) {
 	now := j.now()
-	r := Report{Started: now, Deleted: map[string]int64{}, Masked: map[string]int64{}}
+	r = Report{Started: now, Deleted: map[string]int64{}, Masked: map[string]int64{}}
 	if j.Store == nil {
 		return r, fmt.Errorf("retention: no store")
 	}
