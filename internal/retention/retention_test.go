@@ -280,8 +280,9 @@ func TestSizer(t *testing.T) {
 	}{
 		{"first batch", nil, firstSize},
 		{"fast rows grow twofold at most", []obs{{64, time.Millisecond}}, 128},
-		{"target reached", []obs{{64, time.Millisecond}, {128, 2 * time.Millisecond}, {256, 20 * time.Millisecond}}, 256},
-		{"slow rows shrink to the target", []obs{{64, 40 * time.Millisecond}}, 32},
+		// The target is a quarter of the 50 ms budget: 12.5 ms.
+		{"target reached", []obs{{64, time.Millisecond}, {128, 2 * time.Millisecond}, {256, 12500 * time.Microsecond}}, 256},
+		{"slow rows shrink to the target", []obs{{64, 40 * time.Millisecond}}, 20},
 		{"over budget cuts to a quarter", []obs{{64, 80 * time.Millisecond}}, 16},
 		{"never below the minimum", []obs{{64, 80 * time.Millisecond}, {16, 80 * time.Millisecond}, {4, 80 * time.Millisecond}}, minSize},
 		{"never above the maximum", []obs{{64, 0}, {128, 0}, {256, 0}, {512, 0}, {1024, 0}, {2048, 0}, {4096, 0}, {8192, 0}, {16384, 0}, {32768, 0}, {50000, 0}}, maxSize},
