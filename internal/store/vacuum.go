@@ -68,16 +68,18 @@ func (t *Tx) VacuumStep(pages int) error {
 	return nil
 }
 
-// Checkpoint copies the write-ahead log into the file and truncates the log
-// (PRAGMA wal_checkpoint(TRUNCATE)), so pages an incremental vacuum gave back
-// leave the main file now rather than at the next automatic checkpoint.
-// busy is true when readers kept it from completing.
+// Checkpoint copies the write-ahead log into the file (PRAGMA
+// wal_checkpoint(PASSIVE)), so pages an incremental vacuum gave back leave
+// the main file now rather than at the next automatic checkpoint. PASSIVE
+// never waits: TRUNCATE would wait (busy_timeout, 10 s) for a long reader
+// such as a backup, holding the writer connection the gateway commits on.
+// busy is true when readers kept it from copying every page.
 func (s *Store) Checkpoint(ctx context.Context) (busy bool, err error) {
 	var b, logPages, moved int64
-	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&b, &logPages, &moved); err != nil {
+	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&b, &logPages, &moved); err != nil {
 		return false, fmt.Errorf("store: checkpoint: %w", err)
 	}
-	return b != 0, nil
+	return b != 0 || moved < logPages, nil
 }
 
 // FileSize is the size of the store's file and of its write-ahead log.
