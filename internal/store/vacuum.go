@@ -70,13 +70,16 @@ func (t *Tx) VacuumStep(pages int) error {
 
 // Checkpoint copies the write-ahead log into the file (PRAGMA
 // wal_checkpoint(PASSIVE)), so pages an incremental vacuum gave back leave
-// the main file now rather than at the next automatic checkpoint. PASSIVE
-// never waits: TRUNCATE would wait (busy_timeout, 10 s) for a long reader
-// such as a backup, holding the writer connection the gateway commits on.
-// busy is true when readers kept it from copying every page.
+// the main file now, and the next write transaction starts the log over
+// instead of paying for an automatic checkpoint in its COMMIT (SQLite runs
+// one in the commit that takes the log past 1000 pages). It runs on a
+// reader connection: a checkpoint takes no write lock, so the writer
+// connection, which the gateway commits on, stays free meanwhile. PASSIVE
+// never waits for a reader (TRUNCATE would, up to busy_timeout). busy is
+// true when readers kept it from copying every page.
 func (s *Store) Checkpoint(ctx context.Context) (busy bool, err error) {
 	var b, logPages, moved int64
-	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&b, &logPages, &moved); err != nil {
+	if err := s.r.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&b, &logPages, &moved); err != nil {
 		return false, fmt.Errorf("store: checkpoint: %w", err)
 	}
 	return b != 0 || moved < logPages, nil
