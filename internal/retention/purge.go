@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"switchboard/internal/store"
 )
@@ -115,7 +116,7 @@ func rangeStep(table, key, where string, args func(cutoffs) []any, bound string,
 		del := fmt.Sprintf(`DELETE FROM %s WHERE %s`, table, cond)
 		var pick string
 		if len(files) > 0 {
-			pick = fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, joinCols(files), table, cond)
+			pick = fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, strings.Join(files, ", "), table, cond)
 		}
 		for from := lo.Int64; from < hi.Int64; {
 			n := b.size(table)
@@ -146,17 +147,6 @@ func rangeStep(table, key, where string, args func(cutoffs) []any, bound string,
 		}
 		return nil
 	}}
-}
-
-func joinCols(cols []string) string {
-	s := ""
-	for i, c := range cols {
-		if i > 0 {
-			s += ", "
-		}
-		s += c
-	}
-	return s
 }
 
 // filesOf reads the file paths of the rows about to be deleted.
