@@ -86,6 +86,11 @@ func daemonFlags(fl *pflag.FlagSet) action {
 			return 1
 		}
 		defer lock.Release()
+		if err := convertStoreVacuum(ctx, cfg, log); err != nil { // retention.go: incremental vacuum, once
+			log.Error("gateway did not start", "err", err)
+			svc.status("did not start: %v", err)
+			return 1
+		}
 		g, err := gateway.New(ctx, cfg, log)
 		if err != nil {
 			log.Error("gateway did not start", "err", err)
@@ -102,6 +107,7 @@ func daemonFlags(fl *pflag.FlagSet) action {
 			return 1
 		}
 		startBackups(ctx, cfg, g, log)
+		startRetention(ctx, cfg, g, log)
 		// SIGHUP re-reads the tariff and plan; a bad file is refused and the
 		// last good tariff stays in force.
 		hup := make(chan os.Signal, 1)

@@ -40,6 +40,12 @@ type Store struct {
 	Path string `yaml:"path"`
 	// RetentionDays for billing records; default 400.
 	RetentionDays int `yaml:"retention_days"`
+	// RetentionAt is the site's wall-clock time (HH:MM) of the nightly
+	// retention run (internal/retention); default 03:30.
+	RetentionAt string `yaml:"retention_at"`
+	// MaskDialedAfterDays masks the dialed numbers the store keeps once
+	// they are this many days old; 0 (the default) never does.
+	MaskDialedAfterDays int `yaml:"mask_dialed_after_days"`
 }
 
 // MQTT is either an embedded broker or a list of external brokers (exactly one).

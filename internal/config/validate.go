@@ -290,6 +290,7 @@ func (c *checker) store(s Store) {
 	if s.RetentionDays < 0 {
 		c.add("store.retention_days", "%d is negative (days to keep billing records; default %d)", s.RetentionDays, DefaultRetentionDays)
 	}
+	c.retention(s)
 }
 
 func (c *checker) mqtt(m MQTT) {

@@ -428,12 +428,12 @@ func (g *Gateway) publishStatus(state, reason string) {
 	}
 }
 
-// statusLoop refreshes the retained status (outbox backlog) every 30 s and
-// purges acknowledged events past retention once an hour.
+// statusLoop refreshes the retained status (outbox backlog) every 30 s.
+// Acknowledged events are purged by the nightly retention job
+// (internal/retention, started by cmd/switchboard run).
 func (g *Gateway) statusLoop(ctx context.Context) {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
-	lastPurge := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -444,21 +444,6 @@ func (g *Gateway) statusLoop(ctx context.Context) {
 		case <-g.client.Up():
 			g.publishStatus("online", "")
 		default:
-		}
-		if time.Since(lastPurge) > time.Hour {
-			lastPurge = time.Now()
-			days := g.cfg.Store.RetentionDays
-			if days <= 0 {
-				days = 400
-			}
-			// Acknowledged events stay a week for replays; dedupe keys stay
-			// for the billing retention, so a PBX resend months later is
-			// still recognized.
-			if n, err := g.st.Purge(ctx, time.Now().Add(-7*24*time.Hour), time.Now().AddDate(0, 0, -days)); err != nil {
-				g.log.Warn("outbox purge failed", "err", err)
-			} else if n > 0 {
-				g.log.Info("purged acknowledged events", "rows", n)
-			}
 		}
 	}
 }

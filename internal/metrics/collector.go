@@ -70,6 +70,7 @@ type Collector struct {
 	dbSize, walSize                 *prometheus.Desc
 	backupAt, backupOK              *prometheus.Desc
 	scrapeErr, scrapeTook           *prometheus.Desc
+	ret                             retentionDescs
 }
 
 // NewCollector builds the collector; register it on a registry of its own
@@ -100,6 +101,7 @@ func NewCollector(src Source) *Collector {
 		backupOK:    desc("backup_last_success", "1 when the last backup succeeded."),
 		scrapeErr:   desc("scrape_error", "1 when a query of this scrape failed or timed out (the store is busy)."),
 		scrapeTook:  desc("scrape_duration_seconds", "How long this scrape's queries took."),
+		ret:         newRetentionDescs(),
 	}
 }
 
@@ -108,6 +110,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.backlog, c.unsent, c.oldest, c.enqueued, c.published, c.acked,
 		c.deviceUp, c.lastRecord, c.records, c.commands, c.wakeups, c.wakeNext, c.faxPages, c.impressions,
 		c.dbSize, c.walSize, c.backupAt, c.backupOK, c.scrapeErr, c.scrapeTook} {
+		ch <- d
+	}
+	for _, d := range c.ret.list() {
 		ch <- d
 	}
 }
@@ -124,6 +129,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}{
 		{"outbox", c.outbox}, {"devices", c.devices}, {"journal", c.journal}, {"commands", c.commandsByOutcome},
 		{"wakeups", c.wakeupsByResult}, {"business", c.business}, {"files", c.files}, {"backup", c.backup},
+		{"retention", c.retention},
 	} {
 		if err := part.fn(ctx, ch); err != nil {
 			failed = 1

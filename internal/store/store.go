@@ -43,6 +43,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// synchronous=FULL: a commit is on disk before Commit returns, so a power
 	// cut after a PUBACK-worthy commit cannot lose the row (DESIGN.md §5).
 	q := url.Values{}
+	// Before WAL: the WAL header fixes the page size, after which a new
+	// file's auto_vacuum can no longer change without a VACUUM
+	// (vacuum.go). On an existing file it changes nothing.
+	q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(10000)")
