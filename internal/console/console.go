@@ -167,7 +167,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains
 	c.mux.Handle("POST /devices/handover", c.page(everyone, c.handoverCheck))
 	c.printRoutes() // print.go, copy.go: the business centre's print and copy desk
-	c.faxRoutes() // fax.go, fax_inbox.go: the business centre's
+	c.faxRoutes()   // fax.go, fax_inbox.go: the business centre's
 }
 
 // ServeHTTP serves the console with its security headers: pages are never
