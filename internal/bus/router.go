@@ -205,7 +205,9 @@ func (r *Router) Run(ctx context.Context) {
 	// finish, so their replies are committed.
 	gctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	grouped := make(chan struct{})
-	go func() { r.replies.Run(gctx); close(grouped) }()
+	// Replies are essential writes: a command refused for a full disk is
+	// still told so (store.Essential).
+	go func() { r.replies.Run(store.Essential(gctx)); close(grouped) }()
 	defer func() {
 		r.devMu.Lock()
 		for k, w := range r.devices {

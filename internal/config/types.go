@@ -46,6 +46,9 @@ type Store struct {
 	// MaskDialedAfterDays masks the dialed numbers the store keeps once
 	// they are this many days old; 0 (the default) never does.
 	MaskDialedAfterDays int `yaml:"mask_dialed_after_days"`
+	// MinFreeMB is the free space (MiB) on the store's file system below
+	// which the gateway takes no new work (internal/diskguard); default 64.
+	MinFreeMB int `yaml:"min_free_mb"`
 }
 
 // MQTT is either an embedded broker or a list of external brokers (exactly one).

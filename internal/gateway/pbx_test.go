@@ -160,16 +160,33 @@ func TestSMDRFileToEvents(t *testing.T) {
 	}
 }
 
-func TestIdenticalCallsInOneMinuteBothKept(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "calls.txt")
-	line := avayaLines[4]
-	os.WriteFile(file, []byte(line+"\n"+line+"\n"), 0o644)
-	g, stop := fileGateway(t, filepath.Join(dir, "sb.db"), file, "avaya-ipoffice")
-	defer stop()
-	waitFrames(t, g.Store(), 2)
-	if n := len(outboxByType(t, g.Store())["hotel.pbx.call.recorded"]); n != 2 {
-		t.Fatalf("%d calls recorded from two identical lines, want 2", n)
+// Two identical lines in one session: two calls where the record carries
+// no identity of the call (two guests' identical calls in one minute on a
+// Panasonic), one call where it carries the PBX's Call ID (Avaya IP Office:
+// the same Call ID printed twice is a reprint, never a second call).
+func TestIdenticalLinesInOneSession(t *testing.T) {
+	cases := []struct {
+		profile, line string
+		calls         int
+	}{
+		{"panasonic-kx-tda", "01/02/02 01:07PM 1234  01 123456XX                       00:01'05            TR", 2},
+		{"avaya-ipoffice", avayaLines[4], 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.profile, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "calls.txt")
+			os.WriteFile(file, []byte(tc.line+"\n"+tc.line+"\n"), 0o644)
+			g, stop := fileGateway(t, filepath.Join(dir, "sb.db"), file, tc.profile)
+			defer stop()
+			counts := waitFrames(t, g.Store(), 2)
+			if n := len(outboxByType(t, g.Store())["hotel.pbx.call.recorded"]); n != tc.calls {
+				t.Fatalf("%d calls recorded from two identical lines, want %d (journal %v)", n, tc.calls, counts)
+			}
+			if tc.calls == 1 && counts[store.FrameDuplicate] != 1 {
+				t.Fatalf("the reprint is not marked duplicate: journal %v", counts)
+			}
+		})
 	}
 }
 

@@ -27,18 +27,20 @@ func (g *Gateway) probeBus(ctx context.Context, every time.Duration) error {
 		Interval: every,
 		Device:   gw,
 		Payload:  bus.ProbeEnvelope(g.topics.Source("edge", gw), g.bootID, func() time.Time { return time.Now().In(g.loc) }),
-		Alert:    g.busAlert,
+		Alert:    g.EdgeAlert,
 		Raised:   open,
 		Log:      g.log,
 	})
 	return nil
 }
 
-// busAlert records and publishes the probe's alert for the gateway itself
-// (hotel.edge.device.alert on edge/{gateway}/event/device.alert), with its
-// row in device_alerts for the shift handover, as the desks do theirs.
-func (g *Gateway) busAlert(ctx context.Context, a events.Alert) error {
-	gw := g.cfg.Site.Gateway
+// EdgeAlert records and publishes an alert of the gateway itself (the bus
+// probe's, the disk guard's: hotel.edge.device.alert on
+// edge/{gateway}/event/device.alert), with its row in device_alerts for the
+// shift handover, as the desks do theirs. An alert is essential: it passes
+// the store's write gate (a full disk is what it may be telling).
+func (g *Gateway) EdgeAlert(ctx context.Context, a events.Alert) error {
+	ctx, gw := store.Essential(ctx), g.cfg.Site.Gateway
 	at := g.Now()
 	const typ = "hotel.edge.device.alert"
 	ev := store.Event{Type: typ, Topic: g.topics.Event("edge", gw, typ), Source: g.topics.Source("edge", gw), Subject: "device/" + gw,

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -23,10 +24,11 @@ import (
 // serialized on one connection, reads use their own pool.
 type Store struct {
 	path  string
-	w     *sql.DB // one connection, BEGIN IMMEDIATE
-	r     *sql.DB // readers (WAL lets them run beside the writer)
-	ws    *stmts  // prepared statements of the writer
-	rs    *stmts  // and of the readers
+	w     *sql.DB                      // one connection, BEGIN IMMEDIATE
+	r     *sql.DB                      // readers (WAL lets them run beside the writer)
+	ws    *stmts                       // prepared statements of the writer
+	rs    *stmts                       // and of the readers
+	gate  atomic.Pointer[func() error] // gate.go
 	epoch string
 }
 
@@ -129,6 +131,9 @@ func (s *Store) ensureEpoch(ctx context.Context) (string, error) {
 // (Tx.AfterCommit) runs once the commit succeeded, in order; never after a
 // rollback.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := s.admit(ctx); err != nil {
+		return err
+	}
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

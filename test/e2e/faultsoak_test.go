@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -19,6 +20,8 @@ import (
 	pbxsim "switchboard/internal/sim/pbx"
 	"switchboard/internal/transport/ptytest"
 	"switchboard/test/peers"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestFaultSoak is `make soak` (SOAK=10m, or SOAK=2h) and its 60-second
@@ -47,7 +50,17 @@ func TestFaultSoak(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "ttyPBX")
 	pty := ptytest.New(t, link)
-	db := filepath.Join(dir, "sb.db")
+	// The store on a small file system of its own, which the disk fault
+	// fills to its last 40 MB (under store.min_free_mb, 64).
+	kinds := []string{"kill9", "broker", "unplug", "resend", "garbage"}
+	storeDir := dir
+	disk, err := mountSmallDisk(t, 512<<20)
+	if err != nil {
+		t.Logf("the disk-full fault is skipped: %v", err)
+	} else {
+		storeDir, kinds = disk, append(kinds, "disk")
+	}
+	db := filepath.Join(storeDir, "sb.db")
 	cfg := writeConfig(t, dir, fmt.Sprintf(`
 site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %s}
@@ -73,7 +86,7 @@ devices:
 	for time.Now().Before(end) {
 		time.Sleep(time.Duration(2000+r.IntN(4000)) * time.Millisecond)
 		if len(round) == 0 {
-			round = []string{"kill9", "broker", "unplug", "resend", "garbage"}
+			round = slices.Clone(kinds)
 			r.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
 		}
 		kind := round[0]
@@ -95,6 +108,10 @@ devices:
 			pbx.resend(20)
 		case "garbage":
 			pbx.garbage(r)
+		case "disk":
+			fillDisk(t, disk, 40<<20)
+			time.Sleep(time.Duration(3000+r.IntN(3000)) * time.Millisecond)
+			unfillDisk(t, disk)
 		}
 		faults[kind]++
 		recovery[kind] = append(recovery[kind], bo.nextNew(60*time.Second))
@@ -153,10 +170,15 @@ devices:
 		}
 	}
 
+	if disk != "" && faults["disk"] > 0 {
+		if raised := bo.alerts("disk-low", "raised"); raised != faults["disk"] || bo.alerts("disk-low", "cleared") != raised {
+			t.Errorf("disk-low raised %d times and cleared %d times for %d disk faults", raised, bo.alerts("disk-low", "cleared"), faults["disk"])
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "fault soak %s: %d calls printed (%d resent, %d garbage bursts), %d events, each once at the back office (%d duplicates dropped)\n",
 		soak, calls, pbx.resent, pbx.bursts, last, bo.duplicates())
-	kinds := slices.Sorted(func(yield func(string) bool) {
+	done := slices.Sorted(func(yield func(string) bool) {
 		for k := range faults {
 			if !yield(k) {
 				return
@@ -164,7 +186,7 @@ devices:
 		}
 	})
 	var all []time.Duration
-	for _, k := range kinds {
+	for _, k := range done {
 		p50, p99 := percentiles(recovery[k])
 		all = append(all, recovery[k]...)
 		fmt.Fprintf(&b, "  %-8s %3d  recovery p50 %s, p99 %s\n", k, faults[k], p50, p99)
@@ -373,4 +395,69 @@ func (b *backOffice) settle(quiet, within time.Duration) int64 {
 	}
 	b.t.Fatalf("events still arriving after %s", within)
 	return 0
+}
+
+// mountSmallDisk mounts a tmpfs of size bytes for the store (root only: the
+// test machine's tests run as root; elsewhere the disk fault is skipped).
+func mountSmallDisk(t *testing.T, size int) (string, error) {
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("not root: no file system of its own to fill")
+	}
+	dir := filepath.Join(t.TempDir(), "disk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	return dir, nil
+}
+
+// fillDisk leaves only leave bytes free on dir's file system.
+func fillDisk(t *testing.T, dir string, leave uint64) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := st.Bavail * uint64(st.Bsize)
+	if avail <= leave {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 1<<20)
+	for n := avail - leave; n > 0; {
+		w := min(n, uint64(len(chunk)))
+		if _, err := f.Write(chunk[:w]); err != nil {
+			t.Fatalf("filling the disk: %v", err)
+		}
+		n -= w
+	}
+}
+
+func unfillDisk(t *testing.T, dir string) {
+	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alerts counts the hotel.edge.device.alert events of one alert and state.
+func (b *backOffice) alerts(alert, state string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, e := range b.envs {
+		if e.Type != "hotel.edge.device.alert" {
+			continue
+		}
+		var a events.Alert
+		if json.Unmarshal(e.Data, &a) == nil && a.Alert == alert && a.State == state {
+			n++
+		}
+	}
+	return n
 }
