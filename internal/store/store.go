@@ -29,6 +29,7 @@ type Store struct {
 	ws    *stmts                       // prepared statements of the writer
 	rs    *stmts                       // and of the readers
 	gate  atomic.Pointer[func() error] // gate.go
+	ckpt  *checkpointer                // checkpoint.go
 	epoch string
 }
 
@@ -53,6 +54,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	// Checkpoints run beside the writer, not inside its commits (checkpoint.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -75,6 +78,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s.r, s.rs = r, newStmts(r, false)
+	if s.ckpt, err = startCheckpointer(path); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if s.epoch, err = s.ensureEpoch(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -92,6 +99,9 @@ func (s *Store) Epoch() string { return s.epoch }
 // Close flushes and closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.close())
+	}
 	if s.rs != nil {
 		s.rs.close()
 	}
@@ -145,6 +155,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if s.ckpt != nil {
+		s.ckpt.committed()
 	}
 	s.ws.prepareMissed(ctx)
 	for _, f := range tx.after {

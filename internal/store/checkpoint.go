@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// A checkpoint copies the WAL's pages back into the database file. SQLite
+// runs one by default inside the commit that takes the WAL past 1,000
+// pages (wal_autocheckpoint, https://sqlite.org/wal.html#automatic_checkpoint):
+// that commit then writes ~4 MB and fsyncs the database file before it
+// returns, so about one SMDR read in a hundred waited several milliseconds
+// for it (the p99 of the pty -> MQTT latency). The writer turns that off and
+// this checkpointer runs PASSIVE checkpoints on a connection of its own: a
+// passive checkpoint never waits for, nor blocks, the writer or a reader
+// (sqlite3_wal_checkpoint_v2), and the writer restarts the WAL from its
+// beginning once a checkpoint caught up and no reader holds an old snapshot.
+type checkpointer struct {
+	db    *sql.DB
+	every time.Duration
+	kick  chan struct{}
+	stop  chan struct{}
+	done  sync.WaitGroup
+	mu      sync.Mutex
+	commits int // since the last checkpoint
+}
+
+// checkpointCommits is how many commits make the checkpointer run at once:
+// an SMDR read's commit writes about ten pages, so about SQLite's own
+// threshold of 1,000 pages.
+const checkpointCommits = 100
+
+// checkpointEvery bounds how long committed pages wait for a checkpoint
+// while little is written: the WAL (and the time a crash recovery reads it)
+// stays small.
+const checkpointEvery = 2 * time.Second
+
+func startCheckpointer(path string) (*checkpointer, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	// The checkpoint's own sync of the database file: FULL, as the writer.
+	q.Add("_pragma", "synchronous(FULL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open checkpointer %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	c := &checkpointer{db: db, every: checkpointEvery, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	c.done.Add(1)
+	go c.run()
+	return c, nil
+}
+
+// committed tells the checkpointer that the writer committed.
+func (c *checkpointer) committed() {
+	c.mu.Lock()
+	c.commits++
+	due := c.commits >= checkpointCommits
+	c.mu.Unlock()
+	if due {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *checkpointer) run() {
+	defer c.done.Done()
+	t := time.NewTicker(c.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+		case <-t.C:
+		}
+		c.mu.Lock()
+		n := c.commits
+		c.commits = 0
+		c.mu.Unlock()
+		if n == 0 {
+			continue // nothing written: an idle gateway stays idle
+		}
+		// An error (a busy database at shutdown) is retried at the next
+		// turn; nothing depends on one checkpoint.
+		_, _ = c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+func (c *checkpointer) close() error {
+	close(c.stop)
+	c.done.Wait()
+	return c.db.Close()
+}
