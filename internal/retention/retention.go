@@ -182,6 +182,15 @@ func (j *Job) Run(ctx context.Context) (r Report, err error) {
 	if err := vacuum(ctx, b); err != nil {
 		return r, fmt.Errorf("retention: incremental vacuum: %w", err)
 	}
+	// The file gets shorter when a checkpoint copies the vacuum's last
+	// pages back (the store's checkpointer would, within seconds), and the
+	// WAL that held them is cut: the size after is the size it will have.
+	if _, err := j.Store.Checkpoint(ctx); err != nil {
+		return r, fmt.Errorf("retention: %w", err)
+	}
+	if err := j.Store.TruncateWAL(ctx); err != nil {
+		return r, fmt.Errorf("retention: %w", err)
+	}
 	if file, wal, err = j.Store.FileSize(); err != nil {
 		return r, fmt.Errorf("retention: %w", err)
 	}

@@ -55,6 +55,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	// Checkpoints run beside the writer, not inside its commits (checkpoint.go).
+	// No journal_size_limit: a WAL file cut back after each restart grows
+	// again, and an fsync of a growing file also commits its new size (the
+	// 10,000-call benchmark's p99 went from 8 to 18-109 ms); SQLite reuses
+	// the file in place otherwise.
 	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

@@ -85,6 +85,18 @@ func (s *Store) Checkpoint(ctx context.Context) (busy bool, err error) {
 	return b != 0 || moved < logPages, nil
 }
 
+// TruncateWAL checkpoints what is left in the WAL and cuts the file to
+// zero (wal_checkpoint(TRUNCATE)): it waits for the writer's transaction
+// and holds the next one back while it runs, so it is for the end of a
+// job that just checkpointed (nothing left to copy: a moment).
+func (s *Store) TruncateWAL(ctx context.Context) error {
+	var b, logPages, moved int64
+	if err := s.r.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&b, &logPages, &moved); err != nil {
+		return fmt.Errorf("store: truncate the WAL: %w", err)
+	}
+	return nil
+}
+
 // FileSize is the size of the store's file and of its write-ahead log.
 func (s *Store) FileSize() (file, wal int64, err error) {
 	fi, err := os.Stat(s.path)

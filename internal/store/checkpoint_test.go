@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// Checkpoints run beside the writer once a hundred commits went by (the
+// commits themselves run none: wal_autocheckpoint is 0), the WAL is
+// restarted instead of growing, and an idle store runs none.
+func TestCheckpointsBesideTheWriter(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	ctx := context.Background()
+	before := s.ckpt.runs.Load()
+	put := func(n int) {
+		for i := 0; i < n; i++ {
+			err := s.InTx(ctx, func(tx *Tx) error {
+				_, _, err := tx.Enqueue(Event{Type: "t", Topic: "t", Source: "/s", IdemKey: fmt.Sprint(time.Now().UnixNano(), i), Data: i})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put(checkpointCommits + 5)
+	deadline := time.Now().Add(3 * time.Second)
+	for s.ckpt.runs.Load() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.ckpt.runs.Load() == before {
+		t.Fatalf("no checkpoint within 3 s of %d commits", checkpointCommits+5)
+	}
+	// A burst with no pause: the WAL is restarted once it passes its cap,
+	// so it is reused instead of growing for as long as the burst lasts.
+	s.ckpt.walCap = 1 << 20
+	resets := s.ckpt.resets.Load()
+	put(8 * checkpointCommits)
+	deadline = time.Now().Add(3 * time.Second)
+	for s.ckpt.resets.Load() == resets && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.ckpt.resets.Load() == resets {
+		t.Fatal("the WAL passed its cap and was not restarted")
+	}
+	high, err := os.Stat(s.Path() + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(8 * checkpointCommits)
+	again, err := os.Stat(s.Path() + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Size() > high.Size()*3/2 {
+		t.Fatalf("WAL %d bytes, then %d after as many commits again: it grows instead of being reused", high.Size(), again.Size())
+	}
+	idle := s.ckpt.runs.Load()
+	time.Sleep(checkpointEvery + checkpointEvery/2)
+	// One tick may still find the last commits; after it nothing.
+	settled := s.ckpt.runs.Load()
+	time.Sleep(checkpointEvery + checkpointEvery/2)
+	if s.ckpt.runs.Load() != settled || settled-idle > 1 {
+		t.Fatalf("an idle store ran checkpoints: %d, then %d, then %d", idle, settled, s.ckpt.runs.Load())
+	}
+}
