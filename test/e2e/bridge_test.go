@@ -53,6 +53,7 @@ topic hotel/acme/h042/edge/gw1/ack in 1
 // printed. SB_BRIDGE_CUT sets the cut (default 10s; docs/performance.md
 // records 60s).
 func TestBridgeToCentralBroker(t *testing.T) {
+	t.Parallel() // beside the fault soak: both mostly wait
 	if testing.Short() {
 		t.Skip("bridge")
 	}

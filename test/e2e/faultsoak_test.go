@@ -35,6 +35,7 @@ import (
 // every seq (each once after dedupe), `report reconcile` explains every
 // journal row, and the faults and recovery times are printed.
 func TestFaultSoak(t *testing.T) {
+	t.Parallel() // beside the bridge test: both mostly wait
 	if testing.Short() {
 		t.Skip("fault soak")
 	}
