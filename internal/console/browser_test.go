@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
@@ -21,6 +22,21 @@ func chromium() string {
 	return ""
 }
 
+// headless serves h on a loopback port and starts chromium (at path) for
+// the test: its context (60 s) and the server's base URL; both end with
+// the test.
+func headless(t *testing.T, path string, h http.Handler) (context.Context, string) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox)...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
+	return ctx, srv.URL
+}
+
 // A person signs in as a browser does: types the code and PIN, presses
 // the button, and sees the desk with their name; then signs out.
 func TestBrowserSignIn(t *testing.T) {
@@ -29,17 +45,9 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Skip("chromium is not installed (Debian package chromium; make deps installs it): the browser test is skipped")
 	}
 	f := newFixture(t, false, nil)
-	srv := httptest.NewServer(f.c)
-	defer srv.Close()
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx, base := headless(t, path, f.c)
 	_, err := chromedp.Run(ctx, chromedp.Steps(
-		chromedp.Navigate(srv.URL+"/"),
+		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible("#code"),
 		chromedp.SendKeys("#code", "0001"),
 		chromedp.SendKeys("#pin", "1234"),

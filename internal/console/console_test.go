@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -140,6 +141,22 @@ func (b *browser) do(method, path string, form url.Values) response {
 			b.cookies[ck.Name] = ck
 		}
 	}
+	out, _ := io.ReadAll(res.Body)
+	return response{code: res.StatusCode, body: string(out), header: res.Header, cookies: res.Cookies()}
+}
+
+// postMultipart posts a multipart body (a form with a file) with the
+// browser's cookies.
+func (b *browser) postMultipart(path string, body *bytes.Buffer, contentType string) response {
+	b.t.Helper()
+	req := httptest.NewRequest("POST", path, body)
+	req.Header.Set("Content-Type", contentType)
+	for _, ck := range b.cookies {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	b.f.c.ServeHTTP(rec, req)
+	res := rec.Result()
 	out, _ := io.ReadAll(res.Body)
 	return response{code: res.StatusCode, body: string(out), header: res.Header, cookies: res.Cookies()}
 }

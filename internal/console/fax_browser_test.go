@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -33,23 +32,15 @@ func TestBrowserFax(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(f.c)
-	t.Cleanup(srv.Close)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx, base := headless(t, path, f.c)
 	if _, err := chromedp.Run(ctx, chromedp.Steps(
-		chromedp.Navigate(srv.URL+"/fax"),
+		chromedp.Navigate(base+"/fax"),
 		chromedp.WaitVisible("#code"),
 		chromedp.SendKeys("#code", "0002"),
 		chromedp.SendKeys("#pin", "1234"),
 		chromedp.Click("#signin"),
 		chromedp.WaitVisible("ul.tiles"),
-		chromedp.Navigate(srv.URL+"/fax"),
+		chromedp.Navigate(base+"/fax"),
 		chromedp.WaitVisible("#to"),
 	)); err != nil {
 		t.Fatal(err)
@@ -78,7 +69,7 @@ func TestBrowserFax(t *testing.T) {
 		}
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Steps(
-		chromedp.Navigate(fmt.Sprintf("%s/fax/jobs/%d", srv.URL, id)),
+		chromedp.Navigate(fmt.Sprintf("%s/fax/jobs/%d", base, id)),
 		chromedp.WaitReady(`body[data-live="open"]`),
 	)); err != nil {
 		t.Fatal(err)

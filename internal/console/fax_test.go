@@ -119,16 +119,7 @@ func (b *browser) upload(path string, fields url.Values, filename string, doc []
 		_, _ = fw.Write(doc)
 	}
 	_ = mw.Close()
-	req := httptest.NewRequest("POST", path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	for _, ck := range b.cookies {
-		req.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	b.f.c.ServeHTTP(rec, req)
-	res := rec.Result()
-	out, _ := io.ReadAll(res.Body)
-	return response{code: res.StatusCode, body: string(out), header: res.Header, cookies: res.Cookies()}
+	return b.postMultipart(path, &body, mw.FormDataContentType())
 }
 
 // signedIn is a browser signed in as code (PIN 1234) and its form token.

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,23 +17,15 @@ func TestBrowserLiveCall(t *testing.T) {
 		t.Skip("chromium is not installed (Debian package chromium; make deps installs it): the browser test is skipped")
 	}
 	f := newFixture(t, false, nil)
-	srv := httptest.NewServer(f.c)
-	t.Cleanup(srv.Close)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx, base := headless(t, path, f.c)
 	_, err := chromedp.Run(ctx, chromedp.Steps(
-		chromedp.Navigate(srv.URL+"/calls"),
+		chromedp.Navigate(base+"/calls"),
 		chromedp.WaitVisible("#code"),
 		chromedp.SendKeys("#code", "0001"),
 		chromedp.SendKeys("#pin", "1234"),
 		chromedp.Click("#signin"),
 		chromedp.WaitVisible("ul.tiles"),
-		chromedp.Navigate(srv.URL+"/calls"),
+		chromedp.Navigate(base+"/calls"),
 		chromedp.WaitReady(`body[data-live="open"]`), // the stream is open
 	))
 	if err != nil {

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"html/template"
-	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -58,17 +56,8 @@ func (b *browser) uploadFields(path string, fields [][2]string, file string, doc
 		}
 		mw.WriteField(kv[0], kv[1])
 	}
-	mw.Close()
-	req := httptest.NewRequest("POST", path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	for _, ck := range b.cookies {
-		req.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	b.f.c.ServeHTTP(rec, req)
-	res := rec.Result()
-	out, _ := io.ReadAll(res.Body)
-	return response{code: res.StatusCode, body: string(out), header: res.Header, cookies: res.Cookies()}
+	_ = mw.Close()
+	return b.postMultipart(path, &body, mw.FormDataContentType())
 }
 
 // printFields is a valid print form; set overrides fields.

@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -137,23 +136,15 @@ func TestBrowserWakeupBoardTurnsRed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(f.c)
-	t.Cleanup(srv.Close)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox)...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
+	bctx, base := headless(t, path, f.c)
 	if _, err := chromedp.Run(bctx, chromedp.Steps(
-		chromedp.Navigate(srv.URL+"/wakeups"),
+		chromedp.Navigate(base+"/wakeups"),
 		chromedp.WaitVisible("#code"),
 		chromedp.SendKeys("#code", "0001"),
 		chromedp.SendKeys("#pin", "1234"),
 		chromedp.Click("#signin"),
 		chromedp.WaitVisible("ul.tiles"),
-		chromedp.Navigate(srv.URL+"/wakeups"),
+		chromedp.Navigate(base+"/wakeups"),
 		chromedp.WaitReady(`body[data-live="open"]`),
 	)); err != nil {
 		t.Fatal(err)

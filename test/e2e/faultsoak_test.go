@@ -62,22 +62,37 @@ func TestFaultSoak(t *testing.T) {
 		storeDir, kinds = disk, append(kinds, "disk")
 	}
 	db := filepath.Join(storeDir, "sb.db")
+	linkAddr := fmt.Sprintf("127.0.0.1:%d", peers.FreePort(t))
 	cfg := writeConfig(t, dir, fmt.Sprintf(`
 site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %s}
 mqtt: {external: {urls: [%s], client_id: gw1-soak}}
+rooms:
+  - {extensions: "8001-8009", class: guest}
 devices:
   - id: pbx1
     driver: pbx
     profile: avaya-ipoffice
     transport: {serial: {port: %s, baud: 9600, data_bits: 8, parity: none, stop_bits: 1, flow: none}}
-`, db, mq.URL(), link))
+  - {id: link1, driver: hotelink, profile: fias, transport: {tcp: {listen: %s}}}
+`, db, mq.URL(), link, linkAddr))
 	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
 	bo := newBackOffice(t, mq.URL(), topics)
 	d := startDaemon(t, cfg)
 	pbx := newSoakPBX(t, pty)
 	go pbx.run()
 	bo.waitAny(30 * time.Second)
+	// Wake-ups are to the minute, and a lost result turns into an at-risk
+	// notice only 3 minutes after the call: they take part in soaks of 5
+	// minutes and more (make soak), not in make test's minute.
+	var wake *soakWakeups
+	if soak >= 5*time.Minute {
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		wake = startSoakWakeups(t, linkAddr, bo, loc)
+		wake.schedule([]string{"8001", "8002", "8003"}, time.Now().Add(soak-time.Minute), 20*time.Second)
+	} else {
+		t.Logf("wake-ups take part in soaks of 5 minutes and more (SOAK=%s)", soak)
+	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 42))
 	faults := map[string]int{}
 	recovery := map[string][]time.Duration{}
@@ -117,6 +132,16 @@ devices:
 		faults[kind]++
 		recovery[kind] = append(recovery[kind], bo.nextNew(60*time.Second))
 	}
+	// Every wake-up ended with exactly one outcome.
+	var wakeAnswered, wakeAtRisk int
+	if wake != nil {
+		var problems []string
+		wakeAnswered, wakeAtRisk, problems = wake.outcomes(time.Until(wake.last.Add(4 * time.Minute)))
+		for _, p := range problems {
+			t.Error(p)
+		}
+	}
+
 	pbx.stop()
 	calls := pbx.calls()
 	last := bo.settle(3*time.Second, 120*time.Second)
@@ -179,6 +204,9 @@ devices:
 	var b strings.Builder
 	fmt.Fprintf(&b, "fault soak %s: %d calls printed (%d resent, %d garbage bursts), %d events, each once at the back office (%d duplicates dropped)\n",
 		soak, calls, pbx.resent, pbx.bursts, last, bo.duplicates())
+	if wake != nil {
+		fmt.Fprintf(&b, "  wake-ups: %d set, %d answered, %d at risk (the result lost with the link: a person sent)\n", len(wake.set), wakeAnswered, wakeAtRisk)
+	}
 	done := slices.Sorted(func(yield func(string) bool) {
 		for k := range faults {
 			if !yield(k) {
