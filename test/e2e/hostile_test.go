@@ -35,6 +35,7 @@ import (
 // other probes whatever -parallel says. SB_HOSTILE_PINGS sets the ping
 // burst (default 3,000; 20,000 is the figure).
 func TestHostileClients(t *testing.T) {
+	t.Parallel() // beside the fault soak and the bridge test: its probes check answers, not speed
 	for _, tool := range []string{"mosquitto_pub", "mosquitto_sub"} {
 		mosquittoTool(t, tool)
 	}
