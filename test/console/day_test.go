@@ -36,8 +36,7 @@ func TestScriptedDay(t *testing.T) {
 	s := startSite(t, siteOptions{printerURI: printer.URI(), faxLine: line.Link(), fiasRooms: room + "=noanswer"})
 	bo := s.backOffice()
 	s.waitFor("the FIAS link up", 20*time.Second, func() bool {
-		_, ok := bo.first("hotel.pbx.state.link", `"up"`)
-		return ok
+		return strings.Contains(s.logs["daemon"].String(), `msg="hotel link up"`)
 	})
 	s.operator("0001", "Lin Mei", "operator", "1234")
 	s.operator("0002", "Chen Hao", "business", "5678")
@@ -179,8 +178,8 @@ new MutationObserver(() => { if (!window.__red && document.querySelector('#wakeu
 			chromedp.SetUploadFiles(`#fax-form input[name=document]`, []string{pdf}),
 			chromedp.Click(`#fax-form button[type=submit]`),
 			chromedp.WaitVisible("#quote-pages"))
-		if p := clerk.text("#quote-pages"); strings.TrimSpace(p) != "2" {
-			t.Errorf("the fax quote counts %q pages, want 2", p)
+		if p := clerk.text("#quote-pages"); !strings.HasPrefix(strings.TrimSpace(p), "2 (") {
+			t.Errorf("the fax quote counts %q pages, want 2 (and the resolution)", p)
 		}
 		clerk.look("fax-quote-posted")
 		clerk.run("send", chromedp.Click("#confirm"), chromedp.WaitVisible("#fax-job"))

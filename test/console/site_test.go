@@ -181,7 +181,6 @@ func (s *site) backOffice() *backOffice {
 		b.mu.Unlock()
 	}
 	cl.Subscribe("hotel/acme/h042/+/+/event/#", keep)
-	cl.Subscribe("hotel/acme/h042/+/+/state/#", keep)
 	cl.Start()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
