@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -113,8 +115,22 @@ func (p *person) look(name string) {
 // check measures the page's width and takes its full screenshot.
 func (p *person) check(name string) {
 	p.t.Helper()
-	width := get(p, "measure "+name, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-	png := get(p, "screenshot "+name, chromedp.FullScreenshot(100))
+	// A tab behind another draws no frames, and a screenshot of it waits
+	// for one (seen: the scripted day hung on a background tab): the tab
+	// is brought to the front first, and the whole look is bounded.
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{}); err != nil {
+		p.t.Fatalf("%s: bring %s to the front: %v", p.name, name, err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		p.t.Fatalf("%s: measure %s: %v", p.name, name, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatalf("%s: screenshot %s: %v", p.name, name, err)
+	}
 	if width > screenW {
 		p.t.Errorf("%s: %s is %d px wide, wider than a %d px screen", p.name, name, width, screenW)
 	}

@@ -230,7 +230,10 @@ new MutationObserver(() => { if (!window.__red && document.querySelector('#wakeu
 		} {
 			c.who.run("open the shift", chromedp.Navigate(s.console+"shift"), chromedp.WaitVisible("#close-shift"))
 			c.who.look("shift")
-			c.who.run("close the shift", chromedp.Click("#close-shift"), chromedp.WaitVisible("#journal"))
+			c.who.run("close the shift", chromedp.Click("#close-shift"), chromedp.WaitVisible("p.notice"), chromedp.WaitVisible("#journal"))
+			if n := c.who.text("p.notice"); !strings.Contains(n, "Shift closed") {
+				t.Errorf("%s: after the close the page says %q", c.who.name, n)
+			}
 			journal := c.who.text("#journal")
 			for _, w := range c.want {
 				if !strings.Contains(journal, w) {
