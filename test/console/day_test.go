@@ -198,8 +198,8 @@ new MutationObserver(() => { if (!window.__red && document.querySelector('#wakeu
 	}
 
 	// Back to 1: the board turned red within a second of the gateway's
-	// "unanswered" event.
-	step(t, "operator: the board row red", &times, func() {
+	// "unanswered" event; the operator acknowledges it.
+	step(t, "operator: the board row red, acknowledged", &times, func() {
 		s.waitFor("the FIAS sim's no answer", time.Until(wakeAt)+30*time.Second, func() bool {
 			_, ok := bo.first("hotel.pbx.wakeup.unanswered", `"room":"`+room+`"`)
 			return ok
@@ -217,6 +217,14 @@ new MutationObserver(() => { if (!window.__red && document.querySelector('#wakeu
 			t.Errorf("the row turned red %s after the gateway's event, want within 1 s", delay)
 		}
 		board.look("wakeups-red")
+		// The operator has called the room or sent housekeeping: the row
+		// stays, marked acknowledged.
+		board.run("acknowledge", chromedp.Click(`#wakeups tr[data-id="`+rowID+`"] form[action="/wakeups/ack"] button`),
+			chromedp.WaitVisible(`#wakeups tr.acked[data-id="`+rowID+`"]`))
+		if row := board.text(`#wakeups tr[data-id="` + rowID + `"]`); !strings.Contains(row, "0001") {
+			t.Errorf("the acknowledged row does not say who: %q", row)
+		}
+		board.look("wakeups-acked")
 	})
 
 	// 5. Both close their shifts: each journal lists what they did.
