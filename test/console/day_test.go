@@ -261,4 +261,9 @@ new MutationObserver(() => { if (!window.__red && document.querySelector('#wakeu
 		sup.run("open the day close", chromedp.Navigate(s.console+"dayclose"), chromedp.WaitVisible("#close-day"))
 		sup.look("dayclose")
 	})
+	var total time.Duration
+	for _, st := range times {
+		total += st.took
+	}
+	t.Logf("the day's %d steps took %s in all", len(times), total.Round(10*time.Millisecond))
 }
