@@ -60,7 +60,10 @@ func (c *Console) command(ctx context.Context, s *session, domain, device, name 
 	}
 	rep, err := c.o.Host.Command(ctx, domain, device, name, data, bus.Principal{Username: s.code, Role: busRole(s.role), ClientID: "console"})
 	if rep.CommandID != "" {
-		if lerr := c.ops.RecordCommand(ctx, s.shift, rep.CommandID, c.now()); lerr != nil {
+		// The command was sent even when ctx ended before its reply (a
+		// fax.send waits only SendWait for "accepted"): its link to the
+		// shift is written without that deadline, or the journal loses it.
+		if lerr := c.ops.RecordCommand(context.WithoutCancel(ctx), s.shift, rep.CommandID, c.now()); lerr != nil {
 			c.o.Log.Error("command not linked to its shift", "id", rep.CommandID, "shift", s.shift, "err", lerr)
 		}
 	}
