@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/profile"
 	pbxsim "switchboard/internal/sim/pbx"
+	"switchboard/internal/store"
 	"switchboard/internal/transport/ptytest"
 	"switchboard/test/peers"
 
@@ -171,6 +173,11 @@ devices:
 		d = startDaemon(t, cfg)
 		bo.waitAcked(last, 120*time.Second)
 		d.stop()
+	}
+
+	// The store came through kill -9 and a full disk whole.
+	if _, err := store.Inspect(context.Background(), db); err != nil {
+		t.Fatalf("the store after the soak: %v", err)
 	}
 
 	// The ledger: every simulated call once, each charged at most once.
