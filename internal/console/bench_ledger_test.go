@@ -101,7 +101,8 @@ func fillFaxes(tx *store.Tx, now time.Time, n int, tif string) (last int64, err 
 			last = id
 		}
 		if i > 40 { // all but the last few are delivered
-			if _, err := tx.Exec(`UPDATE fax_register SET status='delivered' WHERE id=?`, id); err != nil {
+			if _, err := tx.Exec(`UPDATE fax_register SET status='delivered', delivered=?, delivered_by='0002' WHERE id=?`,
+				at.Add(time.Hour).UnixNano(), id); err != nil {
 				return 0, err
 			}
 		}
@@ -125,7 +126,7 @@ type hotel400 struct {
 
 // ledgerVersion names the generator's output in the cache file name:
 // change it when hotel400.fill writes different rows.
-const ledgerVersion = 1
+const ledgerVersion = 2
 
 func fullHotel() hotel400 {
 	return hotel400{Days: 400, Rooms: 500, CallsPerDay: 2500, Faxes: 50000, JobsPerDay: 125, SessionsPerDay: 25, WakeupsPerDay: 50}
@@ -199,9 +200,9 @@ func (h hotel400) fill(ctx context.Context, st *store.Store) error {
 
 // dialed are the kinds of numbers guests dial after the trunk code 9.
 var dialed = []struct{ number, class, dest string }{
-	{"65123456", "local", "Taipei local"},
-	{"0422345678", "national", "Taichung"},
-	{"0912345678", "mobile", "Taiwan mobile"},
+	{"65123456", "local", "Beijing local"},
+	{"02161234567", "national", "Shanghai"},
+	{"13912345678", "mobile", "China mobile"},
 	{"0012125551234", "international", "USA"},
 	{"00442079460000", "international", "United Kingdom"},
 }
@@ -236,7 +237,7 @@ func (h hotel400) fillDays(tx *store.Tx, rooms []string, from, to int) error {
 			rated := fmt.Sprintf(`{"extension":%q,"dialed":%q,"start":%q,"duration_s":%d,"class":%q,"destination":%q,"price":"12.00"}`,
 				room, number, start.Format(time.RFC3339), dur, class, dest)
 			if err := calls.Add(key, "pbx1", i+1, start.UnixNano(), dur, "outgoing", room, room, "standard", number,
-				1, class, dest, number[:min(4, len(number))], "r1", "v1", dur, "6.00", "12.00", 1200, "TWD",
+				1, class, dest, number[:min(4, len(number))], "r1", "v1", dur, "6.00", "12.00", 1200, "CNY",
 				rated, flags, posted, notPosted, "", 0, 2*i+1, 2*i+2, start.Add(time.Duration(dur)*time.Second).UnixNano()); err != nil {
 				return err
 			}
