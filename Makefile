@@ -80,9 +80,16 @@ soak: deps
 # The nightly retention's benchmark runs once (-benchtime 1x) on a store of
 # 400 days of a 500-room hotel, generated on the first run (minutes) and
 # cached in $$TMPDIR (internal/retention/bench_test.go).
+# The console's pages are measured on a 400-day ledger of 1,000,000 calls
+# (internal/console/bench_ledger_test.go: about 2 minutes to build the first
+# time, cached in $$TMPDIR; BenchmarkConsolePages skips without
+# SB_CONSOLE_LEDGER=1), and the event latency over 1,000 events;
+# BenchmarkIdleConsoles (a minute: two 30 s windows) runs in the first line.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s $$($(GO) list ./... | grep -v '/internal/retention$$') | tee bench.txt
 	$(GO) test -run '^$$' -bench NightlyPurge -benchtime 1x -timeout 60m ./internal/retention | tee -a bench.txt
+	SB_CONSOLE_LEDGER=1 $(GO) test -run '^$$' -bench ConsolePages -benchtime 100x -timeout 30m ./internal/console | tee -a bench.txt
+	$(GO) test -run '^$$' -bench EventToBrowser -benchtime 1000x -timeout 30m ./internal/console | tee -a bench.txt
 
 clean:
 	rm -rf bin dist bench.txt

@@ -53,6 +53,14 @@ func (c *Console) callsPage(w http.ResponseWriter, r *http.Request, s session) {
 		day = d
 	}
 	cur := parseCursor(r.URL.Query().Get("before"))
+	newest := cur.Start == 0
+	// The page is the day's: its newest end is the day's end, not the
+	// ledger's (an unbounded read showed today's calls under an older day
+	// and scanned every later call for the flagged list).
+	end := ledger.Cursor{Start: day.AddDate(0, 0, 1).UnixNano()}
+	if newest || cur.Start > end.Start {
+		cur = end
+	}
 	calls, err := ledger.Recent(ctx, c.o.Host.Store(), day, cur, false, callsPageSize+1)
 	if err != nil {
 		c.o.Log.Error("call log", "err", err)
@@ -65,7 +73,7 @@ func (c *Console) callsPage(w http.ResponseWriter, r *http.Request, s session) {
 		last := calls[len(calls)-1]
 		older = "/calls?day=" + day.Format("2006-01-02") + "&before=" + strconv.FormatInt(last.Start.UnixNano(), 10) + "." + last.IdemKey
 	}
-	flagged, err := ledger.Recent(ctx, c.o.Host.Store(), day, ledger.Cursor{}, true, callsPageSize)
+	flagged, err := ledger.Recent(ctx, c.o.Host.Store(), day, end, true, callsPageSize)
 	if err != nil {
 		c.o.Log.Error("flagged calls", "err", err)
 		http.Error(w, "the call log cannot be read", http.StatusInternalServerError)
@@ -73,7 +81,7 @@ func (c *Console) callsPage(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	c.render(w, r, http.StatusOK, "calls", &s, map[string]any{
 		"Day": day.Format("2006-01-02"), "Calls": c.callRows(calls), "Flagged": c.callRows(flagged),
-		"Older": older, "Newest": cur.Start == 0,
+		"Older": older, "Newest": newest,
 	})
 }
 

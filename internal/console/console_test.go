@@ -70,25 +70,52 @@ var cheap = passwd.Params{MemoryKiB: 64, Passes: 1, Threads: 1}
 // 0004 admin, all with PIN 1234. host nil: a fakeHost.
 func newFixture(t testing.TB, secure bool, host func(*store.Store) Host) *fixture {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	st := openStore(t, filepath.Join(t.TempDir(), "sb.db"))
+	ops := operators.NewWithParams(st, cheap)
+	clk := &clock{t: time.Date(2026, 12, 4, 22, 0, 0, 0, site)}
+	if err := addOperators(ops, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	return fixtureOn(t, st, clk, Options{Secure: secure}, host)
+}
+
+// openStore opens the store at path for t's duration.
+func openStore(t testing.TB, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ops := operators.NewWithParams(st, cheap)
-	clk := &clock{t: time.Date(2026, 12, 4, 22, 0, 0, 0, site)}
+	return st
+}
+
+// addOperators adds the fixture's operators: one of each role, PIN 1234.
+func addOperators(ops *operators.Store, at time.Time) error {
 	for i, role := range []operators.Role{operators.RoleOperator, operators.RoleBusiness, operators.RoleSupervisor, operators.RoleAdmin} {
 		op := operators.Operator{Code: "000" + string(rune('1'+i)), Name: "Op " + string(role), Role: role}
-		if err := ops.Add(context.Background(), op, "1234", clk.now()); err != nil {
-			t.Fatal(err)
+		if err := ops.Add(context.Background(), op, "1234", at); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// fixtureOn is a console on st (its operators already added) with the
+// options o adds to the fixture's host, zone, clock and log.
+func fixtureOn(t testing.TB, st *store.Store, clk *clock, o Options, host func(*store.Store) Host) *fixture {
+	t.Helper()
+	ops := operators.NewWithParams(st, cheap)
 	var h Host = &fakeHost{st: st}
 	if host != nil {
 		h = host(st)
 	}
-	c, err := New(Options{Host: h, Location: site, Operators: ops, Secure: secure, HotelLink: "link1", Now: clk.now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	o.Host, o.Location, o.Operators, o.Now = h, site, ops, clk.now
+	if o.HotelLink == "" {
+		o.HotelLink = "link1"
+	}
+	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,20 +1,15 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
 	"time"
 
-	"switchboard/internal/fax/codec"
-	faxjobs "switchboard/internal/fax/jobs"
-	tifff "switchboard/internal/fax/tiff"
 	"switchboard/internal/store"
 )
 
@@ -34,41 +29,11 @@ func BenchmarkFaxPages(b *testing.B) {
 	f, _, _ := newFaxFixture(b)
 	now := f.clock.now()
 	tif := filepath.Join(b.TempDir(), "in.tif")
-	p, err := tifff.NewPage(codec.TestChart(1728, 2287), codec.Params{Scheme: codec.MH}, tifff.YResFine)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := tifff.Write(&buf, []*tifff.Page{p}); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(tif, buf.Bytes(), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	const n = 50000
+	writeChartTIFF(b, tif)
 	var last int64
-	step := 400 * 24 * time.Hour / n
-	err = f.st.InTx(context.Background(), func(tx *store.Tx) error {
-		for i := 0; i < n; i++ {
-			at := now.Add(-time.Duration(i) * step)
-			id, _, err := faxjobs.Register(tx, faxjobs.Fax{Key: fmt.Sprintf("k%d", i), Device: "fax1", Received: at, Pages: 1, RemoteID: "+86 10 1234", TIFF: tif})
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				last = id
-			}
-			if i > 40 { // all but the last few are delivered
-				if _, err := tx.Exec(`UPDATE fax_register SET status='delivered' WHERE id=?`, id); err != nil {
-					return err
-				}
-			}
-			if _, err := faxjobs.Enqueue(tx, faxjobs.Job{CommandID: fmt.Sprintf("c%d", i), Device: "fax1", Number: "65123456", Room: "1203",
-				Operator: "0002", Document: "x.tif", Pages: 2}, faxjobs.DefaultPolicy(), at); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := f.st.InTx(context.Background(), func(tx *store.Tx) (err error) {
+		last, err = fillFaxes(tx, now, 50000, tif)
+		return err
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -2,16 +2,12 @@ package console
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
 	"switchboard/internal/business"
-	"switchboard/internal/events/printer"
-	printjobs "switchboard/internal/print/jobs"
-	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
 
@@ -28,42 +24,7 @@ func BenchmarkPrintPages(b *testing.B) {
 	f.c.o.BusinessTariff = tariff
 	f.c.o.MediaSize = func(string, string) string { return "A4" }
 	now := f.clock.now()
-	price := business.PriceOf(tariff, rating.BusinessItem{Service: rating.ServicePrint, Size: "A4", Impressions: 4})
-	const days, jobsPerDay, sessionsPerDay = 400, 125, 25
-	err = f.st.InTx(context.Background(), func(tx *store.Tx) error {
-		for d := range days {
-			day := now.AddDate(0, 0, -d)
-			for i := range jobsPerDay {
-				at := day.Add(-time.Duration(i) * time.Minute)
-				cmd := fmt.Sprintf("cmd-%d-%d", d, i)
-				row, err := printjobs.Submitting(tx, printjobs.Job{Device: "prn1", CommandID: cmd, Room: "1203", Operator: "0002", Name: "doc.pdf",
-					Copies: 2, Sides: "one-sided", Color: "monochrome", Media: "iso_a4_210x297mm", Submitted: at})
-				if err != nil {
-					return err
-				}
-				if err := business.Record(tx, business.Entry{IdemKey: "prn1/print/" + cmd, Service: rating.ServicePrint, Device: "prn1", Room: "1203",
-					Operator: "0002", At: at, Units: 4, Size: "A4", State: "completed", Price: price, Tariff: tariff.Name()}); err != nil {
-					return err
-				}
-				if err := printjobs.Ended(tx, "prn1", row, printjobs.End{JobID: printer.JobID(i + 1), State: "completed", Impressions: 4, At: at,
-					Charge: "prn1/print/" + cmd}); err != nil {
-					return err
-				}
-			}
-			for i := range sessionsPerDay {
-				at := day.Add(-time.Duration(i) * time.Minute)
-				id, err := printjobs.StartSession(tx, printjobs.Session{Device: "prn1", Room: "1205", Operator: "0002", Media: "iso_a4_210x297mm",
-					Color: "monochrome", CommandID: "c", Start: printer.Counters{At: at, Source: printer.FromIPP, Impressions: 100}})
-				if err != nil {
-					return err
-				}
-				if err := printjobs.BillSession(tx, id, printer.Counters{At: at, Impressions: 110}, 0, 10, ""); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err = f.st.InTx(context.Background(), func(tx *store.Tx) error { return fillPrint(tx, tariff, now, 400, 125, 25) })
 	if err != nil {
 		b.Fatal(err)
 	}

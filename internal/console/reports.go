@@ -226,11 +226,12 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		}
 		doc.Label = p.Label
 		doc.Query.Set("week", p.Label)
-		l, err := report.LoadCalls(ctx, c.o.Host.Store(), p)
+		rules := report.DefaultRules()
+		l, err := report.LoadSpecial(ctx, c.o.Host.Store(), p, rules) // the week's candidates, not its every call
 		if err != nil {
 			return doc, err
 		}
-		sp := report.Special(l, report.DefaultRules())
+		sp := report.Special(l, rules)
 		for i := range sp.Calls {
 			sp.Calls[i].Dialed = c.o.MaskDialed(sp.Calls[i].Dialed) // as the calls page and the events show it
 		}

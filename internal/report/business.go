@@ -408,6 +408,8 @@ func LoadDevices(ctx context.Context, st *store.Store, now time.Time) (DeviceRep
 		r.CopySessions = append(r.CopySessions, s)
 	}
 	rows.Close()
+	// The WHERE is the partial index print_jobs_to_check's (store
+	// migration 10): keep the two the same, or this reads every job.
 	rows, err = st.Query(ctx, `SELECT device, COALESCE(job_id, 0), room, operator, state, submitted, reasons FROM print_jobs
 		WHERE ended IS NULL OR state='orphaned' OR (charge IS NULL AND state NOT IN ('refused')) ORDER BY submitted`)
 	if err != nil {

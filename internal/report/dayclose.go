@@ -247,7 +247,7 @@ func LoadDayClose(ctx context.Context, st *store.Store, ops *operators.Store, p 
 	}
 	// Every fax not delivered by the day's end, whatever day it came in:
 	// the register the next shift hands over (接收傳真程序).
-	if in.Faxes, err = faxjobs.List(ctx, st, faxjobs.Filter{To: p.To}); err != nil {
+	if in.Faxes, err = faxjobs.Undelivered(ctx, st, p.To); err != nil {
 		return in, fmt.Errorf("day close %s: faxes: %w", p.Label, err)
 	}
 	rows, err := st.Query(ctx, `SELECT device, room, operator, started FROM copy_sessions WHERE status='open' AND started < ? ORDER BY started`, p.To.UnixNano())

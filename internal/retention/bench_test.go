@@ -3,7 +3,6 @@ package retention
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"switchboard/internal/store"
+	"switchboard/internal/store/storetest"
 )
 
 // trafficVersion names the generator's output in the cache file name:
@@ -38,73 +38,15 @@ func benchTraffic(b *testing.B) traffic {
 	return tr
 }
 
-// schemaVersion is the store's schema version, read from a new store.
-func schemaVersion(b *testing.B) int {
-	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "schema.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	var v int
-	if err := st.QueryRow(context.Background(), `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
-		b.Fatal(err)
-	}
-	return v
-}
-
 // cachedStore is a store filled with tr, generated once and kept under
 // $TMPDIR, its name keyed by the schema and generator versions and the
 // traffic: generating two million calls takes minutes.
 func cachedStore(b *testing.B, tr traffic) string {
-	name := fmt.Sprintf("switchboard-retention-schema%d-gen%d-%dd-%dr-%dc.db", schemaVersion(b), trafficVersion, tr.Days, tr.Rooms, tr.CallsPerRoomDay)
-	path := filepath.Join(os.TempDir(), name)
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	tmp := path + ".part"
-	for _, p := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
-		os.Remove(p)
-	}
-	start := time.Now()
-	st, err := store.Open(context.Background(), tmp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := fill(context.Background(), st, tr); err != nil {
-		st.Close()
-		b.Fatal(err)
-	}
-	if err := st.Close(); err != nil { // checkpoints: one file
-		b.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("generated %d calls in %v: %s", tr.calls(), time.Since(start).Round(time.Second), path)
-	return path
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	// On disk before the run: the copy's gigabytes still being written
-	// back would stall the run's first commits (fsync).
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	name := fmt.Sprintf("gen%d-%dd-%dr-%dc", trafficVersion, tr.Days, tr.Rooms, tr.CallsPerRoomDay)
+	return storetest.Cached(b, "retention", name, func(st *store.Store) error {
+		b.Logf("generating %d calls", tr.calls())
+		return fill(context.Background(), st, tr)
+	})
 }
 
 // BenchmarkNightlyPurge runs the nightly job with retention_days 365 over
@@ -121,7 +63,7 @@ func BenchmarkNightlyPurge(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		path := filepath.Join(b.TempDir(), "sb.db")
-		if err := copyFile(cached, path); err != nil {
+		if err := storetest.CopyFile(cached, path); err != nil {
 			b.Fatal(err)
 		}
 		st, err := store.Open(ctx, path)

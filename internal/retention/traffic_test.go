@@ -3,10 +3,10 @@ package retention
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"switchboard/internal/store"
+	"switchboard/internal/store/storetest"
 )
 
 // traffic is a hotel's call traffic to fill a store with: every call with
@@ -54,51 +54,6 @@ func (tr traffic) call(i int) genCall {
 		ext: fmt.Sprintf("%d%02d", 1+room/50, room%50), dialed: "9" + d.number, class: d.class, dest: d.dest, dur: dur}
 }
 
-// inserter writes rows of one table with multi-row INSERT statements.
-type inserter struct {
-	tx    *store.Tx
-	head  string
-	cols  int
-	per   int
-	query string
-	args  []any
-	n     int
-}
-
-func newInserter(tx *store.Tx, table, cols string) *inserter {
-	c := strings.Count(cols, ",") + 1
-	per := max(1, 30000/c/10) // well under SQLite's bound of 32766 parameters
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", c), ",") + ")"
-	q := "INSERT INTO " + table + "(" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+",", per), ",")
-	return &inserter{tx: tx, head: "INSERT INTO " + table + "(" + cols + ") VALUES ", cols: c, per: per, query: q}
-}
-
-func (in *inserter) add(vals ...any) error {
-	if len(vals) != in.cols {
-		return fmt.Errorf("%s: %d values for %d columns", in.head, len(vals), in.cols)
-	}
-	in.args = append(in.args, vals...)
-	in.n++
-	if in.n == in.per {
-		return in.flush()
-	}
-	return nil
-}
-
-func (in *inserter) flush() error {
-	if in.n == 0 {
-		return nil
-	}
-	q := in.query
-	if in.n < in.per {
-		row := "(" + strings.TrimSuffix(strings.Repeat("?,", in.cols), ",") + ")"
-		q = in.head + strings.TrimSuffix(strings.Repeat(row+",", in.n), ",")
-	}
-	_, err := in.tx.Exec(q, in.args...)
-	in.args, in.n = in.args[:0], 0
-	return err
-}
-
 // fill writes the traffic into st. Events are acknowledged a minute after
 // they were made, except in the last hour.
 func fill(ctx context.Context, st *store.Store, tr traffic) error {
@@ -107,18 +62,18 @@ func fill(ctx context.Context, st *store.Store, tr traffic) error {
 	unacked := tr.Now.Add(-time.Hour)
 	for from := 0; from < tr.calls(); from += chunk {
 		err := st.InTx(ctx, func(tx *store.Tx) error {
-			calls := newInserter(tx, "calls", `idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed,
+			calls := storetest.NewInserter(tx, "calls", `idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed,
 				answered, class, destination, matched_prefix, rate_id, tariff_version, billable_s, carrier_cost, price, amount_minor, currency,
 				rated, flags, posted, not_posted, reservation, late, recorded_seq, charged_seq, rated_at`)
-			journal := newInserter(tx, "journal", "id, device, received, raw, key, status, profile")
-			outbox := newInserter(tx, "outbox", "seq, event_id, type, idemkey, topic, payload, created, published, acked")
-			idem := newInserter(tx, "idem", "type, idemkey, seq, created")
-			frames := newInserter(tx, "journal_events", "journal_id, type, seq")
+			journal := storetest.NewInserter(tx, "journal", "id, device, received, raw, key, status, profile")
+			outbox := storetest.NewInserter(tx, "outbox", "seq, event_id, type, idemkey, topic, payload, created, published, acked")
+			idem := storetest.NewInserter(tx, "idem", "type, idemkey, seq, created")
+			frames := storetest.NewInserter(tx, "journal_events", "journal_id, type, seq")
 			for i := from; i < min(from+chunk, tr.calls()); i++ {
 				c := tr.call(i)
 				jid := int64(i + 1)
 				raw := fmt.Sprintf("%s %s %s %s %05d 001", c.start.Format("01/02"), c.start.Format("15:04"), c.ext, c.dialed, c.dur)
-				if err := journal.add(jid, "pbx1", c.end.UnixNano(), []byte(raw), c.key, "parsed", "avaya-ipo"); err != nil {
+				if err := journal.Add(jid, "pbx1", c.end.UnixNano(), []byte(raw), c.key, "parsed", "avaya-ipo"); err != nil {
 					return err
 				}
 				acked := func(at time.Time) any {
@@ -137,14 +92,14 @@ func fill(ctx context.Context, st *store.Store, tr traffic) error {
 						`"time":%q,"subject":"room/%s","datacontenttype":"application/json","seq":%d,"idemkey":%q,`+
 						`"data":{"device":"pbx1","journal_id":%d,"extension":%q,"dialed":%q,"start":%q,"duration_s":%d,"raw":%q}}`,
 						seq, typ, c.end.Format(time.RFC3339), c.ext, seq, c.key, jid, c.ext, c.dialed, c.start.Format(time.RFC3339), c.dur, raw)
-					if err := outbox.add(seq, fmt.Sprintf("%08x", seq), typ, c.key, "hotel/acme/h042/pbx/pbx1/event/"+typ, []byte(payload),
+					if err := outbox.Add(seq, fmt.Sprintf("%08x", seq), typ, c.key, "hotel/acme/h042/pbx/pbx1/event/"+typ, []byte(payload),
 						c.end.UnixNano(), c.end.UnixNano(), acked(c.end)); err != nil {
 						return err
 					}
-					if err := idem.add(typ, c.key, seq, c.end.UnixNano()); err != nil {
+					if err := idem.Add(typ, c.key, seq, c.end.UnixNano()); err != nil {
 						return err
 					}
-					if err := frames.add(jid, typ, seq); err != nil {
+					if err := frames.Add(jid, typ, seq); err != nil {
 						return err
 					}
 					if recorded == 0 {
@@ -159,14 +114,14 @@ func fill(ctx context.Context, st *store.Store, tr traffic) error {
 				if charged != 0 {
 					chargedSeq = charged
 				}
-				if err := calls.add(c.key, "pbx1", jid, c.start.UnixNano(), c.dur, "out", c.ext, c.ext, "standard", c.dialed,
+				if err := calls.Add(c.key, "pbx1", jid, c.start.UnixNano(), c.dur, "out", c.ext, c.ext, "standard", c.dialed,
 					1, c.class, c.dest, c.dialed[1:4], "r1", "v1", c.dur, "0.60", "1.20", 120, "CNY",
 					rated, "[]", charged != 0, "", "", 0, recorded, chargedSeq, c.end.UnixNano()); err != nil {
 					return err
 				}
 			}
-			for _, in := range []*inserter{calls, journal, outbox, idem, frames} {
-				if err := in.flush(); err != nil {
+			for _, in := range []*storetest.Inserter{calls, journal, outbox, idem, frames} {
+				if err := in.Flush(); err != nil {
 					return err
 				}
 			}
