@@ -40,6 +40,7 @@ type checkpointer struct {
 	commits int          // since the last checkpoint
 	runs    atomic.Int64 // checkpoints run (tests)
 	resets  atomic.Int64 // RESTART checkpoints run (tests)
+	closing sync.Once
 }
 
 // walCap is how large the WAL may grow before a checkpoint makes the
@@ -113,15 +114,24 @@ func (c *checkpointer) run() {
 			c.runs.Add(1)
 		}
 		if fi, err := os.Stat(c.wal); err == nil && fi.Size() > c.walCap {
-			if _, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)"); err == nil {
+			// The first column is 1 when the checkpoint could not finish
+			// (the writer or a reader held on past busy_timeout).
+			var busy, frames, copied int64
+			if err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied); err == nil && busy == 0 {
 				c.resets.Add(1)
 			}
 		}
 	}
 }
 
+// close stops the checkpointer; a second call (a store closed twice)
+// does nothing.
 func (c *checkpointer) close() error {
-	close(c.stop)
-	c.done.Wait()
-	return c.db.Close()
+	var err error
+	c.closing.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		err = c.db.Close()
+	})
+	return err
 }
