@@ -130,7 +130,7 @@ devices:
 		case "garbage":
 			pbx.garbage(r)
 		case "disk":
-			fillDisk(t, disk, 40<<20)
+			fillDisk(t, disk, 50<<20)
 			time.Sleep(time.Duration(3000+r.IntN(3000)) * time.Millisecond)
 			unfillDisk(t, disk)
 		}
