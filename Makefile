@@ -72,10 +72,11 @@ fuzz:
 	done
 
 # The fault soak (docs/operations.md): SOAK=2h make soak for a long one;
-# make test runs its 60-second version.
+# make test runs its 60-second version. The bridge to a central broker's
+# test (a 60 s cut) runs beside it.
 SOAK ?= 10m
 soak: deps
-	SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run '^TestFaultSoak$$' -v ./test/e2e
+	SOAK=$(SOAK) SB_BRIDGE_CUT=60s $(GO) test -count=1 -timeout 0 -run '^(TestFaultSoak|TestBridgeToCentralBroker)$$' -v ./test/e2e
 
 # The nightly retention's benchmark runs once (-benchtime 1x) on a store of
 # 400 days of a 500-room hotel, generated on the first run (minutes) and
