@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"switchboard/test/peers"
@@ -32,23 +30,7 @@ func TestConsole(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := ParseWith([]byte(base+tc.console), "t.yaml", testDrivers{})
-			var got []string
-			var verr *ValidationError
-			if errors.As(err, &verr) {
-				for _, p := range verr.Problems {
-					got = append(got, p.String())
-				}
-			} else if err != nil {
-				got = append(got, err.Error())
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
-			}
-			for i := range got {
-				if !strings.Contains(got[i], tc.want[i]) {
-					t.Errorf("problem %d:\n  %s\nwant it to contain:\n  %s", i, got[i], tc.want[i])
-				}
-			}
+			wantProblems(t, err, tc.want)
 			if len(tc.want) == 0 {
 				if (cfg.Console == nil) != (tc.listen == "") || cfg.Console != nil && cfg.Console.ListenAddr() != tc.listen {
 					t.Errorf("console %+v, want listen %q", cfg.Console, tc.listen)

@@ -24,28 +24,35 @@ func TestMetricsListen(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := ParseWith([]byte(base+tc.metrics), "t.yaml", testDrivers{})
-			var got []string
-			var verr *ValidationError
-			if errors.As(err, &verr) {
-				for _, p := range verr.Problems {
-					got = append(got, p.String())
-				}
-			} else if err != nil {
-				got = append(got, err.Error())
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
-			}
-			for i := range got {
-				if !strings.Contains(got[i], tc.want[i]) {
-					t.Errorf("problem %d:\n  %s\nwant it to contain:\n  %s", i, got[i], tc.want[i])
-				}
-			}
+			wantProblems(t, err, tc.want)
 			if len(tc.want) == 0 {
 				if (cfg.Metrics == nil) != (tc.listen == "") || cfg.Metrics != nil && cfg.Metrics.ListenAddr() != tc.listen {
 					t.Errorf("metrics %+v, want listen %q", cfg.Metrics, tc.listen)
 				}
 			}
 		})
+	}
+}
+
+// wantProblems checks that err lists exactly the problems want, in order,
+// each containing its want (a listen case's config test shares it).
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	var got []string
+	var verr *ValidationError
+	if errors.As(err, &verr) {
+		for _, p := range verr.Problems {
+			got = append(got, p.String())
+		}
+	} else if err != nil {
+		got = append(got, err.Error())
+	}
+	if len(got) != len(want) {
+		t.Fatalf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	for i := range got {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("problem %d:\n  %s\nwant it to contain:\n  %s", i, got[i], want[i])
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"strings"
 	"testing"
 )
 
@@ -21,23 +19,7 @@ func TestRetentionKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := ParseWith([]byte(base+tc.store), "t.yaml", testDrivers{})
-			var got []string
-			var verr *ValidationError
-			if errors.As(err, &verr) {
-				for _, p := range verr.Problems {
-					got = append(got, p.String())
-				}
-			} else if err != nil {
-				got = append(got, err.Error())
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
-			}
-			for i := range got {
-				if !strings.Contains(got[i], tc.want[i]) {
-					t.Errorf("problem %d:\n  %s\nwant it to contain:\n  %s", i, got[i], tc.want[i])
-				}
-			}
+			wantProblems(t, err, tc.want)
 			if len(tc.want) > 0 {
 				return
 			}
