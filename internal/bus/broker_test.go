@@ -298,6 +298,7 @@ func checkRoles(t *testing.T, url string, w *watcher, cases []roleCase, gwClient
 // reaches a backoffice subscriber; what it may not is dropped (and, at QoS
 // 1 on MQTT 3.1.1, costs the publisher its connection, §3.3.5).
 func TestBrokerRolesEndToEnd(t *testing.T) {
+	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	br, bo := startTestBroker(t, "switchboard-h042-gw1")
 	gwUser, gwPass := br.GatewayCredential()
 	w := watch(t, br.URL(), bo)
@@ -307,6 +308,7 @@ func TestBrokerRolesEndToEnd(t *testing.T) {
 // The shipped Mosquitto ACL file gives the same rights on real Mosquitto
 // (use_username_as_clientid, so a client's id is its user name).
 func TestMosquittoACLExample(t *testing.T) {
+	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	if _, err := exec.LookPath("mosquitto_passwd"); err != nil {
 		t.Skip("mosquitto_passwd not installed")
 	}
@@ -482,6 +484,7 @@ func (l *lockedLog) String() string {
 // close sweep takes its client list's read lock twice: a session ending
 // during the sweep deadlocked it, seen as a gateway test that never ended).
 func TestBrokerCloseWhileClientsComeAndGo(t *testing.T) {
+	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	for round := range 15 {
 		br, err := StartBroker(BrokerOptions{Listen: "127.0.0.1:0", Topics: topics, Anonymous: RoleReadonly,
 			GatewayClientID: "gw", Socket: filepath.Join(t.TempDir(), "mqtt.sock"), Log: quiet})

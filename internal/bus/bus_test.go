@@ -174,6 +174,7 @@ func waitAll(t *testing.T, c *consumer, d time.Duration) {
 }
 
 func TestOutboxDrainsInOrderToEmbeddedBroker(t *testing.T) {
+	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	br, bo := startTestBroker(t, "gw-under-test")
 	c := newConsumer(t, br.URL(), 2000, bo)
 	gwUser, gwPass := br.GatewayCredential()
@@ -196,6 +197,7 @@ func TestOutboxDrainsInOrderToEmbeddedBroker(t *testing.T) {
 // The broker (real Mosquitto) is killed for 30 s while events are produced;
 // once it is back every event arrives, first arrivals in seq order.
 func TestOutboxSurvivesMosquittoOutage(t *testing.T) {
+	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	if testing.Short() {
 		t.Skip("30 s broker outage")
 	}
@@ -298,6 +300,7 @@ func benchDrain(b *testing.B, opts func() ClientOptions) {
 // An external broker over TLS with passwords (real Mosquitto): the gateway's
 // client verifies the server against the configured CA and logs in.
 func TestExternalBrokerTLSWithPassword(t *testing.T) {
+	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	ca := peers.NewTestCA(t, "broker")
 	pw := filepath.Join(peers.SharedTempDir(t), "passwd")
 	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pw, "h042", "s3cret").CombinedOutput(); err != nil {
