@@ -156,7 +156,7 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 	defer idle.Stop()
 	var sentAt time.Time
 	// Marks of what the broker acknowledged are committed at most once a
-	// second during a burst, and when the outbox runs dry: each is a commit
+	// second, whether events come in a burst or a trickle: each is a commit
 	// (an fsync) that the next SMDR read or command would wait behind, and
 	// a mark lost to a crash costs nothing (unacknowledged events are sent
 	// again anyway; the acked bound uses the in-memory last sent).
@@ -188,15 +188,25 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 			return err
 		}
 		if len(rows) == 0 {
-			if err := flush(); err != nil {
-				return err
+			// Dry is the usual state between two calls of a trickle (a
+			// record every few ms): flushing at each would be a commit per
+			// event again. The mark waits out its second on the idle timer.
+			wait := time.Second
+			if mark.to != 0 {
+				wait = time.Second - time.Since(mark.at)
+				if wait <= 0 {
+					if err := flush(); err != nil {
+						return err
+					}
+					wait = time.Second
+				}
 			}
 			if from, ok := o.redeliverFrom(ctx, cursor, sentAt); ok {
 				o.log.Info("consumer has not acknowledged; sending again", "from_seq", from+1, "to_seq", cursor)
 				cursor = from
 				continue
 			}
-			idle.Reset(time.Second)
+			idle.Reset(wait)
 			select {
 			case <-ctx.Done():
 				return nil
