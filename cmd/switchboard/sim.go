@@ -181,12 +181,22 @@ func simDone(err error, calls int, stderr io.Writer) int {
 	return 0
 }
 
-// waitDrained waits (up to 5 s) until the pty's output queue is empty.
+// waitDrained waits (up to 5 s) until the reader has taken every byte.
+// The slave's input queue reads empty for a moment while the last write
+// is still on its way from the master (the pty's flip buffer is pushed to
+// the line discipline by a kernel worker): closing then loses it, so the
+// queue must stay empty over several checks.
 func waitDrained(ctx context.Context, pt *pbxsim.PTY) {
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if n, err := pt.Pending(); err != nil || n == 0 {
+	for empty := 0; empty < 5 && time.Now().Before(deadline) && ctx.Err() == nil; {
+		n, err := pt.Pending()
+		if err != nil {
 			return
+		}
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
