@@ -57,7 +57,11 @@ func (c *Console) roomCells(w http.ResponseWriter, r *http.Request, s session) {
 		http.Error(w, "too many rooms: at most 64 a request; read /rooms/grid", http.StatusBadRequest)
 		return
 	}
-	vs, err := c.roomViews(r, rooms)
+	var vs []roomView
+	var err error
+	if len(rooms) > 0 { // none: an empty list (nil reads every room)
+		vs, err = c.roomViews(r, rooms)
+	}
 	if err != nil {
 		c.o.Log.Error("room cells", "err", err)
 		http.Error(w, "the rooms cannot be read", http.StatusInternalServerError)
