@@ -88,17 +88,38 @@
     }).catch(function () {});
   }
 
+  // fragment reads a page (or a part of one) of the console as a document.
+  function fragment(url, then) {
+    fetch(url, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html) { then(new DOMParser().parseFromString(html, "text/html")); }
+    }).catch(function () {});
+  }
   // A device's alert or state changed: its row on the devices page is
-  // marked and the page offers a refresh (the checklist being filled in
-  // is not lost to a reload).
+  // read again (GET /devices, the page's own rows) and replaced, marked
+  // as changed; the rest of the page, and the handover checklist being
+  // filled in, stay as they are. A device with no row yet (it reported
+  // for the first time) makes the page offer a refresh.
   function deviceChanged(d) {
     var rows = document.querySelectorAll('table[data-live="devices"] tr[data-device]');
-    var hit = false;
-    Array.prototype.forEach.call(rows, function (row) {
-      if (row.dataset.device === d.device) { row.classList.add("changed"); hit = true; }
-    });
+    if (!rows.length && !document.getElementById("devices-changed")) { return; }
     var note = document.getElementById("devices-changed");
-    if (note && (hit || rows.length === 0)) { note.hidden = false; }
+    fragment("/devices", function (doc) {
+      var hit = false;
+      Array.prototype.forEach.call(doc.querySelectorAll('table[data-live="devices"] tr[data-device]'), function (fresh) {
+        if (fresh.dataset.device !== d.device) { return; }
+        Array.prototype.forEach.call(document.querySelectorAll('table[data-live="devices"] tr[data-device]'), function (row) {
+          if (row.dataset.device === d.device && row.parentNode.parentNode.dataset.domain === fresh.parentNode.parentNode.dataset.domain) {
+            var copy = document.importNode(fresh, true);
+            copy.classList.add("changed");
+            row.replaceWith(copy);
+            hit = true;
+          }
+        });
+      });
+      if (!hit && note) { note.hidden = false; }
+    });
   }
 
   // The wake-up board is read again from the server on every wake-up
@@ -208,13 +229,6 @@
   // enter or leave it), and so is the grid after a drop. A room's card
   // reads its state table again. Events of 50 ms are read together.
   var roomsDue = {}, roomsTimer = null;
-  function fragment(url, then) {
-    fetch(url, { credentials: "same-origin" }).then(function (r) {
-      return r.ok ? r.text() : null;
-    }).then(function (html) {
-      if (html) { then(new DOMParser().parseFromString(html, "text/html")); }
-    }).catch(function () {});
-  }
   function swap(doc, id) {
     var fresh = doc.getElementById(id), now = document.getElementById(id);
     if (fresh && now) { now.replaceWith(document.importNode(fresh, true)); }
