@@ -107,4 +107,24 @@ func TestBrowserRoomGridLive(t *testing.T) {
 		t.Fatalf("the grid was not read again after the stream came back: %v", err)
 	}
 	kept(t)
+
+	// A room's card follows its room too: its state table is read again.
+	if _, err := chromedp.Run(ctx, chromedp.Steps(
+		chromedp.Navigate(base+"/rooms/1302"),
+		chromedp.WaitReady(`body[data-live="open"]`),
+	)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.keptSinceLoad = true`)); err != nil {
+		t.Fatal(err)
+	}
+	if res := sup.do("POST", "/rooms/1302/mwl", url.Values{"csrf": {tok}, "on": {"true"}}); res.code != http.StatusSeeOther {
+		t.Fatalf("the supervisor's lamp: %d\n%s", res.code, res.body)
+	}
+	card, cancelCard := context.WithTimeout(ctx, time.Second)
+	defer cancelCard()
+	if _, err := chromedp.Run(card, chromedp.WaitVisible(`#room-state[aria-label="Room 1302, vacant, message lamp on"]`)); err != nil {
+		t.Fatalf("1302's card did not show the lamp within 1 s: %v", err)
+	}
+	kept(t)
 }

@@ -94,6 +94,15 @@ func TestRoomFragments(t *testing.T) {
 	if res := b.do("GET", "/rooms/cells?"+many.Encode(), nil); res.code != http.StatusBadRequest {
 		t.Errorf("%d rooms at once: %d, want 400", maxCells+1, res.code)
 	}
+	nobody := f.browser(t)
+	for _, p := range []string{"/rooms/cells?room=1203", "/rooms/grid"} {
+		if res := nobody.do("GET", p, nil); res.code != http.StatusSeeOther || res.header.Get("Location") != "/signin" {
+			t.Errorf("no session %s: %d to %q, want the sign-in page", p, res.code, res.header.Get("Location"))
+		}
+	}
+	if res := nobody.do("POST", "/rooms/1203/move", url.Values{"to": {"1301"}}); res.code != http.StatusSeeOther {
+		t.Errorf("no session, a move: %d", res.code)
+	}
 	clerk := f.browser(t)
 	clerk.signIn("0002", "1234")
 	for _, p := range []string{"/rooms/cells?room=1203", "/rooms/grid"} {
