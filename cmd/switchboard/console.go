@@ -62,6 +62,7 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
 		Rooms: dir.GuestRooms(), Devices: devices, BusinessTariff: tariff, MediaSize: mediaSize, Fax: faxPages,
+		Gateway: g.Topics().Gateway, COSChoices: consoleCOS(g, link), // console_rooms.go
 		MaskDialed: func(d string) string {
 			if b := g.Biller(); b != nil { // billing reloads: the biller of now
 				return b.MaskDialed(d)

@@ -72,6 +72,14 @@ type Options struct {
 	// Fax is the fax desk's side of the fax pages (fax.go); nil: the
 	// register is shown, nothing can be sent.
 	Fax *FaxOptions
+	// Gateway is the gateway's id (its edge/{gateway} device): without a
+	// hotel link the rooms page checks guests in and out with the back
+	// office's folio.checkin/folio.checkout on it (rooms_stay.go).
+	Gateway string
+	// COSChoices are the classes of service the hotel link's PBX profile
+	// maps (the desk refuses the others); nil, or an empty list: every
+	// class a command may name (hotel.COSValues).
+	COSChoices func() []string
 }
 
 // DefaultIdleTimeout ends an unattended session.

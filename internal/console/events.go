@@ -39,7 +39,7 @@ func mayWatch(s session, typ, principal string) bool {
 	}
 	switch s.role {
 	case operators.RoleOperator:
-		return strings.HasPrefix(typ, "hotel.pbx.") || strings.HasPrefix(typ, "console.")
+		return strings.HasPrefix(typ, "hotel.pbx.") || strings.HasPrefix(typ, "console.") || watchesStays(typ)
 	case operators.RoleBusiness:
 		return strings.HasPrefix(typ, "hotel.fax.") || strings.HasPrefix(typ, "hotel.print.")
 	}
@@ -101,10 +101,7 @@ func (c *Console) eventStream(w http.ResponseWriter, r *http.Request, s session)
 			if m.Seq != 0 {
 				sent = m.Seq
 			}
-			if !mayWatch(s, m.Type, m.Principal) {
-				continue
-			}
-			if err := writeMessage(w, m); err != nil {
+			if err := writeWatched(w, s, m); err != nil {
 				return
 			}
 		}
@@ -133,15 +130,29 @@ func (c *Console) replay(ctx context.Context, w http.ResponseWriter, s session, 
 			}
 			last = row.Seq
 			m, err := messageOf(row)
-			if err != nil || !mayWatch(s, m.Type, m.Principal) {
+			if err != nil {
 				continue
 			}
-			if err := writeMessage(w, m); err != nil {
+			if err := writeWatched(w, s, m); err != nil {
 				return last, err
 			}
 		}
 	}
 	return upto, nil
+}
+
+// writeWatched writes m if the session may watch it, and the rooms it
+// changed when it is a command's reply (roomNotice, rooms_live.go).
+func writeWatched(w http.ResponseWriter, s session, m liveMessage) error {
+	if mayWatch(s, m.Type, m.Principal) {
+		if err := writeMessage(w, m); err != nil {
+			return err
+		}
+	}
+	if n, ok := roomNotice(s, m); ok {
+		return writeMessage(w, n)
+	}
+	return nil
 }
 
 // writeMessage writes one SSE message; data is one line of JSON.

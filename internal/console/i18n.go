@@ -343,6 +343,7 @@ var catalogs = []map[string]map[string]string{
 	reportMessages,
 	printMessages,
 	faxMessages,
+	roomStayMessages,
 }
 
 func translate(lang, key string) string {

@@ -72,6 +72,8 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"wakeups-board", lf.operator, "/wakeups/board"},
 		{"rooms", lf.operator, "/rooms"},
 		{"room-card", lf.operator, "/rooms/1101"},
+		{"room-cells", lf.operator, "/rooms/cells?room=1101&room=1102"}, // live.js after a room's event
+		{"rooms-grid", lf.operator, "/rooms/grid"},                      // live.js after a drop
 		{"calls", lf.operator, "/calls"},
 		{"calls-older-10", lf.operator, olderPage(b, lf.operator, "/calls", 10)},
 		{"calls-year-ago", lf.operator, "/calls?day=" + yearAgo},

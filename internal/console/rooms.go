@@ -5,17 +5,16 @@ package console
 // class of service and next wake-up, and a card per room to switch DND
 // and the lamp, set the class of service, and check a guest in or out.
 // Every act is a desk command through the router as the operator: the
-// hotel link's dnd.set, mwl.set, cos.set, guest.checkin and
-// guest.checkout. The guest commands end in the hotel desk's one path
-// into and out of a stay (internal/hoteldesk/stays.go), the same one the
-// back office's folio.checkin takes; the console sends the hotel link's
-// because a switchboard operator may send those (the bus ACL keeps the
-// edge commands for the back office) and they carry the class of service.
+// hotel link's dnd.set, mwl.set and cos.set; check-in, check-out and
+// moves through the gateway's one stay path, on the hotel link when there
+// is one, else on the gateway (rooms_stay.go). The grid follows the live
+// stream (rooms_live.go).
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,6 +40,8 @@ func (c *Console) roomRoutes(roles []operators.Role) {
 	c.mux.Handle("POST /rooms/{room}/checkin", c.page(roles, c.roomCheckIn))
 	c.mux.Handle("POST /rooms/{room}/checkout/confirm", c.page(roles, c.roomCheckOutConfirm))
 	c.mux.Handle("POST /rooms/{room}/checkout", c.page(roles, c.roomCheckOut))
+	c.roomStayRoutes(func(h handler) http.Handler { return c.page(roles, h) }) // rooms_stay.go
+	c.roomLiveRoutes(func(h handler) http.Handler { return c.page(roles, h) }) // rooms_live.go
 }
 
 // Rooms: the room grid is the switchboard's.
@@ -64,6 +65,17 @@ type floor struct {
 
 // roomFilter is the grid's filter: occupied rooms only, DND on, lamp on.
 type roomFilter struct{ Occupied, DND, MWL bool }
+
+// query is the filter as the grid's URL query ("" for every room).
+func (f roomFilter) query() string {
+	q := url.Values{}
+	for k, on := range map[string]bool{"occupied": f.Occupied, "dnd": f.DND, "lamp": f.MWL} {
+		if on {
+			q.Set(k, "1")
+		}
+	}
+	return q.Encode()
+}
 
 func (f roomFilter) keep(v roomView) bool {
 	return (!f.Occupied || v.Occupied) && (!f.DND || v.DND) && (!f.MWL || v.MWL)
@@ -130,19 +142,29 @@ func floors(rooms []roomView) []floor {
 
 // roomsPage is the grid.
 func (c *Console) roomsPage(w http.ResponseWriter, r *http.Request, s session) {
-	q := r.URL.Query()
-	f := roomFilter{Occupied: q.Get("occupied") != "", DND: q.Get("dnd") != "", MWL: q.Get("lamp") != ""}
-	all, err := c.roomViews(r, nil)
+	data, err := c.roomsData(r)
 	if err != nil {
 		c.o.Log.Error("rooms", "err", err)
 		http.Error(w, "the rooms cannot be read", http.StatusInternalServerError)
 		return
 	}
-	shown := slices.DeleteFunc(all, func(v roomView) bool { return !f.keep(v) })
-	data := map[string]any{"Floors": floors(shown), "Filter": f, "Count": len(shown), "Configured": len(c.o.Rooms),
-		"HotelLink": c.o.HotelLink}
 	c.takeFlash(w, r, data)
 	c.render(w, r, http.StatusOK, "rooms", &s, data)
+}
+
+// roomsData is the grid's data for the request's filter (the page and
+// the grid live.js reads again share it).
+func (c *Console) roomsData(r *http.Request) (map[string]any, error) {
+	q := r.URL.Query()
+	f := roomFilter{Occupied: q.Get("occupied") != "", DND: q.Get("dnd") != "", MWL: q.Get("lamp") != ""}
+	all, err := c.roomViews(r, nil)
+	if err != nil {
+		return nil, err
+	}
+	shown := slices.DeleteFunc(all, func(v roomView) bool { return !f.keep(v) })
+	_, stayOK := c.stayRoute()
+	return map[string]any{"Floors": floors(shown), "Filter": f, "Count": len(shown), "Configured": len(c.o.Rooms),
+		"HotelLink": c.o.HotelLink, "Stays": stayOK, "Query": f.query(), "Filtered": f != roomFilter{}}, nil
 }
 
 // knownRoom is the path's room when the config has it.
@@ -168,7 +190,9 @@ func (c *Console) roomCard(w http.ResponseWriter, r *http.Request, s session, st
 		http.Error(w, "the room cannot be read", http.StatusInternalServerError)
 		return
 	}
-	data := map[string]any{"R": vs[0], "COSValues": hotel.COSValues, "HotelLink": c.o.HotelLink}
+	route, stayOK := c.stayRoute()
+	data := map[string]any{"R": vs[0], "COSValues": c.cosChoices(), "HotelLink": c.o.HotelLink, "Stays": stayOK, "Route": route,
+		"Rooms": c.o.Rooms}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -197,8 +221,8 @@ func (c *Console) roomSwitch(name string) handler {
 func (c *Console) roomCOS(w http.ResponseWriter, r *http.Request, s session) {
 	room, ok := c.knownRoom(r)
 	cos := r.PostFormValue("cos")
-	if !ok || !slices.Contains(hotel.COSValues, cos) {
-		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": "cos: want one of " + strings.Join(hotel.COSValues, ", ")})
+	if choices := c.cosChoices(); !ok || !slices.Contains(choices, cos) {
+		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": "cos: want one of " + strings.Join(choices, ", ")})
 		return
 	}
 	c.roomCommand(w, r, s, room, "cos.set", hotel.COSData{Room: room, COS: cos}, "cos.set "+room+" "+cos)
@@ -232,65 +256,14 @@ func checkInForm(r *http.Request) (d hotel.GuestCheckInData, problem string) {
 	return d, ""
 }
 
-// roomCheckInConfirm repeats the check-in before anything is sent.
-func (c *Console) roomCheckInConfirm(w http.ResponseWriter, r *http.Request, s session) {
-	d, problem := checkInForm(r)
-	if problem != "" {
-		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": problem, "In": d})
-		return
-	}
-	c.roomCard(w, r, s, http.StatusOK, map[string]any{"ConfirmIn": d})
-}
-
-// roomCheckIn sends pbx/{link}/guest.checkin: the hotel desk's one path
-// into a stay.
-func (c *Console) roomCheckIn(w http.ResponseWriter, r *http.Request, s session) {
-	d, problem := checkInForm(r)
-	if _, ok := c.knownRoom(r); !ok {
-		problem = "room: not a configured room"
-	}
-	if problem != "" {
-		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": problem, "In": d})
-		return
-	}
-	c.roomCommand(w, r, s, d.Room, "guest.checkin", d, "guest.checkin "+d.Room)
-}
-
-// roomCheckOutConfirm asks before the check-out (it closes the stay and
-// cancels the room's wake-ups).
-func (c *Console) roomCheckOutConfirm(w http.ResponseWriter, r *http.Request, s session) {
-	c.roomCard(w, r, s, http.StatusOK, map[string]any{"ConfirmOut": true})
-}
-
-// roomCheckOut sends pbx/{link}/guest.checkout: the one path out of a stay.
-func (c *Console) roomCheckOut(w http.ResponseWriter, r *http.Request, s session) {
-	room, ok := c.knownRoom(r)
-	if !ok {
-		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": "room: not a configured room"})
-		return
-	}
-	c.roomCommand(w, r, s, room, "guest.checkout", hotel.GuestCheckOutData{Room: room}, "guest.checkout "+room)
-}
-
 // roomCommand sends a hotel-link command for room as the operator and
 // redirects back to the room's card with the reply as a flash message.
 func (c *Console) roomCommand(w http.ResponseWriter, r *http.Request, s session, room, name string, data any, what string) {
 	if c.o.HotelLink == "" {
-		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": "no hotel link is configured"})
+		c.roomCard(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": c.problem(w, r, "room.p.nolink")})
 		return
 	}
-	rep, err := c.command(r.Context(), &s, "pbx", c.o.HotelLink, name, data)
-	status, reason := rep.Status, rep.Reason
-	if err != nil {
-		if err == errNotYours {
-			c.forbidden(w, r, s, "role")
-			return
-		}
-		c.o.Log.Error("console command", "what", what, "err", err)
-		status, reason = "failed", err.Error()
-	}
-	c.setFlash(w, flash{What: what, Status: status, Reason: reason})
-	http.Redirect(w, r, "/rooms/"+room, http.StatusSeeOther)
+	c.sendRoom(w, r, s, stayRoute{Domain: "pbx", Device: c.o.HotelLink, Link: true}, room, name, data, what)
 }
 
 // flash is a command's outcome shown once on the page the browser is sent

@@ -58,7 +58,7 @@ func (d *roomDesk) Validate(c *bus.Command) error {
 func (d *roomDesk) Execute(ctx context.Context, c *bus.Command) (any, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var line string
+	var line, room string
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		setting := func(room string, fn func(map[string]any)) error {
 			m := map[string]any{}
@@ -75,23 +75,23 @@ func (d *roomDesk) Execute(ctx context.Context, c *bus.Command) (any, error) {
 		case "dnd.set", "mwl.set":
 			var v hotel.SwitchData
 			_ = bus.DecodeData(c, &v)
-			line = c.Name + " " + v.Room + " " + map[bool]string{true: "true", false: "false"}[*v.On]
+			line, room = c.Name+" "+v.Room+" "+map[bool]string{true: "true", false: "false"}[*v.On], v.Room
 			return setting(v.Room, func(m map[string]any) { m[strings.TrimSuffix(c.Name, ".set")] = *v.On })
 		case "cos.set":
 			var v hotel.COSData
 			_ = bus.DecodeData(c, &v)
-			line = "cos.set " + v.Room + " " + v.COS
+			line, room = "cos.set "+v.Room+" "+v.COS, v.Room
 			return setting(v.Room, func(m map[string]any) { m["cos"] = v.COS })
 		case "guest.checkin":
 			var v hotel.GuestCheckInData
 			_ = bus.DecodeData(c, &v)
-			line = "guest.checkin " + v.Room + " " + v.Name + " " + v.Reservation + " " + v.Language
+			line, room = "guest.checkin "+v.Room+" "+v.Name+" "+v.Reservation+" "+v.Language, v.Room
 			_, err := stays.CheckIn(tx, stays.Stay{Room: v.Room, Guest: v.Name, Reservation: v.Reservation, Language: v.Language, CheckIn: d.now()})
 			return err
 		}
 		var v hotel.GuestCheckOutData
 		_ = bus.DecodeData(c, &v)
-		line = "guest.checkout " + v.Room
+		line, room = "guest.checkout "+v.Room, v.Room
 		if _, err := stays.CheckOut(tx, v.Room, d.now()); err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (d *roomDesk) Execute(ctx context.Context, c *bus.Command) (any, error) {
 		return nil, err
 	}
 	d.got = append(d.got, line)
-	return map[string]string{"ok": "yes"}, nil
+	return map[string]string{"room": room}, nil // as the desk's results name the room
 }
 
 func (d *roomDesk) sent() []string {

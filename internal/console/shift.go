@@ -25,7 +25,8 @@ func busRole(r operators.Role) bus.Role {
 
 // mayCommand says whether a console role may send command to domain: the
 // business centre fax, print and copy; the switchboard operators the
-// hotel-link commands; supervisors and admins both.
+// hotel-link commands, and the gateway's check-in and check-out where no
+// hotel link takes them (rooms_stay.go); supervisors and admins all.
 func mayCommand(r operators.Role, domain, command string) bool {
 	switch r {
 	case operators.RoleSupervisor, operators.RoleAdmin:
@@ -33,7 +34,7 @@ func mayCommand(r operators.Role, domain, command string) bool {
 	case operators.RoleBusiness:
 		return domain == "fax" || domain == "print"
 	case operators.RoleOperator:
-		return domain == "pbx"
+		return domain == "pbx" || (domain == "edge" && isStayCommand(command))
 	}
 	return false
 }

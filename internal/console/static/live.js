@@ -88,17 +88,38 @@
     }).catch(function () {});
   }
 
+  // fragment reads a page (or a part of one) of the console as a document.
+  function fragment(url, then) {
+    fetch(url, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html) { then(new DOMParser().parseFromString(html, "text/html")); }
+    }).catch(function () {});
+  }
   // A device's alert or state changed: its row on the devices page is
-  // marked and the page offers a refresh (the checklist being filled in
-  // is not lost to a reload).
+  // read again (GET /devices, the page's own rows) and replaced, marked
+  // as changed; the rest of the page, and the handover checklist being
+  // filled in, stay as they are. A device with no row yet (it reported
+  // for the first time) makes the page offer a refresh.
   function deviceChanged(d) {
     var rows = document.querySelectorAll('table[data-live="devices"] tr[data-device]');
-    var hit = false;
-    Array.prototype.forEach.call(rows, function (row) {
-      if (row.dataset.device === d.device) { row.classList.add("changed"); hit = true; }
-    });
+    if (!rows.length && !document.getElementById("devices-changed")) { return; }
     var note = document.getElementById("devices-changed");
-    if (note && (hit || rows.length === 0)) { note.hidden = false; }
+    fragment("/devices", function (doc) {
+      var hit = false;
+      Array.prototype.forEach.call(doc.querySelectorAll('table[data-live="devices"] tr[data-device]'), function (fresh) {
+        if (fresh.dataset.device !== d.device) { return; }
+        Array.prototype.forEach.call(document.querySelectorAll('table[data-live="devices"] tr[data-device]'), function (row) {
+          if (row.dataset.device === d.device && row.parentNode.parentNode.dataset.domain === fresh.parentNode.parentNode.dataset.domain) {
+            var copy = document.importNode(fresh, true);
+            copy.classList.add("changed");
+            row.replaceWith(copy);
+            hit = true;
+          }
+        });
+      });
+      if (!hit && note) { note.hidden = false; }
+    });
   }
 
   // The wake-up board is read again from the server on every wake-up
@@ -202,6 +223,64 @@
   ["attempt", "sent", "failed"].forEach(function (t) { handlers["hotel.fax." + t] = faxJob; });
   ["received", "assigned", "delivered", "archived", "destroyed"].forEach(function (t) { handlers["hotel.fax." + t] = faxRegister; });
 
+  // The room grid follows the rooms' events: a room an event names has
+  // its cell read again (GET /rooms/cells: the grid's own template, so it
+  // shows what a reload would); a filtered grid is read whole (a room may
+  // enter or leave it), and so is the grid after a drop. A room's card
+  // reads its state table again. Events of 50 ms are read together.
+  var roomsDue = {}, roomsTimer = null;
+  function swap(doc, id) {
+    var fresh = doc.getElementById(id), now = document.getElementById(id);
+    if (fresh && now) { now.replaceWith(document.importNode(fresh, true)); }
+  }
+  function refreshGrid() {
+    var grid = document.getElementById("rooms-grid");
+    if (!grid) { return; }
+    var q = grid.dataset.query ? "?" + grid.dataset.query : "";
+    fragment("/rooms/grid" + q, function (doc) { swap(doc, "rooms-grid"); });
+  }
+  function refreshCard() {
+    if (document.getElementById("room-state")) {
+      fragment(location.pathname, function (doc) { swap(doc, "room-state"); });
+    }
+  }
+  function flushRooms() {
+    var rooms = Object.keys(roomsDue);
+    roomsDue = {};
+    roomsTimer = null;
+    var grid = document.getElementById("rooms-grid");
+    if (grid && (grid.dataset.filtered || rooms.length > 64)) {
+      refreshGrid();
+    } else if (grid) {
+      var shown = rooms.filter(function (r) { return document.getElementById("cell-" + r); });
+      if (shown.length) {
+        fragment("/rooms/cells?" + shown.map(function (r) { return "room=" + encodeURIComponent(r); }).join("&"), function (doc) {
+          shown.forEach(function (r) { swap(doc, "cell-" + r); });
+        });
+      }
+    }
+    var card = document.getElementById("room-state");
+    if (card && rooms.indexOf(card.dataset.room) >= 0) { refreshCard(); }
+  }
+  function roomChanged(d) {
+    if (!document.getElementById("rooms-grid") && !document.getElementById("room-state")) { return; }
+    [d.room, d.from, d.to].concat(d.rooms || []).forEach(function (r) {
+      if (typeof r === "string" && r) { roomsDue[r] = true; }
+    });
+    if (!roomsTimer) { roomsTimer = setTimeout(flushRooms, 50); }
+  }
+  function also(type, fn) {
+    var prev = handlers[type];
+    handlers[type] = prev ? function (d) { prev(d); fn(d); } : fn;
+  }
+  ["scheduled", "answered", "unanswered", "escalated", "at-risk", "unmatched"].forEach(function (kind) {
+    also("hotel.pbx.wakeup." + kind, roomChanged);
+  });
+  ["hotel.pbx.guest.checked-in", "hotel.pbx.guest.checked-out", "hotel.pbx.guest.moved",
+    "hotel.edge.folio.checked-in", "hotel.edge.folio.checked-out", "console.room.changed"].forEach(function (t) {
+    also(t, roomChanged);
+  });
+
   var source = new EventSource("/events");
   Object.keys(handlers).forEach(function (type) {
     source.addEventListener(type, function (e) {
@@ -225,6 +304,8 @@
       lost = false;
       refreshAlarms();
       refreshBoard();
+      refreshGrid();
+      refreshCard();
     }
   };
 })();
