@@ -327,3 +327,38 @@ func TestFaxResendPrintGuards(t *testing.T) {
 		t.Errorf("%d commands sent", n)
 	}
 }
+
+// TestFaxResendPagesTranslated: the failed job's page (re-send and print
+// offered, the re-send's confirm step, no printer's note), the register
+// search and the shift page render in both languages with no key left
+// untranslated.
+func TestFaxResendPagesTranslated(t *testing.T) {
+	f, h, pv := newFaxFixture(t)
+	tif := filepath.Join(t.TempDir(), "out.tif")
+	writeChartTIFF(t, tif)
+	id := endedJob(t, f, "c1", tif, faxjobs.Failed, []fax.Page{{Page: 1, Code: "RTN"}})
+	for _, printers := range [][]DeviceInfo{nil, {{ID: "prn1", Domain: "print"}, {ID: "prn2", Domain: "print"}}} {
+		withPrinters(t, f, h, &FaxOptions{Desk: pv, Devices: []string{"fax1"}, SendWait: 100 * time.Millisecond}, printers...)
+		b, tok := signedIn(t, f, "0002")
+		for _, lang := range []string{"en", "zh-Hant"} {
+			for _, r := range []struct {
+				method, path string
+				form         url.Values
+			}{
+				{"GET", fmt.Sprintf("/fax/jobs/%d", id), nil},
+				{"POST", fmt.Sprintf("/fax/jobs/%d/resend", id), url.Values{"csrf": {tok}}},
+				{"GET", "/fax/inbox?name=x&stand=waiting", nil},
+				{"GET", "/shift", nil},
+			} {
+				res := b.do(r.method, r.path+map[bool]string{true: "&", false: "?"}[strings.Contains(r.path, "?")]+"lang="+lang, r.form)
+				if res.code != http.StatusOK {
+					t.Errorf("%s %s: %d", lang, r.path, res.code)
+					continue
+				}
+				if m := regexp.MustCompile(`[>" ](?:fax|upload|shift|col)\.[a-z][a-z.-]*`).FindAllString(res.body, -1); m != nil {
+					t.Errorf("%s %s: untranslated %v", lang, r.path, m)
+				}
+			}
+		}
+	}
+}
