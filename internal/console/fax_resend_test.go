@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -281,6 +282,17 @@ func TestFaxPrintReport(t *testing.T) {
 			}
 			if n := pdfObjects(t, pdf); n != tc.sheets {
 				t.Errorf("%d pages in the report, want %d", n, tc.sheets)
+			}
+			// A real reader, where the machine has one (poppler-utils).
+			if _, err := exec.LookPath("pdftotext"); err == nil {
+				file := filepath.Join(t.TempDir(), "report.pdf")
+				if err := os.WriteFile(file, pdf, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				out, err := exec.Command("pdftotext", "-layout", file, "-").CombinedOutput()
+				if last := fmt.Sprintf("Page %d: ", len(tc.pages)); err != nil || !strings.Contains(string(out), last) || !strings.Contains(string(out), "Remote station") {
+					t.Errorf("pdftotext: %v\n%s", err, out)
+				}
 			}
 			for _, w := range []string{fmt.Sprintf("job %d", id), "010 6512 3456 \\(Beijing\\)", "Page 2: refused \\(RTN\\), attempt 1",
 				fmt.Sprintf("Page %d: ", len(tc.pages)), "Remote station:   +86 10 6512 3456", "Operator: 0002", "by 0002"} {
