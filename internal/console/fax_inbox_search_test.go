@@ -206,3 +206,25 @@ func TestFaxRegisterSearchRoles(t *testing.T) {
 		t.Errorf("an operator's search: %d, want 403", res.code)
 	}
 }
+
+// TestFaxRegisterSearchPlan: a search by room is served by the room index
+// (store migration 13), not by reading the register in time order.
+func TestFaxRegisterSearchPlan(t *testing.T) {
+	f, _, _ := newFaxFixture(t)
+	for _, tc := range []struct {
+		q    faxjobs.Query
+		want string
+	}{
+		{faxjobs.Query{Room: "1203"}, "USING INDEX fax_register_room (room=?)"},
+		{faxjobs.Query{Room: "1203", From: f.clock.now().AddDate(0, 0, -7)}, "USING INDEX fax_register_room (room=? AND received>?)"},
+		{faxjobs.Query{From: f.clock.now().AddDate(0, 0, -7)}, "USING INDEX fax_register_received (received>?)"},
+	} {
+		plan, err := faxjobs.ExplainSearch(context.Background(), f.st, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := strings.Join(plan, "; "); !strings.Contains(p, tc.want) || strings.Contains(p, "SCAN") {
+			t.Errorf("%+v: plan %q, want a search %s", tc.q, p, tc.want)
+		}
+	}
+}
