@@ -85,7 +85,9 @@ func (c *Console) faxRoutes() {
 	c.mux.Handle("POST /fax/send", c.page(faxRoles, c.faxSend))
 	c.mux.Handle("GET /fax/jobs/{id}", c.page(faxRoles, c.faxJobPage))
 	c.mux.Handle("GET /fax/jobs/{id}/report", c.page(faxRoles, c.faxJobReport))
-	c.inboxRoutes() // fax_inbox.go
+	c.mux.Handle("POST /fax/jobs/{id}/resend", c.page(faxRoles, c.faxResend))     // fax_resend.go
+	c.mux.Handle("POST /fax/jobs/{id}/print", c.page(faxRoles, c.faxPrintReport)) // fax_report_print.go
+	c.inboxRoutes()                                                               // fax_inbox.go
 }
 
 // faxOptions are the options with their defaults filled in.
@@ -371,6 +373,13 @@ func pathID(r *http.Request) (int64, bool) {
 // (live.js reloads it on the job's events), the quote, the outcome and the
 // transmission report once done.
 func (c *Console) faxJobPage(w http.ResponseWriter, r *http.Request, s session) {
+	if v, ok := c.readJobView(w, r, s); ok {
+		c.faxJobView(w, r, s, http.StatusOK, v, nil)
+	}
+}
+
+// readJobView reads the path's job; false when it answered.
+func (c *Console) readJobView(w http.ResponseWriter, r *http.Request, s session) (faxdesk.JobView, bool) {
 	id, ok := pathID(r)
 	var v faxdesk.JobView
 	var err error
@@ -380,13 +389,30 @@ func (c *Console) faxJobPage(w http.ResponseWriter, r *http.Request, s session) 
 	switch {
 	case !ok || errors.Is(err, faxjobs.ErrNotFound):
 		c.render(w, r, http.StatusNotFound, "fax_job", &s, map[string]any{"Missing": r.PathValue("id")})
-		return
+		return v, false
 	case err != nil:
 		c.o.Log.Error("fax job", "job", id, "err", err)
 		http.Error(w, "the fax job cannot be read", http.StatusInternalServerError)
-		return
+		return v, false
 	}
-	c.render(w, r, http.StatusOK, "fax_job", &s, map[string]any{"J": v, "Pages": pageStates(v), "Final": v.Final()})
+	return v, true
+}
+
+// faxJobView renders job v's page with extra data (a problem, the
+// re-send's quote): its re-send links, and the re-send and print buttons
+// where they apply.
+func (c *Console) faxJobView(w http.ResponseWriter, r *http.Request, s session, status int, v faxdesk.JobView, extra map[string]any) {
+	links, err := c.resendLinksOf(r.Context(), v.Job)
+	if err != nil {
+		c.o.Log.Error("fax job re-send links", "job", v.ID, "err", err)
+	}
+	data := map[string]any{"J": v, "Pages": pageStates(v), "Final": v.Final(), "Links": links, "Printers": c.printers(),
+		"CanResend": v.State == faxjobs.Failed && links.As == 0 && !links.Pending && c.faxOptions().Desk != nil}
+	for k, x := range extra {
+		data[k] = x
+	}
+	c.takeFlashAt(w, r, data, "/fax")
+	c.render(w, r, status, "fax_job", &s, data)
 }
 
 // faxJobReport serves the job's transmission report (a PDF the desk wrote).

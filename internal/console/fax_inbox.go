@@ -73,9 +73,13 @@ type inboxRow struct {
 // inboxPage is the register of one day (today by default), or of the
 // faxes nobody has been found for.
 func (c *Console) inboxPage(w http.ResponseWriter, r *http.Request, s session) {
+	if isInboxSearch(r.URL.Query()) {
+		c.inboxSearch(w, r, s) // fax_inbox_search.go
+		return
+	}
 	loc := c.o.Location
 	day := startOfDay(c.now(), loc)
-	data := map[string]any{}
+	data := map[string]any{"Stands": faxjobs.Stands}
 	if q := r.URL.Query().Get("date"); q != "" {
 		d, err := time.ParseInLocation(time.DateOnly, q, loc)
 		if err != nil {

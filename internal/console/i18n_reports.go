@@ -65,6 +65,7 @@ var reportMessages = map[string]map[string]string{
 		"rep.t.copy sessions open":                       "Copy sessions open",
 		"rep.t.totals by service":                        "Totals by service",
 		"rep.t.items posted in the shift":                "Items posted in the shift",
+		"rep.t.charges by job":                           "Charges by job",
 		"rep.t.calls to resolve (flagged or not posted)": "Calls to resolve (flagged or not posted)",
 		"rep.t.revenue by service (calls: posted calls and billable seconds; others: items and pages)": "Revenue by service (calls: posted calls and billable seconds; others: items and pages)",
 		"rep.t.by operator (business-centre charges; calls are the guests')":                           "By operator (business-centre charges; calls are the guests')",
@@ -88,7 +89,7 @@ var reportMessages = map[string]map[string]string{
 		"rep.col.opened": "Opened", "rep.col.closed": "Closed", "rep.col.commands": "Commands", "rep.col.completed": "Completed",
 		"rep.col.failed": "Failed", "rep.col.charges": "Charges", "rep.col.units": "Units", "rep.col.shifts": "Shifts",
 		"rep.col.since": "Since", "rep.col.why": "Why", "rep.col.currency": "Currency", "rep.col.command": "Command",
-		"rep.col.reason": "Reason",
+		"rep.col.reason": "Reason", "rep.col.job": "Job",
 	},
 	langZH: {
 		"rep.calls":         "每日國際／國內長途電話統計",
@@ -148,6 +149,7 @@ var reportMessages = map[string]map[string]string{
 		"rep.t.copy sessions open":                       "未結束的影印",
 		"rep.t.totals by service":                        "依服務合計",
 		"rep.t.items posted in the shift":                "本班次入帳項目",
+		"rep.t.charges by job":                           "依工作列出的收費",
 		"rep.t.calls to resolve (flagged or not posted)": "待處理電話（標記或未入帳）",
 		"rep.t.revenue by service (calls: posted calls and billable seconds; others: items and pages)": "依服務營收（電話：入帳通數與計費秒數；其他：件數與頁數）",
 		"rep.t.by operator (business-centre charges; calls are the guests')":                           "依經辦人（商務中心收費；電話屬房客）",
@@ -171,7 +173,7 @@ var reportMessages = map[string]map[string]string{
 		"rep.col.opened": "開班", "rep.col.closed": "結班", "rep.col.commands": "指令", "rep.col.completed": "完成",
 		"rep.col.failed": "失敗", "rep.col.charges": "收費筆數", "rep.col.units": "單位", "rep.col.shifts": "班次數",
 		"rep.col.since": "開始於", "rep.col.why": "原因", "rep.col.currency": "幣別", "rep.col.command": "指令",
-		"rep.col.reason": "原因",
+		"rep.col.reason": "原因", "rep.col.job": "工作",
 	},
 }
 

@@ -25,15 +25,21 @@ type shiftCharge struct {
 // charge no console command of any shift caused (a fax delivered, a job
 // the back office sent over MQTT) counts, as before, by its operator and
 // the shift's time window.
-func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) ([]shiftCharge, error) {
+//
+// The charges are also listed by the job that caused them (byJob).
+func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) ([]shiftCharge, []ChargeItem, error) {
 	type row struct {
 		service, currency string
 		minor, at, shift  int64
+		job               chargeRow
 	}
 	rows, err := store.All(ctx, s.st, func(r store.Scanner) (row, error) {
 		var c row
-		return c, r.Scan(&c.service, &c.currency, &c.minor, &c.at, &c.shift)
-	}, `SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0)
+		err := r.Scan(&c.service, &c.currency, &c.minor, &c.at, &c.shift, &c.job.ref, &c.job.room, &c.job.units, &c.job.command)
+		c.job.service, c.job.currency, c.job.minor, c.job.at = c.service, c.currency, c.minor, c.at
+		return c, err
+	}, `SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0),
+		bc.ref, bc.room, bc.units, COALESCE(pj.command_id, cs.command_id, fj.command_id, '')
 		FROM business_charges bc
 		LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
 		LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
@@ -42,21 +48,23 @@ func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) 
 		WHERE bc.operator = ? AND bc.at >= ? AND bc.at < ?
 		ORDER BY bc.service, bc.currency`, sh.Operator, nanos(sh.Opened), nanos(later(end, now)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []shiftCharge
+	var jobs []chargeRow
 	for _, r := range rows {
 		mine := r.shift == sh.ID || (r.shift == 0 && r.at < nanos(end))
 		if !mine {
 			continue
 		}
+		jobs = append(jobs, r.job)
 		if n := len(out); n == 0 || out[n-1].service != r.service || out[n-1].currency != r.currency {
 			out = append(out, shiftCharge{service: r.service, currency: r.currency})
 		}
 		out[len(out)-1].n++
 		out[len(out)-1].minor += r.minor
 	}
-	return out, nil
+	return out, byJob(jobs), nil
 }
 
 // later is the later of two instants.

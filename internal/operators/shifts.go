@@ -131,6 +131,9 @@ type Journal struct {
 	Closed   time.Time      `json:"closed"`
 	Items    []JournalItem  `json:"items"`
 	Services []ServiceTotal `json:"services"`
+	// Charges are the business-centre charges of the shift by the job
+	// that caused them (a fax's attempts under its fax job).
+	Charges []ChargeItem `json:"charges,omitempty"`
 	// Handover is the shift's device check (交接班程序), when confirmed.
 	Handover *HandoverCheck `json:"handover,omitempty"`
 }
@@ -187,10 +190,11 @@ func (s *Store) Journal(ctx context.Context, id int64, now time.Time) (Journal, 
 			t.Failed++
 		}
 	}
-	charges, err := s.shiftCharges(ctx, sh, end, now)
+	charges, jobs, err := s.shiftCharges(ctx, sh, end, now)
 	if err != nil {
 		return Journal{}, fmt.Errorf("charges of shift %d: %w", id, err)
 	}
+	j.Charges = jobs
 	for _, c := range charges {
 		t := total("charges/" + c.service)
 		t.Charges, t.AmountMinor, t.Currency = c.n, c.minor, c.currency

@@ -306,3 +306,31 @@ func TestAlertTellsWhatToDo(t *testing.T) {
 		t.Errorf("alerts after the clear %+v", open)
 	}
 }
+
+// TestPrintHouseNotBilled: a job for the house (the business centre's own
+// print, a fax's transmission report) is recorded with no price and why,
+// while the same job for a room is billed; house is not a copy room.
+func TestPrintHouseNotBilled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		room, amount, unbilled string
+	}{
+		{room: business.House, amount: "0.00", unbilled: "house use"},
+		{room: "1203", amount: "2.00"}, // 1 impression at 1.00, the minimum 2.00
+	} {
+		t.Run(tc.room, func(t *testing.T) {
+			r := newRig(t)
+			if _, err := r.run("print.submit", printer.SubmitData{Room: tc.room, Operator: "op07", Document: doc("x")}); err != nil {
+				t.Fatal(err)
+			}
+			posted, ok, err := business.Get(context.Background(), r.h.Store(), "prn1/print/urn:uuid:job-1")
+			if err != nil || !ok || posted.Amount.String() != tc.amount || !strings.Contains(posted.Unbilled, tc.unbilled) || (tc.unbilled == "") != (posted.Unbilled == "") {
+				t.Errorf("ledger: %+v %v %v, want %s unbilled %q", posted, ok, err, tc.amount, tc.unbilled)
+			}
+		})
+	}
+	r := newRig(t)
+	if _, err := r.run("copy.start", printer.CopyStartData{Room: business.House, Operator: "op07"}); err == nil || !strings.Contains(err.Error(), "room") {
+		t.Errorf("copy.start for the house: %v, want the room refused", err)
+	}
+}

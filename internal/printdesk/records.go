@@ -261,6 +261,9 @@ func (d *Desk) onJobDone(tx *store.Tx, r desk.Record, done printer.JobDone) (des
 	}
 	price := business.PriceOf(d.opt.Tariff, rating.BusinessItem{Service: rating.ServicePrint, Size: size, Color: done.Color,
 		Duplex: sides != "" && sides != "one-sided", Impressions: int64(done.Impressions)})
+	if j.Room == business.House {
+		price = business.HousePrice(rating.ServicePrint, d.opt.Tariff.Currency())
+	}
 	loc := d.host.Location()
 	data := printer.CompletedJob{
 		Device: dev, JobID: int(done.JobID), CommandID: j.CommandID, Room: j.Room, Operator: j.Operator, Name: j.Name,

@@ -217,10 +217,13 @@ func TestJournalTables(t *testing.T) {
 	var b strings.Builder
 	j := in.Shifts[1].Journal
 	j.Items = []operators.JournalItem{{Service: "print/copy", Command: "copy.start", Device: "prn1", Sent: time.Date(2026, 11, 27, 9, 0, 0, 0, loc), Status: "completed"}}
+	j.Charges = []operators.ChargeItem{{Service: "fax-send", Ref: "fax-job/7", Room: "1203", Charges: 2, Units: 5, AmountMinor: 2700, Currency: "CNY",
+		Last: time.Date(2026, 11, 27, 9, 30, 0, 0, loc)}}
 	if err := Write(&b, CSV, JournalHeading(j, false, loc), JournalTables(j, loc), nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"charges/copy,0,0,0,1,8.50,CNY", "2026-11-27 09:00:00,print/copy,copy.start,prn1,completed,"} {
+	for _, want := range []string{"charges/copy,0,0,0,1,8.50,CNY", "2026-11-27 09:00:00,print/copy,copy.start,prn1,completed,",
+		"2026-11-27 09:30:00,fax-send,fax-job/7,1203,2,5,27.00,CNY"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("journal CSV lacks %q:\n%s", want, b.String())
 		}

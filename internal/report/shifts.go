@@ -78,5 +78,13 @@ func JournalTables(j operators.Journal, loc *time.Location) []Table {
 	for _, it := range j.Items {
 		items.Rows = append(items.Rows, []string{it.Sent.In(loc).Format("2006-01-02 15:04:05"), it.Service, it.Command, it.Device, it.Status, it.Reason})
 	}
-	return []Table{totals, items}
+	// Each job's charges on one line (a fax billed per attempt under its
+	// fax job), so the journal says what each charge was for.
+	jobs := Table{Title: "Charges by job", Empty: "nothing posted", Columns: []Column{{Name: "time"}, {Name: "service"}, {Name: "job"},
+		{Name: "room"}, {Name: "charges", Right: true}, {Name: "units", Right: true}, {Name: "amount", Right: true}, {Name: "currency"}}}
+	for _, c := range j.Charges {
+		jobs.Rows = append(jobs.Rows, []string{c.Last.In(loc).Format("2006-01-02 15:04:05"), c.Service, c.Ref, c.Room, itoa(c.Charges),
+			strconv.FormatInt(c.Units, 10), minorUnits(c.AmountMinor), c.Currency})
+	}
+	return []Table{totals, items, jobs}
 }

@@ -450,6 +450,16 @@ CREATE INDEX print_jobs_to_check ON print_jobs(submitted)
 	WHERE ended IS NULL OR state='orphaned' OR (charge IS NULL AND state NOT IN ('refused'));
 CREATE INDEX print_jobs_command ON print_jobs(command_id);
 `,
+	// 11 and 12 are other work of issue 13 (landing separately).
+	//
+	// 13: the fax register searched by room (the console's inbox search,
+	// faxjobs.Search): without it a room's faxes were found by reading the
+	// whole register in time order ("SCAN fax_register USING INDEX
+	// fax_register_received", 11 ms of CPU on 50,000 faxes); received
+	// after room keeps the newest-first order without sorting.
+	13: `
+CREATE INDEX fax_register_room ON fax_register(room, received);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
