@@ -16,6 +16,10 @@ var wakeupBoardMessages = map[string]map[string]string{
 		"wakeups.ack":              "Acknowledge",
 		"wakeups.ackedby":          "acknowledged by",
 		"wakeups.chime":            "Sound on",
+		"wakeups.daily":            "every day",
+		"wakeups.until":            "until",
+		"wakeups.untilhint":        "(last day of a daily wake-up; empty: until check-out)",
+		"wakeups.untilcheckout":    "until check-out",
 	},
 	langZH: {
 		"wakeups.board":            "叫醒看板",
@@ -31,5 +35,9 @@ var wakeupBoardMessages = map[string]map[string]string{
 		"wakeups.ack":              "確認",
 		"wakeups.ackedby":          "確認人",
 		"wakeups.chime":            "開啟提示音",
+		"wakeups.daily":            "每日",
+		"wakeups.until":            "至",
+		"wakeups.untilhint":        "（每日叫醒的最後一天；留空：至退房）",
+		"wakeups.untilcheckout":    "至退房",
 	},
 }

@@ -86,46 +86,80 @@ var (
 	clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
 
+// wakeupRequest is the set form: a wake-up once, or daily (叫醒服務: a
+// guest staying several nights often asks for "every morning"), until a
+// last day or, without one, until check-out.
+type wakeupRequest struct {
+	Room, Time string
+	Daily      bool
+	Until      string // YYYY-MM-DD, daily only ("" = until check-out)
+}
+
 // wakeupForm reads and checks the set form; problem is a message for the page.
-func wakeupForm(r *http.Request) (room, clock, problem string) {
-	room, clock = r.PostFormValue("room"), r.PostFormValue("time")
+func wakeupForm(r *http.Request) (q wakeupRequest, problem string) {
+	q = wakeupRequest{Room: r.PostFormValue("room"), Time: r.PostFormValue("time"),
+		Daily: r.PostFormValue("daily") == "on", Until: r.PostFormValue("until")}
 	switch {
-	case !roomPattern.MatchString(room):
-		return room, clock, "room: want the room number"
-	case !clockPattern.MatchString(clock):
-		return room, clock, "time: want HH:MM, e.g. 06:30"
+	case !roomPattern.MatchString(q.Room):
+		return q, "room: want the room number"
+	case !clockPattern.MatchString(q.Time):
+		return q, "time: want HH:MM, e.g. 06:30"
+	case q.Until != "" && !q.Daily:
+		return q, "until: a last day is for a daily wake-up only (tick daily, or clear the date)"
+	case q.Until != "":
+		if _, err := wakeup.ParseDate(q.Until); err != nil {
+			return q, "until: want the last day as YYYY-MM-DD"
+		}
 	}
-	return room, clock, ""
+	return q, ""
+}
+
+// formData is the request as the set form and the confirm page show it.
+func (q wakeupRequest) formData() map[string]any {
+	return map[string]any{"Room": q.Room, "Time": q.Time, "Daily": q.Daily, "Until": q.Until}
 }
 
 // wakeupConfirm is the confirm step (叫醒服務 a: repeat and confirm each
-// request): it repeats room and time before anything is sent.
+// request): it repeats room, time and, for a daily one, its last day
+// before anything is sent.
 func (c *Console) wakeupConfirm(w http.ResponseWriter, r *http.Request, s session) {
-	room, clock, problem := wakeupForm(r)
+	q, problem := wakeupForm(r)
 	if problem != "" {
-		c.wakeups(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": problem, "Room": room, "Time": clock})
+		d := q.formData()
+		d["Problem"] = problem
+		c.wakeups(w, r, s, http.StatusUnprocessableEntity, d)
 		return
 	}
-	guest := ""
-	if st, err := stays.Current(r.Context(), c.o.Host.Store(), room); err == nil && st != nil {
-		guest = st.Guest
+	d := q.formData()
+	d["Guest"] = ""
+	if st, err := stays.Current(r.Context(), c.o.Host.Store(), q.Room); err == nil && st != nil {
+		d["Guest"] = st.Guest
 	}
-	c.render(w, r, http.StatusOK, "wakeup_confirm", &s, map[string]any{"Room": room, "Time": clock, "Guest": guest})
+	c.render(w, r, http.StatusOK, "wakeup_confirm", &s, d)
 }
 
 // wakeupSet sends pbx/{link}/wakeup.set as the operator.
 func (c *Console) wakeupSet(w http.ResponseWriter, r *http.Request, s session) {
-	room, clock, problem := wakeupForm(r)
+	q, problem := wakeupForm(r)
 	if problem == "" && c.o.HotelLink == "" {
 		problem = "no hotel link is configured"
 	}
 	if problem != "" {
-		c.wakeups(w, r, s, http.StatusUnprocessableEntity, map[string]any{"Problem": problem, "Room": room, "Time": clock})
+		d := q.formData()
+		d["Problem"] = problem
+		c.wakeups(w, r, s, http.StatusUnprocessableEntity, d)
 		return
 	}
+	what := "wakeup.set " + q.Room + " " + q.Time
+	if q.Daily {
+		what += " daily"
+		if q.Until != "" {
+			what += " until " + q.Until
+		}
+	}
 	rep, err := c.command(r.Context(), &s, "pbx", c.o.HotelLink, "wakeup.set",
-		hotel.WakeupSetData{Room: room, Time: clock, RequestedBy: "guest", Operator: s.code})
-	c.outcome(w, r, s, rep.Status, rep.Reason, err, "wakeup.set "+room+" "+clock)
+		hotel.WakeupSetData{Room: q.Room, Time: q.Time, Daily: q.Daily, Until: q.Until, RequestedBy: "guest", Operator: s.code})
+	c.outcome(w, r, s, rep.Status, rep.Reason, err, what)
 }
 
 // wakeupCancel sends pbx/{link}/wakeup.cancel for one wake-up.

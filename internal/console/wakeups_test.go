@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,65 @@ func TestSigninContinuesTheShift(t *testing.T) {
 	}
 	if json.Unmarshal([]byte(res.body), &s) != nil || s.Operator != "0001" || s.Shift != first.ID {
 		t.Fatalf("api/session: %s", res.body)
+	}
+}
+
+// A daily wake-up: the form's box and last day go through the confirm step
+// (which repeats them) into wakeup.set; a last day without "daily", or not
+// a date, is refused before anything is sent.
+func TestWakeupDaily(t *testing.T) {
+	f, desk := newRouterFixture(t)
+	b := f.browser(t)
+	_, tok := b.signIn("0001", "1234")
+	cases := []struct {
+		name      string
+		form      url.Values
+		code      int
+		confirm   string // on the confirm page
+		want      *hotel.WakeupSetData
+		wantInSet string
+	}{
+		{"daily until a day", url.Values{"room": {"1203"}, "time": {"06:45"}, "daily": {"on"}, "until": {"2030-01-09"}}, http.StatusOK,
+			`<strong>every day</strong> until <strong>2030-01-09</strong>`,
+			&hotel.WakeupSetData{Room: "1203", Time: "06:45", Daily: true, Until: "2030-01-09", RequestedBy: "guest", Operator: "0001"},
+			"wakeup.set 1203 06:45 daily until 2030-01-09: completed"},
+		{"daily until check-out", url.Values{"room": {"1204"}, "time": {"07:00"}, "daily": {"on"}}, http.StatusOK,
+			`<strong>every day</strong> until check-out`,
+			&hotel.WakeupSetData{Room: "1204", Time: "07:00", Daily: true, RequestedBy: "guest", Operator: "0001"},
+			"wakeup.set 1204 07:00 daily: completed"},
+		{"a last day without daily", url.Values{"room": {"1205"}, "time": {"07:00"}, "until": {"2030-01-09"}}, http.StatusUnprocessableEntity,
+			"a last day is for a daily wake-up only", nil, ""},
+		{"a last day that is no date", url.Values{"room": {"1205"}, "time": {"07:00"}, "daily": {"on"}, "until": {"9 Jan"}}, http.StatusUnprocessableEntity,
+			"want the last day as YYYY-MM-DD", nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.form.Set("csrf", tok)
+			before := len(desk.set)
+			confirm := b.do("POST", "/wakeups/confirm", c.form)
+			if confirm.code != c.code || !strings.Contains(confirm.body, c.confirm) {
+				t.Fatalf("confirm: %d, want %d and %q:\n%s", confirm.code, c.code, c.confirm, confirm.body)
+			}
+			if c.want == nil {
+				if res := b.do("POST", "/wakeups/set", c.form); res.code != c.code || len(desk.set) != before {
+					t.Fatalf("set: %d, %d commands sent", res.code, len(desk.set)-before)
+				}
+				return
+			}
+			// The confirm page's own form carries the request on.
+			form := url.Values{"csrf": {tok}}
+			for _, k := range []string{"room", "time", "daily", "until"} {
+				if m := regexp.MustCompile(`name="` + k + `" value="([^"]*)"`).FindStringSubmatch(confirm.body); m != nil {
+					form.Set(k, m[1])
+				}
+			}
+			set := b.do("POST", "/wakeups/set", form)
+			if set.code != http.StatusOK || !strings.Contains(set.body, c.wantInSet) {
+				t.Fatalf("set: %d\n%s", set.code, set.body)
+			}
+			if len(desk.set) != before+1 || desk.set[before] != *c.want {
+				t.Fatalf("the desk got %+v, want %+v", desk.set[before:], *c.want)
+			}
+		})
 	}
 }
