@@ -81,6 +81,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	c.o.Log.Info("signed in", "operator", op.Code, "role", op.Role, "shift", sh.ID, "continued", continued)
 	http.SetCookie(w, c.cookie(signinCookie, "", -1))
 	http.SetCookie(w, c.cookie(sessionCookie, s.id, 0))
+	if s.mustChange {
+		http.Redirect(w, r, pinChangePath, http.StatusSeeOther) // a one-time PIN: choose a new one first
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

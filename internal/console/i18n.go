@@ -343,6 +343,7 @@ var catalogs = []map[string]map[string]string{
 	reportMessages,
 	printMessages,
 	faxMessages,
+	operatorMessages,
 }
 
 func translate(lang, key string) string {

@@ -80,8 +80,8 @@ type Manager struct {
 // in the console, "cli:<user>" from the command line, or System.
 func (s *Store) As(by string) Manager { return Manager{s: s, by: by} }
 
-// checkName says what is wrong with an operator's name.
-func checkName(name string) error {
+// CheckName says what is wrong with an operator's name.
+func CheckName(name string) error {
 	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 100 {
 		return errors.New("name: want 1 to 100 characters")
 	}
@@ -124,7 +124,7 @@ func (m Manager) Add(ctx context.Context, op Operator, pin string, now time.Time
 	if _, err := ParseRole(string(op.Role)); err != nil {
 		return err
 	}
-	if err := checkName(op.Name); err != nil {
+	if err := CheckName(op.Name); err != nil {
 		return err
 	}
 	if err := CheckPIN(pin); err != nil {
