@@ -153,7 +153,9 @@ func TestOperatorsChanges(t *testing.T) {
 		check  func(operators.Operator) bool
 	}{
 		{"add", "/operators/add", url.Values{"code": {"0005"}, "name": {"Wang <b>"}, "role": {"business"}, "pin": {"86420"}, "pin2": {"86420"}, "temporary": {"1"}},
-			operators.ActAdd, func(op operators.Operator) bool { return op.Code == "0005" && op.MustChangePIN && op.Role == operators.RoleBusiness }},
+			operators.ActAdd, func(op operators.Operator) bool {
+				return op.Code == "0005" && op.MustChangePIN && op.Role == operators.RoleBusiness
+			}},
 		{"disable", "/operators/0002/disable", url.Values{}, operators.ActDisable, func(op operators.Operator) bool { return op.Disabled }},
 		{"enable", "/operators/0002/enable", url.Values{}, operators.ActEnable, func(op operators.Operator) bool { return !op.Disabled }},
 		{"role", "/operators/0002/role", url.Values{"role": {"supervisor"}}, operators.ActRole, func(op operators.Operator) bool { return op.Role == operators.RoleSupervisor }},
