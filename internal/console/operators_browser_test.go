@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"switchboard/internal/operators"
 )
 
 // In a real browser and in Traditional Chinese: a business-centre clerk
@@ -96,5 +98,41 @@ func TestBrowserForbiddenAndPINChange(t *testing.T) {
 	}
 	if heading := text("main h1"); heading != "Op operator" {
 		t.Fatalf("after the PIN change: %q", heading)
+	}
+}
+
+// The operators page, every row's change forms open and one code locked,
+// fits the front desk's 1366×768 screens in both languages.
+func TestBrowserOperatorsPageFits(t *testing.T) {
+	path := chromium()
+	if path == "" {
+		t.Skip("chromium is not installed (Debian package chromium; make deps installs it): the browser test is skipped")
+	}
+	f := newFixture(t, false, nil)
+	ctx, base := headless(t, path, f.c)
+	for range operators.MaxFailures {
+		_, _ = f.ops.Verify(context.Background(), "0001", "9999", f.clock.now())
+	}
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768),
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible("#code"),
+		chromedp.SendKeys("#code", "0004"),
+		chromedp.SendKeys("#pin", "1234"),
+		chromedp.Click("#signin"),
+		chromedp.WaitVisible("ul.tiles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{langEN, langZH} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/operators?lang="+lang), chromedp.WaitVisible("#operators")); err != nil {
+			t.Fatal(err)
+		}
+		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('details').forEach(d => d.open = true), document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width > 1366 {
+			t.Errorf("/operators in %s is %d px wide with its forms open, more than a 1366 px screen", lang, width)
+		}
 	}
 }
