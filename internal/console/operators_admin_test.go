@@ -248,3 +248,21 @@ func TestOperatorsLockout(t *testing.T) {
 		t.Error("still shown locked")
 	}
 }
+
+// Without a session the operators page and the PIN page send the browser
+// to the sign-in page, as every page does.
+func TestOperatorsNoSession(t *testing.T) {
+	f := newFixture(t, false, nil)
+	b := f.browser(t)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/operators"}, {"POST", "/operators/add"}, {"POST", "/operators/0001/reset"}, {"GET", "/pin"}, {"POST", "/pin"},
+	} {
+		var form url.Values
+		if tc.method == "POST" {
+			form = url.Values{"pin": {"97531"}, "pin2": {"97531"}}
+		}
+		if res := b.do(tc.method, tc.path, form); res.code != http.StatusSeeOther || res.header.Get("Location") != "/signin" {
+			t.Errorf("%s %s: %d to %q", tc.method, tc.path, res.code, res.header.Get("Location"))
+		}
+	}
+}

@@ -72,7 +72,16 @@ func (c *Console) pinChange(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	c.sessions.pinChanged(s.code)
-	c.o.Log.Info("PIN changed", "operator", s.code)
+	// The sign-in opened no shift (the operator could do nothing yet): the
+	// shift starts now, as a sign-in with the operator's own PIN starts it.
+	sh, _, err := c.ops.OpenShift(r.Context(), s.code, c.now())
+	if err != nil {
+		c.o.Log.Error("shift not opened", "operator", s.code, "err", err)
+		http.Error(w, "your PIN is changed, but the shift could not be opened: sign in again", http.StatusInternalServerError)
+		return
+	}
+	c.sessions.setShift(s.id, sh.ID)
+	c.o.Log.Info("PIN changed", "operator", s.code, "shift", sh.ID)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,6 +76,9 @@ func TestForcedPINChangeRoutes(t *testing.T) {
 	if len(f.c.o.Host.(*fakeHost).sent) != 0 {
 		t.Fatal("a command was sent before the PIN was changed")
 	}
+	if _, open, err := f.ops.CurrentShift(ctx, "0001"); err != nil || open {
+		t.Fatalf("a shift is open before the PIN is changed (%v)", err)
+	}
 	for _, tc := range []struct {
 		name, pin, pin2 string
 		code            int
@@ -104,6 +108,13 @@ func TestForcedPINChangeRoutes(t *testing.T) {
 		if res := b.do("GET", path, nil); res.code != http.StatusOK {
 			t.Errorf("GET %s after the change: %d", path, res.code)
 		}
+	}
+	sh, open, err := f.ops.CurrentShift(ctx, "0001")
+	if err != nil || !open {
+		t.Fatalf("no shift open after the PIN change (%v)", err)
+	}
+	if home := b.do("GET", "/", nil); !strings.Contains(home.body, fmt.Sprintf("(#%d)", sh.ID)) {
+		t.Errorf("the desk does not show the shift opened at the PIN change:\n%s", home.body)
 	}
 	if res := b.do("GET", pinChangePath, nil); res.code != http.StatusSeeOther {
 		t.Errorf("the PIN page once changed: %d", res.code)
