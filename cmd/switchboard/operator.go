@@ -21,6 +21,9 @@ import (
 const operatorUsage = `usage: switchboard operator add CODE --name NAME --role operator|business|supervisor|admin [--temporary]
        switchboard operator list
        switchboard operator disable CODE
+       switchboard operator enable CODE
+       switchboard operator role CODE --role operator|business|supervisor|admin
+       switchboard operator unlock CODE
        switchboard operator reset CODE
 
 The console's operators, kept in the gateway's store. add and reset read the
@@ -28,11 +31,12 @@ PIN from the terminal without echo (typed twice) or the first line of stdin:
 4 to 12 digits, or a password of at least 8 characters. reset also clears a
 lockout and enables a disabled code. A reset PIN, or one added with
 --temporary, is a one-time PIN: at the next sign-in the console asks the
-operator to choose their own before anything else. The last enabled admin
-cannot be disabled. Every change is recorded with who (cli:<user>) and when,
+operator to choose their own before anything else. unlock ends a lockout
+after wrong PINs before its 15 minutes. The last enabled admin cannot be
+disabled or given another role. Every change is recorded with who (cli:<user>) and when,
 as the console's are. Every subcommand takes --config F.`
 
-// operatorCommand is `switchboard operator add|list|disable|reset`; add and
+// operatorCommand is `switchboard operator add|list|disable|enable|role|unlock|reset`; add and
 // reset read the PIN from in, and every change is stamped with now.
 func operatorCommand(in io.Reader, now func() time.Time) *cobra.Command {
 	sub := func(use, short string) *cobra.Command {
@@ -43,8 +47,10 @@ func operatorCommand(in io.Reader, now func() time.Time) *cobra.Command {
 			temporary := new(bool)
 			if name == "add" {
 				opName = fl.String("name", "", "the operator's name")
-				role = fl.String("role", "", "operator, business, supervisor or admin")
 				temporary = fl.Bool("temporary", false, "a one-time PIN: the operator chooses their own at the first sign-in")
+			}
+			if name == "add" || name == "role" {
+				role = fl.String("role", "", "operator, business, supervisor or admin")
 			}
 			return func(pos []string, stdout, stderr io.Writer) int {
 				return operatorRun(in, name, *configFlag, opName, role, *temporary, pos, stdout, stderr, now)
@@ -52,16 +58,19 @@ func operatorCommand(in io.Reader, now func() time.Time) *cobra.Command {
 		})
 	}
 	return group("operator",
-		"the console's operators: add CODE --name N --role R, list, disable CODE, reset CODE (PIN from the terminal or stdin)",
+		"the console's operators: add CODE --name N --role R, list, disable/enable/unlock CODE, role CODE --role R, reset CODE (PIN from the terminal or stdin)",
 		operatorUsage,
 		sub("add CODE --name NAME --role operator|business|supervisor|admin [--temporary]", "add an operator (PIN from the terminal or stdin)"),
 		sub("list", "list the operators and their state"),
 		sub("disable CODE", "disable an operator's code"),
+		sub("enable CODE", "let a disabled code sign in again (its PIN unchanged)"),
+		sub("role CODE --role operator|business|supervisor|admin", "give an operator another role"),
+		sub("unlock CODE", "end a lockout after wrong PINs"),
 		sub("reset CODE", "set a one-time PIN (from the terminal or stdin), clear a lockout, enable the code"))
 }
 
-// operatorRun is one operator subcommand; name, role and temporary are
-// set for add only.
+// operatorRun is one operator subcommand; name and temporary are set for
+// add only, role for add and role.
 func operatorRun(in io.Reader, sub, configFlag string, name, role *string, temporary bool, pos []string, stdout, stderr io.Writer, now func() time.Time) int {
 	nargs := 1 // the operator code
 	if sub == "list" {
@@ -72,7 +81,7 @@ func operatorRun(in io.Reader, sub, configFlag string, name, role *string, tempo
 		return 2
 	}
 	code := arg(pos, 0)
-	needsCode := sub == "add" || sub == "disable" || sub == "reset"
+	needsCode := sub != "list"
 	switch {
 	case needsCode && code == "":
 		fmt.Fprintf(stderr, "switchboard operator %s: the operator code is required\n", sub)
@@ -84,12 +93,14 @@ func operatorRun(in io.Reader, sub, configFlag string, name, role *string, tempo
 		}
 	}
 	var r operators.Role
-	if sub == "add" {
+	if sub == "add" || sub == "role" {
 		var err error
 		if r, err = operators.ParseRole(*role); err != nil {
-			fmt.Fprintf(stderr, "switchboard operator add: --role: %v\n", err)
+			fmt.Fprintf(stderr, "switchboard operator %s: --role: %v\n", sub, err)
 			return 2
 		}
+	}
+	if sub == "add" {
 		if *name == "" {
 			fmt.Fprintln(stderr, "switchboard operator add: --name is required")
 			return 2
@@ -121,6 +132,12 @@ func operatorRun(in io.Reader, sub, configFlag string, name, role *string, tempo
 		err = m.Add(ctx, operators.Operator{Code: code, Name: *name, Role: r, MustChangePIN: temporary}, pin, now())
 	case "disable":
 		err = m.Disable(ctx, code, now())
+	case "enable":
+		err = m.Enable(ctx, code, now())
+	case "role":
+		err = m.SetRole(ctx, code, r, now())
+	case "unlock":
+		err = m.Unlock(ctx, code, now())
 	case "reset":
 		err = m.Reset(ctx, code, pin, now())
 	case "list":
@@ -130,7 +147,8 @@ func operatorRun(in io.Reader, sub, configFlag string, name, role *string, tempo
 		fmt.Fprintf(stderr, "switchboard operator %s: %v\n", sub, err)
 		return 1
 	}
-	done := map[string]string{"add": "added", "disable": "disabled", "reset": "PIN reset (one-time: to be changed at the next sign-in)"}[sub]
+	done := map[string]string{"add": "added", "disable": "disabled", "enable": "enabled", "role": "role " + string(r),
+		"unlock": "unlocked", "reset": "PIN reset (one-time: to be changed at the next sign-in)"}[sub]
 	if sub == "add" && temporary {
 		done += " (temporary PIN: to be changed at the first sign-in)"
 	}

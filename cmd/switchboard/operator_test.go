@@ -44,8 +44,14 @@ func TestOperatorCommands(t *testing.T) {
 		{"reset", "5678\n", []string{"reset", "0001"}, 0, "PIN reset (one-time"},
 		{"add temporary", "24680\n", []string{"add", "0004", "--name", "Wu", "--role", "admin", "--temporary"}, 0, "temporary PIN"},
 		{"disable the last admin", "", []string{"disable", "0004"}, 1, "last enabled admin"},
-		{"list", "", []string{"list"}, 0, "0002  Chen     business  disabled  own"},
-		{"list one-time", "", []string{"list"}, 0, "0004  Wu       admin     active    one-time"},
+		{"demote the last admin", "", []string{"role", "0004", "--role", "supervisor"}, 1, "last enabled admin"},
+		{"role", "", []string{"role", "0002", "--role", "supervisor"}, 0, "operator 0002: role supervisor"},
+		{"role without --role", "", []string{"role", "0002"}, 2, "want operator, business, supervisor or admin"},
+		{"unlock", "", []string{"unlock", "0001"}, 0, "operator 0001: unlocked"},
+		{"enable", "", []string{"enable", "0002"}, 0, "operator 0002: enabled"},
+		{"disable again", "", []string{"disable", "0002"}, 0, "operator 0002: disabled"},
+		{"list", "", []string{"list"}, 0, "0002  Chen     supervisor  disabled  own"},
+		{"list one-time", "", []string{"list"}, 0, "0004  Wu       admin       active    one-time"},
 		{"unknown", "", []string{"promote", "0001"}, 2, "usage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

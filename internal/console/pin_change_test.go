@@ -149,3 +149,28 @@ func TestForcedPINChangeTemporary(t *testing.T) {
 		t.Fatalf("the PIN page for an own PIN: %d to %q", res.code, res.header.Get("Location"))
 	}
 }
+
+// An emergency is shown on the PIN page too, but without the Acknowledge
+// button (it would lead back to the PIN page): it is acknowledged once
+// the operator has chosen a PIN.
+func TestForcedPINChangeEmergency(t *testing.T) {
+	f := newFixture(t, false, nil)
+	at := f.clock.now().Add(-5 * time.Minute)
+	addCalls(t, f.st, loggedCall("em-1", at, "1203", "9119", "emergency", `["emergency"]`, false))
+	enqueue(t, f.st, "hotel.pbx.emergency.call", "em-1", map[string]any{"device": "pbx1", "room": "1203", "extension": "1203",
+		"dialed": "119", "service": "fire", "start": at, "priority": "high"})
+	if err := f.ops.Reset(context.Background(), "0001", "5555", f.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	b, tok := signInOneTime(t, f, "0001", "5555")
+	page := b.do("GET", pinChangePath, nil)
+	if !strings.Contains(page.body, "fire (119)") || strings.Contains(page.body, `action="/emergency/ack"`) {
+		t.Fatalf("the PIN page's banner:\n%s", page.body)
+	}
+	if res := b.do("POST", pinChangePath, url.Values{"csrf": {tok}, "pin": {"24680"}, "pin2": {"24680"}}); res.code != http.StatusSeeOther {
+		t.Fatalf("change: %d", res.code)
+	}
+	if home := b.do("GET", "/", nil); !strings.Contains(home.body, `action="/emergency/ack"`) {
+		t.Fatal("no Acknowledge button once the PIN is chosen")
+	}
+}
