@@ -17,22 +17,20 @@ import (
 // (the CLI keeps the same ones), and every change is recorded there with
 // who and when (operators.Changes).
 
-// Who sees the operators page, and who changes operators.
-var (
-	operatorViewers = []operators.Role{operators.RoleSupervisor, operators.RoleAdmin}
-	operatorAdmins  = []operators.Role{operators.RoleAdmin}
-)
-
 // opRoles are the roles in the order the forms offer them.
-var opRoles = []operators.Role{operators.RoleOperator, operators.RoleBusiness, operators.RoleSupervisor, operators.RoleAdmin}
+func opRoles() []operators.Role {
+	return []operators.Role{operators.RoleOperator, operators.RoleBusiness, operators.RoleSupervisor, operators.RoleAdmin}
+}
 
 // opHistory is how many recorded changes the page lists.
 const opHistory = 20
 
 func (c *Console) operatorRoutes() {
-	c.mux.Handle("GET /operators", c.page(operatorViewers, c.operatorsPage))
-	c.mux.Handle("POST /operators/add", c.page(operatorAdmins, c.operatorAdd))
-	c.mux.Handle("POST /operators/{code}/{action}", c.page(operatorAdmins, c.operatorAction))
+	viewers := []operators.Role{operators.RoleSupervisor, operators.RoleAdmin}
+	admins := []operators.Role{operators.RoleAdmin}
+	c.mux.Handle("GET /operators", c.page(viewers, c.operatorsPage))
+	c.mux.Handle("POST /operators/add", c.page(admins, c.operatorAdd))
+	c.mux.Handle("POST /operators/{code}/{action}", c.page(admins, c.operatorAction))
 }
 
 // Operators: the page is the supervisors' and admins'.
@@ -74,7 +72,7 @@ func (c *Console) operatorsView(w http.ResponseWriter, r *http.Request, s sessio
 	if err != nil {
 		c.o.Log.Error("operator changes not read", "err", err)
 	}
-	data["Operators"], data["Changes"], data["Roles"] = rows, changes, opRoles
+	data["Operators"], data["Changes"], data["Roles"] = rows, changes, opRoles()
 	if _, ok := data["Temporary"]; !ok {
 		data["Temporary"] = true // an admin-typed PIN is known to the admin: changed at first sign-in by default
 	}
