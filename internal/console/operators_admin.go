@@ -29,6 +29,7 @@ func (c *Console) operatorRoutes() {
 	viewers := []operators.Role{operators.RoleSupervisor, operators.RoleAdmin}
 	admins := []operators.Role{operators.RoleAdmin}
 	c.mux.Handle("GET /operators", c.page(viewers, c.operatorsPage))
+	c.mux.Handle("GET /operators/{code}", c.page(admins, c.operatorCardPage))
 	c.mux.Handle("POST /operators/add", c.page(admins, c.operatorAdd))
 	c.mux.Handle("POST /operators/{code}/{action}", c.page(admins, c.operatorAction))
 }
@@ -77,6 +78,30 @@ func (c *Console) operatorsView(w http.ResponseWriter, r *http.Request, s sessio
 		data["Temporary"] = true // an admin-typed PIN is known to the admin: changed at first sign-in by default
 	}
 	c.render(w, r, status, "operators", &s, data)
+}
+
+// operatorCardPage is one operator's card: its state and the forms that
+// change it (the list stays light: a form per row would make the page
+// slow and wide with a front office of a few hundred).
+func (c *Console) operatorCardPage(w http.ResponseWriter, r *http.Request, s session) {
+	c.operatorCard(w, r, s, http.StatusOK, r.PathValue("code"), "")
+}
+
+// operatorCard renders code's card with status and a problem ("": none);
+// an unknown code is the list with a 404 saying so.
+func (c *Console) operatorCard(w http.ResponseWriter, r *http.Request, s session, status int, code, problem string) {
+	op, err := c.ops.Get(r.Context(), code)
+	if errors.Is(err, operators.ErrNotFound) {
+		c.operatorsView(w, r, s, http.StatusNotFound, map[string]any{"Problem": "ops.e.notfound", "Target": code})
+		return
+	}
+	if err != nil {
+		c.o.Log.Error("operator not read", "operator", code, "err", err)
+		http.Error(w, "the operator cannot be read from the store", http.StatusInternalServerError)
+		return
+	}
+	c.render(w, r, status, "operator", &s, map[string]any{"Op": op, "Locked": c.now().Before(op.LockedUntil),
+		"Self": op.Code == s.code, "Roles": opRoles(), "Problem": problem})
 }
 
 // operatorAdd adds an operator; the initial PIN is typed twice and, with
@@ -130,9 +155,7 @@ func (c *Console) operatorAdd(w http.ResponseWriter, r *http.Request, s session)
 func (c *Console) operatorAction(w http.ResponseWriter, r *http.Request, s session) {
 	code, action := r.PathValue("code"), r.PathValue("action")
 	m, now := c.ops.As(s.code), c.now()
-	refuse := func(status int, problem string) {
-		c.operatorsView(w, r, s, status, map[string]any{"Problem": problem, "Target": code})
-	}
+	refuse := func(status int, problem string) { c.operatorCard(w, r, s, status, code, problem) }
 	var err error
 	var generated string
 	endSessions := true // what the operator's sessions were allowed no longer holds
@@ -171,7 +194,7 @@ func (c *Console) operatorAction(w http.ResponseWriter, r *http.Request, s sessi
 	}
 	switch {
 	case errors.Is(err, operators.ErrNotFound):
-		refuse(http.StatusNotFound, "ops.e.notfound")
+		refuse(http.StatusNotFound, "ops.e.notfound") // the card of no operator: the list saying so
 		return
 	case errors.Is(err, operators.ErrSelf):
 		refuse(http.StatusConflict, "ops.e.self")

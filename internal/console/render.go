@@ -14,7 +14,7 @@ var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm",
 	"report", "report_print", "dayclose",
 	"print", "print_confirm", "print_job", "copy", "copy_session",
 	"fax", "fax_job", "fax_inbox", "fax_detail", "toolarge",
-	"operators", "operator_pin", "pin_change"}
+	"operators", "operator", "operator_pin", "pin_change"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

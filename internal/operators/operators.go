@@ -181,7 +181,8 @@ func scanOperatorHash(r store.Scanner, hash *string) (Operator, error) {
 	return op, nil
 }
 
-// Get reads one operator.
+// Get reads one operator, with whether it must change its PIN and when
+// it last signed in.
 func (s *Store) Get(ctx context.Context, code string) (Operator, error) {
 	op, err := scanOperator(s.st.QueryRow(ctx, `SELECT `+opCols+` FROM operators WHERE code=?`, code))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -189,6 +190,16 @@ func (s *Store) Get(ctx context.Context, code string) (Operator, error) {
 	}
 	if err != nil {
 		return op, fmt.Errorf("operator %s: %w", code, err)
+	}
+	if op.MustChangePIN, err = s.mustChangePIN(ctx, code); err != nil {
+		return op, err
+	}
+	b, ok, err := s.st.Get(ctx, signinNS, code)
+	if err != nil {
+		return op, fmt.Errorf("operator %s: %w", code, err)
+	}
+	if ok {
+		op.LastSignin, _ = time.Parse(time.RFC3339Nano, string(b)) // unreadable: not known
 	}
 	return op, nil
 }
