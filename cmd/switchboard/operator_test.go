@@ -22,6 +22,7 @@ func TestOperatorCommands(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("SUDO_USER", "someone") // the person the changes are recorded as
 	now := func() time.Time { return time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {
 		name, stdin string
@@ -40,8 +41,17 @@ func TestOperatorCommands(t *testing.T) {
 		{"no code", "", []string{"disable"}, 2, "code is required"},
 		{"disable", "", []string{"disable", "0002"}, 0, "operator 0002: disabled"},
 		{"disable unknown", "", []string{"disable", "0099"}, 1, "no such operator"},
-		{"reset", "5678\n", []string{"reset", "0001"}, 0, "PIN reset"},
-		{"list", "", []string{"list"}, 0, "0002  Chen     business  disabled"},
+		{"reset", "5678\n", []string{"reset", "0001"}, 0, "PIN reset (one-time"},
+		{"add temporary", "24680\n", []string{"add", "0004", "--name", "Wu", "--role", "admin", "--temporary"}, 0, "temporary PIN"},
+		{"disable the last admin", "", []string{"disable", "0004"}, 1, "last enabled admin"},
+		{"demote the last admin", "", []string{"role", "0004", "--role", "supervisor"}, 1, "last enabled admin"},
+		{"role", "", []string{"role", "0002", "--role", "supervisor"}, 0, "operator 0002: role supervisor"},
+		{"role without --role", "", []string{"role", "0002"}, 2, "want operator, business, supervisor or admin"},
+		{"unlock", "", []string{"unlock", "0001"}, 0, "operator 0001: unlocked"},
+		{"enable", "", []string{"enable", "0002"}, 0, "operator 0002: enabled"},
+		{"disable again", "", []string{"disable", "0002"}, 0, "operator 0002: disabled"},
+		{"list", "", []string{"list"}, 0, "0002  Chen     supervisor  disabled  own"},
+		{"list one-time", "", []string{"list"}, 0, "0004  Wu       admin       active    one-time"},
 		{"unknown", "", []string{"promote", "0001"}, 2, "usage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,7 +68,12 @@ func TestOperatorCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if op, err := operators.New(st).Verify(context.Background(), "0001", "5678", now()); err != nil || op.Name != "Lin Mei" {
-		t.Fatalf("verify the reset PIN: %+v %v", op, err)
+	ops := operators.New(st)
+	if op, err := ops.Verify(context.Background(), "0001", "5678", now()); err != nil || op.Name != "Lin Mei" || !op.MustChangePIN {
+		t.Fatalf("verify the reset PIN (one-time): %+v %v", op, err)
+	}
+	changes, err := ops.Changes(context.Background(), 1)
+	if err != nil || len(changes) != 1 || changes[0].Code != "0004" || changes[0].By != "cli:someone" || changes[0].Detail != "admin, temporary PIN" {
+		t.Fatalf("the last change recorded: %+v %v", changes, err)
 	}
 }

@@ -70,17 +70,24 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign-in is unavailable: the store cannot be read", http.StatusInternalServerError)
 		return
 	}
-	sh, continued, err := c.ops.OpenShift(r.Context(), op.Code, now)
-	if err != nil {
-		c.o.Log.Error("shift not opened", "operator", op.Code, "err", err)
-		http.Error(w, "the shift could not be opened", http.StatusInternalServerError)
-		return
+	var sh operators.Shift
+	continued := false
+	if !op.MustChangePIN { // a one-time PIN opens no shift: choosing the new PIN does (pin_change.go)
+		if sh, continued, err = c.ops.OpenShift(r.Context(), op.Code, now); err != nil {
+			c.o.Log.Error("shift not opened", "operator", op.Code, "err", err)
+			http.Error(w, "the shift could not be opened", http.StatusInternalServerError)
+			return
+		}
 	}
 	c.throttle.succeeded(r.RemoteAddr)
 	s := c.sessions.create(op, sh.ID, now)
-	c.o.Log.Info("signed in", "operator", op.Code, "role", op.Role, "shift", sh.ID, "continued", continued)
+	c.o.Log.Info("signed in", "operator", op.Code, "role", op.Role, "shift", sh.ID, "continued", continued, "pin_change_first", op.MustChangePIN)
 	http.SetCookie(w, c.cookie(signinCookie, "", -1))
 	http.SetCookie(w, c.cookie(sessionCookie, s.id, 0))
+	if s.mustChange {
+		http.Redirect(w, r, pinChangePath, http.StatusSeeOther) // a one-time PIN: choose a new one first
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -176,6 +176,11 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /devices/handover", c.page(everyone, c.handoverCheck))
 	c.printRoutes() // print.go, copy.go: the business centre's print and copy desk
 	c.faxRoutes()   // fax.go, fax_inbox.go: the business centre's
+
+	// operators_admin.go: admins manage operators, supervisors look;
+	// pin_change.go: a one-time PIN is replaced before anything else.
+	c.operatorRoutes()
+	c.pinChangeRoutes()
 }
 
 // ServeHTTP serves the console with its security headers: pages are never

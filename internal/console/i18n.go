@@ -344,6 +344,7 @@ var catalogs = []map[string]map[string]string{
 	printMessages,
 	faxMessages,
 	roomStayMessages,
+	operatorMessages,
 }
 
 func translate(lang, key string) string {

@@ -13,7 +13,8 @@ import (
 var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "devices",
 	"report", "report_print", "dayclose",
 	"print", "print_confirm", "print_job", "copy", "copy_session",
-	"fax", "fax_job", "fax_inbox", "fax_detail", "toolarge"}
+	"fax", "fax_job", "fax_inbox", "fax_detail", "toolarge",
+	"operators", "operator", "operator_pin", "pin_change"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

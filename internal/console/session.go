@@ -30,6 +30,9 @@ type session struct {
 	shift    int64
 	csrf     string
 	lastUsed time.Time
+	// mustChange: the operator signed in with a one-time PIN and must
+	// choose a new one before anything else (pin_change.go).
+	mustChange bool
 }
 
 // sessions are the console's sessions by id.
@@ -55,7 +58,8 @@ func token() string {
 // create starts a session (always a new id: a session id known before
 // sign-in is never promoted).
 func (s *sessions) create(op operators.Operator, shift int64, now time.Time) session {
-	ss := &session{id: token(), code: op.Code, name: op.Name, role: op.Role, shift: shift, csrf: token(), lastUsed: now}
+	ss := &session{id: token(), code: op.Code, name: op.Name, role: op.Role, shift: shift, csrf: token(), lastUsed: now,
+		mustChange: op.MustChangePIN}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.m[ss.id] = ss
@@ -146,6 +150,10 @@ func (c *Console) guard(roles []operators.Role, h handler, api bool, limit int64
 				return
 			}
 			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return
+		}
+		if s.mustChange && !pinChangeRoute(r) {
+			c.pinChangeFirst(w, r, api)
 			return
 		}
 		if !slices.Contains(roles, s.role) {

@@ -108,6 +108,12 @@ type Operator struct {
 	Failed      int       // wrong PINs since the last good one
 	LockedUntil time.Time // zero: not locked
 	Created     time.Time
+	// MustChangePIN: the PIN is a one-time one (after a reset, or added
+	// as temporary); the next sign-in must choose a new one first. Read
+	// by Verify and List (it is kept in the key-value area: manage.go).
+	MustChangePIN bool
+	// LastSignin is the last good sign-in (zero: none known); read by List.
+	LastSignin time.Time
 }
 
 // Store is the operators and shifts of one gateway's store.
@@ -149,39 +155,10 @@ func fromNanos(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64)
 }
 
-// Add records a new operator with pin hashed.
+// Add records a new operator with pin hashed, as the program itself
+// (the demo's operator, tests); a person's change goes through As.
 func (s *Store) Add(ctx context.Context, op Operator, pin string, now time.Time) error {
-	if err := CheckCode(op.Code); err != nil {
-		return err
-	}
-	if _, err := ParseRole(string(op.Role)); err != nil {
-		return err
-	}
-	if strings.TrimSpace(op.Name) == "" || utf8.RuneCountInString(op.Name) > 100 {
-		return errors.New("name: want 1 to 100 characters")
-	}
-	if err := CheckPIN(pin); err != nil {
-		return err
-	}
-	hash, err := passwd.HashWith(pin, s.params)
-	if err != nil {
-		return fmt.Errorf("hash the PIN: %w", err)
-	}
-	return s.st.InTx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM operators WHERE code=?`, op.Code).Scan(&n); err != nil {
-			return fmt.Errorf("operator %s: %w", op.Code, err)
-		}
-		if n > 0 {
-			return fmt.Errorf("%s: %w", op.Code, ErrExists)
-		}
-		_, err := tx.Exec(`INSERT INTO operators(code, name, role, pin_hash, created, updated) VALUES(?,?,?,?,?,?)`,
-			op.Code, op.Name, string(op.Role), hash, nanos(now), nanos(now))
-		if err != nil {
-			return fmt.Errorf("add operator %s: %w", op.Code, err)
-		}
-		return nil
-	})
+	return s.As(System).Add(ctx, op, pin, now)
 }
 
 const opCols = `code, name, role, disabled, failed, locked_until, created`
@@ -204,7 +181,8 @@ func scanOperatorHash(r store.Scanner, hash *string) (Operator, error) {
 	return op, nil
 }
 
-// Get reads one operator.
+// Get reads one operator, with whether it must change its PIN and when
+// it last signed in.
 func (s *Store) Get(ctx context.Context, code string) (Operator, error) {
 	op, err := scanOperator(s.st.QueryRow(ctx, `SELECT `+opCols+` FROM operators WHERE code=?`, code))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -213,35 +191,51 @@ func (s *Store) Get(ctx context.Context, code string) (Operator, error) {
 	if err != nil {
 		return op, fmt.Errorf("operator %s: %w", code, err)
 	}
+	if op.MustChangePIN, err = s.mustChangePIN(ctx, code); err != nil {
+		return op, err
+	}
+	b, ok, err := s.st.Get(ctx, signinNS, code)
+	if err != nil {
+		return op, fmt.Errorf("operator %s: %w", code, err)
+	}
+	if ok {
+		op.LastSignin, _ = time.Parse(time.RFC3339Nano, string(b)) // unreadable: not known
+	}
 	return op, nil
 }
 
-// List is every operator, by code.
+// List is every operator, by code, with whether each must change the
+// PIN and when each last signed in.
 func (s *Store) List(ctx context.Context) ([]Operator, error) {
 	ops, err := store.All(ctx, s.st, scanOperator, `SELECT `+opCols+` FROM operators ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("list operators: %w", err)
 	}
+	must, err := s.st.List(ctx, pinChangeNS)
+	if err != nil {
+		return nil, fmt.Errorf("list operators: %w", err)
+	}
+	signins, err := s.st.List(ctx, signinNS)
+	if err != nil {
+		return nil, fmt.Errorf("list operators: %w", err)
+	}
+	for i := range ops {
+		_, ops[i].MustChangePIN = must[ops[i].Code]
+		if b, ok := signins[ops[i].Code]; ok {
+			ops[i].LastSignin, _ = time.Parse(time.RFC3339Nano, string(b)) // unreadable: not known
+		}
+	}
 	return ops, nil
 }
 
-// Disable stops a code signing in (its shifts and history stay).
+// Disable stops a code signing in, as the program itself (see As).
 func (s *Store) Disable(ctx context.Context, code string, now time.Time) error {
-	return s.update(ctx, code, `UPDATE operators SET disabled=1, updated=? WHERE code=?`, nanos(now), code)
+	return s.As(System).Disable(ctx, code, now)
 }
 
-// Reset gives a code a new PIN, clears its lockout and enables it again:
-// what the supervisor does for an operator who forgot the PIN.
+// Reset gives a code a new one-time PIN, as the program itself (see As).
 func (s *Store) Reset(ctx context.Context, code, pin string, now time.Time) error {
-	if err := CheckPIN(pin); err != nil {
-		return err
-	}
-	hash, err := passwd.HashWith(pin, s.params)
-	if err != nil {
-		return fmt.Errorf("hash the PIN: %w", err)
-	}
-	return s.update(ctx, code, `UPDATE operators SET pin_hash=?, disabled=0, failed=0, locked_until=NULL, updated=? WHERE code=?`,
-		hash, nanos(now), code)
+	return s.As(System).Reset(ctx, code, pin, now)
 }
 
 func (s *Store) update(ctx context.Context, code, query string, args ...any) error {
@@ -298,6 +292,12 @@ func (s *Store) Verify(ctx context.Context, code, pin string, now time.Time) (Op
 			return Operator{}, err
 		}
 		op.Failed, op.LockedUntil = 0, time.Time{}
+	}
+	if op.MustChangePIN, err = s.mustChangePIN(ctx, code); err != nil {
+		return Operator{}, err
+	}
+	if err := s.st.Put(ctx, signinNS, code, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+		return Operator{}, fmt.Errorf("operator %s: record the sign-in: %w", code, err)
 	}
 	return op, nil
 }

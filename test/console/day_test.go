@@ -30,7 +30,7 @@ func TestScriptedDay(t *testing.T) {
 	if err := peers.FaxPeerToolchain(); err != nil {
 		t.Skip(err)
 	}
-	const room = "1203"
+	const room, room2 = "1203", "1204"
 	printer := peers.StartIPPEvePrinter(t, peers.IPPOptions{})
 	line := peers.StartFaxPeer(t, peers.FaxPeerOptions{Mode: "receive", Timeout: 150 * time.Second})
 	s := startSite(t, siteOptions{printerURI: printer.URI(), faxLine: line.Link(), fiasRooms: room + "=noanswer"})
@@ -108,6 +108,31 @@ func TestScriptedDay(t *testing.T) {
 			t.Fatalf("the board has no wake-up for room %s after the set", room)
 		}
 		t.Logf("wake-up %s set for room %s at %s (site time), %s from now", rowID, room, clock, time.Until(wakeAt).Round(time.Second))
+
+		// A daily wake-up for the next room, two hours on, that the guest
+		// then calls off: set through the confirm step, cancelled from
+		// the board, and the row says so (the PBX's cancel is FIAS WD).
+		later := wakeAt.Add(2 * time.Hour).Format("15:04")
+		board.run("fill a daily wake-up",
+			chromedp.SendKeys(`form[action="/wakeups/confirm"] input[name=room]`, room2),
+			chromedp.SendKeys(`form[action="/wakeups/confirm"] input[name=time]`, later),
+			chromedp.Click(`form[action="/wakeups/confirm"] input[name=daily]`),
+			chromedp.Submit(`form[action="/wakeups/confirm"]`),
+			chromedp.WaitVisible("#confirm-daily"))
+		board.run("confirm the daily wake-up", chromedp.Click("#confirm"), chromedp.WaitVisible("#wakeup-board"))
+		rowOf := `[...document.querySelectorAll('#wakeups tbody tr')].find(r => r.cells[1] && r.cells[1].textContent.trim() === '` + room2 + `')`
+		if st := get(board, "read the daily row", chromedp.Evaluate[string](`(`+rowOf+` || {cells: []}).cells[5]?.textContent || ''`)); !strings.Contains(st, "every day") {
+			t.Fatalf("the board's row for room %s says %q, want a daily wake-up", room2, st)
+		}
+		board.run("cancel it", chromedp.Evaluate(`(`+rowOf+`).querySelector('form[action="/wakeups/cancel"] button').click()`, nil),
+			chromedp.WaitVisible("#wakeup-board"))
+		board.look("wakeup-cancelled")
+		if st := get(board, "read the cancelled row", chromedp.Evaluate[string](`(`+rowOf+` || {cells: []}).cells[5]?.textContent || 'gone'`)); !strings.Contains(st, "cancelled") && st != "gone" {
+			t.Fatalf("after the cancel the board's row for room %s says %q", room2, st)
+		}
+		if n := get(board, "count the cancel forms", chromedp.Evaluate[int](`(`+rowOf+` || document.createElement('tr')).querySelectorAll('form[action="/wakeups/cancel"]').length`)); n != 0 {
+			t.Fatalf("room %s's wake-up still offers a cancel after it was cancelled", room2)
+		}
 		// The board is left open; the moment its row turns red is taken
 		// in the page (the system clock the gateway's events carry too).
 		get(board, "watch the row", chromedp.Evaluate[bool](`window.__red = 0;
