@@ -333,7 +333,7 @@ func (d *Desk) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt, sta
 			}
 			if err := business.Record(tx, business.Entry{IdemKey: a.Charge, Service: rating.ServiceFaxSend, Device: j.Device, Ref: jobRef(j),
 				Room: j.Room, Operator: j.Operator, At: a.Start.Add(a.Duration), Units: int64(a.Confirmed), State: chargeState,
-				Price: p, Tariff: tariff.Name(), Seq: seq}); err != nil {
+				Price: p, Tariff: tariff.Name(), Seq: seq, Shift: j.Shift}); err != nil { // the shift that sent the fax
 				return err
 			}
 		}

@@ -283,7 +283,8 @@ func (d *Desk) onJobDone(tx *store.Tx, r desk.Record, done printer.JobDone) (des
 	}
 	if err := business.Record(tx, business.Entry{IdemKey: idem, Service: rating.ServicePrint, Device: dev, Ref: fmt.Sprintf("print/%d", j.Row),
 		Room: j.Room, Operator: j.Operator, At: done.At, Units: int64(done.Impressions), Size: size, Color: done.Color,
-		Duplex: data.Sides != "one-sided", State: string(done.State), Price: price, Tariff: d.opt.Tariff.Name(), Seq: seq}); err != nil {
+		Duplex: data.Sides != "one-sided", State: string(done.State), Price: price, Tariff: d.opt.Tariff.Name(), Seq: seq,
+		Shift: j.Shift}); err != nil { // the shift that sent the job, not the one open when it ended
 		return desk.Outcome{}, err
 	}
 	state, reasons := string(done.State), strings.Join(done.Reasons, ",")
