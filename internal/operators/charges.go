@@ -16,15 +16,20 @@ type shiftCharge struct {
 }
 
 // shiftCharges sums the business-centre charges that belong to shift sh
-// (its window ends at end), billed up to now. A charge belongs to the
-// shift whose console command caused it: its ref names the print job,
-// copy session or fax job (business.Entry.Ref: print/{job row},
-// copy/{session}, fax-job/{job}), whose command_id the console linked to
-// a shift (shift_commands). So a print sent at the end of one shift and
-// billed after the operator's next shift opened stays in the first. A
-// charge no console command of any shift caused (a fax delivered, a job
-// the back office sent over MQTT) counts, as before, by its operator and
-// the shift's time window.
+// (its window ends at end), billed up to now.
+//
+// A charge recorded since store migration 11 names its shift
+// (business_charges.shift: the console shift of the command that caused
+// it, copied onto the print job, copy session or fax job it bills, so a
+// print sent at the end of one shift and billed after the next one opened
+// stays in the first). That column decides, whoever's window it fell in.
+//
+// A charge without one (shift NULL: billed before migration 11, or caused
+// by no console command: a job the back office sent over MQTT) falls back
+// to what the journal did before: the shift whose console command caused
+// it, through its ref (business.Entry.Ref: print/{job row},
+// copy/{session}, fax-job/{job}) and that command's link to a shift
+// (shift_commands); failing that, its operator and the shift's time window.
 func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) ([]shiftCharge, error) {
 	type row struct {
 		service, currency string
@@ -33,14 +38,18 @@ func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) 
 	rows, err := store.All(ctx, s.st, func(r store.Scanner) (row, error) {
 		var c row
 		return c, r.Scan(&c.service, &c.currency, &c.minor, &c.at, &c.shift)
-	}, `SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0)
-		FROM business_charges bc
-		LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
-		LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
-		LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
-		LEFT JOIN shift_commands sc ON sc.command_id = COALESCE(pj.command_id, cs.command_id, fj.command_id)
-		WHERE bc.operator = ? AND bc.at >= ? AND bc.at < ?
-		ORDER BY bc.service, bc.currency`, sh.Operator, nanos(sh.Opened), nanos(later(end, now)))
+	}, `SELECT service, currency, amount_minor, at, shift_id FROM (
+			SELECT bc.service, bc.currency, bc.amount_minor, bc.at, bc.shift AS shift_id
+			FROM business_charges bc WHERE bc.shift = ?
+		UNION ALL
+			SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0)
+			FROM business_charges bc
+			LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
+			LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
+			LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
+			LEFT JOIN shift_commands sc ON sc.command_id = COALESCE(pj.command_id, cs.command_id, fj.command_id)
+			WHERE bc.shift IS NULL AND bc.operator = ? AND bc.at >= ? AND bc.at < ?)
+		ORDER BY service, currency`, sh.ID, sh.Operator, nanos(sh.Opened), nanos(later(end, now)))
 	if err != nil {
 		return nil, err
 	}

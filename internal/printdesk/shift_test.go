@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"switchboard/internal/events"
 	"switchboard/internal/events/printer"
+	"switchboard/internal/operators"
 )
 
 // inShift is a command context as the router builds it for the console's
@@ -69,6 +71,74 @@ func TestChargesTakeTheShiftThatSentTheWork(t *testing.T) {
 			}
 			if row != tc.wantRow || charge != tc.wantCharge {
 				t.Errorf("%s shift %+v, charge shift %+v; want %+v, %+v", table, row, charge, tc.wantRow, tc.wantCharge)
+			}
+		})
+	}
+}
+
+// TestLatePrintStaysInItsShift: a print job sent in shift a whose end the
+// printer reports after a closed and the same operator's shift b opened is
+// in a's journal, not b's, though b's window holds it; the same job sent
+// by the back office (no shift) counts, as before, in the window of the
+// operator's shift it was billed in.
+func TestLatePrintStaysInItsShift(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		console bool
+		inA     int // print charges in each journal
+		inB     int
+	}{
+		{"sent from the console in shift a", true, 1, 0},
+		{"sent by the back office", false, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			ctx := context.Background()
+			ops := operators.New(r.h.Store())
+			t0 := r.h.Now()
+			a, _, err := ops.OpenShift(ctx, "0002", t0.Add(-time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The printer reports the job's end two hours on (a queue, a
+			// jam cleared by the next shift).
+			two := pages(2)
+			r.prn.end = func(id printer.JobID, j printer.Job, at time.Time) printer.JobDone {
+				return two(id, j, at.Add(2*time.Hour))
+			}
+			var sender int64
+			if tc.console {
+				sender = a.ID
+			}
+			if _, err := r.h.RunIn(inShift(sender), t, r.h.Command(t, "print", "prn1", "print.submit",
+				printer.SubmitData{Room: "1203", Operator: "0002", Document: doc("x")})); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ops.CloseShift(ctx, a.ID, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := ops.OpenShift(ctx, "0002", t0.Add(time.Hour+time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sh := range []struct {
+				id   int64
+				want int
+			}{{a.ID, tc.inA}, {b.ID, tc.inB}} {
+				j, err := ops.Journal(ctx, sh.id, t0.Add(3*time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := 0
+				for _, s := range j.Services {
+					if s.Service == "charges/print" {
+						got = s.Charges
+					}
+				}
+				if got != sh.want {
+					t.Errorf("shift %d: %d print charges, want %d (%+v)", sh.id, got, sh.want, j.Services)
+				}
 			}
 		})
 	}
