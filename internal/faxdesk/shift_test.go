@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
+	"switchboard/internal/store"
 )
 
 // inShift is a command context as the router builds it for the console's
@@ -32,15 +34,26 @@ func TestFaxChargesCarryTheShift(t *testing.T) {
 		name  string
 		shift int64
 		want  sql.NullInt64
+		// who the envelopes of hotel.fax.sent (the queue's, later) and
+		// hotel.fax.delivered (fax.deliver's own) name
+		sentBy, deliveredBy string
 	}{
-		{"console shift 5", 5, sql.NullInt64{Int64: 5, Valid: true}},
-		{"back office", 0, sql.NullInt64{}},
+		{"console shift 5", 5, sql.NullInt64{Int64: 5, Valid: true}, "0002", "0002"},
+		{"back office", 0, sql.NullInt64{}, "", "pms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, Options{Policy: faxjobs.Policy{Attempts: 1, Interval: time.Minute}})
 			ctx := context.Background()
 			r.modem.next = []func(fax.SendJob, time.Time) (fax.SendResult, error){delivered}
 			c := r.command("fax.send", fax.SendData{To: "010 6512 3456", Room: "1203", Operator: "0002", Document: base64.StdEncoding.EncodeToString([]byte("one page"))})
+			sender := store.CommandRow{ID: c.ID, Topic: "fax/fax1/fax.send", Client: "console", Received: r.h.Now(), Status: store.CommandAccepted,
+				Principal: "0002", Role: "operator"}
+			if tc.shift == 0 {
+				sender.Principal, sender.Role = "pms", "backoffice"
+			}
+			if err := r.h.InTx(ctx, func(tx *store.Tx) error { return tx.PutCommand(sender) }); err != nil {
+				t.Fatal(err)
+			}
 			res, err := r.h.Handler("fax.send").(bus.Preparer).Prepare(inShift(tc.shift), c)
 			if err != nil {
 				t.Fatal(err)
@@ -67,6 +80,29 @@ func TestFaxChargesCarryTheShift(t *testing.T) {
 				if got != tc.want {
 					t.Errorf("%s: shift %+v, want %+v", q.what, got, tc.want)
 				}
+			}
+			rows, err := r.h.Store().Pending(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, row := range rows {
+				var env events.Envelope
+				if err := json.Unmarshal(row.Payload, &env); err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]string{"hotel.fax.sent": tc.sentBy, "hotel.fax.delivered": tc.deliveredBy}
+				by, ok := want[env.Type]
+				if !ok {
+					continue
+				}
+				seen[env.Type] = true
+				if env.Principal != by || env.Shift != tc.want.Int64 {
+					t.Errorf("%s: principal %q shift %d, want %q %d", env.Type, env.Principal, env.Shift, by, tc.want.Int64)
+				}
+			}
+			if len(seen) != 2 {
+				t.Errorf("events seen: %v, want hotel.fax.sent and hotel.fax.delivered", seen)
 			}
 		})
 	}

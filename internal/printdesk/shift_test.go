@@ -3,12 +3,14 @@ package printdesk
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"switchboard/internal/events"
 	"switchboard/internal/events/printer"
 	"switchboard/internal/operators"
+	"switchboard/internal/store"
 )
 
 // inShift is a command context as the router builds it for the console's
@@ -139,6 +141,60 @@ func TestLatePrintStaysInItsShift(t *testing.T) {
 				if got != sh.want {
 					t.Errorf("shift %d: %d print charges, want %d (%+v)", sh.id, got, sh.want, j.Services)
 				}
+			}
+		})
+	}
+}
+
+// TestJobEndNamesItsSender: the printer reports a job's end with no command
+// being handled; hotel.print.job.completed still names the print.submit
+// command's sender and shift (from the command log and the job's row) when
+// a console shift sent it, and no one when the back office did (as
+// before: only the console's shift is carried).
+func TestJobEndNamesItsSender(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		sender        store.CommandRow
+		shift         int64
+		wantPrincipal string
+	}{
+		{"sent from the console in shift 5", store.CommandRow{Principal: "0002", Role: "operator"}, 5, "0002"},
+		{"sent by the back office", store.CommandRow{Principal: "pms", Role: "backoffice"}, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			ctx := context.Background()
+			c := r.h.Command(t, "print", "prn1", "print.submit", printer.SubmitData{Room: "1203", Operator: "0002", Document: doc("x")})
+			row := tc.sender
+			row.ID, row.Topic, row.Client, row.Received, row.Status = c.ID, "print/prn1/print.submit", "console", r.h.Now(), store.CommandAccepted
+			if err := r.h.InTx(ctx, func(tx *store.Tx) error { return tx.PutCommand(row) }); err != nil {
+				t.Fatal(err)
+			}
+			ctxCmd := events.WithActor(ctx, events.Actor{Principal: tc.sender.Principal, Role: tc.sender.Role, Shift: tc.shift})
+			if _, err := r.h.RunIn(ctxCmd, t, c); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := r.h.Store().Pending(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, row := range rows {
+				var env events.Envelope
+				if err := json.Unmarshal(row.Payload, &env); err != nil {
+					t.Fatal(err)
+				}
+				if env.Type != "hotel.print.job.completed" {
+					continue
+				}
+				found = true
+				if env.Principal != tc.wantPrincipal || env.Shift != tc.shift {
+					t.Errorf("job.completed: principal %q shift %d, want %q %d", env.Principal, env.Shift, tc.wantPrincipal, tc.shift)
+				}
+			}
+			if !found {
+				t.Fatal("no hotel.print.job.completed")
 			}
 		})
 	}
