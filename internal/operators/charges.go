@@ -2,6 +2,9 @@ package operators
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"switchboard/internal/store"
@@ -31,6 +34,21 @@ type shiftCharge struct {
 // copy/{session}, fax-job/{job}) and that command's link to a shift
 // (shift_commands); failing that, its operator and the shift's time window.
 func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) ([]shiftCharge, error) {
+	// The fallback looks past the shift's end, up to now, for charges
+	// billed late that its commands caused; since migration 11 those name
+	// their shift, so it looks no further than a day after the migration
+	// (a job in flight across the upgrade): on a 400-day ledger the charges
+	// after an old shift are most of it.
+	upto := later(end, now)
+	var applied sql.NullInt64 // unix seconds
+	if err := s.st.QueryRow(ctx, `SELECT applied FROM schema_migrations WHERE version=11`).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store migration 11: %w", err)
+	}
+	if applied.Valid {
+		if cut := time.Unix(applied.Int64, 0).Add(24 * time.Hour); cut.Before(upto) {
+			upto = later(end, cut)
+		}
+	}
 	type row struct {
 		service, currency string
 		minor, at, shift  int64
@@ -49,7 +67,7 @@ func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) 
 			LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
 			LEFT JOIN shift_commands sc ON sc.command_id = COALESCE(pj.command_id, cs.command_id, fj.command_id)
 			WHERE bc.shift IS NULL AND bc.operator = ? AND bc.at >= ? AND bc.at < ?)
-		ORDER BY service, currency`, sh.ID, sh.Operator, nanos(sh.Opened), nanos(later(end, now)))
+		ORDER BY service, currency`, sh.ID, sh.Operator, nanos(sh.Opened), nanos(upto))
 	if err != nil {
 		return nil, err
 	}

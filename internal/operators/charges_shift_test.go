@@ -67,15 +67,30 @@ func TestJournalChargesByShiftColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := t0.Add(3 * time.Hour)
+	// migrated sets when store migration 11 ran (unix seconds).
+	migrated := func(at time.Time) {
+		if err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(`UPDATE schema_migrations SET applied=? WHERE version=11`, at.Unix())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
-		name  string
-		shift int64
-		want  string
+		name     string
+		migrated time.Time
+		shift    int64
+		want     string
 	}{
-		{"a: its late print, the job it sent though b's command is linked, its pre-migration print", a.ID, " charges/print=3/123"},
-		{"b: the fax its bellboy delivered, the pre-migration copy in its window", b.ID, " charges/copy=1/300 charges/fax-receive=1/4000"},
+		{"a: its late print, the job it sent though b's command is linked, its pre-migration print", t0, a.ID, " charges/print=3/123"},
+		{"b: the fax its bellboy delivered, the pre-migration copy in its window", t0, b.ID, " charges/copy=1/300 charges/fax-receive=1/4000"},
+		// A charge without a shift billed more than a day after the
+		// migration is not looked for past a's end: the late ones name
+		// their shift by then.
+		{"a, migrated two days before: not its unshifted print billed after its end", t0.Add(-48 * time.Hour), a.ID, " charges/print=2/120"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			migrated(tc.migrated)
 			j, err := ops.Journal(ctx, tc.shift, now)
 			if err != nil {
 				t.Fatal(err)

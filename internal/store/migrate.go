@@ -465,6 +465,8 @@ ALTER TABLE copy_sessions    ADD COLUMN shift INTEGER;
 ALTER TABLE fax_jobs         ADD COLUMN shift INTEGER;
 ALTER TABLE fax_register     ADD COLUMN delivered_shift INTEGER;
 CREATE INDEX business_charges_shift ON business_charges(shift) WHERE shift IS NOT NULL;
+-- The shift journal's fallback reads the charges without a shift by operator and time.
+CREATE INDEX business_charges_unshifted ON business_charges(operator, at) WHERE shift IS NULL;
 `,
 }
 
