@@ -21,13 +21,20 @@ func TestValidate(t *testing.T) {
 	if err := Validate([]byte(good)); err != nil {
 		t.Fatalf("good payload refused: %v", err)
 	}
+	// A console command's event names the operator and the shift.
+	withShift := strings.Replace(good, `"seq":3,`, `"seq":3,"principal":"0002","principalrole":"operator","shift":7,`, 1)
+	if err := Validate([]byte(withShift)); err != nil {
+		t.Fatalf("payload with a shift refused: %v", err)
+	}
 	for name, tc := range map[string]struct{ from, to, want string }{
-		"missing reason":  {`"reason":"replyto: required",`, ``, "reason"},
-		"status mismatch": {`"status":"failed"`, `"status":"completed"`, "status"},
-		"unknown field":   {`"field":"replyto"`, `"field":"replyto","guest":"Zhang"`, "guest"},
-		"bad time":        {`2026-11-27T10:00:00+08:00`, `yesterday`, "time"},
-		"seq without key": {`"idemkey":"k",`, ``, "idemkey"},
-		"unknown type":    {`hotel.command.failed:v1`, `hotel.nothing.here:v1`, "no schema"},
+		"missing reason":          {`"reason":"replyto: required",`, ``, "reason"},
+		"status mismatch":         {`"status":"failed"`, `"status":"completed"`, "status"},
+		"unknown field":           {`"field":"replyto"`, `"field":"replyto","guest":"Zhang"`, "guest"},
+		"bad time":                {`2026-11-27T10:00:00+08:00`, `yesterday`, "time"},
+		"seq without key":         {`"idemkey":"k",`, ``, "idemkey"},
+		"unknown type":            {`hotel.command.failed:v1`, `hotel.nothing.here:v1`, "no schema"},
+		"shift without principal": {`"seq":3,`, `"seq":3,"shift":7,`, "principal"},
+		"shift zero":              {`"seq":3,`, `"seq":3,"principal":"0002","principalrole":"operator","shift":0,`, "shift"},
 	} {
 		bad := strings.Replace(good, tc.from, tc.to, 1)
 		err := Validate([]byte(bad))

@@ -36,7 +36,7 @@ func reportCommand() *cobra.Command {
 			"every journaled frame explained: parsed, charged, or why not (exit 1 when one is unexplained)", reportUsage, reportFlags("reconcile")),
 		leaf("calls --date YYYY-MM-DD [--csv|--json]", "the day's IDD/DDD statistics", reportUsage, reportFlags("calls")),
 		leaf("special --week YYYY-Www [rule flags] [--csv|--json]", "the week's special calls, by the rules' flags", reportUsage, reportFlags("special")),
-		leaf("business-center --date YYYY-MM-DD [--csv|--json]", "the day's business-center revenue by service, room and operator",
+		leaf("business-center --date YYYY-MM-DD [--shift N] [--csv|--json]", "the day's business-center revenue by service, room and operator",
 			reportUsage, businessReportFlags("business-center")),
 		leaf("devices [--csv|--json]", "the shift handover's device check (exit 1 when a device needs attention)",
 			reportUsage, businessReportFlags("devices")),

@@ -16,6 +16,11 @@ type Principal struct {
 	Username string // "" for an anonymous or local-socket client
 	Role     Role
 	ClientID string
+	// Shift is the console shift a command is sent in (0: none). Only the
+	// console sets it, through Router.Send: the broker builds an MQTT
+	// client's principal from its session and never reads a shift from
+	// what the client sends, so a back office cannot claim one.
+	Shift int64
 }
 
 // maxAck bounds the ack payload read: {"seq":N,"seqepoch":"..."} is short.

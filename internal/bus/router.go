@@ -550,7 +550,7 @@ func (c *Command) actor(ctx context.Context) context.Context {
 	if c.By == nil {
 		return ctx
 	}
-	return events.WithActor(ctx, events.Actor{Principal: c.By.Username, Role: string(c.By.Role)})
+	return events.WithActor(ctx, events.Actor{Principal: c.By.Username, Role: string(c.By.Role), Shift: c.By.Shift})
 }
 
 func record(cmd Command, status string) *store.CommandRow {

@@ -31,19 +31,35 @@ type Entry struct {
 	Price    Price
 	Tariff   string
 	Seq      int64
+	// Shift is the console shift the charge belongs to: the shift the
+	// desk copied onto the job or session it bills (a print job that ends
+	// after its command, billed by the device's report). 0: the shift of
+	// the command being handled (the transaction context's actor), if any.
+	Shift int64
 }
 
-// Record writes an entry. A second entry with the same idemkey is refused
-// by the table's key: an item is billed once.
+// shiftOf is the shift an entry is recorded under: its own, else the
+// command's (tx's actor), else none (NULL: no console command caused it).
+func shiftOf(tx *store.Tx, e Entry) sql.NullInt64 {
+	sh := e.Shift
+	if sh == 0 {
+		sh = events.ShiftFrom(tx.Context())
+	}
+	return sql.NullInt64{Int64: sh, Valid: sh != 0}
+}
+
+// Record writes an entry, under its console shift (Entry.Shift). A second
+// entry with the same idemkey is refused by the table's key: an item is
+// billed once.
 func Record(tx *store.Tx, e Entry) error {
 	lines, err := json.Marshal(e.Price.Lines())
 	if err != nil {
-		return err
+		return fmt.Errorf("business charge %s: breakdown: %w", e.IdemKey, err)
 	}
 	_, err = tx.Exec(`INSERT INTO business_charges(idemkey, service, device, ref, room, operator, at, units, size, color, duplex, state,
-		amount, amount_minor, currency, tariff, breakdown, unbilled, seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		amount, amount_minor, currency, tariff, breakdown, unbilled, seq, shift) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		e.IdemKey, e.Service, e.Device, e.Ref, e.Room, e.Operator, e.At.UnixNano(), e.Units, e.Size, e.Color, e.Duplex, e.State,
-		e.Price.Price.String(), e.Price.Minor, e.Price.Currency, e.Tariff, string(lines), e.Price.Unbilled, e.Seq)
+		e.Price.Price.String(), e.Price.Minor, e.Price.Currency, e.Tariff, string(lines), e.Price.Unbilled, e.Seq, shiftOf(tx, e))
 	if err != nil {
 		return fmt.Errorf("business charge %s: %w", e.IdemKey, err)
 	}

@@ -147,7 +147,7 @@ func TestReportCSVAndPrint(t *testing.T) {
 		audited              bool
 	}{
 		{"csv", "/reports/business/csv", "Manager Wang", 200,
-			[]string{"service,items,pages,amount,unbilled\ncopy,0,0,0.00,0\nprint,1,2,12.50,0\ntotal,1,2,12.50,0\n", "10:00:00,print,prn1,1203,0002,2,A4,mono,completed,12.50,"},
+			[]string{"service,items,pages,amount,unbilled\ncopy,0,0,0.00,0\nprint,1,2,12.50,0\ntotal,1,2,12.50,0\n", "10:00:00,print,prn1,1203,0002,,2,A4,mono,completed,12.50,"},
 			[]string{"text/csv; charset=utf-8", `attachment; filename="business-2026-12-04.csv"`}, true},
 		{"print", "/reports/business/print", "Manager Wang", 200,
 			[]string{`id="printed">Printed by 0003 · approved by Manager Wang`, `src="/static/print.js"`, "12.50"}, nil, true},

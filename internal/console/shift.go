@@ -59,7 +59,10 @@ func (c *Console) command(ctx context.Context, s *session, domain, device, name 
 		s.shift = sh.ID
 		c.sessions.setShift(s.id, sh.ID)
 	}
-	rep, err := c.o.Host.Command(ctx, domain, device, name, data, bus.Principal{Username: s.code, Role: busRole(s.role), ClientID: "console"})
+	// The shift rides on the principal: the router hands it to the desk
+	// with the operator (events.Actor), so the events and the charges the
+	// command causes carry it (issue 13). Only this in-process path sets it.
+	rep, err := c.o.Host.Command(ctx, domain, device, name, data, bus.Principal{Username: s.code, Role: busRole(s.role), ClientID: "console", Shift: s.shift})
 	if rep.CommandID != "" {
 		// The command was sent even when ctx ended before its reply (a
 		// fax.send waits only SendWait for "accepted"): its link to the

@@ -55,11 +55,16 @@ type Envelope struct {
 	// Principal and PrincipalRole name who caused the event when a
 	// command did (DESIGN.md §1: every act has a principal): the bus
 	// principal that sent it and its role. Absent on what a device did.
-	Principal     string          `json:"principal,omitempty"`
-	PrincipalRole string          `json:"principalrole,omitempty"`
-	ReplyTo       string          `json:"replyto,omitempty"`
-	Deadline      *time.Time      `json:"deadline,omitempty"`
-	Data          json.RawMessage `json:"data,omitempty"`
+	Principal     string `json:"principal,omitempty"`
+	PrincipalRole string `json:"principalrole,omitempty"`
+	// Shift is the console shift the principal sent the command in
+	// (issue 13: every charge and event a console command causes carries
+	// the operator's shift). Absent (0) on what a back office, the CLI or
+	// a device caused: only the console's in-process path sets one.
+	Shift    int64           `json:"shift,omitempty"`
+	ReplyTo  string          `json:"replyto,omitempty"`
+	Deadline *time.Time      `json:"deadline,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
 }
 
 // SchemaURI names the JSON Schema of an event type in schemas/ (the file
@@ -156,6 +161,9 @@ func shortType(domain, eventType string) string {
 type Actor struct {
 	Principal string
 	Role      string
+	// Shift is the console shift of the command (0: none; only the
+	// console's in-process commands have one).
+	Shift int64
 }
 
 type actorKey struct{}
@@ -170,4 +178,16 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok && a.Principal != ""
+}
+
+// ShiftFrom is the console shift of the actor ctx carries (0: none). A
+// desk that records work a command asked for copies it onto its row, so a
+// charge made later (a print job that ends after its command) still
+// belongs to the shift that sent it.
+func ShiftFrom(ctx context.Context) int64 {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		return 0
+	}
+	return a.Shift
 }

@@ -321,21 +321,24 @@ func (d *Desk) finish(ctx context.Context, j faxjobs.Job, a faxjobs.Attempt, sta
 			}
 		}
 		out.Unbilled = strings.Join(unbilled, "; ")
-		seq, dup, err := host.Enqueue(tx, desk.Event{Domain: "fax", Device: j.Device, Type: typ, Subject: desk.Subject(j.Room, j.Device),
-			IdemKey: idem, Time: now, Data: out})
-		if err != nil {
-			return err
-		}
-		if a.Confirmed > 0 && !dup {
+		// The event and the charge are the fax.send command's (its sender
+		// and shift), whichever attempt of the queue this is.
+		err = business.AsSender(tx, j.CommandID, j.Shift, func() error {
+			seq, dup, err := host.Enqueue(tx, desk.Event{Domain: "fax", Device: j.Device, Type: typ, Subject: desk.Subject(j.Room, j.Device),
+				IdemKey: idem, Time: now, Data: out})
+			if err != nil || a.Confirmed == 0 || dup {
+				return err
+			}
 			chargeState := "partial"
 			if a.Error == "" && a.Confirmed >= a.Pages {
 				chargeState = "completed"
 			}
-			if err := business.Record(tx, business.Entry{IdemKey: a.Charge, Service: rating.ServiceFaxSend, Device: j.Device, Ref: jobRef(j),
+			return business.Record(tx, business.Entry{IdemKey: a.Charge, Service: rating.ServiceFaxSend, Device: j.Device, Ref: jobRef(j),
 				Room: j.Room, Operator: j.Operator, At: a.Start.Add(a.Duration), Units: int64(a.Confirmed), State: chargeState,
-				Price: p, Tariff: tariff.Name(), Seq: seq}); err != nil {
-				return err
-			}
+				Price: p, Tariff: tariff.Name(), Seq: seq, Shift: j.Shift}) // the shift that sent the fax
+		})
+		if err != nil {
+			return err
 		}
 		return faxjobs.Finish(tx, j.ID, a, state, next, now)
 	})

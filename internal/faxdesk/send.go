@@ -16,6 +16,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/desk"
+	"switchboard/internal/events"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/store"
@@ -132,7 +133,7 @@ func (h sendHandler) Prepare(ctx context.Context, c *bus.Command) (any, error) {
 		var err error
 		id, err = faxjobs.Enqueue(tx, faxjobs.Job{CommandID: c.ID, Device: c.Device, Number: j.data.To, Dial: j.num.dial, Canonical: j.num.canonical,
 			Kind: j.num.kind, Zone: j.num.zone, Destination: j.num.destination, Room: j.data.Room, Operator: j.data.Operator,
-			Document: path, Pages: len(pages), Fine: j.fine}, d.opt.Policy, now)
+			Document: path, Pages: len(pages), Fine: j.fine, Shift: events.ShiftFrom(ctx)}, d.opt.Policy, now)
 		if err != nil {
 			return err
 		}

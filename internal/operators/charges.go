@@ -2,6 +2,9 @@ package operators
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"switchboard/internal/store"
@@ -16,18 +19,38 @@ type shiftCharge struct {
 }
 
 // shiftCharges sums the business-centre charges that belong to shift sh
-// (its window ends at end), billed up to now. A charge belongs to the
-// shift whose console command caused it: its ref names the print job,
-// copy session or fax job (business.Entry.Ref: print/{job row},
-// copy/{session}, fax-job/{job}), whose command_id the console linked to
-// a shift (shift_commands). So a print sent at the end of one shift and
-// billed after the operator's next shift opened stays in the first. A
-// charge no console command of any shift caused (a fax delivered, a job
-// the back office sent over MQTT) counts, as before, by its operator and
-// the shift's time window.
+// (its window ends at end), billed up to now.
+//
+// A charge recorded since store migration 11 names its shift
+// (business_charges.shift: the console shift of the command that caused
+// it, copied onto the print job, copy session or fax job it bills, so a
+// print sent at the end of one shift and billed after the next one opened
+// stays in the first). That column decides, whoever's window it fell in.
+//
+// A charge without one (shift NULL: billed before migration 11, or caused
+// by no console command: a job the back office sent over MQTT) falls back
+// to what the journal did before: the shift whose console command caused
+// it, through its ref (business.Entry.Ref: print/{job row},
+// copy/{session}, fax-job/{job}) and that command's link to a shift
+// (shift_commands); failing that, its operator and the shift's time window.
 //
 // The charges are also listed by the job that caused them (byJob).
 func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) ([]shiftCharge, []ChargeItem, error) {
+	// The fallback looks past the shift's end, up to now, for charges
+	// billed late that its commands caused; since migration 11 those name
+	// their shift, so it looks no further than a day after the migration
+	// (a job in flight across the upgrade): on a 400-day ledger the charges
+	// after an old shift are most of it.
+	upto := later(end, now)
+	var applied sql.NullInt64 // unix seconds
+	if err := s.st.QueryRow(ctx, `SELECT applied FROM schema_migrations WHERE version=11`).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("store migration 11: %w", err)
+	}
+	if applied.Valid {
+		if cut := time.Unix(applied.Int64, 0).Add(24 * time.Hour); cut.Before(upto) {
+			upto = later(end, cut)
+		}
+	}
 	type row struct {
 		service, currency string
 		minor, at, shift  int64
@@ -38,15 +61,24 @@ func (s *Store) shiftCharges(ctx context.Context, sh Shift, end, now time.Time) 
 		err := r.Scan(&c.service, &c.currency, &c.minor, &c.at, &c.shift, &c.job.ref, &c.job.room, &c.job.units, &c.job.command)
 		c.job.service, c.job.currency, c.job.minor, c.job.at = c.service, c.currency, c.minor, c.at
 		return c, err
-	}, `SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0),
-		bc.ref, bc.room, bc.units, COALESCE(pj.command_id, cs.command_id, fj.command_id, '')
-		FROM business_charges bc
-		LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
-		LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
-		LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
-		LEFT JOIN shift_commands sc ON sc.command_id = COALESCE(pj.command_id, cs.command_id, fj.command_id)
-		WHERE bc.operator = ? AND bc.at >= ? AND bc.at < ?
-		ORDER BY bc.service, bc.currency`, sh.Operator, nanos(sh.Opened), nanos(later(end, now)))
+	}, `SELECT service, currency, amount_minor, at, shift_id, ref, room, units, command_id FROM (
+			SELECT bc.service, bc.currency, bc.amount_minor, bc.at, bc.shift AS shift_id,
+				bc.ref, bc.room, bc.units, COALESCE(pj.command_id, cs.command_id, fj.command_id, '') AS command_id
+			FROM business_charges bc
+			LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
+			LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
+			LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
+			WHERE bc.shift = ?
+		UNION ALL
+			SELECT bc.service, bc.currency, bc.amount_minor, bc.at, COALESCE(sc.shift_id, 0),
+				bc.ref, bc.room, bc.units, COALESCE(pj.command_id, cs.command_id, fj.command_id, '')
+			FROM business_charges bc
+			LEFT JOIN print_jobs pj ON bc.service = 'print' AND pj.id = CAST(substr(bc.ref, 7) AS INTEGER)
+			LEFT JOIN copy_sessions cs ON bc.service = 'copy' AND cs.id = CAST(substr(bc.ref, 6) AS INTEGER)
+			LEFT JOIN fax_jobs fj ON bc.service = 'fax-send' AND fj.id = CAST(substr(bc.ref, 9) AS INTEGER)
+			LEFT JOIN shift_commands sc ON sc.command_id = COALESCE(pj.command_id, cs.command_id, fj.command_id)
+			WHERE bc.shift IS NULL AND bc.operator = ? AND bc.at >= ? AND bc.at < ?)
+		ORDER BY service, currency`, sh.ID, sh.Operator, nanos(sh.Opened), nanos(upto))
 	if err != nil {
 		return nil, nil, err
 	}

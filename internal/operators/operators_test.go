@@ -17,7 +17,7 @@ import (
 // cheap argon2id costs: the tests verify many PINs.
 var cheap = passwd.Params{MemoryKiB: 64, Passes: 1, Threads: 1}
 
-func newStore(t *testing.T) (*operators.Store, *store.Store) {
+func newStore(t testing.TB) (*operators.Store, *store.Store) {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
 	if err != nil {

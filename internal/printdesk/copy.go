@@ -7,6 +7,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/desk"
+	"switchboard/internal/events"
 	"switchboard/internal/events/printer"
 	printjobs "switchboard/internal/print/jobs"
 	"switchboard/internal/rating"
@@ -66,7 +67,7 @@ func (h copyStartHandler) Execute(ctx context.Context, c *bus.Command) (any, err
 	err = dk.host.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		id, err = printjobs.StartSession(tx, printjobs.Session{Device: c.Device, Room: d.Room, Operator: d.Operator, Media: d.Media,
-			Color: d.Color, CommandID: c.ID, Start: cnt})
+			Color: d.Color, CommandID: c.ID, Start: cnt, Shift: events.ShiftFrom(ctx)})
 		return err
 	})
 	if err != nil {
@@ -160,7 +161,7 @@ func (h copyStopHandler) Execute(ctx context.Context, c *bus.Command) (any, erro
 		}
 		if err := business.Record(tx, business.Entry{IdemKey: idem, Service: rating.ServiceCopy, Device: c.Device, Ref: fmt.Sprintf("copy/%d", s.ID),
 			Room: s.Room, Operator: s.Operator, At: end.At, Units: pages, Size: size, Color: s.Color == "color", State: "completed",
-			Price: price, Tariff: dk.opt.Tariff.Name(), Seq: seq}); err != nil {
+			Price: price, Tariff: dk.opt.Tariff.Name(), Seq: seq, Shift: s.Shift}); err != nil {
 			return err
 		}
 		return printjobs.BillSession(tx, s.ID, end, printed, pages, idem)

@@ -279,15 +279,27 @@ func (d *Desk) onJobDone(tx *store.Tx, r desk.Record, done printer.JobDone) (des
 		k := j.KeepUntil.In(loc)
 		data.KeepUntil = &k
 	}
-	seq, dup, err := d.host.Enqueue(tx, desk.Event{Domain: "print", Device: dev, Type: "hotel.print.job.completed",
-		Subject: desk.Subject(j.Room, dev), IdemKey: idem, Time: data.Ended, Data: data})
-	if err != nil || dup {
-		return desk.Duplicate, err
-	}
-	if err := business.Record(tx, business.Entry{IdemKey: idem, Service: rating.ServicePrint, Device: dev, Ref: fmt.Sprintf("print/%d", j.Row),
-		Room: j.Room, Operator: j.Operator, At: done.At, Units: int64(done.Impressions), Size: size, Color: done.Color,
-		Duplex: data.Sides != "one-sided", State: string(done.State), Price: price, Tariff: d.opt.Tariff.Name(), Seq: seq}); err != nil {
+	// The event and the charge are the print.submit command's (its sender
+	// and shift), however long after it the printer reports the end.
+	var seq int64
+	var dup bool
+	err = business.AsSender(tx, j.CommandID, j.Shift, func() error {
+		var err error
+		seq, dup, err = d.host.Enqueue(tx, desk.Event{Domain: "print", Device: dev, Type: "hotel.print.job.completed",
+			Subject: desk.Subject(j.Room, dev), IdemKey: idem, Time: data.Ended, Data: data})
+		if err != nil || dup {
+			return err
+		}
+		return business.Record(tx, business.Entry{IdemKey: idem, Service: rating.ServicePrint, Device: dev, Ref: fmt.Sprintf("print/%d", j.Row),
+			Room: j.Room, Operator: j.Operator, At: done.At, Units: int64(done.Impressions), Size: size, Color: done.Color,
+			Duplex: data.Sides != "one-sided", State: string(done.State), Price: price, Tariff: d.opt.Tariff.Name(), Seq: seq,
+			Shift: j.Shift}) // the shift that sent the job, not the one open when it ended
+	})
+	if err != nil {
 		return desk.Outcome{}, err
+	}
+	if dup {
+		return desk.Duplicate, nil
 	}
 	state, reasons := string(done.State), strings.Join(done.Reasons, ",")
 	if done.Lost != "" {

@@ -15,6 +15,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/desk"
+	"switchboard/internal/events"
 	"switchboard/internal/events/printer"
 	printjobs "switchboard/internal/print/jobs"
 	"switchboard/internal/rating"
@@ -184,7 +185,7 @@ func (h submitHandler) Execute(ctx context.Context, c *bus.Command) (any, error)
 		var err error
 		row, err = printjobs.Submitting(tx, printjobs.Job{Device: c.Device, CommandID: c.ID, Room: d.Room, Operator: d.Operator, Name: d.Name,
 			Format: d.Format, Copies: d.Copies, Sides: d.Sides, Color: d.Color, Media: d.Media, Bytes: len(j.doc), Spool: spool,
-			KeepUntil: j.keep, Submitted: now})
+			KeepUntil: j.keep, Submitted: now, Shift: events.ShiftFrom(ctx)})
 		return err
 	})
 	if err != nil {

@@ -37,13 +37,22 @@ type BusinessCharge struct {
 	Currency    string       `json:"currency"`
 	Unbilled    string       `json:"unbilled,omitempty"`
 	Seq         int64        `json:"seq"`
+	// Shift is the console shift the charge was recorded under (0: none:
+	// no console command caused it, or it was billed before store
+	// migration 11).
+	Shift int64 `json:"shift,omitempty"`
 }
 
 // LoadBusiness reads the business-center charges of p (site-local), in time order.
 func LoadBusiness(ctx context.Context, st *store.Store, p Period) ([]BusinessCharge, error) {
+	return loadCharges(ctx, st, p.From.Location(), `at >= ? AND at < ?`, p.From.UnixNano(), p.To.UnixNano())
+}
+
+// loadCharges reads the business-center charges that match where, in time
+// order, with times in loc.
+func loadCharges(ctx context.Context, st *store.Store, loc *time.Location, where string, args ...any) ([]BusinessCharge, error) {
 	rows, err := st.Query(ctx, `SELECT idemkey, service, device, ref, room, operator, at, units, size, color, duplex, state,
-		amount, amount_minor, currency, unbilled, seq FROM business_charges WHERE at >= ? AND at < ? ORDER BY at, idemkey`,
-		p.From.UnixNano(), p.To.UnixNano())
+		amount, amount_minor, currency, unbilled, seq, COALESCE(shift, 0) FROM business_charges WHERE `+where+` ORDER BY at, idemkey`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: business charges: %w", err)
 	}
@@ -54,10 +63,10 @@ func LoadBusiness(ctx context.Context, st *store.Store, p Period) ([]BusinessCha
 		var at int64
 		var amount string
 		if err := rows.Scan(&c.IdemKey, &c.Service, &c.Device, &c.Ref, &c.Room, &c.Operator, &at, &c.Units, &c.Size, &c.Color, &c.Duplex,
-			&c.State, &amount, &c.AmountMinor, &c.Currency, &c.Unbilled, &c.Seq); err != nil {
+			&c.State, &amount, &c.AmountMinor, &c.Currency, &c.Unbilled, &c.Seq, &c.Shift); err != nil {
 			return nil, fmt.Errorf("report: business charges: %w", err)
 		}
-		c.At = time.Unix(0, at).In(p.From.Location())
+		c.At = time.Unix(0, at).In(loc)
 		if c.Amount, err = rating.ParseMoney(amount); err != nil {
 			return nil, fmt.Errorf("report: charge %s amount: %w", c.IdemKey, err)
 		}
@@ -190,7 +199,7 @@ func (r BusinessRevenue) Tables() []Table {
 		return out
 	}
 	lines := Table{Title: "Charges", Empty: "no business-center charges",
-		Columns: []Column{{Name: "time"}, {Name: "service"}, {Name: "device"}, {Name: "room"}, {Name: "operator"}, {Name: "pages", Right: true},
+		Columns: []Column{{Name: "time"}, {Name: "service"}, {Name: "device"}, {Name: "room"}, {Name: "operator"}, {Name: "shift", Right: true}, {Name: "pages", Right: true},
 			{Name: "size"}, {Name: "mode"}, {Name: "state"}, {Name: "amount", Right: true}, {Name: "note"}}}
 	for _, c := range r.Charges {
 		mode := "mono"
@@ -203,7 +212,11 @@ func (r BusinessRevenue) Tables() []Table {
 		if c.Service != rating.ServicePrint && c.Service != rating.ServiceCopy {
 			mode = ""
 		}
-		lines.Rows = append(lines.Rows, []string{c.At.Format("15:04:05"), c.Service, c.Device, c.Room, c.Operator,
+		shift := ""
+		if c.Shift != 0 {
+			shift = strconv.FormatInt(c.Shift, 10)
+		}
+		lines.Rows = append(lines.Rows, []string{c.At.Format("15:04:05"), c.Service, c.Device, c.Room, c.Operator, shift,
 			strconv.FormatInt(c.Units, 10), c.Size, mode, c.State, c.Amount.String(), c.Unbilled})
 	}
 	return []Table{

@@ -450,7 +450,25 @@ CREATE INDEX print_jobs_to_check ON print_jobs(submitted)
 	WHERE ended IS NULL OR state='orphaned' OR (charge IS NULL AND state NOT IN ('refused'));
 CREATE INDEX print_jobs_command ON print_jobs(command_id);
 `,
-	// 11 and 12 are other work of issue 13 (landing separately).
+	// 11: the console shift of each charge and of the work it bills (issue
+	// 13: every charge a console command causes carries the operator's
+	// shift; docs/console.md). NULL: no console shift, or a row from before
+	// this migration (the shift journal then falls back to the command's
+	// link and the shift's time window). A desk copies the command's shift
+	// onto the job or session it records, so a charge made later (a print
+	// job that ends after its shift closed) still takes the shift that
+	// sent it; fax_register names the shift that delivered the fax.
+	11: `
+ALTER TABLE business_charges ADD COLUMN shift INTEGER;
+ALTER TABLE print_jobs       ADD COLUMN shift INTEGER;
+ALTER TABLE copy_sessions    ADD COLUMN shift INTEGER;
+ALTER TABLE fax_jobs         ADD COLUMN shift INTEGER;
+ALTER TABLE fax_register     ADD COLUMN delivered_shift INTEGER;
+CREATE INDEX business_charges_shift ON business_charges(shift) WHERE shift IS NOT NULL;
+-- The shift journal's fallback reads the charges without a shift by operator and time.
+CREATE INDEX business_charges_unshifted ON business_charges(operator, at) WHERE shift IS NULL;
+`,
+	// 12 is other work of issue 13 (landing separately).
 	//
 	// 13: the fax register searched by room (the console's inbox search,
 	// faxjobs.Search): without it a room's faxes were found by reading the

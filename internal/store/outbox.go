@@ -83,7 +83,7 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 		Data:            data,
 	}
 	if a, ok := events.ActorFrom(t.ctx); ok {
-		env.Principal, env.PrincipalRole = a.Principal, a.Role
+		env.Principal, env.PrincipalRole, env.Shift = a.Principal, a.Role, a.Shift
 	}
 	payload, err := json.Marshal(&env)
 	if err != nil {

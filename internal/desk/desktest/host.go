@@ -161,6 +161,13 @@ func (h *Host) Command(t testing.TB, domain, device, name string, data any) *bus
 // one, Execute; it returns Execute's result (or the first error).
 func (h *Host) Run(t testing.TB, c *bus.Command) (any, error) {
 	t.Helper()
+	return h.RunIn(context.Background(), t, c)
+}
+
+// RunIn runs c as Run does, under ctx: the router's context carries the
+// command's actor (events.WithActor: its principal and console shift).
+func (h *Host) RunIn(ctx context.Context, t testing.TB, c *bus.Command) (any, error) {
+	t.Helper()
 	hd := h.Handler(c.Name)
 	if hd == nil {
 		t.Fatalf("no handler for %s", c.Name)
@@ -169,11 +176,11 @@ func (h *Host) Run(t testing.TB, c *bus.Command) (any, error) {
 		return nil, err
 	}
 	if p, ok := hd.(bus.Preparer); ok {
-		if _, err := p.Prepare(context.Background(), c); err != nil {
+		if _, err := p.Prepare(ctx, c); err != nil {
 			return nil, err
 		}
 	}
-	return hd.Execute(context.Background(), c)
+	return hd.Execute(ctx, c)
 }
 
 // Events are the data of the outbox's events of type typ, in order.

@@ -71,6 +71,10 @@ type Job struct {
 	Report      string // transmission report PDF
 	Result      string // JSON of the per-page results, in the job's page numbers, over all attempts
 	Charge      string
+	// Shift is the console shift that sent the fax (0: none, or a job from
+	// before store migration 11): the charges of its attempts, made by
+	// the send queue later, belong to it.
+	Shift int64
 }
 
 // Final is true once the job will not be tried again.
@@ -83,10 +87,11 @@ func Enqueue(tx *store.Tx, j Job, p Policy, now time.Time) (int64, error) {
 		p.Attempts = 1
 	}
 	res, err := tx.Exec(`INSERT INTO fax_jobs(command_id, device, number, dial, canonical, kind, zone, destination, room, operator,
-		document, pages, fine, quote, state, max_attempts, retry_every, next_at, created, updated)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		document, pages, fine, quote, state, max_attempts, retry_every, next_at, created, updated, shift)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		j.CommandID, j.Device, j.Number, j.Dial, j.Canonical, j.Kind, j.Zone, j.Destination, j.Room, j.Operator,
-		j.Document, j.Pages, j.Fine, j.Quote, Queued, p.Attempts, int64(p.Interval), now.UnixNano(), now.UnixNano(), now.UnixNano())
+		j.Document, j.Pages, j.Fine, j.Quote, Queued, p.Attempts, int64(p.Interval), now.UnixNano(), now.UnixNano(), now.UnixNano(),
+		sql.NullInt64{Int64: j.Shift, Valid: j.Shift != 0})
 	if err != nil {
 		return 0, fmt.Errorf("fax job: %w", err)
 	}
@@ -103,7 +108,7 @@ func SetQuote(tx *store.Tx, id int64, quote string) error {
 
 const jobCols = `id, command_id, device, number, dial, canonical, kind, zone, destination, room, operator, document, pages, fine, quote,
 	state, attempts, max_attempts, retry_every, next_at, created, updated, last_error, confirmed, bitrate, remote_id, started, duration,
-	report, result, COALESCE(charge, '')`
+	report, result, COALESCE(charge, ''), COALESCE(shift, 0)`
 
 func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var j Job
@@ -111,7 +116,7 @@ func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var started sql.NullInt64
 	err := sc.Scan(&j.ID, &j.CommandID, &j.Device, &j.Number, &j.Dial, &j.Canonical, &j.Kind, &j.Zone, &j.Destination, &j.Room,
 		&j.Operator, &j.Document, &j.Pages, &j.Fine, &j.Quote, &j.State, &j.Attempts, &j.MaxAttempts, &every, &next, &created, &updated,
-		&j.LastError, &j.Confirmed, &j.BitRate, &j.RemoteID, &started, &dur, &j.Report, &j.Result, &j.Charge)
+		&j.LastError, &j.Confirmed, &j.BitRate, &j.RemoteID, &started, &dur, &j.Report, &j.Result, &j.Charge, &j.Shift)
 	if err != nil {
 		return j, err
 	}

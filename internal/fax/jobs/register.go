@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"switchboard/internal/events"
 	"switchboard/internal/store"
 )
 
@@ -182,7 +183,9 @@ func Assign(tx *store.Tx, id int64, a Assignment, now time.Time) (Fax, error) {
 	return GetFaxTx(tx, id)
 }
 
-// Deliver records that the fax was handed over and signed for.
+// Deliver records that the fax was handed over and signed for, and in which
+// console shift (delivered_shift: the shift of the fax.deliver command
+// being handled, tx's actor; NULL when no console shift sent it).
 func Deliver(tx *store.Tx, id int64, by, signedBy, charge string, now time.Time) (Fax, error) {
 	f, err := GetFaxTx(tx, id)
 	if err != nil {
@@ -198,8 +201,9 @@ func Deliver(tx *store.Tx, id int64, by, signedBy, charge string, now time.Time)
 	if charge != "" {
 		ch = charge
 	}
-	if _, err := tx.Exec(`UPDATE fax_register SET status='delivered', delivered=?, delivered_by=?, signed_by=?, charge=? WHERE id=?`,
-		now.UnixNano(), by, signedBy, ch, id); err != nil {
+	shift := events.ShiftFrom(tx.Context())
+	if _, err := tx.Exec(`UPDATE fax_register SET status='delivered', delivered=?, delivered_by=?, signed_by=?, charge=?, delivered_shift=? WHERE id=?`,
+		now.UnixNano(), by, signedBy, ch, sql.NullInt64{Int64: shift, Valid: shift != 0}, id); err != nil {
 		return f, err
 	}
 	return GetFaxTx(tx, id)

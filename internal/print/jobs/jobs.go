@@ -48,7 +48,14 @@ type Job struct {
 	Spool     string
 	KeepUntil *time.Time
 	Submitted time.Time
+	// Shift is the console shift that sent the job (0: none, or a job
+	// from before store migration 11): its charge, made when the job
+	// ends, belongs to it.
+	Shift int64
 }
+
+// nullShift is a shift as its nullable column keeps it (0: NULL).
+func nullShift(sh int64) sql.NullInt64 { return sql.NullInt64{Int64: sh, Valid: sh != 0} }
 
 // Submitting records a job about to be sent to its printer (state
 // submitting, no job-id yet) and returns its row id.
@@ -57,9 +64,9 @@ func Submitting(tx *store.Tx, j Job) (int64, error) {
 	if j.KeepUntil != nil {
 		keep = j.KeepUntil.UnixNano()
 	}
-	res, err := tx.Exec(`INSERT INTO print_jobs(device, command_id, room, operator, name, format, copies, sides, color, media, bytes, spool, keep_until, submitted, state)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,'submitting')`,
-		j.Device, j.CommandID, j.Room, j.Operator, j.Name, j.Format, j.Copies, j.Sides, j.Color, j.Media, j.Bytes, j.Spool, keep, j.Submitted.UnixNano())
+	res, err := tx.Exec(`INSERT INTO print_jobs(device, command_id, room, operator, name, format, copies, sides, color, media, bytes, spool, keep_until, submitted, state, shift)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,'submitting',?)`,
+		j.Device, j.CommandID, j.Room, j.Operator, j.Name, j.Format, j.Copies, j.Sides, j.Color, j.Media, j.Bytes, j.Spool, keep, j.Submitted.UnixNano(), nullShift(j.Shift))
 	if err != nil {
 		return 0, err
 	}
@@ -93,14 +100,15 @@ func Unknown(tx *store.Tx, device string, d printer.JobDone, color string) (Job,
 // Get reads a job's row.
 func Get(tx *store.Tx, row int64) (Job, error) {
 	var j Job
-	var keep sql.NullInt64
+	var keep, shift sql.NullInt64
 	var submitted int64
-	err := tx.QueryRow(`SELECT id, device, command_id, room, operator, name, format, copies, sides, color, media, bytes, spool, keep_until, submitted
+	err := tx.QueryRow(`SELECT id, device, command_id, room, operator, name, format, copies, sides, color, media, bytes, spool, keep_until, submitted, shift
 		FROM print_jobs WHERE id=?`, row).Scan(&j.Row, &j.Device, &j.CommandID, &j.Room, &j.Operator, &j.Name, &j.Format, &j.Copies, &j.Sides,
-		&j.Color, &j.Media, &j.Bytes, &j.Spool, &keep, &submitted)
+		&j.Color, &j.Media, &j.Bytes, &j.Spool, &keep, &submitted, &shift)
 	if err != nil {
 		return j, err
 	}
+	j.Shift = shift.Int64
 	j.Submitted = time.Unix(0, submitted)
 	if keep.Valid {
 		k := time.Unix(0, keep.Int64)
@@ -314,14 +322,19 @@ type Session struct {
 	Color     string
 	CommandID string
 	Start     printer.Counters // the start reading
+	// Shift is the console shift that started the session (0: none): its
+	// charge, made when the session stops, belongs to it.
+	Shift int64
 }
 
 // OpenSession is the device's open copy session; ok is false when none is.
 func OpenSession(ctx context.Context, st *store.Store, device string) (s Session, ok bool, err error) {
 	var started int64
 	var source string
-	err = st.QueryRow(ctx, `SELECT id, device, room, operator, media, color, command_id, started, source, start_count FROM copy_sessions WHERE device=? AND status='open'`, device).
-		Scan(&s.ID, &s.Device, &s.Room, &s.Operator, &s.Media, &s.Color, &s.CommandID, &started, &source, &s.Start.Impressions)
+	var shift sql.NullInt64
+	err = st.QueryRow(ctx, `SELECT id, device, room, operator, media, color, command_id, started, source, start_count, shift FROM copy_sessions WHERE device=? AND status='open'`, device).
+		Scan(&s.ID, &s.Device, &s.Room, &s.Operator, &s.Media, &s.Color, &s.CommandID, &started, &source, &s.Start.Impressions, &shift)
+	s.Shift = shift.Int64
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, false, nil
 	}
@@ -334,8 +347,8 @@ func OpenSession(ctx context.Context, st *store.Store, device string) (s Session
 
 // StartSession opens a copy session at its start reading.
 func StartSession(tx *store.Tx, s Session) (int64, error) {
-	res, err := tx.Exec(`INSERT INTO copy_sessions(device, room, operator, media, color, command_id, started, source, start_count, status) VALUES(?,?,?,?,?,?,?,?,?,'open')`,
-		s.Device, s.Room, s.Operator, s.Media, s.Color, s.CommandID, s.Start.At.UnixNano(), string(s.Start.Source), s.Start.Impressions)
+	res, err := tx.Exec(`INSERT INTO copy_sessions(device, room, operator, media, color, command_id, started, source, start_count, status, shift) VALUES(?,?,?,?,?,?,?,?,?,'open',?)`,
+		s.Device, s.Room, s.Operator, s.Media, s.Color, s.CommandID, s.Start.At.UnixNano(), string(s.Start.Source), s.Start.Impressions, nullShift(s.Shift))
 	if err != nil {
 		return 0, err
 	}
