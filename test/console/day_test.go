@@ -124,8 +124,8 @@ func TestScriptedDay(t *testing.T) {
 		if st := get(board, "read the daily row", chromedp.Evaluate[string](`(`+rowOf+` || {cells: []}).cells[5]?.textContent || ''`)); !strings.Contains(st, "every day") {
 			t.Fatalf("the board's row for room %s says %q, want a daily wake-up", room2, st)
 		}
-		board.run("cancel it", chromedp.Evaluate(`(`+rowOf+`).querySelector('form[action="/wakeups/cancel"] button').click()`, nil),
-			chromedp.WaitVisible("#wakeup-board"))
+		get(board, "cancel it", chromedp.Evaluate[bool](`(`+rowOf+`).querySelector('form[action="/wakeups/cancel"] button').click(); true`))
+		board.run("wait for the board", chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible("#wakeup-board"))
 		board.look("wakeup-cancelled")
 		if st := get(board, "read the cancelled row", chromedp.Evaluate[string](`(`+rowOf+` || {cells: []}).cells[5]?.textContent || 'gone'`)); !strings.Contains(st, "cancelled") && st != "gone" {
 			t.Fatalf("after the cancel the board's row for room %s says %q", room2, st)
