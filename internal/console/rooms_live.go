@@ -89,17 +89,23 @@ func (c *Console) roomGrid(w http.ResponseWriter, r *http.Request, s session) {
 		http.Error(w, "the rooms cannot be read", http.StatusInternalServerError)
 		return
 	}
-	v := view{Lang: c.lang(w, r), Session: &s, CSRF: s.csrf, Data: data, loc: c.o.Location, Path: "/rooms"}
+	c.fragment(w, r, s, "rooms", "rooms_grid", "/rooms", data)
+}
+
+// fragment renders one block of a page (what live.js swaps in), with the
+// page's view, so an event shows exactly what a reload would.
+func (c *Console) fragment(w http.ResponseWriter, r *http.Request, s session, page, block, path string, data map[string]any) {
+	v := view{Lang: c.lang(w, r), Session: &s, CSRF: s.csrf, Data: data, loc: c.o.Location, Path: path}
 	var b bytes.Buffer
-	if err := c.pages["rooms"].ExecuteTemplate(&b, "rooms_grid", v); err != nil {
-		c.o.Log.Error("room grid not rendered", "err", err)
-		http.Error(w, "the rooms could not be shown", http.StatusInternalServerError)
+	if err := c.pages[page].ExecuteTemplate(&b, block, v); err != nil {
+		c.o.Log.Error("fragment not rendered", "page", page, "block", block, "err", err)
+		http.Error(w, "this part of the page could not be shown", http.StatusInternalServerError)
 		return
 	}
 	writeFragment(w, b.Bytes())
 }
 
-// writeFragment answers a page fragment live.js reads.
+// writeFragment sends a rendered fragment, never cached.
 func writeFragment(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

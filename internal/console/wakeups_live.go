@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -126,16 +125,7 @@ func (c *Console) wakeupBoard(w http.ResponseWriter, r *http.Request, s session)
 		http.Error(w, "the wake-ups cannot be read", http.StatusInternalServerError)
 		return
 	}
-	v := view{Lang: c.lang(w, r), Session: &s, CSRF: s.csrf, Data: data, loc: c.o.Location, Path: "/wakeups"}
-	var b bytes.Buffer
-	if err := c.pages["wakeups"].ExecuteTemplate(&b, "wakeups_board", v); err != nil {
-		c.o.Log.Error("wake-up board not rendered", "err", err)
-		http.Error(w, "the board could not be shown", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b.Bytes())
+	c.fragment(w, r, s, "wakeups", "wakeups_board", "/wakeups", data)
 }
 
 // wakeupAck records that the operator acknowledged a red wake-up (who and
