@@ -113,6 +113,11 @@ func TestScriptedDay(t *testing.T) {
 		// then calls off: set through the confirm step, cancelled from
 		// the board, and the row says so (the PBX's cancel is FIAS WD).
 		later := wakeAt.Add(2 * time.Hour).Format("15:04")
+		board.run("check the next room's guest in", chromedp.Navigate(s.console+"rooms/"+room2),
+			chromedp.SendKeys(`form[action$="/checkin/confirm"] input[name=name]`, "Ms Lee"),
+			chromedp.Submit(`form[action$="/checkin/confirm"]`),
+			chromedp.WaitVisible("#confirm-guest"), chromedp.Click("#confirm"), chromedp.WaitVisible("#flash"))
+		board.run("back to the wake-ups", chromedp.Navigate(s.console+"wakeups"), chromedp.WaitVisible("#wakeup-board"))
 		board.run("fill a daily wake-up",
 			chromedp.SendKeys(`form[action="/wakeups/confirm"] input[name=room]`, room2),
 			chromedp.SendKeys(`form[action="/wakeups/confirm"] input[name=time]`, later),
@@ -122,7 +127,7 @@ func TestScriptedDay(t *testing.T) {
 		board.run("confirm the daily wake-up", chromedp.Click("#confirm"), chromedp.WaitVisible("#wakeup-board"))
 		rowOf := `[...document.querySelectorAll('#wakeups tbody tr')].find(r => r.cells[1] && r.cells[1].textContent.trim() === '` + room2 + `')`
 		if st := get(board, "read the daily row", chromedp.Evaluate[string](`(`+rowOf+` || {cells: []}).cells[5]?.textContent || ''`)); !strings.Contains(st, "every day") {
-			t.Fatalf("the board's row for room %s says %q, want a daily wake-up", room2, st)
+			t.Fatalf("the board's row for room %s says %q, want a daily wake-up (the page: %q)", room2, st, board.text("main"))
 		}
 		get(board, "cancel it", chromedp.Evaluate[bool](`(`+rowOf+`).querySelector('form[action="/wakeups/cancel"] button').click(); true`))
 		board.run("wait for the board", chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible("#wakeup-board"))
@@ -133,6 +138,7 @@ func TestScriptedDay(t *testing.T) {
 		if n := get(board, "count the cancel forms", chromedp.Evaluate[int](`(`+rowOf+` || document.createElement('tr')).querySelectorAll('form[action="/wakeups/cancel"]').length`)); n != 0 {
 			t.Fatalf("room %s's wake-up still offers a cancel after it was cancelled", room2)
 		}
+		board.run("open the board again", chromedp.Navigate(s.console+"wakeups"), chromedp.WaitVisible("#wakeup-board"))
 		// The board is left open; the moment its row turns red is taken
 		// in the page (the system clock the gateway's events carry too).
 		get(board, "watch the row", chromedp.Evaluate[bool](`window.__red = 0;
