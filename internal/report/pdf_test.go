@@ -1,0 +1,116 @@
+package report
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestWritePDF: the rows are in the file, long tables run over pages with
+// their column names repeated, every page has its header and footer, and
+// text the standard fonts cannot show is marked.
+func TestWritePDF(t *testing.T) {
+	t.Parallel()
+	rows := func(n int) [][]string {
+		out := make([][]string, n)
+		for i := range out {
+			out[i] = []string{fmt.Sprintf("ROW-%04d", i), "1203", "12.50"}
+		}
+		return out
+	}
+	cols := []Column{{Name: "name"}, {Name: "room"}, {Name: "amount", Right: true}}
+	for _, tc := range []struct {
+		name    string
+		heading string
+		tables  []Table
+		pages   int
+		has     []string // in the file, as PDF strings
+		hasNot  []string
+		lost    bool // the '?' note
+	}{
+		{name: "one short table", heading: "Business centre 2026-12-04", pages: 1,
+			tables: []Table{{Title: "Charges", Columns: cols, Rows: rows(3), Footer: []string{"total", "", "37.50"}}},
+			has:    []string{"(Business centre 2026-12-04)", "(Charges)", "(name      room  amount)", "(ROW-0002  1203   12.50)", "(total            37.50)", "(Page 1 / 1)"}},
+		{name: "an empty table says so", heading: "h", pages: 1,
+			tables: []Table{{Title: "Received faxes", Columns: cols, Empty: "no fax received"}},
+			has:    []string{"(Received faxes)", "(no fax received)"}, hasNot: []string{"(name"}},
+		// 74 lines a page: heading, blank, title, names and 70 rows; then
+		// the title (continued), the names and 72 rows a page.
+		{name: "300 rows on five pages", heading: "h", pages: 5,
+			tables: []Table{{Title: "Calls", Columns: cols, Rows: rows(300)}},
+			has:    []string{"(ROW-0000", "(ROW-0069", "(ROW-0070", "(ROW-0299", "(Calls \\(continued\\))", "(Page 5 / 5)"}},
+		{name: "Chinese prints as ? with a note", heading: "h", pages: 1, lost: true,
+			tables: []Table{{Title: "Received faxes", Columns: cols, Rows: [][]string{{"王小明", "1203", "0.00"}}}},
+			has:    []string{"(???   1203    0.00)"}},
+		{name: "a long cell wraps in its column", heading: "h", pages: 1,
+			tables: []Table{{Columns: []Column{{Name: "why"}, {Name: "n", Right: true}},
+				Rows: [][]string{{strings.Repeat("vacant room ", 12), "1"}}}},
+			has: []string{"(vacant room vacant room"}},
+		{name: "parentheses are escaped", heading: "Shift 4 (open)", pages: 1,
+			tables: []Table{{Title: "t", Columns: cols, Rows: [][]string{{"a) b (c", "", ""}}}},
+			has:    []string{`(Shift 4 \(open\))`, `(a\) b \(c`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, n := WritePDF(PDFHeader{Hotel: "Grand", Report: "Test report", Period: "2026-12-04", Printed: "printed by S1"}, tc.heading, tc.tables)
+			s := string(b)
+			if !strings.HasPrefix(s, "%PDF-") {
+				t.Fatalf("not a PDF: %.20q", s)
+			}
+			if n != tc.pages || strings.Count(s, "/Type /Page /Parent") != tc.pages || !strings.Contains(s, fmt.Sprintf("/Count %d >>", tc.pages)) {
+				t.Errorf("%d pages (%d page objects), want %d", n, strings.Count(s, "/Type /Page /Parent"), tc.pages)
+			}
+			for _, h := range tc.has {
+				if !strings.Contains(s, h) {
+					t.Errorf("no %q in the file", h)
+				}
+			}
+			for _, h := range tc.hasNot {
+				if strings.Contains(s, h) {
+					t.Errorf("%q in the file", h)
+				}
+			}
+			for p := 1; p <= n; p++ {
+				if !strings.Contains(s, fmt.Sprintf("(Page %d / %d)", p, n)) {
+					t.Errorf("no footer on page %d", p)
+				}
+			}
+			if got := strings.Count(s, "(Grand \xb7 Test report)"); got != n {
+				t.Errorf("the header is on %d pages of %d", got, n)
+			}
+			if got := strings.Contains(s, "printed as '?'"); got != tc.lost {
+				t.Errorf("the note on unprintable characters: %v, want %v", got, tc.lost)
+			}
+			// Each row of a long table is on exactly one page.
+			if len(tc.tables[0].Rows) > 100 {
+				for i := range tc.tables[0].Rows {
+					if c := strings.Count(s, fmt.Sprintf("(ROW-%04d ", i)); c != 1 {
+						t.Fatalf("row %d is in the file %d times", i, c)
+					}
+				}
+				if c := len(regexp.MustCompile(`\(name +room +amount\)`).FindAllString(s, -1)); c != tc.pages {
+					t.Errorf("the column names are on %d pages of %d", c, tc.pages)
+				}
+			}
+		})
+	}
+}
+
+func TestWrapText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"", 5, []string{""}},
+		{"short", 10, []string{"short"}},
+		{"two words", 5, []string{"two", "words"}},
+		{"abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"a\nb", 10, []string{"a b"}},
+	} {
+		if got := wrapText(tc.in, tc.width); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("wrapText(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
+	}
+}
