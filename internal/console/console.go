@@ -69,6 +69,9 @@ type Options struct {
 	// MaxDocument bounds a document uploaded to print; default
 	// printer.MaxDocument (what print.submit takes).
 	MaxDocument int
+	// Hotel names the property on every page of a report's PDF
+	// (site.property); "" leaves it out.
+	Hotel string
 	// Fax is the fax desk's side of the fax pages (fax.go); nil: the
 	// register is shown, nothing can be sent.
 	Fax *FaxOptions

@@ -53,6 +53,7 @@ func (c *Console) reportRoutes(roles []operators.Role) {
 	c.mux.Handle("GET /reports/{kind}", c.page(roles, c.reportPage))
 	c.mux.Handle("POST /reports/{kind}/print", c.page(roles, c.reportPrint))
 	c.mux.Handle("POST /reports/{kind}/csv", c.page(roles, c.reportCSV))
+	c.mux.Handle("POST /reports/{kind}/pdf", c.page(roles, c.reportPDF)) // reports_pdf.go
 	c.mux.Handle("GET /dayclose", c.page(roles, c.dayClosePage))
 	c.mux.Handle("POST /dayclose/close", c.page(roles, c.dayCloseRecord))
 }
