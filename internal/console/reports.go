@@ -237,6 +237,7 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 			sp.Calls[i].Dialed = c.o.MaskDialed(sp.Calls[i].Dialed) // as the calls page and the events show it
 		}
 		doc.Heading, doc.Tables = sp.Heading(), sp.Tables()
+		doc.Charts = specialCharts(sp) // report_charts.go
 	case "business":
 		p, err := day()
 		if err != nil {
@@ -263,7 +264,11 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 			return doc, err
 		}
 		reg := report.Faxes(p, list)
-		doc.Heading, doc.Tables = reg.Heading(), reg.Tables()
+		sent, err := report.LoadFaxesSent(ctx, c.o.Host.Store(), p)
+		if err != nil {
+			return doc, err
+		}
+		doc.Heading, doc.Tables, doc.Charts = reg.Heading(), reg.Tables(), faxCharts(reg, sent)
 	case "shifts":
 		p, err := day()
 		if err != nil {
@@ -274,7 +279,7 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 			return doc, err
 		}
 		doc.Heading = fmt.Sprintf("Shifts %s (%s): %d", p.Label, loc, len(shifts))
-		doc.Tables = []report.Table{report.ShiftsTable(shifts, loc)}
+		doc.Tables, doc.Charts = []report.Table{report.ShiftsTable(shifts, loc)}, []barChart{shiftsChart(shifts)}
 		links := make([]string, len(shifts))
 		for i, sh := range shifts {
 			links[i] = "/reports/shift?shift=" + strconv.FormatInt(sh.Shift.ID, 10)
@@ -299,6 +304,7 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		doc.Label = "shift-" + strconv.FormatInt(id, 10)
 		doc.Query.Set("shift", strconv.FormatInt(id, 10))
 		doc.Heading, doc.Tables = report.JournalHeading(j, sh.Open(), loc), report.JournalTables(j, loc)
+		doc.Charts = []barChart{journalChart(j)}
 	case "dayclose":
 		p, err := day()
 		if err != nil {
