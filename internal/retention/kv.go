@@ -28,7 +28,7 @@ func kvSteps() []step {
 // kvStep deletes, batch after batch, the rows of namespace ns whose keys
 // sort before the cut-off written as their keys are.
 func kvStep(ns string) step {
-	name := "kv " + ns
+	name := "kv/" + ns // the step and the metric's table label
 	return step{name: name, run: func(ctx context.Context, b *batcher, c cutoffs) error {
 		cut := fmt.Sprintf("%020d", c.billing)
 		for {

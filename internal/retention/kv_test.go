@@ -46,7 +46,7 @@ func TestPurgeReportAudit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.Deleted["kv console.report.audit"]; got != tc.deleted {
+			if got := r.Deleted["kv/console.report.audit"]; got != tc.deleted {
 				t.Errorf("deleted %d, want %d", got, tc.deleted)
 			}
 			left := count(t, st, `SELECT COUNT(*) FROM kv WHERE ns = 'console.report.audit'`)
