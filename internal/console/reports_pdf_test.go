@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/internal/store"
 )
 
 // TestReportPDF: every report downloads as a PDF for the supervisor and
@@ -100,4 +102,36 @@ func TestReportPDF(t *testing.T) {
 	if len(audits(t, f.st)) != before {
 		t.Error("a PDF without approval was recorded")
 	}
+}
+
+// BenchmarkReportPDF downloads the business-centre report of a day of
+// 1,000 charges as a PDF: the audit row, the report, the layout.
+func BenchmarkReportPDF(b *testing.B) {
+	f := newFixture(b, false, nil)
+	day := time.Date(2026, 12, 4, 0, 0, 0, 0, site)
+	err := f.st.InTx(b.Context(), func(tx *store.Tx) error {
+		for i := 0; i < 1000; i++ {
+			if _, err := tx.Exec(`INSERT INTO business_charges(idemkey, service, device, ref, room, operator, at, units, size, color, duplex, state,
+				amount, amount_minor, currency, tariff, breakdown, seq) VALUES(?,'print','prn1','print/1',?,'0002',?,2,'A4',0,0,'completed','1.00',100,'TWD','t','[]',1)`,
+				fmt.Sprintf("k%05d", i), fmt.Sprintf("%d", 1000+i%300), day.Add(time.Duration(i)*time.Minute).UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	br := f.browser(b)
+	_, tok := br.signIn("0003", "1234")
+	form := url.Values{"csrf": {tok}, "date": {"2026-12-04"}, "approved_by": {"Manager Wang"}}
+	var size int
+	for i := 0; i < b.N; i++ {
+		res := br.do("POST", "/reports/business/pdf", form)
+		if res.code != 200 {
+			b.Fatalf("%d", res.code)
+		}
+		size = len(res.body)
+	}
+	b.ReportMetric(float64(size), "bytes/pdf")
 }

@@ -114,3 +114,24 @@ func TestWrapText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWritePDF lays out a table of 1,000 rows of 11 columns (the
+// business-centre report of a busy day).
+func BenchmarkWritePDF(b *testing.B) {
+	t := Table{Title: "Charges"}
+	for i := 0; i < 11; i++ {
+		t.Columns = append(t.Columns, Column{Name: fmt.Sprintf("col%d", i), Right: i%3 == 0})
+	}
+	for i := 0; i < 1000; i++ {
+		row := make([]string, 11)
+		for j := range row {
+			row[j] = fmt.Sprintf("v%d-%d", i, j)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	var pages int
+	for i := 0; i < b.N; i++ {
+		_, pages = WritePDF(PDFHeader{Hotel: "h", Report: "r", Period: "p"}, "heading", []Table{t})
+	}
+	b.ReportMetric(float64(pages), "pages")
+}
