@@ -77,10 +77,14 @@ func Literal(b []byte) string {
 }
 
 // Document is the frame of a file: its page size in points and its fonts,
-// which the content streams select as /F1, /F2, ... in this order.
+// which the content streams select as /F1, /F2, ... in this order; a
+// TrueType font, when there is one, comes after them (/F{len(Fonts)+1})
+// with the glyphs the pages drew with it (Used).
 type Document struct {
 	Width, Height int
 	Fonts         []string
+	TrueType      *TrueType
+	Used          Glyphs
 }
 
 // Write writes the file of the pages' content streams: the catalog, the
@@ -96,6 +100,9 @@ func (d Document) Write(pages [][]byte) []byte {
 	// A comment of bytes above 127 tells tools the file is binary (§7.5.2).
 	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	first := 3 + len(d.Fonts) // the first page's object number
+	if d.TrueType != nil {
+		first += 5 // cidObjects
+	}
 	kids := make([]string, len(pages))
 	for i := range pages {
 		kids[i] = fmt.Sprintf("%d 0 R", first+2*i)
@@ -106,6 +113,12 @@ func (d Document) Write(pages [][]byte) []byte {
 	for i, f := range d.Fonts {
 		obj(fmt.Sprintf("<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>", f))
 		fonts[i] = fmt.Sprintf("/F%d %d 0 R", i+1, 3+i)
+	}
+	if d.TrueType != nil {
+		fonts = append(fonts, fmt.Sprintf("/F%d %d 0 R", len(d.Fonts)+1, 3+len(d.Fonts)))
+		for _, o := range d.TrueType.cidObjects(3+len(d.Fonts), d.Used) {
+			obj(o)
+		}
 	}
 	res := fmt.Sprintf("<< /Font << %s >> >>", strings.Join(fonts, " "))
 	for i, c := range pages {
