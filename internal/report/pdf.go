@@ -8,24 +8,32 @@ package report
 // printed it, page n of m). A table that runs past a page goes on with
 // its title and column names repeated; a row wrapped over several lines
 // is never cut between pages. The standard fonts have no Chinese glyphs:
-// such characters print as '?' and a note at the end says so (the screen
-// and the CSV keep them).
+// with a TrueType font that has them (PDFHeader.Wide) such characters are
+// drawn in it, two columns wide; without one they print as '?' and a note
+// at the end says so (the screen and the CSV keep them).
 
 import (
 	"bytes"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"switchboard/internal/pdf"
 )
 
-// PDFHeader is what every page of a report's PDF says beside the tables.
+// PDFHeader is what every page of a report's PDF says beside the tables,
+// and how it writes what the standard fonts cannot.
 type PDFHeader struct {
 	Hotel   string // the property
 	Report  string // the report's name
 	Period  string // the day, the week or the shift
 	Printed string // who printed it, when, with whose approval
+	// Wide draws the characters Courier cannot (Chinese), each two
+	// columns wide; nil prints them as '?'.
+	Wide *pdf.TrueType
+	// Page is the page number's format (two %d: the page, the pages) and
+	// Continued what a table's title says on the pages it goes on to; ""
+	// is English.
+	Page, Continued string
 }
 
 // Layout of a report page in points: A4 portrait, Courier 8 pt on a
@@ -56,8 +64,14 @@ type pdfLine struct {
 // WritePDF lays heading and tables out on A4 pages and returns the file
 // and its page count.
 func WritePDF(h PDFHeader, heading string, tables []Table) ([]byte, int) {
-	l := &pdfLayout{}
-	for _, s := range wrapText(heading, pdfCols) {
+	if h.Page == "" {
+		h.Page = "Page %d / %d"
+	}
+	if h.Continued == "" {
+		h.Continued = " (continued)"
+	}
+	l := &pdfLayout{h: h, w: cellWidth(h.Wide)}
+	for _, s := range l.wrap(heading, pdfCols) {
 		l.add(pdfLine{text: s})
 	}
 	for _, t := range tables {
@@ -65,21 +79,51 @@ func WritePDF(h PDFHeader, heading string, tables []Table) ([]byte, int) {
 	}
 	if l.lost > 0 {
 		l.blank()
-		l.group(pdfWrapped(fmt.Sprintf("%d character(s) that the PDF's standard fonts cannot show (Chinese, for one) are printed as '?': "+
+		l.group(l.wrapped(fmt.Sprintf("%d character(s) that the PDF's fonts cannot show (Chinese, for one, without a Chinese font) are printed as '?': "+
 			"the report on screen and its CSV have them.", l.lost), false))
 	}
 	if len(l.pages) == 0 {
 		l.pages = [][]pdfLine{nil}
 	}
+	d := &pdfDraw{wide: h.Wide, used: pdf.Glyphs{}}
 	contents := make([][]byte, len(l.pages))
 	for i, lines := range l.pages {
-		contents[i] = pdfPageContent(h, lines, i+1, len(l.pages))
+		contents[i] = d.page(h, lines, i+1, len(l.pages), l.w)
 	}
-	return pdf.Document{Width: pdf.A4Width, Height: pdf.A4Height, Fonts: []string{pdf.Courier, pdf.CourierBold}}.Write(contents), len(l.pages)
+	doc := pdf.Document{Width: pdf.A4Width, Height: pdf.A4Height, Fonts: []string{pdf.Courier, pdf.CourierBold}}
+	if len(d.used) > 0 {
+		doc.TrueType, doc.Used = h.Wide, d.used
+	}
+	return doc.Write(contents), len(l.pages)
+}
+
+// cellWidth is how many columns a character takes: one in Courier, two
+// in the wide font (its glyphs are about an em wide, Courier's 0.6 em).
+func cellWidth(wide *pdf.TrueType) func(rune) int {
+	return func(r rune) int {
+		if _, ok := pdf.WinAnsi(r); ok || wide == nil {
+			return 1
+		}
+		if _, ok := wide.Glyph(r); ok {
+			return 2
+		}
+		return 1
+	}
+}
+
+// cells is s's width in columns.
+func cells(s string, w func(rune) int) int {
+	n := 0
+	for _, r := range s {
+		n += w(r)
+	}
+	return n
 }
 
 // pdfLayout fills pages with lines.
 type pdfLayout struct {
+	h     PDFHeader
+	w     func(rune) int // a character's columns
 	pages [][]pdfLine
 	lost  int // characters shown as '?'
 	// repeat are the lines that open a page when a table goes on there.
@@ -110,11 +154,27 @@ func (l *pdfLayout) group(lines []pdfLine) {
 		if l.room() == 0 {
 			l.newPage()
 		}
-		_, lost := pdf.Encode(line.text)
-		l.lost += lost
+		l.lost += l.lostIn(line.text)
 		p := &l.pages[len(l.pages)-1]
 		*p = append(*p, line)
 	}
+}
+
+// lostIn counts the characters of s that no font of the file can draw.
+func (l *pdfLayout) lostIn(s string) int {
+	n := 0
+	for _, r := range s {
+		if _, ok := pdf.WinAnsi(r); ok {
+			continue
+		}
+		if l.h.Wide != nil {
+			if _, ok := l.h.Wide.Glyph(r); ok {
+				continue
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // blank is an empty line between sections, never at a page's top.
@@ -129,38 +189,38 @@ func (l *pdfLayout) blank() {
 func (l *pdfLayout) table(t Table) {
 	l.repeat = nil
 	l.blank()
-	title := pdfWrapped(t.Title, true)
+	title := l.wrapped(t.Title, true)
 	if len(t.Rows) == 0 {
 		lines := title
 		if t.Empty != "" {
-			lines = append(lines, pdfWrapped(t.Empty, false)...)
+			lines = append(lines, l.wrapped(t.Empty, false)...)
 		}
 		l.group(lines)
 		return
 	}
-	widths := pdfWidths(t)
+	widths := pdfWidths(t, l.w)
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		names[i] = c.Name
 	}
-	head := pdfRow(t.Columns, widths, names)
+	head := l.row(t.Columns, widths, names)
 	for i := range head {
 		head[i].bold = true
 	}
 	head[len(head)-1].under = true
 	// The title, the column names and the first row start a page together.
-	first := append(append(append([]pdfLine{}, title...), head...), pdfRow(t.Columns, widths, t.Rows[0])...)
+	first := append(append(append([]pdfLine{}, title...), head...), l.row(t.Columns, widths, t.Rows[0])...)
 	l.group(first)
 	if t.Title != "" {
-		l.repeat = append(pdfWrapped(t.Title+" (continued)", true), head...)
+		l.repeat = append(l.wrapped(t.Title+l.h.Continued, true), head...)
 	} else {
 		l.repeat = head
 	}
 	for _, r := range t.Rows[1:] {
-		l.group(pdfRow(t.Columns, widths, r))
+		l.group(l.row(t.Columns, widths, r))
 	}
 	if t.Footer != nil {
-		foot := pdfRow(t.Columns, widths, t.Footer)
+		foot := l.row(t.Columns, widths, t.Footer)
 		foot[0].over = true
 		for i := range foot {
 			foot[i].bold = true
@@ -170,13 +230,13 @@ func (l *pdfLayout) table(t Table) {
 	l.repeat = nil
 }
 
-// pdfWrapped is text wrapped to the page's width, bold or not.
-func pdfWrapped(s string, bold bool) []pdfLine {
+// wrapped is text wrapped to the page's width, bold or not.
+func (l *pdfLayout) wrapped(s string, bold bool) []pdfLine {
 	if s == "" {
 		return nil
 	}
 	var out []pdfLine
-	for _, w := range wrapText(s, pdfCols) {
+	for _, w := range l.wrap(s, pdfCols) {
 		out = append(out, pdfLine{text: w, bold: bold})
 	}
 	return out
@@ -185,14 +245,14 @@ func pdfWrapped(s string, bold bool) []pdfLine {
 // pdfWidths are the columns' widths in characters: each as wide as its
 // widest cell, then the widest cut down one character at a time until
 // the row fits the page (a cut cell wraps).
-func pdfWidths(t Table) []int {
+func pdfWidths(t Table, cw func(rune) int) []int {
 	w := make([]int, len(t.Columns))
 	for i, c := range t.Columns {
-		w[i] = max(utf8.RuneCountInString(c.Name), 1)
+		w[i] = max(cells(c.Name, cw), 1)
 	}
 	fit := func(row []string) {
 		for i := 0; i < len(row) && i < len(w); i++ {
-			w[i] = max(w[i], utf8.RuneCountInString(row[i]))
+			w[i] = max(w[i], cells(row[i], cw))
 		}
 	}
 	for _, r := range t.Rows {
@@ -207,6 +267,7 @@ func pdfWidths(t Table) []int {
 				widest = i
 			}
 		}
+		// A wide character needs two columns: no column narrower.
 		if sum <= pdfCols || w[widest] <= pdfMinCol {
 			return w
 		}
@@ -214,28 +275,28 @@ func pdfWidths(t Table) []int {
 	}
 }
 
-// pdfRow is a row's lines: each cell wrapped to its column, numbers
+// row is a row's lines: each cell wrapped to its column, numbers
 // aligned right.
-func pdfRow(cols []Column, widths []int, row []string) []pdfLine {
-	cells := make([][]string, len(cols))
+func (l *pdfLayout) row(cols []Column, widths []int, row []string) []pdfLine {
+	parts := make([][]string, len(cols))
 	n := 1
 	for i := range cols {
 		v := ""
 		if i < len(row) {
 			v = row[i]
 		}
-		cells[i] = wrapText(v, widths[i])
-		n = max(n, len(cells[i]))
+		parts[i] = l.wrap(v, widths[i])
+		n = max(n, len(parts[i]))
 	}
 	out := make([]pdfLine, n)
 	for k := range out {
 		var b strings.Builder
 		for i, c := range cols {
 			v := ""
-			if k < len(cells[i]) {
-				v = cells[i][k]
+			if k < len(parts[i]) {
+				v = parts[i][k]
 			}
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(v))
+			pad := strings.Repeat(" ", max(0, widths[i]-cells(v, l.w)))
 			if c.Right {
 				b.WriteString(pad + v)
 			} else {
@@ -250,19 +311,39 @@ func pdfRow(cols []Column, widths []int, row []string) []pdfLine {
 	return out
 }
 
-// wrapText cuts s into lines of at most width characters, at a space
-// where there is one, else in the middle of a word.
+// wrap cuts s into lines of at most width columns.
+func (l *pdfLayout) wrap(s string, width int) []string { return wrapCells(s, width, l.w) }
+
+// wrapText cuts s into lines of at most width characters of one column.
 func wrapText(s string, width int) []string {
+	return wrapCells(s, width, func(rune) int { return 1 })
+}
+
+// wrapCells cuts s into lines of at most width columns (a character takes
+// cw of them), at a space where there is one, else in the middle of a
+// word; a character wider than the line gets a line of its own.
+func wrapCells(s string, width int, cw func(rune) int) []string {
 	s = strings.Join(strings.Fields(s), " ") // a line break in a cell is a space on paper
 	var out []string
 	r := []rune(s)
-	for len(r) > width {
-		cut := width
-		for i := width; i > 0; i-- {
-			if r[i] == ' ' {
-				cut = i
-				break
+	for {
+		// fit: how many characters fill the line; space: the last space in them.
+		fit, used, space := 0, 0, -1
+		for fit < len(r) && used+cw(r[fit]) <= width {
+			if r[fit] == ' ' {
+				space = fit
 			}
+			used += cw(r[fit])
+			fit++
+		}
+		if fit == len(r) {
+			break
+		}
+		cut := max(fit, 1)
+		if fit < len(r) && r[fit] == ' ' {
+			cut = fit
+		} else if space > 0 {
+			cut = space
 		}
 		out = append(out, strings.TrimRight(string(r[:cut]), " "))
 		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
@@ -273,24 +354,68 @@ func wrapText(s string, width int) []string {
 	return out
 }
 
-// pdfPageContent is a page's content stream: the header, the body's
-// lines and rules, and the footer with the page number.
-func pdfPageContent(h PDFHeader, lines []pdfLine, page, pages int) []byte {
-	var c bytes.Buffer
-	text := func(font, size int, x float64, y int, s string) {
-		b, _ := pdf.Encode(s)
-		fmt.Fprintf(&c, "BT /F%d %d Tf 1 0 0 1 %.1f %d Tm %s Tj ET\n", font, size, x, y, pdf.Literal(b))
+// pdfDraw writes pages' content streams, noting the wide font's glyphs
+// they use.
+type pdfDraw struct {
+	wide *pdf.TrueType
+	used pdf.Glyphs
+}
+
+// text writes s at x, y in Courier (font 1) or Courier-Bold (2) of size,
+// the runs Courier cannot show in the wide font (font 3), each glyph
+// moved on to two of Courier's columns (TJ: a number n moves the next
+// glyph left by n/1000 of the size, §9.4.3).
+func (d *pdfDraw) text(c *bytes.Buffer, font, size int, x float64, y int, s string) {
+	fmt.Fprintf(c, "BT 1 0 0 1 %.1f %d Tm", x, y)
+	var run []rune
+	wideRun := false
+	flush := func() {
+		if len(run) == 0 {
+			return
+		}
+		if wideRun {
+			var tj strings.Builder
+			for _, r := range run {
+				g, _ := d.wide.Glyph(r)
+				d.used[g] = r
+				fmt.Fprintf(&tj, "%s %d ", pdf.Hex([]uint16{g}), d.wide.Width(g)-1200)
+			}
+			fmt.Fprintf(c, " /F3 %d Tf [%s] TJ", size, strings.TrimSpace(tj.String()))
+		} else {
+			b, _ := pdf.Encode(string(run))
+			fmt.Fprintf(c, " /F%d %d Tf %s Tj", font, size, pdf.Literal(b))
+		}
+		run = run[:0]
 	}
+	for _, r := range s {
+		w := false
+		if _, ok := pdf.WinAnsi(r); !ok && d.wide != nil {
+			_, w = d.wide.Glyph(r)
+		}
+		if w != wideRun {
+			flush()
+			wideRun = w
+		}
+		run = append(run, r)
+	}
+	flush()
+	c.WriteString(" ET\n")
+}
+
+// page is a page's content stream: the header, the body's lines and
+// rules, and the footer with the page number.
+func (d *pdfDraw) page(h PDFHeader, lines []pdfLine, page, pages int, cw func(rune) int) []byte {
+	var c bytes.Buffer
 	rule := func(y float64) {
 		fmt.Fprintf(&c, "0.5 w %d %.1f m %d %.1f l S\n", pdfMargin, y, pdf.A4Width-pdfMargin, y)
 	}
 	// Header: hotel and report on the left, the period on the right
-	// (Courier-Bold 10 pt: 6 pt a character, 85 to the line).
+	// (Courier-Bold 10 pt: 6 pt a column, 85 to the line).
 	const headCols = (pdf.A4Width - 2*pdfMargin) / 6
-	period := cut(h.Period, 30)
-	left := cut(strings.TrimPrefix(h.Hotel+" · "+h.Report, " · "), headCols-len([]rune(period))-2)
-	text(2, pdfHeadSize, pdfMargin, pdf.A4Height-pdfMargin, left)
-	text(2, pdfHeadSize, float64(pdf.A4Width-pdfMargin)-6*float64(utf8.RuneCountInString(period)), pdf.A4Height-pdfMargin, period)
+	period := cut(h.Period, 30, cw)
+	left := cut(strings.TrimPrefix(h.Hotel+" · "+h.Report, " · "), headCols-cells(period, cw)-2, cw)
+	d.text(&c, 2, pdfHeadSize, pdfMargin, pdf.A4Height-pdfMargin, left)
+	d.text(&c, 2, pdfHeadSize, float64(pdf.A4Width-pdfMargin)-6*float64(cells(period, cw)), pdf.A4Height-pdfMargin, period)
 	rule(pdf.A4Height - pdfMargin - 5)
 	for i, ln := range lines {
 		y := pdfTop - i*pdfLeading
@@ -302,7 +427,7 @@ func pdfPageContent(h PDFHeader, lines []pdfLine, page, pages int) []byte {
 			if ln.bold {
 				f = 2
 			}
-			text(f, pdfSize, pdfMargin, y, ln.text)
+			d.text(&c, f, pdfSize, pdfMargin, y, ln.text)
 		}
 		if ln.under {
 			rule(float64(y) - 2.5)
@@ -310,17 +435,23 @@ func pdfPageContent(h PDFHeader, lines []pdfLine, page, pages int) []byte {
 	}
 	// Footer: who printed it, and the page.
 	rule(pdfMargin - 6)
-	num := fmt.Sprintf("Page %d / %d", page, pages)
-	text(1, pdfSize, pdfMargin, pdfMargin-16, cut(h.Printed, pdfCols-len(num)-2))
-	text(1, pdfSize, float64(pdf.A4Width-pdfMargin)-pdfAdvance*float64(len(num)), pdfMargin-16, num)
+	num := fmt.Sprintf(h.Page, page, pages)
+	d.text(&c, 1, pdfSize, pdfMargin, pdfMargin-16, cut(h.Printed, pdfCols-cells(num, cw)-2, cw))
+	d.text(&c, 1, pdfSize, float64(pdf.A4Width-pdfMargin)-pdfAdvance*float64(cells(num, cw)), pdfMargin-16, num)
 	return c.Bytes()
 }
 
-// cut shortens s to n characters, marking the cut with an ellipsis.
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n || n < 1 {
+// cut shortens s to n columns, marking the cut with an ellipsis.
+func cut(s string, n int, cw func(rune) int) string {
+	if cells(s, cw) <= n || n < 1 {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	used := 0
+	for i, r := range s {
+		if used+cw(r) > n-1 {
+			return s[:i] + "…"
+		}
+		used += cw(r)
+	}
+	return s
 }

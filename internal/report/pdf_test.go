@@ -5,6 +5,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/image/font/gofont/goregular"
+
+	"switchboard/internal/pdf"
 )
 
 // TestWritePDF: the rows are in the file, long tables run over pages with
@@ -78,7 +82,7 @@ func TestWritePDF(t *testing.T) {
 			if got := strings.Count(s, "(Grand \xb7 Test report)"); got != n {
 				t.Errorf("the header is on %d pages of %d", got, n)
 			}
-			if got := strings.Contains(s, "printed as '?'"); got != tc.lost {
+			if got := strings.Contains(s, "that the PDF's fonts cannot show"); got != tc.lost {
 				t.Errorf("the note on unprintable characters: %v, want %v", got, tc.lost)
 			}
 			// Each row of a long table is on exactly one page.
@@ -134,4 +138,77 @@ func BenchmarkWritePDF(b *testing.B) {
 		_, pages = WritePDF(PDFHeader{Hotel: "h", Report: "r", Period: "p"}, "heading", []Table{t})
 	}
 	b.ReportMetric(float64(pages), "pages")
+}
+
+// TestWritePDFWide: with a font for what Courier cannot show, those
+// characters are drawn in it, two columns each, the columns still lined
+// up, the page texts in the caller's words, and nothing marked lost.
+// Go Regular stands in for a Chinese font: its Greek is outside
+// WinAnsiEncoding as Chinese is.
+func TestWritePDFWide(t *testing.T) {
+	t.Parallel()
+	wide, err := pdf.ParseTrueType(goregular.TTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []Column{{Name: "name"}, {Name: "room"}, {Name: "amount", Right: true}}
+	var rows [][]string
+	for i := 0; i < 100; i++ {
+		rows = append(rows, []string{"ΑΒΓ", fmt.Sprint(1200 + i), "0.00"})
+	}
+	h := PDFHeader{Hotel: "Grand", Report: "Ωmega report", Period: "2026-12-04", Printed: "printed", Wide: wide, Page: "第 %d 頁，共 %d 頁", Continued: "（續）"}
+	b, n := WritePDF(h, "h", []Table{{Title: "Λ", Columns: cols, Rows: rows, Footer: []string{"total", "", "0.00"}}})
+	s := string(b)
+	if n != 2 {
+		t.Fatalf("%d pages, want 2", n)
+	}
+	g := func(r rune) string {
+		id, ok := wide.Glyph(r)
+		if !ok {
+			t.Fatalf("no glyph for %q", r)
+		}
+		return fmt.Sprintf("%s %d", pdf.Hex([]uint16{id}), wide.Width(id)-1200)
+	}
+	for _, want := range []string{
+		"/Subtype /Type0", "/F3 ",
+		"(name    room  amount)", // the name column is 6 wide: 3 wide letters
+		"/F3 8 Tf [" + g('Α') + " " + g('Β') + " " + g('Γ') + "] TJ /F1 8 Tf (  1200    0.00) Tj", // and the row lines up
+		"/F2 10 Tf (Grand \xb7 ) Tj /F3 10 Tf [" + g('Ω') + "] TJ /F2 10 Tf (mega report) Tj",
+		"/F3 8 Tf [" + g('Λ'),
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q", want)
+		}
+	}
+	if strings.Contains(s, "fonts cannot show") {
+		t.Error("characters the wide font has are counted lost")
+	}
+	// The page number and "continued" are in the caller's words.
+	if strings.Contains(s, "(Page ") || strings.Contains(s, "continued") {
+		t.Error("English page texts")
+	}
+}
+
+func TestWrapCellsWide(t *testing.T) {
+	t.Parallel()
+	w := func(r rune) int {
+		if r > 0x2e80 {
+			return 2
+		}
+		return 1
+	}
+	for _, tc := range []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"王小明王小明", 5, "王小|明王|小明"},
+		{"王小明 Chen", 8, "王小明|Chen"},
+		{"王", 1, "王"}, // wider than the line: a line of its own
+		{"ab王", 3, "ab|王"},
+	} {
+		if got := strings.Join(wrapCells(tc.in, tc.width, w), "|"); got != tc.want {
+			t.Errorf("wrapCells(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
+	}
 }
