@@ -71,7 +71,7 @@ func TestReportPDF(t *testing.T) {
 				n := m[1]
 				if !strings.Contains(res.body, "(Grand Hotel \xb7 "+translate(langEN, "rep."+kind)) || !strings.Contains(res.body, "(Page 1 / "+n+")") ||
 					!strings.Contains(res.body, "approved by Manager Wang") {
-					t.Errorf("%s: the header or footer is missing", kind)
+					t.Errorf("%s: the header or footer is missing\n%s", kind, res.body[strings.Index(res.body, "0.5 w 40 34.0"):][:400])
 				}
 				if kind == "business" {
 					// 120 charges: the charges table runs over pages, every
