@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/pdf"
 	"switchboard/internal/store"
 )
 
@@ -105,7 +106,8 @@ func TestReportPDF(t *testing.T) {
 }
 
 // BenchmarkReportPDF downloads the business-centre report of a day of
-// 1,000 charges as a PDF: the audit row, the report, the layout.
+// 1,000 charges as a PDF: the audit row, the report, the layout; in
+// English, and in Chinese with the Chinese font (its subset embedded).
 func BenchmarkReportPDF(b *testing.B) {
 	f := newFixture(b, false, nil)
 	day := time.Date(2026, 12, 4, 0, 0, 0, 0, site)
@@ -125,13 +127,24 @@ func BenchmarkReportPDF(b *testing.B) {
 	br := f.browser(b)
 	_, tok := br.signIn("0003", "1234")
 	form := url.Values{"csrf": {tok}, "date": {"2026-12-04"}, "approved_by": {"Manager Wang"}}
-	var size int
-	for i := 0; i < b.N; i++ {
-		res := br.do("POST", "/reports/business/pdf", form)
-		if res.code != 200 {
-			b.Fatalf("%d", res.code)
-		}
-		size = len(res.body)
+	font, _ := pdf.LoadTrueType(cjkFont) // nil without it: that case is skipped
+	for _, lang := range []string{"en", "zh-Hant"} {
+		b.Run(lang, func(b *testing.B) {
+			if lang != "en" {
+				if font == nil {
+					b.Skip("no Chinese font")
+				}
+				f.c.o.PDFFont = font
+			}
+			var size int
+			for i := 0; i < b.N; i++ {
+				res := br.do("POST", "/reports/business/pdf?lang="+lang, form)
+				if res.code != 200 {
+					b.Fatalf("%d", res.code)
+				}
+				size = len(res.body)
+			}
+			b.ReportMetric(float64(size), "bytes/pdf")
+		})
 	}
-	b.ReportMetric(float64(size), "bytes/pdf")
 }
