@@ -129,3 +129,24 @@ func TestParseTrueTypeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTrueType: a font file, however broken, is refused or embedded
+// without a panic.
+func FuzzParseTrueType(f *testing.F) {
+	f.Add(goregular.TTF)
+	f.Add(goregular.TTF[:1024])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tt, err := ParseTrueType(b)
+		if err != nil {
+			return
+		}
+		used := Glyphs{}
+		for _, r := range "Aé王" {
+			if g, ok := tt.Glyph(r); ok {
+				used[g] = r
+			}
+		}
+		used[uint16(tt.numGlyphs-1)] = 'z'
+		Document{Width: A4Width, Height: A4Height, TrueType: tt, Used: used}.Write([][]byte{nil})
+	})
+}
