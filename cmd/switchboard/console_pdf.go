@@ -10,9 +10,10 @@ import (
 
 // pdfFontPaths are the Chinese TrueType fonts (TrueType outlines, one font
 // a file: what internal/pdf embeds) that Debian packages install, tried in
-// order for the console's report PDFs: fonts-droid-fallback, then the
-// Arphic Big5 fonts (fonts-arphic-bsmi00lp, fonts-arphic-bkai00mp).
-// switchboard ships none: a site that wants Chinese PDFs installs one.
+// order for the console's report PDFs: fonts-droid-fallback (the font of
+// text faxes, internal/fax/textpage, which the Debian package
+// recommends), then the Arphic Big5 fonts (fonts-arphic-bsmi00lp,
+// fonts-arphic-bkai00mp).
 func pdfFontPaths() []string {
 	return []string{
 		"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
