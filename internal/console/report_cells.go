@@ -6,31 +6,42 @@ import "strings"
 // "yes", "no: room vacant at the time of the call", a fax's status, the
 // special-calls rules, the day close's reasons) are translated on the
 // console's pages; the CLI's output stays as it is. Only the columns
-// below are translated, so that data that happens to read like one of
-// these words (a guest named "Total") is shown as it was written.
-var cellColumns = map[string]bool{
-	"posted": true, "closed": true, "status": true, "why": true, "rules": true, "class": true, "pages": true, "service": true,
-	"footer": true, // the totals line's label
+// cellColumn names are translated, so that data that happens to read like
+// one of these words (a guest named "Total") is shown as it was written.
+
+// cellColumn says whether the cells of column col are translated.
+func cellColumn(col string) bool {
+	switch strings.ToLower(col) {
+	case "posted", "closed", "status", "why", "rules", "class", "pages", "service",
+		"footer": // the totals line's label
+		return true
+	}
+	return false
 }
 
-// cellPrefixes are cells made of a fixed English start and a value:
-// the start is translated (key rep.cell.<start>) and the rest kept or,
-// for the reasons after "no: ", translated in turn.
-var cellPrefixes = []struct {
+// cellPrefix is a cell made of a fixed English start and a value.
+type cellPrefix struct {
 	en, key string
 	inner   bool // the rest is a cell too
-}{
-	{"no: ", "rep.cell.no", true},
-	{"cannot rate: ", "rep.cell.cannot rate", false},
-	{"CHECK OUT ", "rep.cell.check out", false},
-	{"class ", "rep.cell.class", false},
-	{"destination ", "rep.cell.destination", false},
-	{"over ", "rep.cell.over", false},
+}
+
+// cellPrefixes are the cells made of a fixed English start and a value:
+// the start is translated (key rep.cell.<start>) and the rest kept or,
+// for the reasons after "no: ", translated in turn.
+func cellPrefixes() []cellPrefix {
+	return []cellPrefix{
+		{"no: ", "rep.cell.no", true},
+		{"cannot rate: ", "rep.cell.cannot rate", false},
+		{"CHECK OUT ", "rep.cell.check out", false},
+		{"class ", "rep.cell.class", false},
+		{"destination ", "rep.cell.destination", false},
+		{"over ", "rep.cell.over", false},
+	}
 }
 
 // Cell is a table cell of column col in the page's language.
 func (v view) Cell(col, text string) string {
-	if v.Lang == langEN || text == "" || !cellColumns[strings.ToLower(col)] {
+	if v.Lang == langEN || text == "" || !cellColumn(col) {
 		return text
 	}
 	return cellText(v.Lang, text)
@@ -55,7 +66,7 @@ func cellText(lang, s string) string {
 			}
 		}
 	}
-	for _, p := range cellPrefixes {
+	for _, p := range cellPrefixes() {
 		if rest, ok := strings.CutPrefix(s, p.en); ok {
 			if p.en == "over " && strings.HasSuffix(rest, " min") {
 				return translate(lang, "rep.cell.over") + strings.TrimSuffix(rest, " min") + translate(lang, "rep.cell.min")

@@ -148,3 +148,24 @@ func BenchmarkReportPDF(b *testing.B) {
 		})
 	}
 }
+
+// TestReportPDFGuards: no session, no PDF (to the sign-in page); a form
+// without its token is refused and nothing is recorded.
+func TestReportPDFGuards(t *testing.T) {
+	f := newFixture(t, false, nil)
+	form := url.Values{"date": {"2026-12-04"}, "approved_by": {"Manager Wang"}}
+	b := f.browser(t)
+	if res := b.do("POST", "/reports/business/pdf", form); res.code != 303 || res.header.Get("Location") != "/signin" {
+		t.Errorf("no session: %d %s", res.code, res.header.Get("Location"))
+	}
+	b.signIn("0003", "1234")
+	for name, tok := range map[string]string{"no token": "", "wrong token": "not-the-token"} {
+		form.Set("csrf", tok)
+		if res := b.do("POST", "/reports/business/pdf", form); res.code != 403 || strings.HasPrefix(res.body, "%PDF") {
+			t.Errorf("%s: %d", name, res.code)
+		}
+	}
+	if a := audits(t, f.st); len(a) != 0 {
+		t.Errorf("refused downloads recorded: %v", a)
+	}
+}

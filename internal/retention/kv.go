@@ -14,12 +14,12 @@ import (
 //   - console.report.audit, who printed or downloaded which report with
 //     whose approval (internal/console, reports_audit.go): the record of a
 //     print goes when the ledger it printed goes.
-var timedNamespaces = []string{"console.report.audit"}
+func timedNamespaces() []string { return []string{"console.report.audit"} }
 
 // kvSteps purge the timed namespaces.
 func kvSteps() []step {
-	out := make([]step, 0, len(timedNamespaces))
-	for _, ns := range timedNamespaces {
+	var out []step
+	for _, ns := range timedNamespaces() {
 		out = append(out, kvStep(ns))
 	}
 	return out
