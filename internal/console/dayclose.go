@@ -68,7 +68,8 @@ func (c *Console) dayClosePage(w http.ResponseWriter, r *http.Request, s session
 		http.Error(w, "the recorded day close cannot be read", http.StatusInternalServerError)
 		return
 	}
-	doc := reportDoc{Kind: "dayclose", Label: p.Label, Heading: d.Heading(), Tables: d.Tables(), Charts: []barChart{dayCloseChart(d)}}
+	doc := reportDoc{Kind: "dayclose", Label: p.Label, Heading: d.Heading(), Head: dayCloseHead(d, nil, false, c.o.Location), Tables: d.Tables(),
+		Charts: []barChart{dayCloseChart(d)}}
 	doc.Query = map[string][]string{"date": {p.Label}}
 	tables, _, _ := paginate(doc, 0)
 	data := map[string]any{"Doc": doc, "Tables": tables, "Day": d}

@@ -37,7 +37,7 @@ func (c *Console) reportPDF(w http.ResponseWriter, r *http.Request, s session) {
 	if lang != langEN {
 		tables = translatedTables(v, tables)
 	}
-	b, pages := report.WritePDF(h, doc.Heading, tables)
+	b, pages := report.WritePDF(h, v.ReportHeading(doc), tables)
 	c.o.Log.Info("report pdf", "report", doc.Kind, "period", doc.Label, "lang", lang, "pages", pages, "bytes", len(b))
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.pdf"`, doc.Kind, safeName(doc.Label)))
