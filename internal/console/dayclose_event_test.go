@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"switchboard/internal/events"
@@ -83,5 +84,22 @@ func TestDayClosePublished(t *testing.T) {
 		if err != nil || !ok || rec.Revision != tc.events || rec.ClosedBy != tc.code {
 			t.Errorf("%s: recorded revision %d by %s (%v %v)", tc.code, rec.Revision, rec.ClosedBy, ok, err)
 		}
+	}
+}
+
+// TestDayClosePageFollowsTheClose: the day close page carries the note
+// live.js shows when the day it shows is closed by someone else, and the
+// script listens for the event.
+func TestDayClosePageFollowsTheClose(t *testing.T) {
+	f := newFixture(t, false, nil)
+	b := f.browser(t)
+	b.signIn("0003", "1234")
+	res := b.do("GET", "/dayclose?date=2026-12-04", nil)
+	if !strings.Contains(res.body, `<p id="dayclose-changed" class="notice" role="status" data-day="2026-12-04" hidden>`) {
+		t.Errorf("no hidden note for the day on the page")
+	}
+	js := b.do("GET", "/static/live.js", nil)
+	if !strings.Contains(js.body, `handlers["hotel.edge.day.closed"]`) || !strings.Contains(js.body, `getElementById("dayclose-changed")`) {
+		t.Error("live.js does not follow hotel.edge.day.closed")
 	}
 }

@@ -67,6 +67,7 @@ var reportMessages = map[string]map[string]string{
 		"dc.notclosed":       "This day is not closed yet. Below is the day as it stands now.",
 		"dc.openshifts":      "shift(s) are still open: they are listed as still open and counted up to now.",
 		"dc.printnote":       "A closed day prints as it was recorded.",
+		"dc.changed":         "This day has just been closed (again): the page is older than the record.",
 		// Headings (report_heading.go): the English is internal/report's, word for word.
 		"rep.h.calls":     "IDD/DDD statistics %s (%s), currency %s: %d outgoing calls, %d posted, revenue %s",
 		"rep.h.special":   "Special calls %s (%s to %s, %s): %d call(s)",
@@ -198,6 +199,7 @@ var reportMessages = map[string]map[string]string{
 		"dc.notclosed":       "本日尚未日結。以下為當日現況。",
 		"dc.openshifts":      "個班次尚未結班：列為未結，計至此刻。",
 		"dc.printnote":       "已日結的日期依記錄內容列印。",
+		"dc.changed":         "本日剛剛（再次）日結：此頁早於該記錄。",
 		"rep.h.calls":        "國際／國內長途電話統計 %s（%s），幣別 %s：外撥 %d 通，入帳 %d 通，營收 %s",
 		"rep.h.special":      "特殊電話 %s（%s 至 %s，%s）：%d 通",
 		"rep.h.business":     "商務中心營收 %s（%s）：%d 件，%s %s",

@@ -202,6 +202,13 @@
   ["attempt", "sent", "failed"].forEach(function (t) { handlers["hotel.fax." + t] = faxJob; });
   ["received", "assigned", "delivered", "archived", "destroyed"].forEach(function (t) { handlers["hotel.fax." + t] = faxRegister; });
 
+  // The day shown was closed (by another supervisor, or again): the page
+  // offers a refresh rather than reloading under the reader.
+  handlers["hotel.edge.day.closed"] = function (d) {
+    var note = document.getElementById("dayclose-changed");
+    if (note && note.dataset.day === d.day) { note.hidden = false; }
+  };
+
   var source = new EventSource("/events");
   Object.keys(handlers).forEach(function (type) {
     source.addEventListener(type, function (e) {
