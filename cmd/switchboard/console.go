@@ -39,6 +39,15 @@ func (h consoleHost) Command(ctx context.Context, domain, device, name string, d
 
 func (h consoleHost) Store() *store.Store { return h.g.Store() }
 
+// Publish is console.Publisher: the console's own events (the day close's
+// hotel.edge.day.closed) go to the outbox on the gateway's edge topic,
+// committed with what fn writes, as the desks' events are (Gateway.Emit).
+func (h consoleHost) Publish(ctx context.Context, ev store.Event, fn func(tx *store.Tx) error) error {
+	t := h.g.Topics()
+	ev.Topic, ev.Source = t.Event("edge", t.Gateway, ev.Type), t.Source("edge", t.Gateway)
+	return h.g.Emit(ctx, ev, fn)
+}
+
 // serveConsole serves the console when the config has one, until ctx
 // ends; url is "" when it has none.
 func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, log *slog.Logger) (url string, err error) {
@@ -61,6 +70,7 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 		return "", err
 	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
+		Hotel: cfg.Site.Property, PDFFont: consolePDFFont(pdfFontPaths(), log), // console_pdf.go
 		Rooms: dir.GuestRooms(), Devices: devices, BusinessTariff: tariff, MediaSize: mediaSize, Fax: faxPages,
 		Gateway: g.Topics().Gateway, COSChoices: consoleCOS(g, link), // console_rooms.go
 		MaskDialed: func(d string) string {

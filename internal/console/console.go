@@ -19,6 +19,7 @@ import (
 
 	"switchboard/internal/bus"
 	"switchboard/internal/operators"
+	"switchboard/internal/pdf"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 	"switchboard/internal/wakeup"
@@ -69,6 +70,13 @@ type Options struct {
 	// MaxDocument bounds a document uploaded to print; default
 	// printer.MaxDocument (what print.submit takes).
 	MaxDocument int
+	// Hotel names the property on every page of a report's PDF
+	// (site.property); "" leaves it out.
+	Hotel string
+	// PDFFont is a TrueType font with Chinese glyphs for the reports'
+	// PDFs (pdf.LoadTrueType); nil: the PDFs are in English and Chinese
+	// characters print as '?'.
+	PDFFont *pdf.TrueType
 	// Fax is the fax desk's side of the fax pages (fax.go); nil: the
 	// register is shown, nothing can be sent.
 	Fax *FaxOptions

@@ -4,7 +4,8 @@ package console
 // own operator code, the day is closed): the page shows the day as it
 // stands (report.CloseDay: shifts, open ones listed as still open, revenue
 // by service and operator, IDD/DDD, what is still open) and "close the
-// day" records it (report.RecordDayClose); printing goes through the
+// day" records it and publishes hotel.edge.day.closed for the back office
+// in one transaction (dayclose_event.go); printing goes through the
 // reports' approved print, which prints the day as recorded.
 
 import (
@@ -67,7 +68,8 @@ func (c *Console) dayClosePage(w http.ResponseWriter, r *http.Request, s session
 		http.Error(w, "the recorded day close cannot be read", http.StatusInternalServerError)
 		return
 	}
-	doc := reportDoc{Kind: "dayclose", Label: p.Label, Heading: d.Heading(), Tables: d.Tables(), Charts: []barChart{dayCloseChart(d)}}
+	doc := reportDoc{Kind: "dayclose", Label: p.Label, Heading: d.Heading(), Head: dayCloseHead(d, nil, false, c.o.Location), Tables: d.Tables(),
+		Charts: []barChart{dayCloseChart(d)}}
 	doc.Query = map[string][]string{"date": {p.Label}}
 	tables, _, _ := paginate(doc, 0)
 	data := map[string]any{"Doc": doc, "Tables": tables, "Day": d}
@@ -77,8 +79,9 @@ func (c *Console) dayClosePage(w http.ResponseWriter, r *http.Request, s session
 	c.render(w, r, http.StatusOK, "dayclose", &s, data)
 }
 
-// dayCloseRecord closes the day: gathers it now and records it with the
-// supervisor's code; closing again replaces it (a new revision).
+// dayCloseRecord closes the day: gathers it now, records it with the
+// supervisor's code and publishes it; closing again replaces it (a new
+// revision, a new event).
 func (c *Console) dayCloseRecord(w http.ResponseWriter, r *http.Request, s session) {
 	p, err := c.dayCloseDay(r.PostFormValue("date"))
 	if err != nil {
@@ -88,9 +91,13 @@ func (c *Console) dayCloseRecord(w http.ResponseWriter, r *http.Request, s sessi
 	d, err := c.gatherDay(r.Context(), p)
 	if err == nil {
 		var rec report.DayCloseRecord
-		if rec, err = report.RecordDayClose(r.Context(), c.o.Host.Store(), d, s.code, c.now()); err == nil {
+		if rec, err = c.recordDayClose(r.Context(), s, d); err == nil { // dayclose_event.go
 			c.o.Log.Info("day closed", "day", p.Label, "operator", s.code, "revision", rec.Revision, "open_shifts", d.OpenShifts)
 		}
+	}
+	if closedMeanwhile(err) {
+		http.Error(w, "the day was not closed: "+err.Error(), http.StatusConflict)
+		return
 	}
 	if err != nil {
 		c.o.Log.Error("day not closed", "day", p.Label, "err", err)

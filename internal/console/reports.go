@@ -39,6 +39,7 @@ type reportDoc struct {
 	Kind    string
 	Label   string // the day, the week or the shift, for the audit row and the file name
 	Heading string
+	Head    []headPart // Heading as messages and values (report_heading.go)
 	Tables  []report.Table
 	Charts  []barChart
 	// Links are the first column's links, by table index then row (the
@@ -53,6 +54,7 @@ func (c *Console) reportRoutes(roles []operators.Role) {
 	c.mux.Handle("GET /reports/{kind}", c.page(roles, c.reportPage))
 	c.mux.Handle("POST /reports/{kind}/print", c.page(roles, c.reportPrint))
 	c.mux.Handle("POST /reports/{kind}/csv", c.page(roles, c.reportCSV))
+	c.mux.Handle("POST /reports/{kind}/pdf", c.page(roles, c.reportPDF)) // reports_pdf.go
 	c.mux.Handle("GET /dayclose", c.page(roles, c.dayClosePage))
 	c.mux.Handle("POST /dayclose/close", c.page(roles, c.dayCloseRecord))
 }
@@ -204,7 +206,7 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		if err != nil {
 			return doc, err
 		}
-		doc.Heading, doc.Tables = st.Heading(), st.Tables()
+		doc.Heading, doc.Head, doc.Tables = st.Heading(), callsHead(st), st.Tables()
 		byClass := make([]barValue, 0, len(st.ByClass))
 		for _, t := range st.ByClass {
 			byClass = append(byClass, barValue{Label: t.Key, N: int64(t.Calls), Shown: strconv.Itoa(t.Calls)})
@@ -235,7 +237,8 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		for i := range sp.Calls {
 			sp.Calls[i].Dialed = c.o.MaskDialed(sp.Calls[i].Dialed) // as the calls page and the events show it
 		}
-		doc.Heading, doc.Tables = sp.Heading(), sp.Tables()
+		doc.Heading, doc.Head, doc.Tables = sp.Heading(), specialHead(sp), sp.Tables()
+		doc.Charts = specialCharts(sp) // report_charts.go
 	case "business":
 		p, err := day()
 		if err != nil {
@@ -249,7 +252,7 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		if err != nil {
 			return doc, err
 		}
-		doc.Heading, doc.Tables = b.Heading(), b.Tables()
+		doc.Heading, doc.Head, doc.Tables = b.Heading(), businessHead(b), b.Tables()
 		doc.Charts = []barChart{newBarChart("chart-service", "rep.chart.service", moneyBars(b.ByService, 0)),
 			newBarChart("chart-room", "rep.chart.room", moneyBars(b.ByRoom, 10))}
 	case "faxes":
@@ -262,7 +265,11 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 			return doc, err
 		}
 		reg := report.Faxes(p, list)
-		doc.Heading, doc.Tables = reg.Heading(), reg.Tables()
+		sent, err := report.LoadFaxesSent(ctx, c.o.Host.Store(), p)
+		if err != nil {
+			return doc, err
+		}
+		doc.Heading, doc.Head, doc.Tables, doc.Charts = reg.Heading(), faxesHead(reg), reg.Tables(), faxCharts(reg, sent)
 	case "shifts":
 		p, err := day()
 		if err != nil {
@@ -272,8 +279,8 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		if err != nil {
 			return doc, err
 		}
-		doc.Heading = fmt.Sprintf("Shifts %s (%s): %d", p.Label, loc, len(shifts))
-		doc.Tables = []report.Table{report.ShiftsTable(shifts, loc)}
+		doc.Heading, doc.Head = fmt.Sprintf("Shifts %s (%s): %d", p.Label, loc, len(shifts)), shiftsHead(p, len(shifts))
+		doc.Tables, doc.Charts = []report.Table{report.ShiftsTable(shifts, loc)}, []barChart{shiftsChart(shifts)}
 		links := make([]string, len(shifts))
 		for i, sh := range shifts {
 			links[i] = "/reports/shift?shift=" + strconv.FormatInt(sh.Shift.ID, 10)
@@ -298,6 +305,8 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		doc.Label = "shift-" + strconv.FormatInt(id, 10)
 		doc.Query.Set("shift", strconv.FormatInt(id, 10))
 		doc.Heading, doc.Tables = report.JournalHeading(j, sh.Open(), loc), report.JournalTables(j, loc)
+		doc.Head = journalHead(j, sh.Open(), loc)
+		doc.Charts = []barChart{journalChart(j)}
 	case "dayclose":
 		p, err := day()
 		if err != nil {
@@ -320,7 +329,7 @@ func (c *Console) buildReport(ctx context.Context, kind string, q url.Values) (r
 		} else {
 			doc.Heading += " — NOT CLOSED YET"
 		}
-		doc.Charts = []barChart{dayCloseChart(d)}
+		doc.Charts, doc.Head = []barChart{dayCloseChart(d)}, dayCloseHead(d, &rec, closed, loc)
 	default:
 		return doc, fmt.Errorf("%w: no report %q (the reports: %s)", errBadInput, kind, strings.Join(reportKinds, ", "))
 	}

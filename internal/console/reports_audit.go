@@ -16,7 +16,7 @@ type reportAudit struct {
 	Role       string    `json:"role"`
 	Report     string    `json:"report"`
 	Period     string    `json:"period"`
-	Action     string    `json:"action"` // print, csv
+	Action     string    `json:"action"` // print, csv, pdf
 	ApprovedBy string    `json:"approved_by"`
 }
 

@@ -31,8 +31,8 @@ type cellView struct {
 	R roomView
 }
 
-// Cell pairs a room with the view for the room_cell template.
-func (v view) Cell(rv roomView) cellView { return cellView{V: v, R: rv} }
+// RoomCell pairs a room with the view for the room_cell template.
+func (v view) RoomCell(rv roomView) cellView { return cellView{V: v, R: rv} }
 
 // maxCells bounds the rooms one GET /rooms/cells reads (live.js gathers
 // the rooms of the events of 50 ms; more than that reads the grid).
@@ -71,7 +71,7 @@ func (c *Console) roomCells(w http.ResponseWriter, r *http.Request, s session) {
 	var b bytes.Buffer
 	b.WriteString(`<ul id="cells">`)
 	for _, rv := range vs {
-		if err := c.pages["rooms"].ExecuteTemplate(&b, "room_cell", v.Cell(rv)); err != nil {
+		if err := c.pages["rooms"].ExecuteTemplate(&b, "room_cell", v.RoomCell(rv)); err != nil {
 			c.o.Log.Error("room cell not rendered", "room", rv.Room, "err", err)
 			http.Error(w, "the rooms could not be shown", http.StatusInternalServerError)
 			return

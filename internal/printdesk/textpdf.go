@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"switchboard/internal/pdf"
 )
 
 // Plain text is laid out in Courier 10 pt on A4 (595 × 842 pt, ISO 216):
@@ -13,21 +15,14 @@ const (
 	textCols    = 80
 	textLines   = 60
 	textTabStop = 8
-	pageWidth   = 595
-	pageHeight  = 842
+	pageWidth   = pdf.A4Width
+	pageHeight  = pdf.A4Height
 	textMargin  = 56
 	textLeading = 12
 	// maxTextPages bounds a text laid out (20 MiB of line feeds would be
 	// a third of a million pages, and a PDF ten times the text's size).
 	maxTextPages = 500
 )
-
-// winAnsi maps the characters outside Latin-1 that WinAnsiEncoding has
-// (ISO 32000-1 Annex D.2) and that text files commonly carry.
-var winAnsi = map[rune]byte{
-	'€': 0x80, '‚': 0x82, '„': 0x84, '…': 0x85, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94,
-	'•': 0x95, '–': 0x96, '—': 0x97, '™': 0x99,
-}
 
 // TextPDF lays plain text out as a PDF: lines wrapped at 80 columns, tabs
 // to every 8th, a form feed starts a page. A character the standard
@@ -73,66 +68,32 @@ func TextPDF(text string) (pdf []byte, pages int, err error) {
 func encodeLine(s string, ln int) ([]byte, error) {
 	var out []byte
 	for _, r := range s {
-		switch {
-		case r == '\t':
+		if r == '\t' {
 			out = append(out, bytes.Repeat([]byte(" "), textTabStop-len(out)%textTabStop)...)
-		case r >= 0x20 && r < 0x7f, r >= 0xa0 && r <= 0xff:
-			out = append(out, byte(r))
-		default:
-			b, ok := winAnsi[r]
-			if !ok {
-				return nil, fmt.Errorf("%w: line %d has %q, which plain-text printing cannot show (Latin letters only): save the text as PDF first",
-					ErrDocument, ln, r)
-			}
-			out = append(out, b)
+			continue
 		}
+		b, ok := pdf.WinAnsi(r)
+		if !ok {
+			return nil, fmt.Errorf("%w: line %d has %q, which plain-text printing cannot show (Latin letters only): save the text as PDF first",
+				ErrDocument, ln, r)
+		}
+		out = append(out, b)
 	}
 	return out, nil
 }
 
-// writeTextPDF writes the pages: catalog, page tree, the font, then a page
-// and its content stream per page, and the cross-reference table whose
-// entries are exactly 20 bytes (ISO 32000-1 §7.5.4).
+// writeTextPDF writes the pages in Courier 10 pt, a line every 12 pt.
 func writeTextPDF(pages [][]string) []byte {
-	var b bytes.Buffer
-	var offsets []int
-	obj := func(body string) {
-		offsets = append(offsets, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offsets), body)
-	}
-	// A comment of bytes above 127 tells tools the file is binary (§7.5.2).
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	kids := make([]string, len(pages))
-	for i := range pages {
-		kids[i] = fmt.Sprintf("%d 0 R", 4+2*i)
-	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>")
-	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>")
+	contents := make([][]byte, len(pages))
 	for i, lines := range pages {
 		var c bytes.Buffer
 		fmt.Fprintf(&c, "BT /F1 10 Tf %d TL %d %d Td\n", textLeading, textMargin, pageHeight-textMargin-10)
 		for _, l := range lines {
-			c.WriteByte('(')
-			for j := 0; j < len(l); j++ {
-				// §7.3.4.2: backslash and unbalanced parentheses are escaped.
-				if l[j] == '\\' || l[j] == '(' || l[j] == ')' {
-					c.WriteByte('\\')
-				}
-				c.WriteByte(l[j])
-			}
-			c.WriteString(") Tj T*\n")
+			c.WriteString(pdf.Literal([]byte(l)))
+			c.WriteString(" Tj T*\n")
 		}
 		c.WriteString("ET")
-		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>",
-			pageWidth, pageHeight, 5+2*i))
-		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", c.Len(), c.Bytes()))
+		contents[i] = c.Bytes()
 	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
-	for _, o := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
-	return b.Bytes()
+	return pdf.Document{Width: pageWidth, Height: pageHeight, Fonts: []string{pdf.Courier}}.Write(contents)
 }

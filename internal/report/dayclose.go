@@ -354,29 +354,15 @@ type DayCloseRecord struct {
 	Revision int       `json:"revision"`
 }
 
-// RecordDayClose records d as closed by operator by at at.
+// RecordDayClose records d as closed by operator by at at, without an
+// event (the console publishes one: dayclose_event.go).
 func RecordDayClose(ctx context.Context, st *store.Store, d DayClose, by string, at time.Time) (DayCloseRecord, error) {
-	rec := DayCloseRecord{DayClose: d, ClosedBy: by, ClosedAt: at, Revision: 1}
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		old, ok, err := tx.Get(dayCloseNS, d.Period.Label)
-		if err != nil {
-			return err
-		}
-		if ok {
-			var prev DayCloseRecord
-			if err := json.Unmarshal(old, &prev); err != nil {
-				return fmt.Errorf("the day close recorded before: %w", err)
-			}
-			rec.Revision = prev.Revision + 1
-		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		return tx.Put(dayCloseNS, d.Period.Label, b)
-	})
+	rec, err := NextDayClose(ctx, st, d, by, at)
 	if err != nil {
-		return DayCloseRecord{}, fmt.Errorf("record the day close of %s: %w", d.Period.Label, err)
+		return rec, err
+	}
+	if err := st.InTx(ctx, func(tx *store.Tx) error { return PutDayClose(tx, rec) }); err != nil {
+		return DayCloseRecord{}, err
 	}
 	return rec, nil
 }

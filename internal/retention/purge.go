@@ -29,9 +29,9 @@ type step struct {
 //     (fax.destroy_days), a stay not checked out.
 //
 // Wake-ups, the command log, shifts and device alerts are not billing rows
-// and are not purged here.
+// and are not purged here; the report audit rows are (kv.go).
 func purgeSteps() []step {
-	return []step{
+	return append([]step{
 		rangeStep("outbox", "seq", `acked IS NOT NULL AND acked < ?`, outboxCut,
 			// Acknowledgement moves in seq order, so the first event not
 			// acknowledged (or acknowledged within the week) bounds the range.
@@ -56,7 +56,7 @@ func purgeSteps() []step {
 			`SELECT id FROM journal WHERE received >= ? ORDER BY id LIMIT 1`, billingCut),
 		rangeStep("journal_events", "journal_id", `NOT EXISTS (SELECT 1 FROM journal j WHERE j.id = journal_events.journal_id)`, nil,
 			`SELECT id FROM journal WHERE received >= ? ORDER BY id LIMIT 1`, billingCut),
-	}
+	}, kvSteps()...) // kv.go
 }
 
 // Arguments of a step's condition.

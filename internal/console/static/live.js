@@ -280,6 +280,12 @@
     "hotel.edge.folio.checked-in", "hotel.edge.folio.checked-out", "console.room.changed"].forEach(function (t) {
     also(t, roomChanged);
   });
+  // The day shown was closed (by another supervisor, or again): the page
+  // offers a refresh rather than reloading under the reader.
+  handlers["hotel.edge.day.closed"] = function (d) {
+    var note = document.getElementById("dayclose-changed");
+    if (note && note.dataset.day === d.day) { note.hidden = false; }
+  };
 
   var source = new EventSource("/events");
   Object.keys(handlers).forEach(function (type) {
