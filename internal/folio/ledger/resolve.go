@@ -25,7 +25,9 @@ type storeReader struct {
 	st  *store.Store
 }
 
-func (r storeReader) QueryRow(q string, args ...any) *sql.Row { return r.st.QueryRow(r.ctx, q, args...) }
+func (r storeReader) QueryRow(q string, args ...any) *sql.Row {
+	return r.st.QueryRow(r.ctx, q, args...)
+}
 
 // Stored is a call as a resolution reads it: what was decided and posted,
 // and what rating and a charge event need.
