@@ -253,3 +253,90 @@ func TestResolveOnceInItsTransaction(t *testing.T) {
 		t.Errorf("a second resolution is not a field error: %v", fe)
 	}
 }
+
+// TestResolveReplay: through the command router, the same command id sent
+// again gets its recorded reply again and resolves nothing twice; another
+// command for the call is refused, naming the first.
+func TestResolveReplay(t *testing.T) {
+	t.Parallel()
+	f := newResolveFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	topics := events.Topics{Group: "acme", Property: "h042", Gateway: "gw1"}
+	r := bus.NewRouter(topics, f.h.Store(), func(tx *store.Tx, ev store.Event) error { _, _, err := tx.Enqueue(ev); return err }, nil)
+	r.Handle("edge", folio.ResolveCommand, f.h.Handler(folio.ResolveCommand))
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	sup := &bus.Principal{Username: "S01", Role: bus.RoleBackoffice}
+	send := func(id string, data folio.ResolveData) {
+		b, _ := json.Marshal(data)
+		env, _ := json.Marshal(events.Envelope{SpecVersion: events.SpecVersion, ID: id, Source: "/test", Type: "hotel.edge.cmd.call.resolve",
+			ReplyTo: "audit", Data: b})
+		r.Deliver(bus.Message{Topic: topics.Command("edge", "gw1", folio.ResolveCommand), Payload: env, From: sup})
+	}
+	// replies waits for n final replies (completed or failed) and returns them.
+	replies := func(n int) []bus.Reply {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			rows, err := f.h.Store().Pending(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []bus.Reply
+			for _, row := range rows {
+				if row.Type != "hotel.command.completed" && row.Type != "hotel.command.failed" {
+					continue
+				}
+				var env events.Envelope
+				var rep bus.Reply
+				if json.Unmarshal(row.Payload, &env) != nil || json.Unmarshal(env.Data, &rep) != nil {
+					t.Fatalf("reply %s", row.Payload)
+				}
+				out = append(out, rep)
+			}
+			if len(out) >= n || time.Now().After(deadline) {
+				return out
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	post := folio.ResolveData{Call: "pbx1/k1", Action: "post", Room: "1203", Reason: "late call"}
+	send("r1", post)
+	first := replies(1)
+	send("r1", post) // the same command again
+	again := replies(2)
+	send("r2", folio.ResolveData{Call: "pbx1/k1", Action: "write-off", Reason: "changed my mind"})
+	all := replies(3)
+	if len(first) != 1 || first[0].Status != "completed" || len(again) != 2 || len(all) != 3 {
+		t.Fatalf("replies: %+v / %+v / %+v", first, again, all)
+	}
+	if again[1].CommandID != "r1" || again[1].Status != "completed" || string(mustJSON(t, again[1].Result)) != string(mustJSON(t, first[0].Result)) {
+		t.Errorf("replay: %+v, want %+v again", again[1], first[0])
+	}
+	if all[2].CommandID != "r2" || all[2].Status != "failed" || !strings.Contains(all[2].Reason, "resolved already: post to room 1203 by S01") ||
+		!strings.Contains(all[2].Reason, "command r1") {
+		t.Errorf("second resolution: %+v", all[2])
+	}
+	if n := len(f.h.Events(t, folio.ResolvedType)); n != 1 {
+		t.Errorf("%d resolved events, want 1", n)
+	}
+	charges := 0
+	for _, c := range f.h.Events(t, folio.ChargedType) {
+		if c["journal_id"] == float64(1) {
+			charges++
+		}
+	}
+	if charges != 1 {
+		t.Errorf("call k1 charged %d times, want once", charges)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
