@@ -41,6 +41,9 @@ type Options struct {
 	Operators *operators.Store
 	// Secure marks the session cookie Secure: the console is served over TLS.
 	Secure bool
+	// Gateway is the gateway's device id (site.gateway): the edge
+	// commands (call.resolve) are addressed to it.
+	Gateway string
 	// HotelLink is the device wake-ups are set on ("": the wake-up page
 	// says that none is configured).
 	HotelLink string
@@ -162,6 +165,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
 	c.roomRoutes(desk) // rooms.go: the room grid and cards, the switchboard's
 	c.mux.Handle("GET /calls", c.page(desk, c.callsPage))
+	c.mux.Handle("POST /calls/resolve", c.page(resolvers, c.callResolve)) // calls_resolve.go
 	c.mux.Handle("POST /emergency/ack", c.page(desk, c.emergencyAck))
 	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))
 	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains

@@ -47,7 +47,8 @@
     var why = (d.flags || []).join(", ");
     if (!d.posted && d.not_posted) { why += (why ? ": " : "") + d.not_posted; }
     var amount = d.amount && d.amount !== "0" && d.amount !== "0.00" ? money(d.amount, d.currency) : "";
-    prepend(table("flagged"), [clock(d.start), d.room, d.extension, d.dialed, duration(d.duration_s), amount, why]);
+    // The resolution cell stays empty until the page is loaded again (its form needs the page).
+    prepend(table("flagged"), [clock(d.start), d.room, d.extension, d.dialed, duration(d.duration_s), amount, why, ""]);
     if (!d.posted) {
       prepend(table("calls"), [clock(d.start), d.room, d.extension, d["class"], d.dialed, duration(d.duration_s), "", why]);
     }
