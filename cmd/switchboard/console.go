@@ -62,7 +62,7 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
 		Gateway: cfg.Site.Gateway,
-		Rooms: dir.GuestRooms(), Devices: devices, BusinessTariff: tariff, MediaSize: mediaSize, Fax: faxPages,
+		Rooms:   dir.GuestRooms(), Devices: devices, BusinessTariff: tariff, MediaSize: mediaSize, Fax: faxPages,
 		MaskDialed: func(d string) string {
 			if b := g.Biller(); b != nil { // billing reloads: the biller of now
 				return b.MaskDialed(d)
