@@ -25,6 +25,10 @@ var callMessages = map[string]map[string]string{
 		"calls.writeoff.posted":  "It was posted to the room already: its charge will be credited back, and the hotel absorbs it.",
 		"calls.writeoff.confirm": "Yes, write it off",
 		"calls.writeoff.back":    "Back to the calls",
+		// The day close's table of settled calls (report.DayClose.Tables).
+		"rep.t.flagged calls settled (resolved by a person)": "Flagged calls settled (resolved by a person)",
+		"rep.col.flags":    "Flags",
+		"rep.col.resolved": "Resolved",
 	},
 	langZH: {
 		"col.resolution":         "處理",
@@ -47,5 +51,8 @@ var callMessages = map[string]map[string]string{
 		"calls.writeoff.posted":  "此通話已入帳到房間：將沖回該筆費用，由酒店承擔。",
 		"calls.writeoff.confirm": "確定註銷",
 		"calls.writeoff.back":    "返回通話記錄",
+		"rep.t.flagged calls settled (resolved by a person)": "已處理的待查通話（跑帳／漏帳）",
+		"rep.col.flags":    "標記",
+		"rep.col.resolved": "處理",
 	},
 }
