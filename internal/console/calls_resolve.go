@@ -71,6 +71,11 @@ func (c *Console) callResolve(w http.ResponseWriter, r *http.Request, s session)
 	}
 	dt := folio.ResolveData{Call: r.PostFormValue("call"), Action: r.PostFormValue("action"), Reason: r.PostFormValue("reason"),
 		Room: r.PostFormValue("room"), Amount: r.PostFormValue("amount")}
+	if dt.Action == folio.ActionWriteOff {
+		// The row's one form carries the room (for post and rerate) and
+		// an amount (rerate): a write-off charges no room.
+		dt.Room, dt.Amount = "", ""
+	}
 	if v := r.PostFormValue("stay"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {

@@ -137,6 +137,9 @@ func (h resolveHandler) Execute(ctx context.Context, c *bus.Command) (any, error
 	} else if c.By != nil {
 		by, role = c.By.Username, string(c.By.Role)
 	}
+	if by == "" {
+		by = "unknown" // no principal, no reply topic: the command log keeps the topic
+	}
 	var res ResolveResult
 	err := h.d.host.InTx(ctx, func(tx *store.Tx) error {
 		// Checked again in the transaction: another resolution or a
