@@ -73,6 +73,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"rooms", lf.operator, "/rooms"},
 		{"room-card", lf.operator, "/rooms/1101"},
 		{"calls", lf.operator, "/calls"},
+		{"calls-supervisor", lf.boss, "/calls"}, // with a resolve form per flagged call
 		{"calls-older-10", lf.operator, olderPage(b, lf.operator, "/calls", 10)},
 		{"calls-year-ago", lf.operator, "/calls?day=" + yearAgo},
 		{"calls-year-ago-older-10", lf.operator, olderPage(b, lf.operator, "/calls?day="+yearAgo, 10)},

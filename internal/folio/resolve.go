@@ -18,9 +18,10 @@ import (
 )
 
 // Resolving a flagged call: the seed's operators report an escaped or
-// missed charge (跑帳、漏帳) at once (話務員崗位職責 f) and the front office
-// or the night audit settles it (the bills go to night audit: 結帳程序 10).
-// call.resolve is how it is settled, once per call, with who, when and why.
+// missed charge (跑帳、漏帳) to the supervisor (領班) at once (話務員崗位職責
+// f), and the bills go to the night audit (結帳程序 10). call.resolve is how
+// a supervisor or the back office settles it, once per call, with who,
+// when and why.
 
 // ResolveCommand is the command that settles a flagged call
 // (edge/{gateway}/cmd/call.resolve).
