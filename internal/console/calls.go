@@ -86,7 +86,7 @@ func (c *Console) showCalls(w http.ResponseWriter, r *http.Request, s session, p
 		return
 	}
 	data := map[string]any{"Day": day.Format("2006-01-02"), "Calls": c.callRows(calls), "Older": older, "Newest": newest}
-	if err := c.flaggedData(ctx, &s, data, day, flagged); err != nil { // calls_resolve.go
+	if err := c.flaggedData(ctx, data, day, flagged); err != nil { // calls_resolve.go
 		c.o.Log.Error("flagged calls", "err", err)
 		http.Error(w, "the call log cannot be read", http.StatusInternalServerError)
 		return

@@ -37,7 +37,7 @@ func (s *session) Resolve() bool { return slices.Contains(resolvers, s.role) }
 
 // flaggedData adds the day's flagged calls with their resolutions to a
 // calls page's data, and the day's counts of calls to resolve and resolved.
-func (c *Console) flaggedData(ctx context.Context, s *session, data map[string]any, day time.Time, flagged []ledger.Logged) error {
+func (c *Console) flaggedData(ctx context.Context, data map[string]any, day time.Time, flagged []ledger.Logged) error {
 	st := c.o.Host.Store()
 	end := day.AddDate(0, 0, 1)
 	res, err := ledger.Resolutions(ctx, st, day, end)

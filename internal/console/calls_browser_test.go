@@ -1,0 +1,72 @@
+package console
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"switchboard/internal/folio"
+)
+
+// A supervisor resolves a flagged call as a person does: the calls page
+// fits a 1366×768 screen with a form on each flagged call (in English and
+// Chinese), types a reason, picks "write off", presses Resolve, reads the
+// confirm step and confirms; the command goes to the desk.
+func TestBrowserResolveFlaggedCall(t *testing.T) {
+	path := chromium()
+	if path == "" {
+		t.Skip("chromium is not installed (Debian package chromium; make deps installs it): the browser test is skipped")
+	}
+	f := newFixture(t, false, nil)
+	f.c.o.Gateway = "gw1"
+	flaggedDay(t, f)
+	ctx, base := headless(t, path, f.c)
+	_, err := chromedp.Run(ctx, chromedp.Steps(
+		chromedp.EmulateViewport(1366, 768),
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible("#code"),
+		chromedp.SendKeys("#code", "0003"),
+		chromedp.SendKeys("#pin", "1234"),
+		chromedp.Click("#signin"),
+		chromedp.WaitVisible("ul.tiles"),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"zh-Hant", "en"} {
+		if _, err := chromedp.Run(ctx, chromedp.Steps(chromedp.Navigate(base+"/calls?lang="+lang), chromedp.WaitVisible("form.resolve"))); err != nil {
+			t.Fatal(err)
+		}
+		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width > 1366 {
+			t.Errorf("/calls in %s is %d px wide at 1366×768", lang, width)
+		}
+	}
+	_, err = chromedp.Run(ctx, chromedp.Steps(
+		chromedp.SetValue(`form.resolve select[name=action]`, folio.ActionWriteOff),
+		chromedp.SendKeys(`form.resolve input[name=reason]`, "house phone"),
+		chromedp.Click(`form.resolve button`),
+		chromedp.WaitVisible("#confirm"),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	say, err := chromedp.Run(ctx, chromedp.Text("main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(say, "No room will be charged") || !strings.Contains(say, "house phone") {
+		t.Errorf("the confirm step says:\n%s", say)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Steps(chromedp.Click("#confirm"), chromedp.WaitVisible("#flagged"))); err != nil {
+		t.Fatal(err)
+	}
+	host := f.c.o.Host.(*fakeHost)
+	if len(host.sent) != 1 || host.sent[0].data != (folio.ResolveData{Call: "c1", Action: "write-off", Reason: "house phone"}) {
+		t.Errorf("sent: %+v", host.sent)
+	}
+}
