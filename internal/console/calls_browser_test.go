@@ -45,6 +45,7 @@ func TestBrowserResolveFlaggedCall(t *testing.T) {
 		if width > 1366 {
 			t.Errorf("/calls in %s is %d px wide at 1366×768", lang, width)
 		}
+		t.Logf("/calls in %s: %d px wide", lang, width)
 	}
 	_, err = chromedp.Run(ctx, chromedp.Steps(
 		chromedp.SetValue(`form.resolve select[name=action]`, folio.ActionWriteOff),
