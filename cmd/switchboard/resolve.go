@@ -90,7 +90,7 @@ func callResolveFlags(fl *pflag.FlagSet) action {
 	act := fl.String("action", "", "post (to --room), write-off (no room is charged) or rerate (now, or --amount given by hand)")
 	reason := fl.String("reason", "", "why (kept with the resolution and published)")
 	room := fl.String("room", "", "the room to post to (post: required; rerate: default the call's room)")
-	stay := fl.Int64("stay", 0, "the stay to post to (default: the room's stay at the call, else the last one before it)")
+	stay := fl.Int64("stay", 0, "the stay to post to (default: the room's stay at the call, else its last one if it ended less than 24 h before the call)")
 	amount := fl.String("amount", "", "rerate: the amount given by hand, e.g. 12.50")
 	timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway")
 	return func(pos []string, stdout, stderr io.Writer) int {

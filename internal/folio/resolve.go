@@ -63,7 +63,7 @@ type ResolveData struct {
 	Action string `json:"action"`
 	Reason string `json:"reason"`
 	Room   string `json:"room,omitempty"`    // post: required; rerate: default the call's room
-	StayID int64  `json:"stay_id,omitempty"` // post, rerate: default the room's stay at the call, else the last one before it
+	StayID int64  `json:"stay_id,omitempty"` // post, rerate: default the room's stay at the call, else its last one if it ended within AfterCheckOutWindow
 	Amount string `json:"amount,omitempty"`  // rerate: the amount given by hand ("12.50")
 }
 
@@ -359,8 +359,10 @@ func (d *Desk) rerateOne(b *Biller, call ledger.Stored, amount string) (RatedCal
 }
 
 // stayFor is the stay a resolved call is posted to: the one named, else
-// the room's stay at the call, else the room's last stay that ended
-// before it (the guest who just left).
+// the room's stay at the call, else the room's last stay if it ended
+// within AfterCheckOutWindow before it (the guest who just left). An older
+// stay is never taken by itself: a guest gone for days is named or not
+// charged.
 func stayFor(tx *store.Tx, room string, id int64, at time.Time) (*stays.Stay, error) {
 	if id != 0 {
 		s, err := stays.ByID(tx, id)
@@ -379,8 +381,15 @@ func stayFor(tx *store.Tx, room string, id int64, at time.Time) (*stays.Stay, er
 	if err != nil || s != nil {
 		return s, err
 	}
-	if s, err = stays.LastBefore(tx, room, at); err != nil || s != nil {
-		return s, err
+	if s, err = stays.LastBefore(tx, room, at); err != nil {
+		return nil, err
+	}
+	if s != nil && at.Sub(*s.CheckOut) < AfterCheckOutWindow {
+		return s, nil
+	}
+	if s != nil {
+		return nil, &bus.FieldError{Field: "data.stay_id", Problem: fmt.Sprintf("room %s had no guest at the call's time; its last stay (%d) ended at %s, more than %s before the call: name the stay if it is that guest's",
+			room, s.ID, s.CheckOut.Format(time.RFC3339), AfterCheckOutWindow)}
 	}
 	return nil, &bus.FieldError{Field: "data.stay_id", Problem: fmt.Sprintf("room %s has no stay at the call's time nor one that ended before it: name the stay", room)}
 }

@@ -48,6 +48,13 @@ func newResolveFixture(t *testing.T) resolveFixture {
 		if err != nil {
 			return err
 		}
+		// Room 1212's last guest left two days before.
+		if _, err := stays.CheckIn(tx, stays.Stay{Room: "1212", CheckIn: day(8, 0).AddDate(0, 0, -3)}); err != nil {
+			return err
+		}
+		if _, err := stays.CheckOut(tx, "1212", day(10, 0).AddDate(0, 0, -2)); err != nil {
+			return err
+		}
 		f.stayA, f.stay05 = a.ID, b.ID
 		return nil
 	})
@@ -69,6 +76,7 @@ func newResolveFixture(t *testing.T) resolveFixture {
 	h.Record(t, d, call(5, "1203", day(9, 30))) // during the stay, recorded after it ended: a late charge, posted
 	h.Record(t, d, call(6, "1211", day(9, 0)))  // vacant, a room that never had a guest
 	h.Record(t, d, call(7, "1203", day(9, 45))) // another late charge
+	h.Record(t, d, call(8, "1212", day(9, 0)))  // vacant: the last guest left two days before
 	return f
 }
 
@@ -119,6 +127,7 @@ func TestResolveFlaggedCall(t *testing.T) {
 		{"an operator may not", &bus.Principal{Username: "O01", Role: bus.RoleOperator}, folio.ResolveData{Call: "pbx1/k1", Action: "post", Room: "1203", Reason: "x"},
 			"supervisors", "", 0, false},
 		{"no stay to post to", sup, folio.ResolveData{Call: "pbx1/k6", Action: "post", Room: "1211", Reason: "x"}, "data.stay_id: room 1211 has no stay", "", 0, false},
+		{"the last guest left too long ago", sup, folio.ResolveData{Call: "pbx1/k8", Action: "post", Room: "1212", Reason: "x"}, "more than 24h0m0s before the call", "", 0, false},
 		{"stay of another room", sup, folio.ResolveData{Call: "pbx1/k6", Action: "post", Room: "1211", StayID: f.stayA, Reason: "x"}, "not room 1211's", "", 0, false},
 		{"post of a priceless call", sup, folio.ResolveData{Call: "pbx1/k4", Action: "post", Room: "1205", Reason: "x"}, "resolve it with rerate", "", 0, false},
 		{"rerate, not rateable now", sup, folio.ResolveData{Call: "pbx1/k4", Action: "rerate", Room: "1205", StayID: f.stay05, Reason: "x"}, "give the amount by hand", "", 0, false},
