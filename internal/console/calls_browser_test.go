@@ -1,8 +1,10 @@
 package console
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -65,6 +67,18 @@ func TestBrowserResolveFlaggedCall(t *testing.T) {
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Steps(chromedp.Click("#confirm"), chromedp.WaitVisible("#flagged"))); err != nil {
 		t.Fatal(err)
+	}
+	// Another supervisor resolves it meanwhile: the desk's event marks the
+	// row live and offers a refresh.
+	if _, err := chromedp.Run(ctx, chromedp.Steps(chromedp.Navigate(base+"/calls"), chromedp.WaitReady(`body[data-live="open"]`))); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, f.st, folio.ResolvedType, "c1/resolved", map[string]any{"call": "c1", "action": "write-off"})
+	wait, cancelWait := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelWait()
+	if _, err := chromedp.Run(wait, chromedp.Steps(chromedp.WaitVisible("#flagged-changed"), chromedp.WaitNotVisible(`tr[data-call="c1"] form.resolve`))); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("flagged-changed").outerHTML`))
+		t.Errorf("the resolution did not reach the page within 2 s: %v\n%s", err, state)
 	}
 	host := f.c.o.Host.(*fakeHost)
 	if len(host.sent) != 1 || host.sent[0].data != (folio.ResolveData{Call: "c1", Action: "write-off", Reason: "house phone"}) {

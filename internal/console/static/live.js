@@ -92,6 +92,21 @@
   // A device's alert or state changed: its row on the devices page is
   // marked and the page offers a refresh (the checklist being filled in
   // is not lost to a reload).
+  // A flagged call resolved (here or elsewhere): its row is marked and the
+  // page offers a refresh (the resolution's text is the server's to write).
+  function resolved(d) {
+    var rows = document.querySelectorAll('table[data-live="flagged"] tr[data-call]');
+    Array.prototype.forEach.call(rows, function (row) {
+      if (row.dataset.call === d.call) {
+        row.classList.add("resolved");
+        var form = row.querySelector("form.resolve");
+        if (form) { form.hidden = true; }
+      }
+    });
+    var note = document.getElementById("flagged-changed");
+    if (note) { note.hidden = false; }
+  }
+
   function deviceChanged(d) {
     var rows = document.querySelectorAll('table[data-live="devices"] tr[data-device]');
     var hit = false;
@@ -175,6 +190,7 @@
     "hotel.print.copy.completed": copyEnded,
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
+    "hotel.pbx.call.resolved": resolved,
     "hotel.pbx.emergency.call": refreshAlarms,
     "console.emergency.acknowledged": refreshAlarms
   };
