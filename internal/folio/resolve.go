@@ -410,24 +410,33 @@ func (d *Desk) postResolved(tx *store.Tx, b *Biller, call ledger.Stored, room st
 		return 0, fmt.Errorf("call %s price: %w", call.IdemKey, err)
 	}
 	var stored RatedCall
-	if err := json.Unmarshal(call.Rated, &stored); err == nil {
+	storedOK := json.Unmarshal(call.Rated, &stored) == nil
+	if storedOK {
 		ch.Breakdown = stored.Breakdown
 	}
-	var newRating *ledger.Rating
 	if rated != nil {
 		ch.Class, ch.Destination, ch.BillableS, ch.CarrierCost, ch.Breakdown = rated.Class, rated.Destination, rated.BillableS, rated.CarrierCost, rated.Breakdown
 		ch.Amount, ch.AmountMinor, ch.Currency, ch.TariffVersion = rated.Price, rated.AmountMinor, rated.Currency, rated.TariffVersion
-		// The stored RatedCall keeps what was recorded and takes the new
-		// rating and the posting.
+		// The stored RatedCall keeps what was recorded and takes the new rating.
 		stored.Class, stored.Destination, stored.MatchedPrefix, stored.RateID, stored.TariffVersion = rated.Class, rated.Destination, rated.MatchedPrefix, rated.RateID, rated.TariffVersion
 		stored.BillableS, stored.CarrierCost, stored.Price, stored.Currency, stored.AmountMinor = rated.BillableS, rated.CarrierCost, rated.Price, rated.Currency, rated.AmountMinor
 		stored.Breakdown, stored.RatingFlags = rated.Breakdown, rated.RatingFlags
+	}
+	// The stored RatedCall says what was decided, as Bill's does: posted,
+	// to which room. One that cannot be read is left as it was (its rating
+	// columns are the ledger's truth).
+	var newRating *ledger.Rating
+	if storedOK || rated != nil {
 		stored.Posted, stored.NotPosted, stored.Room = true, "", room
 		js, err := json.Marshal(stored)
 		if err != nil {
 			return 0, err
 		}
-		lr := ledgerRating(stored, js)
+		lr := call.Rating
+		if rated != nil {
+			lr = ledgerRating(stored, js)
+		}
+		lr.Rated = js
 		newRating = &lr
 	}
 	if ch.Breakdown == nil {

@@ -221,6 +221,10 @@ func TestResolveFlaggedCall(t *testing.T) {
 		if tc.posted && c.ChargedSeq == 0 {
 			t.Errorf("%s: posted without a charge seq", tc.call)
 		}
+		var rc folio.RatedCall
+		if err := json.Unmarshal(c.Rated, &rc); err != nil || (tc.posted && (!rc.Posted || rc.Room != tc.room)) {
+			t.Errorf("%s: the stored rating says posted %v to %q (%v)", tc.call, rc.Posted, rc.Room, err)
+		}
 	}
 	k4, _ := ledger.Get(rd, "pbx1/k4")
 	if k4.Class != string(folio.ClassUnrated) || k4.Price != "12.50" || k4.AmountMinor != 1250 {
