@@ -131,6 +131,8 @@ func TestDocumentedCommandLines(t *testing.T) {
 			f{"config": "c.yaml", "count": "1", "timeout": "10s", "topic": "hotel/acme/h042/edge/gw1/status"}, nil},
 		{"README.md", "bin/switchboard folio checkin 1203 --reservation R881", "switchboard folio checkin", f{"reservation": "R881"}, []string{"1203"}},
 		{"docs/operations.md", "switchboard folio list", "switchboard folio list", f{}, nil},
+		{"README.md", `bin/switchboard call resolve pbx1/k7 --action post --room 1203 --reason "late call, the guest's"`, "switchboard call resolve",
+			f{"action": "post", "room": "1203", "reason": "late call, the guest's"}, []string{"pbx1/k7"}},
 		{"README.md", `bin/switchboard operator add 0007 --name "Lin Mei" --role operator`, "switchboard operator add", f{"name": "Lin Mei", "role": "operator"}, []string{"0007"}},
 		{"docs/console.md", "switchboard operator disable 0001", "switchboard operator disable", f{}, []string{"0001"}},
 		{"docs/console.md", "switchboard operator list", "switchboard operator list", f{}, nil},

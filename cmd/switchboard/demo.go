@@ -111,6 +111,7 @@ func demoFlags(fl *pflag.FlagSet) action {
 			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 			return 1
 		}
+		attachCallResolve(g, log) // resolve.go
 		// The demo's operator, so that the console can be tried at once.
 		err = operators.New(g.Store()).Add(ctx, operators.Operator{Code: "0001", Name: "Demo Operator", Role: operators.RoleOperator}, "1234", time.Now())
 		if err != nil && !errors.Is(err, operators.ErrExists) {

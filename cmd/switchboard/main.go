@@ -21,7 +21,7 @@ func commands() []*cobra.Command {
 		leaf("demo [--dir D] [--profile ID] [--rate N] [--listen ADDR] [--console ADDR]",
 			"run the gateway on its embedded default with a simulated PBX and show its events (make run)", "", demoFlags),
 		switchCommand("dnd", "do not disturb on a room's line: dnd on|off ROOM"),
-		faxCommand(), folioCommand(), guestCommand(),
+		callCommand(), faxCommand(), folioCommand(), guestCommand(),
 		switchCommand("mwl", "message-waiting lamp: mwl on|off ROOM"),
 		operatorCommand(os.Stdin, time.Now),
 		leaf("print --printer P --room R --operator O [flags] FILE",

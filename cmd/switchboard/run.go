@@ -98,6 +98,7 @@ func daemonFlags(fl *pflag.FlagSet) action {
 			return 1
 		}
 		svc.attach(cfg, g)
+		attachCallResolve(g, log)        // resolve.go: call.resolve, wired here beside the gateway
 		startDiskGuard(ctx, cfg, g, log) // diskguard.go: no new work on a full disk
 		if _, err := serveConsole(ctx, cfg, g, log); err != nil {
 			log.Error("console did not start", "err", err)

@@ -38,7 +38,8 @@ func ParseRole(s string) (Role, error) {
 // domain: the front-office commands, on the domain whose devices take them
 // (docs/events.md): wake-ups, DND, MWL, COS and guests on the hotel link;
 // fax; print and copy. Not ack, not replay, not folio.* (the back
-// office's), not ping.
+// office's), not call.resolve (settling a flagged call is for supervisors
+// and the night audit: the console sends it as the back office), not ping.
 func operatorMay(domain, command string) bool {
 	family, name, ok := strings.Cut(command, ".")
 	if !ok || name == "" {

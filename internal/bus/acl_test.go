@@ -17,6 +17,7 @@ func TestACLPublish(t *testing.T) {
 		ping    = "hotel/acme/h042/edge/gw1/cmd/ping"
 		replay  = "hotel/acme/h042/edge/gw1/cmd/replay"
 		checkin = "hotel/acme/h042/edge/gw1/cmd/folio.checkin"
+		resolve = "hotel/acme/h042/edge/gw1/cmd/call.resolve"
 		wakeup  = "hotel/acme/h042/pbx/link1/cmd/wakeup.set"
 		dnd     = "hotel/acme/h042/pbx/link1/cmd/dnd.set"
 		guest   = "hotel/acme/h042/pbx/link1/cmd/guest.checkout"
@@ -49,6 +50,11 @@ func TestACLPublish(t *testing.T) {
 		{replay, false, want{backoffice: true}},
 		{checkin, false, want{backoffice: true}},
 		{checkin, true, want{}},
+		// Settling a flagged call is the back office's (and the console's
+		// supervisors', who send as the back office), never an operator's.
+		{resolve, false, want{backoffice: true}},
+		{resolve, true, want{}},
+		{"hotel/acme/h042/pbx/pbx1/cmd/call.resolve", false, want{backoffice: true}},
 		{wakeup, false, want{backoffice: true, operator: true}},
 		{wakeup, true, want{}},
 		{dnd, false, want{backoffice: true, operator: true}},

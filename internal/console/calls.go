@@ -43,9 +43,15 @@ func (s *session) Calls() bool { return s.role != operators.RoleBusiness }
 
 // callsPage is the day's call log, newest first, a page at a time, and the
 // day's flagged calls (跑帳/漏帳: vacant room, after check-out, late,
-// stay-ambiguous, unrateable) for the night audit. No command resolves a
-// flagged call yet: the list is read-only.
+// stay-ambiguous, unrateable) for the night audit, each with how it was
+// resolved or, for supervisors, the form that resolves it.
 func (c *Console) callsPage(w http.ResponseWriter, r *http.Request, s session) {
+	c.showCalls(w, r, s, "")
+}
+
+// showCalls shows the page of r's day and cursor; problem (not "") is a
+// resolution the desk refused, shown above the flagged list.
+func (c *Console) showCalls(w http.ResponseWriter, r *http.Request, s session, problem string) {
 	ctx := r.Context()
 	now := c.now().In(c.o.Location)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.o.Location)
@@ -79,10 +85,17 @@ func (c *Console) callsPage(w http.ResponseWriter, r *http.Request, s session) {
 		http.Error(w, "the call log cannot be read", http.StatusInternalServerError)
 		return
 	}
-	c.render(w, r, http.StatusOK, "calls", &s, map[string]any{
-		"Day": day.Format("2006-01-02"), "Calls": c.callRows(calls), "Flagged": c.callRows(flagged),
-		"Older": older, "Newest": newest,
-	})
+	data := map[string]any{"Day": day.Format("2006-01-02"), "Calls": c.callRows(calls), "Older": older, "Newest": newest}
+	if err := c.flaggedData(ctx, data, day, flagged); err != nil { // calls_resolve.go
+		c.o.Log.Error("flagged calls", "err", err)
+		http.Error(w, "the call log cannot be read", http.StatusInternalServerError)
+		return
+	}
+	status := http.StatusOK
+	if problem != "" {
+		data["Problem"], status = problem, http.StatusUnprocessableEntity
+	}
+	c.render(w, r, status, "calls", &s, data)
 }
 
 func (c *Console) callRows(ls []ledger.Logged) []callRow {

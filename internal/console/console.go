@@ -42,6 +42,10 @@ type Options struct {
 	Operators *operators.Store
 	// Secure marks the session cookie Secure: the console is served over TLS.
 	Secure bool
+	// Gateway is the gateway's id (its edge/{gateway} device): the edge
+	// commands are addressed to it: call.resolve, and without a hotel link
+	// the rooms page's folio.checkin/folio.checkout (rooms_stay.go).
+	Gateway string
 	// HotelLink is the device wake-ups are set on ("": the wake-up page
 	// says that none is configured).
 	HotelLink string
@@ -80,10 +84,6 @@ type Options struct {
 	// Fax is the fax desk's side of the fax pages (fax.go); nil: the
 	// register is shown, nothing can be sent.
 	Fax *FaxOptions
-	// Gateway is the gateway's id (its edge/{gateway} device): without a
-	// hotel link the rooms page checks guests in and out with the back
-	// office's folio.checkin/folio.checkout on it (rooms_stay.go).
-	Gateway string
 	// COSChoices are the classes of service the hotel link's PBX profile
 	// maps (the desk refuses the others); nil, or an empty list: every
 	// class a command may name (hotel.COSValues).
@@ -178,6 +178,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /events", c.api(everyone, c.eventStream))
 	c.roomRoutes(desk) // rooms.go: the room grid and cards, the switchboard's
 	c.mux.Handle("GET /calls", c.page(desk, c.callsPage))
+	c.mux.Handle("POST /calls/resolve", c.page(resolvers, c.callResolve)) // calls_resolve.go
 	c.mux.Handle("POST /emergency/ack", c.page(desk, c.emergencyAck))
 	c.mux.Handle("GET /api/emergencies", c.api(desk, c.apiEmergencies))
 	c.mux.Handle("GET /devices", c.page(everyone, c.devicesPage)) // devices.go: each role its domains

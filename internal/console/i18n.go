@@ -126,7 +126,7 @@ var messages = map[string]map[string]string{
 		"calls.none":        "No calls yet on this day.",
 		"calls.older":       "Older calls",
 		"calls.flagged":     "Flagged calls",
-		"calls.flaggednote": "Vacant room, after check-out, late, stay unclear or not rateable: report them to the front office at once. Resolving them from the console comes later.",
+		"calls.flaggednote": "Vacant room, after check-out, late, stay unclear or not rateable: report them to the front office at once; a supervisor resolves each one.",
 		"calls.noflagged":   "No flagged calls on this day.",
 		"col.extension":     "Extension",
 		"col.class":         "Class",
@@ -287,7 +287,7 @@ var messages = map[string]map[string]string{
 		"calls.none":        "本日尚無通話。",
 		"calls.older":       "較早的通話",
 		"calls.flagged":     "待查通話",
-		"calls.flaggednote": "空房、退房後、延遲入帳、住客不明或無法計費：請立即通知前台（跑帳／漏帳）。從前台處理將於之後提供。",
+		"calls.flaggednote": "空房、退房後、延遲入帳、住客不明或無法計費：請立即通知前台（跑帳／漏帳），由主管逐筆處理。",
 		"calls.noflagged":   "本日沒有待查通話。",
 		"col.extension":     "分機",
 		"col.class":         "類別",
@@ -345,6 +345,7 @@ var catalogs = []map[string]map[string]string{
 	faxMessages,
 	roomStayMessages,
 	operatorMessages,
+	callMessages,
 }
 
 func translate(lang, key string) string {

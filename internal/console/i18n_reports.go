@@ -69,7 +69,7 @@ var reportMessages = map[string]map[string]string{
 		"dc.printnote":       "A closed day prints as it was recorded.",
 		"dc.changed":         "This day has just been closed (again): the page is older than the record.",
 		// Headings (report_heading.go): the English is internal/report's, word for word.
-		"rep.h.calls":     "IDD/DDD statistics %s (%s), currency %s: %d outgoing calls, %d posted, revenue %s",
+		"rep.h.calls":     "IDD/DDD statistics %s (%s), currency %s: %d outgoing calls, %d posted, revenue %s; flagged: %d to resolve, %d settled",
 		"rep.h.special":   "Special calls %s (%s to %s, %s): %d call(s)",
 		"rep.h.business":  "Business center revenue %s (%s): %d items, %s %s",
 		"rep.h.faxes":     "Fax register %s: %d faxes received, %d pages, %d delivered, %d open",
@@ -77,7 +77,7 @@ var reportMessages = map[string]map[string]string{
 		"rep.h.shift":     "Shift journal #%d, operator %s, %s to %s (%s)",
 		"rep.h.closed":    "closed",
 		"rep.h.open":      "still open, so far",
-		"rep.h.dayclose":  "Day close %s (%s), gathered %s: %d shift(s), %d still open; revenue %s %s; open: %d fax(es), %d copy session(s), %d call(s)",
+		"rep.h.dayclose":  "Day close %s (%s), gathered %s: %d shift(s), %d still open; revenue %s %s; open: %d fax(es), %d copy session(s), %d call(s); %d flagged call(s) settled",
 		"rep.h.closedby":  " — closed by %s at %s (revision %d)",
 		"rep.h.notclosed": " — NOT CLOSED YET",
 
@@ -201,7 +201,7 @@ var reportMessages = map[string]map[string]string{
 		"dc.openshifts":      "個班次尚未結班：列為未結，計至此刻。",
 		"dc.printnote":       "已日結的日期依記錄內容列印。",
 		"dc.changed":         "本日剛剛（再次）日結：此頁早於該記錄。",
-		"rep.h.calls":        "國際／國內長途電話統計 %s（%s），幣別 %s：外撥 %d 通，入帳 %d 通，營收 %s",
+		"rep.h.calls":        "國際／國內長途電話統計 %s（%s），幣別 %s：外撥 %d 通，入帳 %d 通，營收 %s；異常電話：待處理 %d 通，已處理 %d 通",
 		"rep.h.special":      "特殊電話 %s（%s 至 %s，%s）：%d 通",
 		"rep.h.business":     "商務中心營收 %s（%s）：%d 件，%s %s",
 		"rep.h.faxes":        "傳真登記簿 %s：收到 %d 份，%d 頁，已送達 %d 份，未結 %d 份",
@@ -209,7 +209,7 @@ var reportMessages = map[string]map[string]string{
 		"rep.h.shift":        "班次日誌 #%d，經辦人 %s，%s 至 %s（%s）",
 		"rep.h.closed":       "已結班",
 		"rep.h.open":         "尚未結班，計至此刻",
-		"rep.h.dayclose":     "日結 %s（%s），彙整於 %s：%d 個班次，%d 個尚未結班；營收 %s %s；未結：傳真 %d 份，影印 %d 筆，電話 %d 通",
+		"rep.h.dayclose":     "日結 %s（%s），彙整於 %s：%d 個班次，%d 個尚未結班；營收 %s %s；未結：傳真 %d 份，影印 %d 筆，電話 %d 通；異常電話已處理 %d 通",
 		"rep.h.closedby":     " — 已由 %s 於 %s 日結（版本 %d）",
 		"rep.h.notclosed":    " — 尚未日結",
 

@@ -75,6 +75,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"room-cells", lf.operator, "/rooms/cells?room=1101&room=1102"}, // live.js after a room's event
 		{"rooms-grid", lf.operator, "/rooms/grid"},                      // live.js after a drop
 		{"calls", lf.operator, "/calls"},
+		{"calls-supervisor", lf.boss, "/calls"}, // with a resolve form per flagged call
 		{"calls-older-10", lf.operator, olderPage(b, lf.operator, "/calls", 10)},
 		{"calls-year-ago", lf.operator, "/calls?day=" + yearAgo},
 		{"calls-year-ago-older-10", lf.operator, olderPage(b, lf.operator, "/calls?day="+yearAgo, 10)},

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates/*.html pages; each is parsed with layout.html.
-var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "devices",
+var pageNames = []string{"signin", "home", "shift", "wakeups", "wakeup_confirm", "forbidden", "reports", "rooms", "room", "calls", "calls_resolve_confirm", "devices",
 	"report", "report_print", "dayclose",
 	"print", "print_confirm", "print_job", "copy", "copy_session",
 	"fax", "fax_job", "fax_inbox", "fax_detail", "toolarge",

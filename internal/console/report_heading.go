@@ -55,7 +55,7 @@ func orDash(cur string) string {
 
 func callsHead(s report.CallStats) []headPart {
 	return []headPart{{"rep.h.calls", []any{s.Period.Label, s.Period.From.Location().String(), orDash(s.Currency), s.Total.Calls, s.Total.Posted,
-		s.Total.Revenue.String()}}}
+		s.Total.Revenue.String(), s.Flagged.ToResolve, s.Flagged.Settled}}}
 }
 
 func specialHead(s report.SpecialCalls) []headPart {
@@ -88,7 +88,7 @@ func journalHead(j operators.Journal, open bool, loc *time.Location) []headPart 
 // closed when rec is given (closed: recorded, else not closed yet).
 func dayCloseHead(d report.DayClose, rec *report.DayCloseRecord, closed bool, loc *time.Location) []headPart {
 	h := []headPart{{"rep.h.dayclose", []any{d.Period.Label, d.Period.From.Location().String(), d.Gathered.Format("2006-01-02 15:04"), len(d.Shifts),
-		d.OpenShifts, d.Total.Amount.String(), orDash(d.Currency), len(d.Open.Faxes), len(d.Open.CopySessions), len(d.Open.Calls)}}}
+		d.OpenShifts, d.Total.Amount.String(), orDash(d.Currency), len(d.Open.Faxes), len(d.Open.CopySessions), len(d.Open.Calls), len(d.CallsSettled)}}}
 	switch {
 	case rec == nil:
 	case closed:

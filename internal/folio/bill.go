@@ -290,7 +290,7 @@ func (b *Biller) Bill(tx *store.Tx, device string, journalID int64, idemkey stri
 	}
 	if rateErr != nil {
 		dec.Post, dec.NotPosted = false, "cannot rate: "+rateErr.Error()
-		dec.Flags = append(dec.Flags, "unrateable")
+		dec.Flags = append(dec.Flags, FlagUnrateable)
 	}
 	rc.Posted, rc.NotPosted, rc.Flags = dec.Post, dec.NotPosted, dec.Flags
 	source := b.Topics.Source("pbx", device)

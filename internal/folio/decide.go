@@ -18,6 +18,11 @@ const (
 	FlagStayAmbiguous = "stay-ambiguous"
 )
 
+// AfterCheckOutWindow is how long after a room's check-out a call from it
+// is the guest who just left's (flagged after-checkout, not vacant-room),
+// and how far back call.resolve looks for that guest's stay by itself.
+const AfterCheckOutWindow = 24 * time.Hour
+
 // Why a call is not posted.
 const (
 	NotOutgoing      = "not an outgoing call"
@@ -79,7 +84,7 @@ func Decide(rec events.CallRecord, room string, class RoomClass, known bool, sta
 	}
 	outside := rated.Class != rating.ClassInternal && rated.Class != rating.ClassFree && rated.Class != rating.ClassEmergency
 	switch {
-	case stay == nil && lastCheckOut != nil && rec.Start.After(*lastCheckOut) && rec.Start.Sub(*lastCheckOut) < 24*time.Hour:
+	case stay == nil && lastCheckOut != nil && rec.Start.After(*lastCheckOut) && rec.Start.Sub(*lastCheckOut) < AfterCheckOutWindow:
 		d.NotPosted = AfterCheckOut
 		if outside {
 			d.Flags = append(d.Flags, "after-checkout")

@@ -46,6 +46,15 @@ type CallStats struct {
 	ByClass  []Totals `json:"by_class"`
 	ByRoom   []Totals `json:"by_room"`
 	Total    Totals   `json:"total"`
+	// Flagged counts the flagged outgoing calls (跑帳/漏帳): still to
+	// resolve, and settled by a person (call.resolve).
+	Flagged FlaggedTotals `json:"flagged"`
+}
+
+// FlaggedTotals count the flagged calls of a period.
+type FlaggedTotals struct {
+	ToResolve int `json:"to_resolve"`
+	Settled   int `json:"settled"`
 }
 
 // Stats aggregates the outgoing calls of l. Every class has a line, with
@@ -86,6 +95,12 @@ func Stats(l *Ledger) (CallStats, error) {
 		}
 		room[rk].add(c)
 		s.Total.add(c)
+		switch {
+		case c.Resolution != nil:
+			s.Flagged.Settled++
+		case len(c.Flags) > 0:
+			s.Flagged.ToResolve++
+		}
 	}
 	for _, c := range Classes {
 		s.ByClass = append(s.ByClass, *class[string(c)])
@@ -149,6 +164,6 @@ func (s CallStats) Heading() string {
 	if cur == "" {
 		cur = "-"
 	}
-	return fmt.Sprintf("IDD/DDD statistics %s (%s), currency %s: %d outgoing calls, %d posted, revenue %s",
-		s.Period.Label, s.Period.From.Location(), cur, s.Total.Calls, s.Total.Posted, s.Total.Revenue)
+	return fmt.Sprintf("IDD/DDD statistics %s (%s), currency %s: %d outgoing calls, %d posted, revenue %s; flagged: %d to resolve, %d settled",
+		s.Period.Label, s.Period.From.Location(), cur, s.Total.Calls, s.Total.Posted, s.Total.Revenue, s.Flagged.ToResolve, s.Flagged.Settled)
 }

@@ -102,6 +102,9 @@ type DayClose struct {
 	DDD        Totals     `json:"ddd"`
 	Outgoing   Totals     `json:"outgoing"` // every outgoing call of the day
 	Open       DayOpen    `json:"open"`
+	// CallsSettled are the day's flagged calls a person resolved
+	// (call.resolve): settled, no longer to resolve.
+	CallsSettled []SettledCall `json:"calls_settled"`
 }
 
 // settled says whether a call was not posted for a reason that needs
@@ -119,7 +122,8 @@ func settled(notPosted string) bool {
 func CloseDay(in DayCloseInput) (DayClose, error) {
 	loc := in.Period.From.Location()
 	d := DayClose{Period: in.Period, Gathered: in.At.In(loc), Shifts: []DayShift{}, ByService: []DayTotal{}, ByOperator: []DayTotal{},
-		Total: DayTotal{Key: "total"}, Open: DayOpen{Faxes: []FaxLine{}, CopySessions: []OpenCopySession{}, Calls: []OpenCall{}}}
+		Total: DayTotal{Key: "total"}, Open: DayOpen{Faxes: []FaxLine{}, CopySessions: []OpenCopySession{}, Calls: []OpenCall{}},
+		CallsSettled: []SettledCall{}}
 	calls := in.Calls
 	if calls == nil {
 		calls = &Ledger{Period: in.Period}
@@ -216,6 +220,13 @@ func CloseDay(in DayCloseInput) (DayClose, error) {
 		if c.Direction != "outgoing" {
 			continue
 		}
+		if c.Resolution != nil {
+			r := *c.Resolution
+			r.At = r.At.In(loc)
+			d.CallsSettled = append(d.CallsSettled, SettledCall{Start: c.Start.In(loc), Room: c.Room, Extension: c.Extension, Flags: c.Flags,
+				Posted: c.Posted, Resolved: r})
+			continue
+		}
 		if len(c.Flags) == 0 && (c.Posted || settled(c.NotPosted)) {
 			continue
 		}
@@ -273,9 +284,9 @@ func (d DayClose) Heading() string {
 	if cur == "" {
 		cur = "-"
 	}
-	return fmt.Sprintf("Day close %s (%s), gathered %s: %d shift(s), %d still open; revenue %s %s; open: %d fax(es), %d copy session(s), %d call(s)",
+	return fmt.Sprintf("Day close %s (%s), gathered %s: %d shift(s), %d still open; revenue %s %s; open: %d fax(es), %d copy session(s), %d call(s); %d flagged call(s) settled",
 		d.Period.Label, d.Period.From.Location(), d.Gathered.Format("2006-01-02 15:04"), len(d.Shifts), d.OpenShifts, d.Total.Amount, cur,
-		len(d.Open.Faxes), len(d.Open.CopySessions), len(d.Open.Calls))
+		len(d.Open.Faxes), len(d.Open.CopySessions), len(d.Open.Calls), len(d.CallsSettled))
 }
 
 // Tables are the day close's sections (text and CSV).
@@ -337,7 +348,12 @@ func (d DayClose) Tables() []Table {
 		}
 		open.Rows = append(open.Rows, []string{c.Start.Format(hm), c.Room, c.Extension, c.Class, c.Dialed, c.Price.String(), why})
 	}
-	return []Table{shifts, bySvc, byOp, calls, faxes, copies, open}
+	settled := Table{Title: "Flagged calls settled (resolved by a person)", Empty: "none", Columns: []Column{{Name: "start"}, {Name: "room"},
+		{Name: "ext"}, {Name: "flags"}, {Name: "resolved"}}}
+	for _, c := range d.CallsSettled {
+		settled.Rows = append(settled.Rows, []string{c.Start.Format(hm), c.Room, c.Extension, strings.Join(c.Flags, ", "), c.Resolved.String()})
+	}
+	return []Table{shifts, bySvc, byOp, calls, faxes, copies, open, settled}
 }
 
 // dayCloseNS keeps each recorded day close (key: the day, YYYY-MM-DD) in

@@ -50,6 +50,13 @@ func dayCloseInput(loc *time.Location) DayCloseInput {
 			{IdemKey: "c5", Start: at(12, 30), Direction: "internal", Extension: "1203", Dialed: "1205", NotPosted: folio.NotOutgoing},
 			{IdemKey: "c6", Start: at(20, 0), Direction: "outgoing", Room: "1207", Extension: "1207", Dialed: "<b>99</b>", Class: "",
 				Currency: "CNY", Flags: []string{"unrateable"}, NotPosted: "cannot rate: no rate for <b>99</b>"},
+			// Flagged calls a supervisor resolved (call.resolve): settled, not to resolve.
+			{IdemKey: "c7", Start: at(10, 20), Direction: "outgoing", Room: "1209", Extension: "1209", Dialed: "02187654321", Class: "ddd",
+				BillableS: 60, Price: m("3.00"), AmountMinor: 300, Currency: "CNY", Posted: true, Flags: []string{"after-checkout"},
+				Resolution: &CallResolution{Action: "post", Room: "1209", By: "0003", At: at(22, 10), Reason: "checked out at 10:15, the guest's call"}},
+			{IdemKey: "c8", Start: at(4, 0), Direction: "outgoing", Room: "1301", Extension: "1301", Dialed: "02187654321", Class: "ddd",
+				BillableS: 60, Price: m("3.00"), Currency: "CNY", Flags: []string{"vacant-room"}, NotPosted: folio.VacantRoom,
+				Resolution: &CallResolution{Action: "write-off", By: "0003", At: at(22, 12), Reason: "engineer testing the line"}},
 		}},
 		Charges: []BusinessCharge{
 			{IdemKey: "b1", Service: "copy", Room: "1203", Operator: "0002", At: at(9, 30), Units: 17, Amount: m("8.50"), AmountMinor: 850, Currency: "CNY"},
@@ -95,11 +102,17 @@ func TestCloseDay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Total.Amount != rating.MustMoney("69.50") || d.IDD.Calls != 2 || d.IDD.Posted != 1 || d.DDD.Calls != 1 || d.OpenShifts != 1 {
+			if d.Total.Amount != rating.MustMoney("72.50") || d.IDD.Calls != 2 || d.IDD.Posted != 1 || d.DDD.Calls != 3 || d.DDD.Posted != 2 || d.OpenShifts != 1 {
 				t.Errorf("total %s, IDD %d/%d, DDD %d, open shifts %d", d.Total.Amount, d.IDD.Calls, d.IDD.Posted, d.DDD.Calls, d.OpenShifts)
 			}
 			if len(d.Open.Faxes) != 2 || len(d.Open.Calls) != 2 || len(d.Open.CopySessions) != 1 {
 				t.Errorf("open: %d faxes, %d calls, %d copy sessions", len(d.Open.Faxes), len(d.Open.Calls), len(d.Open.CopySessions))
+			}
+			// The resolved calls are settled, not to resolve; the one
+			// posted by its resolution is revenue.
+			if len(d.CallsSettled) != 2 || d.CallsSettled[0].Resolved.Action != "post" || !d.CallsSettled[0].Posted ||
+				d.CallsSettled[1].Resolved.Action != "write-off" || d.CallsSettled[1].Posted {
+				t.Errorf("settled: %+v", d.CallsSettled)
 			}
 			if d.Open.Calls[0].Dialed != "001415*******" {
 				t.Errorf("dialed number not masked: %s", d.Open.Calls[0].Dialed)
@@ -203,7 +216,7 @@ func TestCallsByHour(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	in := dayCloseInput(loc)
 	h := CallsByHour(in.Calls)
-	want := map[int]int{3: 1, 9: 1, 10: 1, 12: 1, 20: 1} // the internal call at 12:30 is not counted
+	want := map[int]int{3: 1, 4: 1, 9: 1, 10: 2, 12: 1, 20: 1} // the internal call at 12:30 is not counted
 	for _, c := range h {
 		if c.Calls != want[c.Hour] {
 			t.Errorf("%02d:00: %d calls, want %d", c.Hour, c.Calls, want[c.Hour])

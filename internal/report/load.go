@@ -60,6 +60,9 @@ type Call struct {
 	Late          bool         `json:"late,omitempty"`
 	RecordedSeq   int64        `json:"recorded_seq"`
 	ChargedSeq    int64        `json:"charged_seq,omitempty"` // 0: none
+	// Resolution is how a person settled the call when it was flagged
+	// (call.resolve); nil: not resolved.
+	Resolution *CallResolution `json:"resolution,omitempty"`
 }
 
 // Delivery is where an outbox event stands.
@@ -88,7 +91,7 @@ var pbxRecordTypes = []string{"hotel.pbx.call.recorded", "hotel.pbx.guest.checke
 
 const callCols = `idemkey, device, journal_id, start, duration_s, direction, extension, room, room_class, dialed, class,
 	destination, tariff_version, billable_s, carrier_cost, price, amount_minor, currency, flags, posted, not_posted, late,
-	recorded_seq, charged_seq`
+	recorded_seq, charged_seq, ` + resolutionCol
 
 func scanCall(rows *sql.Rows) (Call, error) {
 	var c Call
@@ -96,9 +99,13 @@ func scanCall(rows *sql.Rows) (Call, error) {
 	var cost, price, flags string
 	var posted, late int
 	var charged sql.NullInt64
+	var resolution sql.NullString
 	if err := rows.Scan(&c.IdemKey, &c.Device, &c.JournalID, &start, &c.DurationS, &c.Direction, &c.Extension, &c.Room, &c.RoomClass,
 		&c.Dialed, &c.Class, &c.Destination, &c.TariffVersion, &c.BillableS, &cost, &price, &c.AmountMinor, &c.Currency, &flags,
-		&posted, &c.NotPosted, &late, &c.RecordedSeq, &charged); err != nil {
+		&posted, &c.NotPosted, &late, &c.RecordedSeq, &charged, &resolution); err != nil {
+		return c, err
+	}
+	if err := scanResolution(&c, resolution); err != nil {
 		return c, err
 	}
 	c.Start = time.Unix(0, start)

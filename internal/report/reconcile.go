@@ -146,6 +146,13 @@ func follow(f Frame, c *Call, l *Ledger, counts map[string]*StepCount) (step str
 	switch {
 	case !c.Posted && c.NotPosted == "":
 		return StepPost, false, "not posted, and no reason recorded"
+	case !c.Posted && c.Resolution != nil:
+		r := *c.Resolution
+		r.At = r.At.In(l.Period.From.Location())
+		return StepPost, true, "not posted: " + c.NotPosted + "; flagged, settled: " + r.String()
+	case !c.Posted && len(c.Flags) > 0:
+		// Explained, but a person still has to settle it (跑帳/漏帳).
+		return StepPost, true, "not posted: " + c.NotPosted + "; flagged (" + strings.Join(c.Flags, ", ") + "): still to resolve (call.resolve)"
 	case !c.Posted:
 		return StepPost, true, "not posted: " + c.NotPosted
 	case c.ChargedSeq == 0:

@@ -169,6 +169,11 @@ func TestReconcile(t *testing.T) {
 	noCharge := call(7, "idd", "1203", 66, "8.80", "16.90", true, func(c *Call) { c.ChargedSeq = 0 })
 	purged := call(8, "idd", "1203", 66, "8.80", "16.90", true, func(c *Call) { c.ChargedSeq = 5 })
 	lost := call(9, "idd", "1203", 66, "8.80", "16.90", true)
+	flaggedOpen := call(18, "idd", "1205", 66, "8.80", "16.90", false, func(c *Call) { c.Flags = []string{"vacant-room"} })
+	flaggedSettled := call(19, "idd", "1205", 66, "8.80", "16.90", false, func(c *Call) {
+		c.Flags = []string{"vacant-room"}
+		c.Resolution = &CallResolution{Action: "write-off", By: "0003", At: time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC), Reason: "staff"}
+	})
 	outbox := map[int64]Delivery{
 		acked.ChargedSeq:         {Seq: acked.ChargedSeq, Published: true, Acked: true},
 		waitingAck.ChargedSeq:    {Seq: waitingAck.ChargedSeq, Published: true},
@@ -186,6 +191,8 @@ func TestReconcile(t *testing.T) {
 		{"waiting for the back office", frame(3, store.FrameParsed, ""), &waitingAck, StepAck, true, "waiting for the back office"},
 		{"waiting for the broker", frame(4, store.FrameParsed, ""), &waitingBroker, StepPublish, true, "waiting for the broker"},
 		{"not posted", frame(5, store.FrameParsed, ""), &notPosted, StepPost, true, "not posted: room vacant"},
+		{"flagged, still to resolve", frame(18, store.FrameParsed, ""), &flaggedOpen, StepPost, true, "flagged (vacant-room): still to resolve"},
+		{"flagged, settled", frame(19, store.FrameParsed, ""), &flaggedSettled, StepPost, true, "settled: write-off by 0003 at 2026-11-27 22:00: staff"},
 		{"not posted without reason", frame(6, store.FrameParsed, ""), &noReason, StepPost, false, "no reason"},
 		{"posted without charge", frame(7, store.FrameParsed, ""), &noCharge, StepPost, false, "charged_seq empty"},
 		{"charge purged after ack", frame(8, store.FrameParsed, ""), &purged, "", true, ""},

@@ -40,6 +40,9 @@ func purgeSteps() []step {
 		{name: "idem", run: purgeIdem},
 		orderedStep("calls", `DELETE FROM calls WHERE (start, idemkey) IN
 			(SELECT start, idemkey FROM calls WHERE start < ? ORDER BY start, idemkey LIMIT ?)`),
+		// How flagged calls were resolved go with the calls (by the call's start).
+		orderedStep("call_resolutions", `DELETE FROM call_resolutions WHERE call IN
+			(SELECT call FROM call_resolutions WHERE call_start < ? ORDER BY call_start LIMIT ?)`),
 		orderedStep("business_charges", `DELETE FROM business_charges WHERE idemkey IN
 			(SELECT idemkey FROM business_charges WHERE at < ? ORDER BY at LIMIT ?)`),
 		rangeStep("print_jobs", "id", `ended IS NOT NULL AND ended < ?`, billingCut, "", nil, "spool"),

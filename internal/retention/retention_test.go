@@ -84,6 +84,10 @@ func businessRows(t *testing.T, st *store.Store, old, recent time.Time) (files [
 	exec(t, st, session, o, o, "billed")
 	exec(t, st, session, o, nil, "open")
 	exec(t, st, session, r, r, "billed")
+	// How two flagged calls were resolved (call.resolve): they go with their calls' age.
+	resolution := `INSERT INTO call_resolutions(call, call_start, action, reason, principal, resolved, event_seq) VALUES(?, ?, 'write-off', 'x', '0003', ?, 1)`
+	exec(t, st, resolution, "res-old", o, o)
+	exec(t, st, resolution, "res-recent", r, r)
 	// A frame never interpreted stays, however old.
 	exec(t, st, `INSERT INTO journal(device, received, raw, status) VALUES('pbx1', ?, 'unread', 'new')`, o)
 	return files
@@ -142,6 +146,8 @@ func TestPurge(t *testing.T) {
 				{"keys", count(t, st, `SELECT COUNT(*) FROM idem`), keptKeys},
 				{"events", count(t, st, `SELECT COUNT(*) FROM outbox`), keptEvents},
 				{"frames", count(t, st, `SELECT COUNT(*) FROM journal`), keptFrames},
+				{"old call resolutions left", count(t, st, `SELECT COUNT(*) FROM call_resolutions WHERE call_start < ?`, cut), 0},
+				{"recent call resolutions", count(t, st, `SELECT COUNT(*) FROM call_resolutions WHERE call = 'res-recent'`), 1},
 				{"frame events of deleted frames", count(t, st, `SELECT COUNT(*) FROM journal_events WHERE journal_id NOT IN (SELECT id FROM journal)`), 0},
 			} {
 				if c.got != c.want {

@@ -47,7 +47,8 @@
     var why = (d.flags || []).join(", ");
     if (!d.posted && d.not_posted) { why += (why ? ": " : "") + d.not_posted; }
     var amount = d.amount && d.amount !== "0" && d.amount !== "0.00" ? money(d.amount, d.currency) : "";
-    prepend(table("flagged"), [clock(d.start), d.room, d.extension, d.dialed, duration(d.duration_s), amount, why]);
+    // The resolution cell stays empty until the page is loaded again (its form needs the page).
+    prepend(table("flagged"), [clock(d.start), d.room, d.extension, d.dialed, duration(d.duration_s), amount, why, ""]);
     if (!d.posted) {
       prepend(table("calls"), [clock(d.start), d.room, d.extension, d["class"], d.dialed, duration(d.duration_s), "", why]);
     }
@@ -96,6 +97,21 @@
       if (html) { then(new DOMParser().parseFromString(html, "text/html")); }
     }).catch(function () {});
   }
+  // A flagged call resolved (here or elsewhere): its row is marked and the
+  // page offers a refresh (the resolution's text is the server's to write).
+  function resolved(d) {
+    var rows = document.querySelectorAll('table[data-live="flagged"] tr[data-call]');
+    Array.prototype.forEach.call(rows, function (row) {
+      if (row.dataset.call === d.call) {
+        row.classList.add("resolved");
+        var form = row.querySelector("form.resolve");
+        if (form) { form.hidden = true; }
+      }
+    });
+    var note = document.getElementById("flagged-changed");
+    if (note) { note.hidden = false; }
+  }
+
   // A device's alert or state changed: its row on the devices page is
   // read again (GET /devices, the page's own rows) and replaced, marked
   // as changed; the rest of the page, and the handover checklist being
@@ -195,6 +211,7 @@
     "hotel.print.copy.completed": copyEnded,
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
+    "hotel.pbx.call.resolved": resolved,
     "hotel.pbx.emergency.call": refreshAlarms,
     "console.emergency.acknowledged": refreshAlarms
   };
