@@ -44,7 +44,7 @@ func TestFaxPageProgressLive(t *testing.T) {
 	stream, _ := clerk.openStream(srv, "")
 	other, _ := operator.openStream(srv, "")
 	page := func(n, try int, result, code string, confirmed int) int64 {
-		return enqueue(t, f.st, "hotel.fax.page", fmt.Sprintf("fax1/fax-job/%d/attempt/1/page/%d/try/%d", id, n, try),
+		return enqueue(t, f.st, "hotel.fax.page", fmt.Sprintf("fax1/fax-job/%d/attempt/1/at/%d/page/%d/try/%d", id, now.UnixNano(), n, try),
 			fax.PageSent{JobID: id, CommandID: "c1", Device: "fax1", Room: "1203", Attempt: 1, Page: n, Pages: 3, PagesConfirmed: confirmed,
 				Result: result, Code: code, Try: try, BitRate: 9600, DurationS: 14.2})
 	}

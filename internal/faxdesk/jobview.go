@@ -51,7 +51,7 @@ func ReadJob(ctx context.Context, st *store.Store, id int64) (JobView, error) {
 	if j.State == faxjobs.Sending {
 		// The call is on: the job's results are those of the attempts that
 		// ended; the pages answered since come from their events.
-		if v.Live, err = attemptPages(ctx, st, j, j.Attempts); err != nil {
+		if v.Live, err = attemptPages(ctx, st, j); err != nil {
 			return v, fmt.Errorf("fax job %d: the pages of attempt %d: %w", id, j.Attempts, err)
 		}
 		v.PerPage = withLive(v.PerPage, v.Live, j.Attempts)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"switchboard/internal/business"
 	"switchboard/internal/desk"
@@ -23,25 +24,29 @@ import (
 // pageEventType is the type of a page's progress event.
 const pageEventType = "hotel.fax.page"
 
-// pageIdemPrefix is the idemkey prefix of an attempt's page events.
-func pageIdemPrefix(j faxjobs.Job, attempt int) string {
-	return chargeIdem(j, attempt) + "/page/"
+// pageIdemPrefix is the idemkey prefix of an attempt's page events: the
+// job, the attempt and when it was claimed (an attempt a stop cut off
+// before any page was confirmed is queued again under the same number,
+// faxjobs.Requeue: its call is another one, with pages of its own).
+func pageIdemPrefix(j faxjobs.Job, attempt int, claimed time.Time) string {
+	return fmt.Sprintf("%s/at/%d/page/", chargeIdem(j, attempt), claimed.UnixNano())
 }
 
-// pageIdem is the idemkey of a page's event: the job, its attempt, the
+// pageIdem is the idemkey of a page's event: its attempt's prefix, the
 // page and its send in the attempt (a page answered RTN goes again, and
 // its second answer is an event of its own).
-func pageIdem(j faxjobs.Job, attempt, page, try int) string {
-	return fmt.Sprintf("%s%d/try/%d", pageIdemPrefix(j, attempt), page, try)
+func pageIdem(prefix string, page, try int) string {
+	return fmt.Sprintf("%s%d/try/%d", prefix, page, try)
 }
 
 // pageFeed commits an attempt's page reports in the order they came, from
 // a goroutine of its own: the driver's callback only queues (it runs
 // between two pages of the call and must not wait for the store).
 type pageFeed struct {
-	d    *Desk
-	j    faxjobs.Job // Attempts counts this attempt
-	todo []int       // the attempt's pages, 0-based in the job's numbering
+	d      *Desk
+	j      faxjobs.Job // Attempts counts this attempt
+	prefix string      // pageIdemPrefix of the attempt
+	todo   []int       // the attempt's pages, 0-based in the job's numbering
 
 	confirmed int // pages of the job confirmed so far (run's own)
 
@@ -52,10 +57,12 @@ type pageFeed struct {
 	done   chan struct{}
 }
 
-// followPages starts the feed of attempt j.Attempts, which sends the job's
-// pages todo; confirmed is what earlier attempts had confirmed.
-func (d *Desk) followPages(ctx context.Context, j faxjobs.Job, todo []int, confirmed int) *pageFeed {
-	f := &pageFeed{d: d, j: j, todo: todo, confirmed: confirmed, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// followPages starts the feed of attempt j.Attempts, claimed at claimed,
+// which sends the job's pages todo; confirmed is what earlier attempts had
+// confirmed.
+func (d *Desk) followPages(ctx context.Context, j faxjobs.Job, claimed time.Time, todo []int, confirmed int) *pageFeed {
+	f := &pageFeed{d: d, j: j, prefix: pageIdemPrefix(j, j.Attempts, claimed), todo: todo, confirmed: confirmed,
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	// A stop during the call still commits the pages the receiver had
 	// answered: they went through.
 	go f.run(context.WithoutCancel(ctx))
@@ -135,7 +142,7 @@ func (f *pageFeed) commit(ctx context.Context, p fax.PageProgress) error {
 	err := host.InTx(ctx, func(tx *store.Tx) error {
 		return business.AsSender(tx, j.CommandID, j.Shift, func() error {
 			_, _, err := host.Enqueue(tx, desk.Event{Domain: "fax", Device: j.Device, Type: pageEventType, Subject: desk.Subject(j.Room, j.Device),
-				IdemKey: pageIdem(j, j.Attempts, page, p.Try), Time: host.Now(), Data: data})
+				IdemKey: pageIdem(f.prefix, page, p.Try), Time: host.Now(), Data: data})
 			return err
 		})
 	})
@@ -145,10 +152,11 @@ func (f *pageFeed) commit(ctx context.Context, p fax.PageProgress) error {
 	return nil
 }
 
-// attemptPages are the page events of job j's attempt so far, in the order
-// they were committed (the console's job page while the call is on).
-func attemptPages(ctx context.Context, st *store.Store, j faxjobs.Job, attempt int) ([]fax.PageSent, error) {
-	raw, err := st.EventsData(ctx, pageEventType, pageIdemPrefix(j, attempt))
+// attemptPages are the page events of the attempt job j is sending (its
+// Attempts, claimed at its Started) so far, in the order they were
+// committed (the console's job page while the call is on).
+func attemptPages(ctx context.Context, st *store.Store, j faxjobs.Job) ([]fax.PageSent, error) {
+	raw, err := st.EventsData(ctx, pageEventType, pageIdemPrefix(j, j.Attempts, j.Started))
 	if err != nil {
 		return nil, err
 	}

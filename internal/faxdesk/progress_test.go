@@ -107,7 +107,7 @@ func TestPageEventsDuringTheCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		order = append(order, strings.TrimPrefix(row.Type, "hotel.fax."))
-		if row.Type == "hotel.fax.page" && !strings.HasPrefix(env.IdemKey, fmt.Sprintf("fax1/fax-job/%d/attempt/1/page/", id)) {
+		if row.Type == "hotel.fax.page" && !strings.HasPrefix(env.IdemKey, fmt.Sprintf("fax1/fax-job/%d/attempt/1/at/%d/page/", id, r.h.Now().UnixNano())) {
 			t.Errorf("page event idemkey %s", env.IdemKey)
 		}
 	}
@@ -140,6 +140,57 @@ func TestPageEventsSecondAttempt(t *testing.T) {
 	if len(pages) != 1 || pages[0]["page"] != float64(3) || pages[0]["attempt"] != float64(2) || pages[0]["pages_confirmed"] != float64(3) ||
 		pages[0]["result"] != fax.PageConfirmed || pages[0]["job_id"] != float64(id) {
 		t.Fatalf("second attempt's page events %v", pages)
+	}
+}
+
+// TestPageEventsAttemptQueuedAgain: a stop cuts an attempt after a page
+// answered RTN and before any was confirmed, so the attempt is queued again
+// under the same number (faxjobs.Requeue); the next call's answers to the
+// same page and try are events of their own, not duplicates of the cut
+// call's, and the job view follows the new call only.
+func TestPageEventsAttemptQueuedAgain(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, Options{})
+	ctx, stop := context.WithCancel(context.Background())
+	var seen []int
+	first := pageByPage(t, r, &seen, fax.RTN)
+	var during faxdeskView
+	var id int64
+	second := pageByPage(t, r, &seen, fax.MCF, fax.MCF)
+	r.modem.next = []func(fax.SendJob, time.Time) (fax.SendResult, error){
+		func(job fax.SendJob, at time.Time) (fax.SendResult, error) {
+			res, _ := first(job, at)
+			stop() // the gateway stops during the call
+			res.Error, res.Retryable = "stopped", true
+			return res, context.Canceled
+		},
+		func(job fax.SendJob, at time.Time) (fax.SendResult, error) {
+			res, err := second(job, at)
+			time.Sleep(50 * time.Millisecond)
+			during.read(t, r, id)
+			return res, err
+		},
+	}
+	id = r.queue("010 6512 3456", pagesOfText(2))
+	due, err := faxjobs.Due(context.Background(), r.h.Store(), r.h.Now())
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due %v %v", due, err)
+	}
+	r.d.attempt(ctx, due[0])
+	if j, err := faxjobs.GetJob(context.Background(), r.h.Store(), id); err != nil || j.State != faxjobs.Retry || j.Attempts != 0 {
+		t.Fatalf("after the stop: %+v %v", j, err)
+	}
+	r.h.Advance(time.Second)
+	r.attemptDue()
+	var got []string
+	for _, p := range r.events("hotel.fax.page") {
+		got = append(got, fmt.Sprintf("%v/%v/%v:%v", p["attempt"], p["page"], p["try"], p["result"]))
+	}
+	if want := "[1/1/1:retrain 1/1/1:confirmed 1/2/1:confirmed]"; fmt.Sprint(got) != want {
+		t.Errorf("page events %v, want %s", got, want)
+	}
+	if during.states != "1:MCF:true 2:MCF:true" || len(during.v.Live) != 2 {
+		t.Errorf("job view during the second call: %s, %d live", during.states, len(during.v.Live))
 	}
 }
 

@@ -140,7 +140,7 @@ func (d *Desk) attempt(ctx context.Context, j faxjobs.Job) {
 			send = append(send, pages[i])
 		}
 		host.Log().Info("fax dialing", "device", j.Device, "job", j.ID, "attempt", j.Attempts, "pages", len(send), "of", len(pages))
-		feed := d.followPages(ctx, j, todo, before)
+		feed := d.followPages(ctx, j, now, todo, before)
 		res, err = m.Send(ctx, fax.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: d.opt.CallTimeout, Key: attemptKey(j),
 			OnPage: feed.report})
 		feed.close() // the pages' events before the attempt's
