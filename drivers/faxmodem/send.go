@@ -227,6 +227,10 @@ func (c *call) send(ctx context.Context, job fax.SendJob, res *fax.SendResult) e
 		pr.Code = resp
 		pr.Confirmed = resp.Confirmed()
 		c.j.t30("page %d: %s", p+1, resp)
+		if job.OnPage != nil {
+			job.OnPage(fax.PageProgress{Page: p + 1, Pages: len(pages), Try: pr.Tries, Code: resp, Confirmed: pr.Confirmed,
+				Again: sendsAgain(resp, pr.Tries, tries, ppm), BitRate: pr.BitRate, Duration: pr.Duration})
+		}
 		switch resp {
 		case fax.MCF, fax.PIP:
 			res.PagesConfirmed++
@@ -265,6 +269,15 @@ func (c *call) send(ctx context.Context, job fax.SendJob, res *fax.SendResult) e
 		}
 	}
 	return c.finish(ctx)
+}
+
+// sendsAgain says whether a page answered resp is sent again: RTN and PIN
+// ask for a retrain, and the sender may then send the page again (T.30
+// §5.3.6.1.6, §5.3.2.4), up to limit sends; a refused last page (EOP
+// answered) ends the call instead. It is the rule the loop of send
+// follows, for the progress it reports.
+func sendsAgain(resp fax.PostPageResponse, sends, limit int, ppm FCF) bool {
+	return (resp == fax.RTN || resp == fax.PIN) && sends < limit && ppm != FcfEOP
 }
 
 // finish is phase E (T.30 §5.3.2.5): DCN, then on hook.

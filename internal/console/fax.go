@@ -334,7 +334,7 @@ func (c *Console) faxSend(w http.ResponseWriter, r *http.Request, s session) {
 // pageState is one page of a fax being sent, as the job page shows it.
 type pageState struct {
 	Page      int
-	State     string // confirmed, refused, waiting
+	State     string // confirmed, refused, retrain (being sent again), waiting
 	Code      string // MCF, RTN, ...
 	Tries     int
 	Attempt   int
@@ -342,20 +342,29 @@ type pageState struct {
 }
 
 // pageStates lists every page of the job: the ones tried with their
-// result, the others waiting.
+// result, the others waiting. During a call, a page the receiver refused
+// that goes again after a retrain (hotel.fax.page's retrain) says so.
 func pageStates(v faxdesk.JobView) []pageState {
 	byPage := map[int]fax.Page{}
 	for _, p := range v.PerPage {
 		byPage[p.Page] = p
+	}
+	again := map[int]bool{}
+	for _, l := range v.Live { // in order: a page's last answer wins
+		again[l.Page] = l.Result == fax.PageRetrain
 	}
 	out := make([]pageState, 0, v.Pages)
 	for i := 1; i <= v.Pages; i++ {
 		ps := pageState{Page: i, State: "waiting"}
 		if p, ok := byPage[i]; ok {
 			ps.Code, ps.Tries, ps.Attempt, ps.DurationS = p.Code, p.Tries, p.Attempt, p.DurationS
-			ps.State = "refused"
-			if p.Confirmed {
+			switch {
+			case p.Confirmed:
 				ps.State = "confirmed"
+			case again[i]:
+				ps.State = "retrain"
+			default:
+				ps.State = "refused"
 			}
 		}
 		out = append(out, ps)
@@ -370,8 +379,9 @@ func pathID(r *http.Request) (int64, bool) {
 }
 
 // faxJobPage is one fax being sent: state, attempts, each page's result
-// (live.js reloads it on the job's events), the quote, the outcome and the
-// transmission report once done.
+// (live.js re-reads its pages on the job's hotel.fax.page and reloads it
+// on the attempt's end), the quote, the outcome and the transmission
+// report once done.
 func (c *Console) faxJobPage(w http.ResponseWriter, r *http.Request, s session) {
 	if v, ok := c.readJobView(w, r, s); ok {
 		c.faxJobView(w, r, s, http.StatusOK, v, nil)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
@@ -24,6 +25,10 @@ type JobView struct {
 	// Outcome is the hotel.fax.sent or hotel.fax.failed event's data once
 	// the job has ended (nil before).
 	Outcome *fax.Outcome
+	// Live are the pages the receiver has answered so far in the attempt
+	// on the line (hotel.fax.page, in order; empty unless the job is
+	// sending). They are in PerPage and Confirmed too.
+	Live []fax.PageSent
 }
 
 // ReadJob reads job id; faxjobs.ErrNotFound when there is none.
@@ -41,6 +46,20 @@ func ReadJob(ctx context.Context, st *store.Store, id int64) (JobView, error) {
 	if j.Result != "" {
 		if err := json.Unmarshal([]byte(j.Result), &v.PerPage); err != nil {
 			return v, fmt.Errorf("fax job %d: its per-page results: %w", id, err)
+		}
+	}
+	if j.State == faxjobs.Sending {
+		// The call is on: the job's results are those of the attempts that
+		// ended; the pages answered since come from their events.
+		if v.Live, err = attemptPages(ctx, st, j); err != nil {
+			return v, fmt.Errorf("fax job %d: the pages of attempt %d: %w", id, j.Attempts, err)
+		}
+		v.PerPage = withLive(v.PerPage, v.Live, j.Attempts)
+		v.Confirmed = 0
+		for _, p := range v.PerPage {
+			if p.Confirmed {
+				v.Confirmed++
+			}
 		}
 	}
 	if j.Final() {
@@ -61,4 +80,24 @@ func ReadJob(ctx context.Context, st *store.Store, id int64) (JobView, error) {
 		}
 	}
 	return v, nil
+}
+
+// withLive is per (the results of the ended attempts) with the pages
+// answered in attempt since, the latest answer of a page winning, in page
+// order.
+func withLive(per []fax.Page, live []fax.PageSent, attempt int) []fax.Page {
+	byPage := map[int]fax.Page{}
+	for _, p := range per {
+		byPage[p.Page] = p
+	}
+	for _, l := range live {
+		byPage[l.Page] = fax.Page{Page: l.Page, Confirmed: l.Result == fax.PageConfirmed, Code: l.Code, Tries: l.Try, BitRate: l.BitRate,
+			DurationS: l.DurationS, Attempt: attempt}
+	}
+	out := make([]fax.Page, 0, len(byPage))
+	for _, p := range byPage {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b fax.Page) int { return a.Page - b.Page })
+	return out
 }

@@ -103,9 +103,12 @@ func (d *Desk) attempt(ctx context.Context, j faxjobs.Job) {
 	j.Attempts++
 	merged := jobPages(j)
 	var todo []int // 0-based page indices still to send
+	before := 0    // pages earlier attempts confirmed
 	for i, p := range merged {
 		if !p.Confirmed {
 			todo = append(todo, i)
+		} else {
+			before++
 		}
 	}
 	if len(todo) == 0 { // cannot happen (the job would be sent): send it all
@@ -137,7 +140,10 @@ func (d *Desk) attempt(ctx context.Context, j faxjobs.Job) {
 			send = append(send, pages[i])
 		}
 		host.Log().Info("fax dialing", "device", j.Device, "job", j.ID, "attempt", j.Attempts, "pages", len(send), "of", len(pages))
-		res, err = m.Send(ctx, fax.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: d.opt.CallTimeout, Key: attemptKey(j)})
+		feed := d.followPages(ctx, j, now, todo, before)
+		res, err = m.Send(ctx, fax.SendJob{Number: j.Dial, Pages: send, Resolution: resolution, Timeout: d.opt.CallTimeout, Key: attemptKey(j),
+			OnPage: feed.report})
+		feed.close() // the pages' events before the attempt's
 	}
 	if res.Start.IsZero() {
 		res.Start = now

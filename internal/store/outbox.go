@@ -326,3 +326,40 @@ func (s *Store) EventData(ctx context.Context, typ, idemkey string) (data json.R
 	}
 	return env.Data, true, nil
 }
+
+// EventsData is the data of the events of type typ whose idemkey starts
+// with prefix, in seq order (a job's page events, keyed under the job's
+// attempt). The (type, idemkey) key of idem serves the range; purged
+// events are not found.
+func (s *Store) EventsData(ctx context.Context, typ, prefix string) ([]json.RawMessage, error) {
+	if prefix == "" || prefix[len(prefix)-1] == 0xff {
+		return nil, fmt.Errorf("events %s: prefix %q cannot bound a range", typ, prefix)
+	}
+	// Keys compare as bytes (BINARY): the keys starting with prefix are
+	// those from prefix up to prefix with its last byte incremented.
+	upper := prefix[:len(prefix)-1] + string([]byte{prefix[len(prefix)-1] + 1})
+	rows, err := s.rquery(ctx, `SELECT o.payload FROM idem i JOIN outbox o ON o.seq=i.seq
+		WHERE i.type=? AND i.idemkey>=? AND i.idemkey<? ORDER BY i.seq`, typ, prefix, upper)
+	if err != nil {
+		return nil, fmt.Errorf("events %s %s*: %w", typ, prefix, err)
+	}
+	defer rows.Close()
+	var out []json.RawMessage
+	for rows.Next() {
+		var payload []byte
+		if err := rows.Scan(&payload); err != nil {
+			return nil, fmt.Errorf("events %s %s*: %w", typ, prefix, err)
+		}
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(payload, &env); err != nil {
+			return nil, fmt.Errorf("events %s %s*: %w", typ, prefix, err)
+		}
+		out = append(out, env.Data)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events %s %s*: %w", typ, prefix, err)
+	}
+	return out, nil
+}

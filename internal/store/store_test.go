@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -265,6 +266,38 @@ func TestEventData(t *testing.T) {
 		if err != nil || ok != tc.ok || string(data) != tc.data {
 			t.Errorf("EventData(%s, %s) = %s, %v, %v; want %s, %v", tc.typ, tc.key, data, ok, err, tc.data, tc.ok)
 		}
+	}
+}
+
+// TestEventsData: the events of a type under a key prefix, in seq order;
+// a key that only shares the prefix's beginning, or another type, is not
+// among them.
+func TestEventsData(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	ctx := context.Background()
+	for i, k := range []string{"fax1/fax-job/7/attempt/1/page/2/try/1", "fax1/fax-job/7/attempt/10/page/1/try/1",
+		"fax1/fax-job/7/attempt/1/page/1/try/1", "fax1/fax-job/7/attempt/10", "fax1/fax-job/7/attempt/1/page/2/try/2"} {
+		if _, _, err := s.Enqueue(ctx, Event{Type: "hotel.test.page", Topic: "t", IdemKey: k, Data: map[string]int{"n": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Enqueue(ctx, Event{Type: "hotel.test.other", Topic: "t", IdemKey: "fax1/fax-job/7/attempt/1/page/3/try/1", Data: 9}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EventsData(ctx, "hotel.test.page", "fax1/fax-job/7/attempt/1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []string
+	for _, d := range got {
+		list = append(list, string(d))
+	}
+	if want := `{"n":0} {"n":2} {"n":4}`; strings.Join(list, " ") != want {
+		t.Errorf("EventsData = %v, want %s", list, want)
+	}
+	if _, err := s.EventsData(ctx, "hotel.test.page", ""); err == nil {
+		t.Error("an empty prefix bounds no range: want an error")
 	}
 }
 

@@ -238,6 +238,31 @@
     if (note && document.querySelector('[data-live="faxinbox"]')) { note.hidden = false; }
   }
   ["attempt", "sent", "failed"].forEach(function (t) { handlers["hotel.fax." + t] = faxJob; });
+  // During the call each page the receiver answers is an event of its
+  // own: the job page reads itself again and swaps its state, its
+  // progress bar and its page list (what a reload would show), one read
+  // at a time so an older answer never overwrites a newer one.
+  var pagesBusy = false, pagesAgain = false;
+  function refreshFaxPages() {
+    if (!document.getElementById("job-pages")) { return; }
+    if (pagesBusy) { pagesAgain = true; return; }
+    pagesBusy = true;
+    pagesAgain = false;
+    fetch(location.pathname, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (!html) { return; }
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      ["job-state", "job-confirmed", "job-pages"].forEach(function (id) { swap(doc, id); });
+    }).catch(function () {}).then(function () {
+      pagesBusy = false;
+      if (pagesAgain) { refreshFaxPages(); }
+    });
+  }
+  handlers["hotel.fax.page"] = function (d) {
+    var el = document.querySelector('[data-live="faxjob"]');
+    if (el && String(d.job_id) === el.dataset.job) { refreshFaxPages(); }
+  };
   ["received", "assigned", "delivered", "archived", "destroyed"].forEach(function (t) { handlers["hotel.fax." + t] = faxRegister; });
 
   // The room grid follows the rooms' events: a room an event names has
@@ -329,6 +354,7 @@
       refreshBoard();
       refreshGrid();
       refreshCard();
+      refreshFaxPages();
     }
   };
 })();

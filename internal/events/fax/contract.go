@@ -111,6 +111,33 @@ type Outcome struct {
 	NextAt         *time.Time `json:"next_attempt,omitempty"` // hotel.fax.attempt
 }
 
+// Page results of hotel.fax.page.
+const (
+	PageConfirmed    = "confirmed"     // MCF, RTP, PIP
+	PageRetrain      = "retrain"       // RTN or PIN: the page goes again after a retrain
+	PageNotConfirmed = "not-confirmed" // refused for the last time, or ECM's ERR
+)
+
+// PageSent is the data of hotel.fax.page: one page's answer from the
+// receiver during the call, as it comes (T.30 §5.3.6.1.6, the post-page
+// response), in the job's page numbers. It is not billed: the attempt's
+// end bills the confirmed pages (hotel.fax.attempt, sent or failed).
+type PageSent struct {
+	JobID          int64   `json:"job_id"`
+	CommandID      string  `json:"command_id"`
+	Device         string  `json:"device"`
+	Room           string  `json:"room"`
+	Attempt        int     `json:"attempt"`
+	Page           int     `json:"page"`
+	Pages          int     `json:"pages"`           // in the job
+	PagesConfirmed int     `json:"pages_confirmed"` // over the job so far, this page included
+	Result         string  `json:"result"`          // confirmed, retrain, not-confirmed
+	Code           string  `json:"code"`            // MCF, RTP, PIP, RTN, PIN, ERR
+	Try            int     `json:"try"`             // the page's send in this attempt
+	BitRate        int     `json:"bitrate"`
+	DurationS      float64 `json:"duration_s"`
+}
+
 // Charge is the business charge of one attempt.
 type Charge struct {
 	Attempt     int          `json:"attempt"`

@@ -42,6 +42,29 @@ type SendJob struct {
 	PageTries  int             // sends of a page answered RTN (0: 2)
 	Timeout    time.Duration   // whole call (0: no limit beyond T.30's timers)
 	Key        string          // business identity of the job (journal keys)
+	// OnPage, when set, is told each page's post-page response as the
+	// receiver gives it, during the call (the result lists them all only
+	// once the call ends). It is called from the call's own goroutine, in
+	// page order, between a page's response and the next page: it must
+	// return at once (hand the progress on, never block on a store), or it
+	// holds up T.30's phase C of the next page.
+	OnPage func(PageProgress)
+}
+
+// PageProgress is one page's post-page response during a call (T.30
+// §5.3.2.4 phase D: MPS/EOP answered MCF, RTP, RTN, PIP or PIN; in ECM,
+// T.30 Annex A, MCF or ERR after the page's last PPS or EOR).
+type PageProgress struct {
+	Page      int // 1-based, in the job's Pages (or Coded)
+	Pages     int // pages in the job
+	Try       int // this page's sends in the call so far, this one included
+	Code      PostPageResponse
+	Confirmed bool // Code.Confirmed()
+	// Again: not confirmed, and the driver sends the page again after
+	// retraining (T.30 §5.3.6.1.6 RTN/PIN, within SendJob.PageTries).
+	Again    bool
+	BitRate  int
+	Duration time.Duration // the page's phase C (and ECM's phase D)
 }
 
 // PostPageResponse is the receiver's answer to a page (T.30 §5.3.6.1.6).
