@@ -64,7 +64,7 @@ func (l Listing) Write(lines []string) (file []byte, pages int) {
 		if i > 0 {
 			title += l.Continued
 		}
-		m.Text(&c, 2, 12, listingMargin, A4Height-listingMargin, cutCells(title, ListingCols*10/12, m))
+		m.Text(&c, 2, 12, listingMargin, A4Height-listingMargin, Cut(title, ListingCols*10/12, m.Cells))
 		fmt.Fprintf(&c, "0.5 w %d %d m %d %d l S\n", listingMargin, A4Height-listingMargin-6, A4Width-listingMargin, A4Height-listingMargin-6)
 		for j, ln := range p {
 			if ln != "" {
@@ -73,7 +73,7 @@ func (l Listing) Write(lines []string) (file []byte, pages int) {
 		}
 		fmt.Fprintf(&c, "0.5 w %d %d m %d %d l S\n", listingMargin, listingBottom-14, A4Width-listingMargin, listingBottom-14)
 		num := fmt.Sprintf(l.Page, i+1, len(paged))
-		m.Text(&c, 1, 8, listingMargin, listingBottom-28, cutCells(l.Footer, ListingCols*10/8-m.Width(num)-2, m))
+		m.Text(&c, 1, 8, listingMargin, listingBottom-28, Cut(l.Footer, ListingCols*10/8-m.Width(num)-2, m.Cells))
 		m.Text(&c, 1, 8, float64(A4Width-listingMargin)-4.8*float64(m.Width(num)), listingBottom-28, num)
 		contents[i] = c.Bytes()
 	}
@@ -113,18 +113,22 @@ func WrapCells(s string, width int, cw func(rune) int) []string {
 	}
 }
 
-// cutCells shortens s to n columns, marking the cut with an ellipsis
-// (which Courier has).
-func cutCells(s string, n int, m *Mono) string {
-	if m.Width(s) <= n || n < 1 {
+// Cut shortens s to n columns (a character takes cw of them), marking
+// the cut with an ellipsis (which Courier has).
+func Cut(s string, n int, cw func(rune) int) string {
+	used := 0
+	for _, r := range s {
+		used += cw(r)
+	}
+	if used <= n || n < 1 {
 		return s
 	}
-	used := 0
+	used = 0
 	for i, r := range s {
-		if used+m.Cells(r) > n-1 {
+		if used+cw(r) > n-1 {
 			return s[:i] + "…"
 		}
-		used += m.Cells(r)
+		used += cw(r)
 	}
 	return s
 }

@@ -123,3 +123,29 @@ func TestWrapCells(t *testing.T) {
 		}
 	}
 }
+
+func TestCut(t *testing.T) {
+	t.Parallel()
+	w := func(r rune) int {
+		if r > 0x2e80 {
+			return 2
+		}
+		return 1
+	}
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 5, "short"},
+		{"too long", 5, "too …"},
+		{"王小明王", 8, "王小明王"},
+		{"王小明王", 7, "王小明…"},
+		{"王小明王", 6, "王小…"},
+		{"anything", 0, "anything"},
+	} {
+		if got := Cut(tc.in, tc.n, w); got != tc.want {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

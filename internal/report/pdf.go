@@ -303,38 +303,10 @@ func wrapText(s string, width int) []string {
 }
 
 // wrapCells cuts s into lines of at most width columns (a character takes
-// cw of them), at a space where there is one, else in the middle of a
-// word; a character wider than the line gets a line of its own.
+// cw of them), its runs of spaces and line breaks made one space first (a
+// line break in a cell is a space on paper): pdf.WrapCells.
 func wrapCells(s string, width int, cw func(rune) int) []string {
-	s = strings.Join(strings.Fields(s), " ") // a line break in a cell is a space on paper
-	var out []string
-	r := []rune(s)
-	for {
-		// fit: how many characters fill the line; space: the last space in them.
-		fit, used, space := 0, 0, -1
-		for fit < len(r) && used+cw(r[fit]) <= width {
-			if r[fit] == ' ' {
-				space = fit
-			}
-			used += cw(r[fit])
-			fit++
-		}
-		if fit == len(r) {
-			break
-		}
-		cut := max(fit, 1)
-		if fit < len(r) && r[fit] == ' ' {
-			cut = fit
-		} else if space > 0 {
-			cut = space
-		}
-		out = append(out, strings.TrimRight(string(r[:cut]), " "))
-		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
-	}
-	if len(r) > 0 || len(out) == 0 {
-		out = append(out, string(r))
-	}
-	return out
+	return pdf.WrapCells(strings.Join(strings.Fields(s), " "), width, cw)
 }
 
 // pdfPage is a page's content stream: the header, the body's lines and
@@ -347,8 +319,8 @@ func pdfPage(d *pdf.Mono, h PDFHeader, lines []pdfLine, page, pages int, cw func
 	// Header: hotel and report on the left, the period on the right
 	// (Courier-Bold 10 pt: 6 pt a column, 85 to the line).
 	const headCols = (pdf.A4Width - 2*pdfMargin) / 6
-	period := cut(h.Period, 30, cw)
-	left := cut(strings.TrimPrefix(h.Hotel+" · "+h.Report, " · "), headCols-cells(period, cw)-2, cw)
+	period := pdf.Cut(h.Period, 30, cw)
+	left := pdf.Cut(strings.TrimPrefix(h.Hotel+" · "+h.Report, " · "), headCols-cells(period, cw)-2, cw)
 	d.Text(&c, 2, pdfHeadSize, pdfMargin, pdf.A4Height-pdfMargin, left)
 	d.Text(&c, 2, pdfHeadSize, float64(pdf.A4Width-pdfMargin)-6*float64(cells(period, cw)), pdf.A4Height-pdfMargin, period)
 	rule(pdf.A4Height - pdfMargin - 5)
@@ -371,22 +343,7 @@ func pdfPage(d *pdf.Mono, h PDFHeader, lines []pdfLine, page, pages int, cw func
 	// Footer: who printed it, and the page.
 	rule(pdfMargin - 6)
 	num := fmt.Sprintf(h.Page, page, pages)
-	d.Text(&c, 1, pdfSize, pdfMargin, pdfMargin-16, cut(h.Printed, pdfCols-cells(num, cw)-2, cw))
+	d.Text(&c, 1, pdfSize, pdfMargin, pdfMargin-16, pdf.Cut(h.Printed, pdfCols-cells(num, cw)-2, cw))
 	d.Text(&c, 1, pdfSize, float64(pdf.A4Width-pdfMargin)-pdfAdvance*float64(cells(num, cw)), pdfMargin-16, num)
 	return c.Bytes()
-}
-
-// cut shortens s to n columns, marking the cut with an ellipsis.
-func cut(s string, n int, cw func(rune) int) string {
-	if cells(s, cw) <= n || n < 1 {
-		return s
-	}
-	used := 0
-	for i, r := range s {
-		if used+cw(r) > n-1 {
-			return s[:i] + "…"
-		}
-		used += cw(r)
-	}
-	return s
 }
