@@ -112,9 +112,10 @@ func transmissionReport(v faxdesk.JobView, t view, font *pdf.TrueType, guest, by
 		result = t.T("fax.state." + v.State)
 	}
 	if o := v.Outcome; o != nil {
-		if t.Lang == langEN || o.Result == v.State {
+		switch {
+		case t.Lang == langEN:
 			result = o.Result
-		} else {
+		case o.Result != "OK":
 			result += ": " + o.Result // the desk's own words, in English
 		}
 		if remote == "" {
@@ -145,11 +146,8 @@ func transmissionReport(v faxdesk.JobView, t view, font *pdf.TrueType, guest, by
 	}
 	lines = append(lines, "")
 	for _, p := range pageStates(v) {
-		state := p.State
-		if t.Lang != langEN || state == "refused" {
-			state = t.T("fax.page." + p.State)
-		}
-		line := fmt.Sprintf(t.T("fax.rep.page"), p.Page, state)
+		// As the job page says it: confirmed, not confirmed, waiting.
+		line := fmt.Sprintf(t.T("fax.rep.page"), p.Page, t.T("fax.page."+p.State))
 		if p.Attempt > 0 {
 			line += fmt.Sprintf(t.T("fax.rep.page.tried"), p.Code, p.Attempt, p.Tries, p.DurationS)
 		}

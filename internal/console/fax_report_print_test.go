@@ -47,7 +47,7 @@ func TestFaxPrintReportLanguages(t *testing.T) {
 		texts      []string // as a PDF reader reads them, spaces aside
 	}{
 		{name: "Chinese page, font", lang: "zh-Hant", font: true, drawn: "王小明傳真號碼客人結果第頁共已確認",
-			texts: []string{"傳真傳送報告-第%d號工作", "客人：王小明", "傳真號碼：01065123456(Beijing)", "第120頁：已確認（MCF），第1次嘗試，試1次，9.5秒", "第3頁，共3頁"}},
+			texts: []string{"傳真傳送報告-第%d號工作", "客人：王小明", "傳真號碼：01065123456(Beijing)", "第120頁：已確認（MCF），第1次嘗試，試1次，9.5秒", "第3頁，共3頁", "結果：已發送"}},
 		{name: "English page, font", lang: "en", font: true, drawn: "王小明", notDrawn: "傳客第",
 			texts: []string{"Faxtransmissionreport-job%d", "Guest:王小明", "Page120:confirmed(MCF),attempt1,1tries,9.5s", "Page3/3"}},
 		{name: "Chinese page, no font", lang: "zh-Hant",
