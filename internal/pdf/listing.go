@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Listing lays lines of text out on A4 pages in Courier 10 pt (pdf.Mono:
+// Listing lays lines of text out on A4 pages in Courier 10 pt (Mono:
 // Chinese, with Wide, on two columns): the title at the top of every
 // page, the footer and "page n of m" at its foot, the lines between, as
 // many pages as they need. It is the fax transmission reports' layout: a
@@ -26,8 +26,8 @@ type Listing struct {
 // Layout of a listing page in points: 80 columns of Courier 10 pt (6 pt
 // each) between margins of 56 pt, 53 lines 13 pt apart under the title.
 const (
-	ListingCols  = 80
-	ListingLines = (listingTop-listingBottom)/listingLeading + 1
+	listingCols  = 80
+	listingLines = (listingTop-listingBottom)/listingLeading + 1
 
 	listingMargin  = 56
 	listingSize    = 10
@@ -49,12 +49,12 @@ func (l Listing) Write(lines []string) (file []byte, pages int) {
 	m := &Mono{Fonts: []string{Courier, CourierBold}, Wide: l.Wide}
 	var body []string
 	for _, ln := range lines {
-		body = append(body, WrapCells(ln, ListingCols, m.Cells)...)
+		body = append(body, WrapCells(ln, listingCols, m.Cells)...)
 	}
 	var paged [][]string
-	for len(body) > ListingLines {
-		paged = append(paged, body[:ListingLines])
-		body = body[ListingLines:]
+	for len(body) > listingLines {
+		paged = append(paged, body[:listingLines])
+		body = body[listingLines:]
 	}
 	paged = append(paged, body)
 	contents := make([][]byte, len(paged))
@@ -64,7 +64,7 @@ func (l Listing) Write(lines []string) (file []byte, pages int) {
 		if i > 0 {
 			title += l.Continued
 		}
-		m.Text(&c, 2, 12, listingMargin, A4Height-listingMargin, Cut(title, ListingCols*10/12, m.Cells))
+		m.Text(&c, 2, 12, listingMargin, A4Height-listingMargin, Cut(title, listingCols*10/12, m.Cells))
 		fmt.Fprintf(&c, "0.5 w %d %d m %d %d l S\n", listingMargin, A4Height-listingMargin-6, A4Width-listingMargin, A4Height-listingMargin-6)
 		for j, ln := range p {
 			if ln != "" {
@@ -73,7 +73,7 @@ func (l Listing) Write(lines []string) (file []byte, pages int) {
 		}
 		fmt.Fprintf(&c, "0.5 w %d %d m %d %d l S\n", listingMargin, listingBottom-14, A4Width-listingMargin, listingBottom-14)
 		num := fmt.Sprintf(l.Page, i+1, len(paged))
-		m.Text(&c, 1, 8, listingMargin, listingBottom-28, Cut(l.Footer, ListingCols*10/8-m.Width(num)-2, m.Cells))
+		m.Text(&c, 1, 8, listingMargin, listingBottom-28, Cut(l.Footer, listingCols*10/8-m.Width(num)-2, m.Cells))
 		m.Text(&c, 1, 8, float64(A4Width-listingMargin)-4.8*float64(m.Width(num)), listingBottom-28, num)
 		contents[i] = c.Bytes()
 	}

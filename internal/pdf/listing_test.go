@@ -28,8 +28,8 @@ func TestListing(t *testing.T) {
 		has   []string
 	}{
 		{"no line", nil, 1, []string{"(Report) Tj", "(Page 1 / 1) Tj"}},
-		{"one page full", numbered(ListingLines), 1, nil},
-		{"one line over", numbered(ListingLines + 1), 2, []string{"(Report \\(continued\\)) Tj", "(Page 2 / 2) Tj"}},
+		{"one page full", numbered(listingLines), 1, nil},
+		{"one line over", numbered(listingLines + 1), 2, []string{"(Report \\(continued\\)) Tj", "(Page 2 / 2) Tj"}},
 		{"a fax of 300 pages", numbered(300), 6, []string{"(Page 6 / 6) Tj"}},
 		{"spaces kept, long line wrapped at a space", []string{"Remote station:   +86", strings.Repeat("word ", 20)},
 			1, []string{"(Remote station:   +86) Tj", "(" + strings.TrimSpace(strings.Repeat("word ", 16)) + ") Tj", "(word word word word) Tj"}},
@@ -58,7 +58,7 @@ func TestListing(t *testing.T) {
 				t.Errorf("the title is on %d pages of %d", c, n)
 			}
 			for _, l := range tc.lines {
-				if len(l) < ListingCols {
+				if len(l) < listingCols {
 					if c := strings.Count(s, Literal([]byte(l))+" Tj"); c != 1 {
 						t.Errorf("%q is in the file %d times", l, c)
 					}
@@ -89,7 +89,7 @@ func pdftotext(t *testing.T, b []byte, lines []string) {
 		got[strings.TrimSpace(l)]++
 	}
 	for _, l := range lines {
-		if len(l) < ListingCols && got[strings.TrimSpace(l)] != 1 {
+		if len(l) < listingCols && got[strings.TrimSpace(l)] != 1 {
 			t.Errorf("pdftotext finds %q %d times", l, got[l])
 		}
 	}
