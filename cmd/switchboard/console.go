@@ -16,6 +16,7 @@ import (
 	"switchboard/internal/console"
 	"switchboard/internal/folio"
 	"switchboard/internal/gateway"
+	"switchboard/internal/pdf"
 	"switchboard/internal/store"
 )
 
@@ -49,8 +50,9 @@ func (h consoleHost) Publish(ctx context.Context, ev store.Event, fn func(tx *st
 }
 
 // serveConsole serves the console when the config has one, until ctx
-// ends; url is "" when it has none.
-func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, log *slog.Logger) (url string, err error) {
+// ends; url is "" when it has none. font draws the Chinese of its PDFs
+// (loadPDFFont; nil: none).
+func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, font *pdf.TrueType, log *slog.Logger) (url string, err error) {
 	k := cfg.Console
 	if k == nil {
 		return "", nil
@@ -70,7 +72,7 @@ func serveConsole(ctx context.Context, cfg *config.Config, g *gateway.Gateway, l
 		return "", err
 	}
 	c, err := console.New(console.Options{Host: consoleHost{g}, Location: cfg.Site.Location(), Secure: k.TLS != nil, HotelLink: link, Log: log,
-		Hotel: cfg.Site.Property, PDFFont: consolePDFFont(pdfFontPaths(), log), // console_pdf.go
+		Hotel: cfg.Site.Property, PDFFont: font,
 		Rooms: dir.GuestRooms(), Devices: devices, BusinessTariff: tariff, MediaSize: mediaSize, Fax: faxPages,
 		Gateway: g.Topics().Gateway, COSChoices: consoleCOS(g, link), // console_rooms.go
 		MaskDialed: func(d string) string {

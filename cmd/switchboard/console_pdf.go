@@ -10,7 +10,8 @@ import (
 
 // pdfFontPaths are the Chinese TrueType fonts (TrueType outlines, one font
 // a file: what internal/pdf embeds) that Debian packages install, tried in
-// order for the console's report PDFs: fonts-droid-fallback (the font of
+// order for the PDFs the gateway writes (the console's reports, the fax
+// desk's transmission reports, plain text to print): fonts-droid-fallback (the font of
 // text faxes, internal/fax/textpage, which the Debian package
 // recommends), then the Arphic Big5 fonts (fonts-arphic-bsmi00lp,
 // fonts-arphic-bkai00mp).
@@ -22,20 +23,34 @@ func pdfFontPaths() []string {
 	}
 }
 
-// consolePDFFont is the first of paths that loads; nil (the PDFs in
-// English) when none does. A font that is there but cannot be used is
-// logged; one that is not there is not.
-func consolePDFFont(paths []string, log *slog.Logger) *pdf.TrueType {
+// loadPDFFont is the first of paths that loads; nil when none does (the
+// console's report PDFs in English, Chinese on transmission reports as
+// '?', Chinese text refused for printing). A font that is there but
+// cannot be used is logged; one that is not there is not. It is loaded
+// once and shared: the console and the fax desk only read it.
+func loadPDFFont(paths []string, log *slog.Logger) *pdf.TrueType {
 	for _, p := range paths {
 		f, err := pdf.LoadTrueType(p)
 		if err == nil {
-			log.Info("console: report PDFs in Chinese", "font", p)
+			log.Info("PDFs draw Chinese (report PDFs in Chinese, transmission reports, plain text to print)", "font", p)
 			return f
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			log.Warn("console: font not usable for report PDFs", "font", p, "err", err)
+			log.Warn("font not usable for PDFs", "font", p, "err", err)
 		}
 	}
-	log.Info("console: report PDFs in English: no Chinese TrueType font found", "looked_for", paths)
+	log.Info("no Chinese TrueType font found: report PDFs in English, Chinese printed as '?' on transmission reports, "+
+		"Chinese plain text refused for printing (install fonts-droid-fallback)", "looked_for", paths)
+	return nil
+}
+
+// textFont is the Chinese font for printing doc as plain text: none is
+// looked for when doc is ASCII, which Courier shows.
+func textFont(doc []byte, log *slog.Logger) *pdf.TrueType {
+	for _, c := range doc {
+		if c >= 0x80 {
+			return loadPDFFont(pdfFontPaths(), log)
+		}
+	}
 	return nil
 }

@@ -10,9 +10,9 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 )
 
-// TestConsolePDFFont: the first font that loads is used; missing files
+// TestLoadPDFFont: the first font that loads is used; missing files
 // and files that are not TrueType fonts are passed over.
-func TestConsolePDFFont(t *testing.T) {
+func TestLoadPDFFont(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.ttf")
 	bad := filepath.Join(dir, "bad.ttf")
@@ -34,7 +34,7 @@ func TestConsolePDFFont(t *testing.T) {
 		{"not a font", []string{bad}, false},
 		{"after missing and bad ones", []string{missing, bad, good}, true},
 	} {
-		if got := consolePDFFont(tc.paths, log) != nil; got != tc.found {
+		if got := loadPDFFont(tc.paths, log) != nil; got != tc.found {
 			t.Errorf("%s: found %v, want %v", tc.name, got, tc.found)
 		}
 	}

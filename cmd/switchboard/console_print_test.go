@@ -66,7 +66,7 @@ devices:
 	if err := operators.New(g.Store()).Add(ctx, operators.Operator{Code: "0002", Name: "Clerk", Role: operators.RoleBusiness}, "1234", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	base, err := serveConsole(ctx, cfg, g, discardLogger())
+	base, err := serveConsole(ctx, cfg, g, nil, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ rooms: [{extensions: "1201-1210", class: guest}]
 			t.Fatal(err)
 		}
 	}
-	base, err := serveConsole(ctx, cfg, g, discardLogger())
+	base, err := serveConsole(ctx, cfg, g, nil, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,11 +33,11 @@ func TestServeConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	if url, err := serveConsole(ctx, cfg, g, discardLogger()); url != "" || err != nil {
+	if url, err := serveConsole(ctx, cfg, g, nil, discardLogger()); url != "" || err != nil {
 		t.Fatalf("no console configured: %q %v", url, err)
 	}
 	cfg.Console = &config.Console{Listen: "127.0.0.1:0"}
-	url, err := serveConsole(ctx, cfg, g, discardLogger())
+	url, err := serveConsole(ctx, cfg, g, nil, discardLogger())
 	if err != nil || !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("%q %v", url, err)
 	}

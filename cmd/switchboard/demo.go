@@ -17,6 +17,7 @@ import (
 
 	"switchboard/internal/bus"
 	"switchboard/internal/events"
+	"switchboard/internal/faxdesk"
 	"switchboard/internal/gateway"
 	"switchboard/internal/operators"
 	"switchboard/internal/profile"
@@ -106,7 +107,11 @@ func demoFlags(fl *pflag.FlagSet) action {
 		}
 		defer pty.Close()
 
-		g, err := gateway.New(ctx, cfg, log)
+		// One Chinese font for every PDF the gateway writes (console_pdf.go):
+		// the fax desk's transmission reports take it through the desks'
+		// options (gateway.Tuning, whose zero value is production's).
+		font := loadPDFFont(pdfFontPaths(), log)
+		g, err := gateway.NewTuned(ctx, cfg, log, gateway.Tuning{Fax: faxdesk.Options{PDFFont: font}})
 		if err != nil {
 			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 			return 1
@@ -118,7 +123,7 @@ func demoFlags(fl *pflag.FlagSet) action {
 			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 			return 1
 		}
-		consoleURL, err := serveConsole(ctx, cfg, g, log)
+		consoleURL, err := serveConsole(ctx, cfg, g, font, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
 			return 1

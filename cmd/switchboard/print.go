@@ -79,7 +79,7 @@ func printFlags(fl *pflag.FlagSet) action {
 			// The console's preparation: PNG to JPEG, plain text to PDF (the
 			// printers take neither); PDF, PostScript and JPEG as they are.
 			var d printdesk.Document
-			if d, err = printdesk.PrepareDocument(doc, printer.MaxDocument); err == nil {
+			if d, err = printdesk.PrepareDocument(doc, printer.MaxDocument, textFont(doc, discardLogger())); err == nil {
 				doc, *format = d.Data, d.Format
 				if d.Converted != "" {
 					fmt.Fprintf(stderr, "switchboard print: %s converted to %s (%d pages)\n", d.Converted, d.Format, d.Pages)

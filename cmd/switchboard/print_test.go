@@ -123,11 +123,25 @@ devices:
 		!strings.Contains(out, `"impressions":2`) || !strings.Contains(errs, "text/plain converted to application/pdf (2 pages)") {
 		t.Fatalf("print text: exit %d\n%s%s", code, out, errs)
 	}
+	// Chinese text prints with the machine's Chinese font, and is refused
+	// saying what to install without one; a character no font has is
+	// refused either way.
 	if err := os.WriteFile(txt, []byte("房間 1203\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	code, _, errs = run("print", txt, "--printer", "prn1", "--room", "1203", "--operator", "op07")
+	if font := loadPDFFont(pdfFontPaths(), discardLogger()); font != nil {
+		if code != 0 || !strings.Contains(errs, "text/plain converted to application/pdf (1 pages)") {
+			t.Fatalf("print Chinese text with the font: exit %d %s", code, errs)
+		}
+	} else if code != 2 || !strings.Contains(errs, "install Debian's fonts-droid-fallback") {
+		t.Fatalf("print Chinese text without a font: exit %d %s", code, errs)
+	}
+	if err := os.WriteFile(txt, []byte("房間 \U0010FFFD\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errs := run("print", txt, "--printer", "prn1", "--room", "1203", "--operator", "op07"); code != 2 || !strings.Contains(errs, "save the text as PDF") {
-		t.Fatalf("print Chinese text: exit %d %s", code, errs)
+		t.Fatalf("print text no font has: exit %d %s", code, errs)
 	}
 	// Out of paper: the check says so and exits 1.
 	peer.SetMedia("iso_a4_210x297mm", 0)

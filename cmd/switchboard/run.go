@@ -16,6 +16,7 @@ import (
 
 	"switchboard/drivers/all"
 	"switchboard/internal/config"
+	"switchboard/internal/faxdesk"
 	"switchboard/internal/gateway"
 	"switchboard/internal/store"
 )
@@ -91,7 +92,11 @@ func daemonFlags(fl *pflag.FlagSet) action {
 			svc.status("did not start: %v", err)
 			return 1
 		}
-		g, err := gateway.New(ctx, cfg, log)
+		// One Chinese font for every PDF the gateway writes (console_pdf.go):
+		// the fax desk's transmission reports take it through the desks'
+		// options (gateway.Tuning, whose zero value is production's).
+		font := loadPDFFont(pdfFontPaths(), log)
+		g, err := gateway.NewTuned(ctx, cfg, log, gateway.Tuning{Fax: faxdesk.Options{PDFFont: font}})
 		if err != nil {
 			log.Error("gateway did not start", "err", err)
 			svc.status("did not start: %v", err)
@@ -100,7 +105,7 @@ func daemonFlags(fl *pflag.FlagSet) action {
 		svc.attach(cfg, g)
 		attachCallResolve(g, log)        // resolve.go: call.resolve, wired here beside the gateway
 		startDiskGuard(ctx, cfg, g, log) // diskguard.go: no new work on a full disk
-		if _, err := serveConsole(ctx, cfg, g, log); err != nil {
+		if _, err := serveConsole(ctx, cfg, g, font, log); err != nil {
 			log.Error("console did not start", "err", err)
 			return 1
 		}

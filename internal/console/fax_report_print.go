@@ -8,7 +8,6 @@ package console
 // (business.House).
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -16,12 +15,14 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"switchboard/internal/business"
 	"switchboard/internal/events/printer"
-	faxpdf "switchboard/internal/fax/pdf"
 	"switchboard/internal/faxdesk"
+	"switchboard/internal/folio/stays"
+	"switchboard/internal/pdf"
 )
 
 // faxPrintReport sends the job's transmission report to the printer the
@@ -50,12 +51,18 @@ func (c *Console) faxPrintReport(w http.ResponseWriter, r *http.Request, s sessi
 		refuse(http.StatusUnprocessableEntity, fmt.Sprintf("not printed: printer %q is not configured; want one of %v", dev, printers))
 		return
 	}
-	doc, err := transmissionReport(v, s.code, c.now().In(c.o.Location))
-	if err != nil {
-		c.o.Log.Error("fax transmission report", "job", v.ID, "err", err)
-		refuse(http.StatusInternalServerError, "not printed: the report could not be written: see the gateway's log")
-		return
+	// In the page's language where the font can draw it (as the
+	// reports' PDFs), with the guest the fax was sent for.
+	lang := langEN
+	if c.o.PDFFont != nil {
+		lang = c.lang(w, r)
 	}
+	guest, err := stays.GuestAt(r.Context(), c.o.Host.Store(), v.Room, v.Created)
+	if err != nil {
+		c.o.Log.Warn("fax transmission report: the room's guest", "job", v.ID, "room", v.Room, "err", err)
+	}
+	doc, pages := transmissionReport(v, view{Lang: lang}, c.o.PDFFont, guest, s.code, c.now().In(c.o.Location))
+	c.o.Log.Info("fax transmission report", "job", v.ID, "lang", lang, "pages", pages, "bytes", len(doc))
 	data := printer.SubmitData{Room: business.House, Operator: s.code, Name: fmt.Sprintf("Fax job %d transmission report", v.ID),
 		Format: "application/pdf", Document: base64.StdEncoding.EncodeToString(doc)}
 	ctx, cancel := context.WithTimeout(r.Context(), printSubmitWait)
@@ -76,66 +83,76 @@ func (c *Console) faxPrintReport(w http.ResponseWriter, r *http.Request, s sessi
 	http.Redirect(w, r, "/fax/jobs/"+strconv.FormatInt(v.ID, 10), http.StatusSeeOther)
 }
 
-// Lines of a report page (faxpdf.AddText: 12 pt lines 16 pt apart from
-// 770 pt down an A4 page of 842 pt, keeping a 50 pt margin at the foot):
-// 45 in all, the first page's report header taking 8 of them.
-const (
-	reportLinesFirst = 45 - 8
-	reportLinesMore  = 45 - 1
-)
-
-// transmissionReport is job v's transmission report as a PDF: number,
-// pages, each page's result over the attempts, times, the remote station,
-// who sent it and who printed it. All the PDF writing is here (the fax
-// package's writer), so the writer can move without touching the rest.
-func transmissionReport(v faxdesk.JobView, by string, now time.Time) ([]byte, error) {
+// transmissionReport is job v's transmission report as a PDF in t's
+// language and its page count: number, pages, each page's result over
+// the attempts, times, the remote station, the guest, who sent it and
+// who printed it, on as many A4 pages as a long fax needs (pdf.Listing,
+// the fax desk's layout). font draws what the standard fonts cannot (the
+// Chinese of the labels, the guest's name, the remote id); without it
+// the caller keeps to English and such characters print as '?'.
+func transmissionReport(v faxdesk.JobView, t view, font *pdf.TrueType, guest, by string, now time.Time) ([]byte, int) {
 	loc := now.Location()
-	r := faxpdf.Report{Title: fmt.Sprintf("Fax transmission report - job %d", v.ID), Destination: v.Number,
-		BitRate: v.BitRate, PagesSent: v.Pages, PagesConfirmed: v.Confirmed, Result: v.State, Duration: v.Duration}
+	cw := (&pdf.Mono{Wide: font}).Width
+	// label: the value 18 columns in, as the desk's report has it (a
+	// Chinese label is two columns a character).
+	label := func(key, value string) string {
+		l := t.T(key)
+		return l + strings.Repeat(" ", max(1, 18-cw(l))) + value
+	}
+	dest := v.Number
 	if v.Destination != "" {
-		r.Destination += " (" + v.Destination + ")"
+		dest += " (" + v.Destination + ")"
 	}
+	start := ""
 	if !v.Started.IsZero() {
-		r.Start = v.Started.In(loc)
+		start = v.Started.In(loc).Format("2006-01-02 15:04:05 -07:00")
 	}
-	remote := v.RemoteID
+	result, remote := v.State, v.RemoteID
+	if t.Lang != langEN {
+		result = t.T("fax.state." + v.State)
+	}
 	if o := v.Outcome; o != nil {
-		r.Result = o.Result
+		switch {
+		case t.Lang == langEN:
+			result = o.Result
+		case o.Result != "OK":
+			result += ": " + o.Result // the desk's own words, in English
+		}
 		if remote == "" {
 			remote = o.RemoteID
 		}
 	} else if v.LastError != "" {
-		r.Result += ": " + v.LastError
+		result += ": " + v.LastError
 	}
-	extra := []string{
-		fmt.Sprintf("Room: %s   Operator: %s   Attempts: %d of %d", v.Room, v.Operator, v.Attempts, v.MaxAttempts),
-		"Queued:           " + v.Created.In(loc).Format("2006-01-02 15:04:05"),
-		"Ended:            " + v.Updated.In(loc).Format("2006-01-02 15:04:05"),
-		"Remote station:   " + remote,
+	lines := []string{
+		label("fax.rep.dest", dest),
+		label("fax.rep.start", start),
+		label("fax.rep.duration", v.Duration.Round(time.Second).String()),
+		label("fax.rep.speed", fmt.Sprintf("%d bit/s", v.BitRate)),
+		label("fax.rep.sent", strconv.Itoa(v.Pages)),
+		label("fax.rep.confirmed", strconv.Itoa(v.Confirmed)),
+		label("fax.rep.result", result),
+		fmt.Sprintf(t.T("fax.rep.who"), v.Room, v.Operator, v.Attempts, v.MaxAttempts),
 	}
+	if guest != "" {
+		lines = append(lines, label("fax.rep.guest", guest))
+	}
+	lines = append(lines,
+		label("fax.rep.queued", v.Created.In(loc).Format("2006-01-02 15:04:05")),
+		label("fax.rep.ended", v.Updated.In(loc).Format("2006-01-02 15:04:05")),
+		label("fax.rep.remote", remote))
 	if o := v.Outcome; o != nil && o.Billed {
-		extra = append(extra, fmt.Sprintf("Charged:          %s %s", o.Amount, o.Currency))
+		lines = append(lines, label("fax.rep.charged", fmt.Sprintf("%s %s", o.Amount, o.Currency)))
 	}
+	lines = append(lines, "")
 	for _, p := range pageStates(v) {
-		line := fmt.Sprintf("Page %d: %s", p.Page, p.State)
+		// As the job page says it: confirmed, not confirmed, waiting.
+		line := fmt.Sprintf(t.T("fax.rep.page"), p.Page, t.T("fax.page."+p.State))
 		if p.Attempt > 0 {
-			line += fmt.Sprintf(" (%s), attempt %d, %d tries, %.1f s", p.Code, p.Attempt, p.Tries, p.DurationS)
+			line += fmt.Sprintf(t.T("fax.rep.page.tried"), p.Code, p.Attempt, p.Tries, p.DurationS)
 		}
-		extra = append(extra, line)
+		lines = append(lines, line)
 	}
-	extra = append(extra, fmt.Sprintf("Printed %s by %s", now.Format("2006-01-02 15:04:05"), by))
-	doc := faxpdf.New()
-	first := min(len(extra), reportLinesFirst)
-	r.Extra = extra[:first]
-	doc.AddReport(r)
-	for rest := extra[first:]; len(rest) > 0; {
-		n := min(len(rest), reportLinesMore)
-		doc.AddText(append([]string{r.Title + " (continued)"}, rest[:n]...))
-		rest = rest[n:]
-	}
-	var b bytes.Buffer
-	if _, err := doc.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("transmission report of fax job %d: %w", v.ID, err)
-	}
-	return b.Bytes(), nil
+	return pdf.Listing{Title: fmt.Sprintf(t.T("fax.rep.title"), v.ID), Continued: t.T("rep.pdf.continued"), Page: t.T("rep.pdf.page"),
+		Footer: fmt.Sprintf(t.T("fax.rep.printed"), now.Format("2006-01-02 15:04:05"), by), Wide: font}.Write(lines)
 }

@@ -294,7 +294,7 @@ func TestFaxPrintReport(t *testing.T) {
 					t.Errorf("pdftotext: %v\n%s", err, out)
 				}
 			}
-			for _, w := range []string{fmt.Sprintf("job %d", id), "010 6512 3456 \\(Beijing\\)", "Page 2: refused \\(RTN\\), attempt 1",
+			for _, w := range []string{fmt.Sprintf("job %d", id), "010 6512 3456 \\(Beijing\\)", "Page 2: not confirmed \\(RTN\\), attempt 1",
 				fmt.Sprintf("Page %d: ", len(tc.pages)), "Remote station:   +86 10 6512 3456", "Operator: 0002", "by 0002"} {
 				if !bytes.Contains(pdf, []byte(w)) && !(len(tc.pages) < 2 && strings.HasPrefix(w, "Page 2")) {
 					t.Errorf("the report does not say %q", w)

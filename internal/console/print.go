@@ -373,7 +373,7 @@ func (p *printPages) printConfirm(w http.ResponseWriter, r *http.Request, s sess
 		again(http.StatusUnprocessableEntity, "print.nofile", "")
 		return
 	}
-	doc, err := printdesk.PrepareDocument(up.doc, c.maxDocument())
+	doc, err := printdesk.PrepareDocument(up.doc, c.maxDocument(), c.o.PDFFont)
 	if err != nil {
 		status := http.StatusUnprocessableEntity
 		if !errors.Is(err, printdesk.ErrDocument) {

@@ -28,6 +28,7 @@ import (
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/folio"
+	"switchboard/internal/pdf"
 	"switchboard/internal/rating"
 	"switchboard/internal/store"
 )
@@ -53,6 +54,11 @@ type Options struct {
 	Dir string
 	// Lamp is the hotel link's message lamp; nil: the hotel has none.
 	Lamp Lamp
+	// PDFFont draws what the standard PDF fonts cannot (Chinese: the
+	// remote station's id, the guest's name) on transmission reports;
+	// nil prints it as '?'. cmd/switchboard loads the machine's font and
+	// hands it in through gateway.Tuning.Fax.
+	PDFFont *pdf.TrueType
 
 	// From the config's fax section (zero: its defaults).
 	Policy       faxjobs.Policy    // fax.retry_attempts, fax.retry_interval_s

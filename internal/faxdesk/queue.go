@@ -206,7 +206,7 @@ func (d *Desk) attempt(ctx context.Context, j faxjobs.Job) {
 	if b, merr := json.Marshal(merged); merr == nil {
 		a.Result = string(b)
 	}
-	a.Report = d.writeReport(j, res, state, a.Total)
+	a.Report = d.writeReport(context.WithoutCancel(ctx), j, res, state, a.Total)
 	d.finish(context.WithoutCancel(ctx), j, a, state, next)
 }
 

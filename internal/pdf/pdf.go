@@ -1,9 +1,12 @@
-// Package pdf writes small PDF files of text drawn with the standard 14
-// fonts (ISO 32000-1 §9.6.2.2: every reader has them, so nothing is
-// embedded): the print desk's plain-text documents and the console's
-// report downloads. A caller lays its pages out as content streams; this
-// package encodes text in WinAnsiEncoding, escapes strings and writes the
-// objects and the cross-reference table.
+// Package pdf writes small PDF files of text: the print desk's plain-text
+// documents, the fax desk's transmission reports and the console's report
+// downloads. Text is drawn with the standard 14 fonts (ISO 32000-1
+// §9.6.2.2: every reader has them, so nothing is embedded) and, for what
+// they cannot show (Chinese), a TrueType font of the machine's of which
+// only the glyphs drawn are embedded (truetype.go; Mono draws both in
+// columns). A caller lays its pages out as content streams; this package
+// encodes text in WinAnsiEncoding, escapes strings and writes the objects
+// and the cross-reference table.
 package pdf
 
 import (

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"switchboard/internal/events/printer"
+	"switchboard/internal/pdf"
 )
 
 // Document is a file a clerk brought to print, made ready for
@@ -40,8 +41,9 @@ var ErrDocument = errors.New("document not printable")
 // PrepareDocument reads a file a clerk uploaded: PDF, PostScript and JPEG
 // go to the printer as they are; PNG becomes JPEG and plain text a PDF
 // (the printers' formats, printer.Formats, have neither). max bounds the
-// result (printer.MaxDocument when 0).
-func PrepareDocument(data []byte, max int) (Document, error) {
+// result (printer.MaxDocument when 0). font draws the Chinese of a plain
+// text (TextPDF); nil refuses such a text.
+func PrepareDocument(data []byte, max int, font *pdf.TrueType) (Document, error) {
 	if max <= 0 {
 		max = printer.MaxDocument
 	}
@@ -81,11 +83,11 @@ func PrepareDocument(data []byte, max int) (Document, error) {
 		}
 		d = Document{Data: b.Bytes(), Format: "image/jpeg", Pages: 1, Converted: "image/png"}
 	case isText(data):
-		pdf, pages, err := TextPDF(string(data))
+		file, pages, err := TextPDF(string(data), font)
 		if err != nil {
 			return Document{}, err
 		}
-		d = Document{Data: pdf, Format: "application/pdf", Pages: pages, Converted: "text/plain"}
+		d = Document{Data: file, Format: "application/pdf", Pages: pages, Converted: "text/plain"}
 	default:
 		return Document{}, fmt.Errorf("%w: %s is not a PDF, PostScript, JPEG, PNG or plain text file: save it as PDF first",
 			ErrDocument, http.DetectContentType(data))

@@ -111,7 +111,7 @@ func TestPrepareDocument(t *testing.T) {
 		{"text", []byte(strings.Repeat("a line\n", 61)), 0, "application/pdf", 2, "text/plain", ""},
 		{"empty", nil, 0, "", 0, "", "empty"},
 		{"over the limit", make([]byte, 101), 100, "", 0, "", "the limit is"},
-		{"chinese text", []byte("房間 1203\n"), 0, "", 0, "", "save the text as PDF"},
+		{"chinese text without a font", []byte("房間 1203\n"), 0, "", 0, "", "install Debian's fonts-droid-fallback"},
 		{"binary", []byte{0, 1, 2, 3, 0xfe}, 0, "", 0, "", "not a PDF"},
 		{"broken png", []byte("\x89PNG\r\n\x1a\nxx"), 0, "", 0, "", "PNG image unreadable"},
 		{"png of gigapixels", hugePNG(), 0, "", 0, "", "at most 36 megapixels"},
@@ -120,7 +120,7 @@ func TestPrepareDocument(t *testing.T) {
 		{"form feeds of too many pages", []byte(strings.Repeat("x\f", maxTextPages+1)), 0, "", 0, "", "over 500 pages"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := PrepareDocument(tc.data, tc.max)
+			d, err := PrepareDocument(tc.data, tc.max, nil)
 			if tc.refused != "" {
 				if err == nil || !errors.Is(err, ErrDocument) || !strings.Contains(err.Error(), tc.refused) {
 					t.Fatalf("error %v, want ErrDocument saying %q", err, tc.refused)
@@ -157,10 +157,11 @@ func TestTextPDF(t *testing.T) {
 		{"form feed", "page one\fpage two", 2, []string{"(page one) Tj", "(page two) Tj"}},
 		{"tab", "a\tb", 1, []string{"(a       b) Tj"}},
 		{"euro", "5 €", 1, []string{"(5 \x80) Tj"}},
-		{"crlf", "a\r\nb\r\n", 1, []string{"(a) Tj T*\n(b) Tj"}},
+		{"crlf", "a\r\nb\r\n", 1, []string{"56.0 776 Tm /F1 10 Tf (a) Tj ET\nBT 1 0 0 1 56.0 764 Tm /F1 10 Tf (b) Tj ET"}},
+		{"tab at the edge", strings.Repeat("x", 78) + "\ty", 1, []string{"(" + strings.Repeat("x", 78) + "  ) Tj", "(y) Tj"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pdf, n, err := TextPDF(tc.text)
+			pdf, n, err := TextPDF(tc.text, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -85,30 +85,18 @@ func WritePDF(h PDFHeader, heading string, tables []Table) ([]byte, int) {
 	if len(l.pages) == 0 {
 		l.pages = [][]pdfLine{nil}
 	}
-	d := &pdfDraw{wide: h.Wide, used: pdf.Glyphs{}}
+	d := &pdf.Mono{Fonts: []string{pdf.Courier, pdf.CourierBold}, Wide: h.Wide}
 	contents := make([][]byte, len(l.pages))
 	for i, lines := range l.pages {
-		contents[i] = d.page(h, lines, i+1, len(l.pages), l.w)
+		contents[i] = pdfPage(d, h, lines, i+1, len(l.pages), l.w)
 	}
-	doc := pdf.Document{Width: pdf.A4Width, Height: pdf.A4Height, Fonts: []string{pdf.Courier, pdf.CourierBold}}
-	if len(d.used) > 0 {
-		doc.TrueType, doc.Used = h.Wide, d.used
-	}
-	return doc.Write(contents), len(l.pages)
+	return d.Write(pdf.A4Width, pdf.A4Height, contents), len(l.pages)
 }
 
 // cellWidth is how many columns a character takes: one in Courier, two
 // in the wide font (its glyphs are about an em wide, Courier's 0.6 em).
 func cellWidth(wide *pdf.TrueType) func(rune) int {
-	return func(r rune) int {
-		if _, ok := pdf.WinAnsi(r); ok || wide == nil {
-			return 1
-		}
-		if _, ok := wide.Glyph(r); ok {
-			return 2
-		}
-		return 1
-	}
+	return (&pdf.Mono{Wide: wide}).Cells
 }
 
 // cells is s's width in columns.
@@ -162,17 +150,12 @@ func (l *pdfLayout) group(lines []pdfLine) {
 
 // lostIn counts the characters of s that no font of the file can draw.
 func (l *pdfLayout) lostIn(s string) int {
+	m := pdf.Mono{Wide: l.h.Wide}
 	n := 0
 	for _, r := range s {
-		if _, ok := pdf.WinAnsi(r); ok {
-			continue
+		if !m.Has(r) {
+			n++
 		}
-		if l.h.Wide != nil {
-			if _, ok := l.h.Wide.Glyph(r); ok {
-				continue
-			}
-		}
-		n++
 	}
 	return n
 }
@@ -320,91 +303,15 @@ func wrapText(s string, width int) []string {
 }
 
 // wrapCells cuts s into lines of at most width columns (a character takes
-// cw of them), at a space where there is one, else in the middle of a
-// word; a character wider than the line gets a line of its own.
+// cw of them), its runs of spaces and line breaks made one space first (a
+// line break in a cell is a space on paper): pdf.WrapCells.
 func wrapCells(s string, width int, cw func(rune) int) []string {
-	s = strings.Join(strings.Fields(s), " ") // a line break in a cell is a space on paper
-	var out []string
-	r := []rune(s)
-	for {
-		// fit: how many characters fill the line; space: the last space in them.
-		fit, used, space := 0, 0, -1
-		for fit < len(r) && used+cw(r[fit]) <= width {
-			if r[fit] == ' ' {
-				space = fit
-			}
-			used += cw(r[fit])
-			fit++
-		}
-		if fit == len(r) {
-			break
-		}
-		cut := max(fit, 1)
-		if fit < len(r) && r[fit] == ' ' {
-			cut = fit
-		} else if space > 0 {
-			cut = space
-		}
-		out = append(out, strings.TrimRight(string(r[:cut]), " "))
-		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
-	}
-	if len(r) > 0 || len(out) == 0 {
-		out = append(out, string(r))
-	}
-	return out
+	return pdf.WrapCells(strings.Join(strings.Fields(s), " "), width, cw)
 }
 
-// pdfDraw writes pages' content streams, noting the wide font's glyphs
-// they use.
-type pdfDraw struct {
-	wide *pdf.TrueType
-	used pdf.Glyphs
-}
-
-// text writes s at x, y in Courier (font 1) or Courier-Bold (2) of size,
-// the runs Courier cannot show in the wide font (font 3), each glyph
-// moved on to two of Courier's columns (TJ: a number n moves the next
-// glyph left by n/1000 of the size, §9.4.3).
-func (d *pdfDraw) text(c *bytes.Buffer, font, size int, x float64, y int, s string) {
-	fmt.Fprintf(c, "BT 1 0 0 1 %.1f %d Tm", x, y)
-	var run []rune
-	wideRun := false
-	flush := func() {
-		if len(run) == 0 {
-			return
-		}
-		if wideRun {
-			var tj strings.Builder
-			for _, r := range run {
-				g, _ := d.wide.Glyph(r)
-				d.used[g] = r
-				fmt.Fprintf(&tj, "%s %d ", pdf.Hex([]uint16{g}), d.wide.Width(g)-1200)
-			}
-			fmt.Fprintf(c, " /F3 %d Tf [%s] TJ", size, strings.TrimSpace(tj.String()))
-		} else {
-			b, _ := pdf.Encode(string(run))
-			fmt.Fprintf(c, " /F%d %d Tf %s Tj", font, size, pdf.Literal(b))
-		}
-		run = run[:0]
-	}
-	for _, r := range s {
-		w := false
-		if _, ok := pdf.WinAnsi(r); !ok && d.wide != nil {
-			_, w = d.wide.Glyph(r)
-		}
-		if w != wideRun {
-			flush()
-			wideRun = w
-		}
-		run = append(run, r)
-	}
-	flush()
-	c.WriteString(" ET\n")
-}
-
-// page is a page's content stream: the header, the body's lines and
+// pdfPage is a page's content stream: the header, the body's lines and
 // rules, and the footer with the page number.
-func (d *pdfDraw) page(h PDFHeader, lines []pdfLine, page, pages int, cw func(rune) int) []byte {
+func pdfPage(d *pdf.Mono, h PDFHeader, lines []pdfLine, page, pages int, cw func(rune) int) []byte {
 	var c bytes.Buffer
 	rule := func(y float64) {
 		fmt.Fprintf(&c, "0.5 w %d %.1f m %d %.1f l S\n", pdfMargin, y, pdf.A4Width-pdfMargin, y)
@@ -412,10 +319,10 @@ func (d *pdfDraw) page(h PDFHeader, lines []pdfLine, page, pages int, cw func(ru
 	// Header: hotel and report on the left, the period on the right
 	// (Courier-Bold 10 pt: 6 pt a column, 85 to the line).
 	const headCols = (pdf.A4Width - 2*pdfMargin) / 6
-	period := cut(h.Period, 30, cw)
-	left := cut(strings.TrimPrefix(h.Hotel+" · "+h.Report, " · "), headCols-cells(period, cw)-2, cw)
-	d.text(&c, 2, pdfHeadSize, pdfMargin, pdf.A4Height-pdfMargin, left)
-	d.text(&c, 2, pdfHeadSize, float64(pdf.A4Width-pdfMargin)-6*float64(cells(period, cw)), pdf.A4Height-pdfMargin, period)
+	period := pdf.Cut(h.Period, 30, cw)
+	left := pdf.Cut(strings.TrimPrefix(h.Hotel+" · "+h.Report, " · "), headCols-cells(period, cw)-2, cw)
+	d.Text(&c, 2, pdfHeadSize, pdfMargin, pdf.A4Height-pdfMargin, left)
+	d.Text(&c, 2, pdfHeadSize, float64(pdf.A4Width-pdfMargin)-6*float64(cells(period, cw)), pdf.A4Height-pdfMargin, period)
 	rule(pdf.A4Height - pdfMargin - 5)
 	for i, ln := range lines {
 		y := pdfTop - i*pdfLeading
@@ -427,7 +334,7 @@ func (d *pdfDraw) page(h PDFHeader, lines []pdfLine, page, pages int, cw func(ru
 			if ln.bold {
 				f = 2
 			}
-			d.text(&c, f, pdfSize, pdfMargin, y, ln.text)
+			d.Text(&c, f, pdfSize, pdfMargin, y, ln.text)
 		}
 		if ln.under {
 			rule(float64(y) - 2.5)
@@ -436,22 +343,7 @@ func (d *pdfDraw) page(h PDFHeader, lines []pdfLine, page, pages int, cw func(ru
 	// Footer: who printed it, and the page.
 	rule(pdfMargin - 6)
 	num := fmt.Sprintf(h.Page, page, pages)
-	d.text(&c, 1, pdfSize, pdfMargin, pdfMargin-16, cut(h.Printed, pdfCols-cells(num, cw)-2, cw))
-	d.text(&c, 1, pdfSize, float64(pdf.A4Width-pdfMargin)-pdfAdvance*float64(cells(num, cw)), pdfMargin-16, num)
+	d.Text(&c, 1, pdfSize, pdfMargin, pdfMargin-16, pdf.Cut(h.Printed, pdfCols-cells(num, cw)-2, cw))
+	d.Text(&c, 1, pdfSize, float64(pdf.A4Width-pdfMargin)-pdfAdvance*float64(cells(num, cw)), pdfMargin-16, num)
 	return c.Bytes()
-}
-
-// cut shortens s to n columns, marking the cut with an ellipsis.
-func cut(s string, n int, cw func(rune) int) string {
-	if cells(s, cw) <= n || n < 1 {
-		return s
-	}
-	used := 0
-	for i, r := range s {
-		if used+cw(r) > n-1 {
-			return s[:i] + "…"
-		}
-		used += cw(r)
-	}
-	return s
 }

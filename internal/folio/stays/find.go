@@ -1,6 +1,7 @@
 package stays
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -36,4 +37,19 @@ func LastBefore(tx *store.Tx, room string, t time.Time) (*Stay, error) {
 		return nil, fmt.Errorf("room %s last stay before %s: %w", room, t.Format(time.RFC3339), err)
 	}
 	return s, nil
+}
+
+// GuestAt is the name of the guest who was in room at t ("" when the room
+// was vacant), read outside a transaction: the guest a fax job was sent
+// for, named on its transmission report long after.
+func GuestAt(ctx context.Context, st *store.Store, room string, t time.Time) (string, error) {
+	s, err := scanStay(st.QueryRow(ctx, `SELECT `+stayCols+` FROM stays WHERE room=? AND checkin<=? AND (checkout IS NULL OR checkout>?) ORDER BY checkin DESC LIMIT 1`,
+		room, nanos(t), nanos(t)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("room %s guest at %s: %w", room, t.Format(time.RFC3339), err)
+	}
+	return s.Guest, nil
 }
