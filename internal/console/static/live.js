@@ -197,10 +197,20 @@
     var job = document.querySelector('[data-live="print-job"]');
     if (job && d.command_id && job.dataset.command === d.command_id) { location.reload(); }
   }
-  // A job still running: its page is read again every 3 s for its
-  // progress (the desk publishes only the job's end).
+  // A job still running: its state table is read again every second for
+  // its progress (the desk publishes only the job's end: the impressions
+  // so far are the driver's own reading of the printer) and swapped in;
+  // once the job has ended the whole page is loaded again for the bill.
   var running = document.querySelector('[data-live="print-job"][data-running]');
-  if (running) { setInterval(function () { location.reload(); }, 3000); }
+  if (running) {
+    setInterval(function () {
+      fragment(location.pathname, function (doc) {
+        var fresh = doc.querySelector('[data-live="print-job"]');
+        if (fresh && !fresh.dataset.running) { location.reload(); return; }
+        swap(doc, "print-job");
+      });
+    }, 1000);
+  }
   function copyEnded() {
     var note = document.getElementById("copy-changed");
     if (note) { note.hidden = false; }
