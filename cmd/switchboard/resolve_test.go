@@ -68,7 +68,9 @@ rooms:
 		{[]string{"pbx1/c1"}, 1, "", "data.action: required"}, // the gateway checks the fields
 		{[]string{"pbx1/none", "--action", "write-off", "--reason", "x"}, 1, "", "no call"},
 		{[]string{"pbx1/c1", "--action", "post", "--room", "1203", "--reason", "x"}, 1, "", "has no stay"},
-		{[]string{"pbx1/c1", "--action", "write-off", "--reason", "house phone"}, 0, `"action":"write-off"`, "accepted"},
+		// Its "accepted" is not waited for: a command done at once may be
+		// completed before the CLI reads the accepted reply.
+		{[]string{"pbx1/c1", "--action", "write-off", "--reason", "house phone"}, 0, `"action":"write-off"`, ""},
 		{[]string{"pbx1/c1", "--action", "write-off", "--reason", "house phone"}, 1, "", "resolved already: write-off by"},
 	} {
 		var out, errw bytes.Buffer
