@@ -117,11 +117,15 @@ func demoFlags(fl *pflag.FlagSet) action {
 			return 1
 		}
 		attachCallResolve(g, log) // resolve.go
-		// The demo's operator, so that the console can be tried at once.
-		err = operators.New(g.Store()).Add(ctx, operators.Operator{Code: "0001", Name: "Demo Operator", Role: operators.RoleOperator}, "1234", time.Now())
-		if err != nil && !errors.Is(err, operators.ErrExists) {
-			fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
-			return 1
+		// One demo sign-in per role, so that every page of the console can
+		// be tried at once (the switchboard's, the business centre's, the
+		// supervisor's reports and day close, the admin's operators page).
+		for _, o := range demoOperators {
+			err = operators.New(g.Store()).Add(ctx, operators.Operator{Code: o.code, Name: o.name, Role: o.role}, o.pin, time.Now())
+			if err != nil && !errors.Is(err, operators.ErrExists) {
+				fmt.Fprintf(stderr, "switchboard demo: %v\n", err)
+				return 1
+			}
 		}
 		consoleURL, err := serveConsole(ctx, cfg, g, font, log)
 		if err != nil {
@@ -149,7 +153,8 @@ func demoFlags(fl *pflag.FlagSet) action {
   broker   tcp://%s (embedded)
   PBX      simulated %s printing SMDR on %s (a pty, read through go.bug.st/serial)
   log      %s
-  console  %s  (operator code 0001, PIN 1234)
+  console  %s  (operator code 0001, PIN 1234; business centre 0002, PIN 2345;
+           supervisor 0003, PIN 3456; admin 0004, PIN 4567)
 In a second terminal:  bin/switchboard tail --config %s
 Ctrl-C stops.
 
@@ -183,6 +188,18 @@ Ctrl-C stops.
 		}
 		return 0
 	}
+}
+
+// demoOperators are the demo's console sign-ins, one per role (the banner
+// prints them; a real site adds its own with `switchboard operator add`).
+var demoOperators = []struct {
+	code, name, pin string
+	role            operators.Role
+}{
+	{"0001", "Demo Operator", "1234", operators.RoleOperator},
+	{"0002", "Demo Business Centre", "2345", operators.RoleBusiness},
+	{"0003", "Demo Supervisor", "3456", operators.RoleSupervisor},
+	{"0004", "Demo Admin", "4567", operators.RoleAdmin},
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
