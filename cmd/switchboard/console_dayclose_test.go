@@ -4,14 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"switchboard/internal/console"
 	"switchboard/internal/events"
-	"switchboard/internal/gateway"
 	"switchboard/internal/report"
 	"switchboard/internal/store"
 	"switchboard/schemas"
@@ -21,22 +17,8 @@ import (
 // the gateway's edge topic and source, under the supervisor, committed
 // with what it records; when the record fails nothing is published.
 func TestConsoleHostPublishes(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "switchboard.yaml")
-	yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", filepath.Join(dir, "sb.db"))
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, ok := loadConfig(cfgPath, os.Stderr)
-	if !ok {
-		t.Fatal("config")
-	}
 	ctx := context.Background()
-	g, err := gateway.OpenOffline(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg, g := offlineGateway(t, "")
 	var h console.Host = consoleHost{g}
 	pub, ok := h.(console.Publisher)
 	if !ok {

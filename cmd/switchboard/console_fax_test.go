@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"switchboard/internal/bus"
 	"switchboard/internal/console"
-	"switchboard/internal/gateway"
 )
 
 // consoleFax gives the fax pages the fax desk's checks with the config's
@@ -28,21 +23,7 @@ func TestConsoleFax(t *testing.T) {
 		{name: "a larger document", fax: "fax: {max_document_mib: 20}\n", upload: 21 << 20, maxDoc: 20 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			cfgPath := filepath.Join(dir, "switchboard.yaml")
-			yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n%s", filepath.Join(dir, "sb.db"), tc.fax)
-			if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg, ok := loadConfig(cfgPath, os.Stderr)
-			if !ok {
-				t.Fatal("config")
-			}
-			g, err := gateway.OpenOffline(context.Background(), cfg, discardLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer g.Close()
+			cfg, g := offlineGateway(t, tc.fax)
 			devices := []console.DeviceInfo{{ID: "pbx1", Domain: "pbx"}, {ID: "fax1", Domain: "fax"}, {ID: "prn1", Domain: "print"}, {ID: "fax2", Domain: "fax"}}
 			fo, err := consoleFax(cfg, g, devices)
 			if err != nil {

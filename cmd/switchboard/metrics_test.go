@@ -2,38 +2,20 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"switchboard/internal/config"
-	"switchboard/internal/gateway"
 )
 
 // serveMetrics serves the metrics listener of the config; without one in
 // the config it serves nothing.
 func TestServeMetrics(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "switchboard.yaml")
-	yaml := fmt.Sprintf("site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}\nstore: {path: %s}\n", filepath.Join(dir, "sb.db"))
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, ok := loadConfig(cfgPath, os.Stderr)
-	if !ok {
-		t.Fatal("config")
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g, err := gateway.OpenOffline(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
+	cfg, g := offlineGateway(t, "")
 	if addr, err := serveMetrics(ctx, cfg, g, discardLogger()); addr != "" || err != nil {
 		t.Fatalf("no metrics configured: %q %v", addr, err)
 	}
