@@ -193,9 +193,18 @@
 
   // A print job ended: its page (data-live="print-job") is read again for
   // the result and the bill. A copy session ended: the copy page says so.
+  // The job's end is seen twice, by its event and by the poll below: the
+  // page is loaded again once (a second reload while the first is under
+  // way would load it twice, under the reader's eyes), and only while it
+  // shows the job running (the page loaded after the end may still get
+  // the event: the stream starts where the feed's last 100 ms poll was).
+  var reloading = false;
+  function reloadOnce() {
+    if (!reloading) { reloading = true; location.reload(); }
+  }
   function printEnded(d) {
     var job = document.querySelector('[data-live="print-job"]');
-    if (job && d.command_id && job.dataset.command === d.command_id) { location.reload(); }
+    if (job && job.dataset.running && d.command_id && job.dataset.command === d.command_id) { reloadOnce(); }
   }
   // A job still running: its state table is read again every second for
   // its progress (the desk publishes only the job's end: the impressions
@@ -204,10 +213,11 @@
   var running = document.querySelector('[data-live="print-job"][data-running]');
   if (running) {
     setInterval(function () {
+      if (reloading) { return; }
       fragment(location.pathname, function (doc) {
         var fresh = doc.querySelector('[data-live="print-job"]');
-        if (fresh && !fresh.dataset.running) { location.reload(); return; }
-        swap(doc, "print-job");
+        if (fresh && !fresh.dataset.running) { reloadOnce(); return; }
+        if (!reloading) { swap(doc, "print-job"); }
       });
     }, 1000);
   }
