@@ -108,12 +108,16 @@ type DayClose struct {
 }
 
 // settled says whether a call was not posted for a reason that needs
-// nobody: it was not a guest's outside call, or cost nothing
-// (internal/folio's decisions).
-func settled(notPosted string) bool {
+// nobody: it was not a guest's outside call, or cost nothing, or it was
+// made from a vacant room (or after check-out) but not to the outside
+// world: an internal or free call, which internal/folio does not flag
+// either (decide.go), so call.resolve would refuse it as not flagged.
+func settled(notPosted, class string) bool {
 	switch notPosted {
 	case folio.NotOutgoing, folio.NotGuestRoom, folio.NothingToCharge:
 		return true
+	case folio.VacantRoom, folio.AfterCheckOut:
+		return rating.Class(class) == rating.ClassInternal || rating.Class(class) == rating.ClassFree
 	}
 	return false
 }
@@ -227,7 +231,7 @@ func CloseDay(in DayCloseInput) (DayClose, error) {
 				Posted: c.Posted, Resolved: r})
 			continue
 		}
-		if len(c.Flags) == 0 && (c.Posted || settled(c.NotPosted)) {
+		if len(c.Flags) == 0 && (c.Posted || settled(c.NotPosted, c.Class)) {
 			continue
 		}
 		d.Open.Calls = append(d.Open.Calls, OpenCall{Start: c.Start.In(loc), Room: c.Room, Extension: c.Extension, Class: c.Class,

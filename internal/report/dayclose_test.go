@@ -127,6 +127,24 @@ func TestCloseDay(t *testing.T) {
 				t.Errorf("operator 0001: %+v", op1)
 			}
 		}},
+		{"calls from a vacant room not to the outside world", func(in *DayCloseInput) {
+			at := in.Period.From.Add(5 * time.Hour)
+			in.Calls.Calls = []Call{
+				// internal/folio flags neither (decide.go), so call.resolve
+				// would refuse them: nothing for anyone to resolve.
+				{IdemKey: "v1", Start: at, Direction: "outgoing", Room: "1301", Extension: "1301", Dialed: "8001", Class: "internal", NotPosted: folio.VacantRoom},
+				{IdemKey: "v2", Start: at, Direction: "outgoing", Room: "1301", Extension: "1301", Dialed: "4008001234", Class: "free", NotPosted: folio.AfterCheckOut},
+				// Unflagged and to the outside world: a person looks at it.
+				{IdemKey: "v3", Start: at, Direction: "outgoing", Room: "1301", Extension: "1301", Dialed: "02187654321", Class: "ddd", NotPosted: folio.VacantRoom},
+			}
+		}, func(t *testing.T, d DayClose, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Open.Calls) != 1 || d.Open.Calls[0].Class != "ddd" {
+				t.Errorf("calls to resolve: %+v, want the DDD call only", d.Open.Calls)
+			}
+		}},
 		{"an empty day", func(in *DayCloseInput) { *in = DayCloseInput{Period: in.Period, At: in.At} }, func(t *testing.T, d DayClose, err error) {
 			if err != nil || len(d.Shifts) != 0 || d.Total.Items != 0 || len(d.ByService) != 3 || d.Open.Calls == nil {
 				t.Errorf("empty day: %+v %v", d, err)
