@@ -503,8 +503,18 @@ CREATE INDEX fax_register_room ON fax_register(room, received);
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+	// Created only when missing: CREATE TABLE IF NOT EXISTS takes the
+	// write lock even when the table is there, and a store opened beside
+	// the running daemon (`switchboard backup`, `report`) must not queue
+	// for it behind the daemon's commits (it waited out busy_timeout).
+	var exists int
+	if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'`).Scan(&exists); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
+	}
+	if exists == 0 {
+		if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("migrations table: %w", err)
+		}
 	}
 	var have int
 	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version),0) FROM schema_migrations`).Scan(&have); err != nil {
