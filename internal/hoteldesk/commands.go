@@ -205,8 +205,12 @@ func (h folioCmd) Validate(c *bus.Command) error {
 	if _, err := h.when(c, dt.At); err != nil {
 		return err
 	}
-	if strings.ContainsAny(dt.Reservation, "\x00\n") {
-		return &bus.FieldError{Field: "data.reservation", Problem: "control characters"}
+	// The same rule as guest.checkin's: the stay's fields go to the PBX's
+	// hotel link (a FIAS record is '|'-separated), whichever path set them.
+	for _, f := range []struct{ name, v string }{{"data.name", dt.Name}, {"data.reservation", dt.Reservation}, {"data.language", dt.Language}} {
+		if err := noControl(f.name, f.v); err != nil {
+			return err
+		}
 	}
 	return h.d.room("data.room", dt.Room)
 }
