@@ -48,4 +48,18 @@ func TestBrowserLiveCall(t *testing.T) {
 	if !strings.Contains(row, "<img src=x onerror=alert(1)>") || !strings.Contains(row, "12.40 CNY") || imgs != 0 {
 		t.Fatalf("live row %q, %d img elements (want the extension as text)", row, imgs)
 	}
+
+	// An internal call is neither charged nor flagged: its only event is
+	// call.recorded, and the log is read again when nothing follows it.
+	internal := loggedCall("int-1", f.clock.now().Add(-time.Minute), "1207", "1208", "internal", "[]", false)
+	internal.Direction, internal.JournalID = "internal", 2
+	addCalls(t, f.st, internal)
+	enqueue(t, f.st, "hotel.pbx.call.recorded", "int-1", map[string]any{"device": "pbx1", "journal_id": 2, "profile": "p",
+		"line": 1, "kind": "call", "direction": "internal", "start": "2026-12-04T21:40:00+08:00", "end": "2026-12-04T21:41:35+08:00",
+		"duration_s": 95, "extension": "1207", "dialed": "1208", "raw": "x"})
+	wait2, cancelWait2 := context.WithTimeout(ctx, 3*time.Second)
+	defer cancelWait2()
+	if _, err := chromedp.Run(wait2, chromedp.Poll[bool](`[...document.querySelectorAll("#calls tbody td")].some(td => td.textContent === "1207")`)); err != nil {
+		t.Fatalf("the internal call is not on the log within 3 s of its call.recorded: %v", err)
+	}
 }

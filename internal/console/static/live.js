@@ -39,11 +39,32 @@
   }
   function table(kind) { return document.querySelector('table[data-live="' + kind + '"]'); }
 
+  // A call that is neither charged nor flagged (internal, free, from a
+  // phone that is no guest's) has only its hotel.pbx.call.recorded: when
+  // no charge or flag follows it within 1.5 s, the log is read again (the
+  // page's own rows, so it shows what a reload would).
+  var quiet = {};
+  function callKey(d) { return d.device + "/" + d.journal_id; }
+  function recorded(d) {
+    if (!table("calls")) { return; }
+    var k = callKey(d);
+    clearTimeout(quiet[k]);
+    quiet[k] = setTimeout(function () {
+      delete quiet[k];
+      fragment(location.pathname + location.search, function (doc) { swap(doc, "calls"); });
+    }, 1500);
+  }
+  function heard(d) {
+    var k = callKey(d);
+    if (quiet[k]) { clearTimeout(quiet[k]); delete quiet[k]; }
+  }
   function charged(d) {
+    heard(d);
     prepend(table("calls"), [clock(d.start), d.room, d.extension, d["class"], d.dialed, duration(d.duration_s),
       money(d.amount, d.currency), d.late ? "late-charge" : ""]);
   }
   function flagged(d) {
+    heard(d);
     var why = (d.flags || []).join(", ");
     if (!d.posted && d.not_posted) { why += (why ? ": " : "") + d.not_posted; }
     var amount = d.amount && d.amount !== "0" && d.amount !== "0.00" ? money(d.amount, d.currency) : "";
@@ -229,6 +250,7 @@
   var handlers = {
     "hotel.print.job.completed": printEnded,
     "hotel.print.copy.completed": copyEnded,
+    "hotel.pbx.call.recorded": recorded,
     "hotel.pbx.call.charged": charged,
     "hotel.pbx.call.flagged": flagged,
     "hotel.pbx.call.resolved": resolved,
