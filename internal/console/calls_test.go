@@ -32,7 +32,7 @@ func addCalls(t *testing.T, st *store.Store, calls ...ledger.Call) {
 
 func loggedCall(key string, start time.Time, ext, dialed, class, flags string, posted bool) ledger.Call {
 	return ledger.Call{IdemKey: key, Device: "pbx1", JournalID: 1, Start: start, DurationS: 95, Direction: "outgoing", Extension: ext, Room: ext,
-		RoomClass: "guest", Dialed: dialed, Rating: ledger.Rating{Class: class, Price: "12.40", AmountMinor: 1240, Currency: "CNY", TariffVersion: "v1",
+		RoomClass: "guest", Dialed: dialed, Rating: ledger.Rating{Class: class, Price: "12.40", AmountMinor: 1240, Currency: "CNY", TariffVersion: "v1", CarrierCost: "0.00",
 			Rated: []byte(`{}`)}, Flags: []byte(flags), Posted: posted}
 }
 
