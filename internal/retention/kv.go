@@ -13,8 +13,11 @@ import (
 // as long as billing rows (store.retention_days):
 //   - console.report.audit, who printed or downloaded which report with
 //     whose approval (internal/console, reports_audit.go): the record of a
-//     print goes when the ledger it printed goes.
-func timedNamespaces() []string { return []string{"console.report.audit"} }
+//     print goes when the ledger it printed goes;
+//   - operators.audit, who added, disabled, reset or changed an operator
+//     (internal/operators, manage.go): the record of who could post what
+//     goes with what they posted.
+func timedNamespaces() []string { return []string{"console.report.audit", "operators.audit"} }
 
 // kvSteps purge the timed namespaces.
 func kvSteps() []step {

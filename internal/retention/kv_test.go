@@ -9,9 +9,16 @@ import (
 	"switchboard/internal/store"
 )
 
-// TestPurgeReportAudit: the console's report audit rows older than
-// retention_days go, in batches; newer ones and other namespaces stay.
+// TestPurgeReportAudit: the timed audit rows (the console's report audit,
+// the operators' change record) older than retention_days go, in batches;
+// newer ones and other namespaces stay.
 func TestPurgeReportAudit(t *testing.T) {
+	for _, ns := range timedNamespaces() {
+		t.Run(ns, func(t *testing.T) { purgeTimed(t, ns) })
+	}
+}
+
+func purgeTimed(t *testing.T, ns string) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -29,7 +36,7 @@ func TestPurgeReportAudit(t *testing.T) {
 			err := st.InTx(ctx, func(tx *store.Tx) error {
 				for i, age := range tc.ages {
 					key := fmt.Sprintf("%020d-0003-%08d", testNow.Add(-age).UnixNano(), i)
-					if _, err := tx.Exec(`INSERT INTO kv(ns, key, value, updated) VALUES('console.report.audit', ?, '{}', 0)`, key); err != nil {
+					if _, err := tx.Exec(`INSERT INTO kv(ns, key, value, updated) VALUES(?, ?, '{}', 0)`, ns, key); err != nil {
 						return err
 					}
 				}
@@ -46,14 +53,14 @@ func TestPurgeReportAudit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.Deleted["kv/console.report.audit"]; got != tc.deleted {
+			if got := r.Deleted["kv/"+ns]; got != tc.deleted {
 				t.Errorf("deleted %d, want %d", got, tc.deleted)
 			}
-			left := count(t, st, `SELECT COUNT(*) FROM kv WHERE ns = 'console.report.audit'`)
+			left := count(t, st, `SELECT COUNT(*) FROM kv WHERE ns = ?`, ns)
 			if want := int64(len(tc.ages)) - tc.deleted; left != want {
 				t.Errorf("%d audit rows left, want %d", left, want)
 			}
-			if old := count(t, st, `SELECT COUNT(*) FROM kv WHERE ns = 'console.report.audit' AND key < ?`,
+			if old := count(t, st, `SELECT COUNT(*) FROM kv WHERE ns = ? AND key < ?`, ns,
 				fmt.Sprintf("%020d", testNow.AddDate(0, 0, -tc.days).UnixNano())); old != 0 {
 				t.Errorf("%d old audit rows left", old)
 			}
