@@ -8,9 +8,8 @@ package console
 //     (pbx/{link}/cmd/...), which carry the class of service and move the
 //     wake-ups with the guest;
 //   - no hotel link (no PBX link and no PMS): the back office's
-//     folio.checkin and folio.checkout (edge/{gateway}/cmd/...), the same
-//     admit and depart with no PBX to tell. There is no move without a
-//     hotel link: guest.move is the only command that moves a stay.
+//     folio.checkin, folio.checkout and folio.move (edge/{gateway}/cmd/...),
+//     the same admit, depart and moveStay with no PBX to tell.
 //
 // The MQTT ACL keeps folio.* for the back office (internal/bus/acl.go,
 // operatorMay); the console lets its switchboard operators send the two
@@ -32,7 +31,9 @@ import (
 
 // isStayCommand names the gateway's stay commands a switchboard operator
 // may send from the console where no hotel link takes guest.checkin/out.
-func isStayCommand(name string) bool { return name == "folio.checkin" || name == "folio.checkout" }
+func isStayCommand(name string) bool {
+	return name == "folio.checkin" || name == "folio.checkout" || name == "folio.move"
+}
 
 // stayRoute is where a room's stay commands go.
 type stayRoute struct {
@@ -187,8 +188,7 @@ func (c *Console) moveForm(w http.ResponseWriter, r *http.Request) (d hotel.Gues
 	if _, ok := c.knownRoom(r); !ok {
 		return d, http.StatusNotFound, "", nil
 	}
-	route, ok := c.stayRoute()
-	if !ok || !route.Link {
+	if _, ok := c.stayRoute(); !ok {
 		return d, http.StatusUnprocessableEntity, c.problem(w, r, "room.p.nomove"), nil
 	}
 	if !roomPattern.MatchString(d.To) || !slices.Contains(c.o.Rooms, d.To) {
@@ -228,8 +228,9 @@ func (c *Console) roomMoveConfirm(w http.ResponseWriter, r *http.Request, s sess
 	}
 }
 
-// roomMove sends guest.move on the hotel link: the stay, its wake-ups and
-// the room's DND, lamp and class move to the new room (hoteldesk.moveStay).
+// roomMove sends guest.move on the hotel link, or folio.move to the
+// gateway without one: the stay, its wake-ups and the room's DND, lamp and
+// class move to the new room (hoteldesk.moveStay).
 func (c *Console) roomMove(w http.ResponseWriter, r *http.Request, s session) {
 	d, status, problem, err := c.moveForm(w, r)
 	switch {
@@ -242,7 +243,11 @@ func (c *Console) roomMove(w http.ResponseWriter, r *http.Request, s session) {
 		// An occupancy found wrong here may have changed since: the desk
 		// decides, as for a check-in.
 		route, _ := c.stayRoute()
-		c.sendRoomTo(w, r, s, route, d.From, d.To, "guest.move", d, "guest.move "+d.From+" → "+d.To)
+		name := "guest.move"
+		if !route.Link {
+			name = "folio.move"
+		}
+		c.sendRoomTo(w, r, s, route, d.From, d.To, name, d, name+" "+d.From+" → "+d.To)
 	}
 }
 

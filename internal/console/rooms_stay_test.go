@@ -59,7 +59,7 @@ func (d stayDesk) Execute(ctx context.Context, c *bus.Command) (any, error) {
 		}
 		var v hotel.GuestMoveData
 		_ = bus.DecodeData(c, &v)
-		line, res["from"], res["to"] = "guest.move "+v.From+" "+v.To, v.From, v.To
+		line, res["from"], res["to"] = c.Name+" "+v.From+" "+v.To, v.From, v.To
 		old, err := stays.CheckOut(tx, v.From, rd.now())
 		if err != nil {
 			return err
@@ -92,6 +92,7 @@ func newStayFixture(t *testing.T, link string) (*fixture, *roomDesk) {
 		r.Handle("pbx", "guest.move", stayDesk{desk})
 		r.Handle("edge", "folio.checkin", stayDesk{desk})
 		r.Handle("edge", "folio.checkout", stayDesk{desk})
+		r.Handle("edge", "folio.move", stayDesk{desk})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { r.Run(ctx); close(done) }()
@@ -235,8 +236,8 @@ func TestRoomStayProblems(t *testing.T) {
 		{"check-in to an unknown room", "", "/rooms/9999/checkin/confirm", url.Values{"name": {"Chen"}}, http.StatusNotFound, "not a guest room"},
 		{"check-out of a vacant room", "", "/rooms/1201/checkout/confirm", nil, http.StatusConflict, "Room 1201 is vacant"},
 		{"check-out of an unknown room", "", "/rooms/9999/checkout/confirm", nil, http.StatusNotFound, "not a guest room"},
-		{"move without a hotel link", "", "/rooms/1203/move/confirm", url.Values{"to": {"1301"}}, http.StatusUnprocessableEntity,
-			"A move needs the hotel link"},
+		{"move with neither a hotel link nor a gateway id", "", "/rooms/1203/move/confirm", url.Values{"to": {"1301"}}, http.StatusUnprocessableEntity,
+			"A move needs the hotel link or the gateway"},
 		{"move to an occupied room", "link1", "/rooms/1301/move/confirm", url.Values{"to": {"1203"}}, http.StatusConflict,
 			"Room 1203 is occupied"},
 		{"move from a vacant room", "link1", "/rooms/1201/move/confirm", url.Values{"to": {"1202"}}, http.StatusConflict, "Room 1201 is vacant"},
@@ -248,6 +249,9 @@ func TestRoomStayProblems(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, desk := newStayFixture(t, tc.link)
 			seedRooms(t, f)
+			if tc.name == "move with neither a hotel link nor a gateway id" {
+				f.c.o.Gateway = ""
+			}
 			if tc.name == "move to an occupied room" {
 				if err := f.st.InTx(context.Background(), func(tx *store.Tx) error {
 					_, err := stays.CheckIn(tx, stays.Stay{Room: "1301", Guest: "Lin", CheckIn: f.clock.now()})
@@ -273,10 +277,17 @@ func TestRoomStayProblems(t *testing.T) {
 	}
 }
 
-// A move repeats both rooms, then sends guest.move and shows the guest's
-// new room; the check-out asks first.
+// A move repeats both rooms, then sends guest.move on the hotel link (or
+// the gateway's folio.move without one) and shows the guest's new room;
+// the check-out asks first.
 func TestRoomMove(t *testing.T) {
-	f, desk := newStayFixture(t, "link1")
+	for _, tc := range []struct{ link, command string }{{"link1", "guest.move"}, {"", "folio.move"}} {
+		t.Run(tc.command, func(t *testing.T) { roomMove(t, tc.link, tc.command) })
+	}
+}
+
+func roomMove(t *testing.T, link, command string) {
+	f, desk := newStayFixture(t, link)
 	seedRooms(t, f)
 	b := f.browser(t)
 	_, tok := b.signIn("0001", "1234")
@@ -295,11 +306,11 @@ func TestRoomMove(t *testing.T) {
 		t.Fatalf("the confirm step sent %q", got)
 	}
 	page := b.follow(b.do("POST", "/rooms/1203/move", url.Values{"csrf": {tok}, "to": {"1302"}}))
-	if !strings.Contains(page.body, "guest.move 1203 → 1302: done (completed)") || !strings.Contains(page.body, `<span id="room">1302</span>`) ||
+	if !strings.Contains(page.body, command+" 1203 → 1302: done (completed)") || !strings.Contains(page.body, `<span id="room">1302</span>`) ||
 		!strings.Contains(page.body, `&lt;script&gt;`) {
 		t.Fatalf("after the move:\n%s", page.body)
 	}
-	if got := desk.sent(); len(got) != 1 || got[0] != "guest.move 1203 1302" {
+	if got := desk.sent(); len(got) != 1 || got[0] != command+" 1203 1302" {
 		t.Fatalf("the desk got %q", got)
 	}
 	if s, _ := stays.Current(context.Background(), f.st, "1203"); s != nil {

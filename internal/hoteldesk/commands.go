@@ -152,19 +152,7 @@ func (h linkCmd) parse(c *bus.Command, now time.Time) (any, error) {
 		if err := bus.DecodeData(c, &dt); err != nil {
 			return nil, err
 		}
-		if err := d.room("data.from", dt.From); err != nil {
-			return nil, err
-		}
-		if err := d.room("data.to", dt.To); err != nil {
-			return nil, err
-		}
-		if dt.From == dt.To {
-			return nil, &bus.FieldError{Field: "data.to", Problem: "the same room as data.from"}
-		}
-		if err := d.mustBe("data.from", dt.From, true); err != nil {
-			return nil, err
-		}
-		return dt, d.mustBe("data.to", dt.To, false)
+		return dt, d.checkMove(dt)
 	}
 	return nil, fmt.Errorf("unknown command %s", h.name)
 }
@@ -275,8 +263,14 @@ func (d *Desk) moveStay(tx *store.Tx, device, from, to string) (old, nw *stays.S
 	if err = putRoom(tx, from, roomRecord{}); err != nil {
 		return
 	}
-	_, _, err = d.host.Enqueue(tx, d.event(device, "hotel.pbx.guest.moved", "room/"+to, fmt.Sprintf("stay/%d/moved", old.ID),
-		hotel.GuestMoved{Device: device, From: from, To: to, Reservation: old.Reservation, StayID: old.ID, NewStayID: nw.ID, At: now.In(d.host.Location()), Wakeups: len(ws)}))
+	moved := hotel.GuestMoved{Device: device, From: from, To: to, Reservation: old.Reservation, StayID: old.ID, NewStayID: nw.ID, At: now.In(d.host.Location()), Wakeups: len(ws)}
+	ev := d.event(device, "hotel.pbx.guest.moved", "room/"+to, fmt.Sprintf("stay/%d/moved", old.ID), moved)
+	if device == "" {
+		// The back office's folio.move: the gateway's own event, as its
+		// check-in and check-out are (hotel.edge.folio.*).
+		ev = desk.Event{Domain: "edge", Type: "hotel.edge.folio.moved", Subject: "room/" + to, IdemKey: fmt.Sprintf("stay/%d/moved", old.ID), Time: now, Data: moved}
+	}
+	_, _, err = d.host.Enqueue(tx, ev)
 	tx.AfterCommit(func() { d.markDirty(from, to) })
 	return
 }

@@ -162,6 +162,7 @@ func New(h desk.Host, o Options) (*Desk, error) {
 	}
 	h.Handle("edge", "folio.checkin", folioCmd{d: d})
 	h.Handle("edge", "folio.checkout", folioCmd{d: d, out: true})
+	h.Handle("edge", "folio.move", folioMove{d: d})
 	h.Go(d.run)
 	if d.primary != "" {
 		h.Go(d.watchdog)

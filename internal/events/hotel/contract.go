@@ -125,7 +125,7 @@ type OperatorTask struct {
 
 // GuestMoved is the data of hotel.pbx.guest.moved.
 type GuestMoved struct {
-	Device      string    `json:"device"`
+	Device      string    `json:"device,omitempty"` // the hotel link; none for the back office's folio.move
 	From        string    `json:"from"`
 	To          string    `json:"to"`
 	Reservation string    `json:"reservation,omitempty"`
