@@ -10,26 +10,28 @@ import (
 	"github.com/spf13/pflag"
 
 	"switchboard/internal/events"
+	"switchboard/internal/events/hotel"
 	"switchboard/internal/folio/stays"
 	"switchboard/internal/gateway"
 )
 
 const folioUsage = "usage: switchboard folio checkin ROOM [--reservation R] [--name N] [--language L] [--vip] [--at TIME]\n" +
-	"       switchboard folio checkout ROOM [--at TIME]\n       switchboard folio list"
+	"       switchboard folio checkout ROOM [--at TIME]\n       switchboard folio move FROM TO\n       switchboard folio list"
 
-// folioCommand is `switchboard folio checkin|checkout|list`: guest stays
-// used for call postings, for hotels without a PMS link.
+// folioCommand is `switchboard folio checkin|checkout|move|list`: guest
+// stays used for call postings, for hotels without a PMS link.
 func folioCommand() *cobra.Command {
-	return group("folio", "guest stays used for call postings: checkin ROOM, checkout ROOM, list", folioUsage,
+	return group("folio", "guest stays used for call postings: checkin ROOM, checkout ROOM, move FROM TO, list", folioUsage,
 		leaf("checkin ROOM [--reservation R] [--name N] [--language L] [--vip] [--at TIME]", "open a stay: calls from ROOM are posted to it",
 			folioUsage, folioFlags("checkin")),
 		leaf("checkout ROOM [--at TIME]", "close the room's stay", folioUsage, folioFlags("checkout")),
+		leaf("move FROM TO", "move the guest of FROM to the vacant room TO (換房): the stay and its wake-ups follow", folioUsage, folioFlags("move")),
 		leaf("list", "the open stays, from the store", folioUsage, folioFlags("list")))
 }
 
 // folioArgs is a folio command line once parsed.
 type folioArgs struct {
-	sub, room, config               string
+	sub, room, to, config           string
 	reservation, name, language, at string
 	vip                             bool
 	timeout                         time.Duration
@@ -48,20 +50,23 @@ func folioFlags(sub string) func(fl *pflag.FlagSet) action {
 			language = fl.String("language", "", "guest language")
 			vip = fl.Bool("vip", false, "VIP guest")
 		}
-		if sub != "list" {
+		if sub == "checkin" || sub == "checkout" {
 			at = fl.String("at", "", "when (RFC 3339 or 2006-01-02T15:04 in the site zone; default now)")
 		}
 		timeout := fl.Duration("timeout", 15*time.Second, "how long to wait for the gateway")
 		return func(pos []string, stdout, stderr io.Writer) int {
 			nargs := 1 // the room
-			if sub == "list" {
+			switch sub {
+			case "list":
 				nargs = 0
+			case "move":
+				nargs = 2 // from, to
 			}
 			if len(pos) != nargs {
 				fmt.Fprintln(stderr, folioUsage)
 				return 2
 			}
-			return runFolio(folioArgs{sub: sub, room: arg(pos, 0), config: *configFlag, reservation: *reservation, name: *name,
+			return runFolio(folioArgs{sub: sub, room: arg(pos, 0), to: arg(pos, 1), config: *configFlag, reservation: *reservation, name: *name,
 				language: *language, at: *at, vip: *vip, timeout: *timeout}, stdout, stderr)
 		}
 	}
@@ -92,6 +97,8 @@ func runFolio(a folioArgs, stdout, stderr io.Writer) int {
 				events.CheckInData{Room: room, Reservation: reservation, Name: name, Language: language, VIP: vip, At: when}, timeout, stdout, stderr)
 		}
 		return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.checkout", events.CheckOutData{Room: room, At: when}, timeout, stdout, stderr)
+	case "move":
+		return sendCommand(cfg, "edge", cfg.Site.Gateway, "folio.move", hotel.GuestMoveData{From: room, To: a.to}, timeout, stdout, stderr)
 	case "list":
 		g, err := gateway.OpenOffline(context.Background(), cfg, discardLogger())
 		if err != nil {
