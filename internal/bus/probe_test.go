@@ -99,7 +99,6 @@ func waitProbe(t *testing.T, what string, p *Probe, got *alerts, cond func() boo
 // ended with the probe out, the alert names the ACL and probing pauses,
 // rather than costing a session every interval; no takeover is counted.
 func TestProbePublishRefused(t *testing.T) {
-	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	mq := aclBroker(t, "user gw\ntopic write hotel/acme/h042/+/+/event/+\ntopic read hotel/acme/h042/#\n")
 	cl, p, got := runProbe(t, mq.URL(), ProbeOptions{Interval: 200 * time.Millisecond, Timeout: 500 * time.Millisecond})
 	waitProbe(t, "alert", p, got, func() bool { return len(got.states()) > 0 })
@@ -121,7 +120,6 @@ func TestProbePublishRefused(t *testing.T) {
 // session at the 1st, 2nd, 4th and 8th lost probe in a row, not at every
 // one, and raises the alert once.
 func TestProbeReadRefused(t *testing.T) {
-	t.Parallel() // waits on brokers, not the CPU: beside the package's other waits
 	mq := aclBroker(t, "user gw\ntopic write hotel/acme/h042/edge/gw1/probe\ntopic read hotel/acme/h042/+/+/event/#\n")
 	cl, p, got := runProbe(t, mq.URL(), ProbeOptions{Interval: 200 * time.Millisecond, Timeout: 400 * time.Millisecond})
 	waitProbe(t, "9 lost probes", p, got, func() bool { return p.Lost() >= 9 })
