@@ -3,45 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"switchboard/internal/folio/stays"
-	"switchboard/internal/gateway"
-	"switchboard/test/peers"
 )
 
 // TestFolioCLI: `switchboard folio checkin|move|checkout|list` through a
 // running gateway without a hotel link (a hotel without a PMS link): the
 // guest moves rooms with the stay, and the refusals say which room is wrong.
 func TestFolioCLI(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "switchboard.yaml")
-	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
-store: {path: %s}
-mqtt: {embedded: {listen: 127.0.0.1:%d}}
-rooms:
-  - {extensions: 1101-1299, class: guest}
-`, filepath.Join(dir, "sb.db"), peers.FreePort(t))
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cfg, ok := loadConfig(cfgPath, &errb)
-	if !ok {
-		t.Fatalf("config: %s", errb.String())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g, err := gateway.New(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error)
-	go func() { done <- g.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	cfgPath, g, run := siteGateway(t)
+	run()
+	ctx := context.Background()
 	for _, tc := range []struct {
 		args     []string
 		code     int

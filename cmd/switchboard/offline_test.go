@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"switchboard/internal/config"
 	"switchboard/internal/gateway"
+	"switchboard/test/peers"
 )
 
 // offlineGateway opens, without its devices or bus, the gateway of a
@@ -32,4 +34,46 @@ func offlineGateway(t *testing.T, extra string) (*config.Config, *gateway.Gatewa
 	}
 	t.Cleanup(func() { g.Close() })
 	return cfg, g
+}
+
+// siteGateway makes the gateway of a site with guest rooms 1101-1299 and
+// an embedded broker on a free loopback port, not yet running: start runs
+// it (after the test has wired or seeded what it needs) until the test
+// ends. cfgPath is its config, for the CLI under test.
+func siteGateway(t *testing.T) (cfgPath string, g *gateway.Gateway, start func()) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath = filepath.Join(dir, "switchboard.yaml")
+	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
+store: {path: %s}
+mqtt: {embedded: {listen: 127.0.0.1:%d}}
+rooms:
+  - {extensions: 1101-1299, class: guest}
+`, filepath.Join(dir, "sb.db"), peers.FreePort(t))
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cfg, ok := loadConfig(cfgPath, &errb)
+	if !ok {
+		t.Fatalf("config: %s", errb.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := gateway.New(ctx, cfg, discardLogger())
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	started := false
+	done := make(chan error, 1)
+	t.Cleanup(func() {
+		cancel()
+		if started {
+			<-done
+		}
+	})
+	return cfgPath, g, func() {
+		started = true
+		go func() { done <- g.Run(ctx) }()
+	}
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,41 +10,20 @@ import (
 	"switchboard/internal/desk"
 	"switchboard/internal/events"
 	"switchboard/internal/folio"
-	"switchboard/internal/gateway"
 	"switchboard/internal/store"
-	"switchboard/test/peers"
 )
 
 // TestCallResolveCLI: `switchboard call resolve` settles a flagged call
 // through the running gateway (its router has call.resolve because the
 // daemon wires it), once: a second resolution is refused naming the first.
 func TestCallResolveCLI(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "switchboard.yaml")
-	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
-store: {path: %s}
-mqtt: {embedded: {listen: 127.0.0.1:%d}}
-rooms:
-  - {extensions: 1101-1299, class: guest}
-`, filepath.Join(dir, "sb.db"), peers.FreePort(t))
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cfg, ok := loadConfig(cfgPath, &errb)
-	if !ok {
-		t.Fatalf("config: %s", errb.String())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g, err := gateway.New(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, g, run := siteGateway(t)
+	ctx := context.Background()
 	attachCallResolve(g, discardLogger())
 	// A call from vacant room 1210: flagged, not posted.
 	calls := folio.NewDesk(resolveHost{g: g, log: discardLogger()}, g.Biller)
 	start := time.Now().Add(-time.Hour)
-	err = g.Store().InTx(ctx, func(tx *store.Tx) error {
+	err := g.Store().InTx(ctx, func(tx *store.Tx) error {
 		_, err := calls.PostCall(tx, desk.Record{Device: desk.Device{ID: "pbx1", Domain: "pbx"}, FrameID: 1, Key: "c1"},
 			events.CallRecord{Kind: events.KindCall, Direction: events.Outgoing, Start: start, End: start.Add(65 * time.Second), DurationS: 65,
 				Extension: "1210", Dialed: "9013912345678"})
@@ -56,9 +32,7 @@ rooms:
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error)
-	go func() { done <- g.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	run()
 	for _, tc := range []struct {
 		args     []string
 		code     int
