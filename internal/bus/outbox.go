@@ -161,15 +161,15 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 	// a mark lost to a crash costs nothing (unacknowledged events are sent
 	// again anyway; the acked bound uses the in-memory last sent).
 	var mark struct {
-		from, to int64
-		at       time.Time
+		to int64
+		at time.Time
 	}
 	flush := func() error {
 		if mark.to == 0 {
 			return nil
 		}
-		err := o.st.MarkPublished(ctx, mark.from, mark.to)
-		mark.from, mark.to, mark.at = 0, 0, time.Now()
+		err := o.st.MarkPublished(ctx, mark.to)
+		mark.to, mark.at = 0, time.Now()
 		return err
 	}
 	defer func() { _ = flush() }()
@@ -179,7 +179,9 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 		}
 		o.mu.Lock()
 		if o.replay > 0 {
-			cursor = o.replay - 1
+			// Never ahead of what was sent: the events in between would be
+			// skipped, and the published mark (a prefix) would claim them.
+			cursor = min(cursor, o.replay-1)
 			o.replay = 0
 		}
 		o.mu.Unlock()
@@ -217,17 +219,14 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 			}
 			continue
 		}
-		first, last := rows[0].Seq, rows[len(rows)-1].Seq
+		last := rows[len(rows)-1].Seq
 		if last > o.sent.Load() {
 			o.sent.Store(last) // only this goroutine writes it
 		}
 		if err := o.publish(ctx, rows); err != nil {
 			return err
 		}
-		if mark.to == 0 {
-			mark.from = first
-		}
-		mark.from, mark.to = min(mark.from, first), max(mark.to, last)
+		mark.to = max(mark.to, last)
 		if time.Since(mark.at) >= time.Second {
 			if err := flush(); err != nil {
 				return err

@@ -20,7 +20,7 @@ func BenchmarkScrape(b *testing.B) {
 	for i := range 10 {
 		enqueue(b, st, 10_000, now.Add(time.Duration(i-10)*time.Hour))
 	}
-	if err := st.MarkPublished(ctx, 1, 95_000); err != nil {
+	if err := st.MarkPublished(ctx, 95_000); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.Ack(ctx, 90_000); err != nil {

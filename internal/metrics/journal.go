@@ -33,8 +33,9 @@ func (j *journalCounts) update(ctx context.Context, st *store.Store, now time.Ti
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var hi, firstNew sql.NullInt64
-	// MAX(id): the primary key's end; MIN(id) of 'new': the journal_status index.
-	if err := st.QueryRow(ctx, `SELECT (SELECT MAX(id) FROM journal), (SELECT MIN(id) FROM journal WHERE status='new')`).Scan(&hi, &firstNew); err != nil {
+	// MAX(id): the primary key's end; MIN(id) of 'new': the partial index
+	// of frames not parsed, named by its own term (store migration 14).
+	if err := st.QueryRow(ctx, `SELECT (SELECT MAX(id) FROM journal), (SELECT MIN(id) FROM journal WHERE status='new' AND status <> 'parsed')`).Scan(&hi, &firstNew); err != nil {
 		return nil, fmt.Errorf("journal bounds: %w", err)
 	}
 	to := hi.Int64

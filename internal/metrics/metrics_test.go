@@ -65,7 +65,7 @@ func ledger(t *testing.T) *store.Store {
 	st := openStore(t)
 	ctx := context.Background()
 	enqueue(t, st, 5, t0.Add(-10*time.Minute))
-	if err := st.MarkPublished(ctx, 1, 4); err != nil {
+	if err := st.MarkPublished(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Ack(ctx, 3); err != nil {

@@ -256,7 +256,13 @@ func LoadJournal(ctx context.Context, st *store.Store, p Period, device string) 
 		}
 	}
 	if maxSeq > 0 {
-		rows, err := st.Query(ctx, `SELECT seq, type, published IS NOT NULL, acked IS NOT NULL FROM outbox WHERE seq BETWEEN ? AND ?`, minSeq, maxSeq)
+		// Published: up to the publisher's cursor (store.MarkPublished), or
+		// marked on the row by a store from before migration 14.
+		published, err := st.PublishedSeq(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("report: outbox: %w", err)
+		}
+		rows, err := st.Query(ctx, `SELECT seq, type, seq <= ? OR published IS NOT NULL, acked IS NOT NULL FROM outbox WHERE seq BETWEEN ? AND ?`, published, minSeq, maxSeq)
 		if err != nil {
 			return nil, fmt.Errorf("report: outbox: %w", err)
 		}

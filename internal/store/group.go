@@ -115,18 +115,18 @@ func (g *Group) commit(ctx context.Context, batch []groupReq) {
 				continue
 			}
 			hooks := len(tx.after)
-			if _, err := tx.tx.ExecContext(ctx, `SAVEPOINT grouped`); err != nil {
+			if _, err := tx.tx.ExecContext(tx.stmtCtx(), `SAVEPOINT grouped`); err != nil {
 				return fmt.Errorf("store: savepoint: %w", err)
 			}
 			if errs[i] = r.fn(tx); errs[i] != nil {
 				// SQLite: ROLLBACK TO undoes the savepoint's changes and
 				// leaves it open; RELEASE then removes it.
 				tx.after = tx.after[:hooks]
-				if _, err := tx.tx.ExecContext(ctx, `ROLLBACK TO grouped`); err != nil {
+				if _, err := tx.tx.ExecContext(tx.stmtCtx(), `ROLLBACK TO grouped`); err != nil {
 					return fmt.Errorf("store: rollback to savepoint: %w", err)
 				}
 			}
-			if _, err := tx.tx.ExecContext(ctx, `RELEASE grouped`); err != nil {
+			if _, err := tx.tx.ExecContext(tx.stmtCtx(), `RELEASE grouped`); err != nil {
 				return fmt.Errorf("store: release savepoint: %w", err)
 			}
 		}

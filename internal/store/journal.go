@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -206,6 +207,9 @@ func (s *Store) Frames(ctx context.Context, f FrameFilter) ([]Frame, error) {
 			args = append(args, st)
 		}
 		q += `)`
+		if !slices.Contains(f.Statuses, FrameParsed) {
+			q += ` AND status <> 'parsed'` // the journal_unsettled index (migration 14)
+		}
 	}
 	limit := f.Limit
 	if limit <= 0 {

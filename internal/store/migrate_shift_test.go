@@ -15,21 +15,7 @@ import (
 func TestMigrationShiftKeepsOldRows(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for v := 1; v <= 10; v++ {
-		if _, err := old.Exec(migrations[v]); err != nil {
-			t.Fatalf("migration %d: %v", v, err)
-		}
-		if _, err := old.Exec(`INSERT INTO schema_migrations VALUES(?, 0)`, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	old := oldStore(t, path, 10)
 	for _, q := range []string{
 		`INSERT INTO business_charges(idemkey, service, device, ref, room, operator, at, units, size, color, duplex, state,
 			amount, amount_minor, currency, tariff, breakdown, seq) VALUES('old','print','prn1','print/1','1203','0002',1,1,'A4',0,0,'completed','5',500,'TWD','t','[]',1)`,

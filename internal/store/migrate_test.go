@@ -2,9 +2,34 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 )
+
+// oldStore makes a store file at path as a binary that knew migrations up
+// to upto left it, open without this binary's Open (the test writes the
+// rows that binary would have, then closes it and opens it with Open).
+func oldStore(t *testing.T, path string, upto int) *sql.DB {
+	t.Helper()
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Close() })
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= upto; v++ {
+		if _, err := old.Exec(migrations[v]); err != nil {
+			t.Fatalf("migration %d: %v", v, err)
+		}
+		if _, err := old.Exec(`INSERT INTO schema_migrations VALUES(?, 0)`, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return old
+}
 
 // TestMigrateFillsGaps: a reserved version (an empty entry: another
 // branch's number) is not recorded, and a version missing below the highest

@@ -145,10 +145,14 @@ func (s *Store) ensureEpoch(ctx context.Context) (string, error) {
 // (Tx.AfterCommit) runs once the commit succeeded, in order; never after a
 // rollback.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
 	if err := s.admit(ctx); err != nil {
 		return err
 	}
-	t, err := s.w.BeginTx(ctx, nil)
+	// Once begun, it finishes (Tx.stmtCtx).
+	t, err := s.w.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
