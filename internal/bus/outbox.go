@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,8 @@ type Outbox struct {
 	// consumer may ack an event before its PUBACK is marked in the store.
 	sent    atomic.Int64
 	mu      sync.Mutex
-	replay  int64 // >0: restart from this seq-1 at the next turn
+	replay  int64             // >0: restart from this seq-1 at the next turn
+	fresh   []store.OutboxRow // committed, not read back yet (store.OnEnqueued)
 	lastAck time.Time
 	backoff time.Duration // the wait before the next redelivery
 }
@@ -52,8 +54,51 @@ func NewOutbox(st *store.Store, cl *Client, log *slog.Logger) *Outbox {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Outbox{st: st, cl: cl, log: log.With("component", "outbox"), batch: 500, wait: 15 * time.Second,
+	o := &Outbox{st: st, cl: cl, log: log.With("component", "outbox"), batch: 500, wait: 15 * time.Second,
 		RedeliverAfter: 30 * time.Second, MaxRedeliverAfter: 10 * time.Minute, kick: make(chan struct{}, 1)}
+	st.OnEnqueued(o.offer)
+	return o
+}
+
+// maxFresh bounds the events kept in memory for the publisher: past it
+// (no broker for a while, a burst) they are read back from the store.
+const maxFresh = 1024
+
+// offer keeps an event just committed for the publisher.
+func (o *Outbox) offer(r store.OutboxRow) {
+	o.mu.Lock()
+	if len(o.fresh) < maxFresh {
+		o.fresh = append(o.fresh, r)
+	}
+	o.mu.Unlock()
+}
+
+// next is what Pending(cursor) would return, from memory when the events
+// just committed follow the cursor without a gap: the store is read only
+// after a reconnect, a replay, a redelivery, or a gap (events committed
+// out of order, or past maxFresh). Reading back every event after its
+// commit was a query per SMDR read on the publisher's path to the broker.
+func (o *Outbox) next(ctx context.Context, cursor int64) ([]store.OutboxRow, error) {
+	o.mu.Lock()
+	i := 0
+	for i < len(o.fresh) && o.fresh[i].Seq <= cursor {
+		i++
+	}
+	n := 0
+	for n < len(o.fresh)-i && n < o.batch && o.fresh[i+n].Seq == cursor+1+int64(n) {
+		n++
+	}
+	var rows []store.OutboxRow
+	if n > 0 {
+		rows = slices.Clone(o.fresh[i : i+n])
+		i += n
+	}
+	o.fresh = append(o.fresh[:0], o.fresh[i:]...)
+	o.mu.Unlock()
+	if n > 0 {
+		return rows, nil
+	}
+	return o.st.Pending(ctx, cursor, o.batch)
 }
 
 // Notify wakes the publisher after new rows were committed.
@@ -185,7 +230,7 @@ func (o *Outbox) session(ctx context.Context, gen uint64) error {
 			o.replay = 0
 		}
 		o.mu.Unlock()
-		rows, err := o.st.Pending(ctx, cursor, o.batch)
+		rows, err := o.next(ctx, cursor)
 		if err != nil {
 			return err
 		}

@@ -97,6 +97,11 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 		`INSERT INTO idem(type, idemkey, seq, created) VALUES(?,?,?,?)`, ev.Type, ev.IdemKey, seq, now); err != nil {
 		return 0, false, fmt.Errorf("outbox: idem insert: %w", err)
 	}
+	if f := t.s.fresh.Load(); f != nil {
+		// Hooks of a savepoint rolled back are dropped with it (group.go).
+		row := OutboxRow{Seq: seq, EventID: env.ID, Type: ev.Type, Topic: ev.Topic, Payload: payload, Created: fromNanos(sql.NullInt64{Int64: now, Valid: true})}
+		t.AfterCommit(func() { (*f)(row) })
+	}
 	return seq, false, t.attribute(ev.Type, seq)
 }
 
@@ -186,6 +191,20 @@ func (s *Store) Pending(ctx context.Context, after int64, limit int) ([]OutboxRo
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// OnEnqueued has f called with every event once the transaction that
+// enqueued it committed (nil: no more), so that the publisher need not read
+// back what was just written (bus.Outbox). Calls come from the committing
+// goroutines: two transactions' events may arrive out of seq order, and
+// none arrive for events enqueued before f was set. The outbox table stays
+// the record; f only saves a read.
+func (s *Store) OnEnqueued(f func(OutboxRow)) {
+	if f == nil {
+		s.fresh.Store(nil)
+		return
+	}
+	s.fresh.Store(&f)
 }
 
 // MarkPublished records that the broker PUBACKed every event up to upto.

@@ -31,6 +31,7 @@ type Store struct {
 	gate  atomic.Pointer[func() error] // gate.go
 	ckpt  *checkpointer                // checkpoint.go
 	epoch string
+	fresh atomic.Pointer[func(OutboxRow)] // OnEnqueued
 }
 
 // Open opens (creating if needed) the ledger at path and migrates it.
