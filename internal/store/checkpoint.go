@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,20 +26,25 @@ import (
 // walCap the checkpointer runs a RESTART checkpoint, which waits for the
 // writer's transaction to end and holds the next one back while it copies
 // what is left: a stall of one checkpoint every walCap of writes (SQLite's
-// own automatic checkpoint stalls one commit every 4 MB).
+// own automatic checkpoint stalls one commit every 4 MB). It waits for
+// readers at most restartWait: one holding an old snapshot (a long report)
+// would otherwise keep writers back for the whole busy_timeout.
 type checkpointer struct {
-	db      *sql.DB
-	wal     string // the WAL file
-	walCap  int64
-	every   time.Duration
-	kick    chan struct{}
-	stop    chan struct{}
-	done    sync.WaitGroup
-	mu      sync.Mutex
-	commits int          // since the last checkpoint
-	runs    atomic.Int64 // checkpoints run (tests)
-	resets  atomic.Int64 // RESTART checkpoints run (tests)
-	closing sync.Once
+	db     *sql.DB
+	walCap int64
+	// frameBytes is one WAL frame: a page and its 24-byte header
+	// (https://sqlite.org/fileformat2.html#walformat).
+	frameBytes int64
+	every      time.Duration
+	kick       chan struct{}
+	stop       chan struct{}
+	done       sync.WaitGroup
+	mu         sync.Mutex
+	commits    int          // since the last checkpoint
+	runs       atomic.Int64 // checkpoints run (tests)
+	resets     atomic.Int64 // RESTART checkpoints run (tests)
+	tries      atomic.Int64 // and tried
+	closing    sync.Once
 }
 
 // walCap is how large the WAL may grow before a checkpoint makes the
@@ -77,7 +81,12 @@ func startCheckpointer(path string) (*checkpointer, error) {
 		return nil, fmt.Errorf("store: open checkpointer %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	c := &checkpointer{db: db, wal: path + "-wal", walCap: walCap, every: checkpointEvery, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	var page int64
+	if err := db.QueryRow("PRAGMA page_size").Scan(&page); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open checkpointer %s: %w", path, err)
+	}
+	c := &checkpointer{db: db, walCap: walCap, frameBytes: page + 24, every: checkpointEvery, kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.done.Add(1)
 	go c.run()
 	return c, nil
@@ -117,19 +126,47 @@ func (c *checkpointer) run() {
 		}
 		// An error (a busy database at shutdown) is retried at the next
 		// turn; nothing depends on one checkpoint.
-		if _, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err == nil {
-			c.runs.Add(1)
+		var busy, frames, copied int64
+		if err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+			continue
 		}
-		if fi, err := os.Stat(c.wal); err == nil && fi.Size() > c.walCap {
-			// The first column is 1 when the checkpoint could not finish
-			// (the writer or a reader held on past busy_timeout).
-			var busy, frames, copied int64
-			if err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied); err == nil && busy == 0 {
-				c.resets.Add(1)
-			}
+		c.runs.Add(1)
+		// frames is what the WAL holds since the writer last started it
+		// over (https://sqlite.org/pragma.html#pragma_wal_checkpoint), not
+		// the file's size: the file stays at its largest, so once past the
+		// cap every later turn would have restarted it.
+		if frames*c.frameBytes > c.walCap {
+			c.restart()
 		}
 	}
 }
+
+// restart runs a RESTART checkpoint, waiting at most restartWait for the
+// writer and the readers: while it waits it holds new writers back, and
+// the writer's own busy_timeout is 10 s, so a long report query on a
+// reader must not make a commit fail. Given up, it is tried at the next
+// turn.
+func (c *checkpointer) restart() {
+	c.tries.Add(1)
+	ctx := context.Background()
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout=%d", restartWait.Milliseconds())); err != nil {
+		return
+	}
+	defer conn.ExecContext(ctx, "PRAGMA busy_timeout=10000")
+	// The first column is 1 when the checkpoint could not finish.
+	var busy, frames, copied int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied); err == nil && busy == 0 {
+		c.resets.Add(1)
+	}
+}
+
+// restartWait bounds how long a RESTART checkpoint holds writers back.
+const restartWait = 250 * time.Millisecond
 
 // close stops the checkpointer; a second call (a store closed twice)
 // does nothing.
