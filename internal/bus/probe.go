@@ -214,12 +214,16 @@ func (p *Probe) send() {
 	// A random nonce: a probe left over from an earlier session or
 	// process, or one someone replays, never answers this one.
 	payload := p.o.Payload(rand.Text())
+	// Out from before it is handed to the client: a broker that refuses it
+	// may end the session before PublishAsync returns, and a loss seen
+	// before the probe's time was judged a takeover (it happened once
+	// under load, 198 ms into a session).
+	p.out = &pending{want: payload, gen: gen, sent: time.Now(), timer: time.NewTimer(p.o.Timeout)}
+	p.last = p.out
 	// QoS 1 like a command; the echo is the acknowledgement that counts,
 	// so the token is not waited for.
 	p.cl.PublishAsync(p.o.Topic, 1, false, payload)
 	p.sent.Add(1)
-	p.out = &pending{want: payload, gen: gen, sent: time.Now(), timer: time.NewTimer(p.o.Timeout)}
-	p.last = p.out
 }
 
 // backAgain: the probe came back. The alert clears once the session has
