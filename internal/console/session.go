@@ -33,6 +33,8 @@ type session struct {
 	// mustChange: the operator signed in with a one-time PIN and must
 	// choose a new one before anything else (pin_change.go).
 	mustChange bool
+	// checked: when the operator's record was last read (stillAllowed).
+	checked time.Time
 }
 
 // sessions are the console's sessions by id.
@@ -59,7 +61,7 @@ func token() string {
 // sign-in is never promoted).
 func (s *sessions) create(op operators.Operator, shift int64, now time.Time) session {
 	ss := &session{id: token(), code: op.Code, name: op.Name, role: op.Role, shift: shift, csrf: token(), lastUsed: now,
-		mustChange: op.MustChangePIN}
+		mustChange: op.MustChangePIN, checked: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.m[ss.id] = ss
@@ -143,6 +145,10 @@ func (c *Console) guard(roles []operators.Role, h handler, api bool, limit int64
 		ok := false
 		if ck, err := r.Cookie(sessionCookie); err == nil {
 			s, ok = c.sessions.use(ck.Value, c.now())
+		}
+		if ok && !c.stillAllowed(r, s) {
+			c.sessions.end(s.id)
+			ok = false
 		}
 		if !ok {
 			if api {
