@@ -6,6 +6,7 @@ package peers
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -17,15 +18,54 @@ import (
 	"time"
 )
 
-// FreePort returns a loopback TCP port that was free a moment ago.
+// FreePort returns a loopback TCP port that was free a moment ago and
+// that no other test of this process was given.
+//
+// Not one the kernel picks (listening on port 0): those come from the
+// ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default),
+// which every outgoing connection also draws its local port from, so in
+// the moment between this call and the peer's own listen a client socket
+// of a parallel test took the port (`bind: address already in use`, once
+// in internal/gateway's 24 parallel tests). The ports here lie below that
+// range, start at a random place, and are checked free by listening.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	ports.mu.Lock()
+	defer ports.mu.Unlock()
+	if ports.given == nil {
+		ports.given = map[int]bool{}
+		ports.next = lowPort + rand.IntN(highPort-lowPort)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range highPort - lowPort {
+		p := ports.next
+		ports.next++
+		if ports.next >= highPort {
+			ports.next = lowPort
+		}
+		if ports.given[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		ports.given[p] = true
+		return p
+	}
+	t.Fatalf("free port: none free in %d-%d", lowPort, highPort)
+	return 0
+}
+
+// The ports FreePort gives: below the kernel's ephemeral range.
+const lowPort, highPort = 20000, 32768
+
+// ports is what FreePort gave in this test process: shared by every test
+// of the process, as the ports themselves are.
+var ports struct {
+	mu    sync.Mutex
+	given map[int]bool
+	next  int
 }
 
 // Mosquitto is a real Mosquitto broker (Debian package mosquitto) run as a
