@@ -14,6 +14,7 @@ import (
 	"switchboard/internal/bus"
 	"switchboard/internal/business"
 	"switchboard/internal/desk"
+	"switchboard/internal/events"
 	"switchboard/internal/events/fax"
 	faxjobs "switchboard/internal/fax/jobs"
 	"switchboard/internal/folio/stays"
@@ -194,7 +195,7 @@ func (h deliverHandler) Execute(ctx context.Context, c *bus.Command) (any, error
 			return err
 		}
 		return business.Record(tx, business.Entry{IdemKey: idem, Service: rating.ServiceFaxReceive, Device: f.Device, Ref: fmt.Sprintf("fax/%d", f.ID),
-			Room: room, Operator: dd.DeliveredBy, At: now, Units: int64(f.Pages), State: "completed", Price: p, Tariff: tariff.Name(), Seq: seq})
+			Room: room, Operator: chargedBy(ctx, dd), At: now, Units: int64(f.Pages), State: "completed", Price: p, Tariff: tariff.Name(), Seq: seq})
 	})
 	if err != nil {
 		return nil, err
@@ -204,4 +205,17 @@ func (h deliverHandler) Execute(ctx context.Context, c *bus.Command) (any, error
 		d.opt.Lamp.MessageLamp(ctx, out.Room, false, "fax")
 	}
 	return out, nil
+}
+
+// chargedBy is the operator a delivery's charge is booked to: the operator
+// who sent fax.deliver (the console's clerk, by code, as every other charge
+// names its operator), not the free text of who carried the fax up, which
+// the register keeps (delivered_by: a bellboy's name, which the shift
+// journal could not match to an operator). A command of the back office
+// names no operator: its delivered_by stands.
+func chargedBy(ctx context.Context, dd fax.DeliverData) string {
+	if a, ok := events.ActorFrom(ctx); ok && a.Role == string(bus.RoleOperator) && a.Principal != "" {
+		return a.Principal
+	}
+	return dd.DeliveredBy
 }

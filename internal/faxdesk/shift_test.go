@@ -107,3 +107,37 @@ func TestFaxChargesCarryTheShift(t *testing.T) {
 		})
 	}
 }
+
+// A delivery's charge is booked to the clerk who sent fax.deliver, by
+// code, while the register keeps who carried the fax up (a bellboy's
+// name); a back office's delivery, which names no operator, books the
+// charge to its delivered_by.
+func TestDeliveryChargedToTheSender(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, deliveredBy, charged string
+		ctx                        context.Context
+	}{
+		{"the console's clerk, a bellboy carried it", "bellboy Li", "0002", inShift(5)},
+		{"the back office", "front desk Wang", "front desk Wang", inShift(0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, Options{})
+			ctx := context.Background()
+			r.receive("fax1/rx/1", 1)
+			if _, err := r.h.RunIn(tc.ctx, t, r.command("fax.deliver", fax.DeliverData{ID: 1, DeliveredBy: tc.deliveredBy, SignedBy: "guest"})); err != nil {
+				t.Fatal(err)
+			}
+			var charged, register string
+			if err := r.h.Store().QueryRow(ctx, `SELECT operator FROM business_charges WHERE service='fax-receive'`).Scan(&charged); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.h.Store().QueryRow(ctx, `SELECT delivered_by FROM fax_register WHERE id=1`).Scan(&register); err != nil {
+				t.Fatal(err)
+			}
+			if charged != tc.charged || register != tc.deliveredBy {
+				t.Fatalf("charge booked to %q, register says delivered by %q; want %q and %q", charged, register, tc.charged, tc.deliveredBy)
+			}
+		})
+	}
+}
