@@ -1,7 +1,7 @@
 // Package faxpdf writes minimal PDF files for fax: each fax page becomes
 // an image XObject that carries the page's T.4/T.6 data unchanged under
-// /Filter /CCITTFaxDecode (PDF 1.7 §7.4.6), and a transmission report is
-// a plain text page in the built-in Helvetica font.
+// /Filter /CCITTFaxDecode (PDF 1.7 §7.4.6). Transmission reports and other
+// text are internal/pdf's (a TrueType font, Chinese included).
 package faxpdf
 
 import (
@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"switchboard/internal/fax/codec"
 	tifff "switchboard/internal/fax/tiff"
@@ -51,24 +50,10 @@ func ImageFromTIFF(p *tifff.Page) (Image, error) {
 	return img, err
 }
 
-// Report is the content of a transmission report page.
-type Report struct {
-	Title          string // default "Fax transmission report"
-	Destination    string
-	Start          time.Time
-	Duration       time.Duration
-	BitRate        int // bit/s
-	PagesSent      int
-	PagesConfirmed int
-	Result         string
-	Extra          []string // further lines, printed as they are
-}
-
 // Document collects pages and writes them as one PDF.
 type Document struct {
 	objs  [][]byte // object bodies, object n is objs[n-1]
 	pages []int    // page object numbers
-	font  int
 }
 
 // New returns an empty document.
@@ -135,67 +120,6 @@ func (d *Document) AddFax(img Image) error {
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>",
 		a4W, pageH, im, c))))
 	return nil
-}
-
-// AddText adds a page of plain text lines in 12 pt Helvetica.
-func (d *Document) AddText(lines []string) {
-	if d.font == 0 {
-		d.font = d.add([]byte("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"))
-	}
-	var b bytes.Buffer
-	b.WriteString("BT /F1 12 Tf 16 TL 72 770 Td\n")
-	for i, l := range lines {
-		if i == 0 {
-			b.WriteString("/F1 16 Tf ")
-		} else if i == 1 {
-			b.WriteString("/F1 12 Tf T* ")
-		}
-		fmt.Fprintf(&b, "(%s) Tj T*\n", pdfString(l))
-	}
-	b.WriteString("ET")
-	c := d.add(stream("", b.Bytes()))
-	d.pages = append(d.pages, d.add([]byte(fmt.Sprintf(
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>",
-		a4W, a4H, d.font, c))))
-}
-
-// AddReport adds a transmission report page.
-func (d *Document) AddReport(r Report) {
-	title := r.Title
-	if title == "" {
-		title = "Fax transmission report"
-	}
-	lines := []string{
-		title,
-		"Destination:      " + r.Destination,
-		"Start:            " + r.Start.Format("2006-01-02 15:04:05 -07:00"),
-		"Duration:         " + r.Duration.Round(time.Second).String(),
-		fmt.Sprintf("Speed:            %d bit/s", r.BitRate),
-		fmt.Sprintf("Pages sent:       %d", r.PagesSent),
-		fmt.Sprintf("Pages confirmed:  %d", r.PagesConfirmed),
-		"Result:           " + r.Result,
-	}
-	d.AddText(append(lines, r.Extra...))
-}
-
-// pdfString escapes a line for a literal string in WinAnsiEncoding;
-// characters it cannot show become '?'.
-func pdfString(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '(' || r == ')' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r >= 0xa0 && r <= 0xff:
-			fmt.Fprintf(&b, "\\%03o", r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
 }
 
 // WriteTo writes the PDF.

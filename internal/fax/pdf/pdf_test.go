@@ -10,9 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"switchboard/internal/fax/codec"
 	tifff "switchboard/internal/fax/tiff"
@@ -71,8 +69,6 @@ func doc(t *testing.T) ([]byte, []*codec.Bitmap) {
 			t.Fatal(err)
 		}
 	}
-	d.AddReport(Report{Destination: "+44 20 7946 0000 (Room 1203)", Start: time.Date(2025, 3, 1, 14, 5, 0, 0, time.UTC),
-		Duration: 83 * time.Second, BitRate: 14400, PagesSent: 6, PagesConfirmed: 6, Result: "OK (MCF) – done (ünïcode)"})
 	var out bytes.Buffer
 	if _, err := d.WriteTo(&out); err != nil {
 		t.Fatal(err)
@@ -152,10 +148,8 @@ func compare(t *testing.T, page int, g *image.Gray, b *codec.Bitmap) {
 }
 
 func TestRenderPdftoppm(t *testing.T) {
-	for _, tool := range []string{"pdftoppm", "pdftotext"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		t.Skip("pdftoppm not installed")
 	}
 	pdf, bms := doc(t)
 	dir := t.TempDir()
@@ -169,15 +163,6 @@ func TestRenderPdftoppm(t *testing.T) {
 	}
 	for i, b := range bms {
 		compare(t, i+1, readPGM(t, filepath.Join(dir, fmt.Sprintf("p-%d.pgm", i+1))), b)
-	}
-	out, err := exec.Command("pdftotext", "-f", "7", "-l", "7", path, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v %s", err, out)
-	}
-	for _, s := range []string{"Fax transmission report", "Room 1203", "14400 bit/s", "1m23s", "Pages confirmed", "ünïcode"} {
-		if !strings.Contains(string(out), s) {
-			t.Errorf("report page lacks %q:\n%s", s, out)
-		}
 	}
 }
 
