@@ -43,13 +43,21 @@ func offlineGateway(t *testing.T, extra string) (*config.Config, *gateway.Gatewa
 func siteGateway(t *testing.T) (cfgPath string, g *gateway.Gateway, start func()) {
 	t.Helper()
 	dir := t.TempDir()
-	cfgPath = filepath.Join(dir, "switchboard.yaml")
 	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %s}
 mqtt: {embedded: {listen: 127.0.0.1:%d}}
 rooms:
   - {extensions: 1101-1299, class: guest}
 `, filepath.Join(dir, "sb.db"), peers.FreePort(t))
+	cfgPath, _, g, start = gatewayOn(t, dir, yaml)
+	return cfgPath, g, start
+}
+
+// gatewayOn writes yaml as dir's switchboard.yaml and builds the gateway
+// it configures, not yet running: start runs it until the test ends.
+func gatewayOn(t *testing.T, dir, yaml string) (cfgPath string, cfg *config.Config, g *gateway.Gateway, start func()) {
+	t.Helper()
+	cfgPath = filepath.Join(dir, "switchboard.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +80,7 @@ rooms:
 			<-done
 		}
 	})
-	return cfgPath, g, func() {
+	return cfgPath, cfg, g, func() {
 		started = true
 		go func() { done <- g.Run(ctx) }()
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/internal/gateway"
 	"switchboard/test/peers"
 )
 
@@ -22,7 +20,6 @@ func TestPrintCopyAndBusinessReports(t *testing.T) {
 	peer := peers.StartIPPEvePrinter(t, peers.IPPOptions{PageDelay: 20 * time.Millisecond})
 	agent := peers.StartSNMPD(t, 1000)
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "switchboard.yaml")
 	yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %s}
 mqtt: {embedded: {listen: 127.0.0.1:%d}}
@@ -34,22 +31,8 @@ devices:
     profile: ippeveprinter
     options: {uri: %q, poll: 150ms, job_poll: 80ms, timeout: 2s, snmp: {address: %q, community: public, timeout: 300ms, retries: 0}}
 `, filepath.Join(dir, "sb.db"), peers.FreePort(t), peer.URI(), agent.Addr())
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cfg, ok := loadConfig(cfgPath, &errb)
-	if !ok {
-		t.Fatalf("config: %s", errb.String())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g, err := gateway.New(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error)
-	go func() { done <- g.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	cfgPath, cfg, _, start := gatewayOn(t, dir, yaml)
+	start()
 	run := func(args ...string) (int, string, string) {
 		var out, errw bytes.Buffer
 		code := dispatch(append(args, "--config", cfgPath), &out, &errw)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"switchboard/internal/config"
-	"switchboard/internal/gateway"
 	"switchboard/test/peers"
 )
 
@@ -53,27 +51,12 @@ func TestCLIOverEmbeddedTLS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfgPath := filepath.Join(dir, "switchboard.yaml")
 			yaml := fmt.Sprintf(`site: {group: acme, property: h042, gateway: gw1, timezone: Asia/Shanghai}
 store: {path: %q}
 mqtt: {embedded: {listen: 127.0.0.1:%d, tls: {cert: %q, key: %q, client_ca: %q}}}
 `, filepath.Join(dir, "sb.db"), peers.FreePort(t), ca.CertFile, ca.KeyFile, tc.clientCA)
-			if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var errb bytes.Buffer
-			cfg, ok := loadConfig(cfgPath, &errb)
-			if !ok {
-				t.Fatalf("config: %s", errb.String())
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			g, err := gateway.New(ctx, cfg, discardLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error)
-			go func() { done <- g.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			cfgPath, _, _, start := gatewayOn(t, dir, yaml)
+			start()
 			cliCfg := cfgPath
 			if !tc.socket {
 				// The same broker, a store folder without the socket.
