@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -200,4 +201,42 @@ func (s *session) Wakeups() bool { return s.role != operators.RoleBusiness }
 // Reports are for supervisors and admins.
 func (s *session) Reports() bool {
 	return s.role == operators.RoleSupervisor || s.role == operators.RoleAdmin
+}
+
+// recheckEvery is how often a session reads its operator's record again.
+const recheckEvery = 5 * time.Second
+
+// stillAllowed reads the operator's record again, at most every
+// recheckEvery per session: a change made outside this console
+// (`switchboard operator disable|role|reset` on the command line, another
+// gateway process) ends the operator's sessions as the console's own
+// operators page does (endFor). Disabled, removed, given another role, or
+// given a one-time PIN since signing in: the session ends. A store that
+// cannot be read keeps the session (the next request asks again).
+func (c *Console) stillAllowed(r *http.Request, s session) bool {
+	now := c.now()
+	if now.Sub(s.checked) < recheckEvery {
+		return true
+	}
+	op, err := c.ops.Get(r.Context(), s.code)
+	switch {
+	case errors.Is(err, operators.ErrNotFound):
+	case err != nil:
+		c.o.Log.Warn("operator record not read again", "operator", s.code, "err", err)
+		return true
+	case !op.Disabled && op.Role == s.role && (s.mustChange || !op.MustChangePIN):
+		c.sessions.checkedAt(s.id, now)
+		return true
+	}
+	c.o.Log.Info("session ended: the operator was changed outside this console", "operator", s.code)
+	return false
+}
+
+// checkedAt records when a session's operator record was last read.
+func (s *sessions) checkedAt(id string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss, ok := s.m[id]; ok {
+		ss.checked = at
+	}
 }

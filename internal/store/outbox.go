@@ -99,7 +99,7 @@ func (t *Tx) Enqueue(ev Event) (seq int64, dup bool, err error) {
 	}
 	if f := t.s.fresh.Load(); f != nil {
 		// Hooks of a savepoint rolled back are dropped with it (group.go).
-		row := OutboxRow{Seq: seq, EventID: env.ID, Type: ev.Type, Topic: ev.Topic, Payload: payload, Created: fromNanos(sql.NullInt64{Int64: now, Valid: true})}
+		row := OutboxRow{Seq: seq, EventID: env.ID, Type: ev.Type, Topic: ev.Topic, Payload: payload, Created: time.Unix(0, now)}
 		t.AfterCommit(func() { (*f)(row) })
 	}
 	return seq, false, t.attribute(ev.Type, seq)
